@@ -1,0 +1,328 @@
+//! A small synchronous Docker Engine API client over the unix socket.
+//!
+//! Synchronous on purpose: targets are resolved on the main thread before any thread or async
+//! runtime exists (see DESIGN.md, "Namespace first"). Requests are HTTP/1.0 so the engine answers
+//! with a plain body and closes the connection: no chunked decoding, no keep-alive.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::NsError;
+
+/// The default engine socket.
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// A connection recipe for the Docker Engine API.
+#[derive(Debug, Clone)]
+pub struct Docker {
+    socket: PathBuf,
+    timeout: Duration,
+}
+
+/// What a request can come back with, before it is turned into a user-facing error.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The socket could not be reached (missing, refused, permission).
+    Unreachable(std::io::Error),
+    /// The engine answered with an HTTP error status.
+    Status(u16, String),
+    /// The engine's answer did not parse.
+    Malformed(String),
+}
+
+impl Docker {
+    /// Uses `DOCKER_HOST` when it is a `unix://` address, else `/var/run/docker.sock`.
+    pub fn from_env() -> Result<Self, NsError> {
+        let socket = match std::env::var("DOCKER_HOST") {
+            Ok(h) if !h.is_empty() => match h.strip_prefix("unix://") {
+                Some(p) => PathBuf::from(p),
+                None => {
+                    return Err(NsError::Docker {
+                        why: format!(
+                            "DOCKER_HOST={h} is not a unix:// socket; netshoot speaks to the engine \
+                             over its unix socket: set DOCKER_HOST=unix:///var/run/docker.sock"
+                        ),
+                    })
+                }
+            },
+            _ => PathBuf::from(DEFAULT_SOCKET),
+        };
+        Ok(Docker {
+            socket,
+            timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// The socket path in use.
+    pub fn socket(&self) -> &std::path::Path {
+        &self.socket
+    }
+
+    /// Whether the socket file exists at all.
+    pub fn available(&self) -> bool {
+        self.socket.exists()
+    }
+
+    /// GET `path` and decode its JSON body.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let mut s = UnixStream::connect(&self.socket).map_err(ApiError::Unreachable)?;
+        s.set_read_timeout(Some(self.timeout)).ok();
+        s.set_write_timeout(Some(self.timeout)).ok();
+        let req = format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: netshoot\r\n\r\n");
+        s.write_all(req.as_bytes()).map_err(ApiError::Unreachable)?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).map_err(ApiError::Unreachable)?;
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or_else(|| ApiError::Malformed("no end of HTTP headers".into()))?;
+        let head = String::from_utf8_lossy(&raw[..split]);
+        let body = &raw[split + 4..];
+        let status: u16 = head
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| ApiError::Malformed(format!("bad status line in {head:?}")))?;
+        if !(200..300).contains(&status) {
+            let msg = serde_json::from_slice::<ApiMessage>(body)
+                .map(|m| m.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
+            return Err(ApiError::Status(status, msg));
+        }
+        serde_json::from_slice(body).map_err(|e| ApiError::Malformed(e.to_string()))
+    }
+
+    /// Turns a transport failure into the user-facing error that names the mount to add.
+    pub fn unreachable(&self, e: &std::io::Error) -> NsError {
+        let sock = self.socket.display();
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "no Docker socket at {sock}: start dockerd, or from inside a container add \
+                 -v /var/run/docker.sock:/var/run/docker.sock"
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "permission denied on {sock}: run as root or as a member of the docker group"
+            ),
+            std::io::ErrorKind::ConnectionRefused => format!(
+                "nothing answers on {sock} (connection refused): is dockerd running?"
+            ),
+            _ => format!("cannot talk to Docker on {sock}: {e}"),
+        };
+        NsError::Docker { why }
+    }
+
+    /// Maps an API error to a user-facing one.
+    pub fn to_error(&self, e: ApiError) -> NsError {
+        match e {
+            ApiError::Unreachable(io) => self.unreachable(&io),
+            ApiError::Status(code, msg) => NsError::Docker {
+                why: format!("the Docker engine answered {code}: {msg}"),
+            },
+            ApiError::Malformed(m) => NsError::Docker {
+                why: format!("unexpected answer from the Docker engine: {m}"),
+            },
+        }
+    }
+
+    /// Running (or, with `all`, every) container in the engine's list form.
+    pub fn containers(&self, all: bool) -> Result<Vec<ContainerSummary>, NsError> {
+        let path = if all {
+            "/containers/json?all=1"
+        } else {
+            "/containers/json"
+        };
+        self.get(path).map_err(|e| self.to_error(e))
+    }
+
+    /// `docker inspect` of one container; `Ok(None)` when the engine knows no such container.
+    pub fn inspect_container(&self, name: &str) -> Result<Option<ContainerInspect>, NsError> {
+        match self.get(&format!("/containers/{name}/json")) {
+            Ok(c) => Ok(Some(c)),
+            Err(ApiError::Status(404, _)) => Ok(None),
+            Err(e) => Err(self.to_error(e)),
+        }
+    }
+
+    /// Every network.
+    pub fn networks(&self) -> Result<Vec<NetworkInspect>, NsError> {
+        self.get("/networks").map_err(|e| self.to_error(e))
+    }
+
+    /// One network; `Ok(None)` when the engine knows no such network.
+    pub fn inspect_network(&self, name: &str) -> Result<Option<NetworkInspect>, NsError> {
+        match self.get(&format!("/networks/{name}")) {
+            Ok(n) => Ok(Some(n)),
+            Err(ApiError::Status(404, _)) => Ok(None),
+            Err(e) => Err(self.to_error(e)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiMessage {
+    message: String,
+}
+
+/// One entry of `GET /containers/json`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerSummary {
+    /// Full id.
+    pub id: String,
+    /// Names, each with a leading `/`.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// `running`, `exited`, …
+    #[serde(default)]
+    pub state: String,
+    /// Networks and their endpoint settings.
+    #[serde(default)]
+    pub network_settings: Option<SummaryNetworks>,
+}
+
+impl ContainerSummary {
+    /// The first name, without its leading `/`.
+    pub fn name(&self) -> String {
+        self.names
+            .first()
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_else(|| self.id.chars().take(12).collect())
+    }
+}
+
+/// `NetworkSettings` of a list entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryNetworks {
+    /// Network name → endpoint.
+    #[serde(default)]
+    pub networks: Option<BTreeMap<String, Endpoint>>,
+}
+
+/// A container's endpoint on one network.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Endpoint {
+    /// Network id.
+    #[serde(default, rename = "NetworkID")]
+    pub network_id: String,
+    /// IPv4 address, empty when none.
+    #[serde(default, rename = "IPAddress")]
+    pub ip_address: String,
+    /// IPv4 prefix length.
+    #[serde(default, rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    /// Global IPv6 address, empty when none.
+    #[serde(default, rename = "GlobalIPv6Address")]
+    pub global_ipv6_address: String,
+    /// MAC address.
+    #[serde(default)]
+    pub mac_address: String,
+    /// DNS aliases on this network.
+    #[serde(default)]
+    pub aliases: Option<Vec<String>>,
+}
+
+/// The parts of `GET /containers/{id}/json` netshoot uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerInspect {
+    /// Full id.
+    pub id: String,
+    /// Name with its leading `/`.
+    pub name: String,
+    /// Run state.
+    pub state: ContainerState,
+    /// Host configuration (network mode).
+    pub host_config: Option<HostConfig>,
+    /// Network settings.
+    pub network_settings: Option<InspectNetworkSettings>,
+}
+
+impl ContainerInspect {
+    /// The name without its leading `/`.
+    pub fn short_name(&self) -> &str {
+        self.name.trim_start_matches('/')
+    }
+}
+
+/// `State` of an inspected container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerState {
+    /// `running`, `exited`, `created`, `paused`, …
+    #[serde(default)]
+    pub status: String,
+    /// Whether it runs.
+    #[serde(default)]
+    pub running: bool,
+    /// Whether it is paused.
+    #[serde(default)]
+    pub paused: bool,
+    /// Host pid of its init process (0 when not running).
+    #[serde(default)]
+    pub pid: i64,
+}
+
+/// `HostConfig` of an inspected container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HostConfig {
+    /// `bridge`, `host`, `none`, `container:<id>`, or a network name.
+    #[serde(default)]
+    pub network_mode: String,
+}
+
+/// `NetworkSettings` of an inspected container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InspectNetworkSettings {
+    /// The netns bind mount, e.g. `/var/run/docker/netns/0123abcd`.
+    #[serde(default)]
+    pub sandbox_key: String,
+    /// Network name → endpoint.
+    #[serde(default)]
+    pub networks: Option<BTreeMap<String, Endpoint>>,
+}
+
+/// The parts of `GET /networks/{id}` netshoot uses.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkInspect {
+    /// Name.
+    pub name: String,
+    /// Full id.
+    pub id: String,
+    /// `bridge`, `overlay`, `host`, `null`, `macvlan`, …
+    #[serde(default)]
+    pub driver: String,
+    /// `local` or `swarm`.
+    #[serde(default)]
+    pub scope: String,
+    /// Driver options (`com.docker.network.bridge.name`).
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, String>>,
+    /// Whether this is the swarm ingress network.
+    #[serde(default)]
+    pub ingress: bool,
+}
+
+impl NetworkInspect {
+    /// The Linux bridge of a bridge network: the `bridge.name` option or `br-<id12>`.
+    pub fn bridge_device(&self) -> Option<String> {
+        if self.driver != "bridge" {
+            return None;
+        }
+        self.options
+            .as_ref()
+            .and_then(|o| o.get("com.docker.network.bridge.name").cloned())
+            .or_else(|| Some(format!("br-{}", &self.id[..self.id.len().min(12)])))
+    }
+}

@@ -1,0 +1,157 @@
+//! Target SPEC parsing: the `-t/--target` argument.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::NsError;
+
+/// The accepted forms of a target SPEC, shown when a SPEC does not parse.
+pub const FORMS: &str = "container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, \
+netns:NAME, a path such as /proc/N/ns/net or /var/run/docker/netns/X, or host";
+
+/// A parsed target SPEC, not yet resolved against the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum TargetSpec {
+    /// The host: pid 1's network namespace.
+    Host,
+    /// A Docker container by name or id (also the bare form).
+    Container(String),
+    /// A Docker network's own namespace (overlay sandboxes), or its bridge for bridge networks.
+    Network(String),
+    /// The network namespace of a process.
+    Pid(u32),
+    /// A named namespace made with `ip netns add` (under `/var/run/netns`).
+    Netns(String),
+    /// A namespace file: `/proc/N/ns/net`, `/var/run/docker/netns/X`, a bind mount.
+    Path(PathBuf),
+    /// No `-t` given: the namespace netshoot already runs in (never produced by `parse`).
+    Current,
+}
+
+impl TargetSpec {
+    /// Parses a SPEC. Bare words name a container; a leading `/` or `.` names a path.
+    pub fn parse(s: &str) -> Result<Self, NsError> {
+        let bad = |why: &str| NsError::BadSpec {
+            spec: s.to_string(),
+            why: why.to_string(),
+        };
+        let s_trim = s.trim();
+        if s_trim.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if s_trim == "host" {
+            return Ok(TargetSpec::Host);
+        }
+        if s_trim.starts_with('/') || s_trim.starts_with("./") || s_trim.starts_with("../") {
+            return Ok(TargetSpec::Path(PathBuf::from(s_trim)));
+        }
+        if let Some((kind, value)) = s_trim.split_once(':') {
+            if value.is_empty() {
+                return Err(bad(&format!("nothing follows '{kind}:'")));
+            }
+            return match kind {
+                "container" | "c" => name_ok(value)
+                    .map(|v| TargetSpec::Container(v.to_string()))
+                    .map_err(|w| bad(w)),
+                "network" | "net" | "n" => name_ok(value)
+                    .map(|v| TargetSpec::Network(v.to_string()))
+                    .map_err(|w| bad(w)),
+                "netns" => name_ok(value)
+                    .map(|v| TargetSpec::Netns(v.to_string()))
+                    .map_err(|w| bad(w)),
+                "pid" | "p" => value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .map(TargetSpec::Pid)
+                    .ok_or_else(|| bad("a pid is a positive whole number")),
+                "path" => Ok(TargetSpec::Path(PathBuf::from(value))),
+                other => Err(bad(&format!("unknown kind '{other}'"))),
+            };
+        }
+        name_ok(s_trim)
+            .map(|v| TargetSpec::Container(v.to_string()))
+            .map_err(|w| bad(w))
+    }
+}
+
+/// Docker names and ids: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; `ip netns` names are as permissive.
+fn name_ok(v: &str) -> Result<&str, &'static str> {
+    let mut chars = v.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphanumeric() => {}
+        _ => return Err("a name starts with a letter or a digit"),
+    }
+    if chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        Ok(v)
+    } else {
+        Err("a name holds only letters, digits, '_', '.' and '-'")
+    }
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSpec::Host => write!(f, "host"),
+            TargetSpec::Container(n) => write!(f, "container:{n}"),
+            TargetSpec::Network(n) => write!(f, "network:{n}"),
+            TargetSpec::Pid(p) => write!(f, "pid:{p}"),
+            TargetSpec::Netns(n) => write!(f, "netns:{n}"),
+            TargetSpec::Path(p) => write!(f, "{}", p.display()),
+            TargetSpec::Current => write!(f, "current"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(TargetSpec::parse("host").unwrap(), TargetSpec::Host);
+        assert_eq!(
+            TargetSpec::parse("web").unwrap(),
+            TargetSpec::Container("web".into())
+        );
+        assert_eq!(
+            TargetSpec::parse("container:3f2a").unwrap(),
+            TargetSpec::Container("3f2a".into())
+        );
+        assert_eq!(
+            TargetSpec::parse("network:ov").unwrap(),
+            TargetSpec::Network("ov".into())
+        );
+        assert_eq!(
+            TargetSpec::parse("pid:42").unwrap(),
+            TargetSpec::Pid(42)
+        );
+        assert_eq!(
+            TargetSpec::parse("netns:blue").unwrap(),
+            TargetSpec::Netns("blue".into())
+        );
+        assert_eq!(
+            TargetSpec::parse("/proc/1/ns/net").unwrap(),
+            TargetSpec::Path("/proc/1/ns/net".into())
+        );
+    }
+
+    #[test]
+    fn malformed_specs_name_the_forms() {
+        for bad in ["", "pid:x", "pid:0", "pid:", "bogus:1", "we b", "-x", "container:/x"] {
+            let e = TargetSpec::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("accepted forms"), "{bad}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in ["host", "container:web", "network:ov", "pid:7", "netns:a", "/x/y"] {
+            assert_eq!(TargetSpec::parse(s).unwrap().to_string(), s);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Docker fixtures: the test image, networks and containers with unique names, removed on drop.
+
+use std::sync::OnceLock;
+
+use crate::{run, run_raw, unique, workspace_root};
+
+/// The tag of the image `scripts/image` builds.
+pub const TEST_IMAGE: &str = "netshoot:test";
+/// Label put on everything a test creates, so leftovers can be removed.
+pub const LABEL: &str = "netshoot.test=1";
+
+/// Fails the test with a clear message unless a Docker engine answers.
+pub fn require_docker() {
+    crate::require_root();
+    let ok = run_raw(&["docker", "info", "--format", "{{.ServerVersion}}"])
+        .status
+        .success();
+    assert!(ok, "no Docker engine answers: run scripts/setup (it starts dockerd)");
+}
+
+/// Builds the `FROM scratch` test image with the static binary, once per test process
+/// (`scripts/image`; Docker's cache makes later builds cheap).
+pub fn test_image() -> &'static str {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // scripts/test builds it before the tests start.
+        if std::env::var_os("NETSHOOT_TEST_IMAGE_READY").is_some() {
+            return;
+        }
+        let root = workspace_root();
+        let script = root.join("scripts/image");
+        run(&[script.to_str().expect("utf-8 path"), TEST_IMAGE]);
+    });
+    TEST_IMAGE
+}
+
+/// `docker inspect` of one object as JSON.
+pub fn inspect(what: &str) -> serde_json::Value {
+    let out = run(&["docker", "inspect", what]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("docker inspect JSON");
+    v[0].clone()
+}
+
+/// A Docker network removed on drop.
+#[derive(Debug)]
+pub struct DockerNet {
+    /// Its name.
+    pub name: String,
+    /// Its full id.
+    pub id: String,
+}
+
+impl DockerNet {
+    /// `docker network create --driver DRIVER EXTRA… NAME`.
+    pub fn new(driver: &str, extra: &[&str]) -> Self {
+        let name = unique("net");
+        let mut argv = vec!["docker", "network", "create", "--label", LABEL, "--driver", driver];
+        argv.extend_from_slice(extra);
+        argv.push(&name);
+        let id = run(&argv).trim().to_string();
+        DockerNet { name, id }
+    }
+}
+
+impl Drop for DockerNet {
+    fn drop(&mut self) {
+        let _ = run_raw(&["docker", "network", "rm", &self.name]);
+    }
+}
+
+/// A container removed (forcibly) on drop.
+#[derive(Debug)]
+pub struct Container {
+    /// Its name.
+    pub name: String,
+    /// Its full id.
+    pub id: String,
+}
+
+impl Container {
+    /// `docker run -d --name UNIQUE --label … ARGS…` (ARGS holds options, the image and its
+    /// command).
+    pub fn run(tag: &str, args: &[&str]) -> Self {
+        let name = unique(tag);
+        let mut argv = vec!["docker", "run", "-d", "--name", &name, "--label", LABEL];
+        argv.extend_from_slice(args);
+        let id = run(&argv).trim().to_string();
+        Container { name, id }
+    }
+
+    /// Its init process's host pid.
+    pub fn pid(&self) -> u32 {
+        inspect(&self.name)["State"]["Pid"].as_u64().expect("pid") as u32
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = run_raw(&["docker", "rm", "-f", &self.name]);
+    }
+}
+
+/// Makes this engine a single-node Swarm manager if it is not one yet. The Swarm stays (tests
+/// share it); `scripts/test` leaves it at the end.
+pub fn ensure_swarm() {
+    let state = run(&["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]);
+    if state.trim() != "active" {
+        let addr = first_host_address().unwrap_or_else(|| "127.0.0.1".into());
+        let out = run_raw(&["docker", "swarm", "init", "--advertise-addr", &addr]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || err.contains("already part of a swarm"),
+            "docker swarm init failed: {err}"
+        );
+    }
+}
+
+/// The host's first global IPv4 address (Swarm needs one to advertise). Only read, never probed.
+fn first_host_address() -> Option<String> {
+    let out = run(&["ip", "-4", "-o", "addr", "show", "scope", "global"]);
+    out.lines()
+        .filter(|l| !l.contains(" docker") && !l.contains(" br-") && !l.contains(" nst"))
+        .find_map(|l| l.split_whitespace().nth(3))
+        .and_then(|cidr| cidr.split('/').next().map(str::to_string))
+}

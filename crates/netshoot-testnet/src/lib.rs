@@ -1,0 +1,255 @@
+//! Dev-only test topologies: namespaces, veth pairs, bridges and Docker fixtures with unique
+//! names, torn down on drop (and so on panic).
+
+pub mod docker;
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Every name this crate makes starts with this, so stale leftovers can be found and removed.
+pub const PREFIX: &str = "nst";
+
+/// A unique name of at most 15 characters: `nst` + `tag` (≤ 3 chars) + pid + counter, in hex.
+pub fn unique(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let tag: String = tag.chars().take(3).collect();
+    let s = format!("{PREFIX}{tag}{:x}{n:x}", std::process::id() & 0xfffff);
+    assert!(s.len() <= 15, "name too long for an interface: {s}");
+    s
+}
+
+/// True when running as root (namespace and Docker tiers need it).
+pub fn is_root() -> bool {
+    nix_uid() == 0
+}
+
+fn nix_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}
+
+/// Fails the test with a clear message unless running as root.
+pub fn require_root() {
+    assert!(
+        is_root(),
+        "this test builds namespaces and needs root: run scripts/test as root"
+    );
+}
+
+/// Runs a program, returning its output; panics with its stderr when it fails.
+pub fn run(argv: &[&str]) -> String {
+    let out = run_raw(argv);
+    assert!(
+        out.status.success(),
+        "`{}` failed ({}): {}",
+        argv.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a program and returns its output whatever its status.
+pub fn run_raw(argv: &[&str]) -> Output {
+    Command::new(argv[0])
+        .args(&argv[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e} (scripts/setup installs it)", argv[0]))
+}
+
+/// Runs `sh -c CMD`; panics on failure.
+pub fn sh(cmd: &str) -> String {
+    run(&["sh", "-c", cmd])
+}
+
+/// A network namespace made with `ip netns add`, deleted on drop.
+#[derive(Debug)]
+pub struct Netns {
+    /// Its `ip netns` name.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates a namespace with a unique name and brings its loopback up.
+    pub fn new(tag: &str) -> Self {
+        let name = unique(tag);
+        run(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Its bind-mount path.
+    pub fn path(&self) -> String {
+        format!("/var/run/netns/{}", self.name)
+    }
+
+    /// `ip -n NAME ARGS…`; panics on failure.
+    pub fn ip(&self, args: &[&str]) -> String {
+        let mut v = vec!["ip", "-n", &self.name];
+        v.extend_from_slice(args);
+        run(&v)
+    }
+
+    /// Runs a program inside the namespace (`ip netns exec`); panics on failure.
+    pub fn exec(&self, argv: &[&str]) -> String {
+        let mut v = vec!["ip", "netns", "exec", &self.name];
+        v.extend_from_slice(argv);
+        run(&v)
+    }
+
+    /// Runs `sh -c CMD` inside the namespace; panics on failure.
+    pub fn sh(&self, cmd: &str) -> String {
+        self.exec(&["sh", "-c", cmd])
+    }
+
+    /// Starts a long-running program inside the namespace; it is killed when the guard drops.
+    pub fn spawn(&self, argv: &[&str]) -> Child {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(argv)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"));
+        Child(child)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Kill what still runs inside, then remove the name (the namespace goes with its last user).
+        let _ = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+            .map(|o| {
+                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                    let _ = Command::new("kill").args(["-9", pid]).output();
+                }
+            });
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+    }
+}
+
+/// A background process killed on drop.
+#[derive(Debug)]
+pub struct Child(pub std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Creates a veth pair `a`/`b` with unique names and moves each end into the given namespace
+/// (`None` keeps it in the host's), sets addresses (CIDR) when given and brings both up.
+/// Returns the two interface names. The pair disappears with its namespaces; a host end is
+/// removed by the `Link` guard returned with it.
+pub fn veth_pair(a: (Option<&Netns>, Option<&str>), b: (Option<&Netns>, Option<&str>)) -> (String, String, Link) {
+    let an = unique("va");
+    let bn = unique("vb");
+    run(&["ip", "link", "add", &an, "type", "veth", "peer", "name", &bn]);
+    let guard = Link { name: an.clone() };
+    for (name, (ns, addr)) in [(&an, a), (&bn, b)] {
+        match ns {
+            Some(ns) => {
+                run(&["ip", "link", "set", name, "netns", &ns.name]);
+                if let Some(addr) = addr {
+                    ns.ip(&["addr", "add", addr, "dev", name]);
+                }
+                ns.ip(&["link", "set", name, "up"]);
+            }
+            None => {
+                if let Some(addr) = addr {
+                    run(&["ip", "addr", "add", addr, "dev", name]);
+                }
+                run(&["ip", "link", "set", name, "up"]);
+            }
+        }
+    }
+    (an, bn, guard)
+}
+
+/// A host link deleted on drop (a veth end, a bridge).
+#[derive(Debug)]
+pub struct Link {
+    /// Its name in the host namespace.
+    pub name: String,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.name]).output();
+    }
+}
+
+/// A Linux bridge in the host namespace with the FORWARD accept rule a hand-made bridge needs
+/// while dockerd sets the FORWARD policy to DROP. Both are removed on drop.
+#[derive(Debug)]
+pub struct Bridge {
+    /// The bridge's name.
+    pub name: String,
+    rule: bool,
+}
+
+impl Bridge {
+    /// Creates and brings up a bridge; `accept_forward` adds the FORWARD accept rule.
+    pub fn new(accept_forward: bool) -> Self {
+        let name = unique("br");
+        run(&["ip", "link", "add", &name, "type", "bridge"]);
+        run(&["ip", "link", "set", &name, "up"]);
+        if accept_forward {
+            run(&["iptables", "-I", "FORWARD", "-i", &name, "-o", &name, "-j", "ACCEPT"]);
+        }
+        Bridge {
+            name,
+            rule: accept_forward,
+        }
+    }
+
+    /// Connects a namespace to the bridge with a fresh veth pair, giving the namespace end
+    /// `addr` (CIDR) and the name `ifname` inside. Returns the host-side port name.
+    pub fn attach(&self, ns: &Netns, ifname: &str, addr: Option<&str>) -> String {
+        let host = unique("vh");
+        let peer = unique("vp");
+        run(&["ip", "link", "add", &host, "type", "veth", "peer", "name", &peer]);
+        run(&["ip", "link", "set", &peer, "netns", &ns.name]);
+        ns.ip(&["link", "set", &peer, "name", ifname]);
+        if let Some(a) = addr {
+            ns.ip(&["addr", "add", a, "dev", ifname]);
+        }
+        ns.ip(&["link", "set", ifname, "up"]);
+        run(&["ip", "link", "set", &host, "master", &self.name]);
+        run(&["ip", "link", "set", &host, "up"]);
+        host
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        if self.rule {
+            let _ = Command::new("iptables")
+                .args(["-D", "FORWARD", "-i", &self.name, "-o", &self.name, "-j", "ACCEPT"])
+                .output();
+        }
+        let _ = Command::new("ip").args(["link", "del", &self.name]).output();
+    }
+}
+
+/// The workspace root (where `scripts/` lives).
+pub fn workspace_root() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|p| p.join("scripts").is_dir() && p.join("Cargo.toml").is_file())
+        .expect("workspace root with scripts/")
+        .to_path_buf()
+}

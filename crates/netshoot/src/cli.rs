@@ -1,0 +1,135 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  netshoot targets                         every network namespace and what lives there
+  netshoot -t web exec -- ip addr          run a host program in container web's namespace
+  netshoot -t network:ov exec -- ip link   look inside a Swarm overlay network's namespace
+  netshoot -t pid:1234 exec                a shell in process 1234's namespace
+  netshoot targets --json                  the same facts for programs
+
+Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, netns:NAME,
+a path (/proc/N/ns/net, /var/run/docker/netns/X), host. Without -t, commands run where netshoot runs.
+
+Exit status: 0 ok, 1 a check found a problem, 2 usage or environment error.";
+
+/// The network trouble-shooting swiss-army knife for Docker and Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "netshoot", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// Where to run: container:NAME, NAME, network:NAME, pid:N, netns:NAME, a netns path, host.
+    /// Given before the command, so commands keep their peers' short flags.
+    #[arg(short = 't', long = "target", value_name = "SPEC", global = false)]
+    pub target: Option<String>,
+
+    /// Print machine-readable JSON instead of text (accepted before or after any command).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More detail (repeat for more).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every netshoot command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every network namespace on the host with its containers, networks, processes and
+    /// interfaces.
+    #[command(visible_alias = "ls", after_help = "\
+Examples:
+  netshoot targets
+  netshoot ls --json | jq '.namespaces[] | select(.kind==\"container\")'
+  docker run --rm --pid host --privileged -v /var/run/docker.sock:/var/run/docker.sock netshoot targets")]
+    Targets(TargetsArgs),
+
+    /// Run a host program inside the target's network namespace only (nsenter --net); with no
+    /// program, a shell.
+    #[command(after_help = "\
+The mount namespace stays, so the host's tools (ip, ss, tcpdump) are usable inside the target.
+The exit status is the program's (128+N when signal N ended it; 127 not found).
+
+Examples:
+  netshoot -t web exec -- ip -j addr
+  netshoot -t netns:blue exec -- ss -tln
+  netshoot -t network:ov exec              a shell, with NETSHOOT_TARGET set and the target in the prompt")]
+    Exec(ExecArgs),
+
+    /// Do nothing until SIGTERM/SIGINT (or for DURATION seconds): keeps a debug container alive.
+    #[command(after_help = "\
+Examples:
+  docker run -d --name dbg --net container:web netshoot sleep infinity
+  netshoot sleep 30")]
+    Sleep {
+        /// Seconds, or `infinity` (the default).
+        duration: Option<String>,
+    },
+
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  netshoot completions bash > /etc/bash_completion.d/netshoot
+  netshoot completions zsh > \"${fpath[1]}/_netshoot\"")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]
+    Man,
+}
+
+/// `targets` options.
+#[derive(Debug, Args)]
+pub struct TargetsArgs {
+    /// Leave out the interfaces (faster; no namespace is entered).
+    #[arg(long)]
+    pub no_interfaces: bool,
+}
+
+/// `exec` options.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The program and its arguments (after `--`). Empty: $SHELL or /bin/sh.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub argv: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_is_accepted_after_the_command() {
+        let c = Cli::try_parse_from(["netshoot", "targets", "--json"]).unwrap();
+        assert!(c.json);
+        let c = Cli::try_parse_from(["netshoot", "--json", "ls"]).unwrap();
+        assert!(c.json);
+    }
+
+    #[test]
+    fn target_goes_before_the_command() {
+        let c = Cli::try_parse_from(["netshoot", "-t", "web", "exec", "--", "ip", "-j", "addr"])
+            .unwrap();
+        assert_eq!(c.target.as_deref(), Some("web"));
+        match c.command {
+            Some(Command::Exec(a)) => assert_eq!(a.argv, ["ip", "-j", "addr"]),
+            other => panic!("{other:?}"),
+        }
+        // After the command, -t is not netshoot's: it belongs to the command (or is an error).
+        assert!(Cli::try_parse_from(["netshoot", "targets", "-t", "web"]).is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! Resolving and entering `-t SPEC`.
+
+use netshoot_ns::{Target, TargetSpec};
+
+use crate::render::Output;
+
+/// Resolves `-t SPEC` (or the current namespace when absent) and enters it on the calling
+/// thread. Must run before any other thread or async runtime is created.
+pub fn enter(spec: Option<&str>, out: &Output) -> anyhow::Result<Target> {
+    let spec = match spec {
+        Some(s) => TargetSpec::parse(s)?,
+        None => TargetSpec::Current,
+    };
+    let target = netshoot_ns::resolve(&spec)?;
+    for n in &target.notes {
+        out.note(n);
+    }
+    netshoot_ns::enter(&target)?;
+    Ok(target)
+}

@@ -1,0 +1,179 @@
+//! `targets`: every network namespace, what lives there, and its interfaces.
+
+use std::fmt::Write as _;
+
+use netshoot_inspect::Interface;
+use netshoot_ns::{Namespace, NamespaceKind};
+use serde::Serialize;
+
+use crate::cli::TargetsArgs;
+use crate::render::Output;
+
+/// The `targets` report.
+#[derive(Debug, Serialize)]
+pub struct TargetsReport {
+    /// Every namespace, host first, then containers, Docker networks, `ip netns`, processes.
+    pub namespaces: Vec<NamespaceReport>,
+    /// Sources that could not be read (Docker socket, other processes' namespaces).
+    pub warnings: Vec<String>,
+}
+
+/// One namespace with its interfaces.
+#[derive(Debug, Serialize)]
+pub struct NamespaceReport {
+    /// What lives there.
+    #[serde(flatten)]
+    pub namespace: Namespace,
+    /// Interfaces and addresses inside (absent with `--no-interfaces`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interfaces: Option<Vec<Interface>>,
+    /// Why the interfaces could not be read, when they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interfaces_error: Option<String>,
+}
+
+/// Lists, then visits each namespace on a short-lived thread to read its interfaces.
+pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
+    let (namespaces, warnings) = netshoot_ns::list()?;
+    let namespaces = namespaces
+        .into_iter()
+        .map(|ns| {
+            if args.no_interfaces {
+                return NamespaceReport {
+                    namespace: ns,
+                    interfaces: None,
+                    interfaces_error: None,
+                };
+            }
+            let got = netshoot_ns::in_namespace(&ns.path, netshoot_inspect::interfaces);
+            let (interfaces, interfaces_error) = match got {
+                Ok(Ok(i)) => (Some(i), None),
+                Ok(Err(e)) => (None, Some(format!("netlink: {e}"))),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            NamespaceReport {
+                namespace: ns,
+                interfaces,
+                interfaces_error,
+            }
+        })
+        .collect();
+    let report = TargetsReport {
+        namespaces,
+        warnings,
+    };
+    out.emit(&report, text)?;
+    Ok(0)
+}
+
+fn kind_word(k: NamespaceKind) -> &'static str {
+    match k {
+        NamespaceKind::Host => "host",
+        NamespaceKind::Container => "container",
+        NamespaceKind::DockerNetwork => "docker network",
+        NamespaceKind::Netns => "ip netns",
+        NamespaceKind::Process => "process",
+    }
+}
+
+fn text(r: &TargetsReport) -> String {
+    let mut s = String::new();
+    for n in &r.namespaces {
+        let ns = &n.namespace;
+        let _ = writeln!(
+            s,
+            "{}  [{}, inode {}, {} process{}]",
+            ns.target,
+            kind_word(ns.kind),
+            ns.inode,
+            ns.process_count,
+            if ns.process_count == 1 { "" } else { "es" }
+        );
+        for c in &ns.containers {
+            let nets: Vec<String> = c
+                .networks
+                .iter()
+                .map(|e| {
+                    let mut v = e.network.clone();
+                    if let Some(ip) = &e.ipv4 {
+                        v.push(' ');
+                        v.push_str(ip);
+                    }
+                    if let Some(ip) = &e.ipv6 {
+                        v.push(' ');
+                        v.push_str(ip);
+                    }
+                    v
+                })
+                .collect();
+            let how = if c.network_mode.starts_with("container:") {
+                " (joined with --net container:)".to_string()
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "  container {} {} pid {}{}{}",
+                c.name,
+                c.id,
+                c.pid,
+                if nets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on {}", nets.join(", "))
+                },
+                how
+            );
+        }
+        for d in &ns.docker_networks {
+            let _ = writeln!(
+                s,
+                "  network {} {} ({}) sandbox {}",
+                d.name, d.id, d.driver, d.sandbox
+            );
+        }
+        if !ns.netns_names.is_empty() {
+            let _ = writeln!(s, "  ip netns {}", ns.netns_names.join(", "));
+        }
+        if !ns.processes.is_empty() {
+            const MAX: usize = 8;
+            let shown: Vec<String> = ns
+                .processes
+                .iter()
+                .take(MAX)
+                .map(|p| format!("{} {}", p.pid, p.command))
+                .collect();
+            let more = ns.processes.len().saturating_sub(MAX);
+            let _ = writeln!(
+                s,
+                "  processes {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(ifs) = &n.interfaces {
+            for i in ifs {
+                let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+                let _ = writeln!(
+                    s,
+                    "    {:<16} {:<8} {}{}",
+                    i.name,
+                    i.operstate,
+                    i.kind.as_deref().map(|k| format!("{k} ")).unwrap_or_default(),
+                    addrs.join(" ")
+                );
+            }
+        }
+        if let Some(e) = &n.interfaces_error {
+            let _ = writeln!(s, "    interfaces unreadable: {e}");
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    s
+}

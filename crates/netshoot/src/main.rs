@@ -1,0 +1,66 @@
+//! `netshoot`: the binary. Parses arguments, resolves and enters the target on the main thread
+//! (before any other thread or runtime exists), dispatches to a command and renders its report.
+
+mod cli;
+mod cmd;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("netshoot: {}", one_line(&e));
+            e.downcast_ref::<netshoot_ns::NsError>()
+                .map(|n| n.exit_code())
+                .unwrap_or(2)
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(0);
+    };
+    let out = render::Output {
+        json: cli.json,
+        verbose: cli.verbose,
+    };
+    // Commands that look at the whole host, or at nothing, run where netshoot runs.
+    match command {
+        Command::Targets(a) => return cmd::targets::run(&a, &out),
+        Command::Completions { shell } => return cmd::misc::completions(shell),
+        Command::Man => return cmd::misc::man(),
+        Command::Sleep { duration } => return cmd::misc::sleep(duration.as_deref()),
+        _ => {}
+    }
+    // Everything else runs inside the target: resolve, then enter on this (the only) thread.
+    let target = cmd::target::enter(cli.target.as_deref(), &out)?;
+    match command {
+        Command::Exec(a) => cmd::exec::run(&a, &target),
+        Command::Targets(_) | Command::Completions { .. } | Command::Man | Command::Sleep { .. } => {
+            unreachable!("handled above")
+        }
+    }
+}
