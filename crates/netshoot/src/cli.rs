@@ -81,6 +81,11 @@ Examples:
         shell: clap_complete::Shell,
     },
 
+    // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
+    //     #[command(flatten)]
+    //     Inspect(crate::cmd::inspect::InspectCommand),
+    // (keep one block per room; do not edit other rooms' blocks)
+
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]
     Man,

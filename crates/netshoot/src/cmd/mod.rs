@@ -5,3 +5,4 @@ pub mod exec;
 pub mod misc;
 pub mod target;
 pub mod targets;
+// ROOMS: one `pub mod ROOM;` line per room below.
