@@ -45,9 +45,9 @@ impl Docker {
                 None => {
                     return Err(NsError::Docker {
                         why: format!(
-                            "DOCKER_HOST={h} is not a unix:// socket; netshoot speaks to the engine \
+                        "DOCKER_HOST={h} is not a unix:// socket; netshoot speaks to the engine \
                              over its unix socket: set DOCKER_HOST=unix:///var/run/docker.sock"
-                        ),
+                    ),
                     })
                 }
             },
@@ -110,9 +110,9 @@ impl Docker {
             std::io::ErrorKind::PermissionDenied => format!(
                 "permission denied on {sock}: run as root or as a member of the docker group"
             ),
-            std::io::ErrorKind::ConnectionRefused => format!(
-                "nothing answers on {sock} (connection refused): is dockerd running?"
-            ),
+            std::io::ErrorKind::ConnectionRefused => {
+                format!("nothing answers on {sock} (connection refused): is dockerd running?")
+            }
             _ => format!("cannot talk to Docker on {sock}: {e}"),
         };
         NsError::Docker { why }

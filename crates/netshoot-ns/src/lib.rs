@@ -37,7 +37,10 @@ pub enum NsError {
         why: String,
     },
     /// No container has that name or id.
-    #[error("no container '{name}'; {}", list_or_none("running containers", running))]
+    #[error(
+        "no container '{name}'; {}",
+        list_or_none("running containers", running)
+    )]
     NoSuchContainer {
         /// What the user asked for.
         name: String,
@@ -45,7 +48,9 @@ pub enum NsError {
         running: Vec<String>,
     },
     /// The container exists but does not run.
-    #[error("container '{name}' is not running (status: {status}): start it with 'docker start {name}'")]
+    #[error(
+        "container '{name}' is not running (status: {status}): start it with 'docker start {name}'"
+    )]
     NotRunning {
         /// Container name.
         name: String,
@@ -77,7 +82,10 @@ pub enum NsError {
         dir: String,
     },
     /// No `ip netns` namespace of that name.
-    #[error("no network namespace '{name}' under /var/run/netns; {}", list_or_none("'ip netns' namespaces", known))]
+    #[error(
+        "no network namespace '{name}' under /var/run/netns; {}",
+        list_or_none("'ip netns' namespaces", known)
+    )]
     NoSuchNetns {
         /// What the user asked for.
         name: String,

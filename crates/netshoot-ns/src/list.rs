@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::docker::Docker;
-use crate::resolve::{host_ns, overlay_sandbox, DOCKER_NETNS_DIR, IP_NETNS_DIR};
+use crate::resolve::{
+    docker_netns_dir, host_ns, is_nsfs, overlay_sandbox, pid1_is_self, IP_NETNS_DIR,
+};
 use crate::NsError;
 
 /// What a namespace chiefly is, for sorting and labels.
@@ -147,6 +149,13 @@ pub fn list() -> Result<(Vec<Namespace>, Vec<String>), NsError> {
             ns.target = format!("pid:{pid}");
         }
     }
+    if pid1_is_self() {
+        warnings.push(
+            "pid 1 is netshoot itself: this container has its own pid namespace, so only its own \
+             network namespace is visible; add --pid host to see the host's"
+                .into(),
+        );
+    }
     if unreadable > 0 {
         warnings.push(format!(
             "{unreadable} process(es)' namespaces could not be read (not root, or shielded from \
@@ -169,7 +178,7 @@ pub fn list() -> Result<(Vec<Namespace>, Vec<String>), NsError> {
     }
 
     // Docker.
-    let docker_dir = PathBuf::from(DOCKER_NETNS_DIR);
+    let docker_dir = docker_netns_dir();
     let docker = Docker::from_env().ok().filter(|d| d.available());
     match &docker {
         None => warnings.push(
@@ -184,8 +193,11 @@ pub fn list() -> Result<(Vec<Namespace>, Vec<String>), NsError> {
         }
     }
 
-    // Docker sandboxes no container or network claimed (kept for completeness).
+    // Docker sandboxes no container or network claimed (stale placeholders are not nsfs).
     for (_, path) in dir_entries(&docker_dir) {
+        if !is_nsfs(&path) {
+            continue;
+        }
         if let Ok(m) = std::fs::metadata(&path) {
             entry(&mut by_inode, m.ino(), &path);
         }
@@ -236,7 +248,10 @@ fn docker_into(
             .filter(|p| !p.as_os_str().is_empty());
         let (path, meta) = match std::fs::metadata(&proc_path) {
             Ok(m) => (proc_path, m),
-            Err(_) => match sandbox.as_ref().and_then(|s| Some((s.clone(), std::fs::metadata(s).ok()?))) {
+            Err(_) => match sandbox
+                .as_ref()
+                .and_then(|s| Some((s.clone(), std::fs::metadata(s).ok()?)))
+            {
                 Some(x) => x,
                 None => continue,
             },
@@ -306,7 +321,9 @@ fn docker_into(
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let first = sandbox.split_once('-').is_some_and(|(e, _)| e.parse::<u32>().is_ok());
+            let first = sandbox
+                .split_once('-')
+                .is_some_and(|(e, _)| e.parse::<u32>().is_ok());
             ns.docker_networks.push(NsNetwork {
                 name: n.name.clone(),
                 id: n.id.chars().take(12).collect(),

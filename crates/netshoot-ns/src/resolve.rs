@@ -79,21 +79,46 @@ fn inode_of(path: &Path, label: &str) -> Result<u64, NsError> {
     })
 }
 
-fn is_nsfs(path: &Path) -> bool {
+/// Whether `path` is a namespace file (nsfs), not a stale placeholder left in a netns directory.
+pub(crate) fn is_nsfs(path: &Path) -> bool {
     const NSFS_MAGIC: i64 = 0x6e73_6673;
     nix::sys::statfs::statfs(path)
         .map(|s| s.filesystem_type().0 as i64 == NSFS_MAGIC)
         .unwrap_or(false)
 }
 
-fn host_root() -> PathBuf {
-    // Inside a container run with --pid host, /proc/1/root is the host's root.
-    let p = PathBuf::from("/proc/1/root");
-    if std::fs::read_dir(&p).is_ok() {
-        p
-    } else {
-        PathBuf::from("/")
+/// The host's root directory as seen from here: `/proc/1/root` (inside a container run with
+/// `--pid host` that is the host's), kthreadd's root where pid 1 is shielded, else `/`.
+pub(crate) fn host_root() -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let (_, pid) = host_ns();
+    let p = PathBuf::from(format!("/proc/{pid}/root"));
+    let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+    match (std::fs::metadata(&p).map(id), std::fs::metadata("/").map(id)) {
+        // Our root is the host's: plain paths read better.
+        (Ok(a), Ok(b)) if a == b => PathBuf::from("/"),
+        (Ok(_), _) if std::fs::read_dir(&p).is_ok() => p,
+        _ => PathBuf::from("/"),
     }
+}
+
+/// Where Docker's namespace bind mounts are visible from here (through the host's root when
+/// running in a container with `--pid host`, where a `-v` mount would not carry them).
+pub(crate) fn docker_netns_dir() -> PathBuf {
+    let d = host_root().join(DOCKER_NETNS_DIR.trim_start_matches('/'));
+    if d.is_dir() {
+        d
+    } else {
+        PathBuf::from(DOCKER_NETNS_DIR)
+    }
+}
+
+/// True when pid 1 is this very program: a container without `--pid host`.
+pub(crate) fn pid1_is_self() -> bool {
+    matches!(
+        (std::fs::read_link("/proc/1/exe"), std::fs::read_link("/proc/self/exe")),
+        (Ok(a), Ok(b)) if a == b
+    )
 }
 
 fn base(spec: &TargetSpec, netns: PathBuf, inode: u64, root: &Path) -> Target {
@@ -140,17 +165,12 @@ fn host(spec: &TargetSpec) -> Result<Target, NsError> {
     let inode = inode_of(&ns, &format!("the host (pid {pid})"))?;
     let mut t = base(spec, ns, inode, &host_root());
     t.pid = Some(pid);
-    if let (Ok(one), Ok(me)) = (
-        std::fs::read_link("/proc/1/exe"),
-        std::fs::read_link("/proc/self/exe"),
-    ) {
-        if one == me {
-            t.notes.push(
-                "pid 1 is netshoot itself: this runs in a container without --pid host, so \
-                 'host' is this container's own namespace; add --pid host (or --net host)"
-                    .into(),
-            );
-        }
+    if pid1_is_self() {
+        t.notes.push(
+            "pid 1 is netshoot itself: this runs in a container without --pid host, so \
+             'host' is this container's own namespace; add --pid host (or --net host)"
+                .into(),
+        );
     }
     Ok(t)
 }
@@ -171,11 +191,7 @@ fn from_pid(spec: &TargetSpec, pid: u32) -> Result<Target, NsError> {
 }
 
 fn pid_hint() -> String {
-    if std::fs::read_link("/proc/1/exe")
-        .ok()
-        .zip(std::fs::read_link("/proc/self/exe").ok())
-        .is_some_and(|(a, b)| a == b)
-    {
+    if pid1_is_self() {
         ": this container has its own pid namespace, add --pid host".into()
     } else {
         String::new()
@@ -212,14 +228,11 @@ fn path(spec: &TargetSpec, p: &Path) -> Result<Target, NsError> {
         });
     }
     // /proc/N/ns/net: keep the pid so the target's resolv.conf is found.
-    let pid = p
-        .strip_prefix("/proc")
-        .ok()
-        .and_then(|r| {
-            let mut c = r.components();
-            let n = c.next()?.as_os_str().to_str()?.parse::<u32>().ok()?;
-            (c.as_path() == Path::new("ns/net")).then_some(n)
-        });
+    let pid = p.strip_prefix("/proc").ok().and_then(|r| {
+        let mut c = r.components();
+        let n = c.next()?.as_os_str().to_str()?.parse::<u32>().ok()?;
+        (c.as_path() == Path::new("ns/net")).then_some(n)
+    });
     if let Some(pid) = pid {
         let mut t = from_pid(spec, pid)?;
         t.label = spec.to_string();
@@ -254,11 +267,8 @@ fn container(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
     let c = match docker.inspect_container(name)? {
         Some(c) => c,
         None => {
-            let mut running: Vec<String> = docker
-                .containers(false)?
-                .iter()
-                .map(|c| c.name())
-                .collect();
+            let mut running: Vec<String> =
+                docker.containers(false)?.iter().map(|c| c.name()).collect();
             running.sort();
             return Err(NsError::NoSuchContainer {
                 name: name.into(),
@@ -337,8 +347,7 @@ fn network(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
     let n = match docker.inspect_network(name)? {
         Some(n) => n,
         None => {
-            let mut known: Vec<String> =
-                docker.networks()?.into_iter().map(|n| n.name).collect();
+            let mut known: Vec<String> = docker.networks()?.into_iter().map(|n| n.name).collect();
             known.sort();
             return Err(NsError::NoSuchNetwork {
                 name: name.into(),
@@ -359,12 +368,7 @@ fn network(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
             Ok(t)
         }
         "overlay" => {
-            let dir = host_root().join(DOCKER_NETNS_DIR.trim_start_matches('/'));
-            let dir = if dir.exists() {
-                dir
-            } else {
-                PathBuf::from(DOCKER_NETNS_DIR)
-            };
+            let dir = docker_netns_dir();
             let found = overlay_sandbox(&dir, &n.id);
             let Some(p) = found else {
                 return Err(NsError::NetworkNamespaceMissing {
@@ -393,12 +397,19 @@ fn network(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
 pub(crate) fn overlay_sandbox(dir: &Path, id: &str) -> Option<PathBuf> {
     let mut best: Option<(u32, PathBuf)> = None;
     for name in dir_names(dir) {
-        if let Some((epoch, prefix)) = name.split_once('-') {
-            if let Ok(e) = epoch.parse::<u32>() {
-                if !prefix.is_empty() && id.starts_with(prefix) && best.as_ref().is_none_or(|(b, _)| e > *b) {
-                    best = Some((e, dir.join(&name)));
-                }
-            }
+        let Some((epoch, prefix)) = name.split_once('-') else {
+            continue;
+        };
+        let Ok(e) = epoch.parse::<u32>() else {
+            continue;
+        };
+        let p = dir.join(&name);
+        if !prefix.is_empty()
+            && id.starts_with(prefix)
+            && best.as_ref().is_none_or(|(b, _)| e > *b)
+            && is_nsfs(&p)
+        {
+            best = Some((e, p));
         }
     }
     best.map(|(_, p)| p)

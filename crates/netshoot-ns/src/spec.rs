@@ -125,10 +125,7 @@ mod tests {
             TargetSpec::parse("network:ov").unwrap(),
             TargetSpec::Network("ov".into())
         );
-        assert_eq!(
-            TargetSpec::parse("pid:42").unwrap(),
-            TargetSpec::Pid(42)
-        );
+        assert_eq!(TargetSpec::parse("pid:42").unwrap(), TargetSpec::Pid(42));
         assert_eq!(
             TargetSpec::parse("netns:blue").unwrap(),
             TargetSpec::Netns("blue".into())
@@ -141,7 +138,16 @@ mod tests {
 
     #[test]
     fn malformed_specs_name_the_forms() {
-        for bad in ["", "pid:x", "pid:0", "pid:", "bogus:1", "we b", "-x", "container:/x"] {
+        for bad in [
+            "",
+            "pid:x",
+            "pid:0",
+            "pid:",
+            "bogus:1",
+            "we b",
+            "-x",
+            "container:/x",
+        ] {
             let e = TargetSpec::parse(bad).unwrap_err().to_string();
             assert!(e.contains("accepted forms"), "{bad}: {e}");
             assert!(!e.contains('\n'), "one line: {e}");
@@ -150,7 +156,14 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["host", "container:web", "network:ov", "pid:7", "netns:a", "/x/y"] {
+        for s in [
+            "host",
+            "container:web",
+            "network:ov",
+            "pid:7",
+            "netns:a",
+            "/x/y",
+        ] {
             assert_eq!(TargetSpec::parse(s).unwrap().to_string(), s);
         }
     }

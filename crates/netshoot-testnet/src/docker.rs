@@ -15,7 +15,10 @@ pub fn require_docker() {
     let ok = run_raw(&["docker", "info", "--format", "{{.ServerVersion}}"])
         .status
         .success();
-    assert!(ok, "no Docker engine answers: run scripts/setup (it starts dockerd)");
+    assert!(
+        ok,
+        "no Docker engine answers: run scripts/setup (it starts dockerd)"
+    );
 }
 
 /// Builds the `FROM scratch` test image with the static binary, once per test process
@@ -54,7 +57,9 @@ impl DockerNet {
     /// `docker network create --driver DRIVER EXTRA… NAME`.
     pub fn new(driver: &str, extra: &[&str]) -> Self {
         let name = unique("net");
-        let mut argv = vec!["docker", "network", "create", "--label", LABEL, "--driver", driver];
+        let mut argv = vec![
+            "docker", "network", "create", "--label", LABEL, "--driver", driver,
+        ];
         argv.extend_from_slice(extra);
         argv.push(&name);
         let id = run(&argv).trim().to_string();

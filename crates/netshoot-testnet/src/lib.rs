@@ -135,7 +135,9 @@ impl Drop for Netns {
                     let _ = Command::new("kill").args(["-9", pid]).output();
                 }
             });
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 
@@ -154,10 +156,15 @@ impl Drop for Child {
 /// (`None` keeps it in the host's), sets addresses (CIDR) when given and brings both up.
 /// Returns the two interface names. The pair disappears with its namespaces; a host end is
 /// removed by the `Link` guard returned with it.
-pub fn veth_pair(a: (Option<&Netns>, Option<&str>), b: (Option<&Netns>, Option<&str>)) -> (String, String, Link) {
+pub fn veth_pair(
+    a: (Option<&Netns>, Option<&str>),
+    b: (Option<&Netns>, Option<&str>),
+) -> (String, String, Link) {
     let an = unique("va");
     let bn = unique("vb");
-    run(&["ip", "link", "add", &an, "type", "veth", "peer", "name", &bn]);
+    run(&[
+        "ip", "link", "add", &an, "type", "veth", "peer", "name", &bn,
+    ]);
     let guard = Link { name: an.clone() };
     for (name, (ns, addr)) in [(&an, a), (&bn, b)] {
         match ns {
@@ -188,7 +195,9 @@ pub struct Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.name])
+            .output();
     }
 }
 
@@ -208,7 +217,9 @@ impl Bridge {
         run(&["ip", "link", "add", &name, "type", "bridge"]);
         run(&["ip", "link", "set", &name, "up"]);
         if accept_forward {
-            run(&["iptables", "-I", "FORWARD", "-i", &name, "-o", &name, "-j", "ACCEPT"]);
+            run(&[
+                "iptables", "-I", "FORWARD", "-i", &name, "-o", &name, "-j", "ACCEPT",
+            ]);
         }
         Bridge {
             name,
@@ -221,7 +232,9 @@ impl Bridge {
     pub fn attach(&self, ns: &Netns, ifname: &str, addr: Option<&str>) -> String {
         let host = unique("vh");
         let peer = unique("vp");
-        run(&["ip", "link", "add", &host, "type", "veth", "peer", "name", &peer]);
+        run(&[
+            "ip", "link", "add", &host, "type", "veth", "peer", "name", &peer,
+        ]);
         run(&["ip", "link", "set", &peer, "netns", &ns.name]);
         ns.ip(&["link", "set", &peer, "name", ifname]);
         if let Some(a) = addr {
@@ -238,10 +251,14 @@ impl Drop for Bridge {
     fn drop(&mut self) {
         if self.rule {
             let _ = Command::new("iptables")
-                .args(["-D", "FORWARD", "-i", &self.name, "-o", &self.name, "-j", "ACCEPT"])
+                .args([
+                    "-D", "FORWARD", "-i", &self.name, "-o", &self.name, "-j", "ACCEPT",
+                ])
                 .output();
         }
-        let _ = Command::new("ip").args(["link", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.name])
+            .output();
     }
 }
 

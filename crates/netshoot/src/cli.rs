@@ -42,11 +42,14 @@ pub struct Cli {
 pub enum Command {
     /// List every network namespace on the host with its containers, networks, processes and
     /// interfaces.
-    #[command(visible_alias = "ls", after_help = "\
+    #[command(
+        visible_alias = "ls",
+        after_help = "\
 Examples:
   netshoot targets
   netshoot ls --json | jq '.namespaces[] | select(.kind==\"container\")'
-  docker run --rm --pid host --privileged -v /var/run/docker.sock:/var/run/docker.sock netshoot targets")]
+  docker run --rm --pid host --privileged -v /var/run/docker.sock:/var/run/docker.sock netshoot targets"
+    )]
     Targets(TargetsArgs),
 
     /// Run a host program inside the target's network namespace only (nsenter --net); with no
@@ -85,7 +88,6 @@ Examples:
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),
     // (keep one block per room; do not edit other rooms' blocks)
-
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]
     Man,
@@ -103,7 +105,11 @@ pub struct TargetsArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The program and its arguments (after `--`). Empty: $SHELL or /bin/sh.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub argv: Vec<String>,
 }
 

@@ -61,7 +61,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(a) => cmd::exec::run(&a, &target),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
-        Command::Targets(_) | Command::Completions { .. } | Command::Man | Command::Sleep { .. } => {
+        Command::Targets(_)
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Sleep { .. } => {
             unreachable!("handled above")
         }
     }

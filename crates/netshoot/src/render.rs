@@ -15,7 +15,11 @@ pub struct Output {
 
 impl Output {
     /// Prints `report` as pretty JSON, or as the text `text` renders from it.
-    pub fn emit<T: Serialize>(&self, report: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+    pub fn emit<T: Serialize>(
+        &self,
+        report: &T,
+        text: impl FnOnce(&T) -> String,
+    ) -> anyhow::Result<()> {
         let mut stdout = std::io::stdout().lock();
         if self.json {
             serde_json::to_writer_pretty(&mut stdout, report)?;

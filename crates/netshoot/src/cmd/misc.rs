@@ -16,7 +16,12 @@ pub fn sleep(duration: Option<&str>) -> anyhow::Result<i32> {
         })?),
     };
     let mut set = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGALRM] {
+    for s in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGALRM,
+    ] {
         set.add(s);
     }
     set.thread_block()?;

@@ -15,6 +15,14 @@ pub fn enter(spec: Option<&str>, out: &Output) -> anyhow::Result<Target> {
     for n in &target.notes {
         out.note(n);
     }
+    if out.verbose > 0 {
+        out.note(&format!(
+            "target {}: entering {} (netns inode {})",
+            target.label,
+            target.netns.display(),
+            target.inode
+        ));
+    }
     netshoot_ns::enter(&target)?;
     Ok(target)
 }

@@ -163,7 +163,10 @@ fn text(r: &TargetsReport) -> String {
                     "    {:<16} {:<8} {}{}",
                     i.name,
                     i.operstate,
-                    i.kind.as_deref().map(|k| format!("{k} ")).unwrap_or_default(),
+                    i.kind
+                        .as_deref()
+                        .map(|k| format!("{k} "))
+                        .unwrap_or_default(),
                     addrs.join(" ")
                 );
             }
