@@ -108,20 +108,6 @@ pub fn list() -> Result<(Vec<Namespace>, Vec<String>), NsError> {
     let (host_path, _) = host_ns();
     let host_inode = std::fs::metadata(&host_path).map(|m| m.ino()).ok();
 
-    let entry = |by_inode: &mut BTreeMap<u64, Namespace>, inode: u64, path: &Path| {
-        by_inode.entry(inode).or_insert_with(|| Namespace {
-            inode,
-            kind: NamespaceKind::Process,
-            path: path.to_path_buf(),
-            target: path.display().to_string(),
-            containers: vec![],
-            docker_networks: vec![],
-            netns_names: vec![],
-            processes: vec![],
-            process_count: 0,
-        });
-    };
-
     // Processes.
     let mut unreadable = 0usize;
     let mut pids: Vec<u32> = std::fs::read_dir("/proc")
@@ -187,7 +173,7 @@ pub fn list() -> Result<(Vec<Namespace>, Vec<String>), NsError> {
                 .into(),
         ),
         Some(d) => {
-            if let Err(e) = docker_into(d, &docker_dir, &mut by_inode, &entry) {
+            if let Err(e) = docker_into(d, &docker_dir, &mut by_inode) {
                 warnings.push(e.to_string());
             }
         }
@@ -230,7 +216,6 @@ fn docker_into(
     d: &Docker,
     docker_dir: &Path,
     by_inode: &mut BTreeMap<u64, Namespace>,
-    entry: &dyn Fn(&mut BTreeMap<u64, Namespace>, u64, &Path),
 ) -> Result<(), NsError> {
     for summary in d.containers(false)? {
         let Some(c) = d.inspect_container(&summary.id)? else {
@@ -342,6 +327,21 @@ fn docker_into(
         }
     }
     Ok(())
+}
+
+/// The namespace with `inode`, created empty (kind `Process`) the first time it is seen.
+fn entry(by_inode: &mut BTreeMap<u64, Namespace>, inode: u64, path: &Path) {
+    by_inode.entry(inode).or_insert_with(|| Namespace {
+        inode,
+        kind: NamespaceKind::Process,
+        path: path.to_path_buf(),
+        target: path.display().to_string(),
+        containers: vec![],
+        docker_networks: vec![],
+        netns_names: vec![],
+        processes: vec![],
+        process_count: 0,
+    });
 }
 
 fn dir_entries(dir: &Path) -> Vec<(String, PathBuf)> {

@@ -83,7 +83,7 @@ fn inode_of(path: &Path, label: &str) -> Result<u64, NsError> {
 pub(crate) fn is_nsfs(path: &Path) -> bool {
     const NSFS_MAGIC: i64 = 0x6e73_6673;
     nix::sys::statfs::statfs(path)
-        .map(|s| s.filesystem_type().0 as i64 == NSFS_MAGIC)
+        .map(|s| s.filesystem_type().0 == NSFS_MAGIC)
         .unwrap_or(false)
 }
 
@@ -94,7 +94,10 @@ pub(crate) fn host_root() -> PathBuf {
     let (_, pid) = host_ns();
     let p = PathBuf::from(format!("/proc/{pid}/root"));
     let id = |m: std::fs::Metadata| (m.dev(), m.ino());
-    match (std::fs::metadata(&p).map(id), std::fs::metadata("/").map(id)) {
+    match (
+        std::fs::metadata(&p).map(id),
+        std::fs::metadata("/").map(id),
+    ) {
         // Our root is the host's: plain paths read better.
         (Ok(a), Ok(b)) if a == b => PathBuf::from("/"),
         (Ok(_), _) if std::fs::read_dir(&p).is_ok() => p,

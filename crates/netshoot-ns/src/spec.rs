@@ -55,13 +55,13 @@ impl TargetSpec {
             return match kind {
                 "container" | "c" => name_ok(value)
                     .map(|v| TargetSpec::Container(v.to_string()))
-                    .map_err(|w| bad(w)),
+                    .map_err(&bad),
                 "network" | "net" | "n" => name_ok(value)
                     .map(|v| TargetSpec::Network(v.to_string()))
-                    .map_err(|w| bad(w)),
+                    .map_err(&bad),
                 "netns" => name_ok(value)
                     .map(|v| TargetSpec::Netns(v.to_string()))
-                    .map_err(|w| bad(w)),
+                    .map_err(&bad),
                 "pid" | "p" => value
                     .parse::<u32>()
                     .ok()
@@ -74,7 +74,7 @@ impl TargetSpec {
         }
         name_ok(s_trim)
             .map(|v| TargetSpec::Container(v.to_string()))
-            .map_err(|w| bad(w))
+            .map_err(&bad)
     }
 }
 
