@@ -3,6 +3,12 @@
 //! Every function returns a typed, `Serialize` report; rendering is the binary's job.
 
 pub mod link;
+pub mod neigh;
 pub mod netlink;
+pub mod peer;
+pub mod route;
 
-pub use link::{interfaces, Interface, InterfaceAddress};
+pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};
+pub use neigh::{neighbours, Neighbour};
+pub use peer::{resolve_peers, VethPeer};
+pub use route::{route_get, routes, Family, Route, Table};

@@ -1,14 +1,15 @@
-//! Interfaces and their addresses (`ip addr`).
+//! Interfaces and their addresses (`ip addr`, `ip -s link`).
 
 use std::io;
 use std::net::IpAddr;
 
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::Serialize;
 
 use crate::netlink::dump;
+use crate::peer::VethPeer;
 
 /// One interface with its addresses.
 #[derive(Debug, Clone, Serialize)]
@@ -23,23 +24,72 @@ pub struct Interface {
     pub operstate: String,
     /// Administratively up (`IFF_UP`).
     pub up: bool,
+    /// Interface flags as `ip link` names them (`BROADCAST`, `MULTICAST`, `UP`, `LOWER_UP`, …).
+    pub flags: Vec<String>,
     /// MTU.
     pub mtu: Option<u32>,
+    /// Queueing discipline.
+    pub qdisc: Option<String>,
+    /// Link type (`ether`, `loopback`, `none`, …).
+    pub link_type: String,
     /// Link-layer address (`aa:bb:…`), when it has one.
     pub mac: Option<String>,
+    /// Link-layer broadcast address.
+    pub broadcast: Option<String>,
     /// Master device index (a bridge port's bridge).
     pub master: Option<u32>,
+    /// `IFLA_LINK`: the peer's (veth) or lower device's ifindex.
+    pub link_index: Option<u32>,
+    /// `IFLA_LINK_NETNSID`: the namespace id, as this namespace numbers it, of the peer/lower
+    /// device when that lives in another namespace.
+    pub link_netnsid: Option<i32>,
+    /// Counters (`ip -s link`).
+    pub stats: Option<LinkStats>,
+    /// For a veth: its peer and where the peer lives (filled by [`crate::resolve_peers`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<VethPeer>,
     /// Addresses, IPv4 first, in kernel order.
     pub addresses: Vec<InterfaceAddress>,
+}
+
+/// Interface counters, as `ip -s link` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LinkStats {
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Receive errors.
+    pub rx_errors: u64,
+    /// Received packets dropped.
+    pub rx_dropped: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+    /// Send errors.
+    pub tx_errors: u64,
+    /// Packets dropped on send.
+    pub tx_dropped: u64,
 }
 
 /// One address on an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InterfaceAddress {
+    /// `inet` or `inet6`.
+    pub family: &'static str,
     /// The address.
     pub address: IpAddr,
     /// Prefix length.
     pub prefix_len: u8,
+    /// Scope: `global`, `link`, `host`, `site`, `nowhere`.
+    pub scope: String,
+    /// IPv4 label (`eth0:1`), when set.
+    pub label: Option<String>,
+    /// IPv4 broadcast address, when set.
+    pub broadcast: Option<IpAddr>,
+    /// Flags as `ip addr` names them (`secondary`, `tentative`, `dadfailed`, `deprecated`, …).
+    pub flags: Vec<String>,
 }
 
 impl std::fmt::Display for InterfaceAddress {
@@ -48,7 +98,8 @@ impl std::fmt::Display for InterfaceAddress {
     }
 }
 
-fn mac(bytes: &[u8]) -> String {
+/// Formats a link-layer address as colon-separated hex.
+pub fn mac(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -67,7 +118,7 @@ pub fn interfaces() -> io::Result<Vec<Interface>> {
         .collect();
     links.sort_by_key(|l| l.index);
     let mut addrs = dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?;
-    // IPv4 before IPv6, as `ip addr` prints them.
+    // IPv4 before IPv6, as `ip addr` prints them; stable within a family.
     addrs.sort_by_key(|m| match m {
         RouteNetlinkMessage::NewAddress(a) => u8::from(a.header.family),
         _ => 0,
@@ -76,27 +127,121 @@ pub fn interfaces() -> io::Result<Vec<Interface>> {
         let RouteNetlinkMessage::NewAddress(a) = m else {
             continue;
         };
-        // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS else.
-        let mut local = None;
-        let mut address = None;
-        for attr in &a.attributes {
-            match attr {
-                AddressAttribute::Local(ip) => local = Some(*ip),
-                AddressAttribute::Address(ip) => address = Some(*ip),
-                _ => {}
-            }
-        }
-        if let (Some(ip), Some(link)) = (
-            local.or(address),
+        if let (Some(addr), Some(link)) = (
+            address_of(&a),
             links.iter_mut().find(|l| l.index == a.header.index),
         ) {
-            link.addresses.push(InterfaceAddress {
-                address: ip,
-                prefix_len: a.header.prefix_len,
-            });
+            link.addresses.push(addr);
         }
     }
     Ok(links)
+}
+
+fn address_of(a: &AddressMessage) -> Option<InterfaceAddress> {
+    // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS else.
+    let mut local = None;
+    let mut address = None;
+    let mut label = None;
+    let mut broadcast = None;
+    let mut flags32 = None;
+    for attr in &a.attributes {
+        match attr {
+            AddressAttribute::Local(ip) => local = Some(*ip),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            AddressAttribute::Label(l) => label = Some(l.clone()),
+            AddressAttribute::Broadcast(b) => broadcast = Some(IpAddr::V4(*b)),
+            AddressAttribute::Flags(f) => flags32 = Some(f.bits()),
+            _ => {}
+        }
+    }
+    let ip = local.or(address)?;
+    let bits = flags32.unwrap_or(a.header.flags.bits() as u32);
+    let names = [
+        (0x01, "secondary"),
+        (0x02, "nodad"),
+        (0x04, "optimistic"),
+        (0x08, "dadfailed"),
+        (0x10, "homeaddress"),
+        (0x20, "deprecated"),
+        (0x40, "tentative"),
+        (0x100, "mngtmpaddr"),
+        (0x200, "noprefixroute"),
+        (0x400, "autojoin"),
+        (0x800, "stable-privacy"),
+    ];
+    let mut flags: Vec<String> = names
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    // iproute2 says "dynamic" for addresses that are not permanent.
+    if bits & 0x80 == 0 {
+        flags.insert(0, "dynamic".into());
+    }
+    Some(InterfaceAddress {
+        family: if a.header.family == AddressFamily::Inet6 {
+            "inet6"
+        } else {
+            "inet"
+        },
+        address: ip,
+        prefix_len: a.header.prefix_len,
+        scope: scope_name(a.header.scope),
+        label: label.filter(|_| ip.is_ipv4()),
+        broadcast,
+        flags,
+    })
+}
+
+/// `ip`'s word for an address or route scope.
+pub fn scope_name(s: AddressScope) -> String {
+    match s {
+        AddressScope::Universe => "global".into(),
+        AddressScope::Site => "site".into(),
+        AddressScope::Link => "link".into(),
+        AddressScope::Host => "host".into(),
+        AddressScope::Nowhere => "nowhere".into(),
+        AddressScope::Other(n) => n.to_string(),
+        _ => u8::from(s).to_string(),
+    }
+}
+
+fn flag_names(f: LinkFlags) -> Vec<String> {
+    // The order `ip link` prints them in.
+    let table = [
+        (LinkFlags::Loopback, "LOOPBACK"),
+        (LinkFlags::Broadcast, "BROADCAST"),
+        (LinkFlags::Pointopoint, "POINTOPOINT"),
+        (LinkFlags::Multicast, "MULTICAST"),
+        (LinkFlags::Noarp, "NOARP"),
+        (LinkFlags::Allmulti, "ALLMULTI"),
+        (LinkFlags::Promisc, "PROMISC"),
+        (LinkFlags::Controller, "MASTER"),
+        (LinkFlags::Port, "SLAVE"),
+        (LinkFlags::Debug, "DEBUG"),
+        (LinkFlags::Dynamic, "DYNAMIC"),
+        (LinkFlags::Automedia, "AUTOMEDIA"),
+        (LinkFlags::Portsel, "PORTSEL"),
+        (LinkFlags::Notrailers, "NOTRAILERS"),
+        (LinkFlags::Up, "UP"),
+        (LinkFlags::LowerUp, "LOWER_UP"),
+        (LinkFlags::Dormant, "DORMANT"),
+        (LinkFlags::Echo, "ECHO"),
+    ];
+    table
+        .iter()
+        .filter(|(b, _)| f.contains(*b))
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+fn link_type_name(t: LinkLayerType) -> String {
+    match t {
+        LinkLayerType::Ether => "ether".into(),
+        LinkLayerType::Loopback => "loopback".into(),
+        LinkLayerType::None => "none".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
 }
 
 fn link_of(l: &LinkMessage) -> Interface {
@@ -106,18 +251,42 @@ fn link_of(l: &LinkMessage) -> Interface {
         kind: None,
         operstate: "UNKNOWN".into(),
         up: l.header.flags.contains(LinkFlags::Up),
+        flags: flag_names(l.header.flags),
         mtu: None,
+        qdisc: None,
+        link_type: link_type_name(l.header.link_layer_type),
         mac: None,
+        broadcast: None,
         master: None,
+        link_index: None,
+        link_netnsid: None,
+        stats: None,
+        peer: None,
         addresses: Vec::new(),
     };
     for attr in &l.attributes {
         match attr {
             LinkAttribute::IfName(n) => i.name = n.clone(),
             LinkAttribute::Mtu(m) => i.mtu = Some(*m),
+            LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
             LinkAttribute::Address(a) if !a.is_empty() => i.mac = Some(mac(a)),
+            LinkAttribute::Broadcast(a) if !a.is_empty() => i.broadcast = Some(mac(a)),
             LinkAttribute::OperState(s) => i.operstate = s.to_string(),
             LinkAttribute::Controller(m) => i.master = Some(*m),
+            LinkAttribute::Link(x) => i.link_index = Some(*x),
+            LinkAttribute::LinkNetNsId(n) => i.link_netnsid = Some(*n),
+            LinkAttribute::Stats64(s) => {
+                i.stats = Some(LinkStats {
+                    rx_bytes: s.rx_bytes,
+                    rx_packets: s.rx_packets,
+                    rx_errors: s.rx_errors,
+                    rx_dropped: s.rx_dropped,
+                    tx_bytes: s.tx_bytes,
+                    tx_packets: s.tx_packets,
+                    tx_errors: s.tx_errors,
+                    tx_dropped: s.tx_dropped,
+                })
+            }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(k) = info {

@@ -1,22 +1,33 @@
-//! A synchronous rtnetlink request/dump helper.
+//! A synchronous rtnetlink request helper: one request on a fresh socket created in the calling
+//! thread's namespace, every reply collected until the kernel says it is done.
 
 use std::io;
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
-/// Sends one dump request on a fresh `NETLINK_ROUTE` socket (created in the calling thread's
-/// namespace) and collects every reply until `NLMSG_DONE`.
+/// Sends a dump request (`NLM_F_DUMP`) and returns every message of the multipart reply.
 pub fn dump(request: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
+    transact(request, NLM_F_DUMP | NLM_F_REQUEST)
+}
+
+/// Sends a single request (`RTM_GETROUTE` for one destination, `RTM_GETNSID`, …) with
+/// `NLM_F_ACK` and returns the reply messages that precede the kernel's ACK. A kernel error comes back as `io::Error` with the kernel's errno
+/// (`ENETUNREACH` for a route lookup that finds none).
+pub fn request(request: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
+    transact(request, NLM_F_REQUEST | NLM_F_ACK)
+}
+
+fn transact(request: RouteNetlinkMessage, flags: u16) -> io::Result<Vec<RouteNetlinkMessage>> {
     let mut socket = Socket::new(NETLINK_ROUTE)?;
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
 
     let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_DUMP | NLM_F_REQUEST;
+    header.flags = flags;
     header.sequence_number = 1;
     let mut packet = NetlinkMessage::new(header, NetlinkPayload::from(request));
     packet.finalize();
@@ -30,7 +41,7 @@ pub fn dump(request: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>
         if data.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "netlink socket closed mid-dump",
+                "netlink socket closed mid-reply",
             ));
         }
         let mut offset = 0;
@@ -42,11 +53,11 @@ pub fn dump(request: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>
             let len = msg.header.length as usize;
             match msg.payload {
                 NetlinkPayload::Done(_) => return Ok(out),
-                NetlinkPayload::Error(e) => {
-                    if let Some(code) = e.code {
-                        return Err(io::Error::from_raw_os_error(-code.get()));
-                    }
-                }
+                NetlinkPayload::Error(e) => match e.code {
+                    Some(code) => return Err(io::Error::from_raw_os_error(-code.get())),
+                    // The ACK closes a single request.
+                    None => return Ok(out),
+                },
                 NetlinkPayload::InnerMessage(m) => out.push(m),
                 _ => {}
             }

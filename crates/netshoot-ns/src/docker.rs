@@ -165,6 +165,73 @@ impl Docker {
     }
 }
 
+impl Docker {
+    /// A Swarm service by name or id; `Ok(None)` when there is no such service or this engine
+    /// is not a Swarm manager.
+    pub fn inspect_service(&self, name: &str) -> Result<Option<ServiceInspect>, NsError> {
+        match self.get(&format!("/services/{name}")) {
+            Ok(s) => Ok(Some(s)),
+            Err(ApiError::Status(404 | 503 | 406, _)) => Ok(None),
+            Err(e) => Err(self.to_error(e)),
+        }
+    }
+}
+
+/// The parts of `GET /services/{id}` netshoot uses.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceInspect {
+    /// Service id.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Its spec.
+    pub spec: ServiceSpec,
+    /// Its endpoint (virtual IPs).
+    #[serde(default)]
+    pub endpoint: Option<ServiceEndpoint>,
+}
+
+/// `Spec` of a service.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceSpec {
+    /// Service name.
+    pub name: String,
+    /// Endpoint mode settings.
+    #[serde(default)]
+    pub endpoint_spec: Option<EndpointSpec>,
+}
+
+/// `Spec.EndpointSpec`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSpec {
+    /// `vip` (the default) or `dnsrr`.
+    #[serde(default)]
+    pub mode: String,
+}
+
+/// `Endpoint` of a service.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceEndpoint {
+    /// Virtual IPs per network (VIP mode).
+    #[serde(default, rename = "VirtualIPs")]
+    pub virtual_ips: Vec<VirtualIp>,
+}
+
+/// One service VIP.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VirtualIp {
+    /// Network id.
+    #[serde(default, rename = "NetworkID")]
+    pub network_id: String,
+    /// CIDR, e.g. `10.0.1.2/24`.
+    #[serde(default)]
+    pub addr: String,
+}
+
 #[derive(Deserialize)]
 struct ApiMessage {
     message: String,

@@ -141,6 +141,33 @@ impl Drop for Netns {
     }
 }
 
+/// A background process and everything it started (its process group), killed on drop.
+#[derive(Debug)]
+pub struct Group(pub std::process::Child);
+
+impl Group {
+    /// Starts `cmd` in a process group of its own with stdout/stderr discarded.
+    pub fn spawn(mut cmd: Command) -> Group {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        Group(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
+        )
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", "--", &format!("-{}", self.0.id())])
+            .output();
+        let _ = self.0.wait();
+    }
+}
+
 /// A background process killed on drop.
 #[derive(Debug)]
 pub struct Child(pub std::process::Child);

@@ -84,6 +84,21 @@ Examples:
         shell: clap_complete::Shell,
     },
 
+    /// Name the network fault in plain words, with evidence and the fix.
+    #[command(after_help = "\
+Checks run concurrently inside the target with short timeouts; findings come first (most
+fundamental cause first), then the checks that passed. Exit 1 when any check fails.
+
+Examples:
+  netshoot -t web doctor db:5432             can container web reach db's port 5432?
+  netshoot -t web doctor http://api:8080/health tasks.worker
+  netshoot doctor                            the namespace netshoot runs in, no destination
+  netshoot -t web doctor db --json")]
+    Doctor(crate::cmd::doctor::DoctorArgs),
+
+    #[command(flatten)]
+    Ip(crate::cmd::ip::IpCommand),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

@@ -59,6 +59,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let target = cmd::target::enter(cli.target.as_deref(), &out)?;
     match command {
         Command::Exec(a) => cmd::exec::run(&a, &target),
+        Command::Doctor(a) => cmd::doctor::run(&a, &target, &out),
+        Command::Ip(c) => cmd::ip::run(&c, &target, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)

@@ -1,7 +1,9 @@
 //! One module per command (or family of commands). Each turns its arguments into a library call
 //! and renders the typed report it gets back.
 
+pub mod doctor;
 pub mod exec;
+pub mod ip;
 pub mod misc;
 pub mod target;
 pub mod targets;

@@ -1,0 +1,12 @@
+//! The checks, in root-cause order: when several fail, the earlier one is the cause and the later
+//! ones its symptoms, and the report keeps this order within a status.
+
+mod docker;
+mod interfaces;
+
+use crate::CheckFn;
+
+/// Every check with its id, in root-cause order.
+pub fn all() -> Vec<(&'static str, CheckFn)> {
+    vec![("docker", docker::check), ("interfaces", interfaces::check)]
+}

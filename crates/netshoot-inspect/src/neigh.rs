@@ -1,0 +1,100 @@
+//! Neighbours (`ip neigh`): ARP and NDP entries with their states.
+
+use std::io;
+use std::net::IpAddr;
+
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use serde::Serialize;
+
+use crate::netlink::dump;
+use crate::route::Family;
+
+/// One neighbour entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Neighbour {
+    /// The neighbour's address.
+    pub dst: IpAddr,
+    /// Device name.
+    pub dev: String,
+    /// Its link-layer address, once resolved.
+    pub lladdr: Option<String>,
+    /// `REACHABLE`, `STALE`, `DELAY`, `PROBE`, `INCOMPLETE`, `FAILED`, `PERMANENT`, `NOARP`,
+    /// `NONE`.
+    pub state: String,
+    /// The neighbour announced itself as a router (IPv6).
+    pub router: bool,
+}
+
+/// Neighbours of the calling thread's namespace; `None` for both families.
+pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
+    let ifs = crate::link::interfaces()?;
+    let mut out = Vec::new();
+    let fams: &[AddressFamily] = match family {
+        None => &[AddressFamily::Inet, AddressFamily::Inet6],
+        Some(Family::V4) => &[AddressFamily::Inet],
+        Some(Family::V6) => &[AddressFamily::Inet6],
+    };
+    for fam in fams {
+        let mut msg = NeighbourMessage::default();
+        msg.header.family = *fam;
+        for m in dump(RouteNetlinkMessage::GetNeighbour(msg))? {
+            let RouteNetlinkMessage::NewNeighbour(n) = m else {
+                continue;
+            };
+            let mut dst = None;
+            let mut lladdr = None;
+            for a in &n.attributes {
+                match a {
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
+                        dst = Some(IpAddr::V4(*v))
+                    }
+                    NeighbourAttribute::Destination(NeighbourAddress::Inet6(v)) => {
+                        dst = Some(IpAddr::V6(*v))
+                    }
+                    NeighbourAttribute::LinkLayerAddress(l) if !l.is_empty() => {
+                        lladdr = Some(crate::link::mac(l))
+                    }
+                    _ => {}
+                }
+            }
+            let Some(dst) = dst else { continue };
+            let state = state_name(n.header.state);
+            // iproute2 hides NOARP entries (multicast, loopback) unless asked.
+            if state == "NOARP" {
+                continue;
+            }
+            out.push(Neighbour {
+                dst,
+                dev: ifs
+                    .iter()
+                    .find(|i| i.index == n.header.ifindex)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_else(|| format!("if{}", n.header.ifindex)),
+                lladdr,
+                state,
+                router: n.header.flags.contains(NeighbourFlags::Router),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The state word `ip neigh` prints.
+pub fn state_name(s: NeighbourState) -> String {
+    match s {
+        NeighbourState::Incomplete => "INCOMPLETE".into(),
+        NeighbourState::Reachable => "REACHABLE".into(),
+        NeighbourState::Stale => "STALE".into(),
+        NeighbourState::Delay => "DELAY".into(),
+        NeighbourState::Probe => "PROBE".into(),
+        NeighbourState::Failed => "FAILED".into(),
+        NeighbourState::Noarp => "NOARP".into(),
+        NeighbourState::Permanent => "PERMANENT".into(),
+        NeighbourState::None => "NONE".into(),
+        NeighbourState::Other(n) => format!("0x{n:x}"),
+        _ => format!("0x{:x}", u16::from(s)),
+    }
+}

@@ -1,0 +1,232 @@
+//! Routes (`ip route`) and route lookups (`ip route get`).
+
+use std::io;
+use std::net::IpAddr;
+
+use netlink_packet_route::address::AddressScope;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use serde::Serialize;
+
+use crate::netlink::{dump, request};
+
+/// One route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// `default`, or the destination prefix (`10.0.0.0/24`, `fd00::/64`), or for a lookup the
+    /// address looked up.
+    pub dst: String,
+    /// Route type when not plain unicast (`local`, `broadcast`, `blackhole`, `unreachable`,
+    /// `prohibit`, `multicast`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Next hop.
+    pub gateway: Option<IpAddr>,
+    /// Output device name.
+    pub dev: Option<String>,
+    /// Output device index.
+    pub oif: Option<u32>,
+    /// Who installed it (`kernel`, `boot`, `static`, `dhcp`, `ra`, …); `None` for `boot`, the
+    /// default, which `ip route` does not print.
+    pub protocol: Option<String>,
+    /// Scope when not `global` (`link`, `host`).
+    pub scope: Option<String>,
+    /// Preferred source address.
+    pub prefsrc: Option<IpAddr>,
+    /// Metric.
+    pub metric: Option<u32>,
+    /// Routing table id (254 is `main`, 255 `local`).
+    pub table: u32,
+    /// `inet` or `inet6`.
+    pub family: &'static str,
+}
+
+/// Which routes to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// The main table (what `ip route` shows).
+    Main,
+    /// Every table (`ip route show table all`).
+    All,
+    /// One table by id.
+    Id(u32),
+}
+
+/// Address family selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+/// Routes of the calling thread's namespace, in kernel order.
+pub fn routes(family: Family, table: Table) -> io::Result<Vec<Route>> {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = af(family);
+    let names = crate::link::interfaces()?;
+    let out = dump(RouteNetlinkMessage::GetRoute(msg))?
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewRoute(r) => Some(route_of(&r, &names)),
+            _ => None,
+        })
+        .filter(|r| match table {
+            Table::Main => r.table == RouteHeader::RT_TABLE_MAIN as u32,
+            Table::All => true,
+            Table::Id(t) => r.table == t,
+        })
+        .collect();
+    Ok(out)
+}
+
+/// The route the kernel would use for `dst` (`ip route get DST`). `ENETUNREACH` and
+/// `EHOSTUNREACH` come back as errors with those kinds' raw OS codes.
+pub fn route_get(dst: IpAddr) -> io::Result<Route> {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = match dst {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    };
+    msg.header.destination_prefix_length = if dst.is_ipv4() { 32 } else { 128 };
+    msg.attributes
+        .push(RouteAttribute::Destination(RouteAddress::from(dst)));
+    let names = crate::link::interfaces()?;
+    let replies = request(RouteNetlinkMessage::GetRoute(msg))?;
+    replies
+        .into_iter()
+        .find_map(|m| match m {
+            RouteNetlinkMessage::NewRoute(r) => Some(route_of(&r, &names)),
+            _ => None,
+        })
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no route in the kernel's reply"))
+}
+
+fn af(f: Family) -> AddressFamily {
+    match f {
+        Family::V4 => AddressFamily::Inet,
+        Family::V6 => AddressFamily::Inet6,
+    }
+}
+
+fn ip_of(a: &RouteAddress) -> Option<IpAddr> {
+    match a {
+        RouteAddress::Inet(v) => Some(IpAddr::V4(*v)),
+        RouteAddress::Inet6(v) => Some(IpAddr::V6(*v)),
+        _ => None,
+    }
+}
+
+fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
+    let h = &r.header;
+    let mut dst = None;
+    let mut out = Route {
+        dst: String::new(),
+        kind: match h.kind {
+            RouteType::Unicast => None,
+            RouteType::Local => Some("local".into()),
+            RouteType::Broadcast => Some("broadcast".into()),
+            RouteType::Anycast => Some("anycast".into()),
+            RouteType::Multicast => Some("multicast".into()),
+            RouteType::BlackHole => Some("blackhole".into()),
+            RouteType::Unreachable => Some("unreachable".into()),
+            RouteType::Prohibit => Some("prohibit".into()),
+            RouteType::Throw => Some("throw".into()),
+            RouteType::Nat => Some("nat".into()),
+            other => Some(format!("{other:?}").to_lowercase()),
+        },
+        gateway: None,
+        dev: None,
+        oif: None,
+        protocol: match h.protocol {
+            RouteProtocol::Boot => None,
+            RouteProtocol::Kernel => Some("kernel".into()),
+            RouteProtocol::Static => Some("static".into()),
+            RouteProtocol::Dhcp => Some("dhcp".into()),
+            RouteProtocol::Ra => Some("ra".into()),
+            RouteProtocol::IcmpRedirect => Some("redirect".into()),
+            RouteProtocol::Unspec => None,
+            other => Some(format!("{other:?}").to_lowercase()),
+        },
+        scope: match h.scope {
+            RouteScope::Universe => None,
+            RouteScope::Link => Some("link".into()),
+            RouteScope::Host => Some("host".into()),
+            RouteScope::Site => Some("site".into()),
+            RouteScope::NoWhere => Some("nowhere".into()),
+            other => Some(crate::link::scope_name(AddressScope::from(u8::from(other)))),
+        },
+        prefsrc: None,
+        metric: None,
+        table: h.table as u32,
+        family: if h.address_family == AddressFamily::Inet6 {
+            "inet6"
+        } else {
+            "inet"
+        },
+    };
+    for a in &r.attributes {
+        match a {
+            RouteAttribute::Destination(d) => dst = ip_of(d),
+            RouteAttribute::Gateway(g) => out.gateway = ip_of(g),
+            RouteAttribute::PrefSource(p) => out.prefsrc = ip_of(p),
+            RouteAttribute::Oif(i) => out.oif = Some(*i),
+            RouteAttribute::Priority(p) => out.metric = Some(*p),
+            RouteAttribute::Table(t) => out.table = *t,
+            _ => {}
+        }
+    }
+    out.dev = out
+        .oif
+        .and_then(|i| ifs.iter().find(|x| x.index == i).map(|x| x.name.clone()));
+    out.dst = match dst {
+        None => "default".into(),
+        Some(ip) => {
+            let full = if ip.is_ipv4() { 32 } else { 128 };
+            if h.destination_prefix_length == full {
+                ip.to_string()
+            } else {
+                format!("{ip}/{}", h.destination_prefix_length)
+            }
+        }
+    };
+    out
+}
+
+impl std::fmt::Display for Route {
+    /// The `ip route` line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(k) = &self.kind {
+            write!(f, "{k} ")?;
+        }
+        write!(f, "{}", self.dst)?;
+        if let Some(g) = self.gateway {
+            write!(f, " via {g}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        if self.table != RouteHeader::RT_TABLE_MAIN as u32 {
+            match self.table {
+                255 => write!(f, " table local")?,
+                t => write!(f, " table {t}")?,
+            }
+        }
+        if let Some(p) = &self.protocol {
+            write!(f, " proto {p}")?;
+        }
+        if let Some(s) = &self.scope {
+            write!(f, " scope {s}")?;
+        }
+        if let Some(s) = self.prefsrc {
+            write!(f, " src {s}")?;
+        }
+        if let Some(m) = self.metric {
+            write!(f, " metric {m}")?;
+        }
+        Ok(())
+    }
+}

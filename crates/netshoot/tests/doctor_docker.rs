@@ -1,0 +1,201 @@
+//! Doctor scenarios with Docker (root + engine): the top finding names the injected fault.
+
+use std::process::Command;
+
+use netshoot_testnet::docker::{
+    ensure_swarm, require_docker, test_image, Container, DockerNet, LABEL,
+};
+use netshoot_testnet::{run, run_raw, unique, Group};
+use serde_json::Value;
+
+fn doctor(target: &str, dests: &[&str]) -> (i32, Value) {
+    let mut args = vec!["-t", target, "doctor", "--json"];
+    args.extend_from_slice(dests);
+    let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {} {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap_or(-1), v)
+}
+
+fn assert_top(res: &(i32, Value), id: &str) {
+    let (code, v) = res;
+    let top = &v["findings"][0];
+    assert_eq!(top["status"], "fail", "{v:#}");
+    assert!(
+        top["id"].as_str().unwrap().starts_with(id),
+        "top finding {} is not {id}: {v:#}",
+        top["id"]
+    );
+    assert!(top["fix"].is_string(), "{top:#}");
+    assert_eq!(*code, 1);
+}
+
+/// A listener started from the host inside a container's namespace.
+fn listen_in(container: &str, bind: &str, port: u16) -> Group {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_netshoot"));
+    cmd.args(["-t", container, "exec", "--", "socat", "-u"])
+        .arg(format!("TCP-LISTEN:{port},bind={bind},fork,reuseaddr"))
+        .arg("OPEN:/dev/null");
+    let group = Group::spawn(cmd);
+    for _ in 0..100 {
+        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+            .args(["-t", container, "exec", "--", "ss", "-Hltn"])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&o.stdout).contains(&format!(":{port}")) {
+            return group;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    panic!("listener in {container} did not start");
+}
+
+#[test]
+fn healthy_containers_on_one_network() {
+    require_docker();
+    let net = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let db = Container::run(
+        "db",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let _l = listen_in(&db.name, "0.0.0.0", 5432);
+    let (code, v) = doctor(&web.name, &[&format!("{}:5432", db.name)]);
+    assert_eq!(v["counts"]["fail"], 0, "{v:#}");
+    assert_eq!(v["counts"]["warn"], 0, "{v:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+#[ignore = "doctor in progress: needs the listener check (sock_diag)"]
+fn service_bound_to_loopback_inside_the_container_is_named() {
+    require_docker();
+    let net = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let db = Container::run(
+        "db",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let _l = listen_in(&db.name, "127.0.0.1", 5432);
+    let res = doctor(&web.name, &[&format!("{}:5432", db.name)]);
+    assert_top(&res, "listen.loopback");
+    let s = res.1["findings"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(s.contains("127.0.0.1") && s.contains(&db.name), "{s}");
+}
+
+#[test]
+fn containers_on_two_different_networks_are_named() {
+    require_docker();
+    let n1 = DockerNet::new("bridge", &[]);
+    let n2 = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &n1.name, test_image(), "sleep", "infinity"],
+    );
+    let db = Container::run(
+        "db",
+        &["--network", &n2.name, test_image(), "sleep", "infinity"],
+    );
+    let res = doctor(&web.name, &[&db.name]);
+    assert_top(&res, "docker.network");
+    let fix = res.1["findings"][0]["fix"].as_str().unwrap().to_string();
+    assert_eq!(
+        fix,
+        format!("docker network connect {} {}", n2.name, web.name)
+    );
+}
+
+#[test]
+fn a_stopped_destination_container_is_named() {
+    require_docker();
+    let net = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let db = Container::run(
+        "db",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    run(&["docker", "stop", "-t", "1", &db.name]);
+    assert_top(&doctor(&web.name, &[&db.name]), "docker.running");
+}
+
+#[test]
+fn an_unknown_service_name_is_named() {
+    require_docker();
+    let net = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let res = doctor(&web.name, &["nst-no-such-service"]);
+    assert_top(&res, "name:nst-no-such-service");
+    let ev = res.1["findings"][0]["evidence"].to_string();
+    assert!(
+        ev.contains("127.0.0.11"),
+        "the embedded DNS is the evidence: {ev}"
+    );
+}
+
+#[test]
+fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
+    require_docker();
+    if std::path::Path::new("/proc/net/ip_vs").exists() {
+        // With IPVS the VIP answers: the fault cannot be built on this kernel.
+        eprintln!("skipped: this kernel has IPVS");
+        return;
+    }
+    ensure_swarm();
+    let net = DockerNet::new("overlay", &["--attachable"]);
+    let svc = unique("svc");
+    run(&[
+        "docker",
+        "service",
+        "create",
+        "--detach",
+        "--quiet",
+        "--name",
+        &svc,
+        "--label",
+        LABEL,
+        "--network",
+        &net.name,
+        test_image(),
+        "sleep",
+        "infinity",
+    ]);
+    struct Svc(String);
+    impl Drop for Svc {
+        fn drop(&mut self) {
+            let _ = run_raw(&["docker", "service", "rm", &self.0]);
+        }
+    }
+    let _svc = Svc(svc.clone());
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    let res = doctor(&web.name, &[&svc]);
+    assert_top(&res, &format!("swarm.vip:{svc}"));
+    // tasks.<service> bypasses the VIP: no VIP finding for it.
+    let (_, v) = doctor(&web.name, &[&format!("tasks.{svc}")]);
+    assert!(!v["findings"].to_string().contains("swarm.vip"), "{v:#}");
+}
