@@ -85,9 +85,19 @@ pub struct Container {
 impl Container {
     /// `docker run -d --name UNIQUE --label … ARGS…` (ARGS holds options, the image and its
     /// command).
+    ///
+    /// Containers get `--dns 127.0.0.1` (unless they join another's namespace): Docker's
+    /// embedded DNS forwards names it does not know to the upstream servers, and a test must
+    /// never send a query off this machine. With a loopback upstream, forwarding ends inside the
+    /// container.
     pub fn run(tag: &str, args: &[&str]) -> Self {
         let name = unique(tag);
         let mut argv = vec!["docker", "run", "-d", "--name", &name, "--label", LABEL];
+        let joins = args.windows(2).any(|w| w[0] == "--net" && w[1].starts_with("container:"))
+            || args.iter().any(|a| a.starts_with("--net=container:") || a.starts_with("--network=container:"));
+        if !joins && !args.contains(&"--dns") {
+            argv.extend_from_slice(&["--dns", "127.0.0.1"]);
+        }
         argv.extend_from_slice(args);
         let id = run(&argv).trim().to_string();
         Container { name, id }

@@ -99,6 +99,9 @@ Examples:
     #[command(flatten)]
     Ip(crate::cmd::ip::IpCommand),
 
+    #[command(flatten)]
+    Dns(crate::cmd::dns::DnsCommand),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

@@ -61,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(a) => cmd::exec::run(&a, &target),
         Command::Doctor(a) => cmd::doctor::run(&a, &target, &out),
         Command::Ip(c) => cmd::ip::run(&c, &target, &out),
+        Command::Dns(c) => cmd::dns::run(&c, &target, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)
