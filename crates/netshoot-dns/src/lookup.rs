@@ -62,6 +62,10 @@ pub fn candidates(name: &str, conf: &ResolvConf) -> Vec<String> {
 
 /// Resolves `name` as the target would: address literal, hosts file, then DNS through the
 /// search list. `timeout` bounds each query; the whole lookup stops after three times that.
+///
+/// When servers answered but no name had an address (NXDOMAIN or no data all along the search
+/// list) the result is `Ok` with no addresses and the trace of what each server said; `Err` means
+/// no server could be asked or none answered.
 pub fn lookup(
     name: &str,
     conf: &ResolvConf,
@@ -159,16 +163,8 @@ pub fn lookup(
             return Err(e);
         }
     }
-    let summary = out
-        .tried
-        .iter()
-        .map(|t| format!("{} {} @{}: {}", t.name, t.qtype, t.server.ip(), t.outcome))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(DnsError::NotFound {
-        name: name.to_string(),
-        summary,
-    })
+    // The servers answered, and no name had an address: the trace says what each said.
+    Ok(out)
 }
 
 fn short(e: &DnsError) -> String {
@@ -189,7 +185,20 @@ pub fn lookup_host(
     timeout: Duration,
 ) -> Result<Vec<IpAddr>, DnsError> {
     let conf = ResolvConf::parse(resolv_conf.unwrap_or(""));
-    lookup(name, &conf, hosts_text, timeout).map(|l| l.addresses)
+    let l = lookup(name, &conf, hosts_text, timeout)?;
+    if l.addresses.is_empty() {
+        let summary = l
+            .tried
+            .iter()
+            .map(|t| format!("{} {} @{}: {}", t.name, t.qtype, t.server.ip(), t.outcome))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(DnsError::NotFound {
+            name: name.to_string(),
+            summary,
+        });
+    }
+    Ok(l.addresses)
 }
 
 #[cfg(test)]

@@ -26,6 +26,12 @@ pub struct Dest {
     pub container: Option<String>,
     /// Filled by resolution: the Swarm service of that name, when there is one.
     pub service: Option<String>,
+    /// Filled by resolution: the DNS questions asked and what each got.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<netshoot_dns::Tried>,
+    /// Filled by resolution: true when DNS servers answered that the name does not exist (as
+    /// opposed to not answering at all).
+    pub nxdomain: bool,
 }
 
 impl Dest {
@@ -86,6 +92,8 @@ impl Dest {
             resolved_by: None,
             container: None,
             service: None,
+            tried: Vec::new(),
+            nxdomain: false,
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Resolving destinations before the checks run: address literals, the target's hosts file,
-//! Docker containers and Swarm services by name, then DNS through the target's resolv.conf.
+//! Resolving destinations before the checks run: address literals, Docker containers and Swarm
+//! services by name (recorded for the Docker checks), then the target's own hosts file and DNS
+//! through its resolv.conf (`netshoot-dns`, the same lookup the `dns` command traces).
 
 use std::net::IpAddr;
 
@@ -8,7 +9,7 @@ use netshoot_ns::Target;
 
 use crate::{Dest, Options};
 
-/// Resolves every destination; failures are recorded in `resolved_by` for the checks to report.
+/// Resolves every destination; failures are recorded for the checks to report.
 pub fn resolve_all(target: &Target, dests: Vec<Dest>, opts: &Options) -> Vec<Dest> {
     let docker = Docker::from_env().ok().filter(|d| d.available());
     dests
@@ -32,52 +33,23 @@ fn resolve_one(target: &Target, mut d: Dest, docker: Option<&Docker>, opts: &Opt
             d.service = Some(s.spec.name.clone());
         }
     }
-    if let Some(ips) = target.hosts.as_deref().map(|h| hosts_lookup(h, &d.host)) {
-        if !ips.is_empty() {
-            d.addresses = ips;
-            d.resolved_by = Some("hosts".into());
-            return d;
+    let conf = netshoot_dns::ResolvConf::parse(target.resolv_conf.as_deref().unwrap_or(""));
+    match netshoot_dns::lookup(&d.host, &conf, target.hosts.as_deref(), opts.probe_timeout) {
+        Ok(l) if l.addresses.is_empty() => {
+            // The servers answered: no such name (or no address) all along the search list.
+            d.nxdomain = true;
+            d.resolved_by = Some("unresolved: the target's DNS has no address for it".into());
+            d.tried = l.tried;
         }
+        Ok(l) => {
+            d.addresses = l.addresses;
+            d.tried = l.tried;
+            d.resolved_by = Some(match (l.source.as_str(), l.answered) {
+                ("dns", Some(name)) => format!("dns ({name})"),
+                (src, _) => src.to_string(),
+            });
+        }
+        Err(e) => d.resolved_by = Some(format!("unresolved: {e}")),
     }
-    let _ = opts;
-    d.resolved_by = Some(
-        "unresolved: not an address and not in the target's hosts file (DNS is not consulted yet)"
-            .into(),
-    );
     d
-}
-
-/// Addresses for `name` in a hosts file's text.
-pub fn hosts_lookup(hosts: &str, name: &str) -> Vec<IpAddr> {
-    let name = name.trim_end_matches('.');
-    hosts
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let ip: IpAddr = f.next()?.parse().ok()?;
-            f.any(|n| n.eq_ignore_ascii_case(name)).then_some(ip)
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_file() {
-        let h =
-            "127.0.0.1 localhost\n# x\n172.18.0.3\tdb db.net1 # c\n::1 localhost ip6-localhost\n";
-        assert_eq!(
-            hosts_lookup(h, "db"),
-            vec!["172.18.0.3".parse::<IpAddr>().unwrap()]
-        );
-        assert_eq!(
-            hosts_lookup(h, "DB.net1."),
-            vec!["172.18.0.3".parse::<IpAddr>().unwrap()]
-        );
-        assert_eq!(hosts_lookup(h, "localhost").len(), 2);
-        assert!(hosts_lookup(h, "web").is_empty());
-    }
 }

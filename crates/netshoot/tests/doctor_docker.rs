@@ -5,7 +5,7 @@ use std::process::Command;
 use netshoot_testnet::docker::{
     ensure_swarm, require_docker, test_image, Container, DockerNet, LABEL,
 };
-use netshoot_testnet::{run, run_raw, unique, Group};
+use netshoot_testnet::{run, run_raw, unique, Child, Group};
 use serde_json::Value;
 
 fn doctor(target: &str, dests: &[&str]) -> (i32, Value) {
@@ -138,20 +138,64 @@ fn a_stopped_destination_container_is_named() {
     assert_top(&doctor(&web.name, &[&db.name]), "docker.running");
 }
 
+/// An upstream DNS server of the test's own for a Docker network: dnsmasq on the network's
+/// gateway address (the bridge, on the host), answering NXDOMAIN for every name, as a real
+/// upstream does for names that exist nowhere. Docker's embedded DNS forwards to it.
+fn nxdomain_upstream(net: &DockerNet) -> (String, Child) {
+    let gw = netshoot_testnet::docker::inspect(&net.name)["IPAM"]["Config"][0]["Gateway"]
+        .as_str()
+        .expect("gateway")
+        .to_string();
+    let child = Child(
+        Command::new("dnsmasq")
+            .args([
+                "-k",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--pid-file=",
+                "--user=root",
+                "--bind-interfaces",
+                "--local=/#/",
+            ])
+            .arg(format!("--listen-address={gw}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dnsmasq (scripts/setup installs dnsmasq-base)"),
+    );
+    for _ in 0..100 {
+        if run(&["ss", "-Hlun"]).contains(&format!("{gw}:53")) {
+            return (gw, child);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    panic!("dnsmasq did not start on {gw}");
+}
+
 #[test]
 fn an_unknown_service_name_is_named() {
     require_docker();
     let net = DockerNet::new("bridge", &[]);
+    let (gw, _dns) = nxdomain_upstream(&net);
     let web = Container::run(
         "web",
-        &["--network", &net.name, test_image(), "sleep", "infinity"],
+        &[
+            "--network",
+            &net.name,
+            "--dns",
+            &gw,
+            test_image(),
+            "sleep",
+            "infinity",
+        ],
     );
     let res = doctor(&web.name, &["nst-no-such-service"]);
     assert_top(&res, "name:nst-no-such-service");
     let ev = res.1["findings"][0]["evidence"].to_string();
     assert!(
-        ev.contains("127.0.0.11"),
-        "the embedded DNS is the evidence: {ev}"
+        ev.contains("127.0.0.11") && ev.contains("NXDOMAIN"),
+        "the embedded DNS said so: {ev}"
     );
 }
 

@@ -39,36 +39,32 @@ fn one(
     source: Option<&ContainerInspect>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let unresolved = d.addresses.is_empty();
-    if unresolved && d.container.is_none() && d.service.is_none() {
-        let how = d.resolved_by.clone().unwrap_or_default();
-        let server = ctx
-            .target
-            .resolv_conf
-            .as_deref()
-            .and_then(|r| {
-                r.lines().find_map(|l| {
-                    l.trim()
-                        .strip_prefix("nameserver")
-                        .map(|s| s.trim().to_string())
-                })
-            })
-            .unwrap_or_else(|| "none".into());
+    // A name that DNS denies (NXDOMAIN through the whole search list) and that Docker does not
+    // know either. When the servers did not answer at all, the DNS check names that instead.
+    if d.addresses.is_empty() && d.nxdomain && d.container.is_none() && d.service.is_none() {
         let mut f = Finding::fail(
             format!("name:{}", d.host),
             format!(
-                "Nothing is named '{}': no container, no Swarm service, and no entry in the target's hosts file.",
+                "Nothing is named '{}': the target's DNS answers that no such name exists, and no container or Swarm service has it.",
                 d.host
             ),
-        )
-        .evidence(format!("lookup: {}", how.trim_start_matches("unresolved: ")))
-        .evidence(format!("nameserver in the target's resolv.conf: {server}"));
+        );
+        for t in &d.tried {
+            f = f.evidence(format!(
+                "{} {} @{}: {}",
+                t.name,
+                t.qtype,
+                t.server.ip(),
+                t.outcome
+            ));
+        }
         if docker.is_some() {
             f = f.evidence(format!(
                 "docker inspect {0}: no such container; docker service inspect {0}: no such service",
                 d.host
             ));
         }
+        let _ = ctx;
         out.push(
             f.why("A name that resolves to nothing cannot be connected to.")
                 .fix("check the spelling; list what exists with 'docker ps' and 'docker service ls' (or 'netshoot targets')"),

@@ -1,12 +1,21 @@
 //! The checks, in root-cause order: when several fail, the earlier one is the cause and the later
 //! ones its symptoms, and the report keeps this order within a status.
 
+mod dns;
 mod docker;
 mod interfaces;
+mod neigh;
+mod route;
 
 use crate::CheckFn;
 
 /// Every check with its id, in root-cause order.
 pub fn all() -> Vec<(&'static str, CheckFn)> {
-    vec![("docker", docker::check), ("interfaces", interfaces::check)]
+    vec![
+        ("docker", docker::check),
+        ("interfaces", interfaces::check),
+        ("route", route::check),
+        ("neighbour", neigh::check),
+        ("dns", dns::check),
+    ]
 }
