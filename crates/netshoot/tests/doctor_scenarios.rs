@@ -234,7 +234,6 @@ fn forward_drop_on_a_hand_made_bridge_is_named() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the MTU check"]
 fn mtu_mismatch_between_veth_ends_is_named() {
     let t = Topo::healthy();
     // The server's end takes less than the client's end sends.
@@ -243,7 +242,6 @@ fn mtu_mismatch_between_veth_ends_is_named() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the path-MTU probe"]
 fn path_mtu_black_hole_is_named() {
     let t = Topo::healthy();
     // The server moves behind the gateway on a 1400-byte link, and the gateway drops the

@@ -4,7 +4,9 @@
 mod dns;
 mod docker;
 mod interfaces;
+mod mtu;
 mod neigh;
+mod reach;
 mod route;
 
 use crate::CheckFn;
@@ -17,5 +19,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("route", route::check),
         ("neighbour", neigh::check),
         ("dns", dns::check),
+        ("mtu", mtu::check),
+        ("reach", reach::check),
     ]
 }
