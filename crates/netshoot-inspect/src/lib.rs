@@ -7,8 +7,10 @@ pub mod neigh;
 pub mod netlink;
 pub mod peer;
 pub mod route;
+pub mod sockets;
 
 pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};
 pub use neigh::{neighbours, Neighbour};
 pub use peer::{resolve_peers, VethPeer};
 pub use route::{route_get, routes, Family, Route, Table};
+pub use sockets::{sockets, Proto, Socket};

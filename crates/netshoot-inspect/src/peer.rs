@@ -51,7 +51,8 @@ fn nsid_of(fd: &File) -> io::Result<Option<i32>> {
     Ok(None)
 }
 
-fn describe(ns: &Namespace) -> String {
+/// What lives in a namespace, in words (`container web`, `Docker network ov (overlay, …)`, …).
+pub fn describe(ns: &Namespace) -> String {
     match ns.kind {
         NamespaceKind::Host => "the host".into(),
         NamespaceKind::Container => {

@@ -78,7 +78,6 @@ fn healthy_containers_on_one_network() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the listener check (sock_diag)"]
 fn service_bound_to_loopback_inside_the_container_is_named() {
     require_docker();
     let net = DockerNet::new("bridge", &[]);

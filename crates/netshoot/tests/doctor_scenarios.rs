@@ -161,7 +161,6 @@ fn healthy_topology_has_no_warning_or_failure() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the listener check (sock_diag)"]
 fn service_bound_to_loopback_is_named() {
     let t = Topo::build(true, "127.0.0.1");
     let (code, v) = t.doctor(&[&format!("{}.20:8080", t.net)]);

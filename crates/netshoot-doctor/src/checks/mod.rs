@@ -4,6 +4,7 @@
 mod dns;
 mod docker;
 mod interfaces;
+mod listen;
 mod mtu;
 mod neigh;
 mod reach;
@@ -19,6 +20,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("route", route::check),
         ("neighbour", neigh::check),
         ("dns", dns::check),
+        ("listen", listen::check),
         ("mtu", mtu::check),
         ("reach", reach::check),
     ]

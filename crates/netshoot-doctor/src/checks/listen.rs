@@ -1,0 +1,122 @@
+//! Listeners at the destination: when a destination address lives in a namespace on this host
+//! (a container, an `ip netns`), look at what listens on the port there.
+
+use std::net::IpAddr;
+
+use netshoot_inspect::{Proto, Socket};
+
+use crate::{Context, Finding};
+
+/// `listen:<dest>` (ok), `listen.loopback:<dest>` (bound to 127.0.0.1 / ::1 only),
+/// `listen.none:<dest>` (nothing listens on the port).
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let wanted: Vec<(IpAddr, u16, String)> = ctx
+        .dests
+        .iter()
+        .filter_map(|d| Some((*d.addresses.first()?, d.port?, d.label())))
+        .collect();
+    if wanted.is_empty() {
+        return vec![Finding::skipped(
+            "listen",
+            "no destination with an address and a port",
+        )];
+    }
+    let Ok((namespaces, _)) = netshoot_ns::list() else {
+        return vec![Finding::skipped(
+            "listen",
+            "the namespaces on this host could not be listed",
+        )];
+    };
+    let mut out = Vec::new();
+    for (ip, port, label) in wanted {
+        // Find the namespace that holds the address, and read its TCP sockets there.
+        let mut found = None;
+        for ns in &namespaces {
+            let got = netshoot_ns::in_namespace(&ns.path, move || {
+                let has = netshoot_inspect::interfaces()
+                    .ok()?
+                    .iter()
+                    .any(|i| i.addresses.iter().any(|a| a.address == ip));
+                if !has {
+                    return None;
+                }
+                netshoot_inspect::sockets(true, false, true).ok()
+            });
+            if let Ok(Some(socks)) = got {
+                found = Some((ns, socks));
+                break;
+            }
+        }
+        let Some((ns, socks)) = found else {
+            out.push(Finding::skipped(
+                format!("listen:{label}"),
+                format!("{ip} does not live in a namespace on this host"),
+            ));
+            continue;
+        };
+        let owner = netshoot_inspect::peer::describe(ns);
+        let listeners: Vec<&Socket> = socks
+            .iter()
+            .filter(|s| s.proto == Proto::Tcp && s.is_listening() && s.local_port == port)
+            .collect();
+        let line = |s: &Socket| {
+            let procs: Vec<String> = s
+                .processes
+                .iter()
+                .map(|(p, c)| format!("{c}({p})"))
+                .collect();
+            format!("LISTEN {}:{} {}", s.local, s.local_port, procs.join(","))
+        };
+        let reachable = listeners
+            .iter()
+            .any(|s| s.local.is_unspecified() || s.local == ip);
+        if reachable {
+            out.push(Finding::ok(
+                format!("listen:{label}"),
+                format!("Something listens on port {port} for {ip} in {owner}."),
+            ));
+        } else if !listeners.is_empty() && listeners.iter().all(|s| s.local.is_loopback()) {
+            let mut f = Finding::fail(
+                format!("listen.loopback:{label}"),
+                format!(
+                    "In {owner}, the service on port {port} listens on {} only: nothing outside that namespace can connect to {ip}:{port}.",
+                    listeners[0].local
+                ),
+            );
+            for s in &listeners {
+                f = f.evidence(format!("{} (in -t {})", line(s), ns.target));
+            }
+            out.push(
+                f.why("A socket bound to the loopback address accepts connections from its own namespace only; from anywhere else the port is closed (connection refused).")
+                    .fix(format!("make the service listen on 0.0.0.0:{port} (or {ip}:{port}) instead of {}:{port}", listeners[0].local)),
+            );
+        } else {
+            let mut f = Finding::fail(
+                format!("listen.none:{label}"),
+                format!("Nothing listens on TCP port {port} for {ip} in {owner}."),
+            );
+            for s in listeners.iter().take(5) {
+                f = f.evidence(format!("{} (other address)", line(s)));
+            }
+            let others: Vec<String> = socks
+                .iter()
+                .filter(|s| s.proto == Proto::Tcp && s.is_listening())
+                .take(8)
+                .map(|s| format!("{}:{}", s.local, s.local_port))
+                .collect();
+            f = f.evidence(format!(
+                "TCP listeners there: {}",
+                if others.is_empty() {
+                    "none".to_string()
+                } else {
+                    others.join(" ")
+                }
+            ));
+            out.push(
+                f.why("With no listener on the port the kernel answers every connection with a reset.")
+                    .fix(format!("start the service, or connect to the port it really listens on (netshoot -t {} sockets -l)", ns.target)),
+            );
+        }
+    }
+    out
+}
