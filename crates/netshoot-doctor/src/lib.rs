@@ -10,6 +10,7 @@
 mod checks;
 mod dest;
 mod finding;
+mod local;
 mod resolve;
 
 use std::sync::mpsc;

@@ -201,7 +201,6 @@ fn missing_default_route_is_named() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the firewall check"]
 fn iptables_drop_on_the_port_is_named() {
     let t = Topo::healthy();
     t.server.sh("iptables -I INPUT -p tcp --dport 8080 -j DROP");
@@ -209,7 +208,6 @@ fn iptables_drop_on_the_port_is_named() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the firewall check"]
 fn iptables_reject_on_the_port_is_named() {
     let t = Topo::healthy();
     t.server
@@ -223,7 +221,6 @@ fn iptables_reject_on_the_port_is_named() {
 }
 
 #[test]
-#[ignore = "doctor in progress: needs the firewall check"]
 fn forward_drop_on_a_hand_made_bridge_is_named() {
     let t = Topo::build(false, "0.0.0.0");
     let res = t.doctor(&[&format!("{}.20:8080", t.net)]);

@@ -29,30 +29,24 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for (ip, port, label) in wanted {
-        // Find the namespace that holds the address, and read its TCP sockets there.
-        let mut found = None;
-        for ns in &namespaces {
-            let got = netshoot_ns::in_namespace(&ns.path, move || {
-                let has = netshoot_inspect::interfaces()
-                    .ok()?
-                    .iter()
-                    .any(|i| i.addresses.iter().any(|a| a.address == ip));
-                if !has {
-                    return None;
-                }
-                netshoot_inspect::sockets(true, false, true).ok()
-            });
-            if let Ok(Some(socks)) = got {
-                found = Some((ns, socks));
-                break;
-            }
-        }
-        let Some((ns, socks)) = found else {
+        let Some((ns, _)) = crate::local::namespace_of(ip, &namespaces) else {
             out.push(Finding::skipped(
                 format!("listen:{label}"),
                 format!("{ip} does not live in a namespace on this host"),
             ));
             continue;
+        };
+        let socks = match netshoot_ns::in_namespace(&ns.path, || {
+            netshoot_inspect::sockets(true, false, true)
+        }) {
+            Ok(Ok(s)) => s,
+            _ => {
+                out.push(Finding::skipped(
+                    format!("listen:{label}"),
+                    format!("the sockets of {} could not be read", ns.target),
+                ));
+                continue;
+            }
         };
         let owner = netshoot_inspect::peer::describe(ns);
         let listeners: Vec<&Socket> = socks

@@ -3,6 +3,7 @@
 
 mod dns;
 mod docker;
+mod firewall;
 mod interfaces;
 mod listen;
 mod mtu;
@@ -20,6 +21,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("route", route::check),
         ("neighbour", neigh::check),
         ("dns", dns::check),
+        ("firewall", firewall::check),
         ("listen", listen::check),
         ("mtu", mtu::check),
         ("reach", reach::check),

@@ -1,0 +1,212 @@
+//! The firewall on the way: this namespace's OUTPUT, the destination namespace's INPUT (when it
+//! lives on this host), and the host's FORWARD for bridged paths (br_netfilter), each evaluated
+//! with `netshoot_inspect::firewall::decide` on the packet a new connection would send.
+
+use std::net::IpAddr;
+
+use netshoot_inspect::firewall::{decide, ruleset, Decision, Packet};
+use netshoot_ns::{Namespace, NamespaceKind};
+
+use crate::{Context, Finding};
+
+/// `firewall.output:<dest>`, `firewall.input:<dest>`, `firewall.forward:<dest>`, or `firewall`
+/// (ok).
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let wanted: Vec<(IpAddr, u16, String)> = ctx
+        .dests
+        .iter()
+        .filter_map(|d| Some((*d.addresses.first()?, d.port?, d.label())))
+        .collect();
+    if wanted.is_empty() {
+        return vec![Finding::skipped(
+            "firewall",
+            "no destination with an address and a port",
+        )];
+    }
+    let own = match ruleset() {
+        Ok(r) => r,
+        Err(e) if e.raw_os_error() == Some(1) => {
+            return vec![Finding::skipped(
+                "firewall",
+                "reading nf_tables needs CAP_NET_ADMIN: run as root or add --cap-add NET_ADMIN",
+            )]
+        }
+        Err(e) => {
+            return vec![Finding::skipped(
+                "firewall",
+                format!("nf_tables could not be read: {e}"),
+            )]
+        }
+    };
+    let namespaces = netshoot_ns::list().map(|(n, _)| n).unwrap_or_default();
+    let mut out = Vec::new();
+    for (ip, port, label) in wanted {
+        let Ok(route) = netshoot_inspect::route_get(ip) else {
+            continue;
+        };
+        let src = route.prefsrc.unwrap_or(if ip.is_ipv4() {
+            IpAddr::from([0, 0, 0, 0])
+        } else {
+            IpAddr::from([0u16; 8])
+        });
+        let pkt = Packet {
+            src,
+            dst: ip,
+            proto: 6,
+            sport: 40000,
+            dport: port,
+            iif: None,
+            oif: route.dev.clone(),
+        };
+        let mut bad = Vec::new();
+        // 1. Leaving this namespace.
+        let d = decide(&own, 3, &pkt);
+        if d.verdict != "accept" {
+            bad.push(blocked(
+                "output",
+                &label,
+                ip,
+                port,
+                &d,
+                "this namespace (OUTPUT)",
+                None,
+            ));
+        }
+        // 2. Crossing the host's bridge, when this namespace hangs off one.
+        if let Some(f) = forward(ctx, &route.dev, &pkt, &namespaces, &label) {
+            bad.push(f);
+        }
+        // 3. Entering the destination's namespace.
+        if let Some((ns, dev)) = crate::local::namespace_of(ip, &namespaces) {
+            let inbound = Packet {
+                iif: Some(dev),
+                oif: None,
+                ..pkt.clone()
+            };
+            if let Ok(Ok(chains)) = netshoot_ns::in_namespace(&ns.path, ruleset) {
+                let d = decide(&chains, 1, &inbound);
+                if d.verdict != "accept" {
+                    let owner = netshoot_inspect::peer::describe(ns);
+                    bad.push(blocked(
+                        "input",
+                        &label,
+                        ip,
+                        port,
+                        &d,
+                        &format!("{owner} (INPUT)"),
+                        Some(&ns.target),
+                    ));
+                }
+            }
+        }
+        if bad.is_empty() {
+            out.push(Finding::ok(
+                format!("firewall:{label}"),
+                format!("No firewall rule on the way blocks TCP to {ip}:{port}."),
+            ));
+        }
+        out.extend(bad);
+    }
+    out
+}
+
+fn blocked(
+    hook: &str,
+    label: &str,
+    ip: IpAddr,
+    port: u16,
+    d: &Decision,
+    place: &str,
+    target: Option<&str>,
+) -> Finding {
+    let what = if d.verdict == "reject" {
+        "REJECTs"
+    } else {
+        "DROPs"
+    };
+    let how = if d.policy {
+        format!("the chain policy ({})", d.by)
+    } else {
+        format!("rule {}", d.by)
+    };
+    let summary =
+        format!("A firewall in {place} {what} new TCP connections to {ip}:{port}: {how}.");
+    let exec = target
+        .map(|t| format!("netshoot -t {t} exec -- "))
+        .unwrap_or_default();
+    Finding::fail(format!("firewall.{hook}:{label}"), summary)
+        .evidence(d.by.clone())
+        .why(if d.verdict == "reject" {
+            "A REJECT answers at once with an error: clients see 'connection refused' although the service may be running."
+        } else {
+            "A DROP answers nothing: clients hang until their timeout, as if the host were down."
+        })
+        .fix(if d.policy {
+            format!("{exec}iptables -I {} -p tcp --dport {port} -j ACCEPT", hook.to_uppercase())
+        } else {
+            format!("remove or narrow that rule ({exec}iptables -S {} lists it with its position)", hook.to_uppercase())
+        })
+}
+
+/// The host's FORWARD hook for traffic bridged between namespaces: br_netfilter sends bridged
+/// IPv4 through iptables when bridge-nf-call-iptables=1, with the bridge as in and out device.
+fn forward(
+    ctx: &Context,
+    dev: &Option<String>,
+    pkt: &Packet,
+    namespaces: &[Namespace],
+    label: &str,
+) -> Option<Finding> {
+    let dev = dev.as_ref()?;
+    let mut ifs = netshoot_inspect::interfaces().ok()?;
+    ifs.retain(|i| &i.name == dev && i.kind.as_deref() == Some("veth"));
+    netshoot_inspect::resolve_peers(&mut ifs).ok()?;
+    let peer = ifs.first()?.peer.clone()?;
+    let host = namespaces.iter().find(|n| n.kind == NamespaceKind::Host)?;
+    if peer.netns_inode != Some(host.inode) {
+        return None;
+    }
+    let peer_index = peer.index;
+    let (bridge, nf_call, chains) = netshoot_ns::in_namespace(&host.path, move || {
+        let ifs = netshoot_inspect::interfaces().ok()?;
+        let port = ifs.iter().find(|i| i.index == peer_index)?;
+        let br = ifs
+            .iter()
+            .find(|i| Some(i.index) == port.master)?
+            .name
+            .clone();
+        let nf = std::fs::read_to_string("/proc/sys/net/bridge/bridge-nf-call-iptables")
+            .map(|s| s.trim() == "1")
+            .unwrap_or(false);
+        Some((br, nf, ruleset().ok()?))
+    })
+    .ok()??;
+    if !nf_call {
+        return None;
+    }
+    let fwd = Packet {
+        iif: Some(bridge.clone()),
+        oif: Some(bridge.clone()),
+        ..pkt.clone()
+    };
+    let d = decide(&chains, 2, &fwd);
+    if d.verdict == "accept" {
+        return None;
+    }
+    let _ = ctx;
+    Some(
+        Finding::fail(
+            format!("firewall.forward:{label}"),
+            format!(
+                "The host's FORWARD chain {} traffic across bridge {bridge}: {}.",
+                if d.verdict == "reject" { "REJECTs" } else { "DROPs" },
+                if d.policy { format!("its policy decides ({})", d.by) } else { format!("rule {}", d.by) }
+            ),
+        )
+        .evidence(d.by.clone())
+        .evidence("net.bridge.bridge-nf-call-iptables = 1: bridged IPv4 goes through iptables FORWARD")
+        .evidence(format!("{dev} here is the peer of {}, a port of bridge {bridge} on the host", peer.name.unwrap_or_default()))
+        .why("With br_netfilter, packets between two ports of one bridge traverse the host's FORWARD chain; dockerd sets its policy to DROP and accepts only its own bridges.")
+        .fix(format!("iptables -I FORWARD -i {bridge} -o {bridge} -j ACCEPT")),
+    )
+}

@@ -1,0 +1,908 @@
+//! nf_tables rule sets read over netlink (what iptables-nft and nft install), and an evaluator
+//! that runs a chain's expressions against a synthetic packet: "would this SYN be dropped, and
+//! by which rule?".
+//!
+//! Decoding is hand-written and bounds-checked: every attribute length is checked before it is
+//! read, unknown attributes and expressions are kept by name, never trusted. The evaluator is
+//! conservative: an expression it does not model makes its rule "not matching" (so the verdict
+//! it reports is the one the modelled rules and the chain policy give).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+
+use netlink_sys::{protocols::NETLINK_NETFILTER, Socket, SocketAddr};
+use serde::Serialize;
+
+const NFNL_SUBSYS_NFTABLES: u16 = 10;
+const NFT_MSG_GETCHAIN: u16 = 4;
+const NFT_MSG_GETRULE: u16 = 7;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLM_F_REQUEST: u16 = 1;
+const NLM_F_DUMP: u16 = 0x300;
+
+/// A verdict as nf_tables encodes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "verdict", content = "chain")]
+pub enum Verdict {
+    /// Accept.
+    Accept,
+    /// Drop.
+    Drop,
+    /// Jump to a chain (and come back).
+    Jump(String),
+    /// Go to a chain (no coming back).
+    Goto(String),
+    /// Return to the calling chain.
+    Return,
+    /// Go on with the next rule.
+    Continue,
+    /// Another code.
+    Other(i32),
+}
+
+/// One expression of a rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "expr", rename_all = "lowercase")]
+pub enum Expr {
+    /// Load packet metadata into a register.
+    Meta {
+        /// `NFT_META_*` key.
+        key: u32,
+        /// Destination register.
+        dreg: u32,
+    },
+    /// Load packet bytes into a register.
+    Payload {
+        /// 0 link layer, 1 network header, 2 transport header.
+        base: u32,
+        /// Offset in that header.
+        offset: u32,
+        /// Bytes.
+        len: u32,
+        /// Destination register.
+        dreg: u32,
+    },
+    /// Load conntrack data into a register.
+    Ct {
+        /// `NFT_CT_*` key (0 = state).
+        key: u32,
+        /// Destination register.
+        dreg: u32,
+    },
+    /// Compare a register with data.
+    Cmp {
+        /// Source register.
+        sreg: u32,
+        /// 0 eq, 1 neq, 2 lt, 3 lte, 4 gt, 5 gte.
+        op: u32,
+        /// The data.
+        data: Vec<u8>,
+    },
+    /// `dreg = (sreg & mask) ^ xor`.
+    Bitwise {
+        /// Source register.
+        sreg: u32,
+        /// Destination register.
+        dreg: u32,
+        /// Bytes.
+        len: u32,
+        /// Mask.
+        mask: Vec<u8>,
+        /// Xor.
+        xor: Vec<u8>,
+    },
+    /// A verdict (or data) into a register.
+    Immediate {
+        /// The verdict, when it is one.
+        verdict: Option<Verdict>,
+    },
+    /// Packet and byte counters.
+    Counter {
+        /// Packets.
+        packets: u64,
+        /// Bytes.
+        bytes: u64,
+    },
+    /// An xtables target (iptables-nft's `-j REJECT`, `MASQUERADE`, …).
+    Target {
+        /// Its name.
+        name: String,
+    },
+    /// An xtables match (`-m comment`, `-m addrtype`, …).
+    Match {
+        /// Its name.
+        name: String,
+    },
+    /// Anything else, by name.
+    Other {
+        /// The expression's name.
+        name: String,
+    },
+}
+
+/// One rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// Handle.
+    pub handle: u64,
+    /// Its expressions in order.
+    pub exprs: Vec<Expr>,
+    /// An `iptables -S`-like rendering.
+    pub text: String,
+}
+
+/// One chain with its rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    /// `ip`, `ip6`, `inet`, `bridge`, `arp`, `netdev`.
+    pub family: &'static str,
+    /// Table name.
+    pub table: String,
+    /// Chain name.
+    pub name: String,
+    /// Netfilter hook for a base chain (0 prerouting, 1 input, 2 forward, 3 output, 4
+    /// postrouting).
+    pub hook: Option<u32>,
+    /// Base chain priority.
+    pub priority: Option<i32>,
+    /// Base chain policy.
+    pub policy: Option<Verdict>,
+    /// Rules in order.
+    pub rules: Vec<Rule>,
+}
+
+fn family_name(f: u8) -> &'static str {
+    match f {
+        1 => "inet",
+        2 => "ip",
+        3 => "arp",
+        5 => "netdev",
+        7 => "bridge",
+        10 => "ip6",
+        _ => "unknown",
+    }
+}
+
+/// Netlink attributes of a buffer: (type without flags, payload). Truncated tails are ignored.
+fn attrs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
+        let ty = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
+        if len < 4 || len > b.len() {
+            break;
+        }
+        out.push((ty, &b[4..len]));
+        let adv = (len + 3) & !3;
+        if adv >= b.len() {
+            break;
+        }
+        b = &b[adv..];
+    }
+    out
+}
+
+fn be32(b: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
+}
+
+fn be64(b: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+fn string(b: &[u8]) -> String {
+    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// `NFTA_DATA_VALUE` inside a nested data attribute.
+fn data_value(b: &[u8]) -> Vec<u8> {
+    attrs(b)
+        .into_iter()
+        .find(|(t, _)| *t == 1)
+        .map(|(_, v)| v.to_vec())
+        .unwrap_or_default()
+}
+
+fn verdict_of(b: &[u8]) -> Option<Verdict> {
+    let mut code = None;
+    let mut chain = None;
+    for (t, v) in attrs(b) {
+        match t {
+            1 => code = be32(v).map(|c| c as i32),
+            2 => chain = Some(string(v)),
+            _ => {}
+        }
+    }
+    Some(match code? {
+        0 => Verdict::Drop,
+        1 => Verdict::Accept,
+        -1 => Verdict::Continue,
+        -3 => Verdict::Jump(chain.unwrap_or_default()),
+        -4 => Verdict::Goto(chain.unwrap_or_default()),
+        -5 => Verdict::Return,
+        c => Verdict::Other(c),
+    })
+}
+
+fn expr_of(name: &str, d: &[u8]) -> Expr {
+    let a = attrs(d);
+    let u = |t: u16| a.iter().find(|(x, _)| *x == t).and_then(|(_, v)| be32(v));
+    let raw = |t: u16| a.iter().find(|(x, _)| *x == t).map(|(_, v)| *v);
+    match name {
+        "meta" => Expr::Meta {
+            key: u(2).unwrap_or(u32::MAX),
+            dreg: u(1).unwrap_or(0),
+        },
+        "payload" => Expr::Payload {
+            dreg: u(1).unwrap_or(0),
+            base: u(2).unwrap_or(u32::MAX),
+            offset: u(3).unwrap_or(0),
+            len: u(4).unwrap_or(0),
+        },
+        "ct" => Expr::Ct {
+            dreg: u(1).unwrap_or(0),
+            key: u(2).unwrap_or(u32::MAX),
+        },
+        "cmp" => Expr::Cmp {
+            sreg: u(1).unwrap_or(0),
+            op: u(2).unwrap_or(0),
+            data: raw(3).map(data_value).unwrap_or_default(),
+        },
+        "bitwise" => Expr::Bitwise {
+            sreg: u(1).unwrap_or(0),
+            dreg: u(2).unwrap_or(0),
+            len: u(3).unwrap_or(0),
+            mask: raw(4).map(data_value).unwrap_or_default(),
+            xor: raw(5).map(data_value).unwrap_or_default(),
+        },
+        "immediate" => Expr::Immediate {
+            verdict: raw(2).and_then(|v| {
+                attrs(v)
+                    .into_iter()
+                    .find(|(t, _)| *t == 2)
+                    .and_then(|(_, vv)| verdict_of(vv))
+            }),
+        },
+        "counter" => Expr::Counter {
+            bytes: raw(1).and_then(be64).unwrap_or(0),
+            packets: raw(2).and_then(be64).unwrap_or(0),
+        },
+        "target" => Expr::Target {
+            name: raw(1).map(string).unwrap_or_default(),
+        },
+        "match" => Expr::Match {
+            name: raw(1).map(string).unwrap_or_default(),
+        },
+        other => Expr::Other { name: other.into() },
+    }
+}
+
+fn exprs_of(b: &[u8]) -> Vec<Expr> {
+    attrs(b)
+        .into_iter()
+        .filter(|(t, _)| *t == 1)
+        .map(|(_, elem)| {
+            let e = attrs(elem);
+            let name = e
+                .iter()
+                .find(|(t, _)| *t == 1)
+                .map(|(_, v)| string(v))
+                .unwrap_or_default();
+            let data = e
+                .iter()
+                .find(|(t, _)| *t == 2)
+                .map(|(_, v)| *v)
+                .unwrap_or(&[]);
+            expr_of(&name, data)
+        })
+        .collect()
+}
+
+/// Sends one nftables dump request and returns (family, attribute payload) per reply message.
+fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
+    let mut socket = Socket::new(NETLINK_NETFILTER)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    let mut req = Vec::with_capacity(20);
+    req.extend_from_slice(&20u32.to_ne_bytes());
+    req.extend_from_slice(&((NFNL_SUBSYS_NFTABLES << 8) | msg).to_ne_bytes());
+    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req.extend_from_slice(&1u32.to_ne_bytes());
+    req.extend_from_slice(&0u32.to_ne_bytes());
+    req.extend_from_slice(&[0u8, 0, 0, 0]); // nfgenmsg: every family, version 0, res_id 0
+    socket.send(&req, 0)?;
+    let mut out = Vec::new();
+    loop {
+        let (data, _) = socket.recv_from_full()?;
+        if data.is_empty() {
+            return Ok(out);
+        }
+        let mut b = &data[..];
+        while b.len() >= 16 {
+            let len = u32::from_ne_bytes(b[0..4].try_into().expect("4 bytes")) as usize;
+            let ty = u16::from_ne_bytes([b[4], b[5]]);
+            if len < 16 || len > b.len() {
+                break;
+            }
+            let body = &b[16..len];
+            match ty {
+                NLMSG_DONE => return Ok(out),
+                NLMSG_ERROR => {
+                    let code = body
+                        .get(..4)
+                        .map(|c| i32::from_ne_bytes(c.try_into().expect("4")))
+                        .unwrap_or(0);
+                    if code != 0 {
+                        return Err(io::Error::from_raw_os_error(-code));
+                    }
+                }
+                _ if body.len() >= 4 => out.push((body[0], body[4..].to_vec())),
+                _ => {}
+            }
+            let adv = (len + 3) & !3;
+            if adv >= b.len() {
+                break;
+            }
+            b = &b[adv..];
+        }
+    }
+}
+
+/// Every nf_tables chain of the calling thread's namespace with its rules, in kernel order.
+/// Needs CAP_NET_ADMIN (EPERM otherwise).
+pub fn ruleset() -> io::Result<Vec<Chain>> {
+    let mut chains: Vec<Chain> = Vec::new();
+    for (fam, body) in nft_dump(NFT_MSG_GETCHAIN)? {
+        let a = attrs(&body);
+        let s = |t: u16| {
+            a.iter()
+                .find(|(x, _)| *x == t)
+                .map(|(_, v)| string(v))
+                .unwrap_or_default()
+        };
+        let hook = a.iter().find(|(t, _)| *t == 4).map(|(_, v)| attrs(v));
+        chains.push(Chain {
+            family: family_name(fam),
+            table: s(1),
+            name: s(3),
+            hook: hook
+                .as_ref()
+                .and_then(|h| h.iter().find(|(t, _)| *t == 1).and_then(|(_, v)| be32(v))),
+            priority: hook.as_ref().and_then(|h| {
+                h.iter()
+                    .find(|(t, _)| *t == 2)
+                    .and_then(|(_, v)| be32(v))
+                    .map(|p| p as i32)
+            }),
+            policy: a
+                .iter()
+                .find(|(t, _)| *t == 5)
+                .and_then(|(_, v)| be32(v))
+                .map(|p| match p {
+                    0 => Verdict::Drop,
+                    1 => Verdict::Accept,
+                    c => Verdict::Other(c as i32),
+                }),
+            rules: Vec::new(),
+        });
+    }
+    let mut index: HashMap<(&'static str, String, String), usize> = HashMap::new();
+    for (i, c) in chains.iter().enumerate() {
+        index.insert((c.family, c.table.clone(), c.name.clone()), i);
+    }
+    for (fam, body) in nft_dump(NFT_MSG_GETRULE)? {
+        let a = attrs(&body);
+        let s = |t: u16| {
+            a.iter()
+                .find(|(x, _)| *x == t)
+                .map(|(_, v)| string(v))
+                .unwrap_or_default()
+        };
+        let key = (family_name(fam), s(1), s(2));
+        let exprs = a
+            .iter()
+            .find(|(t, _)| *t == 4)
+            .map(|(_, v)| exprs_of(v))
+            .unwrap_or_default();
+        let handle = a
+            .iter()
+            .find(|(t, _)| *t == 3)
+            .and_then(|(_, v)| be64(v))
+            .unwrap_or(0);
+        if let Some(&i) = index.get(&key) {
+            let text = render(&chains[i].name, &exprs);
+            chains[i].rules.push(Rule {
+                handle,
+                exprs,
+                text,
+            });
+        }
+    }
+    Ok(chains)
+}
+
+/// An `iptables -S`-like line for a rule, for people (the evaluator works on the expressions).
+pub fn render(chain: &str, exprs: &[Expr]) -> String {
+    let mut s = format!("-A {chain}");
+    let mut regs: HashMap<u32, &Expr> = HashMap::new();
+    for e in exprs {
+        match e {
+            Expr::Meta { dreg, .. } | Expr::Payload { dreg, .. } | Expr::Ct { dreg, .. } => {
+                regs.insert(*dreg, e);
+            }
+            Expr::Cmp { sreg, op, data } => {
+                let not = if *op == 1 { "! " } else { "" };
+                match regs.get(sreg) {
+                    Some(Expr::Meta { key: 16, .. }) => {
+                        let p = data.first().copied().unwrap_or(0);
+                        let name = match p {
+                            6 => "tcp".to_string(),
+                            17 => "udp".into(),
+                            1 => "icmp".into(),
+                            58 => "ipv6-icmp".into(),
+                            n => n.to_string(),
+                        };
+                        s.push_str(&format!(" {not}-p {name}"));
+                    }
+                    Some(Expr::Meta {
+                        key: k @ (6 | 7), ..
+                    }) => {
+                        let name = string(data);
+                        let wild = if data.last() == Some(&0) { "" } else { "+" };
+                        s.push_str(&format!(
+                            " {not}{} {name}{wild}",
+                            if *k == 6 { "-i" } else { "-o" }
+                        ));
+                    }
+                    Some(Expr::Payload {
+                        base: 2,
+                        offset: o @ (0 | 2),
+                        len: 2,
+                        ..
+                    }) if data.len() == 2 => {
+                        let port = u16::from_be_bytes([data[0], data[1]]);
+                        s.push_str(&format!(
+                            " {not}--{} {port}",
+                            if *o == 0 { "sport" } else { "dport" }
+                        ));
+                    }
+                    Some(Expr::Payload {
+                        base: 1,
+                        offset: o @ (12 | 16),
+                        len: 4,
+                        ..
+                    }) if data.len() == 4 => {
+                        let ip = IpAddr::from([data[0], data[1], data[2], data[3]]);
+                        s.push_str(&format!(
+                            " {not}{} {ip}",
+                            if *o == 12 { "-s" } else { "-d" }
+                        ));
+                    }
+                    Some(Expr::Ct { key: 0, .. }) => s.push_str(" -m conntrack --ctstate …"),
+                    _ => s.push_str(" (match)"),
+                }
+            }
+            Expr::Immediate { verdict: Some(v) } => s.push_str(&match v {
+                Verdict::Accept => " -j ACCEPT".to_string(),
+                Verdict::Drop => " -j DROP".into(),
+                Verdict::Jump(c) => format!(" -j {c}"),
+                Verdict::Goto(c) => format!(" -g {c}"),
+                Verdict::Return => " -j RETURN".into(),
+                Verdict::Continue => String::new(),
+                Verdict::Other(c) => format!(" -j verdict{c}"),
+            }),
+            Expr::Target { name } => s.push_str(&format!(" -j {name}")),
+            Expr::Match { name } => s.push_str(&format!(" -m {name}")),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The packet the evaluator imagines: a TCP SYN (a new connection) or a UDP datagram.
+#[derive(Debug, Clone)]
+pub struct Packet {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// 6 (TCP) or 17 (UDP).
+    pub proto: u8,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Input interface name (for input/forward hooks).
+    pub iif: Option<String>,
+    /// Output interface name (for forward/output hooks).
+    pub oif: Option<String>,
+}
+
+/// The outcome of walking a hook's chains.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// `accept`, `drop` or `reject`.
+    pub verdict: String,
+    /// The rule that decided (`table/chain: text`), or the chain whose policy did.
+    pub by: String,
+    /// True when a chain policy (not a rule) decided.
+    pub policy: bool,
+}
+
+impl Packet {
+    /// Network and transport headers as bytes, for payload expressions.
+    fn headers(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut ip = vec![0u8; 20];
+        ip[0] = 0x45;
+        ip[8] = 64;
+        ip[9] = self.proto;
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (self.src, self.dst) {
+            ip[12..16].copy_from_slice(&s.octets());
+            ip[16..20].copy_from_slice(&d.octets());
+        }
+        let mut l4 = vec![0u8; 20];
+        l4[0..2].copy_from_slice(&self.sport.to_be_bytes());
+        l4[2..4].copy_from_slice(&self.dport.to_be_bytes());
+        if self.proto == 6 {
+            l4[12] = 0x50;
+            l4[13] = 0x02; // SYN
+        }
+        (ip, l4)
+    }
+}
+
+fn ifname_bytes(n: &Option<String>) -> Vec<u8> {
+    let mut v = vec![0u8; 16];
+    if let Some(n) = n {
+        for (i, b) in n.bytes().take(15).enumerate() {
+            v[i] = b;
+        }
+    }
+    v
+}
+
+/// Register file offsets: NFT_REG_1..4 are 16 bytes each from 0; NFT_REG32_00..15 (8..23) 4
+/// bytes each from 0.
+fn reg_off(r: u32) -> Option<usize> {
+    match r {
+        1..=4 => Some((r as usize - 1) * 16),
+        8..=23 => Some((r as usize - 8) * 4),
+        _ => None,
+    }
+}
+
+enum RuleOutcome {
+    NoMatch,
+    Verdict(Verdict),
+    Reject,
+}
+
+fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
+    let mut regs = [0u8; 80];
+    let put = |regs: &mut [u8; 80], r: u32, v: &[u8]| -> bool {
+        match reg_off(r) {
+            Some(o) if o + v.len() <= regs.len() => {
+                regs[o..o + v.len()].copy_from_slice(v);
+                true
+            }
+            _ => false,
+        }
+    };
+    let get = |regs: &[u8; 80], r: u32, len: usize| -> Option<Vec<u8>> {
+        let o = reg_off(r)?;
+        regs.get(o..o + len).map(|s| s.to_vec())
+    };
+    for e in exprs {
+        match e {
+            Expr::Meta { key, dreg } => {
+                let v: Vec<u8> = match key {
+                    16 => vec![pkt.proto],                              // l4proto
+                    15 => vec![if pkt.src.is_ipv4() { 2 } else { 10 }], // nfproto
+                    1 => (if pkt.src.is_ipv4() { 0x0800u16 } else { 0x86dd })
+                        .to_be_bytes()
+                        .to_vec(),
+                    6 => ifname_bytes(&pkt.iif),
+                    7 => ifname_bytes(&pkt.oif),
+                    _ => return RuleOutcome::NoMatch,
+                };
+                if !put(&mut regs, *dreg, &v) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Payload {
+                base,
+                offset,
+                len,
+                dreg,
+            } => {
+                let src = match base {
+                    1 => ip,
+                    2 => l4,
+                    _ => return RuleOutcome::NoMatch,
+                };
+                let (o, l) = (*offset as usize, *len as usize);
+                let Some(v) = src.get(o..o + l) else {
+                    return RuleOutcome::NoMatch;
+                };
+                if !put(&mut regs, *dreg, v) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Ct { key: 0, dreg } => {
+                // A new connection: conntrack state NEW (bit 3).
+                if !put(&mut regs, *dreg, &8u32.to_ne_bytes()) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Bitwise {
+                sreg,
+                dreg,
+                len,
+                mask,
+                xor,
+            } => {
+                let l = *len as usize;
+                let Some(v) = get(&regs, *sreg, l) else {
+                    return RuleOutcome::NoMatch;
+                };
+                if mask.len() < l || xor.len() < l {
+                    return RuleOutcome::NoMatch;
+                }
+                let out: Vec<u8> = (0..l).map(|i| (v[i] & mask[i]) ^ xor[i]).collect();
+                if !put(&mut regs, *dreg, &out) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Cmp { sreg, op, data } => {
+                let Some(v) = get(&regs, *sreg, data.len()) else {
+                    return RuleOutcome::NoMatch;
+                };
+                let ord = v.as_slice().cmp(data.as_slice());
+                let ok = match op {
+                    0 => ord.is_eq(),
+                    1 => !ord.is_eq(),
+                    2 => ord.is_lt(),
+                    3 => ord.is_le(),
+                    4 => ord.is_gt(),
+                    5 => ord.is_ge(),
+                    _ => false,
+                };
+                if !ok {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Counter { .. } => {}
+            Expr::Immediate { verdict: Some(v) } => return RuleOutcome::Verdict(v.clone()),
+            Expr::Immediate { verdict: None } => return RuleOutcome::NoMatch,
+            Expr::Target { name } => {
+                return match name.as_str() {
+                    "REJECT" => RuleOutcome::Reject,
+                    // LOG, TRACE, NFLOG and friends do not decide.
+                    "LOG" | "NFLOG" | "TRACE" | "MARK" | "CONNMARK" => {
+                        RuleOutcome::Verdict(Verdict::Continue)
+                    }
+                    _ => RuleOutcome::NoMatch,
+                };
+            }
+            // `-m comment` always matches; other xtables matches are not modelled.
+            Expr::Match { name } if name == "comment" => {}
+            _ => return RuleOutcome::NoMatch,
+        }
+    }
+    // A rule without a verdict (counters only) lets the packet go on.
+    RuleOutcome::Verdict(Verdict::Continue)
+}
+
+/// Walks one chain (following jumps, at most 16 deep); `None` when the packet falls off the end
+/// of a regular chain (back to the caller).
+fn walk(
+    chains: &[Chain],
+    c: &Chain,
+    pkt: &Packet,
+    ip: &[u8],
+    l4: &[u8],
+    depth: u8,
+) -> Option<Decision> {
+    if depth > 16 {
+        return None;
+    }
+    let by = |r: &Rule| format!("{} {}/{}: {}", c.family, c.table, c.name, r.text);
+    for r in &c.rules {
+        match run_rule(&r.exprs, pkt, ip, l4) {
+            RuleOutcome::NoMatch | RuleOutcome::Verdict(Verdict::Continue) => {}
+            RuleOutcome::Reject => {
+                return Some(Decision {
+                    verdict: "reject".into(),
+                    by: by(r),
+                    policy: false,
+                })
+            }
+            RuleOutcome::Verdict(Verdict::Accept) => {
+                return Some(Decision {
+                    verdict: "accept".into(),
+                    by: by(r),
+                    policy: false,
+                })
+            }
+            RuleOutcome::Verdict(Verdict::Drop) => {
+                return Some(Decision {
+                    verdict: "drop".into(),
+                    by: by(r),
+                    policy: false,
+                })
+            }
+            RuleOutcome::Verdict(Verdict::Return) => return None,
+            RuleOutcome::Verdict(Verdict::Jump(t)) | RuleOutcome::Verdict(Verdict::Goto(t)) => {
+                let goto = matches!(
+                    run_rule(&r.exprs, pkt, ip, l4),
+                    RuleOutcome::Verdict(Verdict::Goto(_))
+                );
+                if let Some(next) = chains
+                    .iter()
+                    .find(|x| x.family == c.family && x.table == c.table && x.name == t)
+                {
+                    if let Some(d) = walk(chains, next, pkt, ip, l4, depth + 1) {
+                        return Some(d);
+                    }
+                    if goto {
+                        return None;
+                    }
+                }
+            }
+            RuleOutcome::Verdict(Verdict::Other(_)) => {}
+        }
+    }
+    None
+}
+
+/// What the calling namespace's rule set does to `pkt` at `hook` (1 input, 2 forward, 3
+/// output): every base chain on that hook for the packet's family, in priority order; the first
+/// drop or reject decides, else accept (with the deciding rule or policy named).
+pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
+    let fam = if pkt.src.is_ipv4() { "ip" } else { "ip6" };
+    let mut bases: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| c.hook == Some(hook) && (c.family == fam || c.family == "inet"))
+        .collect();
+    bases.sort_by_key(|c| c.priority.unwrap_or(0));
+    let (ip, l4) = pkt.headers();
+    let mut last = Decision {
+        verdict: "accept".into(),
+        by: "no rule set on this hook".into(),
+        policy: true,
+    };
+    for c in bases {
+        let d = walk(chains, c, pkt, &ip, &l4, 0).unwrap_or_else(|| Decision {
+            verdict: match c.policy {
+                Some(Verdict::Drop) => "drop".into(),
+                _ => "accept".into(),
+            },
+            by: format!(
+                "{} {}/{} policy {}",
+                c.family,
+                c.table,
+                c.name,
+                match c.policy {
+                    Some(Verdict::Drop) => "DROP",
+                    _ => "ACCEPT",
+                }
+            ),
+            policy: true,
+        });
+        if d.verdict != "accept" {
+            return d;
+        }
+        last = d;
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_parsing_is_bounds_checked() {
+        for junk in [
+            &[][..],
+            &[1][..],
+            &[4, 0][..],
+            &[255, 255, 1, 0, 9][..],
+            &[8, 0, 1, 0, 1, 2][..],
+        ] {
+            let _ = attrs(junk);
+            let _ = exprs_of(junk);
+            let _ = verdict_of(junk);
+        }
+        // A well-formed attribute: len 8, type 1, value 0x00000001.
+        let a = [8u8, 0, 1, 0, 0, 0, 0, 1];
+        let v = attrs(&a);
+        assert_eq!(v.len(), 1);
+        assert_eq!(be32(v[0].1), Some(1));
+    }
+
+    fn drop_dport(port: u16) -> Vec<Expr> {
+        vec![
+            Expr::Meta { key: 16, dreg: 1 },
+            Expr::Cmp {
+                sreg: 1,
+                op: 0,
+                data: vec![6],
+            },
+            Expr::Payload {
+                base: 2,
+                offset: 2,
+                len: 2,
+                dreg: 1,
+            },
+            Expr::Cmp {
+                sreg: 1,
+                op: 0,
+                data: port.to_be_bytes().to_vec(),
+            },
+            Expr::Counter {
+                packets: 0,
+                bytes: 0,
+            },
+            Expr::Immediate {
+                verdict: Some(Verdict::Drop),
+            },
+        ]
+    }
+
+    #[test]
+    fn evaluator_follows_rules_jumps_and_policies() {
+        let pkt = Packet {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport: 8080,
+            iif: Some("eth0".into()),
+            oif: None,
+        };
+        let chain =
+            |name: &str, hook: Option<u32>, policy: Option<Verdict>, rules: Vec<Vec<Expr>>| Chain {
+                family: "ip",
+                table: "filter".into(),
+                name: name.into(),
+                hook,
+                priority: Some(0),
+                policy,
+                rules: rules
+                    .into_iter()
+                    .map(|exprs| Rule {
+                        handle: 1,
+                        text: render(name, &exprs),
+                        exprs,
+                    })
+                    .collect(),
+            };
+        let set = vec![
+            chain(
+                "INPUT",
+                Some(1),
+                Some(Verdict::Accept),
+                vec![vec![Expr::Immediate {
+                    verdict: Some(Verdict::Jump("USER".into())),
+                }]],
+            ),
+            chain("USER", None, None, vec![drop_dport(9999), drop_dport(8080)]),
+        ];
+        let d = decide(&set, 1, &pkt);
+        assert_eq!(d.verdict, "drop");
+        assert!(d.by.contains("--dport 8080 -j DROP"), "{}", d.by);
+        let other = Packet {
+            dport: 22,
+            ..pkt.clone()
+        };
+        let d = decide(&set, 1, &other);
+        assert_eq!((d.verdict.as_str(), d.policy), ("accept", true));
+        let strict = vec![chain("FORWARD", Some(2), Some(Verdict::Drop), vec![])];
+        assert_eq!(decide(&strict, 2, &pkt).verdict, "drop");
+        assert_eq!(decide(&strict, 1, &pkt).verdict, "accept");
+    }
+}
