@@ -242,3 +242,39 @@ fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
     let (_, v) = doctor(&web.name, &[&format!("tasks.{svc}")]);
     assert!(!v["findings"].to_string().contains("swarm.vip"), "{v:#}");
 }
+
+#[test]
+fn a_target_that_vanishes_mid_run_is_said_so() {
+    require_docker();
+    let net = DockerNet::new("bridge", &[]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    // An address inside the test's own network that nobody holds: the probes wait for it.
+    let subnet = netshoot_testnet::docker::inspect(&net.name)["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base: Vec<&str> = subnet.split('/').next().unwrap().split('.').collect();
+    let ghost = format!("{}.{}.{}.250:80", base[0], base[1], base[2]);
+    let child = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(["-t", &web.name, "doctor", &ghost])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    run(&["docker", "kill", &web.name]);
+    let o = child.wait_with_output().unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!(
+            "the target container:{} vanished while the doctor ran",
+            web.name
+        )),
+        "{e}"
+    );
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+}

@@ -286,3 +286,37 @@ fn a_destination_that_parses_as_nothing_is_a_usage_error() {
     assert_eq!(e.trim_end().lines().count(), 1);
     let _ = &t.server;
 }
+
+#[test]
+fn conntrack_usage_agrees_with_the_kernel() {
+    let t = Topo::healthy();
+    // Make this namespace track connections, then look.
+    t.client
+        .sh("iptables -A OUTPUT -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT");
+    let (_, v) = t.doctor(&[&format!("{}.20:8080", t.net)]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "conntrack")
+        .unwrap_or_else(|| panic!("no conntrack finding: {v:#}"));
+    assert_eq!(f["status"], "ok", "{f:#}");
+    let ev = f["evidence"][0].as_str().unwrap();
+    let max = std::fs::read_to_string("/proc/sys/net/netfilter/nf_conntrack_max").unwrap();
+    assert!(
+        ev.contains(&format!("/ nf_conntrack_max {}", max.trim())),
+        "{ev}"
+    );
+    let count: u64 = ev
+        .strip_prefix("nf_conntrack_count ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    // conntrack -C, run inside the namespace afterwards, sees at least what the doctor saw
+    // before its own probes (entries live for minutes).
+    let after: u64 = t.client.exec(&["conntrack", "-C"]).trim().parse().unwrap();
+    assert!(
+        count <= after && after > 0,
+        "doctor saw {count}, conntrack -C says {after}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The checks, in root-cause order: when several fail, the earlier one is the cause and the later
 //! ones its symptoms, and the report keeps this order within a status.
 
+mod conntrack;
 mod dns;
 mod docker;
 mod firewall;
@@ -22,6 +23,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("neighbour", neigh::check),
         ("dns", dns::check),
         ("firewall", firewall::check),
+        ("conntrack", conntrack::check),
         ("listen", listen::check),
         ("mtu", mtu::check),
         ("reach", reach::check),
