@@ -93,8 +93,12 @@ impl Container {
     pub fn run(tag: &str, args: &[&str]) -> Self {
         let name = unique(tag);
         let mut argv = vec!["docker", "run", "-d", "--name", &name, "--label", LABEL];
-        let joins = args.windows(2).any(|w| w[0] == "--net" && w[1].starts_with("container:"))
-            || args.iter().any(|a| a.starts_with("--net=container:") || a.starts_with("--network=container:"));
+        let joins = args
+            .windows(2)
+            .any(|w| w[0] == "--net" && w[1].starts_with("container:"))
+            || args.iter().any(|a| {
+                a.starts_with("--net=container:") || a.starts_with("--network=container:")
+            });
         if !joins && !args.contains(&"--dns") {
             argv.extend_from_slice(&["--dns", "127.0.0.1"]);
         }

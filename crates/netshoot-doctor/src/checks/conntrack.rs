@@ -19,7 +19,7 @@ pub fn check(_ctx: &Context) -> Vec<Finding> {
             )]
         }
     };
-    let pct = if u.max > 0 { u.count * 100 / u.max } else { 0 };
+    let pct = (u.count * 100).checked_div(u.max).unwrap_or(0);
     let evidence = [
         format!(
             "nf_conntrack_count {} / nf_conntrack_max {} ({pct}%)",
