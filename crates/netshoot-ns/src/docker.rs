@@ -177,6 +177,75 @@ impl Docker {
     }
 }
 
+impl Docker {
+    /// `GET /info`: the engine's Swarm state.
+    pub fn info(&self) -> Result<EngineInfo, NsError> {
+        self.get("/info").map_err(|e| self.to_error(e))
+    }
+
+    /// `GET /nodes` (managers only; `Ok(vec![])` elsewhere).
+    pub fn nodes(&self) -> Result<Vec<SwarmNode>, NsError> {
+        match self.get("/nodes") {
+            Ok(n) => Ok(n),
+            Err(ApiError::Status(503 | 406, _)) => Ok(Vec::new()),
+            Err(e) => Err(self.to_error(e)),
+        }
+    }
+}
+
+/// The parts of `GET /info` netshoot uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EngineInfo {
+    /// Swarm state.
+    #[serde(default)]
+    pub swarm: Option<SwarmInfo>,
+}
+
+/// `Swarm` of `GET /info`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SwarmInfo {
+    /// `active`, `inactive`, `pending`, `error`, `locked`.
+    #[serde(default)]
+    pub local_node_state: String,
+    /// This node's id.
+    #[serde(default, rename = "NodeID")]
+    pub node_id: String,
+    /// The address this node advertises.
+    #[serde(default)]
+    pub node_addr: String,
+    /// Whether this node is a manager.
+    #[serde(default)]
+    pub control_available: bool,
+}
+
+/// One entry of `GET /nodes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SwarmNode {
+    /// Node id.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Status (with its address).
+    pub status: NodeStatus,
+    /// Manager status, for managers.
+    #[serde(default)]
+    pub manager_status: Option<serde_json::Value>,
+}
+
+/// `Status` of a node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeStatus {
+    /// `ready`, `down`, …
+    #[serde(default)]
+    pub state: String,
+    /// The node's address.
+    #[serde(default)]
+    pub addr: String,
+}
+
 /// The parts of `GET /services/{id}` netshoot uses.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]

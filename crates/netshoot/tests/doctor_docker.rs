@@ -278,3 +278,38 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
     );
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
 }
+
+#[test]
+fn a_host_firewall_dropping_the_vxlan_port_is_named() {
+    require_docker();
+    ensure_swarm();
+    let net = DockerNet::new("overlay", &["--attachable"]);
+    let web = Container::run(
+        "web",
+        &["--network", &net.name, test_image(), "sleep", "infinity"],
+    );
+    // Healthy first: the Swarm ports listen and the host lets them in.
+    let (_, v) = doctor(&web.name, &[]);
+    let ok = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "swarm")
+        .cloned();
+    assert!(ok.is_some_and(|f| f["status"] == "ok"), "{v:#}");
+    // Then the classic fault: 4789/udp dropped on the host.
+    struct Rule;
+    impl Drop for Rule {
+        fn drop(&mut self) {
+            let _ = run_raw(&[
+                "iptables", "-D", "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP",
+            ]);
+        }
+    }
+    run(&[
+        "iptables", "-I", "INPUT", "-p", "udp", "--dport", "4789", "-j", "DROP",
+    ]);
+    let _r = Rule;
+    let res = doctor(&web.name, &[]);
+    assert_top(&res, "swarm.port:4789/udp");
+}

@@ -11,6 +11,7 @@ mod mtu;
 mod neigh;
 mod reach;
 mod route;
+mod swarm;
 
 use crate::CheckFn;
 
@@ -26,6 +27,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("conntrack", conntrack::check),
         ("listen", listen::check),
         ("mtu", mtu::check),
+        ("swarm", swarm::check),
         ("reach", reach::check),
     ]
 }
