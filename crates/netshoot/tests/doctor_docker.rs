@@ -313,3 +313,60 @@ fn a_host_firewall_dropping_the_vxlan_port_is_named() {
     let res = doctor(&web.name, &[]);
     assert_top(&res, "swarm.port:4789/udp");
 }
+
+#[test]
+fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
+    require_docker();
+    ensure_swarm();
+    // The underlay: the host interface holding the Swarm node address.
+    let node = run(&["docker", "info", "--format", "{{.Swarm.NodeAddr}}"])
+        .trim()
+        .to_string();
+    let addrs: Value = serde_json::from_str(&run(&["ip", "-j", "addr"])).unwrap();
+    let under = addrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["addr_info"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["local"] == node.as_str())
+        })
+        .and_then(|i| i["mtu"].as_u64())
+        .expect("underlay interface");
+    // Docker's overlay driver subtracts VXLAN's 50 bytes from the option: the underlay's MTU
+    // fits; 50 more makes the container's interface as large as the underlay.
+    let fits = format!("com.docker.network.driver.mtu={under}");
+    let too_big = format!("com.docker.network.driver.mtu={}", under + 50);
+    let good = DockerNet::new("overlay", &["--attachable", "--opt", &fits]);
+    let bad = DockerNet::new("overlay", &["--attachable", "--opt", &too_big]);
+    let a = Container::run(
+        "ova",
+        &["--network", &good.name, test_image(), "sleep", "infinity"],
+    );
+    let b = Container::run(
+        "ovb",
+        &["--network", &bad.name, test_image(), "sleep", "infinity"],
+    );
+    let (_, v) = doctor(&a.name, &[]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == format!("mtu.overlay:{}", good.name))
+        .cloned();
+    assert!(f.is_some_and(|f| f["status"] == "ok"), "{v:#}");
+    let res = doctor(&b.name, &[]);
+    assert_top(&res, &format!("mtu.overlay:{}", bad.name));
+    let want = format!("mtu={under}");
+    assert!(
+        res.1["findings"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&want),
+        "{:#}",
+        res.1
+    );
+}

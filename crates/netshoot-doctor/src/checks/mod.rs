@@ -9,6 +9,7 @@ mod interfaces;
 mod listen;
 mod mtu;
 mod neigh;
+mod overlay;
 mod reach;
 mod route;
 mod swarm;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("conntrack", conntrack::check),
         ("listen", listen::check),
         ("mtu", mtu::check),
+        ("mtu.overlay", overlay::check),
         ("swarm", swarm::check),
         ("reach", reach::check),
     ]
