@@ -15,4 +15,4 @@ pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};
 pub use neigh::{neighbours, Neighbour};
 pub use peer::{resolve_peers, VethPeer};
 pub use route::{route_get, routes, Family, Route, Table};
-pub use sockets::{sockets, Proto, Socket};
+pub use sockets::{inet_sockets, sockets, unix_sockets, Owner, Proto, Socket, UnixSocket};

@@ -56,6 +56,10 @@ where
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}")))?;
             let len = msg.header.length as usize;
             match msg.payload {
+                // A dump the kernel cannot serve (a missing diag module) ends in DONE with -errno.
+                NetlinkPayload::Done(d) if d.code < 0 => {
+                    return Err(io::Error::from_raw_os_error(-d.code))
+                }
                 NetlinkPayload::Done(_) => return Ok(out),
                 NetlinkPayload::Error(e) => match e.code {
                     Some(code) => return Err(io::Error::from_raw_os_error(-code.get())),

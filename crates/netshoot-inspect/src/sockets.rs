@@ -1,12 +1,15 @@
-//! TCP and UDP sockets over sock_diag (`ss -tuanp`), with the processes that own them.
+//! TCP, UDP, raw and unix sockets over sock_diag (`ss -tuwxanp`), with the processes that own
+//! them.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
-use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+use netlink_packet_sock_diag::constants::{
+    AF_INET, AF_INET6, IPPROTO_RAW, IPPROTO_TCP, IPPROTO_UDP,
+};
+use netlink_packet_sock_diag::unix::{self, ShowFlags, UnixRequest};
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use serde::Serialize;
@@ -21,6 +24,8 @@ pub enum Proto {
     Tcp,
     /// UDP.
     Udp,
+    /// Raw IP (`ping`, routing daemons); the "port" is the IP protocol number.
+    Raw,
 }
 
 /// One socket.
@@ -29,7 +34,7 @@ pub struct Socket {
     /// `tcp` or `udp`.
     pub proto: Proto,
     /// State as `ss` names it (`LISTEN`, `ESTAB`, `TIME-WAIT`, `UNCONN`, …).
-    pub state: String,
+    pub state: &'static str,
     /// Local address (`0.0.0.0` / `::` when bound to all).
     pub local: IpAddr,
     /// Local port.
@@ -48,8 +53,10 @@ pub struct Socket {
     pub inode: u32,
     /// Bound to one interface (`%eth0` in ss), by index.
     pub bound_if: Option<u32>,
-    /// Processes holding it: (pid, command).
-    pub processes: Vec<(u32, String)>,
+    /// For an IPv6 socket: `IPV6_V6ONLY` (false: a `::` listener also takes IPv4, ss's `*`).
+    pub v6_only: Option<bool>,
+    /// Processes holding it, one entry per descriptor.
+    pub processes: Vec<Owner>,
 }
 
 impl Socket {
@@ -57,18 +64,18 @@ impl Socket {
     pub fn is_listening(&self) -> bool {
         match self.proto {
             Proto::Tcp => self.state == "LISTEN",
-            Proto::Udp => self.state == "UNCONN",
+            Proto::Udp | Proto::Raw => self.state == "UNCONN",
         }
     }
 }
 
 /// `ss`'s word for a TCP state.
-fn state_name(proto: Proto, s: u8) -> String {
-    if proto == Proto::Udp {
+fn state_name(proto: Proto, s: u8) -> &'static str {
+    if proto != Proto::Tcp {
         return match s {
-            1 => "ESTAB".into(),
-            7 => "UNCONN".into(),
-            n => format!("STATE{n}"),
+            1 => "ESTAB",
+            7 => "UNCONN",
+            _ => "UNKNOWN",
         };
     }
     match s {
@@ -85,69 +92,382 @@ fn state_name(proto: Proto, s: u8) -> String {
         11 => "CLOSING",
         _ => "UNKNOWN",
     }
-    .into()
 }
 
 /// TCP and UDP sockets (IPv4 and IPv6) of the calling thread's namespace; `with_processes`
 /// maps each to its owners through `/proc/*/fd` (every process on the host whose descriptors
 /// are readable).
 pub fn sockets(tcp: bool, udp: bool, with_processes: bool) -> io::Result<Vec<Socket>> {
-    let mut out = Vec::new();
-    for (on, proto, ipproto) in [
-        (tcp, Proto::Tcp, IPPROTO_TCP),
-        (udp, Proto::Udp, IPPROTO_UDP),
-    ] {
-        if !on {
-            continue;
-        }
-        for family in [AF_INET, AF_INET6] {
-            let req = SockDiagMessage::InetRequest(InetRequest {
-                family,
-                protocol: ipproto,
-                extensions: ExtensionFlags::empty(),
-                states: StateFlags::all(),
-                socket_id: if family == AF_INET {
-                    SocketId::new_v4()
-                } else {
-                    SocketId::new_v6()
-                },
-            });
-            for m in transact(NETLINK_SOCK_DIAG, req, NLM_F_REQUEST | NLM_F_DUMP)? {
-                let SockDiagMessage::InetResponse(r) = m else {
-                    continue;
-                };
-                let h = &r.header;
-                out.push(Socket {
-                    proto,
-                    state: state_name(proto, h.state),
-                    local: h.socket_id.source_address,
-                    local_port: h.socket_id.source_port,
-                    peer: h.socket_id.destination_address,
-                    peer_port: h.socket_id.destination_port,
-                    recv_q: h.recv_queue,
-                    send_q: h.send_queue,
-                    uid: h.uid,
-                    inode: h.inode,
-                    bound_if: (h.socket_id.interface_id != 0).then_some(h.socket_id.interface_id),
-                    processes: Vec::new(),
-                });
-            }
-        }
-    }
+    let protos: Vec<Proto> = [(tcp, Proto::Tcp), (udp, Proto::Udp)]
+        .into_iter()
+        .filter_map(|(on, p)| on.then_some(p))
+        .collect();
+    let mut out = inet_sockets(&protos, true, true)?;
     if with_processes {
-        let owners = socket_owners();
-        for s in &mut out {
-            if let Some(p) = owners.get(&s.inode) {
-                s.processes = p.clone();
+        attach_owners(&mut out, &mut [], &socket_owners());
+    }
+    Ok(out)
+}
+
+/// Sockets of the given protocols and families, in dump order (no process lookup), every state.
+pub fn inet_sockets(protos: &[Proto], v4: bool, v6: bool) -> io::Result<Vec<Socket>> {
+    inet_sockets_in_states(protos, v4, v6, u32::MAX)
+}
+
+/// As [`inet_sockets`], with the kernel told which TCP states to dump (bit N = state N, as
+/// `ss state …` asks), so that a filtered dump is cheap on a busy host.
+pub fn inet_sockets_in_states(
+    protos: &[Proto],
+    v4: bool,
+    v6: bool,
+    states: u32,
+) -> io::Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    for &proto in protos {
+        let ipproto = match proto {
+            Proto::Tcp => IPPROTO_TCP,
+            Proto::Udp => IPPROTO_UDP,
+            Proto::Raw => IPPROTO_RAW,
+        };
+        for family in [AF_INET, AF_INET6] {
+            if (family == AF_INET && !v4) || (family == AF_INET6 && !v6) {
+                continue;
+            }
+            match inet_dump(family, ipproto, states, proto, &mut buf, &mut out) {
+                Ok(()) => {}
+                // raw_diag is a module some kernels lack: then the kernel's own table in
+                // /proc/thread-self/net/raw{,6} (of this thread's namespace), as ss does.
+                Err(e) if proto == Proto::Raw && e.raw_os_error() == Some(2) => {
+                    let file = if family == AF_INET { "raw" } else { "raw6" };
+                    let text = std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))?;
+                    out.extend(
+                        parse_proc_raw(&text)
+                            .into_iter()
+                            .filter(|s| states & (1 << state_number(s.state)) != 0),
+                    );
+                }
+                Err(e) => return Err(e),
             }
         }
     }
     Ok(out)
 }
 
-/// Socket inode → processes, from `/proc/*/fd/*` links of the form `socket:[INODE]`.
-fn socket_owners() -> HashMap<u32, Vec<(u32, String)>> {
-    let mut map: HashMap<u32, Vec<(u32, String)>> = HashMap::new();
+/// The kernel's state number for ss's word (0 when unknown).
+pub fn state_number(word: &str) -> u8 {
+    match word {
+        "ESTAB" => 1,
+        "SYN-SENT" => 2,
+        "SYN-RECV" => 3,
+        "FIN-WAIT-1" => 4,
+        "FIN-WAIT-2" => 5,
+        "TIME-WAIT" => 6,
+        "UNCONN" => 7,
+        "CLOSE-WAIT" => 8,
+        "LAST-ACK" => 9,
+        "LISTEN" => 10,
+        "CLOSING" => 11,
+        _ => 0,
+    }
+}
+
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const INET_DIAG_SKV6ONLY: u16 = 11;
+
+/// One `inet_diag_req_v2` dump on a fresh sock_diag socket; replies are parsed straight out of
+/// one reused buffer.
+fn inet_dump(
+    family: u8,
+    ipproto: u8,
+    states: u32,
+    proto: Proto,
+    buf: &mut [u8],
+    out: &mut Vec<Socket>,
+) -> io::Result<()> {
+    let mut socket = netlink_sys::Socket::new(NETLINK_SOCK_DIAG)?;
+    socket.bind_auto()?;
+    socket.connect(&netlink_sys::SocketAddr::new(0, 0))?;
+    // nlmsghdr (16) + inet_diag_req_v2 (56).
+    let mut req = [0u8; 72];
+    req[0..4].copy_from_slice(&72u32.to_ne_bytes());
+    req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+    req[16] = family;
+    req[17] = ipproto;
+    // For raw sockets the kernel reads the wanted protocol from the pad byte (all: IPPROTO_RAW).
+    req[19] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
+    req[20..24].copy_from_slice(&states.to_ne_bytes());
+    socket.send(&req, 0)?;
+    loop {
+        let n = socket.recv(&mut &mut buf[..], 0)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "netlink socket closed mid-dump",
+            ));
+        }
+        match parse_inet_dump(&buf[..n], proto, out) {
+            DumpStep::More => {}
+            DumpStep::Done => return Ok(()),
+            DumpStep::Failed(errno) => return Err(io::Error::from_raw_os_error(errno)),
+            DumpStep::Malformed(why) => {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, why))
+            }
+        }
+    }
+}
+
+/// What one buffer of a sock_diag dump said.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DumpStep {
+    /// Messages were read; more follow.
+    More,
+    /// The dump ended.
+    Done,
+    /// The kernel refused with this errno.
+    Failed(i32),
+    /// The bytes were not a valid dump.
+    Malformed(&'static str),
+}
+
+/// Parses one receive buffer of an inet sock_diag dump (netlink headers, `inet_diag_msg`s and
+/// their attributes), appending sockets to `out`. Every length is checked before it is used.
+pub fn parse_inet_dump(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> DumpStep {
+    let u16_at = |b: &[u8], o: usize| u16::from_ne_bytes([b[o], b[o + 1]]);
+    let u32_at = |b: &[u8], o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    while data.len() >= 16 {
+        let len = u32_at(data, 0) as usize;
+        let kind = u16_at(data, 4);
+        if len < 16 || len > data.len() {
+            return DumpStep::Malformed("netlink message length out of bounds");
+        }
+        let body = &data[16..len];
+        match kind {
+            NLMSG_DONE | NLMSG_ERROR => {
+                let code = if body.len() >= 4 {
+                    u32_at(body, 0) as i32
+                } else {
+                    0
+                };
+                return match (kind, code) {
+                    (_, c) if c < 0 => DumpStep::Failed(-c),
+                    _ => DumpStep::Done,
+                };
+            }
+            SOCK_DIAG_BY_FAMILY => {
+                // inet_diag_msg: family, state, timer, retrans, id (48), expires, rqueue,
+                // wqueue, uid, inode.
+                if body.len() < 72 {
+                    return DumpStep::Malformed("inet_diag_msg shorter than 72 bytes");
+                }
+                let family = body[0];
+                let addr = |o: usize| -> IpAddr {
+                    if family == AF_INET6 {
+                        let mut a = [0u8; 16];
+                        a.copy_from_slice(&body[o..o + 16]);
+                        IpAddr::from(a)
+                    } else {
+                        IpAddr::from([body[o], body[o + 1], body[o + 2], body[o + 3]])
+                    }
+                };
+                let mut v6_only = None;
+                let mut attrs = &body[72..];
+                while attrs.len() >= 4 {
+                    let alen = u16_at(attrs, 0) as usize;
+                    if alen < 4 || alen > attrs.len() {
+                        break;
+                    }
+                    if u16_at(attrs, 2) == INET_DIAG_SKV6ONLY && alen >= 5 {
+                        v6_only = Some(attrs[4] != 0);
+                    }
+                    let step = (alen + 3) & !3;
+                    attrs = &attrs[step.min(attrs.len())..];
+                }
+                let ifindex = u32_at(body, 40);
+                out.push(Socket {
+                    proto,
+                    state: state_name(proto, body[1]),
+                    local: addr(8),
+                    local_port: u16::from_be_bytes([body[4], body[5]]),
+                    peer: addr(24),
+                    peer_port: u16::from_be_bytes([body[6], body[7]]),
+                    recv_q: u32_at(body, 56),
+                    send_q: u32_at(body, 60),
+                    uid: u32_at(body, 64),
+                    inode: u32_at(body, 68),
+                    bound_if: (ifindex != 0).then_some(ifindex),
+                    v6_only: if family == AF_INET6 { v6_only } else { None },
+                    processes: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+        let step = (len + 3) & !3;
+        data = &data[step.min(data.len())..];
+    }
+    DumpStep::More
+}
+
+/// Raw sockets from `/proc/net/raw` or `raw6` text (used when the kernel has no raw_diag).
+/// Malformed lines are skipped.
+pub fn parse_proc_raw(text: &str) -> Vec<Socket> {
+    fn addr(hex: &str) -> Option<IpAddr> {
+        match hex.len() {
+            8 => Some(IpAddr::V4(
+                u32::from_str_radix(hex, 16).ok()?.swap_bytes().into(),
+            )),
+            32 => {
+                let mut b = [0u8; 16];
+                for (i, chunk) in hex.as_bytes().chunks(8).enumerate() {
+                    let w = u32::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+                    b[i * 4..i * 4 + 4].copy_from_slice(&w.swap_bytes().to_be_bytes());
+                }
+                Some(IpAddr::V6(b.into()))
+            }
+            _ => None,
+        }
+    }
+    fn endpoint(s: &str) -> Option<(IpAddr, u16)> {
+        let (a, p) = s.split_once(':')?;
+        Some((addr(a)?, u16::from_str_radix(p, 16).ok()?))
+    }
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (local, local_port) = endpoint(f.get(1)?)?;
+            let (peer, peer_port) = endpoint(f.get(2)?)?;
+            let st = u8::from_str_radix(f.get(3)?, 16).ok()?;
+            let (tx, rx) = f.get(4)?.split_once(':')?;
+            Some(Socket {
+                proto: Proto::Raw,
+                state: state_name(Proto::Raw, st),
+                local,
+                local_port,
+                peer,
+                peer_port,
+                recv_q: u32::from_str_radix(rx, 16).ok()?,
+                send_q: u32::from_str_radix(tx, 16).ok()?,
+                uid: f.get(7)?.parse().ok()?,
+                inode: f.get(9)?.parse().ok()?,
+                bound_if: None,
+                v6_only: None,
+                processes: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// A descriptor that holds a socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    /// Process id.
+    pub pid: u32,
+    /// Its command (`/proc/PID/comm`).
+    pub command: String,
+    /// The descriptor number.
+    pub fd: u32,
+}
+
+/// A unix-domain socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnixSocket {
+    /// `u_str` (stream), `u_dgr` (datagram) or `u_seq` (seqpacket), as `ss` names them.
+    pub kind: String,
+    /// `LISTEN`, `ESTAB`, `UNCONN`, …
+    pub state: &'static str,
+    /// The bound path; `@name` for the abstract namespace; none when unbound.
+    pub path: Option<String>,
+    /// Socket inode.
+    pub inode: u32,
+    /// The connected peer's inode.
+    pub peer_inode: Option<u32>,
+    /// Receive queue (for a listener: pending connections).
+    pub recv_q: u32,
+    /// Send queue (for a listener: the backlog).
+    pub send_q: u32,
+    /// Processes holding it, one entry per descriptor.
+    pub processes: Vec<Owner>,
+}
+
+/// Unix-domain sockets of the calling thread's namespace (no process lookup).
+pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
+    let req = SockDiagMessage::UnixRequest(UnixRequest {
+        state_flags: unix::StateFlags::all(),
+        inode: 0,
+        show_flags: ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN,
+        cookie: [0xff; 8],
+    });
+    let mut out = Vec::new();
+    for m in transact(NETLINK_SOCK_DIAG, req, NLM_F_REQUEST | NLM_F_DUMP)? {
+        let SockDiagMessage::UnixResponse(r) = m else {
+            continue;
+        };
+        let kind = match r.header.kind {
+            1 => "u_str",
+            2 => "u_dgr",
+            5 => "u_seq",
+            _ => "u_???",
+        };
+        // UNIX_DIAG_RQLEN: (queued, limit); for a listener (pending connections, backlog).
+        let (recv_q, send_q) = r
+            .nlas
+            .iter()
+            .find_map(|n| match n {
+                unix::nlas::Nla::ReceiveQueueLength(a, b) => Some((*a, *b)),
+                _ => None,
+            })
+            .unwrap_or((0, 0));
+        let path = r.name().map(|n| match n {
+            unix::nlas::UnixDiagName::Pathname(p) => p.to_string_lossy().into_owned(),
+            unix::nlas::UnixDiagName::Abstract(a) => {
+                format!("@{}", String::from_utf8_lossy(a).replace('\0', "@"))
+            }
+        });
+        let state = match r.header.state {
+            1 if r.header.kind == 2 && r.peer().is_none() => "UNCONN",
+            s => state_name(Proto::Tcp, s),
+        };
+        out.push(UnixSocket {
+            kind: kind.into(),
+            state,
+            path,
+            inode: r.header.inode,
+            peer_inode: r.peer().filter(|p| *p != 0),
+            recv_q,
+            send_q,
+            processes: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// Fills in each socket's owning processes from an inode → processes map.
+pub fn attach_owners(
+    inet: &mut [Socket],
+    unix: &mut [UnixSocket],
+    owners: &HashMap<u32, Vec<Owner>>,
+) {
+    for s in inet {
+        if let Some(p) = owners.get(&s.inode) {
+            s.processes = p.clone();
+        }
+    }
+    for s in unix {
+        if let Some(p) = owners.get(&s.inode) {
+            s.processes = p.clone();
+        }
+    }
+}
+
+/// Socket inode → the descriptors holding it, from `/proc/*/fd/*` links of the form
+/// `socket:[INODE]`. Listed as ss lists them: the last found first.
+pub fn socket_owners() -> HashMap<u32, Vec<Owner>> {
+    let mut map: HashMap<u32, Vec<Owner>> = HashMap::new();
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return map;
     };
@@ -160,6 +480,9 @@ fn socket_owners() -> HashMap<u32, Vec<(u32, String)>> {
         };
         let mut comm: Option<String> = None;
         for fd in fds.flatten() {
+            let Some(num) = fd.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
             let Ok(target) = std::fs::read_link(fd.path()) else {
                 continue;
             };
@@ -171,18 +494,114 @@ fn socket_owners() -> HashMap<u32, Vec<(u32, String)>> {
             else {
                 continue;
             };
-            let c = comm
+            let command = comm
                 .get_or_insert_with(|| {
                     std::fs::read_to_string(p.path().join("comm"))
                         .map(|s| s.trim_end().to_string())
                         .unwrap_or_default()
                 })
                 .clone();
-            let e = map.entry(ino).or_default();
-            if !e.iter().any(|(x, _)| *x == pid) {
-                e.push((pid, c));
-            }
+            map.entry(ino).or_default().push(Owner {
+                pid,
+                command,
+                fd: num,
+            });
         }
     }
+    for v in map.values_mut() {
+        v.reverse();
+    }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_raw_lines_parse_and_junk_is_skipped() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+                  1: 0100007F:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 93155 2 0000000000000000 0\n\
+                  junk\n 2: zz:1 00000000:0000 07\n";
+        let s = parse_proc_raw(v4);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].local, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (s[0].local_port, s[0].state, s[0].inode),
+            (1, "UNCONN", 93155)
+        );
+        let v6 = "head\n  7: 00000000000000000000000001000000:003A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 93156 2 0000000000000000 0\n";
+        let s = parse_proc_raw(v6);
+        assert_eq!(s[0].local, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(s[0].local_port, 58);
+        assert!(parse_proc_raw("").is_empty());
+    }
+
+    /// A netlink message of `kind` around `body`.
+    fn msg(kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend_from_slice(&((16 + body.len()) as u32).to_ne_bytes());
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(&[0u8; 10]);
+        m.extend_from_slice(body);
+        while m.len() % 4 != 0 {
+            m.push(0);
+        }
+        m
+    }
+
+    #[test]
+    fn inet_diag_messages_parse_and_bad_lengths_are_refused() {
+        let mut body = vec![0u8; 72];
+        body[0] = AF_INET6;
+        body[1] = 10; // LISTEN
+        body[4..6].copy_from_slice(&8080u16.to_be_bytes());
+        body[8..24].copy_from_slice(&"::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        body[40..44].copy_from_slice(&3u32.to_ne_bytes());
+        body[56..60].copy_from_slice(&2u32.to_ne_bytes());
+        body[60..64].copy_from_slice(&128u32.to_ne_bytes());
+        body[68..72].copy_from_slice(&4242u32.to_ne_bytes());
+        // INET_DIAG_SKV6ONLY = 1, then a truncated attribute that must be ignored.
+        body.extend_from_slice(&[5, 0, 11, 0, 1, 0, 0, 0, 9, 0]);
+        let mut data = msg(SOCK_DIAG_BY_FAMILY, &body);
+        data.extend(msg(NLMSG_DONE, &0i32.to_ne_bytes()));
+        let mut out = Vec::new();
+        assert_eq!(parse_inet_dump(&data, Proto::Tcp, &mut out), DumpStep::Done);
+        let s = &out[0];
+        assert_eq!(
+            (
+                s.state,
+                s.local_port,
+                s.recv_q,
+                s.send_q,
+                s.inode,
+                s.bound_if,
+                s.v6_only
+            ),
+            ("LISTEN", 8080, 2, 128, 4242, Some(3), Some(true))
+        );
+        assert_eq!(s.local, "::1".parse::<IpAddr>().unwrap());
+        // A dump the kernel cannot serve.
+        let failed = msg(NLMSG_DONE, &(-2i32).to_ne_bytes());
+        assert_eq!(
+            parse_inet_dump(&failed, Proto::Raw, &mut out),
+            DumpStep::Failed(2)
+        );
+        // Lengths that lie, and a short body.
+        let mut lie = msg(SOCK_DIAG_BY_FAMILY, &body);
+        lie[0] = 0xff;
+        assert!(matches!(
+            parse_inet_dump(&lie, Proto::Tcp, &mut out),
+            DumpStep::Malformed(_)
+        ));
+        let short = msg(SOCK_DIAG_BY_FAMILY, &[0u8; 20]);
+        assert!(matches!(
+            parse_inet_dump(&short, Proto::Tcp, &mut out),
+            DumpStep::Malformed(_)
+        ));
+        assert_eq!(
+            parse_inet_dump(&[1, 2, 3], Proto::Tcp, &mut out),
+            DumpStep::More
+        );
+    }
 }

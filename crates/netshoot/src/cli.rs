@@ -102,6 +102,9 @@ Examples:
     #[command(flatten)]
     Dns(crate::cmd::dns::DnsCommand),
 
+    #[command(flatten)]
+    Inspect(crate::cmd::inspect::InspectCommand),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

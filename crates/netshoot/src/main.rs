@@ -62,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Doctor(a) => cmd::doctor::run(&a, &target, &out),
         Command::Ip(c) => cmd::ip::run(&c, &target, &out),
         Command::Dns(c) => cmd::dns::run(&c, &target, &out),
+        Command::Inspect(c) => cmd::inspect::run(&c, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)

@@ -279,11 +279,35 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
 }
 
+/// The MTU of the host interface holding the Swarm node address (the overlay's underlay).
+fn underlay_mtu() -> u64 {
+    let node = run(&["docker", "info", "--format", "{{.Swarm.NodeAddr}}"])
+        .trim()
+        .to_string();
+    let addrs: Value = serde_json::from_str(&run(&["ip", "-j", "addr"])).unwrap();
+    addrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["addr_info"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["local"] == node.as_str())
+        })
+        .and_then(|i| i["mtu"].as_u64())
+        .expect("underlay interface")
+}
+
 #[test]
 fn a_host_firewall_dropping_the_vxlan_port_is_named() {
     require_docker();
     ensure_swarm();
-    let net = DockerNet::new("overlay", &["--attachable"]);
+    // An overlay whose MTU fits the underlay (Docker's default 1450 does not fit a 1400 one),
+    // so that the dropped port is the only fault.
+    let mtu = format!("com.docker.network.driver.mtu={}", underlay_mtu());
+    let net = DockerNet::new("overlay", &["--attachable", "--opt", &mtu]);
     let web = Container::run(
         "web",
         &["--network", &net.name, test_image(), "sleep", "infinity"],
@@ -318,24 +342,7 @@ fn a_host_firewall_dropping_the_vxlan_port_is_named() {
 fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
     require_docker();
     ensure_swarm();
-    // The underlay: the host interface holding the Swarm node address.
-    let node = run(&["docker", "info", "--format", "{{.Swarm.NodeAddr}}"])
-        .trim()
-        .to_string();
-    let addrs: Value = serde_json::from_str(&run(&["ip", "-j", "addr"])).unwrap();
-    let under = addrs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["addr_info"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|a| a["local"] == node.as_str())
-        })
-        .and_then(|i| i["mtu"].as_u64())
-        .expect("underlay interface");
+    let under = underlay_mtu();
     // Docker's overlay driver subtracts VXLAN's 50 bytes from the option: the underlay's MTU
     // fits; 50 more makes the container's interface as large as the underlay.
     let fits = format!("com.docker.network.driver.mtu={under}");

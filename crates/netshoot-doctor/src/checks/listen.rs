@@ -54,11 +54,12 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             .filter(|s| s.proto == Proto::Tcp && s.is_listening() && s.local_port == port)
             .collect();
         let line = |s: &Socket| {
-            let procs: Vec<String> = s
+            let mut procs: Vec<String> = s
                 .processes
                 .iter()
-                .map(|(p, c)| format!("{c}({p})"))
+                .map(|o| format!("{}({})", o.command, o.pid))
                 .collect();
+            procs.dedup();
             format!("LISTEN {}:{} {}", s.local, s.local_port, procs.join(","))
         };
         let reachable = listeners

@@ -4,8 +4,10 @@
 pub mod dns;
 pub mod doctor;
 pub mod exec;
+pub mod inspect;
 pub mod ip;
 pub mod misc;
+pub mod sockets;
 pub mod target;
 pub mod targets;
 // ROOMS: one `pub mod ROOM;` line per room below.

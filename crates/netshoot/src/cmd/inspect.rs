@@ -1,0 +1,32 @@
+//! The inspect room: `sockets`, `bridge`, `conntrack`, `ipvs` and `firewall`, each a view read
+//! from the kernel over netlink in the (already entered) target.
+
+use clap::Subcommand;
+
+use crate::render::Output;
+
+/// Inspect commands.
+#[derive(Debug, Subcommand)]
+pub enum InspectCommand {
+    /// TCP, UDP, raw and unix sockets with queues and owning processes (ss / netstat -tulpn).
+    #[command(
+        visible_alias = "ss",
+        after_help = "\
+Without -t/-u/-w/-x every kind is shown; without -l/-a only connected sockets (as ss does).
+
+Examples:
+  netshoot -t web sockets -tulpn            what listens in container web, and which process
+  netshoot -t web ss -tan state established
+  netshoot ss -tan 'sport = :443'
+  netshoot -t web ss -xap                   unix sockets with their processes
+  netshoot -t web ss -ta --json"
+    )]
+    Sockets(crate::cmd::sockets::SocketsArgs),
+}
+
+/// Runs an inspect command.
+pub fn run(cmd: &InspectCommand, out: &Output) -> anyhow::Result<i32> {
+    match cmd {
+        InspectCommand::Sockets(a) => crate::cmd::sockets::run(a, out),
+    }
+}
