@@ -2,6 +2,7 @@
 //!
 //! Every function returns a typed, `Serialize` report; rendering is the binary's job.
 
+pub mod bridge;
 pub mod conntrack;
 pub mod firewall;
 pub mod link;

@@ -206,7 +206,7 @@ pub fn scope_name(s: AddressScope) -> String {
     }
 }
 
-fn flag_names(f: LinkFlags) -> Vec<String> {
+pub(crate) fn flag_names(f: LinkFlags) -> Vec<String> {
     // The order `ip link` prints them in.
     let table = [
         (LinkFlags::Loopback, "LOOPBACK"),

@@ -22,11 +22,22 @@ Examples:
   netshoot -t web ss -ta --json"
     )]
     Sockets(crate::cmd::sockets::SocketsArgs),
+
+    /// Bridges with their ports and STP states (brctl show); `bridge link`; `bridge fdb`.
+    #[command(after_help = "\
+Examples:
+  netshoot bridge                           every bridge on the host with its ports (brctl show)
+  netshoot bridge link                      ports: master, state, priority, cost
+  netshoot bridge fdb br docker0            which MAC sits behind which port
+  netshoot -t network:ov bridge fdb         the overlay's vxlan entries: MAC -> remote VTEP
+  netshoot bridge fdb --json")]
+    Bridge(crate::cmd::bridge::BridgeArgs),
 }
 
 /// Runs an inspect command.
 pub fn run(cmd: &InspectCommand, out: &Output) -> anyhow::Result<i32> {
     match cmd {
         InspectCommand::Sockets(a) => crate::cmd::sockets::run(a, out),
+        InspectCommand::Bridge(a) => crate::cmd::bridge::run(a, out),
     }
 }

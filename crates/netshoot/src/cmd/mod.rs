@@ -1,6 +1,7 @@
 //! One module per command (or family of commands). Each turns its arguments into a library call
 //! and renders the typed report it gets back.
 
+pub mod bridge;
 pub mod dns;
 pub mod doctor;
 pub mod exec;

@@ -1,0 +1,341 @@
+//! Bridges, their ports (`brctl show`, `bridge link`) and forwarding databases (`bridge fdb`).
+
+use std::io;
+use std::net::IpAddr;
+
+use netlink_packet_route::link::{
+    BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoPortData,
+    LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use serde::Serialize;
+
+use crate::link::mac;
+use crate::netlink::dump;
+
+/// A bridge port (`bridge link`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BridgePort {
+    /// Interface index.
+    pub ifindex: u32,
+    /// Interface name.
+    pub ifname: String,
+    /// The bridge it belongs to.
+    pub master: String,
+    /// STP port state: `disabled`, `listening`, `learning`, `forwarding`, `blocking`.
+    pub state: String,
+    /// Port priority.
+    pub priority: Option<u16>,
+    /// Path cost.
+    pub cost: Option<u32>,
+    /// Link flags (`UP`, `LOWER_UP`, …).
+    pub flags: Vec<String>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Learns source MACs.
+    pub learning: Option<bool>,
+    /// Floods unknown unicast.
+    pub flood: Option<bool>,
+    /// Sends frames back out of the port they came in on (hairpin).
+    pub hairpin: Option<bool>,
+}
+
+/// A bridge with its ports (`brctl show`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bridge {
+    /// Interface index.
+    pub ifindex: u32,
+    /// Name.
+    pub name: String,
+    /// Bridge id as brctl prints it: priority (hex) `.` MAC.
+    pub bridge_id: Option<String>,
+    /// Spanning tree on.
+    pub stp: bool,
+    /// Up.
+    pub up: bool,
+    /// Its ports, by name, in ifindex order.
+    pub ports: Vec<BridgePort>,
+}
+
+/// Bridges and their ports in the calling thread's namespace, ordered by ifindex.
+pub fn bridges() -> io::Result<Vec<Bridge>> {
+    let links: Vec<LinkMessage> = dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    let name_of = |idx: u32| -> String {
+        links
+            .iter()
+            .find(|l| l.header.index == idx)
+            .and_then(|l| {
+                l.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::IfName(n) => Some(n.clone()),
+                    _ => None,
+                })
+            })
+            .unwrap_or_else(|| format!("if{idx}"))
+    };
+    let mut out: Vec<Bridge> = Vec::new();
+    for l in &links {
+        let infos: Vec<&LinkInfo> = l
+            .attributes
+            .iter()
+            .filter_map(|a| match a {
+                LinkAttribute::LinkInfo(v) => Some(v.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if !infos
+            .iter()
+            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Bridge)))
+        {
+            continue;
+        }
+        let mut bridge_id = None;
+        let mut stp = false;
+        for i in &infos {
+            if let LinkInfo::Data(InfoData::Bridge(v)) = i {
+                for b in v {
+                    match b {
+                        InfoBridge::BridgeId(id) => {
+                            bridge_id = Some(format!("{:04x}.{}", id.priority, hex(&id.address)))
+                        }
+                        InfoBridge::StpState(s) => stp = !matches!(s, BridgeStpState::Disabled),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out.push(Bridge {
+            ifindex: l.header.index,
+            name: name_of(l.header.index),
+            bridge_id,
+            stp,
+            up: l.header.flags.contains(LinkFlags::Up),
+            ports: Vec::new(),
+        });
+    }
+    for l in &links {
+        let Some(master) = l.attributes.iter().find_map(|a| match a {
+            LinkAttribute::Controller(m) => Some(*m),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let Some(b) = out.iter_mut().find(|b| b.ifindex == master) else {
+            continue;
+        };
+        let mut port = BridgePort {
+            ifindex: l.header.index,
+            ifname: name_of(l.header.index),
+            master: b.name.clone(),
+            state: "disabled".into(),
+            priority: None,
+            cost: None,
+            flags: crate::link::flag_names(l.header.flags),
+            mtu: l.attributes.iter().find_map(|a| match a {
+                LinkAttribute::Mtu(m) => Some(*m),
+                _ => None,
+            }),
+            learning: None,
+            flood: None,
+            hairpin: None,
+        };
+        for a in &l.attributes {
+            let LinkAttribute::LinkInfo(v) = a else {
+                continue;
+            };
+            for i in v {
+                let LinkInfo::PortData(InfoPortData::BridgePort(attrs)) = i else {
+                    continue;
+                };
+                for p in attrs {
+                    match p {
+                        InfoBridgePort::State(s) => port.state = port_state(*s),
+                        InfoBridgePort::Priority(n) => port.priority = Some(*n),
+                        InfoBridgePort::Cost(n) => port.cost = Some(*n),
+                        InfoBridgePort::Learning(x) => port.learning = Some(*x),
+                        InfoBridgePort::UnicastFlood(x) => port.flood = Some(*x),
+                        InfoBridgePort::HairpinMode(x) => port.hairpin = Some(*x),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        b.ports.push(port);
+    }
+    for b in &mut out {
+        b.ports.sort_by_key(|p| p.ifindex);
+    }
+    Ok(out)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn port_state(s: BridgePortState) -> String {
+    match s {
+        BridgePortState::Disabled => "disabled".into(),
+        BridgePortState::Listening => "listening".into(),
+        BridgePortState::Learning => "learning".into(),
+        BridgePortState::Forwarding => "forwarding".into(),
+        BridgePortState::Blocking => "blocking".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// One forwarding-database entry (`bridge fdb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdbEntry {
+    /// The MAC address.
+    pub mac: String,
+    /// The port (or device) it was learned on or added to.
+    pub ifname: String,
+    /// VLAN.
+    pub vlan: Option<u16>,
+    /// The bridge, for entries in a bridge's table.
+    pub master: Option<String>,
+    /// The remote VTEP, for a vxlan device's entries.
+    pub dst: Option<IpAddr>,
+    /// VXLAN network identifier, when it differs from the device's.
+    pub vni: Option<u32>,
+    /// `self` (the device's own table), `master` (the bridge's), `extern_learn`, `offload`,
+    /// `sticky`, `router`.
+    pub flags: Vec<String>,
+    /// `permanent` (local address), `static`, `stale`, or empty for a dynamic, reachable entry.
+    pub state: String,
+}
+
+/// The forwarding database of the calling thread's namespace; with `bridge`, only the entries
+/// of that bridge and its ports (`bridge fdb show br BRIDGE`). Unknown bridge: `NotFound`.
+pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
+    let links: Vec<(u32, String, Option<u32>)> =
+        dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some((
+                    l.header.index,
+                    l.attributes
+                        .iter()
+                        .find_map(|a| match a {
+                            LinkAttribute::IfName(n) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                    l.attributes.iter().find_map(|a| match a {
+                        LinkAttribute::Controller(m) => Some(*m),
+                        _ => None,
+                    }),
+                )),
+                _ => None,
+            })
+            .collect();
+    let name = |i: u32| {
+        links
+            .iter()
+            .find(|l| l.0 == i)
+            .map(|l| l.1.clone())
+            .unwrap_or_else(|| format!("if{i}"))
+    };
+    let only: Option<u32> = match bridge {
+        None => None,
+        Some(b) => Some(
+            links
+                .iter()
+                .find(|l| l.1 == b)
+                .map(|l| l.0)
+                .ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotFound, format!("no device '{b}'"))
+                })?,
+        ),
+    };
+    let mut msg = NeighbourMessage::default();
+    msg.header.family = AddressFamily::Bridge;
+    let mut out = Vec::new();
+    for m in dump(RouteNetlinkMessage::GetNeighbour(msg))? {
+        let RouteNetlinkMessage::NewNeighbour(n) = m else {
+            continue;
+        };
+        let mut e = FdbEntry {
+            mac: String::new(),
+            ifname: name(n.header.ifindex),
+            vlan: None,
+            master: None,
+            dst: None,
+            vni: None,
+            flags: Vec::new(),
+            state: fdb_state(n.header.state),
+        };
+        let mut master_idx = None;
+        for a in &n.attributes {
+            match a {
+                NeighbourAttribute::LinkLayerAddress(l) => e.mac = mac(l),
+                NeighbourAttribute::Vlan(v) => e.vlan = Some(*v),
+                NeighbourAttribute::Controller(m) => master_idx = Some(*m),
+                NeighbourAttribute::Vni(v) => e.vni = Some(*v),
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
+                    e.dst = Some(IpAddr::V4(*v))
+                }
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v)) => {
+                    e.dst = Some(IpAddr::V6(*v))
+                }
+                // In the bridge family the remote VTEP comes as raw bytes.
+                NeighbourAttribute::Destination(NeighbourAddress::Other(b)) => {
+                    e.dst = match b.len() {
+                        4 => Some(IpAddr::from([b[0], b[1], b[2], b[3]])),
+                        16 => <[u8; 16]>::try_from(&b[..]).ok().map(IpAddr::from),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        e.master = master_idx.map(name);
+        let f = n.header.flags;
+        for (flag, word) in [
+            (NeighbourFlags::Own, "self"),
+            (NeighbourFlags::Router, "router"),
+            (NeighbourFlags::ExtLearned, "extern_learn"),
+            (NeighbourFlags::Offloaded, "offload"),
+            (NeighbourFlags::Controller, "master"),
+            (NeighbourFlags::Sticky, "sticky"),
+        ] {
+            if f.contains(flag) {
+                e.flags.push(word.into());
+            }
+        }
+        if let Some(b) = only {
+            // The bridge's own entries and those of its ports.
+            let port_of_b = links
+                .iter()
+                .any(|l| l.0 == n.header.ifindex && l.2 == Some(b));
+            if n.header.ifindex != b && master_idx != Some(b) && !port_of_b {
+                continue;
+            }
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// The state word iproute2 prints: the NUD bits are a mask, tested in this order.
+fn fdb_state(s: NeighbourState) -> String {
+    let bits = u16::from(s);
+    if bits & 0x80 != 0 {
+        "permanent".into()
+    } else if bits & 0x40 != 0 {
+        "static".into()
+    } else if bits & 0x04 != 0 {
+        "stale".into()
+    } else {
+        String::new()
+    }
+}
