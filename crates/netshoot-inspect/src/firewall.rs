@@ -11,16 +11,11 @@ use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 
-use netlink_sys::{protocols::NETLINK_NETFILTER, Socket, SocketAddr};
+use crate::nfnl::{attrs, be32, be64, string};
 use serde::Serialize;
 
-const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFT_MSG_GETCHAIN: u16 = 4;
 const NFT_MSG_GETRULE: u16 = 7;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_DUMP: u16 = 0x300;
 
 /// A verdict as nf_tables encodes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,38 +160,6 @@ fn family_name(f: u8) -> &'static str {
     }
 }
 
-/// Netlink attributes of a buffer: (type without flags, payload). Truncated tails are ignored.
-fn attrs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
-    let mut out = Vec::new();
-    while b.len() >= 4 {
-        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
-        let ty = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
-        if len < 4 || len > b.len() {
-            break;
-        }
-        out.push((ty, &b[4..len]));
-        let adv = (len + 3) & !3;
-        if adv >= b.len() {
-            break;
-        }
-        b = &b[adv..];
-    }
-    out
-}
-
-fn be32(b: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
-}
-
-fn be64(b: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
-}
-
-fn string(b: &[u8]) -> String {
-    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
-}
-
 /// `NFTA_DATA_VALUE` inside a nested data attribute.
 fn data_value(b: &[u8]) -> Vec<u8> {
     attrs(b)
@@ -301,54 +264,8 @@ fn exprs_of(b: &[u8]) -> Vec<Expr> {
         .collect()
 }
 
-/// Sends one nftables dump request and returns (family, attribute payload) per reply message.
 fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
-    let mut socket = Socket::new(NETLINK_NETFILTER)?;
-    socket.bind_auto()?;
-    socket.connect(&SocketAddr::new(0, 0))?;
-    let mut req = Vec::with_capacity(20);
-    req.extend_from_slice(&20u32.to_ne_bytes());
-    req.extend_from_slice(&((NFNL_SUBSYS_NFTABLES << 8) | msg).to_ne_bytes());
-    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    req.extend_from_slice(&1u32.to_ne_bytes());
-    req.extend_from_slice(&0u32.to_ne_bytes());
-    req.extend_from_slice(&[0u8, 0, 0, 0]); // nfgenmsg: every family, version 0, res_id 0
-    socket.send(&req, 0)?;
-    let mut out = Vec::new();
-    loop {
-        let (data, _) = socket.recv_from_full()?;
-        if data.is_empty() {
-            return Ok(out);
-        }
-        let mut b = &data[..];
-        while b.len() >= 16 {
-            let len = u32::from_ne_bytes(b[0..4].try_into().expect("4 bytes")) as usize;
-            let ty = u16::from_ne_bytes([b[4], b[5]]);
-            if len < 16 || len > b.len() {
-                break;
-            }
-            let body = &b[16..len];
-            match ty {
-                NLMSG_DONE => return Ok(out),
-                NLMSG_ERROR => {
-                    let code = body
-                        .get(..4)
-                        .map(|c| i32::from_ne_bytes(c.try_into().expect("4")))
-                        .unwrap_or(0);
-                    if code != 0 {
-                        return Err(io::Error::from_raw_os_error(-code));
-                    }
-                }
-                _ if body.len() >= 4 => out.push((body[0], body[4..].to_vec())),
-                _ => {}
-            }
-            let adv = (len + 3) & !3;
-            if adv >= b.len() {
-                break;
-            }
-            b = &b[adv..];
-        }
-    }
+    crate::nfnl::dump(crate::nfnl::SUBSYS_NFTABLES, msg, 0)
 }
 
 /// Every nf_tables chain of the calling thread's namespace with its rules, in kernel order.

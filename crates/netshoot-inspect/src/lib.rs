@@ -8,6 +8,7 @@ pub mod firewall;
 pub mod link;
 pub mod neigh;
 pub mod netlink;
+pub mod nfnl;
 pub mod peer;
 pub mod route;
 pub mod sockets;

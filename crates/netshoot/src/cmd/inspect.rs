@@ -32,6 +32,17 @@ Examples:
   netshoot -t network:ov bridge fdb         the overlay's vxlan entries: MAC -> remote VTEP
   netshoot bridge fdb --json")]
     Bridge(crate::cmd::bridge::BridgeArgs),
+
+    /// Connection-tracking entries, the table's fill against nf_conntrack_max, per-CPU drops
+    /// (conntrack -L / -C / -S).
+    #[command(after_help = "\
+Examples:
+  netshoot -t web conntrack                 every tracked connection of container web
+  netshoot -t web conntrack -p tcp --dport 5432 --state ESTABLISHED
+  netshoot conntrack -C                     how many entries (compare nf_conntrack_max)
+  netshoot conntrack -S                     insert_failed / drop / early_drop per CPU
+  netshoot conntrack --json")]
+    Conntrack(crate::cmd::conntrack::ConntrackArgs),
 }
 
 /// Runs an inspect command.
@@ -39,5 +50,6 @@ pub fn run(cmd: &InspectCommand, out: &Output) -> anyhow::Result<i32> {
     match cmd {
         InspectCommand::Sockets(a) => crate::cmd::sockets::run(a, out),
         InspectCommand::Bridge(a) => crate::cmd::bridge::run(a, out),
+        InspectCommand::Conntrack(a) => crate::cmd::conntrack::run(a, out),
     }
 }
