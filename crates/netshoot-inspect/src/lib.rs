@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod conntrack;
 pub mod firewall;
+pub mod ipvs;
 pub mod link;
 pub mod neigh;
 pub mod netlink;

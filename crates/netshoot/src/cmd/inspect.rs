@@ -43,6 +43,17 @@ Examples:
   netshoot conntrack -S                     insert_failed / drop / early_drop per CPU
   netshoot conntrack --json")]
     Conntrack(crate::cmd::conntrack::ConntrackArgs),
+
+    /// IPVS virtual services and real servers with weights and counters (ipvsadm -Ln).
+    #[command(after_help = "\
+Docker Swarm programs a firewall-mark (FWM) service per VIP into each container's and the
+ingress namespace's IPVS table; kube-proxy in ipvs mode programs the host's.
+
+Examples:
+  netshoot -t web ipvs                      the VIPs container web balances to
+  netshoot -t network:ingress ipvs --stats  the routing mesh's counters
+  netshoot ipvs --json")]
+    Ipvs(crate::cmd::ipvs::IpvsArgs),
 }
 
 /// Runs an inspect command.
@@ -51,5 +62,6 @@ pub fn run(cmd: &InspectCommand, out: &Output) -> anyhow::Result<i32> {
         InspectCommand::Sockets(a) => crate::cmd::sockets::run(a, out),
         InspectCommand::Bridge(a) => crate::cmd::bridge::run(a, out),
         InspectCommand::Conntrack(a) => crate::cmd::conntrack::run(a, out),
+        InspectCommand::Ipvs(a) => crate::cmd::ipvs::run(a, out),
     }
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod exec;
 pub mod inspect;
 pub mod ip;
+pub mod ipvs;
 pub mod misc;
 pub mod sockets;
 pub mod target;
