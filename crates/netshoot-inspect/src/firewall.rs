@@ -104,11 +104,32 @@ pub enum Expr {
     Target {
         /// Its name.
         name: String,
+        /// Its revision.
+        rev: u32,
+        /// Its `xt_*` info blob (decoded by [`crate::xt`]).
+        #[serde(skip)]
+        info: Vec<u8>,
     },
     /// An xtables match (`-m comment`, `-m addrtype`, …).
     Match {
         /// Its name.
         name: String,
+        /// Its revision.
+        rev: u32,
+        /// Its `xt_*` info blob.
+        #[serde(skip)]
+        info: Vec<u8>,
+    },
+    /// `sreg` within (op 0) or outside (op 1) [from, to].
+    Range {
+        /// Source register.
+        sreg: u32,
+        /// 0 eq (inside), 1 neq (outside).
+        op: u32,
+        /// Lower bound.
+        from: Vec<u8>,
+        /// Upper bound.
+        to: Vec<u8>,
     },
     /// Anything else, by name.
     Other {
@@ -144,6 +165,8 @@ pub struct Chain {
     pub priority: Option<i32>,
     /// Base chain policy.
     pub policy: Option<Verdict>,
+    /// The policy's counters (packets, bytes), for a base chain.
+    pub counters: Option<(u64, u64)>,
     /// Rules in order.
     pub rules: Vec<Rule>,
 }
@@ -235,9 +258,19 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
         },
         "target" => Expr::Target {
             name: raw(1).map(string).unwrap_or_default(),
+            rev: u(2).unwrap_or(0),
+            info: raw(3).map(<[u8]>::to_vec).unwrap_or_default(),
         },
         "match" => Expr::Match {
             name: raw(1).map(string).unwrap_or_default(),
+            rev: u(2).unwrap_or(0),
+            info: raw(3).map(<[u8]>::to_vec).unwrap_or_default(),
+        },
+        "range" => Expr::Range {
+            sreg: u(1).unwrap_or(0),
+            op: u(2).unwrap_or(0),
+            from: raw(3).map(data_value).unwrap_or_default(),
+            to: raw(4).map(data_value).unwrap_or_default(),
         },
         other => Expr::Other { name: other.into() },
     }
@@ -303,6 +336,16 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
                     1 => Verdict::Accept,
                     c => Verdict::Other(c as i32),
                 }),
+            counters: a.iter().find(|(t, _)| *t == 8).map(|(_, v)| {
+                let c = attrs(v);
+                let get = |t: u16| {
+                    c.iter()
+                        .find(|(x, _)| *x == t)
+                        .and_then(|(_, v)| be64(v))
+                        .unwrap_or(0)
+                };
+                (get(2), get(1))
+            }),
             rules: Vec::new(),
         });
     }
@@ -330,7 +373,11 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
             .and_then(|(_, v)| be64(v))
             .unwrap_or(0);
         if let Some(&i) = index.get(&key) {
-            let text = render(&chains[i].name, &exprs);
+            let text = format!(
+                "-A {}{}",
+                chains[i].name,
+                crate::iptsave::rule_spec(&exprs, chains[i].family == "ip6", false)
+            );
             chains[i].rules.push(Rule {
                 handle,
                 exprs,
@@ -341,82 +388,13 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
     Ok(chains)
 }
 
-/// An `iptables -S`-like line for a rule, for people (the evaluator works on the expressions).
+/// A rule as `iptables -S` prints it (`-A CHAIN …`), for people; the evaluator works on the
+/// expressions.
 pub fn render(chain: &str, exprs: &[Expr]) -> String {
-    let mut s = format!("-A {chain}");
-    let mut regs: HashMap<u32, &Expr> = HashMap::new();
-    for e in exprs {
-        match e {
-            Expr::Meta { dreg, .. } | Expr::Payload { dreg, .. } | Expr::Ct { dreg, .. } => {
-                regs.insert(*dreg, e);
-            }
-            Expr::Cmp { sreg, op, data } => {
-                let not = if *op == 1 { "! " } else { "" };
-                match regs.get(sreg) {
-                    Some(Expr::Meta { key: 16, .. }) => {
-                        let p = data.first().copied().unwrap_or(0);
-                        let name = match p {
-                            6 => "tcp".to_string(),
-                            17 => "udp".into(),
-                            1 => "icmp".into(),
-                            58 => "ipv6-icmp".into(),
-                            n => n.to_string(),
-                        };
-                        s.push_str(&format!(" {not}-p {name}"));
-                    }
-                    Some(Expr::Meta {
-                        key: k @ (6 | 7), ..
-                    }) => {
-                        let name = string(data);
-                        let wild = if data.last() == Some(&0) { "" } else { "+" };
-                        s.push_str(&format!(
-                            " {not}{} {name}{wild}",
-                            if *k == 6 { "-i" } else { "-o" }
-                        ));
-                    }
-                    Some(Expr::Payload {
-                        base: 2,
-                        offset: o @ (0 | 2),
-                        len: 2,
-                        ..
-                    }) if data.len() == 2 => {
-                        let port = u16::from_be_bytes([data[0], data[1]]);
-                        s.push_str(&format!(
-                            " {not}--{} {port}",
-                            if *o == 0 { "sport" } else { "dport" }
-                        ));
-                    }
-                    Some(Expr::Payload {
-                        base: 1,
-                        offset: o @ (12 | 16),
-                        len: 4,
-                        ..
-                    }) if data.len() == 4 => {
-                        let ip = IpAddr::from([data[0], data[1], data[2], data[3]]);
-                        s.push_str(&format!(
-                            " {not}{} {ip}",
-                            if *o == 12 { "-s" } else { "-d" }
-                        ));
-                    }
-                    Some(Expr::Ct { key: 0, .. }) => s.push_str(" -m conntrack --ctstate …"),
-                    _ => s.push_str(" (match)"),
-                }
-            }
-            Expr::Immediate { verdict: Some(v) } => s.push_str(&match v {
-                Verdict::Accept => " -j ACCEPT".to_string(),
-                Verdict::Drop => " -j DROP".into(),
-                Verdict::Jump(c) => format!(" -j {c}"),
-                Verdict::Goto(c) => format!(" -g {c}"),
-                Verdict::Return => " -j RETURN".into(),
-                Verdict::Continue => String::new(),
-                Verdict::Other(c) => format!(" -j verdict{c}"),
-            }),
-            Expr::Target { name } => s.push_str(&format!(" -j {name}")),
-            Expr::Match { name } => s.push_str(&format!(" -m {name}")),
-            _ => {}
-        }
-    }
-    s
+    format!(
+        "-A {chain}{}",
+        crate::iptsave::rule_spec(exprs, false, false)
+    )
 }
 
 /// The packet the evaluator imagines: a TCP SYN (a new connection) or a UDP datagram.
@@ -594,7 +572,7 @@ fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
             Expr::Counter { .. } => {}
             Expr::Immediate { verdict: Some(v) } => return RuleOutcome::Verdict(v.clone()),
             Expr::Immediate { verdict: None } => return RuleOutcome::NoMatch,
-            Expr::Target { name } => {
+            Expr::Target { name, .. } => {
                 return match name.as_str() {
                     "REJECT" => RuleOutcome::Reject,
                     // LOG, TRACE, NFLOG and friends do not decide.
@@ -605,7 +583,7 @@ fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
                 };
             }
             // `-m comment` always matches; other xtables matches are not modelled.
-            Expr::Match { name } if name == "comment" => {}
+            Expr::Match { name, .. } if name == "comment" => {}
             _ => return RuleOutcome::NoMatch,
         }
     }
@@ -789,6 +767,7 @@ mod tests {
                 hook,
                 priority: Some(0),
                 policy,
+                counters: None,
                 rules: rules
                     .into_iter()
                     .map(|exprs| Rule {

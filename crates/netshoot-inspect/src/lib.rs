@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod conntrack;
 pub mod firewall;
+pub mod iptsave;
 pub mod ipvs;
 pub mod link;
 pub mod neigh;
@@ -13,6 +14,7 @@ pub mod nfnl;
 pub mod peer;
 pub mod route;
 pub mod sockets;
+pub mod xt;
 
 pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};
 pub use neigh::{neighbours, Neighbour};

@@ -54,6 +54,17 @@ Examples:
   netshoot -t network:ingress ipvs --stats  the routing mesh's counters
   netshoot ipvs --json")]
     Ipvs(crate::cmd::ipvs::IpvsArgs),
+
+    /// Firewall rules as iptables -S prints them (policies, chains, rules, counters), read from
+    /// nf_tables: what iptables-nft and dockerd installed.
+    #[command(after_help = "\
+Examples:
+  netshoot firewall                         the host's filter table (DOCKER, DOCKER-USER, …)
+  netshoot firewall -t nat                  published ports (DNAT) and MASQUERADE
+  netshoot firewall -t nat -c DOCKER        one chain, with packet and byte counters
+  netshoot -t web firewall -6               ip6tables rules inside container web
+  netshoot firewall --json")]
+    Firewall(crate::cmd::firewall::FirewallArgs),
 }
 
 /// Runs an inspect command.
@@ -63,5 +74,6 @@ pub fn run(cmd: &InspectCommand, out: &Output) -> anyhow::Result<i32> {
         InspectCommand::Bridge(a) => crate::cmd::bridge::run(a, out),
         InspectCommand::Conntrack(a) => crate::cmd::conntrack::run(a, out),
         InspectCommand::Ipvs(a) => crate::cmd::ipvs::run(a, out),
+        InspectCommand::Firewall(a) => crate::cmd::firewall::run(a, out),
     }
 }

@@ -6,6 +6,7 @@ pub mod conntrack;
 pub mod dns;
 pub mod doctor;
 pub mod exec;
+pub mod firewall;
 pub mod inspect;
 pub mod ip;
 pub mod ipvs;
