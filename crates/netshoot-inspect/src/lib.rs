@@ -7,6 +7,7 @@ pub mod conntrack;
 pub mod firewall;
 pub mod iptsave;
 pub mod ipvs;
+pub mod legacy;
 pub mod link;
 pub mod neigh;
 pub mod netlink;

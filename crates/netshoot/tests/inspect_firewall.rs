@@ -158,3 +158,36 @@ fn bad_table_and_chain_are_one_line_and_exit_2() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("CAP_NET_ADMIN"), "{e}");
 }
+
+#[test]
+fn legacy_tables_agree_with_iptables_legacy_s() {
+    require_root();
+    let ns = Netns::new("fl");
+    for r in [
+        "iptables-legacy -P INPUT DROP",
+        "iptables-legacy -N WEB",
+        "iptables-legacy -A INPUT -i lo -j ACCEPT",
+        "iptables-legacy -A INPUT -s 10.0.0.0/8 ! -i eth+ -p tcp --dport 22 -j ACCEPT",
+        "iptables-legacy -A INPUT -p udp --sport 53 -m conntrack --ctstate ESTABLISHED -m comment --comment \"dns replies\" -j ACCEPT",
+        "iptables-legacy -A INPUT -p tcp -m multiport --dports 80,443 -j WEB",
+        "iptables-legacy -A WEB -p tcp ! --dport 8000:9000 -j REJECT --reject-with tcp-reset",
+        "iptables-legacy -A WEB -d 192.168.1.0/24 -j RETURN",
+        "iptables-legacy -A FORWARD -g WEB",
+        "iptables-legacy -t nat -A POSTROUTING -s 10.0.0.0/24 -o eth0 -j MASQUERADE",
+        "iptables-legacy -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80",
+    ] {
+        ns.sh(r);
+    }
+    let spec = format!("netns:{}", ns.name);
+    for table in ["filter", "nat"] {
+        let want = ns.exec(&["iptables-legacy", "-t", table, "-S"]);
+        // Chosen by itself: nf_tables has no such table in this namespace.
+        assert_eq!(ours(Some(&spec), &["-t", table]), want, "{table}");
+        let want = ns.exec(&["iptables-legacy", "-t", table, "-S", "-v"]);
+        assert_eq!(
+            ours(Some(&spec), &["-t", table, "--legacy", "-c"]),
+            want,
+            "{table} -v"
+        );
+    }
+}

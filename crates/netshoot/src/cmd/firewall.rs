@@ -21,6 +21,10 @@ pub struct FirewallArgs {
     /// Packet and byte counters per rule and policy (`iptables -S -v`: `-c PACKETS BYTES`).
     #[arg(short = 'c', long)]
     pub counters: bool,
+    /// Read the legacy x_tables (iptables-legacy) instead of nf_tables; chosen by itself when
+    /// only a legacy table of that name exists. IPv4.
+    #[arg(long, conflicts_with = "ipv6")]
+    pub legacy: bool,
     /// Only this chain.
     #[arg(value_name = "CHAIN")]
     pub chain: Option<String>,
@@ -59,7 +63,38 @@ pub fn run(args: &FirewallArgs, out: &Output) -> anyhow::Result<i32> {
         _ => anyhow::anyhow!("cannot read nf_tables: {e}"),
     })?;
     let counters = args.counters || out.verbose > 0;
-    let mut rules = iptsave::save(&chains, family, &args.table, counters).unwrap_or_default();
+    let in_nft = chains
+        .iter()
+        .any(|c| c.family == family && c.table == args.table);
+    let legacy_here = !args.ipv6 && netshoot_inspect::legacy::tables().contains(&args.table);
+    let use_legacy = args.legacy || (legacy_here && !in_nft);
+    let mut rules = if use_legacy {
+        if !legacy_here {
+            anyhow::bail!(
+                "no legacy iptables table '{}' in this namespace (/proc/net/ip_tables_names lists: {}); drop --legacy to read nf_tables",
+                args.table,
+                {
+                    let t = netshoot_inspect::legacy::tables();
+                    if t.is_empty() { "none".to_string() } else { t.join(", ") }
+                }
+            );
+        }
+        let blob = netshoot_inspect::legacy::read(&args.table).map_err(|e| match e.raw_os_error() {
+            Some(1) | Some(13) => anyhow::anyhow!(
+                "reading legacy iptables needs CAP_NET_ADMIN and CAP_NET_RAW in the target's namespace: run as root, or add --cap-add NET_ADMIN --cap-add NET_RAW"
+            ),
+            _ => anyhow::anyhow!("cannot read legacy table {}: {e}", args.table),
+        })?;
+        netshoot_inspect::legacy::save(&blob, counters)
+    } else {
+        if legacy_here && !out.json {
+            out.note(&format!(
+                "legacy iptables also has a '{}' table here; see it with --legacy",
+                args.table
+            ));
+        }
+        iptsave::save(&chains, family, &args.table, counters).unwrap_or_default()
+    };
     if let Some(c) = &args.chain {
         let mine: Vec<&netshoot_inspect::firewall::Chain> = chains
             .iter()
