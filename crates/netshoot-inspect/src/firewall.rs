@@ -131,6 +131,18 @@ pub enum Expr {
         /// Upper bound.
         to: Vec<u8>,
     },
+    /// nf_tables' own reject.
+    Reject {
+        /// 0 ICMP unreachable, 1 TCP reset, 2 ICMPx (inet) unreachable.
+        kind: u32,
+        /// The ICMP code.
+        code: u8,
+    },
+    /// nf_tables' own log.
+    Log {
+        /// Its prefix.
+        prefix: Option<String>,
+    },
     /// Anything else, by name.
     Other {
         /// The expression's name.
@@ -167,6 +179,8 @@ pub struct Chain {
     pub policy: Option<Verdict>,
     /// The policy's counters (packets, bytes), for a base chain.
     pub counters: Option<(u64, u64)>,
+    /// Base chain type: `filter`, `nat`, `route`.
+    pub kind: Option<String>,
     /// Rules in order.
     pub rules: Vec<Rule>,
 }
@@ -272,6 +286,13 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
             from: raw(3).map(data_value).unwrap_or_default(),
             to: raw(4).map(data_value).unwrap_or_default(),
         },
+        "reject" => Expr::Reject {
+            kind: u(1).unwrap_or(0),
+            code: raw(2).and_then(|v| v.first().copied()).unwrap_or(0),
+        },
+        "log" => Expr::Log {
+            prefix: raw(2).map(string),
+        },
         other => Expr::Other { name: other.into() },
     }
 }
@@ -336,6 +357,7 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
                     1 => Verdict::Accept,
                     c => Verdict::Other(c as i32),
                 }),
+            kind: a.iter().find(|(t, _)| *t == 7).map(|(_, v)| string(v)),
             counters: a.iter().find(|(t, _)| *t == 8).map(|(_, v)| {
                 let c = attrs(v);
                 let get = |t: u16| {
@@ -570,6 +592,8 @@ fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
                 }
             }
             Expr::Counter { .. } => {}
+            Expr::Reject { .. } => return RuleOutcome::Reject,
+            Expr::Log { .. } => {}
             Expr::Immediate { verdict: Some(v) } => return RuleOutcome::Verdict(v.clone()),
             Expr::Immediate { verdict: None } => return RuleOutcome::NoMatch,
             Expr::Target { name, .. } => {
@@ -768,6 +792,7 @@ mod tests {
                 priority: Some(0),
                 policy,
                 counters: None,
+                kind: None,
                 rules: rules
                     .into_iter()
                     .map(|exprs| Rule {

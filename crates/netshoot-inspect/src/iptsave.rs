@@ -254,6 +254,13 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                     Verdict::Other(c) => format!(" -j verdict{c}"),
                 }
             }
+            Expr::Reject { kind, code } => {
+                target = match (kind, code) {
+                    (1, _) => " -j REJECT --reject-with tcp-reset".into(),
+                    _ => " -j REJECT".into(),
+                }
+            }
+            Expr::Log { .. } => target = " -j LOG".into(),
             Expr::Immediate { verdict: None } | Expr::Other { .. } => {}
         }
     }

@@ -12,6 +12,7 @@ pub mod link;
 pub mod neigh;
 pub mod netlink;
 pub mod nfnl;
+pub mod nftfmt;
 pub mod peer;
 pub mod route;
 pub mod sockets;

@@ -191,3 +191,47 @@ fn legacy_tables_agree_with_iptables_legacy_s() {
         );
     }
 }
+
+#[test]
+fn native_nft_tables_agree_with_nft_list_ruleset() {
+    require_root();
+    let ns = Netns::new("fn");
+    let rules = r#"table inet fw {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iifname "lo" accept
+		ct state established,related accept
+		ip saddr 10.0.0.0/8 tcp dport 22 accept
+		ip daddr != 192.168.1.1 udp dport 53 counter packets 0 bytes 0 accept
+		ip6 saddr fd00::/64 drop
+		meta l4proto icmp accept
+		tcp dport 8000-9000 reject with tcp reset
+		udp sport < 1024 drop
+		oifname "eth0" log prefix "out: " drop
+		iifname "veth*" ip saddr 172.16.0.0/12 return
+		jump web
+	}
+
+	chain web {
+		tcp dport 80 accept
+		return
+	}
+}
+table ip natty {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth0" masquerade
+	}
+}
+"#;
+    let file = std::env::temp_dir().join(format!("{}.nft", ns.name));
+    std::fs::write(&file, rules).unwrap();
+    ns.exec(&["nft", "-f", file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&file);
+    let spec = format!("netns:{}", ns.name);
+    let want = ns.exec(&["nft", "list", "ruleset"]);
+    assert_eq!(ours(Some(&spec), &["--nft"]), want);
+    // What iptables-nft wrote is left to `firewall -t TABLE`.
+    ns.sh("iptables -A INPUT -p tcp --dport 1 -j DROP");
+    assert_eq!(ours(Some(&spec), &["--nft"]), want);
+}

@@ -25,6 +25,9 @@ pub struct FirewallArgs {
     /// only a legacy table of that name exists. IPv4.
     #[arg(long, conflicts_with = "ipv6")]
     pub legacy: bool,
+    /// The native nf_tables tables (not iptables-nft's) in `nft list ruleset` syntax.
+    #[arg(long, conflicts_with_all = ["legacy", "chain"])]
+    pub nft: bool,
     /// Only this chain.
     #[arg(value_name = "CHAIN")]
     pub chain: Option<String>,
@@ -62,6 +65,15 @@ pub fn run(args: &FirewallArgs, out: &Output) -> anyhow::Result<i32> {
         ),
         _ => anyhow::anyhow!("cannot read nf_tables: {e}"),
     })?;
+    if args.nft {
+        let text = netshoot_inspect::nftfmt::ruleset(&chains);
+        let native: Vec<netshoot_inspect::firewall::Chain> = chains
+            .into_iter()
+            .filter(|c| !netshoot_inspect::nftfmt::is_iptables_table(c.family, &c.table))
+            .collect();
+        out.emit(&native, |_| text.clone())?;
+        return Ok(0);
+    }
     let counters = args.counters || out.verbose > 0;
     let in_nft = chains
         .iter()

@@ -1,0 +1,384 @@
+//! Native nf_tables rule sets in `nft list ruleset` syntax: base chains with type, hook,
+//! priority and policy; rules with interface names, addresses and prefixes, ports, ranges and
+//! comparisons, conntrack state, counters, log, reject, masquerade and verdicts. The protocol
+//! dependencies nft adds itself (`meta nfproto`, `meta l4proto` before a header match) are
+//! folded back as nft does. Set lookups and other expressions are named, not rendered.
+
+use std::net::IpAddr;
+
+use crate::firewall::{Chain, Expr, Verdict};
+use crate::nfnl::string;
+
+/// Whether a table is one iptables-nft manages (rendered by [`crate::iptsave`] instead).
+pub fn is_iptables_table(family: &str, table: &str) -> bool {
+    matches!(family, "ip" | "ip6") && crate::iptsave::TABLES.contains(&table)
+}
+
+fn hook_name(family: &str, h: u32) -> String {
+    if family == "netdev" {
+        return if h == 0 {
+            "ingress".into()
+        } else {
+            "egress".into()
+        };
+    }
+    match h {
+        0 => "prerouting",
+        1 => "input",
+        2 => "forward",
+        3 => "output",
+        4 => "postrouting",
+        _ => return h.to_string(),
+    }
+    .into()
+}
+
+fn priority_name(p: i32, hook: u32) -> String {
+    match (p, hook) {
+        (0, _) => "filter".into(),
+        (-300, _) => "raw".into(),
+        (-150, _) => "mangle".into(),
+        (50, _) => "security".into(),
+        (-100, 0) => "dstnat".into(),
+        (100, 4) => "srcnat".into(),
+        (p, _) => p.to_string(),
+    }
+}
+
+fn op_word(op: u32) -> &'static str {
+    match op {
+        1 => "!= ",
+        2 => "< ",
+        3 => "<= ",
+        4 => "> ",
+        5 => ">= ",
+        _ => "",
+    }
+}
+
+fn proto_word(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        58 => "ipv6-icmp".into(),
+        132 => "sctp".into(),
+        136 => "udplite".into(),
+        47 => "gre".into(),
+        n => n.to_string(),
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Reg {
+    Meta(u32),
+    Net {
+        v6: bool,
+        offset: u32,
+        len: u32,
+        mask: Option<Vec<u8>>,
+    },
+    Transport {
+        offset: u32,
+        len: u32,
+    },
+    CtState {
+        mask: Option<Vec<u8>>,
+    },
+    Other,
+}
+
+/// One rule's statement text.
+pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut regs: Vec<(u32, Reg)> = Vec::new();
+    let mut nfproto: Option<u8> = None;
+    let mut l4: Option<u8> = None;
+    // The index in `out` of a dependency nft folds into the next header match.
+    let mut pending_dep: Option<usize> = None;
+    let mut last_port: Option<(u32, usize)> = None;
+    let set = |regs: &mut Vec<(u32, Reg)>, r: u32, v: Reg| {
+        regs.retain(|(x, _)| *x != r);
+        regs.push((r, v));
+    };
+    let mut i = 0;
+    while i < exprs.len() {
+        let e = &exprs[i];
+        match e {
+            Expr::Meta { key, dreg } => set(&mut regs, *dreg, Reg::Meta(*key)),
+            Expr::Payload {
+                base,
+                offset,
+                len,
+                dreg,
+            } => {
+                if let Some(d) = pending_dep.take() {
+                    out.remove(d);
+                }
+                let r = match base {
+                    1 => Reg::Net {
+                        v6: family == "ip6" || nfproto == Some(10),
+                        offset: *offset,
+                        len: *len,
+                        mask: None,
+                    },
+                    2 => Reg::Transport {
+                        offset: *offset,
+                        len: *len,
+                    },
+                    _ => Reg::Other,
+                };
+                set(&mut regs, *dreg, r);
+            }
+            Expr::Ct { key: 0, dreg } => set(&mut regs, *dreg, Reg::CtState { mask: None }),
+            Expr::Ct { dreg, .. } => set(&mut regs, *dreg, Reg::Other),
+            Expr::Bitwise {
+                sreg, dreg, mask, ..
+            } => {
+                let r = match regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone()) {
+                    Some(Reg::Net {
+                        v6, offset, len, ..
+                    }) => Reg::Net {
+                        v6,
+                        offset,
+                        len,
+                        mask: Some(mask.clone()),
+                    },
+                    Some(Reg::CtState { .. }) => Reg::CtState {
+                        mask: Some(mask.clone()),
+                    },
+                    _ => Reg::Other,
+                };
+                set(&mut regs, *dreg, r);
+            }
+            Expr::Cmp { sreg, op, data } => {
+                let Some(r) = regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone()) else {
+                    i += 1;
+                    continue;
+                };
+                match r {
+                    Reg::Meta(6 | 7) => {
+                        let name = string(data);
+                        let star = if data.contains(&0) { "" } else { "*" };
+                        let key = if matches!(r, Reg::Meta(6)) {
+                            "iifname"
+                        } else {
+                            "oifname"
+                        };
+                        out.push(format!("{key} {}\"{name}{star}\"", op_word(*op)));
+                    }
+                    Reg::Meta(15) => {
+                        nfproto = data.first().copied();
+                        let word = if nfproto == Some(10) { "ipv6" } else { "ipv4" };
+                        out.push(format!("meta nfproto {}{word}", op_word(*op)));
+                        if *op == 0 {
+                            pending_dep = Some(out.len() - 1);
+                        }
+                    }
+                    Reg::Meta(16) => {
+                        let p = data.first().copied().unwrap_or(0);
+                        l4 = Some(p);
+                        out.push(format!("meta l4proto {}{}", op_word(*op), proto_word(p)));
+                        if *op == 0 {
+                            pending_dep = Some(out.len() - 1);
+                        }
+                    }
+                    Reg::Meta(k) => out.push(format!("meta {k} {}0x{}", op_word(*op), hex(data))),
+                    Reg::Net {
+                        v6,
+                        offset,
+                        len,
+                        mask,
+                    } => {
+                        let hdr = if v6 { "ip6" } else { "ip" };
+                        let field = match (v6, offset) {
+                            (false, 12) | (true, 8) => "saddr",
+                            (false, 16) | (true, 24) => "daddr",
+                            (false, 9) => "protocol",
+                            (true, 6) => "nexthdr",
+                            _ => "",
+                        };
+                        if field == "protocol" || field == "nexthdr" {
+                            out.push(format!(
+                                "{hdr} {field} {}{}",
+                                op_word(*op),
+                                proto_word(data.first().copied().unwrap_or(0))
+                            ));
+                        } else if !field.is_empty() {
+                            let full = if v6 { 16 } else { 4 };
+                            let mut b = vec![0u8; full];
+                            let n = data.len().min(full);
+                            b[..n].copy_from_slice(&data[..n]);
+                            let ip = if v6 {
+                                IpAddr::from(<[u8; 16]>::try_from(&b[..]).unwrap_or([0; 16]))
+                            } else {
+                                IpAddr::from([b[0], b[1], b[2], b[3]])
+                            };
+                            let prefix: u32 = match &mask {
+                                Some(m) => m.iter().map(|x| x.count_ones()).sum(),
+                                None => len * 8,
+                            };
+                            let shown = if prefix as usize == full * 8 {
+                                ip.to_string()
+                            } else {
+                                format!("{ip}/{prefix}")
+                            };
+                            out.push(format!("{hdr} {field} {}{shown}", op_word(*op)));
+                        }
+                    }
+                    Reg::Transport { offset, len } if len == 2 && data.len() >= 2 => {
+                        let port = u16::from_be_bytes([data[0], data[1]]);
+                        let field = if offset == 0 { "sport" } else { "dport" };
+                        let proto = proto_word(l4.unwrap_or(6));
+                        // gte then lte on the same register: a range.
+                        if *op == 3 {
+                            if let Some((reg, idx)) = last_port {
+                                if reg == *sreg {
+                                    if let Some(s) = out.get_mut(idx) {
+                                        *s = s.replacen(">= ", "", 1) + &format!("-{port}");
+                                    }
+                                    i += 1;
+                                    continue;
+                                }
+                            }
+                        }
+                        out.push(format!("{proto} {field} {}{port}", op_word(*op)));
+                        last_port = Some((*sreg, out.len() - 1));
+                    }
+                    Reg::CtState { mask } if *op == 1 && data.iter().all(|b| *b == 0) => {
+                        let m = mask
+                            .as_deref()
+                            .and_then(|m| m.get(..4))
+                            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                            .unwrap_or(0);
+                        let names: Vec<&str> = [
+                            (1, "invalid"),
+                            (2, "established"),
+                            (4, "related"),
+                            (8, "new"),
+                            (64, "untracked"),
+                        ]
+                        .iter()
+                        .filter(|(b, _)| m & b != 0)
+                        .map(|(_, n)| *n)
+                        .collect();
+                        out.push(format!("ct state {}", names.join(",")));
+                    }
+                    _ => out.push(format!("# cmp 0x{}", hex(data))),
+                }
+            }
+            Expr::Range { sreg, op, from, to } => {
+                if let (Some(Reg::Transport { offset, .. }), true) = (
+                    regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone()),
+                    from.len() >= 2 && to.len() >= 2,
+                ) {
+                    out.push(format!(
+                        "{} {} {}{}-{}",
+                        proto_word(l4.unwrap_or(6)),
+                        if offset == 0 { "sport" } else { "dport" },
+                        if *op == 1 { "!= " } else { "" },
+                        u16::from_be_bytes([from[0], from[1]]),
+                        u16::from_be_bytes([to[0], to[1]])
+                    ));
+                }
+            }
+            Expr::Counter { packets, bytes } => {
+                out.push(format!("counter packets {packets} bytes {bytes}"))
+            }
+            Expr::Log { prefix } => out.push(match prefix {
+                Some(p) => format!("log prefix \"{p}\""),
+                None => "log".into(),
+            }),
+            Expr::Reject { kind, code } => out.push(match (kind, code) {
+                (1, _) => "reject with tcp reset".into(),
+                (0, 3) | (2, 1) => "reject".into(),
+                (0, c) => format!("reject with icmp {}", icmp_code(*c)),
+                (_, c) => format!("reject with icmpx {}", icmpx_code(*c)),
+            }),
+            Expr::Immediate { verdict: Some(v) } => out.push(match v {
+                Verdict::Accept => "accept".into(),
+                Verdict::Drop => "drop".into(),
+                Verdict::Return => "return".into(),
+                Verdict::Jump(c) => format!("jump {c}"),
+                Verdict::Goto(c) => format!("goto {c}"),
+                Verdict::Continue => "continue".into(),
+                Verdict::Other(c) => format!("verdict {c}"),
+            }),
+            Expr::Other { name } if name == "masq" => out.push("masquerade".into()),
+            Expr::Other { name } => out.push(format!("# {name}")),
+            Expr::Match { name, .. } => out.push(format!("# xt match \"{name}\"")),
+            Expr::Target { name, .. } => out.push(format!("# xt target \"{name}\"")),
+            Expr::Immediate { verdict: None } => {}
+        }
+        i += 1;
+    }
+    out.join(" ")
+}
+
+fn icmp_code(c: u8) -> &'static str {
+    match c {
+        0 => "net-unreachable",
+        1 => "host-unreachable",
+        2 => "prot-unreachable",
+        9 => "net-prohibited",
+        10 => "host-prohibited",
+        13 => "admin-prohibited",
+        _ => "port-unreachable",
+    }
+}
+
+fn icmpx_code(c: u8) -> &'static str {
+    match c {
+        0 => "no-route",
+        2 => "host-unreachable",
+        3 => "admin-prohibited",
+        _ => "port-unreachable",
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `nft list ruleset` for the native tables among `chains` (iptables-nft's are left out).
+pub fn ruleset(chains: &[Chain]) -> String {
+    let mut tables: Vec<(&str, &str)> = Vec::new();
+    for c in chains {
+        if !is_iptables_table(c.family, &c.table) && !tables.contains(&(c.family, c.table.as_str()))
+        {
+            tables.push((c.family, c.table.as_str()));
+        }
+    }
+    let mut s = String::new();
+    for (fam, table) in tables {
+        s.push_str(&format!("table {fam} {table} {{\n"));
+        let mine: Vec<&Chain> = chains
+            .iter()
+            .filter(|c| c.family == fam && c.table == table)
+            .collect();
+        for (i, c) in mine.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            s.push_str(&format!("\tchain {} {{\n", c.name));
+            if let Some(h) = c.hook {
+                let policy = match c.policy {
+                    Some(Verdict::Drop) => "drop",
+                    _ => "accept",
+                };
+                s.push_str(&format!(
+                    "\t\ttype {} hook {} priority {}; policy {policy};\n",
+                    c.kind.as_deref().unwrap_or("filter"),
+                    hook_name(fam, h),
+                    priority_name(c.priority.unwrap_or(0), h)
+                ));
+            }
+            for r in &c.rules {
+                s.push_str(&format!("\t\t{}\n", rule_text(fam, &r.exprs)));
+            }
+            s.push_str("\t}\n");
+        }
+        s.push_str("}\n");
+    }
+    s
+}
