@@ -467,3 +467,19 @@ fn veth_peers_of_the_overlay_namespace_are_its_containers() {
     assert_eq!(l["ifindex"], hit["link_index"]);
     assert_eq!(l["link_index"], hit["index"]);
 }
+
+#[test]
+fn an_unknown_interface_is_one_line_and_exit_2() {
+    let (a, _b, ia, _) = topo();
+    let spec = format!("netns:{}", a.name);
+    for what in ["addr", "link", "neigh"] {
+        let o = netshoot(&["-t", &spec, "ip", what, "--dev", "nosuch0"]);
+        assert_eq!(o.status.code(), Some(2), "{what}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(
+            e.contains("no interface 'nosuch0'") && e.contains(&ia),
+            "{e}"
+        );
+    }
+}
