@@ -2,6 +2,7 @@
 //! Plain blocking sockets: callable from any thread, with or without an async runtime.
 
 pub mod icmp;
+pub mod ping;
 mod sys;
 pub mod tcp;
 

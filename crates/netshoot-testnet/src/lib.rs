@@ -124,8 +124,19 @@ impl Netns {
     }
 }
 
+impl Netns {
+    /// Gives the namespace its own resolv.conf (`/etc/netns/NAME/resolv.conf`, as `ip netns
+    /// exec` and netshoot read it), so nothing in a test ever asks the host's resolver.
+    pub fn resolv_conf(&self, text: &str) {
+        let dir = format!("/etc/netns/{}", self.name);
+        std::fs::create_dir_all(&dir).expect("create /etc/netns/NAME");
+        std::fs::write(format!("{dir}/resolv.conf"), text).expect("write resolv.conf");
+    }
+}
+
 impl Drop for Netns {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.name));
         // Kill what still runs inside, then remove the name (the namespace goes with its last user).
         let _ = Command::new("ip")
             .args(["netns", "pids", &self.name])

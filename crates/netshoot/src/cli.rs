@@ -105,6 +105,9 @@ Examples:
     #[command(flatten)]
     Inspect(crate::cmd::inspect::InspectCommand),
 
+    #[command(flatten)]
+    Probe(crate::cmd::probes::ProbeCommand),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

@@ -3,6 +3,7 @@
 
 mod cli;
 mod cmd;
+mod interrupt;
 mod render;
 
 use std::process::ExitCode;
@@ -63,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ip(c) => cmd::ip::run(&c, &target, &out),
         Command::Dns(c) => cmd::dns::run(&c, &target, &out),
         Command::Inspect(c) => cmd::inspect::run(&c, &out),
+        Command::Probe(c) => cmd::probes::run(&c, &target, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)

@@ -1,0 +1,510 @@
+//! ICMP echo sessions like iputils `ping`: a sequence of requests at an interval, replies
+//! matched by identifier and sequence, and the statistics iputils prints. Unprivileged ICMP
+//! datagram sockets are used when `net.ipv4.ping_group_range` allows them (as iputils does),
+//! raw sockets otherwise.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::ProbeError;
+
+/// How the echo requests leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// An unprivileged ICMP datagram socket (`SOCK_DGRAM`, `IPPROTO_ICMP`).
+    Datagram,
+    /// A raw socket (needs CAP_NET_RAW).
+    Raw,
+}
+
+/// Options of one session.
+#[derive(Debug, Clone)]
+pub struct PingOptions {
+    /// Requests to send (`None`: until `deadline` or forever).
+    pub count: Option<u32>,
+    /// Time between requests.
+    pub interval: Duration,
+    /// ICMP payload bytes (56 by default, as iputils).
+    pub size: usize,
+    /// IP TTL / hop limit.
+    pub ttl: Option<u8>,
+    /// Set DF and never fragment locally.
+    pub dont_fragment: bool,
+    /// How long to wait for replies after the last request.
+    pub wait: Duration,
+    /// Stop after this long, whatever was sent.
+    pub deadline: Option<Duration>,
+    /// Raised (by a Ctrl-C handler) to end the session early, with statistics.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Default for PingOptions {
+    fn default() -> Self {
+        PingOptions {
+            count: None,
+            interval: Duration::from_secs(1),
+            size: 56,
+            ttl: None,
+            dont_fragment: false,
+            wait: Duration::from_secs(2),
+            deadline: None,
+            stop: None,
+        }
+    }
+}
+
+/// Something that happened during a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum PingEvent {
+    /// An echo reply.
+    Reply {
+        /// Sequence number.
+        seq: u16,
+        /// Who answered.
+        from: IpAddr,
+        /// ICMP bytes received (header and payload).
+        bytes: usize,
+        /// The reply's TTL / hop limit, when the socket shows it.
+        ttl: Option<u8>,
+        /// Round trip, milliseconds.
+        rtt_ms: f64,
+    },
+    /// An ICMP error about one of our requests.
+    Error {
+        /// Sequence number (when quoted).
+        seq: Option<u16>,
+        /// Who sent it.
+        from: IpAddr,
+        /// In words (`Destination Host Unreachable`, `Time to live exceeded`, …).
+        text: String,
+    },
+}
+
+/// The statistics iputils prints at the end.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PingStats {
+    /// Requests sent.
+    pub transmitted: u32,
+    /// Replies received (duplicates not counted).
+    pub received: u32,
+    /// ICMP errors received.
+    pub errors: u32,
+    /// Lost, percent of transmitted.
+    pub loss_pct: f64,
+    /// Smallest round trip, ms.
+    pub rtt_min: Option<f64>,
+    /// Mean round trip, ms.
+    pub rtt_avg: Option<f64>,
+    /// Largest round trip, ms.
+    pub rtt_max: Option<f64>,
+    /// Mean deviation as iputils computes it, ms.
+    pub rtt_mdev: Option<f64>,
+    /// Wall time of the session, ms.
+    pub time_ms: u64,
+}
+
+/// One echo session to one address.
+pub struct Pinger {
+    sock: UdpSocket,
+    dst: IpAddr,
+    method: Method,
+    id: u16,
+    size: usize,
+}
+
+fn next_id() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static SEQ: AtomicU16 = AtomicU16::new(1);
+    (std::process::id() as u16)
+        .wrapping_mul(131)
+        .wrapping_add(SEQ.fetch_add(1, Ordering::Relaxed))
+}
+
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in data.chunks(2) {
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], 0])
+        };
+        sum = sum.wrapping_add(w as u32);
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+impl Pinger {
+    /// Opens the socket: an ICMP datagram socket when the kernel allows it, else a raw one.
+    pub fn new(dst: IpAddr, opts: &PingOptions) -> Result<Pinger, ProbeError> {
+        let v6 = dst.is_ipv6();
+        let (domain, proto) = if v6 {
+            (Domain::IPV6, Protocol::ICMPV6)
+        } else {
+            (Domain::IPV4, Protocol::ICMPV4)
+        };
+        let (sock, method) = match Socket::new(domain, Type::DGRAM, Some(proto)) {
+            Ok(s) => (s, Method::Datagram),
+            Err(_) => match Socket::new(domain, Type::RAW, Some(proto)) {
+                Ok(s) => (s, Method::Raw),
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                    return Err(ProbeError::NoRawSocket)
+                }
+                Err(e) => {
+                    return Err(ProbeError::Io {
+                        what: "opening an ICMP socket".into(),
+                        source: e,
+                    })
+                }
+            },
+        };
+        let io = |what: &'static str| {
+            move |source| ProbeError::Io {
+                what: what.into(),
+                source,
+            }
+        };
+        crate::sys::set_dont_fragment(&sock, v6, opts.dont_fragment).map_err(io("setting DF"))?;
+        if let Some(t) = opts.ttl {
+            if v6 {
+                sock.set_unicast_hops_v6(t as u32)
+                    .map_err(io("setting the hop limit"))?;
+            } else {
+                sock.set_ttl_v4(t as u32).map_err(io("setting the TTL"))?;
+            }
+        }
+        Ok(Pinger {
+            sock: sock.into(),
+            dst,
+            method,
+            id: next_id(),
+            size: opts.size,
+        })
+    }
+
+    /// The method in use.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// Sends request `seq`.
+    pub fn send(&self, seq: u16) -> std::io::Result<()> {
+        let v6 = self.dst.is_ipv6();
+        let mut pkt = vec![0u8; 8 + self.size];
+        pkt[0] = if v6 { 128 } else { 8 };
+        pkt[4..6].copy_from_slice(&self.id.to_be_bytes());
+        pkt[6..8].copy_from_slice(&seq.to_be_bytes());
+        for (i, b) in pkt[8..].iter_mut().enumerate() {
+            *b = (i & 0xff) as u8;
+        }
+        if !v6 {
+            let c = checksum(&pkt);
+            pkt[2..4].copy_from_slice(&c.to_be_bytes());
+        }
+        self.sock
+            .send_to(&pkt, SocketAddr::new(self.dst, 0))
+            .map(|_| ())
+    }
+
+    /// Waits until `until` for one message about our requests.
+    fn recv(&self, until: Instant, buf: &mut [u8]) -> std::io::Result<Option<(Instant, Parsed)>> {
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            self.sock.set_read_timeout(Some(left))?;
+            let (n, from) = match self.sock.recv_from(buf) {
+                Ok(x) => x,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Ok(None)
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let at = Instant::now();
+            // IPv4 raw sockets deliver the IP header; datagram and IPv6 sockets do not.
+            let with_ip = self.method == Method::Raw && !self.dst.is_ipv6();
+            if let Some(p) = parse(
+                &buf[..n],
+                with_ip,
+                self.dst.is_ipv6(),
+                self.id,
+                self.method,
+                self.dst,
+                from.ip(),
+            ) {
+                return Ok(Some((at, p)));
+            }
+        }
+    }
+
+    /// Runs a whole session, calling `on_event` for every reply and error as it comes.
+    pub fn run(&self, opts: &PingOptions, mut on_event: impl FnMut(&PingEvent)) -> PingStats {
+        let start = Instant::now();
+        let stop_at = opts.deadline.map(|d| start + d);
+        let mut sent: HashMap<u16, Instant> = HashMap::new();
+        let mut seen: std::collections::HashSet<u16> = Default::default();
+        let mut rtts: Vec<f64> = Vec::new();
+        let mut stats = PingStats::default();
+        let mut buf = vec![0u8; 65536];
+        let mut seq: u16 = 0;
+        let mut next_send = start;
+        let stopped = || {
+            opts.stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+        };
+        loop {
+            if stopped() {
+                break;
+            }
+            let done_sending = opts.count.is_some_and(|c| stats.transmitted >= c)
+                || stop_at.is_some_and(|s| Instant::now() >= s);
+            if !done_sending && Instant::now() >= next_send {
+                seq = seq.wrapping_add(1);
+                if self.send(seq).is_ok() {
+                    sent.insert(seq, Instant::now());
+                }
+                stats.transmitted += 1;
+                next_send += opts.interval;
+                continue;
+            }
+            let all_in = (stats.received + stats.errors) >= stats.transmitted;
+            let until = if done_sending {
+                if all_in {
+                    break;
+                }
+                let linger = sent.values().max().copied().unwrap_or(start) + opts.wait;
+                match stop_at {
+                    Some(s) => s.min(linger),
+                    None => linger,
+                }
+            } else {
+                next_send
+            };
+            if Instant::now() >= until && done_sending {
+                break;
+            }
+            let until = until.min(Instant::now() + Duration::from_millis(200));
+            match self.recv(until, &mut buf) {
+                Ok(Some((
+                    at,
+                    Parsed::Reply {
+                        seq: s,
+                        from,
+                        bytes,
+                        ttl,
+                    },
+                ))) => {
+                    let Some(t0) = sent.get(&s) else { continue };
+                    if !seen.insert(s) {
+                        continue; // a duplicate
+                    }
+                    let rtt_ms = at.duration_since(*t0).as_secs_f64() * 1000.0;
+                    rtts.push(rtt_ms);
+                    stats.received += 1;
+                    on_event(&PingEvent::Reply {
+                        seq: s,
+                        from,
+                        bytes,
+                        ttl,
+                        rtt_ms,
+                    });
+                }
+                Ok(Some((_, Parsed::Error { seq: s, from, text }))) => {
+                    if s.is_some_and(|s| !sent.contains_key(&s)) {
+                        continue;
+                    }
+                    stats.errors += 1;
+                    on_event(&PingEvent::Error { seq: s, from, text });
+                }
+                Ok(None) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        stats.time_ms = start.elapsed().as_millis() as u64;
+        if stats.transmitted > 0 {
+            stats.loss_pct = 100.0
+                * f64::from(stats.transmitted - stats.received.min(stats.transmitted))
+                / f64::from(stats.transmitted);
+        }
+        if !rtts.is_empty() {
+            let n = rtts.len() as f64;
+            let avg = rtts.iter().sum::<f64>() / n;
+            let sq = rtts.iter().map(|r| r * r).sum::<f64>() / n;
+            stats.rtt_min = rtts.iter().copied().reduce(f64::min);
+            stats.rtt_max = rtts.iter().copied().reduce(f64::max);
+            stats.rtt_avg = Some(avg);
+            stats.rtt_mdev = Some((sq - avg * avg).max(0.0).sqrt());
+        }
+        stats
+    }
+}
+
+/// A message about our requests.
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    Reply {
+        seq: u16,
+        from: IpAddr,
+        bytes: usize,
+        ttl: Option<u8>,
+    },
+    Error {
+        seq: Option<u16>,
+        from: IpAddr,
+        text: String,
+    },
+}
+
+fn error_text(v6: bool, t: u8, c: u8) -> String {
+    if v6 {
+        match (t, c) {
+            (1, 0) => "Destination unreachable: No route".into(),
+            (1, 1) => "Destination unreachable: Administratively prohibited".into(),
+            (1, 3) => "Destination unreachable: Address unreachable".into(),
+            (1, 4) => "Destination unreachable: Port unreachable".into(),
+            (2, _) => "Packet too big".into(),
+            (3, _) => "Time exceeded: Hop limit".into(),
+            _ => format!("ICMPv6 type {t} code {c}"),
+        }
+    } else {
+        match (t, c) {
+            (3, 0) => "Destination Net Unreachable".into(),
+            (3, 1) => "Destination Host Unreachable".into(),
+            (3, 2) => "Destination Protocol Unreachable".into(),
+            (3, 3) => "Destination Port Unreachable".into(),
+            (3, 4) => "Frag needed and DF set".into(),
+            (3, 9 | 10 | 13) => "Packet filtered".into(),
+            (11, 0) => "Time to live exceeded".into(),
+            _ => format!("ICMP type {t} code {c}"),
+        }
+    }
+}
+
+/// Parses one received message. `with_ip`: an IPv4 header comes first. Datagram sockets get
+/// only their own replies (the kernel matched the identifier), so theirs is not checked.
+fn parse(
+    d: &[u8],
+    with_ip: bool,
+    v6: bool,
+    id: u16,
+    method: Method,
+    dst: IpAddr,
+    from: IpAddr,
+) -> Option<Parsed> {
+    let (ttl, icmp) = if with_ip {
+        let ihl = (*d.first()? & 0x0f) as usize * 4;
+        (Some(*d.get(8)?), d.get(ihl..)?)
+    } else {
+        (None, d)
+    };
+    let (t, c) = (*icmp.first()?, *icmp.get(1)?);
+    let reply = if v6 { 129 } else { 0 };
+    if t == reply {
+        let rid = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
+        let seq = u16::from_be_bytes([*icmp.get(6)?, *icmp.get(7)?]);
+        if (method == Method::Raw && rid != id) || from != dst {
+            return None;
+        }
+        return Some(Parsed::Reply {
+            seq,
+            from,
+            bytes: icmp.len(),
+            ttl,
+        });
+    }
+    let is_error = if v6 {
+        (1..=3).contains(&t)
+    } else {
+        matches!(t, 3 | 11 | 12)
+    };
+    if !is_error {
+        return None;
+    }
+    // The error quotes our IP header and the start of our echo.
+    let inner = icmp.get(8..)?;
+    let echo = if v6 {
+        inner.get(40..)?
+    } else {
+        inner.get((*inner.first()? & 0x0f) as usize * 4..)?
+    };
+    let req = if v6 { 128 } else { 8 };
+    if *echo.first()? != req {
+        return None;
+    }
+    let rid = u16::from_be_bytes([*echo.get(4)?, *echo.get(5)?]);
+    if method == Method::Raw && rid != id {
+        return None;
+    }
+    let seq = echo.get(6..8).map(|s| u16::from_be_bytes([s[0], s[1]]));
+    Some(Parsed::Error {
+        seq,
+        from,
+        text: error_text(v6, t, c),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junk_never_panics_and_foreign_replies_are_ignored() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut x: u32 = 7;
+        for len in 0..400 {
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (x >> 24) as u8
+                })
+                .collect();
+            for (ip, v6, m) in [
+                (true, false, Method::Raw),
+                (false, false, Method::Datagram),
+                (false, true, Method::Raw),
+            ] {
+                let _ = parse(&b, ip, v6, 1, m, a, a);
+            }
+        }
+        // An echo reply with another identifier is someone else's (raw sockets see all).
+        let reply = [0u8, 0, 0, 0, 0, 9, 0, 1];
+        assert_eq!(parse(&reply, false, false, 1, Method::Raw, a, a), None);
+        assert!(matches!(
+            parse(&reply, false, false, 1, Method::Datagram, a, a),
+            Some(Parsed::Reply { seq: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn loopback_session_counts_like_iputils() {
+        let opts = PingOptions {
+            count: Some(3),
+            interval: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let p = match Pinger::new("127.0.0.1".parse().unwrap(), &opts) {
+            Ok(p) => p,
+            Err(ProbeError::NoRawSocket) => return, // not root: nothing to check here
+            Err(e) => panic!("{e}"),
+        };
+        let mut n = 0;
+        let s = p.run(&opts, |_| n += 1);
+        assert_eq!((s.transmitted, s.received, n), (3, 3, 3));
+        assert_eq!(s.loss_pct, 0.0);
+        assert!(
+            s.rtt_min.unwrap() <= s.rtt_avg.unwrap() && s.rtt_avg.unwrap() <= s.rtt_max.unwrap()
+        );
+    }
+}

@@ -1,0 +1,510 @@
+//! `connect`, `listen` and `netgen`: netcat's client and listener (`nc -vz`, `nc HOST PORT`,
+//! `nc -l [-k] [-u]`), and the seed's traffic generator.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use clap::Args;
+use netshoot_ns::Target;
+use netshoot_probe::{tcp_connect, ConnectOutcome};
+use serde::Serialize;
+
+use crate::render::Output;
+
+/// `connect` options (netcat's letters).
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Host: an address or a name resolved through the target's resolv.conf and hosts.
+    pub host: String,
+    /// Port, or a range `LOW-HIGH` with `-z`.
+    pub port: String,
+    /// Only check that the port answers; send nothing (nc -z).
+    #[arg(short = 'z')]
+    pub zero: bool,
+    /// UDP instead of TCP (with -z: open|filtered unless an ICMP port-unreachable comes back).
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+    /// Seconds to wait for the connection, and for data when idle.
+    #[arg(short = 'w', long, default_value = "5", value_name = "SECONDS")]
+    pub timeout: f64,
+    /// After EOF on stdin, wait this many seconds for the peer, then quit (nc -q).
+    #[arg(short = 'q', value_name = "SECONDS")]
+    pub quit_after: Option<f64>,
+    /// Shut down the sending side after EOF on stdin (nc -N).
+    #[arg(short = 'N')]
+    pub shutdown: bool,
+    /// IPv4 only.
+    #[arg(short = '4', conflicts_with = "v6")]
+    pub v4: bool,
+    /// IPv6 only.
+    #[arg(short = '6')]
+    pub v6: bool,
+}
+
+/// `listen` options.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port.
+    pub port: u16,
+    /// Address to bind (default: every IPv4 and IPv6 address).
+    #[arg(short = 's', long = "bind", value_name = "ADDRESS")]
+    pub bind: Option<IpAddr>,
+    /// Keep listening after a connection ends (nc -k).
+    #[arg(short = 'k', long)]
+    pub keep_open: bool,
+    /// UDP: print datagrams; stdin lines go back to the last sender.
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+}
+
+/// `netgen` options.
+#[derive(Debug, Args)]
+pub struct NetgenArgs {
+    /// Where to send (omit with --listen).
+    #[arg(required_unless_present = "listen")]
+    pub host: Option<String>,
+    /// Port to send to.
+    #[arg(required_unless_present = "listen")]
+    pub port: Option<u16>,
+    /// Be the receiving side on this port instead.
+    #[arg(short = 'l', long, value_name = "PORT", conflicts_with_all = ["host", "port"])]
+    pub listen: Option<u16>,
+    /// Seconds between messages.
+    #[arg(short = 'i', long, default_value = "1", value_name = "SECONDS")]
+    pub interval: f64,
+    /// Stop after COUNT messages (sender) or connections (listener).
+    #[arg(short = 'c', long, value_name = "COUNT")]
+    pub count: Option<u64>,
+}
+
+fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
+    if !(s.is_finite() && s >= 0.0) {
+        bail!("{what} must be a number of seconds >= 0, not {s}");
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// A port spec: `N` or `LOW-HIGH`.
+pub fn ports(spec: &str) -> anyhow::Result<Vec<u16>> {
+    let bad = || anyhow!("'{spec}' is not a port or a range LOW-HIGH of ports 1-65535");
+    let p = |s: &str| s.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
+    Ok(match spec.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (p(a)?, p(b)?);
+            if a > b {
+                return Err(bad());
+            }
+            (a..=b).collect()
+        }
+        None => vec![p(spec)?],
+    })
+}
+
+/// The result of `connect -z` for one port.
+#[derive(Debug, Serialize)]
+pub struct PortResult {
+    /// Host as given.
+    pub host: String,
+    /// Its address.
+    pub address: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub proto: &'static str,
+    /// `open`, `refused`, `timeout`, `unreachable`, or for UDP `open|filtered`.
+    pub state: String,
+    /// Detail (the OS error).
+    pub detail: Option<String>,
+    /// Time to the verdict, ms.
+    pub elapsed_ms: f64,
+}
+
+/// Runs `connect`.
+pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let ip = crate::cmd::ping::resolve_one(&args.host, target, args.v4, args.v6)?;
+    let timeout = secs(args.timeout, "-w")?;
+    let list = ports(&args.port)?;
+    if !args.zero {
+        if list.len() != 1 {
+            bail!("a port range needs -z (only check the ports)");
+        }
+        let addr = SocketAddr::new(ip, list[0]);
+        return if args.udp {
+            pipe_udp(addr, args, timeout)
+        } else {
+            pipe_tcp(addr, args, timeout)
+        };
+    }
+    let mut results = Vec::new();
+    for port in list {
+        let addr = SocketAddr::new(ip, port);
+        let start = Instant::now();
+        let (state, detail) = if args.udp {
+            udp_probe(addr, timeout)
+        } else {
+            match tcp_connect(addr, timeout) {
+                ConnectOutcome::Open { .. } => ("open".to_string(), None),
+                ConnectOutcome::Refused => ("refused".into(), Some("Connection refused".into())),
+                ConnectOutcome::Timeout => ("timeout".into(), Some("Connection timed out".into())),
+                ConnectOutcome::Unreachable { reason } => ("unreachable".into(), Some(reason)),
+            }
+        };
+        let r = PortResult {
+            host: args.host.clone(),
+            address: ip,
+            port,
+            proto: if args.udp { "udp" } else { "tcp" },
+            state,
+            detail,
+            elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+        };
+        if !out.json {
+            // netcat-openbsd's words, on stderr as nc -v prints them.
+            if r.state == "open" || r.state == "open|filtered" {
+                eprintln!(
+                    "Connection to {} ({}) {} port [{}] succeeded!",
+                    args.host, ip, port, r.proto
+                );
+            } else {
+                eprintln!(
+                    "netshoot: connect to {} ({}) port {} ({}) failed: {}",
+                    args.host,
+                    ip,
+                    port,
+                    r.proto,
+                    r.detail.as_deref().unwrap_or(&r.state)
+                );
+            }
+        }
+        results.push(r);
+    }
+    let failed = results
+        .iter()
+        .any(|r| r.state != "open" && r.state != "open|filtered");
+    if out.json {
+        out.emit(&results, |_| String::new())?;
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// UDP: an empty datagram; a port-unreachable comes back as ECONNREFUSED on the connected
+/// socket, silence is open|filtered (as nc -zu and nmap -sU say).
+fn udp_probe(addr: SocketAddr, timeout: Duration) -> (String, Option<String>) {
+    let bind: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse().expect("addr")
+    } else {
+        "[::]:0".parse().expect("addr")
+    };
+    let r = (|| -> std::io::Result<bool> {
+        let s = UdpSocket::bind(bind)?;
+        s.connect(addr)?;
+        s.send(&[])?;
+        s.set_read_timeout(Some(timeout.min(Duration::from_secs(2))))?;
+        let mut b = [0u8; 1];
+        match s.recv(&mut b) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(false),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    })();
+    match r {
+        Ok(true) => ("open|filtered".into(), None),
+        Ok(false) => ("refused".into(), Some("Connection refused".into())),
+        Err(e) => ("unreachable".into(), Some(e.to_string())),
+    }
+}
+
+/// Copies stdin to the stream and the stream to stdout until both ends are done.
+fn pipe_tcp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
+    let stream = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| anyhow!("connect to {addr} (tcp) failed: {e}"))?;
+    let quit_after = args.quit_after.map(|q| secs(q, "-q")).transpose()?;
+    duplex(stream, quit_after, args.shutdown || quit_after.is_some())
+}
+
+/// Both directions of a connected TCP stream: stdin → peer on a thread, peer → stdout here.
+fn duplex(stream: TcpStream, quit_after: Option<Duration>, shutdown: bool) -> anyhow::Result<i32> {
+    let mut reader = stream.try_clone()?;
+    let mut writer = stream;
+    let done_sending = Arc::new(AtomicBool::new(false));
+    let d = Arc::clone(&done_sending);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = [0u8; 16384];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if writer.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        if shutdown {
+            let _ = writer.shutdown(Shutdown::Write);
+        }
+        d.store(true, Ordering::SeqCst);
+        if let Some(q) = quit_after {
+            std::thread::sleep(q);
+            let _ = writer.shutdown(Shutdown::Both);
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = [0u8; 16384];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                stdout.write_all(&buf[..n])?;
+                stdout.flush()?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    Ok(0)
+}
+
+fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
+    let bind: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse()?
+    } else {
+        "[::]:0".parse()?
+    };
+    let s = UdpSocket::bind(bind)?;
+    s.connect(addr)?;
+    let r = s.try_clone()?;
+    let quit = args.quit_after.map(|q| secs(q, "-q")).transpose()?;
+    std::thread::spawn(move || {
+        let mut stdout = std::io::stdout();
+        let mut b = vec![0u8; 65536];
+        while let Ok(n) = r.recv(&mut b) {
+            let _ = stdout.write_all(&b[..n]);
+            let _ = stdout.flush();
+        }
+    });
+    let mut line = String::new();
+    let stdin = std::io::stdin();
+    while stdin.read_line(&mut line)? > 0 {
+        s.send(line.as_bytes())?;
+        line.clear();
+    }
+    std::thread::sleep(quit.unwrap_or(timeout.min(Duration::from_secs(1))));
+    Ok(0)
+}
+
+/// Runs `listen`.
+pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
+    let stop = crate::interrupt::flag();
+    let bind = args.bind.unwrap_or(IpAddr::from([0u8; 16]));
+    let addr = SocketAddr::new(bind, args.port);
+    if args.udp {
+        let s = bind_udp(addr)?;
+        if !out.json {
+            eprintln!("netshoot: listening on {} (udp)", s.local_addr()?);
+        }
+        s.set_read_timeout(Some(Duration::from_millis(200)))?;
+        let last: Arc<std::sync::Mutex<Option<SocketAddr>>> = Default::default();
+        let (l2, s2) = (Arc::clone(&last), s.try_clone()?);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let stdin = std::io::stdin();
+            while stdin.read_line(&mut line).unwrap_or(0) > 0 {
+                if let Some(peer) = *l2.lock().unwrap_or_else(|e| e.into_inner()) {
+                    let _ = s2.send_to(line.as_bytes(), peer);
+                }
+                line.clear();
+            }
+        });
+        let mut b = vec![0u8; 65536];
+        let mut stdout = std::io::stdout();
+        while !stop.load(Ordering::SeqCst) {
+            match s.recv_from(&mut b) {
+                Ok((n, peer)) => {
+                    *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
+                    stdout.write_all(&b[..n])?;
+                    stdout.flush()?;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(0);
+    }
+    let l = bind_tcp(addr)?;
+    if !out.json {
+        eprintln!("netshoot: listening on {} (tcp)", l.local_addr()?);
+    }
+    l.set_nonblocking(true)?;
+    loop {
+        let (stream, peer) = loop {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(0);
+            }
+            match l.accept() {
+                Ok(x) => break x,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        stream.set_nonblocking(false)?;
+        if !out.json {
+            eprintln!("netshoot: connection from {peer}");
+        }
+        duplex(stream, None, true)?;
+        if !args.keep_open {
+            return Ok(0);
+        }
+    }
+}
+
+/// A TCP listener; `::` takes IPv4 too (dual stack), as nc -l does.
+fn bind_tcp(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        let _ = s.set_only_v6(false);
+    }
+    s.bind(&addr.into())
+        .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
+    s.listen(128)?;
+    Ok(s.into())
+}
+
+fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        None,
+    )?;
+    if addr.is_ipv6() {
+        let _ = s.set_only_v6(false);
+    }
+    s.bind(&addr.into())
+        .map_err(|e| anyhow!("cannot listen on {addr} (udp): {e}"))?;
+    Ok(s.into())
+}
+
+/// Running counts of one netgen side.
+#[derive(Debug, Default, Serialize)]
+pub struct NetgenCounts {
+    /// Messages sent or received.
+    pub messages: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Failed sends (sender) or connections (listener).
+    pub failed: u64,
+}
+
+/// Runs `netgen`: a sender that connects every interval and sends one line, or the listener
+/// that counts them. Both print a running count.
+pub fn netgen(args: &NetgenArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let stop = crate::interrupt::flag();
+    let interval = secs(args.interval, "-i")?;
+    let mut c = NetgenCounts::default();
+    let show = |c: &NetgenCounts, what: &str| {
+        if !out.json {
+            println!(
+                "{what} {} messages, {} bytes, {} failed",
+                c.messages, c.bytes, c.failed
+            );
+        }
+    };
+    if let Some(port) = args.listen {
+        let l = bind_tcp(SocketAddr::new(IpAddr::from([0u8; 16]), port))?;
+        l.set_nonblocking(true)?;
+        if !out.json {
+            eprintln!("netshoot: netgen listening on {}", l.local_addr()?);
+        }
+        let mut conns = 0u64;
+        while !stop.load(Ordering::SeqCst) && args.count.is_none_or(|n| conns < n) {
+            match l.accept() {
+                Ok((mut s, peer)) => {
+                    conns += 1;
+                    let _ = s.set_nonblocking(false);
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut buf = Vec::new();
+                    match s.read_to_end(&mut buf) {
+                        Ok(_) => {
+                            c.messages += 1;
+                            c.bytes += buf.len() as u64;
+                            show(&c, &format!("received from {peer}:"));
+                        }
+                        Err(_) => c.failed += 1,
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        out.emit(&c, |_| String::new())?;
+        return Ok(0);
+    }
+    let host = args.host.as_deref().unwrap_or_default();
+    let ip = crate::cmd::ping::resolve_one(host, target, false, false)?;
+    let addr = SocketAddr::new(ip, args.port.unwrap_or(0));
+    let start = Instant::now();
+    let mut n = 0u64;
+    while !stop.load(Ordering::SeqCst) && args.count.is_none_or(|max| n < max) {
+        n += 1;
+        let msg = format!("netgen {n} from netshoot\n");
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)).and_then(|mut s| {
+            s.write_all(msg.as_bytes())?;
+            s.shutdown(Shutdown::Write)
+        }) {
+            Ok(()) => {
+                c.messages += 1;
+                c.bytes += msg.len() as u64;
+            }
+            Err(_) => c.failed += 1,
+        }
+        show(&c, &format!("sent to {addr}:"));
+        let next = start + interval * n as u32;
+        while Instant::now() < next && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20).min(next - Instant::now()));
+        }
+    }
+    out.emit(&c, |_| String::new())?;
+    Ok(if c.failed > 0 { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_specs() {
+        assert_eq!(ports("80").unwrap(), [80]);
+        assert_eq!(ports("79-81").unwrap(), [79, 80, 81]);
+        for bad in ["0", "70000", "81-79", "x", ""] {
+            assert!(ports(bad).is_err(), "{bad}");
+        }
+    }
+}

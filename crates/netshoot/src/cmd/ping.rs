@@ -1,0 +1,352 @@
+//! `ping`: ICMP echo like iputils `ping`, and several hosts or a CIDR at once like `fping`.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use clap::Args;
+use netshoot_ns::Target;
+use netshoot_probe::ping::{PingEvent, PingOptions, PingStats, Pinger};
+use serde::Serialize;
+
+use crate::render::Output;
+
+/// `ping` options (iputils' letters; `-a`/`-g` from fping).
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// Hosts: addresses, names (resolved through the target's resolv.conf and hosts), or CIDRs.
+    #[arg(required = true, value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Stop after COUNT requests (default: 4 with several hosts, else until Ctrl-C or -w).
+    #[arg(short = 'c', long, value_name = "COUNT")]
+    pub count: Option<u32>,
+    /// Seconds between requests.
+    #[arg(short = 'i', long, default_value = "1", value_name = "SECONDS")]
+    pub interval: f64,
+    /// ICMP payload bytes.
+    #[arg(short = 's', long, default_value_t = 56, value_name = "BYTES")]
+    pub size: usize,
+    /// IP TTL / IPv6 hop limit.
+    #[arg(short = 't', long, value_name = "TTL")]
+    pub ttl: Option<u8>,
+    /// Path-MTU discovery: `do` sets DF (never fragment), `dont` lets the kernel fragment.
+    #[arg(short = 'M', value_parser = ["do", "dont", "want"], value_name = "HINT")]
+    pub pmtu: Option<String>,
+    /// Seconds to wait for replies after the last request.
+    #[arg(short = 'W', long, default_value = "2", value_name = "SECONDS")]
+    pub wait: f64,
+    /// Stop after this many seconds.
+    #[arg(short = 'w', long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
+    /// Only the summary.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Several hosts: print only those that answered (fping -a).
+    #[arg(short = 'a', long)]
+    pub alive: bool,
+    /// Accept a CIDR larger than /16 (more than 65,536 addresses).
+    #[arg(long)]
+    pub force: bool,
+    /// IPv4 only.
+    #[arg(short = '4', conflicts_with = "v6")]
+    pub v4: bool,
+    /// IPv6 only.
+    #[arg(short = '6')]
+    pub v6: bool,
+}
+
+/// One host's session.
+#[derive(Debug, Serialize)]
+pub struct HostReport {
+    /// What was asked for.
+    pub host: String,
+    /// The address pinged.
+    pub address: IpAddr,
+    /// `datagram` or `raw`.
+    pub method: String,
+    /// Replies and errors, in order.
+    pub events: Vec<PingEvent>,
+    /// iputils' statistics.
+    pub stats: PingStats,
+}
+
+/// Every address of a CIDR (without network and broadcast for IPv4 prefixes shorter than /31).
+pub fn expand_cidr(s: &str, force: bool) -> anyhow::Result<Option<Vec<IpAddr>>> {
+    let Some((a, p)) = s.split_once('/') else {
+        return Ok(None);
+    };
+    let addr: IpAddr = a
+        .parse()
+        .map_err(|_| anyhow!("'{s}' is not a CIDR: write ADDRESS/PREFIX, e.g. 10.0.0.0/24"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix: u32 = p
+        .parse()
+        .ok()
+        .filter(|p| *p <= max)
+        .ok_or_else(|| anyhow!("'{s}': the prefix must be 0-{max}"))?;
+    let host_bits = max - prefix;
+    if host_bits > 16 && !force {
+        bail!(
+            "'{s}' holds {} addresses (more than a /16): add --force to really send to all of them",
+            if host_bits >= 64 {
+                "2^64+".to_string()
+            } else {
+                (1u128 << host_bits).to_string()
+            }
+        );
+    }
+    if host_bits > 24 {
+        bail!("'{s}' is too large to enumerate (more than 2^24 addresses)");
+    }
+    let n = 1u128 << host_bits;
+    let base = match addr {
+        IpAddr::V4(v) => u128::from(u32::from(v)) & !(n - 1),
+        IpAddr::V6(v) => u128::from(v) & !(n - 1),
+    };
+    let (first, last) = if addr.is_ipv4() && host_bits >= 2 {
+        (1, n - 1) // skip network and broadcast
+    } else {
+        (0, n)
+    };
+    Ok(Some(
+        (first..last)
+            .map(|i| match addr {
+                IpAddr::V4(_) => IpAddr::V4(((base + i) as u32).into()),
+                IpAddr::V6(_) => IpAddr::V6((base + i).into()),
+            })
+            .collect(),
+    ))
+}
+
+/// Resolves HOST (an address or a name) in the target.
+pub fn resolve_one(host: &str, target: &Target, v4: bool, v6: bool) -> anyhow::Result<IpAddr> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addrs = netshoot_dns::lookup_host(
+        host,
+        target.resolv_conf.as_deref(),
+        target.hosts.as_deref(),
+        Duration::from_secs(3),
+    )
+    .map_err(|e| anyhow!("cannot resolve '{host}' in {}: {e}", target.label))?;
+    addrs
+        .into_iter()
+        .find(|a| (!v4 || a.is_ipv4()) && (!v6 || a.is_ipv6()))
+        .ok_or_else(|| {
+            anyhow!(
+                "'{host}' has no {} address in {}",
+                if v6 { "IPv6" } else { "IPv4" },
+                target.label
+            )
+        })
+}
+
+fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
+    if !(s.is_finite() && s >= 0.0) {
+        bail!("{what} must be a number of seconds >= 0, not {s}");
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// Runs `ping` in the (already entered) target.
+pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let mut hosts: Vec<(String, IpAddr)> = Vec::new();
+    for h in &args.hosts {
+        match expand_cidr(h, args.force)? {
+            Some(list) => hosts.extend(list.into_iter().map(|a| (a.to_string(), a))),
+            None => hosts.push((h.clone(), resolve_one(h, target, args.v4, args.v6)?)),
+        }
+    }
+    let several = hosts.len() > 1;
+    let opts = PingOptions {
+        count: args.count.or(several.then_some(4)),
+        interval: secs(args.interval, "-i")?,
+        size: args.size,
+        ttl: args.ttl,
+        dont_fragment: args.pmtu.as_deref() == Some("do"),
+        wait: secs(args.wait, "-W")?,
+        deadline: args.deadline.map(|d| secs(d, "-w")).transpose()?,
+        stop: Some(crate::interrupt::flag()),
+    };
+    if !several {
+        return single(&hosts[0].0, hosts[0].1, &opts, args, out);
+    }
+    // Several hosts: concurrently, 64 sessions at a time, one summary line each (fping -q -c).
+    let mut reports: Vec<HostReport> = Vec::new();
+    for chunk in hosts.chunks(64) {
+        let done: Vec<anyhow::Result<HostReport>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(h, a)| {
+                    let opts = &opts;
+                    s.spawn(move || -> anyhow::Result<HostReport> {
+                        let p = Pinger::new(*a, opts)?;
+                        let mut events = Vec::new();
+                        let stats = p.run(opts, |e| events.push(e.clone()));
+                        Ok(HostReport {
+                            host: h.clone(),
+                            address: *a,
+                            method: format!("{:?}", p.method()).to_lowercase(),
+                            events,
+                            stats,
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow!("a ping thread failed")))
+                })
+                .collect()
+        });
+        for r in done {
+            reports.push(r?);
+        }
+    }
+    let any_down = reports.iter().any(|r| r.stats.received == 0);
+    out.emit(&reports, |rs| {
+        let mut s = String::new();
+        for r in rs {
+            if args.alive {
+                if r.stats.received > 0 {
+                    let _ = writeln!(s, "{}", r.host);
+                }
+                continue;
+            }
+            let st = &r.stats;
+            let _ = write!(
+                s,
+                "{:<15} : xmt/rcv/%loss = {}/{}/{:.0}%",
+                r.host, st.transmitted, st.received, st.loss_pct
+            );
+            if let (Some(a), Some(b), Some(c)) = (st.rtt_min, st.rtt_avg, st.rtt_max) {
+                let _ = write!(s, ", min/avg/max = {a:.3}/{b:.3}/{c:.3}");
+            }
+            s.push('\n');
+        }
+        s
+    })?;
+    Ok(if any_down { 1 } else { 0 })
+}
+
+fn single(
+    host: &str,
+    addr: IpAddr,
+    opts: &PingOptions,
+    args: &PingArgs,
+    out: &Output,
+) -> anyhow::Result<i32> {
+    let p = Pinger::new(addr, opts)?;
+    let text = !out.json;
+    if text {
+        println!(
+            "PING {host} ({addr}) {}({}) bytes of data.",
+            opts.size,
+            opts.size + 8 + if addr.is_ipv4() { 20 } else { 40 }
+        );
+    }
+    let mut events = Vec::new();
+    let quiet = args.quiet;
+    let stats = p.run(opts, |e| {
+        if text && !quiet {
+            match e {
+                PingEvent::Reply {
+                    seq,
+                    from,
+                    bytes,
+                    ttl,
+                    rtt_ms,
+                } => {
+                    let ttl = ttl.map(|t| format!(" ttl={t}")).unwrap_or_default();
+                    println!(
+                        "{bytes} bytes from {from}: icmp_seq={seq}{ttl} time={}",
+                        ms(*rtt_ms)
+                    );
+                }
+                PingEvent::Error { seq, from, text } => {
+                    let seq = seq.map(|s| format!(" icmp_seq={s}")).unwrap_or_default();
+                    println!("From {from}{seq} {text}");
+                }
+            }
+        }
+        events.push(e.clone());
+    });
+    let report = HostReport {
+        host: host.to_string(),
+        address: addr,
+        method: format!("{:?}", p.method()).to_lowercase(),
+        events,
+        stats,
+    };
+    out.emit(&report, |r| {
+        let st = &r.stats;
+        let mut s = format!("\n--- {host} ping statistics ---\n");
+        let _ = write!(
+            s,
+            "{} packets transmitted, {} received,",
+            st.transmitted, st.received
+        );
+        if st.errors > 0 {
+            let _ = write!(s, " +{} errors,", st.errors);
+        }
+        let _ = writeln!(
+            s,
+            " {}% packet loss, time {}ms",
+            fmt_loss(st.loss_pct),
+            st.time_ms
+        );
+        if let (Some(a), Some(b), Some(c), Some(d)) =
+            (st.rtt_min, st.rtt_avg, st.rtt_max, st.rtt_mdev)
+        {
+            let _ = writeln!(s, "rtt min/avg/max/mdev = {a:.3}/{b:.3}/{c:.3}/{d:.3} ms");
+        }
+        s
+    })?;
+    Ok(if report.stats.received == 0 { 1 } else { 0 })
+}
+
+/// iputils prints the loss with up to 4 significant digits (`0`, `50`, `33.3333`).
+fn fmt_loss(p: f64) -> String {
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        let s = format!("{p:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// iputils' time format: 3 significant-ish decimals below 100 ms.
+fn ms(t: f64) -> String {
+    if t >= 100.0 {
+        format!("{t:.0} ms")
+    } else if t >= 10.0 {
+        format!("{t:.1} ms")
+    } else {
+        format!("{t:.3} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_expand_and_big_ones_are_refused() {
+        let v = expand_cidr("10.0.0.0/30", false).unwrap().unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].to_string(), "10.0.0.1");
+        assert_eq!(expand_cidr("10.0.0.7/32", false).unwrap().unwrap().len(), 1);
+        assert!(expand_cidr("10.0.0.0/15", false)
+            .unwrap_err()
+            .to_string()
+            .contains("--force"));
+        assert!(expand_cidr("10.0.0.0/40", false).is_err());
+        assert!(expand_cidr("web", false).unwrap().is_none());
+        assert_eq!(fmt_loss(50.0), "50");
+        assert_eq!(fmt_loss(100.0 / 3.0), "33.3333");
+    }
+}
