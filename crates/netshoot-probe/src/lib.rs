@@ -3,6 +3,7 @@
 
 pub mod icmp;
 pub mod ping;
+pub mod scan;
 mod sys;
 pub mod tcp;
 

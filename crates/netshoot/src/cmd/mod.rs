@@ -14,6 +14,7 @@ pub mod misc;
 pub mod nc;
 pub mod ping;
 pub mod probes;
+pub mod scan;
 pub mod sockets;
 pub mod target;
 pub mod targets;

@@ -48,6 +48,19 @@ Examples:
   netshoot -t db netgen --listen 9000            one side
   netshoot -t web netgen db 9000 -i 0.5          the other: a message every half second")]
     Netgen(crate::cmd::nc::NetgenArgs),
+
+    /// Port scan like nmap: -sT connect, -sS SYN (raw sockets, default as root), -sU UDP;
+    /// states open / closed / filtered as nmap defines them.
+    #[command(after_help = "\
+Concurrency comes from RLIMIT_NOFILE (raised to its hard limit); the reply timeout adapts to the
+round trips seen. A CIDR larger than a /16 needs --force.
+
+Examples:
+  netshoot -t web scan db -p 5432,6379          is the port open, closed or filtered from web?
+  netshoot -t web scan -sT -p 12376-12390 10.0.1.5
+  netshoot scan -p- 10.0.0.2 --open             all 65,535 TCP ports, open ones only
+  netshoot -t web scan -sU -p 53,123 dns")]
+    Scan(crate::cmd::scan::ScanArgs),
 }
 
 /// Runs a probe command.
@@ -57,5 +70,6 @@ pub fn run(cmd: &ProbeCommand, target: &Target, out: &Output) -> anyhow::Result<
         ProbeCommand::Connect(a) => crate::cmd::nc::connect(a, target, out),
         ProbeCommand::Listen(a) => crate::cmd::nc::listen(a, out),
         ProbeCommand::Netgen(a) => crate::cmd::nc::netgen(a, target, out),
+        ProbeCommand::Scan(a) => crate::cmd::scan::run(a, target, out),
     }
 }

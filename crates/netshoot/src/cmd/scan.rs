@@ -1,0 +1,277 @@
+//! `scan`: nmap-style port scans of a host or a CIDR: TCP connect (`-sT`, no privilege), SYN
+//! (`-sS`, raw sockets) and UDP (`-sU`, best effort), with nmap's port states.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use clap::Args;
+use netshoot_ns::Target;
+use netshoot_probe::scan::{self, PortResult, PortState, ScanOptions};
+use serde::Serialize;
+
+use crate::render::Output;
+
+/// Ports scanned when `-p` is not given: common services, and the ones Docker, Swarm and
+/// Kubernetes use.
+const COMMON: &[u16] = &[
+    7, 21, 22, 23, 25, 53, 80, 81, 88, 110, 111, 123, 135, 139, 143, 161, 179, 389, 443, 445, 465,
+    514, 515, 543, 544, 548, 554, 587, 631, 636, 873, 993, 995, 1025, 1080, 1433, 1521, 1723, 1883,
+    2049, 2121, 2375, 2376, 2377, 2379, 2380, 3000, 3128, 3268, 3306, 3389, 4222, 4369, 4443, 4789,
+    5000, 5001, 5044, 5060, 5353, 5432, 5601, 5672, 5900, 5984, 6000, 6379, 6443, 6789, 7000, 7001,
+    7077, 7199, 7946, 8000, 8008, 8009, 8080, 8081, 8088, 8443, 8500, 8888, 9000, 9042, 9090, 9092,
+    9093, 9100, 9200, 9300, 9418, 10250, 10255, 10256, 11211, 15672, 27017,
+];
+
+fn service(port: u16, udp: bool) -> &'static str {
+    match (port, udp) {
+        (21, _) => "ftp",
+        (22, _) => "ssh",
+        (23, _) => "telnet",
+        (25, _) => "smtp",
+        (53, _) => "domain",
+        (67, true) => "dhcps",
+        (80, _) => "http",
+        (110, _) => "pop3",
+        (111, _) => "rpcbind",
+        (123, _) => "ntp",
+        (143, _) => "imap",
+        (161, _) => "snmp",
+        (179, _) => "bgp",
+        (389, _) => "ldap",
+        (443, _) => "https",
+        (445, _) => "microsoft-ds",
+        (514, true) => "syslog",
+        (587, _) => "submission",
+        (636, _) => "ldapssl",
+        (993, _) => "imaps",
+        (995, _) => "pop3s",
+        (1883, _) => "mqtt",
+        (2049, _) => "nfs",
+        (2375, _) => "docker",
+        (2376, _) => "docker-s",
+        (2377, _) => "swarm",
+        (2379, _) => "etcd-client",
+        (2380, _) => "etcd-server",
+        (3306, _) => "mysql",
+        (3389, _) => "ms-wbt-server",
+        (4789, true) => "vxlan",
+        (5353, true) => "mdns",
+        (5432, _) => "postgresql",
+        (5672, _) => "amqp",
+        (5900, _) => "vnc",
+        (6379, _) => "redis",
+        (6443, _) => "sun-sr-https",
+        (7946, _) => "swarm-gossip",
+        (8080, _) => "http-proxy",
+        (8443, _) => "https-alt",
+        (9090, _) => "zeus-admin",
+        (9092, _) => "kafka",
+        (9200, _) => "elasticsearch",
+        (10250, _) => "kubelet",
+        (11211, _) => "memcache",
+        (27017, _) => "mongod",
+        _ => "unknown",
+    }
+}
+
+/// `scan` options (nmap's letters).
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Hosts: addresses, names (resolved in the target), or CIDRs.
+    #[arg(required = true, value_name = "HOST|CIDR")]
+    pub hosts: Vec<String>,
+    /// Ports: `22,80,8000-8100`, `-` for all 65,535 (default: ~100 common ones).
+    #[arg(short = 'p', value_name = "PORTS", allow_hyphen_values = true)]
+    pub ports: Option<String>,
+    /// Scan type: `T` connect (no privilege), `S` SYN (raw sockets; the default as root), `U`
+    /// UDP. Written as nmap does: -sT, -sS, -sU.
+    #[arg(short = 's', value_parser = ["T", "S", "U"], value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Show only open (and open|filtered) ports.
+    #[arg(long)]
+    pub open: bool,
+    /// Longest wait for an answer, in milliseconds (it adapts down to what the host shows).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub max_rtt_timeout: u64,
+    /// Accept a CIDR larger than /16.
+    #[arg(long)]
+    pub force: bool,
+    /// nmap's timing template (accepted; the scan adapts by itself).
+    #[arg(short = 'T', value_name = "0-5", hide = true)]
+    pub timing: Option<u8>,
+    /// Skip host discovery (accepted: netshoot never pings first).
+    #[arg(long = "Pn", hide = true)]
+    pub no_ping: bool,
+    /// Numeric only (accepted: netshoot never resolves addresses back).
+    #[arg(short = 'n', hide = true)]
+    pub numeric: bool,
+}
+
+/// One host's results.
+#[derive(Debug, Serialize)]
+pub struct HostScan {
+    /// What was asked for.
+    pub host: String,
+    /// Its address.
+    pub address: IpAddr,
+    /// `connect`, `syn` or `udp`.
+    pub kind: &'static str,
+    /// Every scanned port.
+    pub ports: Vec<PortResult>,
+    /// Seconds the host took.
+    pub seconds: f64,
+}
+
+/// nmap's port syntax.
+pub fn parse_ports(spec: &str) -> anyhow::Result<Vec<u16>> {
+    if spec == "-" {
+        return Ok((1..=65535).collect());
+    }
+    let mut v = Vec::new();
+    for part in spec.split(',') {
+        let bad = || {
+            anyhow!("bad port spec '{spec}' at '{part}': write ports and ranges like 22,80,8000-8100, or - for all")
+        };
+        let num = |s: &str| {
+            s.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(bad)
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let lo = if a.is_empty() { 1 } else { num(a)? };
+                let hi = if b.is_empty() { 65535 } else { num(b)? };
+                if lo > hi {
+                    return Err(bad());
+                }
+                v.extend(lo..=hi);
+            }
+            None => v.push(num(part)?),
+        }
+    }
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
+/// Runs `scan` in the (already entered) target.
+pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let ports = match &args.ports {
+        Some(p) => parse_ports(p)?,
+        None => COMMON.to_vec(),
+    };
+    let mut hosts: Vec<(String, IpAddr)> = Vec::new();
+    for h in &args.hosts {
+        match crate::cmd::ping::expand_cidr(h, args.force)? {
+            Some(list) => hosts.extend(list.into_iter().map(|a| (a.to_string(), a))),
+            None => hosts.push((
+                h.clone(),
+                crate::cmd::ping::resolve_one(h, target, false, false)?,
+            )),
+        }
+    }
+    let root = nix::unistd::geteuid().is_root();
+    let kind = match args.kind.as_deref() {
+        Some("T") => "connect",
+        Some("S") => "syn",
+        Some("U") => "udp",
+        _ if root => "syn",
+        _ => "connect",
+    };
+    let opts = ScanOptions {
+        max_timeout: Duration::from_millis(args.max_rtt_timeout.max(10)),
+        min_timeout: Duration::from_millis(100.min(args.max_rtt_timeout.max(10))),
+        ..ScanOptions::default()
+    };
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for (h, ip) in &hosts {
+        let t0 = Instant::now();
+        let ports = match kind {
+            "syn" if ip.is_ipv4() => {
+                scan::syn_scan(*ip, &ports, &opts).map_err(|e| anyhow!("{e}"))?
+            }
+            "syn" => bail!("the SYN scan is IPv4 only here: use -sT for {ip}"),
+            "udp" => scan::udp_scan(*ip, &ports, &opts),
+            _ => scan::connect_scan(*ip, &ports, &opts),
+        };
+        results.push(HostScan {
+            host: h.clone(),
+            address: *ip,
+            kind,
+            ports,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
+    let total = started.elapsed().as_secs_f64();
+    out.emit(&results, |rs| text(rs, args, total))?;
+    Ok(0)
+}
+
+fn text(rs: &[HostScan], args: &ScanArgs, total: f64) -> String {
+    let mut s = String::new();
+    for r in rs {
+        let udp = r.kind == "udp";
+        let proto = if udp { "udp" } else { "tcp" };
+        let _ = writeln!(
+            s,
+            "netshoot scan report for {} ({}), {} scan",
+            r.host, r.address, r.kind
+        );
+        // As nmap: a state held by more than 25 ports is summarised, not listed.
+        let mut counts: std::collections::BTreeMap<PortState, usize> = Default::default();
+        for p in &r.ports {
+            *counts.entry(p.state).or_default() += 1;
+        }
+        let hidden: Vec<PortState> = counts
+            .iter()
+            .filter(|(st, n)| {
+                (**n > 25 && **st != PortState::Open)
+                    || (args.open && !matches!(st, PortState::Open | PortState::OpenFiltered))
+            })
+            .map(|(st, _)| *st)
+            .collect();
+        for st in &hidden {
+            let _ = writeln!(s, "Not shown: {} {} {proto} ports", counts[st], st.word());
+        }
+        let _ = writeln!(s, "{:<9} {:<13} SERVICE", "PORT", "STATE");
+        for p in r.ports.iter().filter(|p| !hidden.contains(&p.state)) {
+            let _ = writeln!(
+                s,
+                "{:<9} {:<13} {}",
+                format!("{}/{proto}", p.port),
+                p.state.word(),
+                service(p.port, udp)
+            );
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "netshoot scan done: {} host(s) scanned in {total:.2} seconds",
+        rs.len()
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_specs_like_nmap() {
+        assert_eq!(
+            parse_ports("22,80,8000-8002").unwrap(),
+            [22, 80, 8000, 8001, 8002]
+        );
+        assert_eq!(parse_ports("-").unwrap().len(), 65535);
+        assert_eq!(parse_ports("65530-").unwrap().len(), 6);
+        for bad in ["0", "1-0", "a", "70000", "", "5-3"] {
+            assert!(parse_ports(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! `scan` against nmap on the same namespaces: open, closed (RST), filtered (DROP) and
+//! REJECT (ICMP port unreachable) ports with -sT and -sS; without CAP_NET_RAW; bad input (root).
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use netshoot_testnet::{require_root, veth_pair, Child, Link, Netns};
+
+fn netshoot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(args)
+        .output()
+        .expect("run netshoot")
+}
+
+const PORTS: &str = "9,10,22,80,81,82,83,8080,31337,40000,40001";
+
+/// client 10.86.0.1 — server 10.86.0.2: listeners on 22, 80, 8080, 31337; 81 and 40000-40001
+/// dropped; 82 and 83 rejected (ICMP port unreachable, and TCP reset).
+fn topo() -> (Netns, Netns, Link, Vec<Child>) {
+    require_root();
+    let c = Netns::new("sc");
+    let s = Netns::new("ss");
+    let (_, _, l) = veth_pair(
+        (Some(&c), Some("10.86.0.1/24")),
+        (Some(&s), Some("10.86.0.2/24")),
+    );
+    c.ip(&["link", "set", "lo", "up"]);
+    c.resolv_conf("nameserver 127.0.0.1\n");
+    let kids = ["22", "80", "8080", "31337"]
+        .iter()
+        .map(|p| {
+            s.spawn(&[
+                "socat",
+                &format!("TCP-LISTEN:{p},fork,reuseaddr"),
+                "OPEN:/dev/null",
+            ])
+        })
+        .collect();
+    s.sh("iptables -A INPUT -p tcp --dport 81 -j DROP");
+    s.sh("iptables -A INPUT -p tcp --dport 40000:40001 -j DROP");
+    s.sh("iptables -A INPUT -p tcp --dport 82 -j REJECT");
+    s.sh("iptables -A INPUT -p tcp --dport 83 -j REJECT --reject-with tcp-reset");
+    std::thread::sleep(Duration::from_millis(400));
+    (c, s, l, kids)
+}
+
+/// `port/tcp state` lines of either tool.
+fn states(text: &str) -> Vec<(u16, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let port = f.next()?.strip_suffix("/tcp")?.parse().ok()?;
+            Some((port, f.next()?.to_string()))
+        })
+        .collect()
+}
+
+fn compare(kind: &str) {
+    let (c, _s, _l, _k) = topo();
+    let spec = format!("netns:{}", c.name);
+    let o = netshoot(&["-t", &spec, "scan", kind, "-p", PORTS, "10.86.0.2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours = states(&String::from_utf8_lossy(&o.stdout));
+    let n = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &c.name,
+            "nmap",
+            "-n",
+            "-Pn",
+            kind,
+            "-p",
+            PORTS,
+            "10.86.0.2",
+        ])
+        .output()
+        .unwrap();
+    let theirs = states(&String::from_utf8_lossy(&n.stdout));
+    assert_eq!(theirs.len(), 11, "{}", String::from_utf8_lossy(&n.stdout));
+    assert_eq!(ours, theirs, "{kind}");
+}
+
+#[test]
+fn connect_scan_agrees_with_nmap_st() {
+    compare("-sT");
+}
+
+#[test]
+fn syn_scan_agrees_with_nmap_ss() {
+    compare("-sS");
+}
+
+#[test]
+fn json_names_states_and_reasons() {
+    let (c, _s, _l, _k) = topo();
+    let spec = format!("netns:{}", c.name);
+    let o = netshoot(&[
+        "-t",
+        &spec,
+        "--json",
+        "scan",
+        "-sS",
+        "-p",
+        "22,81,82,9",
+        "10.86.0.2",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ports = v[0]["ports"].as_array().unwrap();
+    let get = |p: u64| ports.iter().find(|x| x["port"] == p).unwrap().clone();
+    assert_eq!(get(22)["state"], "open");
+    assert_eq!(get(9)["reason"], "reset");
+    assert_eq!(get(81)["reason"], "no-response");
+    assert_eq!(get(82)["reason"], "port-unreach");
+}
+
+#[test]
+fn without_cap_net_raw_syn_names_it_and_connect_still_works() {
+    let (c, _s, _l, _k) = topo();
+    let run = |kind: &str| {
+        Command::new("ip")
+            .args(["netns", "exec", &c.name])
+            .args([
+                "setpriv",
+                "--bounding-set",
+                "-net_raw",
+                "--inh-caps",
+                "-net_raw",
+                "--",
+            ])
+            .arg(env!("CARGO_BIN_EXE_netshoot"))
+            .args(["scan", kind, "-p", "22,9", "10.86.0.2"])
+            .output()
+            .unwrap()
+    };
+    let o = run("-sS");
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("CAP_NET_RAW"), "{e}");
+    let o = run("-sT");
+    assert!(o.status.success());
+    assert_eq!(
+        states(&String::from_utf8_lossy(&o.stdout)),
+        [(9, "closed".to_string()), (22, "open".to_string())]
+    );
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let (c, _s, _l, _k) = topo();
+    let spec = format!("netns:{}", c.name);
+    for args in [
+        &["scan", "-p", "1-0", "10.86.0.2"][..],
+        &["scan", "-p", "80,x", "10.86.0.2"],
+        &["scan", "10.0.0.0/8"],
+        &["scan", "no-such-host.invalid"],
+    ] {
+        let mut v = vec!["-t", spec.as_str()];
+        v.extend_from_slice(args);
+        let o = netshoot(&v);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");
+    }
+}
