@@ -293,7 +293,7 @@ pub fn classify_reply(
     sport: u16,
 ) -> Option<(u16, PortState, &'static str)> {
     let ihl = usize::from(*pkt.first()? & 0x0f) * 4;
-    if pkt.get(0)? >> 4 != 4 || pkt.len() < ihl + 8 {
+    if pkt.first()? >> 4 != 4 || pkt.len() < ihl + 8 {
         return None;
     }
     let src = Ipv4Addr::new(pkt[12], pkt[13], pkt[14], pkt[15]);
@@ -406,7 +406,7 @@ pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortRe
         let mut i = 0;
         while i < todo.len() {
             for &p in &todo[i..(i + burst).min(todo.len())] {
-                let pkt = syn_packet(src, dst, sport, p, seq0.wrapping_add(u32::from(round)));
+                let pkt = syn_packet(src, dst, sport, p, seq0.wrapping_add(round));
                 if tx.send_to(&pkt, &SocketAddr::new(ip, 0).into()).is_ok() {
                     sent_at.insert(p, Instant::now());
                 }
