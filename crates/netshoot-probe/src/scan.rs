@@ -470,19 +470,14 @@ fn drain(
     rtt: &mut Rtt,
 ) {
     for s in [rx_tcp, rx_icmp] {
-        loop {
-            match s.recv(buf) {
-                Ok(n) => {
-                    if let Some((port, st, why)) = classify_reply(&buf[..n], dst, sport) {
-                        if let Some(t) = sent_at.get(&port) {
-                            if st != PortState::Filtered {
-                                rtt.sample(t.elapsed());
-                            }
-                            state.entry(port).or_insert((st, why));
-                        }
+        while let Ok(n) = s.recv(buf) {
+            if let Some((port, st, why)) = classify_reply(&buf[..n], dst, sport) {
+                if let Some(t) = sent_at.get(&port) {
+                    if st != PortState::Filtered {
+                        rtt.sample(t.elapsed());
                     }
+                    state.entry(port).or_insert((st, why));
                 }
-                Err(_) => break,
             }
         }
     }
