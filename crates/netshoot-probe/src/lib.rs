@@ -6,6 +6,7 @@ pub mod ping;
 pub mod scan;
 mod sys;
 pub mod tcp;
+pub mod trace;
 
 pub use icmp::{ping_once, EchoOutcome};
 pub use tcp::{tcp_connect, ConnectOutcome};

@@ -18,4 +18,5 @@ pub mod scan;
 pub mod sockets;
 pub mod target;
 pub mod targets;
+pub mod trace;
 // ROOMS: one `pub mod ROOM;` line per room below.

@@ -61,6 +61,17 @@ Examples:
   netshoot scan -p- 10.0.0.2 --open             all 65,535 TCP ports, open ones only
   netshoot -t web scan -sU -p 53,123 dns")]
     Scan(crate::cmd::scan::ScanArgs),
+
+    /// The routers on the way, like traceroute -n (UDP; -I ICMP; -T TCP SYN like
+    /// tcptraceroute); --report gives mtr's per-hop loss and latency.
+    #[command(after_help = "\
+Exit status: 0 when the destination answered, 1 when it did not within the hops.
+
+Examples:
+  netshoot -t web trace db                       which routers lie between web and db
+  netshoot -t web trace -T -p 443 api            past a firewall that only lets TCP 443 through
+  netshoot -t web trace --report -c 20 10.0.9.9  loss and latency per hop (mtr --report)")]
+    Trace(crate::cmd::trace::TraceArgs),
 }
 
 /// Runs a probe command.
@@ -71,5 +82,6 @@ pub fn run(cmd: &ProbeCommand, target: &Target, out: &Output) -> anyhow::Result<
         ProbeCommand::Listen(a) => crate::cmd::nc::listen(a, out),
         ProbeCommand::Netgen(a) => crate::cmd::nc::netgen(a, target, out),
         ProbeCommand::Scan(a) => crate::cmd::scan::run(a, target, out),
+        ProbeCommand::Trace(a) => crate::cmd::trace::run(a, target, out),
     }
 }

@@ -1,0 +1,331 @@
+//! Traceroute (IPv4): probes with rising TTL, answered by routers with ICMP time exceeded and
+//! by the destination with a port unreachable (UDP), an echo reply (ICMP) or a SYN-ACK/RST
+//! (TCP SYN, as tcptraceroute). One probe at a time, each waiting up to a timeout.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::scan::{source_for, syn_packet};
+use crate::ProbeError;
+
+/// The probe kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceMethod {
+    /// UDP datagrams to rising ports from 33434 (traceroute's default).
+    Udp,
+    /// ICMP echo requests (traceroute -I).
+    Icmp,
+    /// TCP SYNs to one port (traceroute -T, tcptraceroute).
+    Tcp,
+}
+
+/// What one probe got.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeReply {
+    /// Who answered (none: `*`).
+    pub from: Option<IpAddr>,
+    /// Round trip, ms.
+    pub rtt_ms: Option<f64>,
+    /// The destination itself answered.
+    pub reached: bool,
+    /// An unreachable other than the expected port unreachable (`!H`, `!N`, `!X`, `!P`).
+    pub flag: Option<String>,
+}
+
+/// Sends one probe with `ttl` and waits for its answer. `n` numbers the probe (ports, ids).
+pub struct Tracer {
+    dst: Ipv4Addr,
+    src: Ipv4Addr,
+    method: TraceMethod,
+    port: u16,
+    icmp: UdpSocket,
+    tcp_rx: Option<UdpSocket>,
+    tcp_tx: Option<Socket>,
+    id: u16,
+}
+
+fn raw(p: Protocol) -> Result<Socket, ProbeError> {
+    Socket::new(Domain::IPV4, Type::RAW, Some(p)).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => ProbeError::NoRawSocket,
+        _ => ProbeError::Io {
+            what: "opening a raw socket".into(),
+            source: e,
+        },
+    })
+}
+
+fn checksum(d: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in d.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+impl Tracer {
+    /// Opens the sockets (raw ICMP to hear routers; raw TCP for the TCP method).
+    pub fn new(dst: IpAddr, method: TraceMethod, port: u16) -> Result<Tracer, ProbeError> {
+        let IpAddr::V4(dst4) = dst else {
+            return Err(ProbeError::Io {
+                what: "tracing".into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "trace is IPv4 only here",
+                ),
+            });
+        };
+        let io = |what: &'static str| {
+            move |source| ProbeError::Io {
+                what: what.into(),
+                source,
+            }
+        };
+        let src = match source_for(dst).map_err(io("finding the source address"))? {
+            IpAddr::V4(v) => v,
+            IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        };
+        let icmp: UdpSocket = raw(Protocol::ICMPV4)?.into();
+        let (tcp_rx, tcp_tx) = if method == TraceMethod::Tcp {
+            (Some(raw(Protocol::TCP)?.into()), Some(raw(Protocol::TCP)?))
+        } else {
+            (None, None)
+        };
+        Ok(Tracer {
+            dst: dst4,
+            src,
+            method,
+            port,
+            icmp,
+            tcp_rx,
+            tcp_tx,
+            id: (std::process::id() as u16) ^ 0x6e73,
+        })
+    }
+
+    /// Sends probe `n` with `ttl`; waits up to `timeout`.
+    pub fn probe(&self, ttl: u8, n: u16, timeout: Duration) -> Result<ProbeReply, ProbeError> {
+        let io = |what: &'static str| {
+            move |source| ProbeError::Io {
+                what: what.into(),
+                source,
+            }
+        };
+        let dst = SocketAddr::new(IpAddr::V4(self.dst), 0);
+        // What the quoted packet in an ICMP error must show for it to be ours.
+        let (proto, key): (u8, u16);
+        let mut udp_sock = None;
+        let start = Instant::now();
+        match self.method {
+            TraceMethod::Udp => {
+                let s = UdpSocket::bind("0.0.0.0:0").map_err(io("binding a UDP socket"))?;
+                s.set_ttl(u32::from(ttl)).map_err(io("setting the TTL"))?;
+                let port = self.port.wrapping_add(n);
+                s.send_to(&[0u8; 32], SocketAddr::new(IpAddr::V4(self.dst), port))
+                    .map_err(io("sending a probe"))?;
+                proto = 17;
+                key = port;
+                udp_sock = Some(s);
+            }
+            TraceMethod::Icmp => {
+                self.icmp
+                    .set_ttl(u32::from(ttl))
+                    .map_err(io("setting the TTL"))?;
+                let mut pkt = vec![0u8; 40];
+                pkt[0] = 8;
+                pkt[4..6].copy_from_slice(&self.id.to_be_bytes());
+                pkt[6..8].copy_from_slice(&n.to_be_bytes());
+                let c = checksum(&pkt);
+                pkt[2..4].copy_from_slice(&c.to_be_bytes());
+                self.icmp
+                    .send_to(&pkt, dst)
+                    .map_err(io("sending a probe"))?;
+                proto = 1;
+                key = n;
+            }
+            TraceMethod::Tcp => {
+                let tx = self.tcp_tx.as_ref().expect("tcp socket");
+                tx.set_ttl_v4(u32::from(ttl))
+                    .map_err(io("setting the TTL"))?;
+                let sport = 50000 + (self.id % 5000) + n;
+                let pkt = syn_packet(self.src, self.dst, sport, self.port, u32::from(n));
+                tx.send_to(&pkt, &dst.into())
+                    .map_err(io("sending a probe"))?;
+                proto = 6;
+                key = sport;
+            }
+        }
+        let mut buf = vec![0u8; 2048];
+        let deadline = start + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(ProbeReply {
+                    from: None,
+                    rtt_ms: None,
+                    reached: false,
+                    flag: None,
+                });
+            }
+            let slice = left.min(Duration::from_millis(20));
+            // Routers (and the destination for UDP/ICMP) answer on the ICMP socket.
+            self.icmp
+                .set_read_timeout(Some(slice))
+                .map_err(io("timeout"))?;
+            if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
+                let rtt = start.elapsed().as_secs_f64() * 1000.0;
+                if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
+                    return Ok(r);
+                }
+            }
+            if let Some(rx) = &self.tcp_rx {
+                rx.set_read_timeout(Some(Duration::from_millis(1)))
+                    .map_err(io("timeout"))?;
+                while let Ok((len, from)) = rx.recv_from(&mut buf) {
+                    if let Some((_, st, _)) =
+                        crate::scan::classify_reply(&buf[..len], self.dst, key)
+                    {
+                        if st != crate::scan::PortState::Filtered {
+                            return Ok(ProbeReply {
+                                from: Some(from.ip()),
+                                rtt_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
+                                reached: true,
+                                flag: None,
+                            });
+                        }
+                    }
+                }
+            }
+            let _ = &udp_sock;
+        }
+    }
+
+    /// An ICMP message about probe (`proto`, `key`), if it is one.
+    fn match_icmp(
+        &self,
+        d: &[u8],
+        proto: u8,
+        key: u16,
+        from: IpAddr,
+        rtt: f64,
+    ) -> Option<ProbeReply> {
+        let ihl = usize::from(*d.first()? & 0x0f) * 4;
+        let icmp = d.get(ihl..)?;
+        let (t, c) = (*icmp.first()?, *icmp.get(1)?);
+        if t == 0 && proto == 1 {
+            let id = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
+            let seq = u16::from_be_bytes([*icmp.get(6)?, *icmp.get(7)?]);
+            return (id == self.id && seq == key && from == IpAddr::V4(self.dst)).then_some(
+                ProbeReply {
+                    from: Some(from),
+                    rtt_ms: Some(rtt),
+                    reached: true,
+                    flag: None,
+                },
+            );
+        }
+        if t != 11 && t != 3 {
+            return None;
+        }
+        let inner = icmp.get(8..)?;
+        let iihl = usize::from(*inner.first()? & 0x0f) * 4;
+        if *inner.get(9)? != proto {
+            return None;
+        }
+        let idst = Ipv4Addr::new(
+            *inner.get(16)?,
+            *inner.get(17)?,
+            *inner.get(18)?,
+            *inner.get(19)?,
+        );
+        if idst != self.dst {
+            return None;
+        }
+        let l4 = inner.get(iihl..iihl + 8)?;
+        let ours = match proto {
+            17 => u16::from_be_bytes([l4[2], l4[3]]) == key,
+            6 => u16::from_be_bytes([l4[0], l4[1]]) == key,
+            _ => {
+                u16::from_be_bytes([l4[4], l4[5]]) == self.id
+                    && u16::from_be_bytes([l4[6], l4[7]]) == key
+            }
+        };
+        if !ours {
+            return None;
+        }
+        let (reached, flag) = match (t, c) {
+            (11, _) => (false, None),
+            (3, 3) => (true, None),
+            (3, 0) => (true, Some("!N".to_string())),
+            (3, 1) => (true, Some("!H".to_string())),
+            (3, 2) => (true, Some("!P".to_string())),
+            (3, 9 | 10 | 13) => (true, Some("!X".to_string())),
+            (3, c) => (true, Some(format!("!<{c}>"))),
+            _ => (false, None),
+        };
+        Some(ProbeReply {
+            from: Some(from),
+            rtt_ms: Some(rtt),
+            reached,
+            flag,
+        })
+    }
+}
+
+/// One hop: its probes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// TTL.
+    pub ttl: u8,
+    /// Each probe's answer.
+    pub probes: Vec<ProbeReply>,
+}
+
+/// Options of a trace.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    /// Probe kind.
+    pub method: TraceMethod,
+    /// UDP: the first destination port (rising per probe); TCP: the destination port.
+    pub port: u16,
+    /// First TTL.
+    pub first_ttl: u8,
+    /// Last TTL.
+    pub max_hops: u8,
+    /// Probes per hop.
+    pub queries: u8,
+    /// Wait per probe.
+    pub timeout: Duration,
+}
+
+/// A whole trace, hop by hop until the destination answers or `max_hops`.
+pub fn trace(
+    dst: IpAddr,
+    o: &TraceOptions,
+    mut on_hop: impl FnMut(&Hop),
+) -> Result<Vec<Hop>, ProbeError> {
+    let t = Tracer::new(dst, o.method, o.port)?;
+    let mut hops = Vec::new();
+    let mut n: u16 = 0;
+    for ttl in o.first_ttl..=o.max_hops {
+        let mut probes = Vec::new();
+        for _ in 0..o.queries {
+            probes.push(t.probe(ttl, n, o.timeout)?);
+            n = n.wrapping_add(1);
+        }
+        let reached = probes.iter().any(|p| p.reached);
+        let hop = Hop { ttl, probes };
+        on_hop(&hop);
+        hops.push(hop);
+        if reached {
+            break;
+        }
+    }
+    Ok(hops)
+}

@@ -1,0 +1,249 @@
+//! `trace`: traceroute / tcptraceroute (`-I` ICMP, `-T` TCP SYN, UDP by default), and mtr's
+//! report mode (`--report`: loss and latency per hop over several cycles).
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::Args;
+use netshoot_ns::Target;
+use netshoot_probe::trace::{trace, Hop, TraceMethod, TraceOptions};
+use serde::Serialize;
+
+use crate::render::Output;
+
+/// `trace` options (traceroute's letters; mtr's --report).
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Destination: an address or a name resolved in the target.
+    pub host: String,
+    /// ICMP echo probes (traceroute -I).
+    #[arg(short = 'I', long = "icmp", conflicts_with = "tcp")]
+    pub icmp: bool,
+    /// TCP SYN probes (traceroute -T, tcptraceroute); port with -p (default 80).
+    #[arg(short = 'T', long = "tcp")]
+    pub tcp: bool,
+    /// Port: the first UDP port (default 33434), or the TCP port (default 80).
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// First TTL.
+    #[arg(short = 'f', long = "first", default_value_t = 1, value_name = "TTL")]
+    pub first: u8,
+    /// Maximum hops.
+    #[arg(
+        short = 'm',
+        long = "max-hops",
+        default_value_t = 30,
+        value_name = "HOPS"
+    )]
+    pub max_hops: u8,
+    /// Probes per hop.
+    #[arg(short = 'q', long = "queries", default_value_t = 3, value_name = "N")]
+    pub queries: u8,
+    /// Seconds to wait for each probe.
+    #[arg(
+        short = 'w',
+        long = "wait",
+        default_value = "1",
+        value_name = "SECONDS"
+    )]
+    pub wait: f64,
+    /// Numeric output (always: netshoot never resolves hop addresses).
+    #[arg(short = 'n')]
+    pub numeric: bool,
+    /// mtr's report: loss, sent, last, avg, best, worst and stdev per hop over --cycles rounds.
+    #[arg(long)]
+    pub report: bool,
+    /// Rounds for --report.
+    #[arg(short = 'c', long, default_value_t = 10, value_name = "N")]
+    pub cycles: u8,
+}
+
+/// One hop of the report.
+#[derive(Debug, Serialize)]
+pub struct ReportHop {
+    /// TTL.
+    pub ttl: u8,
+    /// The address that answered most.
+    pub host: Option<IpAddr>,
+    /// Lost, percent.
+    pub loss_pct: f64,
+    /// Probes sent.
+    pub sent: u32,
+    /// Last round trip, ms.
+    pub last: Option<f64>,
+    /// Mean, ms.
+    pub avg: Option<f64>,
+    /// Best, ms.
+    pub best: Option<f64>,
+    /// Worst, ms.
+    pub worst: Option<f64>,
+    /// Standard deviation, ms.
+    pub stdev: Option<f64>,
+}
+
+/// Runs `trace` in the (already entered) target.
+pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let ip = crate::cmd::ping::resolve_one(&args.host, target, true, false)?;
+    if !(args.wait.is_finite() && args.wait > 0.0) {
+        return Err(anyhow!("-w must be a number of seconds > 0"));
+    }
+    if args.first == 0 || args.first > args.max_hops {
+        return Err(anyhow!(
+            "the first TTL (-f) must be 1..=max hops (-m {})",
+            args.max_hops
+        ));
+    }
+    let method = if args.icmp {
+        TraceMethod::Icmp
+    } else if args.tcp {
+        TraceMethod::Tcp
+    } else {
+        TraceMethod::Udp
+    };
+    let opts = TraceOptions {
+        method,
+        port: args.port.unwrap_or(if args.tcp { 80 } else { 33434 }),
+        first_ttl: args.first,
+        max_hops: args.max_hops,
+        queries: args.queries.max(1),
+        timeout: Duration::from_secs_f64(args.wait),
+    };
+    if args.report {
+        return report(ip, args, &opts, out);
+    }
+    let text = !out.json;
+    if text {
+        println!(
+            "traceroute to {} ({ip}), {} hops max, {} byte packets",
+            args.host,
+            args.max_hops,
+            match method {
+                TraceMethod::Udp => 60,
+                TraceMethod::Icmp => 60,
+                TraceMethod::Tcp => 44,
+            }
+        );
+    }
+    let hops = trace(
+        IpAddr::V4(match ip {
+            IpAddr::V4(v) => v,
+            IpAddr::V6(_) => return Err(anyhow!("trace is IPv4 only here")),
+        }),
+        &opts,
+        |h| {
+            if text {
+                println!("{}", hop_line(h));
+            }
+        },
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let reached = hops
+        .last()
+        .is_some_and(|h| h.probes.iter().any(|p| p.reached));
+    if out.json {
+        out.emit(&hops, |_| String::new())?;
+    }
+    Ok(if reached { 0 } else { 1 })
+}
+
+/// A traceroute -n line: ` 1  10.0.0.1  0.050 ms  0.020 ms  *`.
+fn hop_line(h: &Hop) -> String {
+    let mut s = format!("{:>2} ", h.ttl);
+    let mut last: Option<IpAddr> = None;
+    for p in &h.probes {
+        match (p.from, p.rtt_ms) {
+            (Some(f), Some(r)) => {
+                if last != Some(f) {
+                    let _ = write!(s, " {f}");
+                    last = Some(f);
+                }
+                let _ = write!(s, "  {r:.3} ms");
+                if let Some(flag) = &p.flag {
+                    let _ = write!(s, " {flag}");
+                }
+            }
+            _ => s.push_str(" *"),
+        }
+    }
+    s
+}
+
+fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> anyhow::Result<i32> {
+    let one = TraceOptions {
+        queries: 1,
+        ..opts.clone()
+    };
+    let mut rounds: Vec<Vec<Hop>> = Vec::new();
+    for _ in 0..args.cycles.max(1) {
+        rounds.push(trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))?);
+    }
+    let max_ttl = rounds
+        .iter()
+        .filter_map(|r| r.last().map(|h| h.ttl))
+        .max()
+        .unwrap_or(0);
+    let mut hops = Vec::new();
+    for ttl in opts.first_ttl..=max_ttl {
+        let probes: Vec<_> = rounds
+            .iter()
+            .filter_map(|r| r.iter().find(|h| h.ttl == ttl))
+            .flat_map(|h| h.probes.iter())
+            .collect();
+        let rtts: Vec<f64> = probes.iter().filter_map(|p| p.rtt_ms).collect();
+        let sent = probes.len() as u32;
+        let n = rtts.len() as f64;
+        let avg = (!rtts.is_empty()).then(|| rtts.iter().sum::<f64>() / n);
+        let mut counts: Vec<(IpAddr, usize)> = Vec::new();
+        for f in probes.iter().filter_map(|p| p.from) {
+            match counts.iter_mut().find(|(a, _)| *a == f) {
+                Some(c) => c.1 += 1,
+                None => counts.push((f, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        hops.push(ReportHop {
+            ttl,
+            host: counts.first().map(|c| c.0),
+            loss_pct: if sent == 0 {
+                100.0
+            } else {
+                100.0 * (f64::from(sent) - n) / f64::from(sent)
+            },
+            sent,
+            last: probes.iter().rev().find_map(|p| p.rtt_ms),
+            avg,
+            best: rtts.iter().copied().reduce(f64::min),
+            worst: rtts.iter().copied().reduce(f64::max),
+            stdev: avg.map(|a| (rtts.iter().map(|r| (r - a) * (r - a)).sum::<f64>() / n).sqrt()),
+        });
+    }
+    let reached = hops.last().is_some_and(|h| h.host == Some(ip));
+    out.emit(&hops, |hs| {
+        let mut s = format!(
+            "HOST: netshoot → {:<20} Loss%   Snt   Last   Avg  Best  Wrst StDev\n",
+            args.host
+        );
+        let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+        for h in hs {
+            let _ = writeln!(
+                s,
+                "{:>3}.|-- {:<24} {:>5.1}% {:>5} {:>6} {:>5} {:>5} {:>5} {:>5}",
+                h.ttl,
+                h.host
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "???".into()),
+                h.loss_pct,
+                h.sent,
+                f(h.last),
+                f(h.avg),
+                f(h.best),
+                f(h.worst),
+                f(h.stdev)
+            );
+        }
+        s
+    })?;
+    Ok(if reached { 0 } else { 1 })
+}

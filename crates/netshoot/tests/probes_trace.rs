@@ -1,0 +1,194 @@
+//! `trace` against `traceroute -n` over a chain of three router namespaces: UDP, ICMP (-I) and
+//! TCP SYN (-T), the report mode, and an unreachable end (root).
+
+use std::process::{Command, Output};
+
+use netshoot_testnet::{require_root, run, unique, Child, Netns};
+
+fn netshoot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(args)
+        .output()
+        .expect("run netshoot")
+}
+
+/// client 10.91.1.2 — r1 — r2 — r3 — server 10.91.4.2 (each link a /24), with a TCP
+/// listener on 80 at the server. Every test builds its own chain: routers rate-limit ICMP
+/// errors per source, so chains are not shared.
+struct Chain {
+    client: Netns,
+    _routers: Vec<Netns>,
+    _server: Netns,
+    _web: Child,
+}
+
+fn link(a: &Netns, a_addr: &str, b: &Netns, b_addr: &str) {
+    let (x, y) = (unique("ta"), unique("tb"));
+    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
+    run(&["ip", "link", "set", &x, "netns", &a.name]);
+    run(&["ip", "link", "set", &y, "netns", &b.name]);
+    a.ip(&["addr", "add", a_addr, "dev", &x]);
+    b.ip(&["addr", "add", b_addr, "dev", &y]);
+    a.ip(&["link", "set", &x, "up"]);
+    b.ip(&["link", "set", &y, "up"]);
+}
+
+fn chain() -> Chain {
+    require_root();
+    let c = Netns::new("tc");
+    let r: Vec<Netns> = (0..3).map(|_| Netns::new("tr")).collect();
+    let s = Netns::new("ts");
+    link(&c, "10.91.1.2/24", &r[0], "10.91.1.1/24");
+    link(&r[0], "10.91.2.1/24", &r[1], "10.91.2.2/24");
+    link(&r[1], "10.91.3.1/24", &r[2], "10.91.3.2/24");
+    link(&r[2], "10.91.4.1/24", &s, "10.91.4.2/24");
+    for ns in r.iter().chain([&c, &s]) {
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns.sh("sysctl -qw net.ipv4.ip_forward=1");
+    }
+    c.ip(&["route", "add", "default", "via", "10.91.1.1"]);
+    r[0].ip(&["route", "add", "default", "via", "10.91.2.2"]);
+    r[1].ip(&["route", "add", "10.91.1.0/24", "via", "10.91.2.1"]);
+    r[1].ip(&["route", "add", "10.91.4.0/24", "via", "10.91.3.2"]);
+    r[2].ip(&["route", "add", "default", "via", "10.91.3.1"]);
+    s.ip(&["route", "add", "default", "via", "10.91.4.1"]);
+    c.resolv_conf("nameserver 127.0.0.1\n");
+    let web = s.spawn(&["socat", "TCP-LISTEN:80,fork,reuseaddr", "OPEN:/dev/null"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Chain {
+        client: c,
+        _routers: r,
+        _server: s,
+        _web: web,
+    }
+}
+
+/// The first address of each hop line (`*` when none), from either tool.
+fn hops(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .map(|a| {
+                    if a == "*" {
+                        "*".to_string()
+                    } else {
+                        a.to_string()
+                    }
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn compare(flags: &[&str]) {
+    let ch = chain();
+    let spec = format!("netns:{}", ch.client.name);
+    let mut v = vec!["-t", spec.as_str(), "trace", "-n", "-q", "1"];
+    v.extend_from_slice(flags);
+    v.push("10.91.4.2");
+    let o = netshoot(&v);
+    let ours = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{ours}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut t = vec![
+        "ip",
+        "netns",
+        "exec",
+        &ch.client.name,
+        "traceroute",
+        "-n",
+        "-q",
+        "1",
+    ];
+    t.extend_from_slice(flags);
+    t.push("10.91.4.2");
+    let theirs = run(&t);
+    assert_eq!(
+        hops(&ours),
+        hops(&theirs),
+        "ours:\n{ours}\ntraceroute:\n{theirs}"
+    );
+    assert_eq!(
+        hops(&ours),
+        ["10.91.1.1", "10.91.2.2", "10.91.3.2", "10.91.4.2"]
+    );
+}
+
+#[test]
+fn udp_hops_agree_with_traceroute() {
+    compare(&[]);
+}
+
+#[test]
+fn icmp_hops_agree_with_traceroute_i() {
+    compare(&["-I"]);
+}
+
+#[test]
+fn tcp_syn_hops_agree_with_traceroute_t() {
+    compare(&["-T", "-p", "80"]);
+}
+
+#[test]
+fn report_mode_counts_every_hop() {
+    let ch = chain();
+    let spec = format!("netns:{}", ch.client.name);
+    let o = netshoot(&[
+        "-t",
+        &spec,
+        "--json",
+        "trace",
+        "--report",
+        "-c",
+        "3",
+        "-I",
+        "10.91.4.2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hosts: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["10.91.1.1", "10.91.2.2", "10.91.3.2", "10.91.4.2"]);
+    for h in v.as_array().unwrap() {
+        assert_eq!(h["sent"], 3);
+        assert_eq!(h["loss_pct"], 0.0);
+    }
+}
+
+#[test]
+fn a_dropped_path_ends_in_stars_and_exit_1() {
+    let ch = chain();
+    ch._routers[1].sh("iptables -A FORWARD -d 10.91.4.0/24 -j DROP");
+    let spec = format!("netns:{}", ch.client.name);
+    let o = netshoot(&[
+        "-t",
+        &spec,
+        "trace",
+        "-I",
+        "-q",
+        "1",
+        "-m",
+        "5",
+        "-w",
+        "0.3",
+        "10.91.4.2",
+    ]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{s}");
+    assert_eq!(hops(&s), ["10.91.1.1", "10.91.2.2", "*", "*", "*"], "{s}");
+}
