@@ -202,7 +202,7 @@ fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> an
                 None => counts.push((f, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|b| std::cmp::Reverse(b.1));
         hops.push(ReportHop {
             ttl,
             host: counts.first().map(|c| c.0),
