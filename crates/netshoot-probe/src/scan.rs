@@ -53,6 +53,33 @@ pub struct PortResult {
     pub reason: String,
 }
 
+/// A progress callback: (ports settled, ports in all).
+pub type ProgressFn = std::sync::Arc<std::sync::Mutex<dyn FnMut(usize, usize) + Send>>;
+
+/// Called now and then during a scan with (ports settled, ports in all) — for a progress bar.
+#[derive(Clone, Default)]
+pub struct ProgressHook(pub Option<ProgressFn>);
+
+impl ProgressHook {
+    fn tick(&self, done: usize, total: usize) {
+        if let Some(f) = &self.0 {
+            if let Ok(mut f) = f.lock() {
+                f(done, total);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ProgressHook(set)"
+        } else {
+            "ProgressHook(none)"
+        })
+    }
+}
+
 /// Scan options.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -64,6 +91,8 @@ pub struct ScanOptions {
     pub min_timeout: Duration,
     /// Extra tries for a port that did not answer.
     pub retries: u32,
+    /// Progress reports.
+    pub progress: ProgressHook,
 }
 
 impl Default for ScanOptions {
@@ -73,6 +102,7 @@ impl Default for ScanOptions {
             max_timeout: Duration::from_millis(1000),
             min_timeout: Duration::from_millis(100),
             retries: 1,
+            progress: ProgressHook::default(),
         }
     }
 }
@@ -230,6 +260,7 @@ pub fn connect_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Vec<PortResul
             }
         }
         active = keep;
+        o.progress.tick(out.len(), ports.len());
     }
     out.sort_by_key(|r| r.port);
     out
@@ -415,6 +446,7 @@ pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortRe
             drain(
                 &rx_tcp, &rx_icmp, dst, sport, &mut buf, &mut state, &sent_at, &mut rtt,
             );
+            o.progress.tick(state.len(), ports.len());
         }
         // Wait for the stragglers of this round.
         let end = Instant::now() + rtt.timeout();
@@ -548,6 +580,7 @@ pub fn udp_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Vec<PortResult> {
                 reason: "no-response".into(),
             }));
         }
+        o.progress.tick(out.len(), ports.len());
     }
     out.sort_by_key(|r| r.port);
     out

@@ -165,3 +165,43 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");
     }
 }
+
+/// A scan longer than a second draws a progress bar on a terminal (`script` gives it a pty),
+/// erases it at the end, and draws nothing when stderr is not a terminal.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    require_root();
+    let ns = Netns::new("pg");
+    ns.sh("iptables -A INPUT -p tcp --dport 21000:21499 -j DROP");
+    let cmd = format!(
+        "{} -t netns:{} scan -sT -p 21000-21499 127.0.0.1 >/dev/null",
+        env!("CARGO_BIN_EXE_netshoot"),
+        ns.name
+    );
+    let tty = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("scan ["), "no bar on a tty: {shown:?}");
+    assert!(shown.contains("/500"), "{shown:?}");
+    assert!(
+        shown.ends_with("\r\x1b[2K"),
+        "the bar is erased at the end: {shown:?}"
+    );
+    let plain = netshoot(&[
+        "-t",
+        &format!("netns:{}", ns.name),
+        "scan",
+        "-sT",
+        "-p",
+        "21000-21499",
+        "127.0.0.1",
+    ]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("scan ["));
+    assert!(
+        String::from_utf8_lossy(&plain.stdout).contains("500 filtered"),
+        "{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
+}

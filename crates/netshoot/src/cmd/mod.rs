@@ -7,6 +7,7 @@ pub mod dns;
 pub mod doctor;
 pub mod exec;
 pub mod firewall;
+pub mod http;
 pub mod inspect;
 pub mod ip;
 pub mod ipvs;

@@ -72,6 +72,23 @@ Examples:
   netshoot -t web trace -T -p 443 api            past a firewall that only lets TCP 443 through
   netshoot -t web trace --report -c 20 10.0.9.9  loss and latency per hop (mtr --report)")]
     Trace(crate::cmd::trace::TraceArgs),
+
+    /// An HTTP request like curl (HTTP/1.1 and HTTP/2), with the TLS session and certificate
+    /// chain like openssl s_client -showcerts and a timing breakdown like curl -w.
+    #[command(after_help = "\
+The body goes to stdout (or -o FILE); -v traces the exchange on stderr like curl -v. Names are
+resolved through the target's resolv.conf and hosts.
+
+Exit status: 0 a response arrived (1 with -f and a status >= 400), 1 resolve / connect / TLS /
+protocol failure, 2 bad input.
+
+Examples:
+  netshoot -t web http http://api:8080/healthz          does web reach the API?
+  netshoot -t web http -I --timing https://api/         head, and where the time goes
+  netshoot -t web http --showcerts -o /dev/null https://api/   the certificate chain
+  netshoot http --resolve api.test:443:10.0.1.5 --cacert ca.pem https://api.test/
+  netshoot http -s -o /dev/null -w '%{http_code} %{time_total}\\n' http://10.0.0.2/")]
+    Http(crate::cmd::http::HttpArgs),
 }
 
 /// Runs a probe command.
@@ -83,5 +100,6 @@ pub fn run(cmd: &ProbeCommand, target: &Target, out: &Output) -> anyhow::Result<
         ProbeCommand::Netgen(a) => crate::cmd::nc::netgen(a, target, out),
         ProbeCommand::Scan(a) => crate::cmd::scan::run(a, target, out),
         ProbeCommand::Trace(a) => crate::cmd::trace::run(a, target, out),
+        ProbeCommand::Http(a) => crate::cmd::http::run(a, target, out),
     }
 }

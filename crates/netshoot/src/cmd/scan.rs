@@ -182,9 +182,22 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
         _ if root => "syn",
         _ => "connect",
     };
+    // A progress bar on a terminal for scans that take more than a second.
+    let bar = std::sync::Arc::new(std::sync::Mutex::new(crate::progress::Progress::new(
+        "scan",
+    )));
+    let hook_bar = bar.clone();
+    let progress = scan::ProgressHook(Some(std::sync::Arc::new(std::sync::Mutex::new(
+        move |done: usize, total: usize| {
+            if let Ok(mut b) = hook_bar.lock() {
+                b.count(done as u64, total as u64);
+            }
+        },
+    ))));
     let opts = ScanOptions {
         max_timeout: Duration::from_millis(args.max_rtt_timeout.max(10)),
         min_timeout: Duration::from_millis(100.min(args.max_rtt_timeout.max(10))),
+        progress,
         ..ScanOptions::default()
     };
     let started = Instant::now();
@@ -199,6 +212,9 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
             "udp" => scan::udp_scan(*ip, &ports, &opts),
             _ => scan::connect_scan(*ip, &ports, &opts),
         };
+        if let Ok(mut b) = bar.lock() {
+            b.finish();
+        }
         results.push(HostScan {
             host: h.clone(),
             address: *ip,
