@@ -142,3 +142,24 @@ fn first_host_address() -> Option<String> {
         .find_map(|l| l.split_whitespace().nth(3))
         .and_then(|cidr| cidr.split('/').next().map(str::to_string))
 }
+
+/// The MTU of the host interface holding the Swarm node address (the overlay's underlay).
+pub fn underlay_mtu() -> u64 {
+    let node = run(&["docker", "info", "--format", "{{.Swarm.NodeAddr}}"])
+        .trim()
+        .to_string();
+    let addrs: serde_json::Value = serde_json::from_str(&run(&["ip", "-j", "addr"])).unwrap();
+    addrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["addr_info"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["local"] == node.as_str())
+        })
+        .and_then(|i| i["mtu"].as_u64())
+        .expect("underlay interface")
+}

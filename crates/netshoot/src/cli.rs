@@ -108,6 +108,9 @@ Examples:
     #[command(flatten)]
     Probe(crate::cmd::probes::ProbeCommand),
 
+    #[command(flatten)]
+    Perf(crate::cmd::perf::PerfRoom),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use netshoot_testnet::docker::{
-    ensure_swarm, require_docker, test_image, Container, DockerNet, LABEL,
+    ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet, LABEL,
 };
 use netshoot_testnet::{run, run_raw, unique, Child, Group};
 use serde_json::Value;
@@ -277,27 +277,6 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
         "{e}"
     );
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-}
-
-/// The MTU of the host interface holding the Swarm node address (the overlay's underlay).
-fn underlay_mtu() -> u64 {
-    let node = run(&["docker", "info", "--format", "{{.Swarm.NodeAddr}}"])
-        .trim()
-        .to_string();
-    let addrs: Value = serde_json::from_str(&run(&["ip", "-j", "addr"])).unwrap();
-    addrs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| {
-            i["addr_info"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|a| a["local"] == node.as_str())
-        })
-        .and_then(|i| i["mtu"].as_u64())
-        .expect("underlay interface")
 }
 
 #[test]

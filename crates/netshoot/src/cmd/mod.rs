@@ -13,6 +13,7 @@ pub mod ip;
 pub mod ipvs;
 pub mod misc;
 pub mod nc;
+pub mod perf;
 pub mod ping;
 pub mod probes;
 pub mod scan;

@@ -1,0 +1,289 @@
+//! Data streams: one thread per stream (started after the target was entered, so each inherits
+//! its namespace) writing or reading as fast as the socket allows, or paced for UDP, with
+//! counters the control thread samples for intervals and results.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::proto::{self, UdpRx};
+use crate::sys;
+
+/// The socket under a stream.
+#[derive(Debug)]
+pub enum Sock {
+    /// A TCP data connection.
+    Tcp(TcpStream),
+    /// A connected UDP socket.
+    Udp(UdpSocket),
+}
+
+/// Counters of one stream, shared between its worker and the control thread.
+#[derive(Debug)]
+pub struct Stream {
+    /// iperf3's stream id (1, 3, 4, 5, …).
+    pub id: u32,
+    /// Whether this side sends on it.
+    pub sender: bool,
+    /// Our address.
+    pub local: SocketAddr,
+    /// The peer's address.
+    pub remote: SocketAddr,
+    /// The socket's descriptor number (iperf3 shows it as the stream's `[ ID]`).
+    pub fd: i32,
+    /// Bytes written or read.
+    pub bytes: AtomicU64,
+    /// UDP: datagrams sent (sender).
+    pub packets: AtomicU64,
+    /// UDP receiver state.
+    pub udp: Mutex<UdpRx>,
+    /// The worker ended (EOF, error, or limit reached).
+    pub done: AtomicBool,
+    /// Why the worker ended, when it was an error.
+    pub error: Mutex<Option<String>>,
+    tcp: Option<TcpStream>,
+}
+
+/// What every stream of a test shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// Stop now.
+    pub stop: AtomicBool,
+    /// Bytes to send in all (0: no limit).
+    pub bytes_limit: u64,
+    /// Blocks to send in all (0: no limit).
+    pub blocks_limit: u64,
+    /// Bytes sent by all senders.
+    pub sent_total: AtomicU64,
+    /// Blocks sent by all senders.
+    pub blocks_total: AtomicU64,
+    /// Block (TCP write / UDP datagram) size.
+    pub len: usize,
+    /// Bits per second per stream (0: unlimited).
+    pub rate: u64,
+    /// 64-bit UDP sequence numbers.
+    pub udp64: bool,
+}
+
+impl Stream {
+    /// A stream over `sock`.
+    pub fn new(id: u32, sender: bool, sock: &Sock) -> std::io::Result<Arc<Stream>> {
+        let (local, remote, fd, tcp) = match sock {
+            Sock::Tcp(t) => (
+                t.local_addr()?,
+                t.peer_addr()?,
+                t.as_raw_fd(),
+                Some(t.try_clone()?),
+            ),
+            Sock::Udp(u) => (u.local_addr()?, u.peer_addr()?, u.as_raw_fd(), None),
+        };
+        Ok(Arc::new(Stream {
+            id,
+            sender,
+            local,
+            remote,
+            fd,
+            bytes: AtomicU64::new(0),
+            packets: AtomicU64::new(0),
+            udp: Mutex::new(UdpRx::default()),
+            done: AtomicBool::new(false),
+            error: Mutex::new(None),
+            tcp,
+        }))
+    }
+
+    /// TCP_INFO of a TCP stream: (total retransmits, cwnd bytes, rtt µs, rttvar µs, pmtu).
+    pub fn tcp_info(&self) -> Option<sys::TcpInfo> {
+        self.tcp.as_ref().and_then(|t| sys::tcp_info(t.as_raw_fd()))
+    }
+
+    /// Shuts a TCP stream down both ways (the peer sees EOF).
+    pub fn shutdown(&self) {
+        if let Some(t) = &self.tcp {
+            let _ = t.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn fail(&self, e: String) {
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(e);
+        }
+    }
+}
+
+/// Starts the worker thread for `stream`.
+pub fn spawn(stream: Arc<Stream>, sock: Sock, shared: Arc<Shared>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        match (sock, stream.sender) {
+            (Sock::Tcp(t), true) => tcp_send(&stream, t, &shared),
+            (Sock::Tcp(t), false) => tcp_recv(&stream, t, &shared),
+            (Sock::Udp(u), true) => udp_send(&stream, u, &shared),
+            (Sock::Udp(u), false) => udp_recv(&stream, u, &shared),
+        }
+        stream.done.store(true, Ordering::SeqCst);
+    })
+}
+
+/// Takes `n` bytes (one block) from the test's budget; false when the budget is spent.
+fn take_budget(shared: &Shared, n: u64) -> bool {
+    if shared.bytes_limit > 0
+        && shared.sent_total.fetch_add(n, Ordering::Relaxed) >= shared.bytes_limit
+    {
+        return false;
+    }
+    if shared.blocks_limit > 0
+        && shared.blocks_total.fetch_add(1, Ordering::Relaxed) >= shared.blocks_limit
+    {
+        return false;
+    }
+    true
+}
+
+/// Sleeps until `sent` bytes fit the rate, in slices short enough to notice a stop.
+fn pace(shared: &Shared, began: Instant, sent: u64) {
+    if shared.rate == 0 {
+        return;
+    }
+    let due = Duration::from_secs_f64(sent as f64 * 8.0 / shared.rate as f64);
+    loop {
+        let el = began.elapsed();
+        if el >= due || shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep((due - el).min(Duration::from_millis(10)));
+    }
+}
+
+fn payload(len: usize) -> Vec<u8> {
+    // iperf3 sends random bytes by default; a fixed pseudo-random pattern serves the same end
+    // (nothing on the path can compress it) without a random source.
+    let mut seed = 0x9E37_79B9u32;
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as u8
+        })
+        .collect()
+}
+
+fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
+    // A write timeout lets a sender blocked on a full window notice the stop.
+    let _ = t.set_write_timeout(Some(Duration::from_millis(200)));
+    let buf = payload(shared.len);
+    let began = Instant::now();
+    let mut sent = 0u64;
+    let mut off = 0usize;
+    while !shared.stop.load(Ordering::Relaxed) {
+        if off == 0 {
+            if !take_budget(shared, buf.len() as u64) {
+                break;
+            }
+            pace(shared, began, sent);
+        }
+        match t.write(&buf[off..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                sent += n as u64;
+                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                off = (off + n) % buf.len();
+            }
+            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                if !shared.stop.load(Ordering::Relaxed) {
+                    st.fail(format!("stream {}: {e}", st.id));
+                }
+                break;
+            }
+        }
+    }
+}
+
+fn tcp_recv(st: &Stream, mut t: TcpStream, shared: &Shared) {
+    let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = vec![0u8; shared.len.max(1024 * 1024)];
+    loop {
+        match t.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if proto::is_timeout(&e) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            Err(e) => {
+                if !shared.stop.load(Ordering::Relaxed) {
+                    st.fail(format!("stream {}: {e}", st.id));
+                }
+                break;
+            }
+        }
+    }
+}
+
+fn udp_send(st: &Stream, u: UdpSocket, shared: &Shared) {
+    let mut buf = payload(shared.len.max(16));
+    let began = Instant::now();
+    let mut seq = 0u64;
+    let mut sent = 0u64;
+    while !shared.stop.load(Ordering::Relaxed) {
+        if !take_budget(shared, buf.len() as u64) {
+            break;
+        }
+        pace(shared, began, sent);
+        seq += 1;
+        let (_, sec, usec) = proto::now_parts();
+        proto::put_udp_header(&mut buf, sec, usec, seq, shared.udp64);
+        match u.send(&buf) {
+            Ok(n) => {
+                sent += n as u64;
+                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                st.packets.store(seq, Ordering::Relaxed);
+            }
+            // The peer's ICMP unreachable or a full queue: the datagram is lost, as in iperf3.
+            Err(e) if e.raw_os_error() == Some(nix::libc::ECONNREFUSED) => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENOBUFS) || proto::is_timeout(&e) => {
+                seq -= 1;
+            }
+            Err(e) => {
+                st.fail(format!("stream {}: {e}", st.id));
+                break;
+            }
+        }
+    }
+}
+
+fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
+    let _ = u.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        match u.recv(&mut buf) {
+            Ok(n) => {
+                let (arrival, _, _) = proto::now_parts();
+                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                if let Some((sec, usec, seq)) = proto::get_udp_header(&buf[..n], shared.udp64) {
+                    let sent = f64::from(sec) + f64::from(usec) / 1e6;
+                    if let Ok(mut rx) = st.udp.lock() {
+                        rx.datagram(seq, sent, arrival);
+                    }
+                }
+            }
+            Err(e) if proto::is_timeout(&e) => {
+                if shared.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            Err(_) if shared.stop.load(Ordering::Relaxed) => break,
+            // ECONNREFUSED from an ICMP error of an earlier send: keep receiving.
+            Err(_) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+}

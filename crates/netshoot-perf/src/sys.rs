@@ -1,0 +1,54 @@
+//! The platform module: the only `unsafe` in this crate (TCP_INFO and getrusage through libc).
+
+use nix::libc;
+
+/// The TCP_INFO fields iperf3 reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// Segments retransmitted over the connection's life.
+    pub total_retrans: u32,
+    /// Congestion window in bytes (segments × MSS).
+    pub snd_cwnd_bytes: u64,
+    /// Smoothed round trip, µs.
+    pub rtt_us: u32,
+    /// Its variance, µs.
+    pub rttvar_us: u32,
+    /// Path MTU.
+    pub pmtu: u32,
+}
+
+/// Reads TCP_INFO of a TCP socket.
+#[allow(unsafe_code)]
+pub fn tcp_info(fd: i32) -> Option<TcpInfo> {
+    // SAFETY: tcp_info is plain data; the kernel writes at most `len` bytes into it.
+    let mut ti: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `ti` and `len` are valid for writes of the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut ti as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then(|| TcpInfo {
+        total_retrans: ti.tcpi_total_retrans,
+        snd_cwnd_bytes: u64::from(ti.tcpi_snd_cwnd) * u64::from(ti.tcpi_snd_mss),
+        rtt_us: ti.tcpi_rtt,
+        rttvar_us: ti.tcpi_rttvar,
+        pmtu: ti.tcpi_pmtu,
+    })
+}
+
+/// CPU seconds (user, system) this process has used.
+pub fn cpu_times() -> (f64, f64) {
+    match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF) {
+        Ok(u) => {
+            let t = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+            (t(u.user_time()), t(u.system_time()))
+        }
+        Err(_) => (0.0, 0.0),
+    }
+}

@@ -1,0 +1,289 @@
+//! `perf`: iperf3-compatible throughput tests, client and server, from inside the target.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use clap::{Args, Subcommand};
+use netshoot_ns::Target;
+use netshoot_perf::client::ClientOptions;
+use netshoot_perf::server::ServerOptions;
+use netshoot_perf::{proto, Ending, Printer, Spec};
+
+use crate::render::Output;
+
+/// The perf room.
+#[derive(Debug, Subcommand)]
+pub enum PerfRoom {
+    /// Throughput tests that speak iperf3's protocol: `perf server` (iperf3 -s) and
+    /// `perf client HOST` (iperf3 -c), interoperable with any iperf3 3.x.
+    #[command(subcommand)]
+    Perf(PerfCommand),
+}
+
+/// `perf` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PerfCommand {
+    /// Serve tests like iperf3 -s: one at a time; others get "server is busy".
+    #[command(after_help = "\
+Examples:
+  netshoot -t perf-test-a perf server -p 9999      the seed's `iperf -s -p 9999`, in container perf-test-a
+  netshoot perf server -1 --json                   one test, then exit; iperf3 -J's structure")]
+    Server(ServerArgs),
+
+    /// Run a test against an iperf3 server (ours or the real one) like iperf3 -c.
+    #[command(after_help = "\
+Exit status: 0 the test ran to its end, 1 it could not run or was cut short (refused, busy,
+not iperf3, the peer vanished), 2 bad options.
+
+Examples:
+  netshoot -t perf-test-b perf client perf-test-a -p 9999   across the overlay, by container name
+  netshoot perf client 10.0.0.2 -t 5 -P 4 -R                four streams, the server sends
+  netshoot perf client 10.0.0.2 -u -b 100M -l 1400          UDP at 100 Mbit/s: jitter and loss
+  netshoot perf client 10.0.0.2 -n 1G --json | jq .end.sum_received.bits_per_second")]
+    Client(ClientArgs),
+}
+
+/// `perf server` options (iperf3's letters).
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Port to listen on.
+    #[arg(short = 'p', long, default_value_t = 5201)]
+    pub port: u16,
+    /// Address to bind (default: all, IPv4 and IPv6).
+    #[arg(short = 'B', long = "bind", value_name = "ADDR")]
+    pub bind: Option<std::net::IpAddr>,
+    /// Serve one test, then exit.
+    #[arg(short = '1', long = "one-off")]
+    pub one_off: bool,
+    /// Seconds between interval reports (0: none).
+    #[arg(short = 'i', long, default_value_t = 1.0)]
+    pub interval: f64,
+    /// JSON output (one document per test), like iperf3 -J.
+    #[arg(short = 'J')]
+    pub json_short: bool,
+}
+
+/// `perf client` options (iperf3's letters).
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server: an address or a name (resolved in the target).
+    pub host: String,
+    /// Server port.
+    #[arg(short = 'p', long, default_value_t = 5201)]
+    pub port: u16,
+    /// Seconds to transmit.
+    #[arg(
+        short = 't',
+        long = "time",
+        default_value_t = 10.0,
+        value_name = "SECONDS"
+    )]
+    pub time: f64,
+    /// Bytes to transmit instead of a time (K/M/G suffixes, 1024s).
+    #[arg(
+        short = 'n',
+        long = "bytes",
+        value_name = "N[KMG]",
+        conflicts_with = "blocks"
+    )]
+    pub bytes: Option<String>,
+    /// Blocks (writes / datagrams) to transmit instead of a time.
+    #[arg(short = 'k', long = "blockcount", value_name = "N[KMG]")]
+    pub blocks: Option<String>,
+    /// Parallel streams.
+    #[arg(short = 'P', long = "parallel", default_value_t = 1)]
+    pub parallel: u32,
+    /// Reverse: the server sends.
+    #[arg(short = 'R', long = "reverse", conflicts_with = "bidir")]
+    pub reverse: bool,
+    /// Both directions at once.
+    #[arg(long = "bidir")]
+    pub bidir: bool,
+    /// UDP instead of TCP.
+    #[arg(short = 'u', long = "udp")]
+    pub udp: bool,
+    /// Target bitrate per stream (K/M/G suffixes, 1000s; default 1M for UDP, unlimited for TCP).
+    #[arg(short = 'b', long = "bitrate", value_name = "N[KMG]")]
+    pub bitrate: Option<String>,
+    /// Block / datagram length (default 128K for TCP, 1460 for UDP).
+    #[arg(short = 'l', long = "length", value_name = "N[KMG]")]
+    pub length: Option<String>,
+    /// Seconds between interval reports (0: none).
+    #[arg(short = 'i', long, default_value_t = 1.0)]
+    pub interval: f64,
+    /// Seconds at the start to leave out (TCP slow start).
+    #[arg(short = 'O', long = "omit", default_value_t = 0.0)]
+    pub omit: f64,
+    /// Socket buffer size (K/M/G suffixes, 1024s).
+    #[arg(short = 'w', long = "window", value_name = "N[KMG]")]
+    pub window: Option<String>,
+    /// TCP congestion control algorithm (both ends).
+    #[arg(short = 'C', long = "congestion", value_name = "ALGO")]
+    pub congestion: Option<String>,
+    /// TCP_NODELAY.
+    #[arg(short = 'N', long = "no-delay")]
+    pub nodelay: bool,
+    /// TCP maximum segment size.
+    #[arg(short = 'M', long = "set-mss", value_name = "BYTES")]
+    pub mss: Option<u32>,
+    /// 64-bit UDP counters.
+    #[arg(long = "udp-counters-64bit")]
+    pub udp64: bool,
+    /// Seconds to wait for the connection and for each control-channel answer.
+    #[arg(
+        long = "connect-timeout",
+        default_value_t = 10.0,
+        value_name = "SECONDS"
+    )]
+    pub connect_timeout: f64,
+    /// JSON output like iperf3 -J.
+    #[arg(short = 'J')]
+    pub json_short: bool,
+    /// IPv4 only.
+    #[arg(short = '4', conflicts_with = "v6")]
+    pub v4: bool,
+    /// IPv6 only.
+    #[arg(short = '6')]
+    pub v6: bool,
+}
+
+fn size(s: &Option<String>, what: &str, base: f64) -> anyhow::Result<u64> {
+    match s {
+        None => Ok(0),
+        Some(v) => proto::parse_suffixed(v, base)
+            .map(|f| f as u64)
+            .ok_or_else(|| {
+                anyhow!("{what} '{v}': expected a number with an optional K/M/G suffix")
+            }),
+    }
+}
+
+fn seconds(v: f64, what: &str) -> anyhow::Result<()> {
+    if !(v.is_finite() && v >= 0.0) {
+        bail!("{what} must be a number of seconds >= 0, not {v}");
+    }
+    Ok(())
+}
+
+/// Runs a perf command in the (already entered) target.
+pub fn run(room: &PerfRoom, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let PerfRoom::Perf(cmd) = room;
+    match cmd {
+        PerfCommand::Server(a) => server(a, out),
+        PerfCommand::Client(a) => client(a, target, out),
+    }
+}
+
+fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let json = out.json || a.json_short;
+    for (v, w) in [
+        (a.time, "-t"),
+        (a.interval, "-i"),
+        (a.omit, "-O"),
+        (a.connect_timeout, "--connect-timeout"),
+    ] {
+        seconds(v, w)?;
+    }
+    if a.parallel == 0 || a.parallel > 128 {
+        bail!("-P {}: between 1 and 128 streams", a.parallel);
+    }
+    let len = size(&a.length, "-l", 1024.0)? as usize;
+    if a.udp && len > 0 && len < 16 {
+        bail!("-l {len}: a UDP datagram needs at least 16 bytes for iperf3's header");
+    }
+    let spec = Spec {
+        udp: a.udp,
+        time: a.time,
+        bytes: size(&a.bytes, "-n", 1024.0)?,
+        blocks: size(&a.blocks, "-k", 1024.0)?,
+        omit: a.omit,
+        parallel: a.parallel,
+        reverse: a.reverse,
+        bidir: a.bidir,
+        window: size(&a.window, "-w", 1024.0)?,
+        len: if len > 0 {
+            len
+        } else if a.udp {
+            1460
+        } else {
+            128 * 1024
+        },
+        rate: match &a.bitrate {
+            Some(_) => size(&a.bitrate, "-b", 1000.0)?,
+            None if a.udp => 1_000_000,
+            None => 0,
+        },
+        nodelay: a.nodelay,
+        mss: a.mss.unwrap_or(0),
+        congestion: a.congestion.clone(),
+        udp64: a.udp64,
+    };
+    let ip = crate::cmd::ping::resolve_one(&a.host, target, a.v4, a.v6)?;
+    let opts = ClientOptions {
+        host: a.host.clone(),
+        addr: SocketAddr::new(ip, a.port),
+        spec,
+        interval: a.interval,
+        timeout: Duration::from_secs_f64(a.connect_timeout.max(0.1)),
+    };
+    let stop = crate::interrupt::flag();
+    let mut printer = Printer::new(!json);
+    let outcome = match netshoot_perf::client::run(&opts, &stop, &mut printer) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("netshoot: perf client: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&netshoot_perf::to_json(&outcome, &a.host, a.port))?
+        );
+    } else {
+        for l in netshoot_perf::summary_lines(&outcome) {
+            println!("{l}");
+        }
+    }
+    Ok(match outcome.ending {
+        Ending::Done | Ending::Interrupted => 0,
+        Ending::PeerTerminated | Ending::PeerLost(_) => 1,
+    })
+}
+
+fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
+    let json = out.json || a.json_short;
+    seconds(a.interval, "-i")?;
+    let opts = ServerOptions {
+        port: a.port,
+        bind: a.bind,
+        one_off: a.one_off,
+        interval: a.interval,
+        timeout: Duration::from_secs(10),
+    };
+    let stop = crate::interrupt::flag();
+    let mut printer = Printer::new(!json);
+    let mut done = |o: &netshoot_perf::Outcome, p: &mut Printer| {
+        if json {
+            if let Ok(s) = serde_json::to_string_pretty(&netshoot_perf::to_json(o, &o.peer, a.port))
+            {
+                println!("{s}");
+            }
+        } else {
+            for l in netshoot_perf::summary_lines(o) {
+                p.line(&l);
+            }
+            if let Ending::PeerLost(w) = &o.ending {
+                p.error(&format!("test cut short: {w}"));
+            }
+        }
+    };
+    match netshoot_perf::server::serve(&opts, &stop, &mut printer, &mut done) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("netshoot: perf server: {e}");
+            Ok(e.exit_code())
+        }
+    }
+}
