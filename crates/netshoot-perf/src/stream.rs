@@ -205,18 +205,14 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
 
 fn tcp_recv(st: &Stream, mut t: TcpStream, shared: &Shared) {
     let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
-    let mut buf = vec![0u8; shared.len.max(1024 * 1024)];
-    loop {
+    let mut buf = vec![0u8; shared.len.max(128 * 1024)];
+    while !shared.stop.load(Ordering::Relaxed) {
         match t.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 st.bytes.fetch_add(n as u64, Ordering::Relaxed);
             }
-            Err(e) if proto::is_timeout(&e) => {
-                if shared.stop.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
+            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 if !shared.stop.load(Ordering::Relaxed) {
                     st.fail(format!("stream {}: {e}", st.id));
