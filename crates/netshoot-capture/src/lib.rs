@@ -1,8 +1,11 @@
 //! Packet capture for netshoot: pcap-filter expressions compiled to classic BPF in pure Rust
-//! (`filter`), a BPF interpreter with the kernel's semantics (`bpf`), pcap files (`pcap`), and
-//! crafted frames for tests and fuzz seeds (`craft`).
+//! (`filter`), a BPF interpreter with the kernel's semantics (`bpf`), AF_PACKET TPACKET_V3
+//! rings (`ring`), pcap files (`pcap`), tcpdump-style packet lines (`summary`), and crafted
+//! frames for tests and fuzz seeds (`craft`).
 
 pub mod bpf;
 pub mod craft;
 pub mod filter;
 pub mod pcap;
+pub mod ring;
+pub mod summary;

@@ -111,6 +111,9 @@ Examples:
     #[command(flatten)]
     Perf(crate::cmd::perf::PerfRoom),
 
+    #[command(flatten)]
+    Capture(crate::cmd::capture::CaptureRoom),
+
     // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),

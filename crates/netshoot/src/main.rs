@@ -67,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Inspect(c) => cmd::inspect::run(&c, &out),
         Command::Probe(c) => cmd::probes::run(&c, &target, &out),
         Command::Perf(c) => cmd::perf::run(&c, &target, &out),
+        Command::Capture(c) => cmd::capture::run(&c, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)

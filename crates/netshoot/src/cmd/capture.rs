@@ -1,0 +1,429 @@
+//! `capture`: tcpdump, natively — AF_PACKET with a TPACKET_V3 ring, our pcap-filter compiler
+//! in the kernel, pcap files (with rotation), tcpdump's packet lines.
+
+use std::io::{BufWriter, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use netshoot_capture::{bpf, filter, pcap, ring, summary};
+
+use crate::render::Output;
+
+/// The capture room.
+#[derive(Debug, Subcommand)]
+pub enum CaptureRoom {
+    /// Capture packets like tcpdump: a pcap-filter expression compiled to BPF and attached in
+    /// the kernel, one line per packet (stdout), or every packet to a pcap file (-w).
+    #[command(after_help = "\
+Status goes to stderr; on exit (Ctrl-C, SIGTERM, -c, --duration): packets captured, received by
+filter, dropped by kernel. A file written with -w is complete whatever ends the capture.
+
+Examples:
+  netshoot -t web capture -i eth0 port 9999 -c 1 -X     the seed's tcpdump -i eth0 port 9999 -c 1 -Xvv
+  netshoot -t web capture -w /tmp/web.pcap tcp port 80  every HTTP packet of container web to a file
+  netshoot -t network:ov capture -i any udp port 4789   VXLAN on an overlay's namespace, decapsulated
+  netshoot capture -r /tmp/web.pcap 'tcp[tcpflags] & tcp-syn != 0'
+  netshoot capture -d 'host 10.0.0.5 and port 53'       print the compiled program")]
+    Capture(CaptureArgs),
+}
+
+/// `capture` options (tcpdump's letters).
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Interface (default: the first up, non-loopback one); `any` for all.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Stop after COUNT packets.
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Stop after SECONDS.
+    #[arg(long = "duration", value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    /// Write packets to FILE (pcap) instead of printing them.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<String>,
+    /// Read packets from a pcap FILE instead of an interface.
+    #[arg(short = 'r', value_name = "FILE")]
+    pub read: Option<String>,
+    /// Bytes to keep of each packet.
+    #[arg(short = 's', long = "snapshot-length", default_value_t = filter::DEFAULT_SNAPLEN, value_name = "SNAPLEN")]
+    pub snaplen: u32,
+    /// Do not put the interface in promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    pub no_promisc: bool,
+    /// Rotate the -w file when it reaches MB million bytes (file, file1, file2, …).
+    #[arg(short = 'C', value_name = "MB")]
+    pub rotate_mb: Option<u64>,
+    /// Rotate the -w file every SECONDS.
+    #[arg(short = 'G', value_name = "SECONDS")]
+    pub rotate_secs: Option<u64>,
+    /// With -C or -G: keep at most COUNT files, reusing names in a ring.
+    #[arg(short = 'W', value_name = "COUNT")]
+    pub file_count: Option<u32>,
+    /// Ring buffer size in KiB.
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        default_value_t = 4096,
+        value_name = "KIB"
+    )]
+    pub buffer_kib: usize,
+    /// Print the link-level header.
+    #[arg(short = 'e')]
+    pub link: bool,
+    /// Hex and ASCII of each packet.
+    #[arg(short = 'X')]
+    pub hex_ascii: bool,
+    /// Hex of each packet.
+    #[arg(short = 'x')]
+    pub hex: bool,
+    /// ASCII of each packet.
+    #[arg(short = 'A')]
+    pub ascii: bool,
+    /// Numeric addresses (always the case; accepted for tcpdump habits).
+    #[arg(short = 'n')]
+    pub numeric: bool,
+    /// Print the compiled BPF program and exit (-dd: as C, -ddd: as decimals).
+    #[arg(short = 'd', action = clap::ArgAction::Count)]
+    pub dump: u8,
+    /// The filter (pcap-filter syntax); several words are joined.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "FILTER"
+    )]
+    pub filter: Vec<String>,
+}
+
+/// Runs `capture` in the (already entered) target.
+pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
+    let CaptureRoom::Capture(a) = room;
+    let expr = a.filter.join(" ");
+    let prog = filter::compile(&expr, a.snaplen.max(1)).map_err(|e| anyhow!("filter: {e}"))?;
+    if a.dump > 0 {
+        let text = match a.dump {
+            1 => bpf::dump(&prog),
+            2 => {
+                let mut s = String::new();
+                for i in &prog {
+                    s.push_str(&format!(
+                        "{{ 0x{:x}, {}, {}, 0x{:08x} }},\n",
+                        i.code, i.jt, i.jf, i.k
+                    ));
+                }
+                s
+            }
+            _ => bpf::dump_ddd(&prog),
+        };
+        print!("{text}");
+        return Ok(0);
+    }
+    if let Some(d) = a.duration {
+        if !(d.is_finite() && d > 0.0) {
+            bail!("--duration must be a number of seconds > 0, not {d}");
+        }
+    }
+    let style = summary::Style {
+        link: a.link,
+        verbose: out.verbose > 0,
+    };
+    if let Some(r) = &a.read {
+        return read_file(a, r, &prog, style);
+    }
+    live(a, &prog, style)
+}
+
+fn print_packet(
+    a: &CaptureArgs,
+    style: summary::Style,
+    sec: u32,
+    nsec: u32,
+    len: u32,
+    data: &[u8],
+    w: &mut impl Write,
+) -> std::io::Result<()> {
+    let t = sec % 86_400;
+    let line = summary::summarize(data, len, style);
+    writeln!(
+        w,
+        "{:02}:{:02}:{:02}.{:06} {line}",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60,
+        nsec / 1000
+    )?;
+    if a.hex_ascii || a.hex || a.ascii {
+        // tcpdump dumps from the network header unless -e.
+        let from = if a.link { 0 } else { 14.min(data.len()) };
+        write!(
+            w,
+            "{}",
+            summary::hex_ascii(&data[from..], a.hex_ascii || a.ascii, a.hex_ascii || a.hex)
+        )?;
+    }
+    Ok(())
+}
+
+fn read_file(
+    a: &CaptureArgs,
+    path: &str,
+    prog: &[bpf::Insn],
+    style: summary::Style,
+) -> anyhow::Result<i32> {
+    let bytes = std::fs::read(path).with_context(|| format!("-r {path}: cannot read"))?;
+    let (linktype, _, recs) = pcap::parse(&bytes).map_err(|e| anyhow!("-r {path}: {e}"))?;
+    if linktype != pcap::LINKTYPE_ETHERNET {
+        bail!(
+            "-r {path}: link type {linktype} is not Ethernet (1); only Ethernet captures are read"
+        );
+    }
+    eprintln!("reading from file {path}, link-type EN10MB (Ethernet)");
+    let mut sink = Sink::open(a)?;
+    let stdout = std::io::stdout();
+    let mut so = BufWriter::new(stdout.lock());
+    let mut n = 0u64;
+    for r in recs {
+        if bpf::run(prog, &r.data, r.orig_len) == 0 {
+            continue;
+        }
+        n += 1;
+        match &mut sink {
+            Some(s) => s.write(r.sec, r.nsec, r.orig_len, &r.data)?,
+            None => print_packet(a, style, r.sec, r.nsec, r.orig_len, &r.data, &mut so)?,
+        }
+        if a.count.is_some_and(|c| n >= c) {
+            break;
+        }
+    }
+    so.flush()?;
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    Ok(0)
+}
+
+/// The -w file, with tcpdump's rotation.
+struct Sink {
+    base: String,
+    writer: pcap::Writer<BufWriter<std::fs::File>>,
+    bytes: u64,
+    opened: Instant,
+    index: u32,
+    rotate_bytes: Option<u64>,
+    rotate_every: Option<Duration>,
+    files: Option<u32>,
+    snaplen: u32,
+}
+
+impl Sink {
+    fn name(base: &str, index: u32, files: Option<u32>) -> String {
+        match files {
+            Some(n) => {
+                let width = (n.max(1) - 1).to_string().len();
+                format!("{base}{index:0width$}")
+            }
+            None if index == 0 => base.to_string(),
+            None => format!("{base}{index}"),
+        }
+    }
+
+    fn create(name: &str, snaplen: u32) -> anyhow::Result<pcap::Writer<BufWriter<std::fs::File>>> {
+        let f = std::fs::File::create(name)
+            .with_context(|| format!("-w {name}: cannot create the file"))?;
+        Ok(pcap::Writer::new(
+            BufWriter::with_capacity(1 << 20, f),
+            snaplen,
+            pcap::LINKTYPE_ETHERNET,
+            false,
+        )?)
+    }
+
+    fn open(a: &CaptureArgs) -> anyhow::Result<Option<Sink>> {
+        let Some(base) = &a.write else {
+            return Ok(None);
+        };
+        let rotating = a.rotate_mb.is_some() || a.rotate_secs.is_some();
+        if a.file_count.is_some() && !rotating {
+            bail!("-W needs -C or -G (what makes a new file)");
+        }
+        let files = if rotating { a.file_count } else { None };
+        let name = Self::name(base, 0, files);
+        Ok(Some(Sink {
+            base: base.clone(),
+            writer: Self::create(&name, a.snaplen)?,
+            bytes: 24,
+            opened: Instant::now(),
+            index: 0,
+            rotate_bytes: a.rotate_mb.map(|m| m.max(1) * 1_000_000),
+            rotate_every: a.rotate_secs.map(|s| Duration::from_secs(s.max(1))),
+            files,
+            snaplen: a.snaplen,
+        }))
+    }
+
+    fn write(&mut self, sec: u32, nsec: u32, len: u32, data: &[u8]) -> anyhow::Result<()> {
+        let due = self
+            .rotate_bytes
+            .is_some_and(|b| self.bytes + 16 + data.len() as u64 > b)
+            || self
+                .rotate_every
+                .is_some_and(|d| self.opened.elapsed() >= d);
+        if due {
+            self.writer.flush()?;
+            self.index += 1;
+            if let Some(n) = self.files {
+                self.index %= n.max(1);
+            }
+            let name = Self::name(&self.base, self.index, self.files);
+            self.writer = Self::create(&name, self.snaplen)?;
+            self.bytes = 24;
+            self.opened = Instant::now();
+        }
+        self.writer.write(sec, nsec, len, data)?;
+        self.bytes += 16 + data.len() as u64;
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+fn interfaces() -> Vec<(String, bool, bool)> {
+    let mut v: Vec<(String, bool, bool)> = Vec::new();
+    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
+        for a in addrs {
+            if !v.iter().any(|(n, _, _)| *n == a.interface_name) {
+                let up = a.flags.contains(nix::net::if_::InterfaceFlags::IFF_UP);
+                let lo = a
+                    .flags
+                    .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK);
+                v.push((a.interface_name, up, lo));
+            }
+        }
+    }
+    v
+}
+
+fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::Result<i32> {
+    let ifs = interfaces();
+    let name = match &a.interface {
+        Some(n) => n.clone(),
+        None => ifs
+            .iter()
+            .find(|(_, up, lo)| *up && !*lo)
+            .or_else(|| ifs.first())
+            .map(|(n, _, _)| n.clone())
+            .ok_or_else(|| anyhow!("no interface to capture on here; give one with -i"))?,
+    };
+    let ifindex = if name == "any" {
+        0
+    } else {
+        nix::net::if_::if_nametoindex(name.as_str()).map_err(|_| {
+            let names: Vec<&str> = ifs.iter().map(|(n, _, _)| n.as_str()).collect();
+            anyhow!(
+                "no interface '{name}' here; interfaces: {} (or 'any')",
+                names.join(", ")
+            )
+        })?
+    };
+    let block = 1usize << 20;
+    let blocks = (a.buffer_kib * 1024 / block).max(2);
+    let mut ring = ring::Ring::open(ifindex, prog, !a.no_promisc, block, blocks).map_err(|e| {
+        if e.raw_os_error() == Some(nix::libc::EPERM) {
+            anyhow!(
+                "capturing needs CAP_NET_RAW: run as root, or give the container --cap-add NET_RAW"
+            )
+        } else {
+            anyhow!("cannot capture on {name}: {e}")
+        }
+    })?;
+    let mut sink = Sink::open(a)?;
+    let loopbacks: Vec<i32> = ifs
+        .iter()
+        .filter(|(_, _, lo)| *lo)
+        .filter_map(|(n, _, _)| nix::net::if_::if_nametoindex(n.as_str()).ok())
+        .map(|i| i as i32)
+        .collect();
+    let stop = crate::interrupt::flag();
+    eprintln!(
+        "netshoot: listening on {name}, link-type EN10MB (Ethernet), snapshot length {} bytes",
+        a.snaplen
+    );
+    let started = Instant::now();
+    let deadline = a.duration.map(|d| started + Duration::from_secs_f64(d));
+    let stdout = std::io::stdout();
+    let mut so = BufWriter::new(stdout.lock());
+    let mut captured = 0u64;
+    let mut failure: Option<anyhow::Error> = None;
+    'outer: loop {
+        if stop.load(std::sync::atomic::Ordering::SeqCst)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
+        let mut handle = |p: &ring::Packet<'_>| {
+            if failure.is_some() || a.count.is_some_and(|c| captured >= c) {
+                return;
+            }
+            // A loopback interface shows every packet twice (out and in); keep one, as
+            // libpcap does.
+            if p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex) {
+                return;
+            }
+            // Put a VLAN tag the kernel took out back into the frame, as libpcap does.
+            let owned;
+            let data: &[u8] = match p.vlan {
+                Some((tci, tpid)) if p.data.len() >= 12 => {
+                    let mut f = Vec::with_capacity(p.data.len() + 4);
+                    f.extend_from_slice(&p.data[..12]);
+                    f.extend_from_slice(&tpid.to_be_bytes());
+                    f.extend_from_slice(&tci.to_be_bytes());
+                    f.extend_from_slice(&p.data[12..]);
+                    owned = f;
+                    &owned
+                }
+                _ => p.data,
+            };
+            let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
+            let r = match &mut sink {
+                Some(s) => s.write(p.sec, p.nsec, len, data),
+                None => {
+                    print_packet(a, style, p.sec, p.nsec, len, data, &mut so).map_err(Into::into)
+                }
+            };
+            match r {
+                Ok(()) => captured += 1,
+                Err(e) => failure = Some(e),
+            }
+        };
+        match ring.next_block(100, &mut handle) {
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some(anyhow!("capture failed: {e}"));
+                break 'outer;
+            }
+        }
+        if sink.is_none() {
+            let _ = so.flush();
+        }
+        if failure.is_some() || a.count.is_some_and(|c| captured >= c) {
+            break;
+        }
+    }
+    let _ = so.flush();
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    let st = ring.stats().unwrap_or_default();
+    eprintln!(
+        "\n{captured} packets captured\n{} packets received by filter\n{} packets dropped by kernel",
+        st.packets, st.drops
+    );
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
+}

@@ -1,0 +1,359 @@
+//! `capture` against tcpdump and tshark on the same namespaces: the same packets captured,
+//! files we write read by `tcpdump -r` and `tshark -r` with the same counts, files tcpdump
+//! writes read by ours with the same lines; Ctrl-C leaves a complete file; VXLAN decapsulated
+//! on the underlay of a tunnel; inside a container and a Swarm overlay's namespace; bad input.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use netshoot_testnet::docker::{
+    ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet,
+};
+use netshoot_testnet::{require_root, unique, veth_pair, Link, Netns};
+
+fn netshoot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(args)
+        .output()
+        .expect("run netshoot")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Namespaces a (10.88.0.1, interface returned) and b (10.88.0.2) on a veth pair.
+fn pair() -> (Netns, Netns, String, Link) {
+    require_root();
+    let a = Netns::new("ca");
+    let b = Netns::new("cb");
+    let (ia, _, l) = veth_pair(
+        (Some(&a), Some("10.88.0.1/24")),
+        (Some(&b), Some("10.88.0.2/24")),
+    );
+    (a, b, ia, l)
+}
+
+fn tmp(name: &str) -> String {
+    format!("/tmp/{}-{name}", unique("cap"))
+}
+
+/// ping, a TCP exchange and a UDP datagram from a to b.
+fn traffic(a: &Netns, b: &Netns) {
+    let srv = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &b.name,
+            "sh",
+            "-c",
+            "echo pong | timeout 3 nc -l -p 34567 >/dev/null",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    a.sh("ping -c 2 -i 0.2 10.88.0.2 >/dev/null; echo ping | timeout 2 nc -q 1 10.88.0.2 34567 >/dev/null; echo x | nc -u -w 1 10.88.0.2 34568 || true");
+    let _ = srv.wait_with_output();
+}
+
+fn count_lines(cmd: &[&str]) -> usize {
+    let o = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap();
+    text(&o.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn files_agree_with_tcpdump_and_tshark_both_ways() {
+    let (a, b, ia, _l) = pair();
+    let spec = format!("netns:{}", a.name);
+    let (ours, theirs) = (tmp("ours.pcap"), tmp("theirs.pcap"));
+    let filter = "host 10.88.0.2";
+    let iface = ia.clone();
+    let mine = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args([
+            "-t",
+            &spec,
+            "capture",
+            "-i",
+            &iface,
+            "-w",
+            &ours,
+            "--duration",
+            "4",
+            filter,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let td = Command::new("ip")
+        .args([
+            "netns", "exec", &a.name, "tcpdump", "-i", &iface, "-U", "-w", &theirs, filter,
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    traffic(&a, &b);
+    let out = mine.wait_with_output().unwrap();
+    let _ = Command::new("kill")
+        .args(["-INT", &td.id().to_string()])
+        .status();
+    let _ = td.wait_with_output();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let captured: usize = err
+        .lines()
+        .find_map(|l| l.strip_suffix(" packets captured"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count on stderr");
+    assert!(captured >= 8, "{err}");
+    // Our file: tcpdump and tshark read it, with our count.
+    assert_eq!(count_lines(&["tcpdump", "-n", "-r", &ours]), captured);
+    assert_eq!(count_lines(&["tshark", "-r", &ours]), captured);
+    // The same traffic, so the same packets as tcpdump's own capture.
+    assert_eq!(count_lines(&["tcpdump", "-n", "-r", &theirs]), captured);
+    // tcpdump's file read by us: the same lines as tcpdump -n -S -r prints.
+    let t = Command::new("tcpdump")
+        .args(["-n", "-S", "-r", &theirs])
+        .output()
+        .unwrap();
+    let o = netshoot(&["capture", "-r", &theirs]);
+    let (tl, ol) = (text(&t.stdout), text(&o.stdout));
+    assert_eq!(ol.lines().count(), tl.lines().count());
+    for (x, y) in ol.lines().zip(tl.lines()) {
+        assert_eq!(x, y);
+    }
+    // A filter on read: our interpreter, tcpdump's count.
+    let o = netshoot(&["capture", "-r", &theirs, "tcp[tcpflags] & tcp-syn != 0"]);
+    assert_eq!(
+        text(&o.stdout).lines().count(),
+        count_lines(&[
+            "tcpdump",
+            "-n",
+            "-r",
+            &theirs,
+            "tcp[tcpflags] & tcp-syn != 0"
+        ])
+    );
+    for f in [&ours, &theirs] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_a_complete_file_and_count_ends_on_time() {
+    let (a, b, ia, _l) = pair();
+    let spec = format!("netns:{}", a.name);
+    let file = tmp("int.pcap");
+    let cap = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(["-t", &spec, "capture", "-i", &ia, "-w", &file])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    a.sh("ping -c 5 -i 0.1 10.88.0.2 >/dev/null");
+    let _ = Command::new("kill")
+        .args(["-INT", &cap.id().to_string()])
+        .status();
+    let out = cap.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let captured: usize = err
+        .lines()
+        .find_map(|l| l.strip_suffix(" packets captured"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert!(captured >= 10, "{err}");
+    assert_eq!(
+        count_lines(&["tcpdump", "-n", "-r", &file]),
+        captured,
+        "every packet the summary reports is in the file"
+    );
+    let _ = std::fs::remove_file(&file);
+    // -c: exactly that many lines.
+    let t = std::thread::spawn({
+        let name = a.name.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &name,
+                    "ping",
+                    "-c",
+                    "4",
+                    "-i",
+                    "0.2",
+                    "10.88.0.2",
+                ])
+                .output();
+        }
+    });
+    let o = netshoot(&["-t", &spec, "capture", "-i", &ia, "-c", "3", "icmp"]);
+    t.join().unwrap();
+    assert_eq!(text(&o.stdout).lines().count(), 3, "{}", text(&o.stdout));
+    drop(b);
+}
+
+#[test]
+fn vxlan_is_decapsulated_on_the_underlay() {
+    let (a, b, ia, _l) = pair();
+    for (ns, local, remote, inner) in [
+        (&a, "10.88.0.1", "10.88.0.2", "10.99.0.1/24"),
+        (&b, "10.88.0.2", "10.88.0.1", "10.99.0.2/24"),
+    ] {
+        ns.sh(&format!(
+            "ip link add vx0 type vxlan id 42 local {local} remote {remote} dstport 4789 && ip addr add {inner} dev vx0 && ip link set vx0 up"
+        ));
+    }
+    let spec = format!("netns:{}", a.name);
+    let t = std::thread::spawn({
+        let name = a.name.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let _ = Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &name,
+                    "ping",
+                    "-c",
+                    "2",
+                    "-i",
+                    "0.2",
+                    "10.99.0.2",
+                ])
+                .output();
+        }
+    });
+    let o = netshoot(&[
+        "-t",
+        &spec,
+        "capture",
+        "-i",
+        &ia,
+        "-c",
+        "2",
+        "udp port 4789 and udp[28:2] = 0x0800 and udp[39] = 1",
+    ]);
+    t.join().unwrap();
+    let out = text(&o.stdout);
+    assert!(out.contains("VXLAN, flags [I] (0x08), vni 42"), "{out}");
+    assert!(
+        out.contains("IP 10.99.0.1 > 10.99.0.2: ICMP echo request"),
+        "{out}"
+    );
+}
+
+#[test]
+fn inside_a_container_and_an_overlay_namespace() {
+    require_docker();
+    ensure_swarm();
+    let mtu = format!("com.docker.network.driver.mtu={}", underlay_mtu());
+    let ov = DockerNet::new("overlay", &["--attachable", "--opt", &mtu]);
+    let x = Container::run(
+        "cpx",
+        &["--network", &ov.name, test_image(), "sleep", "infinity"],
+    );
+    let y = Container::run(
+        "cpy",
+        &["--network", &ov.name, test_image(), "sleep", "infinity"],
+    );
+    for (target, iface) in [
+        (x.name.clone(), "eth0".to_string()),
+        (format!("network:{}", ov.name), "any".to_string()),
+    ] {
+        let t = std::thread::spawn({
+            let (x, y) = (x.name.clone(), y.name.clone());
+            move || {
+                std::thread::sleep(Duration::from_millis(700));
+                let _ = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+                    .args(["-t", &x, "ping", "-c", "3", "-i", "0.3", &y])
+                    .output();
+            }
+        });
+        let o = netshoot(&[
+            "-t",
+            &target,
+            "capture",
+            "-i",
+            &iface,
+            "-c",
+            "2",
+            "--duration",
+            "8",
+            "icmp",
+        ]);
+        t.join().unwrap();
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{target}: {}", text(&o.stderr));
+        assert!(
+            out.contains("ICMP echo request") || out.contains("ICMP echo reply"),
+            "{target}: {out}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_each() {
+    let (a, _b, _ia, _l) = pair();
+    let spec = format!("netns:{}", a.name);
+    let corrupt = tmp("corrupt.pcap");
+    std::fs::write(&corrupt, b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00").unwrap();
+    for (args, needle) in [
+        (
+            vec!["-t", spec.as_str(), "capture", "-i", "eth9"],
+            "no interface 'eth9'",
+        ),
+        (
+            vec!["-t", spec.as_str(), "capture", "tcp port abc"],
+            "at column 10 ('abc')",
+        ),
+        (
+            vec![
+                "-t",
+                spec.as_str(),
+                "capture",
+                "-i",
+                "lo",
+                "-w",
+                "/nonexistent/dir/x.pcap",
+            ],
+            "-w /nonexistent/dir/x.pcap",
+        ),
+        (vec!["capture", "-r", corrupt.as_str()], "corrupt record 1"),
+        (vec!["capture", "-r", "/etc/hostname"], "not a pcap file"),
+    ] {
+        let o = netshoot(&args);
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+    // Without CAP_NET_RAW: the capability and the Docker flag are named.
+    let o = Command::new("setpriv")
+        .args([
+            "--inh-caps",
+            "-net_raw",
+            "--bounding-set",
+            "-net_raw",
+            env!("CARGO_BIN_EXE_netshoot"),
+            "capture",
+            "-i",
+            "lo",
+            "-c",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("CAP_NET_RAW") && e.contains("--cap-add NET_RAW"),
+        "{e}"
+    );
+    let _ = std::fs::remove_file(&corrupt);
+}
