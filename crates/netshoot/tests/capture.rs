@@ -357,3 +357,62 @@ fn bad_input_is_one_line_each() {
     );
     let _ = std::fs::remove_file(&corrupt);
 }
+
+#[test]
+fn top_totals_agree_with_a_flow_of_known_size() {
+    let (a, b, ia, _l) = pair();
+    let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", "5299"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let spec = format!("netns:{}", a.name);
+    let t = std::thread::spawn({
+        let name = a.name.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(1200));
+            Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &name,
+                    "iperf3",
+                    "-c",
+                    "10.88.0.2",
+                    "-p",
+                    "5299",
+                    "-n",
+                    "40M",
+                ])
+                .output()
+                .unwrap()
+        }
+    });
+    let o = netshoot(&[
+        "-t",
+        &spec,
+        "top",
+        "-i",
+        &ia,
+        "--json",
+        "--interval",
+        "4",
+        "--count",
+        "1",
+        "port 5299",
+    ]);
+    assert!(t.join().unwrap().status.success());
+    let last = text(&o.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let v: serde_json::Value =
+        serde_json::from_str(&last).unwrap_or_else(|e| panic!("{e}: {last} {}", text(&o.stderr)));
+    let p = &v["pairs"][0];
+    assert_eq!(p["a"], "10.88.0.1");
+    let sent = p["a_to_b"]["total_bytes"].as_u64().unwrap() as f64;
+    let want = 40.0 * 1024.0 * 1024.0;
+    assert!(
+        (sent - want).abs() / want < 0.03,
+        "top counted {sent} bytes for a {want}-byte flow"
+    );
+    assert!(p["b_to_a"]["total_bytes"].as_u64().unwrap() > 0);
+}

@@ -26,6 +26,48 @@ Examples:
   netshoot capture -r /tmp/web.pcap 'tcp[tcpflags] & tcp-syn != 0'
   netshoot capture -d 'host 10.0.0.5 and port 53'       print the compiled program")]
     Capture(CaptureArgs),
+
+    /// Bandwidth per host pair like iftop: 2 s, 10 s and 40 s averages and totals, sorted;
+    /// a refreshing table on a terminal, snapshots with --json.
+    #[command(after_help = "\
+Bytes are IP lengths. --json prints one JSON object per snapshot (one line each).
+
+Examples:
+  netshoot -t web top -i eth0                      who is talking to container web, how fast
+  netshoot -t web top --json --interval 2 --count 5 'not port 22'")]
+    Top(TopArgs),
+}
+
+/// `top` options.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Interface (default: the first up, non-loopback one); `any` for all.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Seconds between snapshots.
+    #[arg(long = "interval", default_value_t = 2, value_name = "SECONDS")]
+    pub interval: u64,
+    /// Stop after COUNT snapshots.
+    #[arg(long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Pairs to show.
+    #[arg(short = 'n', long = "lines", default_value_t = 20)]
+    pub lines: usize,
+    /// Ring buffer size in KiB.
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        default_value_t = 4096,
+        value_name = "KIB"
+    )]
+    pub buffer_kib: usize,
+    /// The filter (pcap-filter syntax).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "FILTER"
+    )]
+    pub filter: Vec<String>,
 }
 
 /// `capture` options (tcpdump's letters).
@@ -98,7 +140,10 @@ pub struct CaptureArgs {
 
 /// Runs `capture` in the (already entered) target.
 pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
-    let CaptureRoom::Capture(a) = room;
+    let a = match room {
+        CaptureRoom::Capture(a) => a,
+        CaptureRoom::Top(t) => return top(t, out),
+    };
     let expr = a.filter.join(" ");
     let prog = filter::compile(&expr, a.snaplen.max(1)).map_err(|e| anyhow!("filter: {e}"))?;
     if a.dump > 0 {
@@ -307,10 +352,27 @@ fn interfaces() -> Vec<(String, bool, bool)> {
     v
 }
 
-fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::Result<i32> {
+/// An open live capture: the ring, the interface's name, and the loopback ifindexes (whose
+/// outgoing copies are skipped, as libpcap does).
+pub struct Live {
+    /// The ring.
+    pub ring: ring::Ring,
+    /// Interface name (or `any`).
+    pub name: String,
+    /// Loopback interfaces.
+    pub loopbacks: Vec<i32>,
+}
+
+/// Opens a capture on `interface` (default: the first up, non-loopback one) with `prog`.
+pub fn open_live(
+    interface: Option<&str>,
+    prog: &[bpf::Insn],
+    promisc: bool,
+    buffer_kib: usize,
+) -> anyhow::Result<Live> {
     let ifs = interfaces();
-    let name = match &a.interface {
-        Some(n) => n.clone(),
+    let name = match interface {
+        Some(n) => n.to_string(),
         None => ifs
             .iter()
             .find(|(_, up, lo)| *up && !*lo)
@@ -330,8 +392,8 @@ fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::R
         })?
     };
     let block = 1usize << 20;
-    let blocks = (a.buffer_kib * 1024 / block).max(2);
-    let mut ring = ring::Ring::open(ifindex, prog, !a.no_promisc, block, blocks).map_err(|e| {
+    let blocks = (buffer_kib * 1024 / block).max(2);
+    let ring = ring::Ring::open(ifindex, prog, promisc, block, blocks).map_err(|e| {
         if e.raw_os_error() == Some(nix::libc::EPERM) {
             anyhow!(
                 "capturing needs CAP_NET_RAW: run as root, or give the container --cap-add NET_RAW"
@@ -340,13 +402,26 @@ fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::R
             anyhow!("cannot capture on {name}: {e}")
         }
     })?;
-    let mut sink = Sink::open(a)?;
     let loopbacks: Vec<i32> = ifs
         .iter()
         .filter(|(_, _, lo)| *lo)
         .filter_map(|(n, _, _)| nix::net::if_::if_nametoindex(n.as_str()).ok())
         .map(|i| i as i32)
         .collect();
+    Ok(Live {
+        ring,
+        name,
+        loopbacks,
+    })
+}
+
+fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::Result<i32> {
+    let live = open_live(a.interface.as_deref(), prog, !a.no_promisc, a.buffer_kib)?;
+    let loopbacks = live.loopbacks.clone();
+    let dup =
+        |p: &ring::Packet<'_>| p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex);
+    let Live { mut ring, name, .. } = live;
+    let mut sink = Sink::open(a)?;
     let stop = crate::interrupt::flag();
     eprintln!(
         "netshoot: listening on {name}, link-type EN10MB (Ethernet), snapshot length {} bytes",
@@ -370,7 +445,7 @@ fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::R
             }
             // A loopback interface shows every packet twice (out and in); keep one, as
             // libpcap does.
-            if p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex) {
+            if dup(p) {
                 return;
             }
             // Put a VLAN tag the kernel took out back into the frame, as libpcap does.
@@ -426,4 +501,122 @@ fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::R
         Some(e) => Err(e),
         None => Ok(0),
     }
+}
+
+fn rate(bps: f64) -> String {
+    // iftop's units: bits, powers of 1000.
+    let (v, u) = if bps >= 1e9 {
+        (bps / 1e9, "Gb")
+    } else if bps >= 1e6 {
+        (bps / 1e6, "Mb")
+    } else if bps >= 1e3 {
+        (bps / 1e3, "Kb")
+    } else {
+        (bps, "b")
+    };
+    format!("{v:.2}{u}")
+}
+
+fn bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.2}GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.2}MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.2}KB", b / 1e3)
+    } else {
+        format!("{b:.0}B")
+    }
+}
+
+fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
+    use std::io::IsTerminal;
+    if t.interval == 0 {
+        bail!("--interval must be at least 1 second");
+    }
+    // Headers are enough: a short snap length keeps the ring from overflowing at line rate.
+    let prog = filter::compile(&t.filter.join(" "), 128).map_err(|e| anyhow!("filter: {e}"))?;
+    let live = open_live(t.interface.as_deref(), &prog, true, t.buffer_kib)?;
+    let loopbacks = live.loopbacks.clone();
+    let Live { mut ring, name, .. } = live;
+    let stop = crate::interrupt::flag();
+    let tty = !out.json && std::io::stdout().is_terminal();
+    if !out.json {
+        eprintln!("netshoot: top on {name}; Ctrl-C to stop");
+    }
+    let mut flows = netshoot_capture::flows::Flows::default();
+    let mut next_tick = Instant::now() + Duration::from_secs(1);
+    let mut snapshots = 0u64;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        ring.next_block(50, &mut |p| {
+            if !(p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex)) {
+                flows.add(p.data, p.len);
+            }
+        })?;
+        if Instant::now() < next_tick {
+            continue;
+        }
+        next_tick += Duration::from_secs(1);
+        flows.tick();
+        if flows.seconds % t.interval != 0 {
+            continue;
+        }
+        snapshots += 1;
+        let pairs = flows.report();
+        let mut so = std::io::stdout().lock();
+        if out.json {
+            let v = serde_json::json!({
+                "interface": name,
+                "seconds": flows.seconds,
+                "pairs": pairs.iter().take(t.lines).collect::<Vec<_>>(),
+                "other_bytes": flows.other_bytes,
+            });
+            writeln!(so, "{}", serde_json::to_string(&v)?)?;
+        } else {
+            if tty {
+                write!(so, "\x1b[H\x1b[2J")?;
+            }
+            writeln!(
+                so,
+                "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}",
+                format!("{name}, {} s", flows.seconds),
+                "",
+                "2s",
+                "10s",
+                "40s",
+                "total"
+            )?;
+            for p in pairs.iter().take(t.lines) {
+                writeln!(
+                    so,
+                    "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}",
+                    p.a,
+                    p.b,
+                    rate(p.a_to_b.rate_2s),
+                    rate(p.a_to_b.rate_10s),
+                    rate(p.a_to_b.rate_40s),
+                    bytes(p.a_to_b.total_bytes)
+                )?;
+                writeln!(
+                    so,
+                    "{:<40} <= {:<37} {:>10} {:>10} {:>10} {:>10}",
+                    "",
+                    "",
+                    rate(p.b_to_a.rate_2s),
+                    rate(p.b_to_a.rate_10s),
+                    rate(p.b_to_a.rate_40s),
+                    bytes(p.b_to_a.total_bytes)
+                )?;
+            }
+            if !tty {
+                writeln!(so)?;
+            }
+        }
+        so.flush()?;
+        if t.count.is_some_and(|c| snapshots >= c) {
+            break;
+        }
+    }
+    Ok(0)
 }
