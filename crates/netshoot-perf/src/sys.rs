@@ -52,3 +52,19 @@ pub fn cpu_times() -> (f64, f64) {
         Err(_) => (0.0, 0.0),
     }
 }
+
+/// SO_RCVLOWAT: wake a blocked reader only when at least `n` bytes are queued (or the read
+/// timeout expires), so a fast receiver reads big chunks instead of waking per segment.
+#[allow(unsafe_code)]
+pub fn set_rcvlowat(fd: i32, n: i32) -> bool {
+    // SAFETY: a c_int option value of the size given.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&n as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        ) == 0
+    }
+}
