@@ -29,7 +29,7 @@ pub enum PcapError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// Not a pcap file.
-    #[error("not a pcap file (magic {0:#010x}); pcapng is read with --pcapng files written by netshoot, or convert with editcap -F pcap")]
+    #[error("not a pcap or pcapng file (magic {0:#010x})")]
     Magic(u32),
     /// A record is damaged.
     #[error("corrupt record {index}: {why}")]
@@ -41,13 +41,47 @@ pub enum PcapError {
     },
 }
 
-/// Writes pcap: the header at creation, then records.
+/// Writes pcap (or pcapng): the header at creation, then records.
 pub struct Writer<W: Write> {
     out: W,
     nanos: bool,
+    ng: bool,
+}
+
+fn ng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let pad = (4 - body.len() % 4) % 4;
+    let total = (12 + body.len() + pad) as u32;
+    let mut b = Vec::with_capacity(total as usize);
+    b.extend_from_slice(&kind.to_le_bytes());
+    b.extend_from_slice(&total.to_le_bytes());
+    b.extend_from_slice(body);
+    b.extend(std::iter::repeat_n(0u8, pad));
+    b.extend_from_slice(&total.to_le_bytes());
+    b
 }
 
 impl<W: Write> Writer<W> {
+    /// Starts a pcapng file: a section header and one interface (microsecond timestamps).
+    pub fn new_pcapng(mut out: W, snaplen: u32, linktype: u32) -> std::io::Result<Self> {
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&(linktype as u16).to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&snaplen.to_le_bytes());
+        let mut h = ng_block(0x0A0D_0D0A, &shb);
+        h.extend(ng_block(1, &idb));
+        out.write_all(&h)?;
+        Ok(Writer {
+            out,
+            nanos: false,
+            ng: true,
+        })
+    }
+
     /// Starts a file (microsecond timestamps unless `nanos`).
     pub fn new(mut out: W, snaplen: u32, linktype: u32, nanos: bool) -> std::io::Result<Self> {
         let mut h = Vec::with_capacity(24);
@@ -59,7 +93,11 @@ impl<W: Write> Writer<W> {
         h.extend_from_slice(&snaplen.to_le_bytes());
         h.extend_from_slice(&linktype.to_le_bytes());
         out.write_all(&h)?;
-        Ok(Writer { out, nanos })
+        Ok(Writer {
+            out,
+            nanos,
+            ng: false,
+        })
     }
 
     /// Appends one record (one write call, so an interrupted capture never holds half a record
@@ -71,6 +109,17 @@ impl<W: Write> Writer<W> {
         orig_len: u32,
         data: &[u8],
     ) -> std::io::Result<()> {
+        if self.ng {
+            let ts = u64::from(sec) * 1_000_000 + u64::from(nsec / 1000);
+            let mut epb = Vec::with_capacity(20 + data.len());
+            epb.extend_from_slice(&0u32.to_le_bytes());
+            epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+            epb.extend_from_slice(&(ts as u32).to_le_bytes());
+            epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            epb.extend_from_slice(&orig_len.to_le_bytes());
+            epb.extend_from_slice(data);
+            return self.out.write_all(&ng_block(6, &epb));
+        }
         let frac = if self.nanos { nsec } else { nsec / 1000 };
         let mut r = Vec::with_capacity(16 + data.len());
         r.extend_from_slice(&sec.to_le_bytes());
@@ -99,8 +148,11 @@ pub fn read_all(mut r: impl Read) -> Result<(u32, u32, Vec<Record>), PcapError> 
     parse(&buf)
 }
 
-/// Parses pcap bytes.
+/// Parses pcap or pcapng bytes: (link type, snap length, records).
 pub fn parse(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
+    if buf.len() >= 4 && buf[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+        return parse_ng(buf);
+    }
     let head = buf.get(..24).ok_or(PcapError::Magic(0))?;
     let m = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
     let (le, nanos) = match m {
@@ -169,6 +221,133 @@ pub fn parse(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
     Ok((linktype, snaplen, recs))
 }
 
+/// pcapng: section headers (either byte order), interface descriptions (link type, snap
+/// length, timestamp resolution), enhanced and simple packet blocks; other blocks skipped.
+fn parse_ng(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
+    let mut off = 0usize;
+    let mut le = true;
+    let mut ifaces: Vec<(u32, u32, u64)> = Vec::new(); // linktype, snaplen, ticks per second
+    let mut recs = Vec::new();
+    let mut index = 0u64;
+    let rd32 = |b: &[u8], o: usize, le: bool| -> Option<u32> {
+        let a: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
+        Some(if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        })
+    };
+    let rd16 = |b: &[u8], o: usize, le: bool| -> Option<u16> {
+        let a: [u8; 2] = b.get(o..o + 2)?.try_into().ok()?;
+        Some(if le {
+            u16::from_le_bytes(a)
+        } else {
+            u16::from_be_bytes(a)
+        })
+    };
+    while off < buf.len() {
+        index += 1;
+        let bad = |why: &str| PcapError::Corrupt {
+            index,
+            why: why.to_string(),
+        };
+        let kind_raw = buf
+            .get(off..off + 4)
+            .ok_or_else(|| bad("block header cut short"))?;
+        if kind_raw == [0x0a, 0x0d, 0x0d, 0x0a] {
+            let m = buf
+                .get(off + 8..off + 12)
+                .ok_or_else(|| bad("section header cut short"))?;
+            le = match m {
+                [0x4d, 0x3c, 0x2b, 0x1a] => true,
+                [0x1a, 0x2b, 0x3c, 0x4d] => false,
+                _ => return Err(bad("bad byte-order magic")),
+            };
+            ifaces.clear();
+        }
+        let kind = rd32(buf, off, le).ok_or_else(|| bad("block header cut short"))?;
+        let len = rd32(buf, off + 4, le).ok_or_else(|| bad("block header cut short"))? as usize;
+        if len < 12 || len % 4 != 0 || len > buf.len() - off {
+            return Err(bad(&format!("block length {len} does not fit the file")));
+        }
+        let body = &buf[off + 8..off + len - 4];
+        match kind {
+            1 => {
+                let lt =
+                    u32::from(rd16(body, 0, le).ok_or_else(|| bad("interface block cut short"))?);
+                let snap = rd32(body, 4, le).ok_or_else(|| bad("interface block cut short"))?;
+                let mut tps = 1_000_000u64;
+                let mut o = 8;
+                while let (Some(code), Some(olen)) = (rd16(body, o, le), rd16(body, o + 2, le)) {
+                    let olen = usize::from(olen);
+                    if code == 0 {
+                        break;
+                    }
+                    if code == 9 && olen == 1 {
+                        if let Some(&r) = body.get(o + 4) {
+                            let e = u32::from(r & 0x7f);
+                            tps = if r & 0x80 != 0 {
+                                2u64.checked_pow(e)
+                            } else {
+                                10u64.checked_pow(e)
+                            }
+                            .ok_or_else(|| bad("timestamp resolution out of range"))?;
+                        }
+                    }
+                    o += 4 + olen.div_ceil(4) * 4;
+                }
+                ifaces.push((lt, snap, tps.max(1)));
+            }
+            6 | 3 => {
+                let short = || bad("packet block cut short");
+                let (ifid, ts, caplen, orig, data_off) = if kind == 6 {
+                    let ifid = rd32(body, 0, le).ok_or_else(short)? as usize;
+                    let hi = rd32(body, 4, le).ok_or_else(short)?;
+                    let lo = rd32(body, 8, le).ok_or_else(short)?;
+                    let cap = rd32(body, 12, le).ok_or_else(short)? as usize;
+                    let orig = rd32(body, 16, le).ok_or_else(short)?;
+                    (
+                        ifid,
+                        (u64::from(hi) << 32) | u64::from(lo),
+                        cap,
+                        orig,
+                        20usize,
+                    )
+                } else {
+                    let orig = rd32(body, 0, le).ok_or_else(short)?;
+                    (
+                        0,
+                        0,
+                        (orig as usize).min(body.len().saturating_sub(4)),
+                        orig,
+                        4,
+                    )
+                };
+                let &(_, _, tps) = ifaces
+                    .get(ifid)
+                    .ok_or_else(|| bad("packet of an undeclared interface"))?;
+                let data = body
+                    .get(data_off..data_off.saturating_add(caplen))
+                    .ok_or_else(|| bad("packet data cut short"))?;
+                let nsec = ((ts % tps) as u128 * 1_000_000_000 / tps as u128) as u32;
+                recs.push(Record {
+                    sec: (ts / tps) as u32,
+                    nsec,
+                    orig_len: orig,
+                    data: data.to_vec(),
+                });
+            }
+            _ => {}
+        }
+        off += len;
+    }
+    let (lt, snap, _) = ifaces
+        .first()
+        .copied()
+        .unwrap_or((LINKTYPE_ETHERNET, 262_144, 1));
+    Ok((lt, snap, recs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +363,14 @@ mod tests {
         assert_eq!(recs[1].nsec, 4000);
         assert_eq!(recs[1].orig_len, 1500);
         assert!(parse(&bytes[..bytes.len() - 1]).is_err());
+        let mut ng = Writer::new_pcapng(Vec::new(), 65535, LINKTYPE_ETHERNET).unwrap();
+        ng.write(1, 2000, 60, &[1u8; 61]).unwrap();
+        let ngb = ng.into_inner();
+        let (lt, _, r) = parse(&ngb).unwrap();
+        assert_eq!((lt, r.len(), r[0].data.len(), r[0].nsec), (1, 1, 61, 2000));
+        for cut in 0..ngb.len() {
+            let _ = parse(&ngb[..cut]);
+        }
         assert!(parse(b"garbage garbage garbage garbage").is_err());
         let mut seed = 3u32;
         for cut in 0..bytes.len() {

@@ -56,6 +56,19 @@ fn traffic(a: &Netns, b: &Netns) {
     let _ = srv.wait_with_output();
 }
 
+/// The captured length of every record of a (little-endian) pcap file, read straight from it.
+fn record_lengths(path: &str) -> Vec<u64> {
+    let b = std::fs::read(path).unwrap();
+    let mut off = 24;
+    let mut lens = Vec::new();
+    while off + 16 <= b.len() {
+        let incl = u32::from_le_bytes([b[off + 8], b[off + 9], b[off + 10], b[off + 11]]) as usize;
+        lens.push(incl as u64);
+        off += 16 + incl;
+    }
+    lens
+}
+
 fn count_lines(cmd: &[&str]) -> usize {
     let o = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap();
     text(&o.stdout)
@@ -109,9 +122,37 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
         .and_then(|n| n.trim().parse().ok())
         .expect("a count on stderr");
     assert!(captured >= 8, "{err}");
-    // Our file: tcpdump and tshark read it, with our count.
+    // Our file: tcpdump and tshark read it, with our count and our bytes.
     assert_eq!(count_lines(&["tcpdump", "-n", "-r", &ours]), captured);
     assert_eq!(count_lines(&["tshark", "-r", &ours]), captured);
+    let caps = Command::new("tshark")
+        .args(["-r", &ours, "-T", "fields", "-e", "frame.cap_len"])
+        .output()
+        .unwrap();
+    let tshark_bytes: u64 = text(&caps.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .sum();
+    let lens = record_lengths(&ours);
+    assert_eq!(lens.len(), captured);
+    assert_eq!(lens.iter().sum::<u64>(), tshark_bytes);
+    // pcapng: the same packets, read by both, and by us with tcpdump's lines.
+    let ng = tmp("ours.pcapng");
+    let o = netshoot(&["capture", "-r", &ours, "-w", &ng, "--pcapng"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(count_lines(&["tcpdump", "-n", "-r", &ng]), captured);
+    assert_eq!(count_lines(&["tshark", "-r", &ng]), captured);
+    let a1 = Command::new("tcpdump")
+        .args(["-n", "-S", "-r", &ours])
+        .output()
+        .unwrap();
+    let a2 = netshoot(&["capture", "-r", &ng]);
+    assert_eq!(
+        text(&a2.stdout),
+        text(&a1.stdout),
+        "our pcapng read back gives tcpdump's lines"
+    );
+    let _ = std::fs::remove_file(&ng);
     // The same traffic, so the same packets as tcpdump's own capture.
     assert_eq!(count_lines(&["tcpdump", "-n", "-r", &theirs]), captured);
     // tcpdump's file read by us: the same lines as tcpdump -n -S -r prints.

@@ -85,7 +85,10 @@ pub struct CaptureArgs {
     /// Write packets to FILE (pcap) instead of printing them.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<String>,
-    /// Read packets from a pcap FILE instead of an interface.
+    /// Write pcapng instead of pcap.
+    #[arg(long = "pcapng", requires = "write")]
+    pub pcapng: bool,
+    /// Read packets from a pcap or pcapng FILE instead of an interface.
     #[arg(short = 'r', value_name = "FILE")]
     pub read: Option<String>,
     /// Bytes to keep of each packet.
@@ -259,6 +262,7 @@ struct Sink {
     rotate_every: Option<Duration>,
     files: Option<u32>,
     snaplen: u32,
+    ng: bool,
 }
 
 impl Sink {
@@ -273,15 +277,19 @@ impl Sink {
         }
     }
 
-    fn create(name: &str, snaplen: u32) -> anyhow::Result<pcap::Writer<BufWriter<std::fs::File>>> {
+    fn create(
+        name: &str,
+        snaplen: u32,
+        ng: bool,
+    ) -> anyhow::Result<pcap::Writer<BufWriter<std::fs::File>>> {
         let f = std::fs::File::create(name)
             .with_context(|| format!("-w {name}: cannot create the file"))?;
-        Ok(pcap::Writer::new(
-            BufWriter::with_capacity(1 << 20, f),
-            snaplen,
-            pcap::LINKTYPE_ETHERNET,
-            false,
-        )?)
+        let out = BufWriter::with_capacity(1 << 20, f);
+        Ok(if ng {
+            pcap::Writer::new_pcapng(out, snaplen, pcap::LINKTYPE_ETHERNET)?
+        } else {
+            pcap::Writer::new(out, snaplen, pcap::LINKTYPE_ETHERNET, false)?
+        })
     }
 
     fn open(a: &CaptureArgs) -> anyhow::Result<Option<Sink>> {
@@ -296,7 +304,7 @@ impl Sink {
         let name = Self::name(base, 0, files);
         Ok(Some(Sink {
             base: base.clone(),
-            writer: Self::create(&name, a.snaplen)?,
+            writer: Self::create(&name, a.snaplen, a.pcapng)?,
             bytes: 24,
             opened: Instant::now(),
             index: 0,
@@ -304,6 +312,7 @@ impl Sink {
             rotate_every: a.rotate_secs.map(|s| Duration::from_secs(s.max(1))),
             files,
             snaplen: a.snaplen,
+            ng: a.pcapng,
         }))
     }
 
@@ -321,7 +330,7 @@ impl Sink {
                 self.index %= n.max(1);
             }
             let name = Self::name(&self.base, self.index, self.files);
-            self.writer = Self::create(&name, self.snaplen)?;
+            self.writer = Self::create(&name, self.snaplen, self.ng)?;
             self.bytes = 24;
             self.opened = Instant::now();
         }
