@@ -27,6 +27,8 @@ impl Default for Dir {
 struct Pair {
     /// a → b and b → a (a < b).
     dirs: [Dir; 2],
+    /// Local processes seen on this pair (`pid/command`).
+    processes: std::collections::BTreeSet<String>,
 }
 
 /// Traffic of one direction of a pair.
@@ -53,6 +55,8 @@ pub struct PairReport {
     pub a_to_b: DirReport,
     /// b → a.
     pub b_to_a: DirReport,
+    /// Processes in the target that own a socket of this pair (`pid/command`).
+    pub processes: Vec<String>,
 }
 
 /// Accumulates packets; `tick` closes a second.
@@ -90,7 +94,52 @@ pub fn ip_endpoints(frame: &[u8], wire_len: u32) -> Option<(IpAddr, IpAddr, u64)
     }
 }
 
+/// (source, destination, source port, destination port, IP protocol) of a TCP or UDP packet
+/// in an Ethernet frame (not for non-first IPv4 fragments).
+pub fn ports(frame: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8)> {
+    let (s, d, _) = ip_endpoints(frame, frame.len() as u32)?;
+    let mut off = 12;
+    while matches!(
+        u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]),
+        0x8100 | 0x88a8 | 0x9100
+    ) {
+        off += 4;
+    }
+    let ip = off + 2;
+    let (proto, l4) = if s.is_ipv4() {
+        let frag = u16::from_be_bytes([*frame.get(ip + 6)?, *frame.get(ip + 7)?]);
+        if frag & 0x1fff != 0 {
+            return None;
+        }
+        (
+            *frame.get(ip + 9)?,
+            ip + usize::from(frame.get(ip)? & 0xf) * 4,
+        )
+    } else {
+        (*frame.get(ip + 6)?, ip + 40)
+    };
+    if !matches!(proto, 6 | 17) {
+        return None;
+    }
+    let sp = u16::from_be_bytes([*frame.get(l4)?, *frame.get(l4 + 1)?]);
+    let dp = u16::from_be_bytes([*frame.get(l4 + 2)?, *frame.get(l4 + 3)?]);
+    Some((s, d, sp, dp, proto))
+}
+
 impl Flows {
+    /// Accounts one frame, and the local process that owns its socket when known.
+    pub fn add_owned(&mut self, frame: &[u8], wire_len: u32, process: Option<&str>) {
+        self.add(frame, wire_len);
+        if let (Some(p), Some((s, d, _))) = (process, ip_endpoints(frame, wire_len)) {
+            let key = if s <= d { (s, d) } else { (d, s) };
+            if let Some(pair) = self.pairs.get_mut(&key) {
+                if !pair.processes.contains(p) {
+                    pair.processes.insert(p.to_string());
+                }
+            }
+        }
+    }
+
     /// Accounts one frame.
     pub fn add(&mut self, frame: &[u8], wire_len: u32) {
         let Some((s, d, len)) = ip_endpoints(frame, wire_len) else {
@@ -145,6 +194,7 @@ impl Flows {
                     b: *b,
                     a_to_b: r(&p.dirs[0]),
                     b_to_a: r(&p.dirs[1]),
+                    processes: p.processes.iter().cloned().collect(),
                 }
             })
             .collect();

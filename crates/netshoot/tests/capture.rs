@@ -421,6 +421,8 @@ fn top_totals_agree_with_a_flow_of_known_size() {
                     "5299",
                     "-n",
                     "40M",
+                    "-b",
+                    "100M",
                 ])
                 .output()
                 .unwrap()
@@ -434,7 +436,7 @@ fn top_totals_agree_with_a_flow_of_known_size() {
         &ia,
         "--json",
         "--interval",
-        "4",
+        "6",
         "--count",
         "1",
         "port 5299",
@@ -456,4 +458,12 @@ fn top_totals_agree_with_a_flow_of_known_size() {
         "top counted {sent} bytes for a {want}-byte flow"
     );
     assert!(p["b_to_a"]["total_bytes"].as_u64().unwrap() > 0);
+    // The client side of the flow lives in this namespace: its process is named.
+    let procs = p["processes"].as_array().unwrap();
+    assert!(
+        procs
+            .iter()
+            .any(|x| x.as_str().unwrap_or_default().ends_with("/iperf3")),
+        "{p}"
+    );
 }

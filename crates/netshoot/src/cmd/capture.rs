@@ -555,14 +555,38 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         eprintln!("netshoot: top on {name}; Ctrl-C to stop");
     }
     let mut flows = netshoot_capture::flows::Flows::default();
+    // Socket owners are looked up once a second on a helper thread (it walks /proc/*/fd, too
+    // slow for the loop that drains the ring); the thread inherits the target's namespace.
+    let owners_slot =
+        std::sync::Arc::new(std::sync::Mutex::new(std::sync::Arc::new(socket_owners())));
+    {
+        let slot = owners_slot.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_secs(1));
+                let fresh = std::sync::Arc::new(socket_owners());
+                if let Ok(mut s) = slot.lock() {
+                    *s = fresh;
+                }
+            }
+        });
+    }
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut snapshots = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let owners = owners_slot.lock().map(|o| o.clone()).unwrap_or_default();
         ring.next_block(50, &mut |p| {
             if !(p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex)) {
-                flows.add(p.data, p.len);
+                let ends = netshoot_capture::flows::ports(p.data);
+                let owner = ends.and_then(|(s, d, sp, dp, proto)| {
+                    owner_of(&owners, s, sp, proto).or_else(|| owner_of(&owners, d, dp, proto))
+                });
+
+                flows.add_owned(p.data, p.len, owner);
             }
         })?;
+
         if Instant::now() < next_tick {
             continue;
         }
@@ -597,9 +621,14 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
                 "total"
             )?;
             for p in pairs.iter().take(t.lines) {
+                let procs = if p.processes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", p.processes.join(" "))
+                };
                 writeln!(
                     so,
-                    "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}",
+                    "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}{procs}",
                     p.a,
                     p.b,
                     rate(p.a_to_b.rate_2s),
@@ -628,4 +657,34 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// (local address, port, IP protocol) → `pid/command` of the sockets in the target.
+type Owners = std::collections::HashMap<(std::net::IpAddr, u16, u8), String>;
+
+fn socket_owners() -> Owners {
+    let mut m = Owners::new();
+    if let Ok(socks) = netshoot_inspect::sockets::sockets(true, true, true) {
+        for s in socks {
+            let proto = match s.proto {
+                netshoot_inspect::sockets::Proto::Tcp => 6,
+                netshoot_inspect::sockets::Proto::Udp => 17,
+                netshoot_inspect::sockets::Proto::Raw => continue,
+            };
+            if let Some(o) = s.processes.first() {
+                m.entry((s.local, s.local_port, proto))
+                    .or_insert_with(|| format!("{}/{}", o.pid, o.command));
+            }
+        }
+    }
+    m
+}
+
+/// The owner of a local endpoint, also through a wildcard (0.0.0.0 / ::) listener.
+fn owner_of(m: &Owners, ip: std::net::IpAddr, port: u16, proto: u8) -> Option<&str> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    m.get(&(ip, port, proto))
+        .or_else(|| m.get(&(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port, proto)))
+        .or_else(|| m.get(&(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port, proto)))
+        .map(String::as_str)
 }
