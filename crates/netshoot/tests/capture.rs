@@ -467,3 +467,47 @@ fn top_totals_agree_with_a_flow_of_known_size() {
         "{p}"
     );
 }
+
+/// On a terminal (`script` gives a pty of 30×150), top draws a ratatui screen on the alternate
+/// screen with the pair and its rates, and restores the terminal when it ends.
+#[test]
+fn top_draws_a_screen_on_a_terminal() {
+    require_root();
+    let ns = Netns::new("tu");
+    let name = ns.name.clone();
+    let pinger = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        let _ = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &name,
+                "ping",
+                "-c",
+                "5",
+                "-i",
+                "0.3",
+                "127.0.0.1",
+            ])
+            .output();
+    });
+    let cmd = format!(
+        "stty rows 30 cols 150; {} -t netns:{} top -i lo --interval 1 --count 3",
+        env!("CARGO_BIN_EXE_netshoot"),
+        ns.name
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    pinger.join().unwrap();
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("\x1b[?1049h") && out.contains("\x1b[?1049l"),
+        "alternate screen entered and left"
+    );
+    assert!(
+        out.contains("netshoot") && out.contains("127.0.0.1") && out.contains("2s"),
+        "{out:?}"
+    );
+}

@@ -551,9 +551,16 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     let Live { mut ring, name, .. } = live;
     let stop = crate::interrupt::flag();
     let tty = !out.json && std::io::stdout().is_terminal();
-    if !out.json {
+    if !out.json && !tty {
         eprintln!("netshoot: top on {name}; Ctrl-C to stop");
     }
+    // On a terminal: a ratatui screen (alternate screen, raw mode; q or Ctrl-C quits),
+    // restored by the guard whatever ends the loop.
+    let mut screen = if tty {
+        Some(Screen(ratatui::init()))
+    } else {
+        None
+    };
     let mut flows = netshoot_capture::flows::Flows::default();
     // Socket owners are looked up once a second on a helper thread (it walks /proc/*/fd, too
     // slow for the loop that drains the ring); the thread inherits the target's namespace.
@@ -575,6 +582,9 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut snapshots = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        if screen.is_some() && quit_key_pressed() {
+            break;
+        }
         let owners = owners_slot.lock().map(|o| o.clone()).unwrap_or_default();
         ring.next_block(50, &mut |p| {
             if !(p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex)) {
@@ -606,10 +616,9 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
                 "other_bytes": flows.other_bytes,
             });
             writeln!(so, "{}", serde_json::to_string(&v)?)?;
+        } else if let Some(Screen(term)) = screen.as_mut() {
+            draw(term, &name, flows.seconds, &pairs, t.lines)?;
         } else {
-            if tty {
-                write!(so, "\x1b[H\x1b[2J")?;
-            }
             writeln!(
                 so,
                 "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}",
@@ -647,9 +656,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
                     bytes(p.b_to_a.total_bytes)
                 )?;
             }
-            if !tty {
-                writeln!(so)?;
-            }
+            writeln!(so)?;
         }
         so.flush()?;
         if t.count.is_some_and(|c| snapshots >= c) {
@@ -687,4 +694,82 @@ fn owner_of(m: &Owners, ip: std::net::IpAddr, port: u16, proto: u8) -> Option<&s
         .or_else(|| m.get(&(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port, proto)))
         .or_else(|| m.get(&(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port, proto)))
         .map(String::as_str)
+}
+
+/// The ratatui terminal, restored on drop.
+struct Screen(ratatui::DefaultTerminal);
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// q, Esc or Ctrl-C (raw mode turns Ctrl-C into a key).
+fn quit_key_pressed() -> bool {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
+    while event::poll(Duration::ZERO).unwrap_or(false) {
+        if let Ok(Event::Key(k)) = event::read() {
+            let ctrl_c =
+                k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+            if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn draw(
+    term: &mut ratatui::DefaultTerminal,
+    name: &str,
+    secs: u64,
+    pairs: &[netshoot_capture::flows::PairReport],
+    lines: usize,
+) -> std::io::Result<()> {
+    use ratatui::layout::Constraint;
+    use ratatui::style::{Modifier, Style};
+    use ratatui::widgets::{Block, Row, Table};
+    let mut rows = Vec::new();
+    for p in pairs.iter().take(lines) {
+        rows.push(Row::new(vec![
+            p.a.to_string(),
+            "=>".to_string(),
+            p.b.to_string(),
+            rate(p.a_to_b.rate_2s),
+            rate(p.a_to_b.rate_10s),
+            rate(p.a_to_b.rate_40s),
+            bytes(p.a_to_b.total_bytes),
+            p.processes.join(" "),
+        ]));
+        rows.push(Row::new(vec![
+            String::new(),
+            "<=".to_string(),
+            String::new(),
+            rate(p.b_to_a.rate_2s),
+            rate(p.b_to_a.rate_10s),
+            rate(p.b_to_a.rate_40s),
+            bytes(p.b_to_a.total_bytes),
+            String::new(),
+        ]));
+    }
+    let widths = [
+        Constraint::Length(26),
+        Constraint::Length(2),
+        Constraint::Length(26),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Min(10),
+    ];
+    let header = Row::new(vec![
+        "host", "", "host", "2s", "10s", "40s", "total", "process",
+    ])
+    .style(Style::default().add_modifier(Modifier::BOLD));
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::bordered().title(format!(" netshoot top: {name}, {secs} s (q quits) ")));
+    term.draw(|f| f.render_widget(table, f.area()))?;
+    Ok(())
 }
