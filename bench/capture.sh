@@ -61,8 +61,14 @@ PY
 bench() {
   local label=$1; shift
   local o=() t=() n=()
-  for _ in $(seq "$rounds"); do
-    n+=("$(run none "$@")"); o+=("$(run ours "$@")"); t+=("$(run tcpdump "$@")")
+    # The order changes every round, so neither tool always follows the other.
+  for r in $(seq "$rounds"); do
+    n+=("$(run none "$@")")
+    if [ $((r % 2)) -eq 1 ]; then
+      o+=("$(run ours "$@")"); t+=("$(run tcpdump "$@")")
+    else
+      t+=("$(run tcpdump "$@")"); o+=("$(run ours "$@")")
+    fi
   done
   python3 - "$label" "${n[@]}" -- "${o[@]}" -- "${t[@]}" <<'PY'
 import sys
