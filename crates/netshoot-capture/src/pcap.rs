@@ -29,7 +29,7 @@ pub enum PcapError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// Not a pcap file.
-    #[error("not a pcap or pcapng file (magic {0:#010x})")]
+    #[error("not a pcap or pcapng file (it starts with {0:#010x})")]
     Magic(u32),
     /// A record is damaged.
     #[error("corrupt record {index}: {why}")]
@@ -153,8 +153,11 @@ pub fn parse(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
     if buf.len() >= 4 && buf[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
         return parse_ng(buf);
     }
-    let head = buf.get(..24).ok_or(PcapError::Magic(0))?;
-    let m = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+    let mut first = [0u8; 4];
+    for (d, b) in first.iter_mut().zip(buf) {
+        *d = *b;
+    }
+    let m = u32::from_le_bytes(first);
     let (le, nanos) = match m {
         MAGIC_US => (true, false),
         MAGIC_NS => (true, true),
@@ -164,6 +167,10 @@ pub fn parse(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
             _ => return Err(PcapError::Magic(m)),
         },
     };
+    let head = buf.get(..24).ok_or(PcapError::Corrupt {
+        index: 0,
+        why: format!("file header cut short ({} of 24 bytes)", buf.len()),
+    })?;
     let u32at = |b: &[u8], o: usize| -> u32 {
         let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
         if le {

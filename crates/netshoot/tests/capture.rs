@@ -366,7 +366,10 @@ fn bad_input_is_one_line_each() {
             "-w /nonexistent/dir/x.pcap",
         ),
         (vec!["capture", "-r", corrupt.as_str()], "corrupt record 1"),
-        (vec!["capture", "-r", "/etc/hostname"], "not a pcap file"),
+        (
+            vec!["capture", "-r", "/etc/hostname"],
+            "not a pcap or pcapng file",
+        ),
     ] {
         let o = netshoot(&args);
         let e = text(&o.stderr);

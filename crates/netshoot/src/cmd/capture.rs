@@ -400,7 +400,9 @@ pub fn open_live(
             )
         })?
     };
-    let block = 1usize << 20;
+    // 256 KiB blocks, as libpcap sizes them for its snap length (1 MiB blocks cost the
+    // sender ~4 % more at 600k small packets/s, measured with bench/capture.sh).
+    let block = 256usize << 10;
     let blocks = (buffer_kib * 1024 / block).max(2);
     let ring = ring::Ring::open(ifindex, prog, promisc, block, blocks).map_err(|e| {
         if e.raw_os_error() == Some(nix::libc::EPERM) {
