@@ -514,3 +514,54 @@ fn top_draws_a_screen_on_a_terminal() {
         "{out:?}"
     );
 }
+
+/// -C/-W rotation: files of at most the size asked, reused in a ring, each a valid pcap.
+#[test]
+fn rotation_by_size_keeps_a_ring_of_valid_files() {
+    let (a, b, ia, _l) = pair();
+    let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", "5298"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let big = tmp("big.pcap");
+    let td = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &a.name,
+            "tcpdump",
+            "-i",
+            &ia,
+            "-s",
+            "1500",
+            "-U",
+            "-w",
+            &big,
+            "port 5298",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    a.sh("iperf3 -c 10.88.0.2 -p 5298 -n 6M -l 1400 >/dev/null");
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-INT", &td.id().to_string()])
+        .status();
+    let _ = td.wait_with_output();
+    let base = tmp("rot");
+    let o = netshoot(&["capture", "-r", &big, "-w", &base, "-C", "1", "-W", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    for i in 0..3 {
+        let f = format!("{base}{i}");
+        let len = std::fs::metadata(&f)
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .len();
+        assert!(len <= 1_000_000, "{f} is {len} bytes");
+        assert!(count_lines(&["tcpdump", "-n", "-r", &f]) > 0, "{f} reads");
+        let _ = std::fs::remove_file(&f);
+    }
+    assert!(
+        std::fs::metadata(format!("{base}3")).is_err(),
+        "-W 3 keeps three names"
+    );
+    let _ = std::fs::remove_file(&big);
+}
