@@ -262,33 +262,51 @@ fn udp_send(st: &Stream, u: UdpSocket, shared: &Shared) {
 }
 
 fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
+    use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+    use std::io::IoSliceMut;
+    const BATCH: usize = 64;
     let _ = u.set_read_timeout(Some(Duration::from_millis(200)));
-    let mut buf = vec![0u8; 65_536];
+    // Up to 64 datagrams per system call (recvmmsg, returning as soon as one is there).
+    let dlen = shared.len.clamp(2048, 65_536);
+    let mut bufs = vec![vec![0u8; dlen]; BATCH];
+    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
     // The receiver's state lives here and is published every 64 datagrams (and on every
     // timeout and at the end), so the hot path takes no lock.
     let mut rx = st.udp.lock().map(|r| r.clone()).unwrap_or_default();
-    let mut unpublished = 0u32;
     let publish = |rx: &UdpRx| {
         if let Ok(mut shared_rx) = st.udp.lock() {
             *shared_rx = rx.clone();
         }
     };
+    let fd = u.as_raw_fd();
     while !shared.stop.load(Ordering::Relaxed) {
-        match u.recv(&mut buf) {
-            Ok(n) => {
+        let got: Result<Vec<usize>, nix::Error> = {
+            let mut iovs: Vec<[IoSliceMut<'_>; 1]> = bufs
+                .iter_mut()
+                .map(|b| [IoSliceMut::new(&mut b[..])])
+                .collect();
+            recvmmsg(
+                fd,
+                &mut headers,
+                iovs.iter_mut(),
+                MsgFlags::MSG_WAITFORONE,
+                None,
+            )
+            .map(|r| r.map(|m| m.bytes).collect())
+        };
+        match got {
+            Ok(lens) => {
                 let (arrival, _, _) = proto::now_parts();
-                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                if let Some((sec, usec, seq)) = proto::get_udp_header(&buf[..n], shared.udp64) {
-                    let sent = f64::from(sec) + f64::from(usec) / 1e6;
-                    rx.datagram(seq, sent, arrival);
-                    unpublished += 1;
-                    if unpublished >= 64 {
-                        publish(&rx);
-                        unpublished = 0;
+                for (b, n) in bufs.iter().zip(&lens) {
+                    st.bytes.fetch_add(*n as u64, Ordering::Relaxed);
+                    if let Some((sec, usec, seq)) = proto::get_udp_header(&b[..*n], shared.udp64) {
+                        let sent = f64::from(sec) + f64::from(usec) / 1e6;
+                        rx.datagram(seq, sent, arrival);
                     }
                 }
+                publish(&rx);
             }
-            Err(e) if proto::is_timeout(&e) => publish(&rx),
+            Err(nix::Error::EAGAIN) | Err(nix::Error::EINTR) => publish(&rx),
             // ECONNREFUSED from an ICMP error of an earlier send: keep receiving.
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
         }
