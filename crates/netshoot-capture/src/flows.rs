@@ -129,9 +129,8 @@ pub fn ports(frame: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8)> {
 impl Flows {
     /// Accounts one frame, and the local process that owns its socket when known.
     pub fn add_owned(&mut self, frame: &[u8], wire_len: u32, process: Option<&str>) {
-        self.add(frame, wire_len);
-        if let (Some(p), Some((s, d, _))) = (process, ip_endpoints(frame, wire_len)) {
-            let key = if s <= d { (s, d) } else { (d, s) };
+        let key = self.add(frame, wire_len);
+        if let (Some(p), Some(key)) = (process, key) {
             if let Some(pair) = self.pairs.get_mut(&key) {
                 if !pair.processes.contains(p) {
                     pair.processes.insert(p.to_string());
@@ -140,17 +139,18 @@ impl Flows {
         }
     }
 
-    /// Accounts one frame.
-    pub fn add(&mut self, frame: &[u8], wire_len: u32) {
+    /// Accounts one frame; returns its pair's key (None for non-IP frames).
+    pub fn add(&mut self, frame: &[u8], wire_len: u32) -> Option<(IpAddr, IpAddr)> {
         let Some((s, d, len)) = ip_endpoints(frame, wire_len) else {
             self.other_bytes += u64::from(wire_len);
-            return;
+            return None;
         };
         let (key, dir) = if s <= d { ((s, d), 0) } else { ((d, s), 1) };
         let slot = (self.seconds % WINDOW as u64) as usize;
         let e = &mut self.pairs.entry(key).or_default().dirs[dir];
         e.total += len;
         e.buckets[slot] += len;
+        Some(key)
     }
 
     /// Closes the current second.

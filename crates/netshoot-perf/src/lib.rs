@@ -363,6 +363,122 @@ fn snap(s: &Stream) -> Snap {
     }
 }
 
+/// What a finished run phase hands to the results exchange.
+pub(crate) struct Ran {
+    pub ending: Ending,
+    pub intervals: Vec<Vec<IntervalStream>>,
+    pub duration: f64,
+    pub omit: Vec<(u32, Snap)>,
+    pub cpu: (f64, f64, f64),
+    /// Our results JSON (iperf3's `send_results`).
+    pub mine: Value,
+}
+
+/// Both sides once the streams are up: a worker per stream, the run phase, our results.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_streams(
+    ctrl: &mut TcpStream,
+    streams: &[Arc<Stream>],
+    socks: Vec<stream::Sock>,
+    spec: &Spec,
+    interval: f64,
+    interrupt: &AtomicBool,
+    is_client: bool,
+    printer: &mut Printer,
+    congestion: &Option<String>,
+) -> Ran {
+    let shared = Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        bytes_limit: spec.bytes,
+        blocks_limit: spec.blocks,
+        sent_total: Default::default(),
+        blocks_total: Default::default(),
+        len: spec.len,
+        rate: spec.rate,
+        udp64: spec.udp64,
+    });
+    let cpu0 = cpu_now();
+    let wall0 = Instant::now();
+    let handles: Vec<_> = streams
+        .iter()
+        .cloned()
+        .zip(socks)
+        .map(|(st, sock)| stream::spawn(st, sock, shared.clone()))
+        .collect();
+    let (ending, intervals, duration, omit) = run_phase(
+        Running {
+            ctrl,
+            streams,
+            shared,
+            spec,
+            interval,
+            interrupt,
+            is_client,
+        },
+        &mut |rows| printer.interval(rows, spec),
+        handles,
+    );
+    let cpu = cpu_since(cpu0, wall0.elapsed().as_secs_f64());
+    // iperf3's "receiver mode": this side sends on no stream.
+    let receiver_only = !streams.iter().any(|s| s.sender);
+    let mine = local_results(
+        streams,
+        &omit,
+        duration,
+        cpu,
+        spec,
+        receiver_only,
+        congestion,
+    );
+    Ran {
+        ending,
+        intervals,
+        duration,
+        omit,
+        cpu,
+        mine,
+    }
+}
+
+impl Ran {
+    /// The outcome, with the peer's results when the exchange succeeded.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn outcome(
+        self,
+        spec: Spec,
+        streams: &[Arc<Stream>],
+        remote: Option<&Value>,
+        congestion: Option<String>,
+        cookie: &[u8],
+        role_client: bool,
+        peer: String,
+    ) -> Outcome {
+        let num = |k: &str| {
+            remote
+                .and_then(|r| r.get(k))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0)
+        };
+        Outcome {
+            streams: combine(streams, &self.omit, self.duration, &spec, remote),
+            cpu_remote: (
+                num("cpu_util_total"),
+                num("cpu_util_user"),
+                num("cpu_util_system"),
+            ),
+            intervals: self.intervals,
+            cpu_local: self.cpu,
+            duration: self.duration,
+            congestion,
+            cookie: String::from_utf8_lossy(&cookie[..cookie.len().min(36)]).into_owned(),
+            role_client,
+            peer,
+            ending: self.ending,
+            spec,
+        }
+    }
+}
+
 /// How the run phase ended, its intervals, the seconds counted, and the `-O` snapshots.
 pub(crate) type PhaseResult = (Ending, Vec<Vec<IntervalStream>>, f64, Vec<(u32, Snap)>);
 

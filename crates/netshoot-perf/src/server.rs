@@ -12,8 +12,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::client::stream_id;
 use crate::proto::{self, state, COOKIE_SIZE};
 use crate::report::Printer;
-use crate::stream::{self, Shared, Sock, Stream};
-use crate::{Ending, Error, Outcome, Running, Spec};
+use crate::stream::{Sock, Stream};
+use crate::{Ending, Error, Outcome, Spec};
 
 /// Server options.
 #[derive(Debug, Clone)]
@@ -255,55 +255,24 @@ fn one_test(
 
     let busy = Arc::new(AtomicBool::new(false));
     let door = listener.try_clone().ok().map(|l| doorman(l, busy.clone()));
-    let shared = Arc::new(Shared {
-        stop: AtomicBool::new(false),
-        bytes_limit: spec.bytes,
-        blocks_limit: spec.blocks,
-        sent_total: Default::default(),
-        blocks_total: Default::default(),
-        len: spec.len,
-        rate: spec.rate,
-        udp64: spec.udp64,
-    });
-    let cpu0 = crate::cpu_now();
-    let wall0 = Instant::now();
-    let handles: Vec<_> = streams
-        .iter()
-        .cloned()
-        .zip(socks)
-        .map(|(st, sock)| stream::spawn(st, sock, shared.clone()))
-        .collect();
-    let (mut ending, intervals, duration, omit) = crate::run_phase(
-        Running {
-            ctrl: &mut ctrl,
-            streams: &streams,
-            shared: shared.clone(),
-            spec: &spec,
-            interval: o.interval,
-            interrupt,
-            is_client: false,
-        },
-        &mut |rows| printer.interval(rows, &spec),
-        handles,
-    );
-    let cpu = crate::cpu_since(cpu0, wall0.elapsed().as_secs_f64());
-    let mode_receiver_only = !spec.reverse && !spec.bidir;
-    let mine = crate::local_results(
+    let mut ran = crate::run_streams(
+        &mut ctrl,
         &streams,
-        &omit,
-        duration,
-        cpu,
+        socks,
         &spec,
-        mode_receiver_only,
+        o.interval,
+        interrupt,
+        false,
+        printer,
         &congestion,
     );
     let mut remote = None;
-    if ending == Ending::Done {
+    if ran.ending == Ending::Done {
         let _ = ctrl.set_read_timeout(Some(o.timeout));
         let exchange = (|| -> Result<serde_json::Value, Error> {
             proto::send_state(&mut ctrl, state::EXCHANGE_RESULTS)?;
             let theirs = proto::recv_json(&mut ctrl)?;
-            proto::send_json(&mut ctrl, &mine)?;
+            proto::send_json(&mut ctrl, &ran.mine)?;
             proto::send_state(&mut ctrl, state::DISPLAY_RESULTS)?;
             // IPERF_DONE, or the client just closes.
             let _ = proto::recv_state(&mut ctrl);
@@ -311,35 +280,20 @@ fn one_test(
         })();
         match exchange {
             Ok(v) => remote = Some(v),
-            Err(e) => ending = Ending::PeerLost(format!("exchanging results: {e}")),
+            Err(e) => ran.ending = Ending::PeerLost(format!("exchanging results: {e}")),
         }
     }
     busy.store(true, Ordering::SeqCst);
     if let Some(d) = door {
         let _ = d.join();
     }
-    let num = |k: &str| {
-        remote
-            .as_ref()
-            .and_then(|r| r.get(k))
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(0.0)
-    };
-    Ok(Outcome {
-        intervals,
-        streams: crate::combine(&streams, &omit, duration, &spec, remote.as_ref()),
-        cpu_local: cpu,
-        cpu_remote: (
-            num("cpu_util_total"),
-            num("cpu_util_user"),
-            num("cpu_util_system"),
-        ),
-        duration,
-        congestion,
-        cookie: String::from_utf8_lossy(&cookie[..36]).into_owned(),
-        role_client: false,
-        peer,
-        ending,
+    Ok(ran.outcome(
         spec,
-    })
+        &streams,
+        remote.as_ref(),
+        congestion,
+        &cookie,
+        false,
+        peer,
+    ))
 }

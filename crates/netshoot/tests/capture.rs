@@ -166,6 +166,22 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
     for (x, y) in ol.lines().zip(tl.lines()) {
         assert_eq!(x, y);
     }
+    // --json carries the same lines.
+    let j = netshoot(&["capture", "-r", &theirs, "--json"]);
+    let summaries: Vec<String> = text(&j.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["summary"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let plain: Vec<String> = tl
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1.to_string())
+        .collect();
+    assert_eq!(summaries, plain);
     // A filter on read: our interpreter, tcpdump's count.
     let o = netshoot(&["capture", "-r", &theirs, "tcp[tcpflags] & tcp-syn != 0"]);
     assert_eq!(

@@ -177,22 +177,37 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
         verbose: out.verbose > 0,
     };
     if let Some(r) = &a.read {
-        return read_file(a, r, &prog, style);
+        return read_file(a, r, &prog, style, out.json);
     }
-    live(a, &prog, style)
+    live(a, &prog, style, out.json)
 }
 
+/// One packet: tcpdump's line (and -X/-x/-A dump), or with --json one JSON object per line
+/// carrying the same facts (time, lengths, the line, the bytes when a dump was asked for).
 fn print_packet(
     a: &CaptureArgs,
     style: summary::Style,
-    sec: u32,
-    nsec: u32,
+    json: bool,
+    (sec, nsec): (u32, u32),
     len: u32,
     data: &[u8],
     w: &mut impl Write,
 ) -> std::io::Result<()> {
     let t = sec % 86_400;
     let line = summary::summarize(data, len, style);
+    if json {
+        let mut v = serde_json::json!({
+            "time": format!("{sec}.{:06}", nsec / 1000),
+            "length": len,
+            "captured": data.len(),
+            "summary": line,
+        });
+        if a.hex_ascii || a.hex || a.ascii {
+            v["hex"] =
+                serde_json::json!(data.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        }
+        return writeln!(w, "{v}");
+    }
     writeln!(
         w,
         "{:02}:{:02}:{:02}.{:06} {line}",
@@ -218,6 +233,7 @@ fn read_file(
     path: &str,
     prog: &[bpf::Insn],
     style: summary::Style,
+    json: bool,
 ) -> anyhow::Result<i32> {
     let bytes = std::fs::read(path).with_context(|| format!("-r {path}: cannot read"))?;
     let (linktype, _, recs) = pcap::parse(&bytes).map_err(|e| anyhow!("-r {path}: {e}"))?;
@@ -238,7 +254,15 @@ fn read_file(
         n += 1;
         match &mut sink {
             Some(s) => s.write(r.sec, r.nsec, r.orig_len, &r.data)?,
-            None => print_packet(a, style, r.sec, r.nsec, r.orig_len, &r.data, &mut so)?,
+            None => print_packet(
+                a,
+                style,
+                json,
+                (r.sec, r.nsec),
+                r.orig_len,
+                &r.data,
+                &mut so,
+            )?,
         }
         if a.count.is_some_and(|c| n >= c) {
             break;
@@ -426,7 +450,12 @@ pub fn open_live(
     })
 }
 
-fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::Result<i32> {
+fn live(
+    a: &CaptureArgs,
+    prog: &[bpf::Insn],
+    style: summary::Style,
+    json: bool,
+) -> anyhow::Result<i32> {
     let live = open_live(a.interface.as_deref(), prog, !a.no_promisc, a.buffer_kib)?;
     let loopbacks = live.loopbacks.clone();
     let dup =
@@ -476,9 +505,8 @@ fn live(a: &CaptureArgs, prog: &[bpf::Insn], style: summary::Style) -> anyhow::R
             let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
             let r = match &mut sink {
                 Some(s) => s.write(p.sec, p.nsec, len, data),
-                None => {
-                    print_packet(a, style, p.sec, p.nsec, len, data, &mut so).map_err(Into::into)
-                }
+                None => print_packet(a, style, json, (p.sec, p.nsec), len, data, &mut so)
+                    .map_err(Into::into),
             };
             match r {
                 Ok(()) => captured += 1,
