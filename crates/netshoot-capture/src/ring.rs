@@ -35,6 +35,14 @@ pub struct Packet<'a> {
 /// sll_pkttype of a packet this host sent.
 pub const PACKET_OUTGOING: u8 = 4;
 
+impl Packet<'_> {
+    /// The outgoing copy of a packet on a loopback interface (one of `loopbacks`): loopback
+    /// shows every packet twice, and libpcap keeps only the incoming one.
+    pub fn is_loopback_copy(&self, loopbacks: &[i32]) -> bool {
+        self.pkttype == PACKET_OUTGOING && loopbacks.contains(&self.ifindex)
+    }
+}
+
 /// Kernel counters (PACKET_STATISTICS, accumulated: each read resets the kernel's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {

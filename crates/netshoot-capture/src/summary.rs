@@ -630,8 +630,8 @@ fn icmp6(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
     };
 }
 
-/// `-X`: hex and ASCII, 16 bytes a line, as tcpdump prints it (offsets from the IP header
-/// unless `from_link`).
+/// `-X` (hex and ASCII), `-x` (hex) or `-A` (ASCII) of `data`, 16 bytes a line as tcpdump
+/// prints it; the caller picks where `data` starts (tcpdump: the network header, unless -e).
 pub fn hex_ascii(data: &[u8], ascii: bool, hex: bool) -> String {
     let mut s = String::new();
     if !hex {

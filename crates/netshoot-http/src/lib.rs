@@ -543,10 +543,7 @@ async fn one_hop(
             ));
         }
     }
-    let target = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
+    let target = request_target(url);
 
     let exchange = if use_h2 {
         h2_exchange(
@@ -776,10 +773,7 @@ async fn h2_exchange(
         .method(method)
         .uri(url.as_str())
         .version(http::Version::HTTP_2);
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
+    let path = request_target(url);
     events(Event::Sent(&format!("{method} {path} HTTP/2")));
     events(Event::Sent(&format!("Host: {}", url.authority())));
     for (n, v) in req_headers {
@@ -832,6 +826,14 @@ async fn h2_exchange(
         header_bytes,
         body_reader: BodyReader::H2(recv),
     })
+}
+
+/// The request target: the path and the query.
+fn request_target(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
 }
 
 /// `rel` resolved against `base` as a browser (and curl -L) would.

@@ -458,8 +458,7 @@ fn live(
 ) -> anyhow::Result<i32> {
     let live = open_live(a.interface.as_deref(), prog, !a.no_promisc, a.buffer_kib)?;
     let loopbacks = live.loopbacks.clone();
-    let dup =
-        |p: &ring::Packet<'_>| p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex);
+    let dup = |p: &ring::Packet<'_>| p.is_loopback_copy(&loopbacks);
     let Live { mut ring, name, .. } = live;
     let mut sink = Sink::open(a)?;
     let stop = crate::interrupt::flag();
@@ -617,7 +616,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         }
         let owners = owners_slot.lock().map(|o| o.clone()).unwrap_or_default();
         ring.next_block(50, &mut |p| {
-            if !(p.pkttype == ring::PACKET_OUTGOING && loopbacks.contains(&p.ifindex)) {
+            if !p.is_loopback_copy(&loopbacks) {
                 let ends = netshoot_capture::flows::ports(p.data);
                 let owner = ends.and_then(|(s, d, sp, dp, proto)| {
                     owner_of(&owners, s, sp, proto).or_else(|| owner_of(&owners, d, dp, proto))
