@@ -13,6 +13,13 @@ Examples:
 Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, netns:NAME,
 a path (/proc/N/ns/net, /var/run/docker/netns/X), host. Without -t, commands run where netshoot runs.
 
+Classic names: netshoot also answers to tcpdump, netstat, ss, ip, bridge, brctl, ifconfig, route,
+arp, ping, fping, traceroute, tcptraceroute, mtr, nc, netcat, nmap, dig, drill, nslookup, host,
+curl, iperf3, iperf, iftop, conntrack, ipvsadm, iptables, ip6tables, iptables-save, nft, nsenter
+and netgen, with their own command lines: through a link named so (netshoot install-links DIR),
+or as `netshoot [-t SPEC] NAME ARGS…` (e.g. netshoot -t web tcpdump -i eth0 port 80 -c 1 -Xvv).
+See docs/CLASSIC.md.
+
 Exit status: 0 ok, 1 a check found a problem, 2 usage or environment error.";
 
 /// The network trouble-shooting swiss-army knife for Docker and Kubernetes.
@@ -118,6 +125,23 @@ Examples:
     //     #[command(flatten)]
     //     Inspect(crate::cmd::inspect::InspectCommand),
     // (keep one block per room; do not edit other rooms' blocks)
+    /// Create a link named after every classic tool (tcpdump, netstat, ip, …) pointing at this
+    /// binary, so each name runs netshoot's engine with the classic command line.
+    #[command(after_help = "\
+Examples:
+  netshoot install-links /usr/local/bin     then: tcpdump -i eth0 port 80 -c 1 -Xvv
+  netshoot install-links --force ~/bin      replace links or files of the same names")]
+    InstallLinks {
+        /// The directory for the links (created when missing).
+        dir: String,
+        /// Replace existing files of the same names.
+        #[arg(long)]
+        force: bool,
+        /// Hard links instead of symbolic links.
+        #[arg(long)]
+        hard: bool,
+    },
+
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]
     Man,

@@ -1,6 +1,7 @@
 //! `netshoot`: the binary. Parses arguments, resolves and enters the target on the main thread
 //! (before any other thread or runtime exists), dispatches to a command and renders its report.
 
+mod classic;
 mod cli;
 mod cmd;
 mod interrupt;
@@ -14,8 +15,26 @@ use clap::Parser;
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // The classic names first: `tcpdump …` through a link, or `netshoot [-t SPEC] tcpdump …`.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(code) = classic::dispatch(&argv) {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
+            let word = e
+                .get(clap::error::ContextKind::InvalidSubcommand)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            eprintln!(
+                "netshoot: '{word}' is neither a netshoot command (see netshoot --help) nor a classic name netshoot answers to: {}",
+                classic::names_line()
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
             // --help and --version print to stdout and succeed; usage errors exit 2.
             let _ = e.print();
@@ -55,6 +74,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Completions { shell } => return cmd::misc::completions(shell),
         Command::Man => return cmd::misc::man(),
         Command::Sleep { duration } => return cmd::misc::sleep(duration.as_deref()),
+        Command::InstallLinks { dir, force, hard } => {
+            return classic::install_links(&dir, force, hard)
+        }
         _ => {}
     }
     // Everything else runs inside the target: resolve, then enter on this (the only) thread.
@@ -73,6 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Targets(_)
         | Command::Completions { .. }
         | Command::Man
+        | Command::InstallLinks { .. }
         | Command::Sleep { .. } => {
             unreachable!("handled above")
         }

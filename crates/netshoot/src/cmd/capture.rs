@@ -132,12 +132,13 @@ pub struct CaptureArgs {
     /// Print the compiled BPF program and exit (-dd: as C, -ddd: as decimals).
     #[arg(short = 'd', action = clap::ArgAction::Count)]
     pub dump: u8,
-    /// The filter (pcap-filter syntax); several words are joined.
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "FILTER"
-    )]
+    /// Time stamps: `time` (HH:MM:SS.us, the default), `none` (-t), `epoch` (-tt), `date` (-tttt).
+    #[arg(long = "tstamp", value_name = "STYLE", default_value = "time",
+          value_parser = ["time", "none", "epoch", "date"])]
+    pub tstamp: String,
+    /// The filter (pcap-filter syntax); several words are joined. Options may follow it, as
+    /// with tcpdump; put `--` before a filter that starts with `-`.
+    #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
 }
 
@@ -208,14 +209,29 @@ fn print_packet(
         }
         return writeln!(w, "{v}");
     }
-    writeln!(
-        w,
-        "{:02}:{:02}:{:02}.{:06} {line}",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60,
-        nsec / 1000
-    )?;
+    match a.tstamp.as_str() {
+        "none" => writeln!(w, "{line}")?,
+        "epoch" => writeln!(w, "{sec}.{:06} {line}", nsec / 1000)?,
+        "date" => {
+            let (y, m, d) = civil_date(i64::from(sec) / 86_400);
+            writeln!(
+                w,
+                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:06} {line}",
+                t / 3600,
+                t % 3600 / 60,
+                t % 60,
+                nsec / 1000
+            )?
+        }
+        _ => writeln!(
+            w,
+            "{:02}:{:02}:{:02}.{:06} {line}",
+            t / 3600,
+            t % 3600 / 60,
+            t % 60,
+            nsec / 1000
+        )?,
+    }
     if a.hex_ascii || a.hex || a.ascii {
         // tcpdump dumps from the network header unless -e.
         let from = if a.link { 0 } else { 14.min(data.len()) };
@@ -226,6 +242,20 @@ fn print_packet(
         )?;
     }
     Ok(())
+}
+
+/// The UTC calendar date of a day number since 1970-01-01 (Howard Hinnant's civil_from_days).
+fn civil_date(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 fn read_file(
