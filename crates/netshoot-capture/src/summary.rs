@@ -11,8 +11,117 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub struct Style {
     /// `-e`: the link-level header.
     pub link: bool,
-    /// `-v`: IP header details.
+    /// `-v`: IP header details on their own line, TCP checksums, ICMP's quoted datagram, HTTP
+    /// headers.
     pub verbose: bool,
+    /// `-vv`: also UDP checksums and the sequence number of every TCP segment.
+    pub very_verbose: bool,
+}
+
+/// tcpdump's relative TCP sequence numbers: the first sequence and acknowledgement numbers of
+/// each conversation, kept across packets (bounded: the table starts over when full).
+#[derive(Debug, Default)]
+pub struct Seqs {
+    map: std::collections::HashMap<ConvKey, (u32, u32)>,
+}
+
+/// A TCP conversation in one collating order: address, address, the two ports.
+type ConvKey = (Vec<u8>, Vec<u8>, u32);
+
+impl Seqs {
+    /// At most this many conversations are remembered.
+    pub const CAP: usize = 65_536;
+}
+
+/// Summaries across packets: `relative` gives tcpdump's default relative sequence numbers
+/// (without it, `-S`'s absolute numbers).
+#[derive(Debug)]
+pub struct Summarizer {
+    style: Style,
+    seqs: Option<Seqs>,
+}
+
+impl Summarizer {
+    /// A summariser with `style`; `relative` for tcpdump's default sequence numbers.
+    pub fn new(style: Style, relative: bool) -> Summarizer {
+        Summarizer {
+            style,
+            seqs: relative.then(Seqs::default),
+        }
+    }
+
+    /// The line for one frame (`orig_len` = length on the wire).
+    pub fn line(&mut self, frame: &[u8], orig_len: u32) -> String {
+        let mut s = String::new();
+        let mut cx = Cx {
+            style: self.style,
+            seqs: self.seqs.as_mut(),
+        };
+        ethernet(&mut s, frame, orig_len, &mut cx, 0);
+        s
+    }
+}
+
+/// What the printers carry down a frame.
+struct Cx<'a> {
+    style: Style,
+    seqs: Option<&'a mut Seqs>,
+}
+
+/// A transport header's endpoints: printable addresses (empty to print ports only) and the raw
+/// address bytes for the pseudo-header checksum (empty when unknown).
+struct Ends<'a> {
+    src: &'a str,
+    dst: &'a str,
+    raw_src: &'a [u8],
+    raw_dst: &'a [u8],
+    /// The IP payload is a fragment, or not wholly captured: no checksum verdict.
+    partial: bool,
+}
+
+/// The Internet checksum (RFC 1071) over `parts`, folded and complemented.
+fn inet_csum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut odd: Option<u8> = None;
+    for part in parts {
+        for &b in *part {
+            match odd.take() {
+                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
+                None => odd = Some(b),
+            }
+        }
+    }
+    if let Some(hi) = odd {
+        sum += u32::from(u16::from_be_bytes([hi, 0]));
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The checksum a transport segment should carry: over the pseudo-header and the segment with
+/// its checksum field (at `at`) taken as zero.
+fn transport_csum(ep: &Ends<'_>, proto: u8, seg: &[u8], at: usize) -> u16 {
+    let len = seg.len() as u32;
+    let pseudo: Vec<u8> = if ep.raw_src.len() == 16 {
+        let mut v = Vec::with_capacity(40);
+        v.extend_from_slice(ep.raw_src);
+        v.extend_from_slice(ep.raw_dst);
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, proto]);
+        v
+    } else {
+        let mut v = Vec::with_capacity(12);
+        v.extend_from_slice(ep.raw_src);
+        v.extend_from_slice(ep.raw_dst);
+        v.extend_from_slice(&[0, proto]);
+        v.extend_from_slice(&(len as u16).to_be_bytes());
+        v
+    };
+    let head = seg.get(..at).unwrap_or(seg);
+    let tail = seg.get(at + 2..).unwrap_or(&[]);
+    inet_csum(&[&pseudo, head, &[0, 0], tail])
 }
 
 fn be16(b: &[u8], o: usize) -> Option<u16> {
@@ -33,11 +142,9 @@ fn mac(b: &[u8]) -> String {
         .join(":")
 }
 
-/// The summary of an Ethernet frame (`orig_len` = length on the wire).
+/// One frame alone, with absolute sequence numbers (tcpdump -S).
 pub fn summarize(frame: &[u8], orig_len: u32, style: Style) -> String {
-    let mut s = String::new();
-    ethernet(&mut s, frame, orig_len, style, 0);
-    s
+    Summarizer::new(style, false).line(frame, orig_len)
 }
 
 fn ethertype_name(t: u16) -> &'static str {
@@ -53,13 +160,13 @@ fn ethertype_name(t: u16) -> &'static str {
     }
 }
 
-fn ethernet(s: &mut String, f: &[u8], orig_len: u32, style: Style, depth: u8) {
+fn ethernet(s: &mut String, f: &[u8], orig_len: u32, cx: &mut Cx<'_>, depth: u8) {
     let Some(mut t) = be16(f, 12) else {
         s.push_str("[|ether]");
         return;
     };
     let mut off = 14;
-    if style.link {
+    if cx.style.link {
         let _ = write!(s, "{} > {}, ", mac(&f[6..12]), mac(&f[0..6]));
     }
     // VLAN tags.
@@ -68,7 +175,7 @@ fn ethernet(s: &mut String, f: &[u8], orig_len: u32, style: Style, depth: u8) {
             s.push_str("[|vlan]");
             return;
         };
-        if style.link {
+        if cx.style.link {
             let _ = write!(
                 s,
                 "ethertype {} (0x{t:04x}), length {orig_len}: vlan {}, p {}, ",
@@ -84,7 +191,7 @@ fn ethernet(s: &mut String, f: &[u8], orig_len: u32, style: Style, depth: u8) {
         let _ = write!(s, "802.3, length {t}: LLC");
         return;
     }
-    if style.link {
+    if cx.style.link {
         let _ = write!(
             s,
             "ethertype {} (0x{t:04x}), length {orig_len}: ",
@@ -94,9 +201,18 @@ fn ethernet(s: &mut String, f: &[u8], orig_len: u32, style: Style, depth: u8) {
     let p = &f[off..];
     let plen = orig_len.saturating_sub(off as u32);
     match t {
-        0x0800 => ipv4(s, p, style, depth),
-        0x86dd => ipv6(s, p, style, depth),
-        0x0806 | 0x8035 => arp(s, p, plen),
+        0x0800 => ipv4(s, p, cx, depth),
+        0x86dd => ipv6(s, p, cx, depth),
+        0x0806 | 0x8035 => {
+            // With -e the link header has named ARP already.
+            let mut a = String::new();
+            arp(&mut a, p, plen, cx.style);
+            if cx.style.link {
+                s.push_str(a.strip_prefix("ARP, ").unwrap_or(&a));
+            } else {
+                s.push_str(&a);
+            }
+        }
         0x88cc => {
             let _ = write!(s, "LLDP, length {}", plen);
         }
@@ -106,11 +222,25 @@ fn ethernet(s: &mut String, f: &[u8], orig_len: u32, style: Style, depth: u8) {
     }
 }
 
-fn arp(s: &mut String, p: &[u8], len: u32) {
+fn arp(s: &mut String, p: &[u8], len: u32, style: Style) {
     let (Some(op), Some(spa), Some(tpa)) = (be16(p, 6), be32(p, 14), be32(p, 24)) else {
         s.push_str("ARP, [|arp]");
         return;
     };
+    if style.verbose {
+        // tcpdump -v names the hardware and protocol address formats first; the words that
+        // follow keep their "ARP, " prefix, so print it here and drop it below.
+        let _ = write!(
+            s,
+            "ARP, Ethernet (len {}), IPv4 (len {}), ",
+            p.get(4).copied().unwrap_or(0),
+            p.get(5).copied().unwrap_or(0)
+        );
+        let mut rest = String::new();
+        arp(&mut rest, p, len, Style::default());
+        s.push_str(rest.strip_prefix("ARP, ").unwrap_or(&rest));
+        return;
+    }
     let sha = p.get(8..14).map(mac).unwrap_or_default();
     let (spa, tpa) = (Ipv4Addr::from(spa), Ipv4Addr::from(tpa));
     let _ = match op {
@@ -136,14 +266,24 @@ fn proto_name(p: u8) -> &'static str {
         2 => "IGMP",
         6 => "TCP",
         17 => "UDP",
+        0 => "Options",
+        4 => "IPIP",
+        41 => "IPv6",
+        43 => "Routing",
+        44 => "Fragment",
         47 => "GRE",
-        58 => "ICMP6",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
         132 => "SCTP",
         _ => "unknown",
     }
 }
 
-fn ipv4(s: &mut String, p: &[u8], style: Style, depth: u8) {
+fn ipv4(s: &mut String, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
     let Some(&vihl) = p.first() else {
         s.push_str("IP [|ip]");
         return;
@@ -161,9 +301,13 @@ fn ipv4(s: &mut String, p: &[u8], style: Style, depth: u8) {
         s.push_str("IP [|ip]");
         return;
     };
+    let (raw_src, raw_dst) = (src.to_be_bytes(), dst.to_be_bytes());
     let (src, dst) = (Ipv4Addr::from(src), Ipv4Addr::from(dst));
-    s.push_str("IP ");
-    if style.verbose {
+    // With -e the link header has named the protocol already.
+    if !cx.style.link {
+        s.push_str("IP ");
+    }
+    if cx.style.verbose {
         let mut flags = Vec::new();
         if frag & 0x4000 != 0 {
             flags.push("DF");
@@ -173,33 +317,82 @@ fn ipv4(s: &mut String, p: &[u8], style: Style, depth: u8) {
         }
         let _ = write!(
             s,
-            "(tos 0x{:x}, ttl {ttl}, id {id}, offset {}, flags [{}], proto {} ({proto}), length {total}) ",
+            "(tos 0x{:x}, ttl {ttl}, id {id}, offset {}, flags [{}], proto {} ({proto}), length {total}",
             p.get(1).copied().unwrap_or(0),
             (frag & 0x1fff) * 8,
             if flags.is_empty() { "none".to_string() } else { flags.join("") },
             proto_name(proto)
         );
+        if let Some(opts) = p.get(20..ihl).filter(|o| !o.is_empty()) {
+            let _ = write!(s, ", options ({})", ip_options(opts));
+        }
+        if let (Some(hdr), Some(sum)) = (p.get(..ihl.max(20)), be16(p, 10)) {
+            let should = inet_csum(&[&hdr[..10], &[0, 0], &hdr[12..]]);
+            if should != sum {
+                let _ = write!(s, ", bad cksum {sum:x} (->{should:x})!");
+            }
+        }
+        // tcpdump puts the transport on its own indented line.
+        s.push_str(")\n    ");
     }
     let payload_len = usize::from(total).saturating_sub(ihl);
     let body = p.get(ihl..).unwrap_or(&[]);
+    let partial = body.len() < payload_len || frag & 0x3fff & !0x4000 != 0;
     let body = &body[..body.len().min(payload_len)];
     if frag & 0x1fff != 0 {
         let _ = write!(s, "{src} > {dst}: ip-proto-{proto}");
         return;
     }
-    transport(
-        s,
-        &src.to_string(),
-        &dst.to_string(),
-        proto,
-        body,
-        payload_len,
-        style,
-        depth,
-    );
+    let (src, dst) = (src.to_string(), dst.to_string());
+    let ep = Ends {
+        src: &src,
+        dst: &dst,
+        raw_src: &raw_src,
+        raw_dst: &raw_dst,
+        partial,
+    };
+    transport(s, &ep, proto, body, payload_len, cx, depth);
 }
 
-fn ipv6(s: &mut String, p: &[u8], style: Style, depth: u8) {
+/// IPv4 options as tcpdump -v names them.
+fn ip_options(o: &[u8]) -> String {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < o.len() && out.len() < 40 {
+        let kind = o[i];
+        let name = match kind {
+            0 => "EOL",
+            1 => "NOP",
+            7 => "RR",
+            68 => "TS",
+            131 => "LSRR",
+            137 => "SSRR",
+            148 => "RA",
+            _ => "",
+        };
+        if kind <= 1 {
+            out.push(name.to_string());
+            i += 1;
+            if kind == 0 {
+                break;
+            }
+            continue;
+        }
+        let l = usize::from(o.get(i + 1).copied().unwrap_or(0));
+        out.push(if name.is_empty() {
+            format!("unknown {kind}")
+        } else {
+            name.to_string()
+        });
+        if l < 2 {
+            break;
+        }
+        i += l;
+    }
+    out.join(",")
+}
+
+fn ipv6(s: &mut String, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
     let (Some(plen), Some(mut next), Some(src), Some(dst)) =
         (be16(p, 4), p.get(6).copied(), p.get(8..24), p.get(24..40))
     else {
@@ -211,11 +404,33 @@ fn ipv6(s: &mut String, p: &[u8], style: Style, depth: u8) {
         a.copy_from_slice(b);
         Ipv6Addr::from(a).to_string()
     };
+    let (raw_src, raw_dst) = (src, dst);
     let (src, dst) = (to6(src), to6(dst));
-    s.push_str("IP6 ");
+    if !cx.style.link {
+        s.push_str("IP6 ");
+    }
+    if cx.style.verbose {
+        let first = be32(p, 0).unwrap_or(0);
+        let class = (first >> 20) & 0xff;
+        let label = first & 0xfffff;
+        s.push('(');
+        if class != 0 {
+            let _ = write!(s, "class 0x{class:x}, ");
+        }
+        if label != 0 {
+            let _ = write!(s, "flowlabel 0x{label:05x}, ");
+        }
+        let _ = write!(
+            s,
+            "hlim {}, next-header {} ({next}) payload length: {plen}) ",
+            p.get(7).copied().unwrap_or(0),
+            proto_name(next)
+        );
+    }
     let mut off = 40usize;
     let mut left = usize::from(plen);
     let mut ext = String::new();
+    let mut fragmented = false;
     // Extension headers: hop-by-hop, routing, destination options, fragment.
     let mut guard = 0;
     while matches!(next, 0 | 43 | 60 | 44) && guard < 8 {
@@ -231,7 +446,18 @@ fn ipv6(s: &mut String, p: &[u8], style: Style, depth: u8) {
         };
         if next == 44 {
             let fo = be16(p, off + 2).unwrap_or(0);
-            let _ = write!(ext, "frag ({}|{}) ", fo & 0xfff8, left.saturating_sub(8));
+            fragmented = true;
+            if cx.style.verbose {
+                let _ = write!(
+                    ext,
+                    "frag (0x{:08x}:{}|{}) ",
+                    be32(p, off + 4).unwrap_or(0),
+                    fo & 0xfff8,
+                    left.saturating_sub(8)
+                );
+            } else {
+                let _ = write!(ext, "frag ({}|{}) ", fo & 0xfff8, left.saturating_sub(8));
+            }
             if fo & 0xfff8 != 0 {
                 let _ = write!(s, "{src} > {dst}: {ext}");
                 return;
@@ -248,14 +474,29 @@ fn ipv6(s: &mut String, p: &[u8], style: Style, depth: u8) {
         left = left.saturating_sub(len);
     }
     let body = p.get(off..).unwrap_or(&[]);
+    let partial = body.len() < left || fragmented;
     let body = &body[..body.len().min(left)];
-    if !ext.is_empty() && matches!(next, 6 | 17) {
+    if !ext.is_empty() && matches!(next, 6 | 17 | 58) {
         // tcpdump: the addresses once, the extension headers, then ports only.
         let _ = write!(s, "{src} > {dst}: {ext}");
-        transport(s, "", "", next, body, left, style, depth);
+        let ep = Ends {
+            src: "",
+            dst: "",
+            raw_src,
+            raw_dst,
+            partial,
+        };
+        transport(s, &ep, next, body, left, cx, depth);
         return;
     }
-    transport(s, &src, &dst, next, body, left, style, depth);
+    let ep = Ends {
+        src: &src,
+        dst: &dst,
+        raw_src,
+        raw_dst,
+        partial,
+    };
+    transport(s, &ep, next, body, left, cx, depth);
 }
 
 /// `addr.port` — or the port alone after IPv6 extension headers (tcpdump's layout).
@@ -267,30 +508,30 @@ fn endpoint(addr: &str, port: u16) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn transport(
     s: &mut String,
-    src: &str,
-    dst: &str,
+    ep: &Ends<'_>,
     proto: u8,
     b: &[u8],
     len: usize,
-    style: Style,
+    cx: &mut Cx<'_>,
     depth: u8,
 ) {
+    let (src, dst) = (ep.src, ep.dst);
     match proto {
-        6 => tcp(s, src, dst, b, len),
-        17 => udp(s, src, dst, b, len, style, depth),
-        1 => icmp(s, src, dst, b, len),
-        58 => icmp6(s, src, dst, b, len),
+        6 => tcp(s, ep, b, len, cx),
+        17 => udp(s, ep, b, len, cx, depth),
+        1 => icmp(s, src, dst, b, len, cx, depth),
+        58 => icmp6(s, ep, b, len, cx),
         _ => {
             let _ = write!(s, "{src} > {dst}: ip-proto-{proto} {len}");
         }
     }
 }
 
-fn tcp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
-    let (Some(sp), Some(dp), Some(seq), Some(ack), Some(&doff), Some(&fl), Some(win)) = (
+fn tcp(s: &mut String, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
+    let (src, dst) = (ep.src, ep.dst);
+    let (Some(sp), Some(dp), Some(mut seq), Some(mut ack), Some(&doff), Some(&fl), Some(win)) = (
         be16(b, 0),
         be16(b, 2),
         be32(b, 4),
@@ -330,7 +571,57 @@ fn tcp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
         endpoint(src, sp),
         endpoint(dst, dp)
     );
-    if data_len > 0 || fl & 0x07 != 0 {
+    if cx.style.verbose && !ep.partial && !ep.raw_src.is_empty() && b.len() >= len {
+        if let Some(sum) = be16(b, 16) {
+            let should = transport_csum(ep, 6, &b[..len], 16);
+            if should == sum {
+                let _ = write!(s, ", cksum 0x{sum:04x} (correct)");
+            } else {
+                let _ = write!(s, ", cksum 0x{sum:04x} (incorrect -> 0x{should:04x})");
+            }
+        }
+    }
+    // tcpdump's relative numbers: a conversation is keyed in one collating order for both
+    // directions; SYN (re)starts it; numbers are relative only when ACK is set.
+    if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & 0x10 != 0) {
+        let rev = sp > dp || (sp == dp && ep.raw_src > ep.raw_dst);
+        let key = if rev {
+            (
+                ep.raw_dst.to_vec(),
+                ep.raw_src.to_vec(),
+                u32::from(dp) << 16 | u32::from(sp),
+            )
+        } else {
+            (
+                ep.raw_src.to_vec(),
+                ep.raw_dst.to_vec(),
+                u32::from(sp) << 16 | u32::from(dp),
+            )
+        };
+        match seqs.map.get(&key) {
+            Some(&(tseq, tack)) if fl & 0x02 == 0 => {
+                if rev {
+                    seq = seq.wrapping_sub(tack);
+                    ack = ack.wrapping_sub(tseq);
+                } else {
+                    seq = seq.wrapping_sub(tseq);
+                    ack = ack.wrapping_sub(tack);
+                }
+            }
+            _ => {
+                if seqs.map.len() >= Seqs::CAP {
+                    seqs.map.clear();
+                }
+                let v = if rev {
+                    (ack.wrapping_sub(1), seq)
+                } else {
+                    (seq, ack.wrapping_sub(1))
+                };
+                seqs.map.insert(key, v);
+            }
+        }
+    }
+    if data_len > 0 || fl & 0x07 != 0 || cx.style.very_verbose {
         if data_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(data_len as u32));
         } else {
@@ -348,13 +639,53 @@ fn tcp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
     }
     let _ = write!(s, ", length {data_len}");
     if data_len > 0 && [80, 8080, 3128].iter().any(|p| *p == sp || *p == dp) {
-        match b.get(hl..).and_then(http_line) {
+        let payload = b.get(hl..).unwrap_or(&[]);
+        match http_line(payload) {
+            Some(_) if cx.style.verbose => {
+                // -v: the request or status line and the headers, a line each.
+                let _ = write!(s, ": HTTP, length: {data_len}");
+                for line in header_lines(payload) {
+                    let _ = write!(s, "\n\t{line}");
+                }
+            }
             Some(line) => {
                 let _ = write!(s, ": HTTP: {line}");
             }
             None => s.push_str(": HTTP"),
         }
     }
+}
+
+/// The lines of an HTTP message as tcpdump -v prints them: every line of the segment (at most
+/// 64), non-printable bytes shown as `.`; a last line without its end gets ` [|http]`.
+fn header_lines(p: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = p;
+    let show = |line: &[u8]| -> String {
+        line.iter()
+            .map(|&c| {
+                if (0x20..0x7f).contains(&c) {
+                    c as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    };
+    while !rest.is_empty() && out.len() < 64 {
+        match rest.iter().position(|&c| c == b'\n') {
+            Some(e) => {
+                let line = &rest[..e];
+                out.push(show(line.strip_suffix(b"\r").unwrap_or(line)));
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push(format!("{} [|http]", show(rest)));
+                break;
+            }
+        }
+    }
+    out
 }
 
 fn tcp_options(o: &[u8]) -> String {
@@ -410,7 +741,8 @@ fn http_line(p: &[u8]) -> Option<String> {
         .then(|| line.to_string())
 }
 
-fn udp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize, style: Style, depth: u8) {
+fn udp(s: &mut String, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
+    let (src, dst) = (ep.src, ep.dst);
     let (Some(sp), Some(dp), Some(ulen)) = (be16(b, 0), be16(b, 2), be16(b, 4)) else {
         let _ = write!(s, "{src} > {dst}: [|udp]");
         return;
@@ -420,6 +752,28 @@ fn udp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize, style: Style,
         .saturating_sub(8)
         .min(len.saturating_sub(8));
     let _ = write!(s, "{} > {}: ", endpoint(src, sp), endpoint(dst, dp));
+    let v6 = ep.raw_src.len() == 16;
+    let check = if v6 {
+        cx.style.verbose
+    } else {
+        cx.style.very_verbose
+    };
+    if check && !ep.partial && !ep.raw_src.is_empty() && b.len() >= len {
+        if let Some(sum) = be16(b, 6) {
+            if sum == 0 && ep.raw_src.len() == 4 {
+                s.push_str("[no cksum] ");
+            } else {
+                let should = transport_csum(ep, 17, &b[..len], 6);
+                // 0 is sent as 0xffff (RFC 768).
+                let should = if should == 0 { 0xffff } else { should };
+                if should == sum {
+                    s.push_str("[udp sum ok] ");
+                } else {
+                    let _ = write!(s, "[bad udp cksum 0x{sum:04x} -> 0x{should:04x}!] ");
+                }
+            }
+        }
+    }
     if (dp == 4789 || sp == 4789) && depth < 2 {
         if let (Some(&flags), Some(vni)) = (payload.first(), be32(payload, 4)) {
             let _ = writeln!(
@@ -429,12 +783,16 @@ fn udp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize, style: Style,
                 vni >> 8
             );
             let inner = payload.get(8..).unwrap_or(&[]);
-            ethernet(s, inner, inner.len() as u32, style, depth + 1);
+            ethernet(s, inner, inner.len() as u32, cx, depth + 1);
             return;
         }
     }
     if sp == 53 || dp == 53 || sp == 5353 || dp == 5353 {
-        if let Some(d) = dns(payload) {
+        if plen < 12 {
+            let _ = write!(s, "domain [length {plen} < 12] (invalid)");
+            return;
+        }
+        if let Some(d) = dns(payload, cx.style.very_verbose) {
             let _ = write!(s, "{d} ({plen})");
             return;
         }
@@ -491,7 +849,7 @@ fn qtype(t: u16) -> String {
 }
 
 /// `4660+ A? web.test.` for queries; `4660 1/0/0 A 10.0.0.5` for answers, as tcpdump prints.
-fn dns(m: &[u8]) -> Option<String> {
+fn dns(m: &[u8], vv: bool) -> Option<String> {
     let id = be16(m, 0)?;
     let flags = be16(m, 2)?;
     let (qd, an, ns, ar) = (be16(m, 4)?, be16(m, 6)?, be16(m, 8)?, be16(m, 10)?);
@@ -504,9 +862,58 @@ fn dns(m: &[u8]) -> Option<String> {
         off = end + 4;
     }
     if flags & 0x8000 == 0 {
-        let (name, t) = q?;
         let rd = if flags & 0x0100 != 0 { "+" } else { "" };
-        return Some(format!("{id}{rd} {}? {name}", qtype(t)));
+        // tcpdump names unusual section counts of a query: [Nq] questions, [Na] answers,
+        // [Nn] authority, [Nau] additional (an EDNS OPT record makes it [1au]).
+        let mut head = format!("{id}{rd}");
+        if qd != 1 {
+            let _ = write!(head, " [{qd}q]");
+        }
+        for (n, tag) in [(an, "a"), (ns, "n"), (ar, "au")] {
+            if n != 0 {
+                let _ = write!(head, " [{n}{tag}]");
+            }
+        }
+        let mut line = match q {
+            Some((name, t)) => format!("{head} {}? {name}", qtype(t)),
+            None => head,
+        };
+        // -vv: the additional section of a query (an EDNS OPT record, as dig sends it).
+        if vv && an == 0 && ns == 0 && ar > 0 {
+            let mut at = off;
+            for i in 0..ar.min(4) {
+                let (name, end) = dns_name(m, at)?;
+                let (t, class, ttl) = (be16(m, end)?, be16(m, end + 2)?, be32(m, end + 4)?);
+                let rdlen = usize::from(be16(m, end + 8)?);
+                let rd = m.get(end + 10..end + 10 + rdlen)?;
+                line.push_str(if i == 0 { " ar: " } else { ", " });
+                if t == 41 {
+                    let _ = write!(line, "{name} OPT UDPsize={class}");
+                    if ttl & 0x8000 != 0 {
+                        line.push_str(" DO");
+                    }
+                    let mut o = rd;
+                    while o.len() >= 4 {
+                        let code = u16::from_be_bytes([o[0], o[1]]);
+                        let olen = usize::from(u16::from_be_bytes([o[2], o[3]]));
+                        let Some(data) = o.get(4..4 + olen) else {
+                            break;
+                        };
+                        let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+                        let _ = match code {
+                            10 => write!(line, " [COOKIE {hex}]"),
+                            3 => write!(line, " [NSID {hex}]"),
+                            c => write!(line, " [OPT{c} {hex}]"),
+                        };
+                        o = &o[4 + olen..];
+                    }
+                } else {
+                    let _ = write!(line, "{name} {}", qtype(t));
+                }
+                at = end + 10 + rdlen;
+            }
+        }
+        return Some(line);
     }
     let rcode = flags & 0xf;
     let mut s = format!("{id}");
@@ -540,7 +947,7 @@ fn dns(m: &[u8]) -> Option<String> {
     Some(s.trim_end().to_string())
 }
 
-fn icmp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
+fn icmp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
     let (Some(&t), Some(&code)) = (b.first(), b.get(1)) else {
         let _ = write!(s, "{src} > {dst}: [|icmp]");
         return;
@@ -590,32 +997,136 @@ fn icmp(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
         (5, _) => write!(s, "redirect, length {len}"),
         (t, c) => write!(s, "type-#{t} code {c}, length {len}"),
     };
+    if cx.style.verbose && b.len() >= len {
+        if let Some(sum) = be16(b, 2) {
+            let should = inet_csum(&[&b[..2], &[0, 0], &b[4..len]]);
+            if should != sum {
+                let _ = write!(s, " (wrong icmp cksum {sum:x} (->{should:x})!)");
+            }
+        }
+    }
+    // -v: the datagram an ICMP error quotes, on its own line (as tcpdump prints it).
+    if cx.style.verbose && matches!(t, 3 | 4 | 5 | 11 | 12) && depth < 2 {
+        if let Some(inner) = b.get(8..).filter(|i| i.len() >= 20) {
+            s.push_str("\n\t");
+            // The quote is a fragment of a datagram: its numbers are not a conversation's.
+            let mut quoted = Cx {
+                style: cx.style,
+                seqs: None,
+            };
+            ipv4(s, inner, &mut quoted, depth + 1);
+        }
+    }
 }
 
-fn icmp6(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
+fn icmp6(s: &mut String, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
+    let (src, dst) = (ep.src, ep.dst);
     let Some(&t) = b.first() else {
         let _ = write!(s, "{src} > {dst}: [|icmp6]");
         return;
     };
     let id = be16(b, 4).unwrap_or(0);
     let seq = be16(b, 6).unwrap_or(0);
-    let _ = write!(s, "{src} > {dst}: ICMP6, ");
+    if !src.is_empty() {
+        let _ = write!(s, "{src} > {dst}: ");
+    }
+    let verbose = cx.style.verbose;
+    if verbose && !ep.partial && ep.raw_src.len() == 16 && b.len() >= len {
+        if let Some(sum) = be16(b, 2) {
+            let should = transport_csum(ep, 58, &b[..len], 2);
+            if should == sum {
+                s.push_str("[icmp6 sum ok] ");
+            } else {
+                let _ = write!(s, "[bad icmp6 cksum 0x{sum:04x} -> 0x{should:04x}!] ");
+            }
+        }
+    }
+    s.push_str("ICMP6, ");
     let _ = match t {
+        // tcpdump -v leaves the length off echo messages.
+        128 if verbose => write!(s, "echo request, id {id}, seq {seq}"),
+        129 if verbose => write!(s, "echo reply, id {id}, seq {seq}"),
         128 => write!(s, "echo request, id {id}, seq {seq}, length {len}"),
         129 => write!(s, "echo reply, id {id}, seq {seq}, length {len}"),
+        1 if b.get(1) == Some(&4) && b.len() >= 8 + 40 + 4 => {
+            // Port unreachable: the quoted datagram names the address and port.
+            let q = &b[8..];
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&q[24..40]);
+            let proto = match q[6] {
+                6 => "tcp",
+                17 => "udp",
+                _ => "ip",
+            };
+            let port = be16(q, 42).unwrap_or(0);
+            let what = format!(
+                "destination unreachable, unreachable port, {} {proto} port {port}",
+                Ipv6Addr::from(a)
+            );
+            if verbose {
+                write!(s, "{what}")
+            } else {
+                write!(s, "{what}, length {len}")
+            }
+        }
         135 => {
             let target = b.get(8..24).map(|a| {
                 let mut x = [0u8; 16];
                 x.copy_from_slice(a);
                 Ipv6Addr::from(x).to_string()
             });
-            write!(
-                s,
-                "neighbor solicitation, who has {}, length {len}",
-                target.unwrap_or_default()
-            )
+            if verbose {
+                let _ = write!(
+                    s,
+                    "neighbor solicitation, length {len}, who has {}",
+                    target.unwrap_or_default()
+                );
+                nd_options(s, b.get(24..).unwrap_or(&[]), cx.style.very_verbose);
+                Ok(())
+            } else {
+                write!(
+                    s,
+                    "neighbor solicitation, who has {}, length {len}",
+                    target.unwrap_or_default()
+                )
+            }
         }
-        136 => write!(s, "neighbor advertisement, length {len}"),
+        136 => {
+            let target = b.get(8..24).map(|a| {
+                let mut x = [0u8; 16];
+                x.copy_from_slice(a);
+                Ipv6Addr::from(x).to_string()
+            });
+            match target {
+                Some(t) if verbose => {
+                    let f = b.get(4).copied().unwrap_or(0);
+                    let names: Vec<&str> =
+                        [(0x80, "router"), (0x40, "solicited"), (0x20, "override")]
+                            .iter()
+                            .filter(|(bit, _)| f & bit != 0)
+                            .map(|(_, n)| *n)
+                            .collect();
+                    let _ = write!(
+                        s,
+                        "neighbor advertisement, length {len}, tgt is {t}, Flags [{}]",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                    nd_options(s, b.get(24..).unwrap_or(&[]), cx.style.very_verbose);
+                    Ok(())
+                }
+                Some(t) => write!(s, "neighbor advertisement, tgt is {t}, length {len}"),
+                None => write!(s, "neighbor advertisement, length {len}"),
+            }
+        }
+        143 if !verbose => write!(
+            s,
+            "multicast listener report v2, {} group record(s), length {len}",
+            be16(b, 6).unwrap_or(0)
+        ),
         133 => write!(s, "router solicitation, length {len}"),
         134 => write!(s, "router advertisement, length {len}"),
         1 => write!(s, "destination unreachable, length {len}"),
@@ -630,23 +1141,51 @@ fn icmp6(s: &mut String, src: &str, dst: &str, b: &[u8], len: usize) {
     };
 }
 
+/// Neighbour discovery options as tcpdump -v prints them (link-layer addresses).
+fn nd_options(s: &mut String, mut o: &[u8], vv: bool) {
+    while o.len() >= 2 {
+        let (t, units) = (o[0], usize::from(o[1]));
+        let l = units * 8;
+        if l == 0 || l > o.len() {
+            break;
+        }
+        let name = match t {
+            1 => "source link-address option",
+            2 => "destination link-address option",
+            3 => "prefix info option",
+            5 => "mtu option",
+            _ => "unknown option",
+        };
+        let _ = write!(s, "\n\t  {name} ({t}), length {l} ({units})");
+        if matches!(t, 1 | 2) {
+            let _ = write!(s, ": {}", mac(&o[2..l]));
+        }
+        if vv {
+            // -vv: the option's bytes, two to a group.
+            let groups: Vec<String> = o[2..l]
+                .chunks(2)
+                .map(|c| c.iter().map(|b| format!("{b:02x}")).collect())
+                .collect();
+            let _ = write!(s, "\n\t    0x0000:  {}", groups.join(" "));
+        }
+        o = &o[l..];
+    }
+}
+
 /// `-X` (hex and ASCII), `-x` (hex) or `-A` (ASCII) of `data`, 16 bytes a line as tcpdump
 /// prints it; the caller picks where `data` starts (tcpdump: the network header, unless -e).
 pub fn hex_ascii(data: &[u8], ascii: bool, hex: bool) -> String {
     let mut s = String::new();
     if !hex {
-        s.push_str(
-            &data
-                .iter()
-                .map(|&c| {
-                    if c == b'\n' || c == b'\r' || (0x20..0x7f).contains(&c) {
-                        c as char
-                    } else {
-                        '.'
-                    }
-                })
-                .collect::<String>(),
-        );
+        // tcpdump -A: printable characters, tabs, spaces and newlines as they are; a CR
+        // before a newline dropped; anything else as '.'.
+        for (i, &c) in data.iter().enumerate() {
+            match c {
+                b'\r' if data.get(i + 1) == Some(&b'\n') => {}
+                b'\t' | b' ' | b'\n' | 0x21..=0x7e => s.push(c as char),
+                _ => s.push('.'),
+            }
+        }
         s.push('\n');
         return s;
     }
@@ -663,10 +1202,16 @@ pub fn hex_ascii(data: &[u8], ascii: bool, hex: bool) -> String {
                 _ => s.push_str("     "),
             }
         }
+        if !ascii {
+            // tcpdump -x ends its lines at the last byte.
+            while s.ends_with(' ') {
+                s.pop();
+            }
+        }
         if ascii {
             s.push(' ');
             s.extend(chunk.iter().map(|&c| {
-                if (0x20..0x7f).contains(&c) {
+                if (0x21..0x7f).contains(&c) {
                     c as char
                 } else {
                     '.'
@@ -721,6 +1266,7 @@ mod tests {
                     Style {
                         link: true,
                         verbose: true,
+                        very_verbose: true,
                     },
                 );
             }
@@ -743,6 +1289,7 @@ mod tests {
                 Style {
                     link: true,
                     verbose: true,
+                    very_verbose: true,
                 },
             );
         }

@@ -5,6 +5,6 @@ use netshoot_capture::summary::{hex_ascii, summarize, Style};
 
 fuzz_target!(|data: &[u8]| {
     let _ = summarize(data, data.len() as u32, Style::default());
-    let _ = summarize(data, u32::MAX, Style { link: true, verbose: true });
+    let _ = summarize(data, u32::MAX, Style { link: true, verbose: true, very_verbose: true });
     let _ = hex_ascii(data, true, true);
 });

@@ -87,9 +87,14 @@ const OPTS: &[Opt] = &[
         "X",
         Some('X'),
         &[],
-        "hex and ASCII of each packet (from the network header)",
+        "hex and ASCII of each packet (-XX: with the link header)",
     ),
-    Opt::flag("x", Some('x'), &[], "hex of each packet"),
+    Opt::flag(
+        "x",
+        Some('x'),
+        &[],
+        "hex of each packet (-xx: with the link header)",
+    ),
     Opt::flag("A", Some('A'), &[], "ASCII of each packet"),
     Opt::flag(
         "n",
@@ -331,7 +336,7 @@ pub const SPEC: Spec = Spec {
     permute: true,
     usage: "[-AdDeFlnpSUvxX] [-B KIB] [-c COUNT] [-C MB] [-F FILE] [-G SECONDS] [-i IFACE] [-r FILE] [-s SNAPLEN] [-w FILE] [-W COUNT] [EXPRESSION]",
     notes: "\
-Packet lines are printed as tcpdump -n -S prints them (numeric, absolute sequence numbers).
+Packet lines are printed as tcpdump -n prints them (numeric addresses and ports).
 Status (listening on …, packets captured/received/dropped) goes to stderr, as tcpdump's does.
 The same engine as `netshoot capture` (see docs/CLASSIC.md).",
     single_dash_long: false,
@@ -392,11 +397,15 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         let n = if n == 0 { 262_144 } else { n };
         push("-s", Some(&n.to_string()));
     }
+    for _ in 0..p.count("X").min(2) {
+        push("-X", None);
+    }
+    for _ in 0..p.count("x").min(2) {
+        push("-x", None);
+    }
     for (id, flag) in [
         ("p", "-p"),
         ("e", "-e"),
-        ("X", "-X"),
-        ("x", "-x"),
         ("A", "-A"),
         ("pcapng", "--pcapng"),
     ] {
@@ -421,6 +430,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 ),
             ))
         }
+    }
+    if !p.has("S") {
+        push("--relative-seq", None);
     }
     let verbose = p.count("v");
     for _ in 0..verbose.min(3) {
@@ -455,19 +467,29 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     ctx.verb(&v)
 }
 
-/// `tcpdump -D`: the interfaces, numbered, with their state, then `any`.
+/// `tcpdump -D`: the interfaces in libpcap's order (up and running first, then `any`, the
+/// loopback, the ones up but not running, the ones down; ifindex order within each), with
+/// libpcap's flag words.
 fn list_interfaces(ctx: &Ctx) -> anyhow::Result<i32> {
     ctx.enter()?;
-    let ifs = netshoot_inspect::interfaces()
+    let mut ifs = netshoot_inspect::interfaces()
         .map_err(|e| anyhow::anyhow!("cannot list interfaces: {e}"))?;
-    let mut n = 0;
-    let mut line = |name: &str, extra: &str, flags: Vec<&str>| {
-        n += 1;
-        println!("{n}.{name}{extra} [{}]", flags.join(", "));
-    };
-    let (lo, other): (Vec<_>, Vec<_>) = ifs.iter().partition(|i| i.link_type == "loopback");
-    for i in &other {
+    ifs.sort_by_key(|i| i.index);
+    // (merit, name, flag words): lower merit first, as libpcap sorts its device list.
+    let mut rows: Vec<(u32, String, Vec<&str>)> = Vec::new();
+    for i in &ifs {
         let running = i.flags.iter().any(|f| f == "LOWER_UP");
+        let lo = i.link_type == "loopback";
+        let mut merit = 0;
+        if !i.up {
+            merit |= 0x8000_0000;
+        }
+        if !running {
+            merit |= 0x4000_0000;
+        }
+        if lo {
+            merit |= 0x2000_0000;
+        }
         let mut flags = Vec::new();
         if i.up {
             flags.push("Up");
@@ -475,24 +497,24 @@ fn list_interfaces(ctx: &Ctx) -> anyhow::Result<i32> {
         if running {
             flags.push("Running");
         }
-        flags.push(if running { "Connected" } else { "Disconnected" });
-        line(&i.name, "", flags);
+        if lo {
+            flags.push("Loopback");
+        } else if i.up {
+            flags.push(if running { "Connected" } else { "Disconnected" });
+        }
+        if flags.is_empty() {
+            flags.push("none");
+        }
+        rows.push((merit, i.name.clone(), flags));
     }
-    line(
-        "any",
-        " (Pseudo-device that captures on all interfaces)",
+    rows.push((
+        0x1000_0000,
+        "any (Pseudo-device that captures on all interfaces)".into(),
         vec!["Up", "Running"],
-    );
-    for i in &lo {
-        let mut flags = Vec::new();
-        if i.up {
-            flags.push("Up");
-        }
-        if i.flags.iter().any(|f| f == "LOWER_UP") {
-            flags.push("Running");
-        }
-        flags.push("Loopback");
-        line(&i.name, "", flags);
+    ));
+    rows.sort_by_key(|r| r.0);
+    for (n, (_, name, flags)) in rows.iter().enumerate() {
+        println!("{}.{name} [{}]", n + 1, flags.join(", "));
     }
     Ok(0)
 }

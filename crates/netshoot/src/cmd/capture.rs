@@ -117,12 +117,12 @@ pub struct CaptureArgs {
     /// Print the link-level header.
     #[arg(short = 'e')]
     pub link: bool,
-    /// Hex and ASCII of each packet.
-    #[arg(short = 'X')]
-    pub hex_ascii: bool,
-    /// Hex of each packet.
-    #[arg(short = 'x')]
-    pub hex: bool,
+    /// Hex and ASCII of each packet from the network header (-XX: from the link header).
+    #[arg(short = 'X', action = clap::ArgAction::Count)]
+    pub hex_ascii: u8,
+    /// Hex of each packet from the network header (-xx: from the link header).
+    #[arg(short = 'x', action = clap::ArgAction::Count)]
+    pub hex: u8,
     /// ASCII of each packet.
     #[arg(short = 'A')]
     pub ascii: bool,
@@ -136,6 +136,10 @@ pub struct CaptureArgs {
     #[arg(long = "tstamp", value_name = "STYLE", default_value = "time",
           value_parser = ["time", "none", "epoch", "date"])]
     pub tstamp: String,
+    /// TCP sequence numbers relative to each conversation's first (tcpdump's default; the
+    /// classic `tcpdump` name sets it unless -S). Without it, absolute numbers (tcpdump -S).
+    #[arg(long = "relative-seq")]
+    pub relative_seq: bool,
     /// The filter (pcap-filter syntax); several words are joined. Options may follow it, as
     /// with tcpdump; put `--` before a filter that starts with `-`.
     #[arg(value_name = "FILTER")]
@@ -176,18 +180,20 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
     let style = summary::Style {
         link: a.link,
         verbose: out.verbose > 0,
+        very_verbose: out.verbose > 1,
     };
+    let mut lines = summary::Summarizer::new(style, a.relative_seq);
     if let Some(r) = &a.read {
-        return read_file(a, r, &prog, style, out.json);
+        return read_file(a, r, &prog, &mut lines, out.json);
     }
-    live(a, &prog, style, out.json)
+    live(a, &prog, &mut lines, out.json)
 }
 
 /// One packet: tcpdump's line (and -X/-x/-A dump), or with --json one JSON object per line
 /// carrying the same facts (time, lengths, the line, the bytes when a dump was asked for).
 fn print_packet(
     a: &CaptureArgs,
-    style: summary::Style,
+    lines: &mut summary::Summarizer,
     json: bool,
     (sec, nsec): (u32, u32),
     len: u32,
@@ -195,7 +201,7 @@ fn print_packet(
     w: &mut impl Write,
 ) -> std::io::Result<()> {
     let t = sec % 86_400;
-    let line = summary::summarize(data, len, style);
+    let line = lines.line(data, len);
     if json {
         let mut v = serde_json::json!({
             "time": format!("{sec}.{:06}", nsec / 1000),
@@ -203,7 +209,7 @@ fn print_packet(
             "captured": data.len(),
             "summary": line,
         });
-        if a.hex_ascii || a.hex || a.ascii {
+        if a.hex_ascii > 0 || a.hex > 0 || a.ascii {
             v["hex"] =
                 serde_json::json!(data.iter().map(|b| format!("{b:02x}")).collect::<String>());
         }
@@ -232,13 +238,21 @@ fn print_packet(
             nsec / 1000
         )?,
     }
-    if a.hex_ascii || a.hex || a.ascii {
-        // tcpdump dumps from the network header unless -e.
-        let from = if a.link { 0 } else { 14.min(data.len()) };
+    if a.hex_ascii > 0 || a.hex > 0 || a.ascii {
+        // tcpdump dumps from the network header; -XX and -xx from the link header.
+        let from = if a.hex_ascii > 1 || a.hex > 1 {
+            0
+        } else {
+            14.min(data.len())
+        };
         write!(
             w,
             "{}",
-            summary::hex_ascii(&data[from..], a.hex_ascii || a.ascii, a.hex_ascii || a.hex)
+            summary::hex_ascii(
+                &data[from..],
+                a.hex_ascii > 0 || a.ascii,
+                a.hex_ascii > 0 || a.hex > 0
+            )
         )?;
     }
     Ok(())
@@ -262,7 +276,7 @@ fn read_file(
     a: &CaptureArgs,
     path: &str,
     prog: &[bpf::Insn],
-    style: summary::Style,
+    lines: &mut summary::Summarizer,
     json: bool,
 ) -> anyhow::Result<i32> {
     let bytes = std::fs::read(path).with_context(|| format!("-r {path}: cannot read"))?;
@@ -286,7 +300,7 @@ fn read_file(
             Some(s) => s.write(r.sec, r.nsec, r.orig_len, &r.data)?,
             None => print_packet(
                 a,
-                style,
+                lines,
                 json,
                 (r.sec, r.nsec),
                 r.orig_len,
@@ -483,7 +497,7 @@ pub fn open_live(
 fn live(
     a: &CaptureArgs,
     prog: &[bpf::Insn],
-    style: summary::Style,
+    lines: &mut summary::Summarizer,
     json: bool,
 ) -> anyhow::Result<i32> {
     let live = open_live(a.interface.as_deref(), prog, !a.no_promisc, a.buffer_kib)?;
@@ -534,7 +548,7 @@ fn live(
             let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
             let r = match &mut sink {
                 Some(s) => s.write(p.sec, p.nsec, len, data),
-                None => print_packet(a, style, json, (p.sec, p.nsec), len, data, &mut so)
+                None => print_packet(a, lines, json, (p.sec, p.nsec), len, data, &mut so)
                     .map_err(Into::into),
             };
             match r {
