@@ -6,6 +6,8 @@
 
 pub mod getopt;
 
+mod iftop;
+mod nsenter;
 mod tcpdump;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
@@ -88,6 +90,9 @@ pub struct Tool {
 pub static TOOLS: &[&Tool] = &[
     // capture room
     &tcpdump::TOOL,
+    &iftop::TOOL,
+    // namespaces
+    &nsenter::TOOL,
     // (further rooms add their tools here)
 ];
 

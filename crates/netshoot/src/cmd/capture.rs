@@ -61,6 +61,13 @@ pub struct TopArgs {
         value_name = "KIB"
     )]
     pub buffer_kib: usize,
+    /// Print iftop's text-mode block (`iftop -t`) instead of our table: the local host first,
+    /// send and receive totals, peaks and cumulative bytes.
+    #[arg(long = "iftop-text", hide = true)]
+    pub iftop_text: bool,
+    /// With --iftop-text: cumulative figures in bytes, rates in bytes (iftop -B).
+    #[arg(long = "iftop-bytes", hide = true)]
+    pub iftop_bytes: bool,
     /// The filter (pcap-filter syntax).
     #[arg(
         trailing_var_arg = true,
@@ -68,6 +75,124 @@ pub struct TopArgs {
         value_name = "FILTER"
     )]
     pub filter: Vec<String>,
+}
+
+/// iftop's `readable_size`: 3 significant figures, powers of 1000 for bits (b, Kb, Mb, Gb) and
+/// of 1024 for bytes (B, KB, MB, GB).
+fn iftop_size(n: f64, bytes: bool) -> String {
+    let (units, k): (&[&str], f64) = if bytes {
+        (&["B", "KB", "MB", "GB"], 1024.0)
+    } else {
+        (&["b", "Kb", "Mb", "Gb"], 1000.0)
+    };
+    let mut size = 1.0;
+    let mut i = 0;
+    loop {
+        if n < size * 1000.0 || i >= units.len() - 1 {
+            return format!("{:.0}{}", n / size, units[i]);
+        }
+        i += 1;
+        size *= k;
+        if n < size * 10.0 {
+            return format!("{:.2}{}", n / size, units[i]);
+        } else if n < size * 100.0 {
+            return format!("{:.1}{}", n / size, units[i]);
+        }
+    }
+}
+
+/// The peaks of the 2 s totals (sent, received, both), as iftop keeps them.
+#[derive(Default)]
+struct Peaks(f64, f64, f64);
+
+/// One block of iftop's text mode (`iftop -t`).
+fn iftop_block(
+    pairs: &[netshoot_capture::flows::PairReport],
+    local: &[std::net::IpAddr],
+    lines: usize,
+    bytes_units: bool,
+    peaks: &mut Peaks,
+) -> String {
+    use std::fmt::Write as _;
+    let rate = |bits: f64| {
+        if bytes_units {
+            iftop_size(bits / 8.0, true)
+        } else {
+            iftop_size(bits, false)
+        }
+    };
+    let rule = "-".repeat(92);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative"
+    );
+    let _ = writeln!(s, "{rule}");
+    let mut sent = [0f64; 3];
+    let mut recv = [0f64; 3];
+    let (mut sent_total, mut recv_total) = (0u64, 0u64);
+    for (n, p) in pairs.iter().enumerate() {
+        // The local end first: "=>" is what it sends, "<=" what it receives.
+        let (me, peer, out, inn) = if local.contains(&p.b) && !local.contains(&p.a) {
+            (p.b, p.a, &p.b_to_a, &p.a_to_b)
+        } else {
+            (p.a, p.b, &p.a_to_b, &p.b_to_a)
+        };
+        for (acc, d) in [(&mut sent, out), (&mut recv, inn)] {
+            acc[0] += d.rate_2s;
+            acc[1] += d.rate_10s;
+            acc[2] += d.rate_40s;
+        }
+        sent_total += out.total_bytes;
+        recv_total += inn.total_bytes;
+        if n >= lines {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "{:>4} {:<41}=> {:>10} {:>10} {:>10} {:>10}",
+            n + 1,
+            me.to_string(),
+            rate(out.rate_2s),
+            rate(out.rate_10s),
+            rate(out.rate_40s),
+            iftop_size(out.total_bytes as f64, true)
+        );
+        let _ = writeln!(
+            s,
+            "     {:<41}<= {:>10} {:>10} {:>10} {:>10}",
+            peer.to_string(),
+            rate(inn.rate_2s),
+            rate(inn.rate_10s),
+            rate(inn.rate_40s),
+            iftop_size(inn.total_bytes as f64, true)
+        );
+    }
+    peaks.0 = peaks.0.max(sent[0]);
+    peaks.1 = peaks.1.max(recv[0]);
+    peaks.2 = peaks.2.max(sent[0] + recv[0]);
+    let _ = writeln!(s, "{rule}");
+    let row = |label: &str, v: [String; 3]| {
+        format!("{label:<48} {:>10} {:>10} {:>10}\n", v[0], v[1], v[2])
+    };
+    s += &row("Total send rate:", sent.map(rate));
+    s += &row("Total receive rate:", recv.map(rate));
+    s += &row(
+        "Total send and receive rate:",
+        [0, 1, 2].map(|i| rate(sent[i] + recv[i])),
+    );
+    let _ = writeln!(s, "{rule}");
+    s += &row(
+        "Peak rate (sent/received/total):",
+        [peaks.0, peaks.1, peaks.2].map(rate),
+    );
+    s += &row(
+        "Cumulative (sent/received/total):",
+        [sent_total, recv_total, sent_total + recv_total].map(|b| iftop_size(b as f64, true)),
+    );
+    let _ = writeln!(s, "{}", "=".repeat(92));
+    let _ = writeln!(s);
+    s
 }
 
 /// `capture` options (tcpdump's letters).
@@ -623,10 +748,28 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     let loopbacks = live.loopbacks.clone();
     let Live { mut ring, name, .. } = live;
     let stop = crate::interrupt::flag();
-    let tty = !out.json && std::io::stdout().is_terminal();
-    if !out.json && !tty {
+    let tty = !out.json && !t.iftop_text && std::io::stdout().is_terminal();
+    // iftop -t: the interface's addresses decide which end of a pair is local.
+    let mut local: Vec<std::net::IpAddr> = Vec::new();
+    if t.iftop_text {
+        if let Ok(ifs) = netshoot_inspect::interfaces() {
+            for i in ifs.iter().filter(|i| name == "any" || i.name == name) {
+                if i.name == name {
+                    if let Some(a) = i.addresses.iter().find(|a| a.address.is_ipv4()) {
+                        eprintln!("interface: {name}\nIP address is: {}", a.address);
+                    }
+                    if let Some(m) = &i.mac {
+                        eprintln!("MAC address is: {m}");
+                    }
+                }
+                local.extend(i.addresses.iter().map(|a| a.address));
+            }
+        }
+        println!("Listening on {name}");
+    } else if !out.json && !tty {
         eprintln!("netshoot: top on {name}; Ctrl-C to stop");
     }
+    let mut peaks = Peaks::default();
     // On a terminal: a ratatui screen (alternate screen, raw mode; q or Ctrl-C quits),
     // restored by the guard whatever ends the loop.
     let mut screen = if tty {
@@ -689,6 +832,10 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
                 "other_bytes": flows.other_bytes,
             });
             writeln!(so, "{}", serde_json::to_string(&v)?)?;
+        } else if t.iftop_text {
+            so.write_all(
+                iftop_block(&pairs, &local, t.lines, t.iftop_bytes, &mut peaks).as_bytes(),
+            )?;
         } else if let Some(Screen(term)) = screen.as_mut() {
             draw(term, &name, flows.seconds, &pairs, t.lines)?;
         } else {
