@@ -34,6 +34,9 @@ pub struct ProbeReply {
     pub reached: bool,
     /// An unreachable other than the expected port unreachable (`!H`, `!N`, `!X`, `!P`).
     pub flag: Option<String>,
+    /// TCP method: the flags of the destination's answer (`syn,ack` or `rst,ack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_flags: Option<String>,
 }
 
 /// Sends one probe with `ttl` and waits for its answer. `n` numbers the probe (ports, ids).
@@ -171,9 +174,16 @@ impl Tracer {
                     rtt_ms: None,
                     reached: false,
                     flag: None,
+                    tcp_flags: None,
                 });
             }
-            let slice = left.min(Duration::from_millis(20));
+            // With TCP the answer may come on either socket: poll both often so the round trip
+            // is not stretched by the ICMP wait.
+            let slice = left.min(Duration::from_millis(if self.tcp_rx.is_some() {
+                1
+            } else {
+                20
+            }));
             // Routers (and the destination for UDP/ICMP) answer on the ICMP socket.
             self.icmp
                 .set_read_timeout(Some(slice))
@@ -192,11 +202,17 @@ impl Tracer {
                         crate::scan::classify_reply(&buf[..len], self.dst, key)
                     {
                         if st != crate::scan::PortState::Filtered {
+                            let flags = if st == crate::scan::PortState::Open {
+                                "syn,ack"
+                            } else {
+                                "rst,ack"
+                            };
                             return Ok(ProbeReply {
                                 from: Some(from.ip()),
                                 rtt_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
                                 reached: true,
                                 flag: None,
+                                tcp_flags: Some(flags.into()),
                             });
                         }
                     }
@@ -227,6 +243,7 @@ impl Tracer {
                     rtt_ms: Some(rtt),
                     reached: true,
                     flag: None,
+                    tcp_flags: None,
                 },
             );
         }
@@ -274,6 +291,7 @@ impl Tracer {
             rtt_ms: Some(rtt),
             reached,
             flag,
+            tcp_flags: None,
         })
     }
 }
@@ -302,6 +320,8 @@ pub struct TraceOptions {
     pub queries: u8,
     /// Wait per probe.
     pub timeout: Duration,
+    /// Pause between probes (traceroute -z).
+    pub sendwait: Duration,
 }
 
 /// A whole trace, hop by hop until the destination answers or `max_hops`.
@@ -316,6 +336,9 @@ pub fn trace(
     for ttl in o.first_ttl..=o.max_hops {
         let mut probes = Vec::new();
         for _ in 0..o.queries {
+            if n > 0 && !o.sendwait.is_zero() {
+                std::thread::sleep(o.sendwait);
+            }
             probes.push(t.probe(ttl, n, o.timeout)?);
             n = n.wrapping_add(1);
         }

@@ -7,6 +7,9 @@
 pub mod getopt;
 
 mod tcpdump;
+// probes room
+mod fping;
+mod ping;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -88,6 +91,9 @@ pub struct Tool {
 pub static TOOLS: &[&Tool] = &[
     // capture room
     &tcpdump::TOOL,
+    // probes room
+    &ping::TOOL,
+    &fping::TOOL,
     // (further rooms add their tools here)
 ];
 

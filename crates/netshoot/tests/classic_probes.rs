@@ -1,0 +1,404 @@
+//! The probes' classic names (`ping`, `fping`, `traceroute`, `tcptraceroute`, `mtr`, `nc`,
+//! `nmap`, `curl`) against the real tools on namespaces the tests build: each command line is
+//! run through a link named after the tool (argv[0]), as `netshoot NAME …`, and by the peer,
+//! and the values must agree (root).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use netshoot_testnet::{require_root, veth_pair, Link, Netns};
+
+/// A directory with a link to our binary for every classic name (made once per run).
+fn links() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("netshoot-classic-probes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for name in [
+            "ping",
+            "fping",
+            "traceroute",
+            "tcptraceroute",
+            "mtr",
+            "nc",
+            "netcat",
+            "nmap",
+            "curl",
+        ] {
+            let l = dir.join(name);
+            let _ = std::fs::remove_file(&l);
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), &l).expect("symlink");
+        }
+        dir
+    })
+}
+
+/// Who runs the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// Our link named after the tool, inside the namespace (`ip netns exec NS LINK …`).
+    Link,
+    /// `netshoot -t netns:NS NAME …`.
+    Verb,
+    /// The real tool.
+    Peer,
+}
+
+fn out(ns: &Netns, via: Via, tool: &str, args: &[&str]) -> Output {
+    let mut c = match via {
+        Via::Link => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &ns.name]).arg(links().join(tool));
+            c
+        }
+        Via::Verb => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_netshoot"));
+            c.args(["-t", &format!("netns:{}", ns.name), tool]);
+            c
+        }
+        Via::Peer => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &ns.name, tool]);
+            c
+        }
+    };
+    c.args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// client 10.84.0.1 — server 10.84.0.2 and 10.84.0.3 (one link).
+fn pair() -> (Netns, Netns, Link) {
+    require_root();
+    let c = Netns::new("kc");
+    let s = Netns::new("ks");
+    let (_, server_if, l) = veth_pair(
+        (Some(&c), Some("10.84.0.1/24")),
+        (Some(&s), Some("10.84.0.2/24")),
+    );
+    s.ip(&["addr", "add", "10.84.0.3/24", "dev", &server_if]);
+    c.resolv_conf("nameserver 127.0.0.1\n");
+    (c, s, l)
+}
+
+/// An unknown flag: one line on stderr naming it, exit 2, through the link and the verb.
+fn refuses_unknown_flag(tool: &str, flag: &str) {
+    for via in [Via::Link, Via::Verb] {
+        let o = match via {
+            Via::Link => Command::new(links().join(tool))
+                .args([flag, "x"])
+                .output()
+                .unwrap(),
+            _ => Command::new(env!("CARGO_BIN_EXE_netshoot"))
+                .args([tool, flag, "x"])
+                .output()
+                .unwrap(),
+        };
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{tool} {flag} via {via:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{tool} {flag}: {e}");
+        assert!(e.contains(flag), "{tool} {flag}: {e}");
+        assert!(o.stdout.is_empty(), "{tool} {flag}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------- ping
+
+/// `N packets transmitted, M received, X% packet loss` of a ping run.
+fn ping_summary(t: &str) -> String {
+    let l = t
+        .lines()
+        .find(|l| l.contains("packets transmitted"))
+        .unwrap_or_else(|| panic!("no summary in {t}"));
+    let f: Vec<&str> = l.split(", ").collect();
+    format!(
+        "{}, {}, {}",
+        f[0],
+        f[1],
+        f.iter().find(|x| x.contains("loss")).unwrap()
+    )
+}
+
+#[test]
+fn ping_counts_and_lines_agree_with_iputils() {
+    let (c, _s, _l) = pair();
+    let args = [
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-W",
+        "1",
+        "-n",
+        "-s",
+        "100",
+        "-t",
+        "7",
+        "10.84.0.2",
+    ];
+    let theirs = out(&c, Via::Peer, "ping", &args);
+    for via in [Via::Link, Via::Verb] {
+        let ours = out(&c, via, "ping", &args);
+        let (a, b) = (text(&ours.stdout), text(&theirs.stdout));
+        assert_eq!(ping_summary(&a), ping_summary(&b), "{via:?}\n{a}\n{b}");
+        assert_eq!(a.lines().next(), b.lines().next(), "the PING line");
+        let replies = |t: &str| {
+            t.lines()
+                .filter(|l| l.starts_with("108 bytes from 10.84.0.2: icmp_seq="))
+                .count()
+        };
+        assert_eq!(replies(&a), 3, "{a}");
+        assert_eq!(replies(&a), replies(&b));
+        assert_eq!(
+            (ours.status.code(), theirs.status.code()),
+            (Some(0), Some(0))
+        );
+    }
+    // -q: only the header and the summary; -D: a [seconds.micros] stamp before each reply.
+    for (flag, check) in [("-q", 0usize), ("-D", 2)] {
+        let a = text(
+            &out(
+                &c,
+                Via::Link,
+                "ping",
+                &["-c", "2", "-i", "0.2", flag, "10.84.0.2"],
+            )
+            .stdout,
+        );
+        let b = text(
+            &out(
+                &c,
+                Via::Peer,
+                "ping",
+                &["-c", "2", "-i", "0.2", flag, "10.84.0.2"],
+            )
+            .stdout,
+        );
+        let stamped = |t: &str| {
+            t.lines()
+                .filter(|l| l.starts_with('[') && l.contains("] 64 bytes from"))
+                .count()
+        };
+        let replies = |t: &str| t.lines().filter(|l| l.contains("bytes from")).count();
+        if flag == "-q" {
+            assert_eq!((replies(&a), replies(&b)), (check, check), "{a}\n{b}");
+        } else {
+            assert_eq!((stamped(&a), stamped(&b)), (check, check), "{a}\n{b}");
+        }
+        assert_eq!(ping_summary(&a), ping_summary(&b));
+    }
+}
+
+#[test]
+fn ping_loss_deadline_interface_and_outstanding_agree_with_iputils() {
+    let (c, _s, _l) = pair();
+    // Nobody holds .99: every request is lost (exit 1); -O reports each unanswered one.
+    let args = ["-c", "3", "-i", "0.3", "-W", "1", "-O", "10.84.0.99"];
+    let a = out(&c, Via::Link, "ping", &args);
+    let b = out(&c, Via::Peer, "ping", &args);
+    let (ta, tb) = (text(&a.stdout), text(&b.stdout));
+    assert_eq!(a.status.code(), b.status.code(), "{ta}\n{tb}");
+    assert_eq!(a.status.code(), Some(1));
+    let loss = |t: &str| ping_summary(t).split(", ").nth(1).unwrap().to_string();
+    assert_eq!(loss(&ta), "0 received");
+    assert_eq!(loss(&ta), loss(&tb));
+    let noanswer = |t: &str| {
+        t.lines()
+            .filter(|l| l.starts_with("no answer yet for icmp_seq="))
+            .count()
+    };
+    assert!(noanswer(&ta) >= 1 && noanswer(&tb) >= 1, "{ta}\n{tb}");
+    // -w deadline with -I interface (by name) and by source address.
+    let ifname = c.ip(&["-o", "link", "show", "type", "veth"]);
+    let ifname = ifname
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    for dev in [ifname.as_str(), "10.84.0.1"] {
+        let args = ["-w", "1", "-i", "0.25", "-I", dev, "10.84.0.3"];
+        let a = text(&out(&c, Via::Verb, "ping", &args).stdout);
+        let b = text(&out(&c, Via::Peer, "ping", &args).stdout);
+        let rcv = |t: &str| {
+            ping_summary(t)
+                .split(' ')
+                .nth(3)
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        };
+        assert!(rcv(&a) >= 3 && rcv(&b) >= 3, "{a}\n{b}");
+        assert!(rcv(&a).abs_diff(rcv(&b)) <= 1, "{a}\n{b}");
+    }
+}
+
+#[test]
+fn ping_refuses_unknown_and_unsupported_flags() {
+    refuses_unknown_flag("ping", "-Z");
+    let o = Command::new(links().join("ping"))
+        .args(["-f", "10.84.0.2"])
+        .output()
+        .unwrap();
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(e.contains("'-f'") && e.contains("-i 0.01"), "{e}");
+    let o = Command::new(links().join("ping")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("Destination address required"));
+}
+
+// --------------------------------------------------------------------------------------- fping
+
+fn lines(t: &str) -> BTreeSet<String> {
+    t.lines()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn fping_alive_unreachable_and_generate_agree() {
+    let (c, _s, _l) = pair();
+    let args = [
+        "-r",
+        "1",
+        "-t",
+        "300",
+        "10.84.0.2",
+        "10.84.0.3",
+        "10.84.0.77",
+    ];
+    let theirs = out(&c, Via::Peer, "fping", &args);
+    let tb = lines(&text(&theirs.stdout));
+    assert!(
+        tb.contains("10.84.0.2 is alive") && tb.contains("10.84.0.77 is unreachable"),
+        "{tb:?}"
+    );
+    for via in [Via::Link, Via::Verb] {
+        let ours = out(&c, via, "fping", &args);
+        assert_eq!(lines(&text(&ours.stdout)), tb, "{via:?}");
+        assert_eq!(ours.status.code(), theirs.status.code());
+        assert_eq!(ours.status.code(), Some(1));
+    }
+    // -a -g CIDR: the alive set of a /29; -u: the unreachable ones.
+    for flag in ["-a", "-u"] {
+        let args = [flag, "-r", "0", "-t", "300", "-g", "10.84.0.0/29"];
+        let a = lines(&text(&out(&c, Via::Link, "fping", &args).stdout));
+        let b = lines(&text(&out(&c, Via::Peer, "fping", &args).stdout));
+        assert_eq!(a, b, "{flag}");
+        if flag == "-a" {
+            let want: BTreeSet<String> = ["10.84.0.1", "10.84.0.2", "10.84.0.3"]
+                .map(String::from)
+                .into();
+            assert_eq!(a, want);
+        } else {
+            assert_eq!(a.len(), 3, "{a:?}"); // .4 .5 .6
+        }
+    }
+    // -g FIRST LAST
+    let args = ["-a", "-r", "0", "-t", "300", "-g", "10.84.0.1", "10.84.0.4"];
+    assert_eq!(
+        lines(&text(&out(&c, Via::Verb, "fping", &args).stdout)),
+        lines(&text(&out(&c, Via::Peer, "fping", &args).stdout))
+    );
+}
+
+/// fping -c / -C: the per-reply lines (without times) and the summary counts.
+#[test]
+fn fping_counts_and_summaries_agree() {
+    let (c, _s, _l) = pair();
+    let strip = |t: &str| -> BTreeSet<String> {
+        // "10.84.0.2 : [0], 64 bytes, 0.041 ms (0.041 avg, 0% loss)" -> "10.84.0.2 : [0], 64 bytes"
+        // "10.84.0.2 : xmt/rcv/%loss = 3/3/0%, min/avg/max = …" -> "… = 3/3/0%"
+        t.lines()
+            .map(|l| l.split(", ").take(2).collect::<Vec<_>>().join(", "))
+            .map(|l| {
+                if l.contains("xmt/rcv") {
+                    l.split(", ").next().unwrap().to_string()
+                } else {
+                    l
+                }
+            })
+            .collect()
+    };
+    let args = [
+        "-c",
+        "3",
+        "-p",
+        "200",
+        "-t",
+        "400",
+        "10.84.0.2",
+        "10.84.0.3",
+        "10.84.0.88",
+    ];
+    let b = out(&c, Via::Peer, "fping", &args);
+    for via in [Via::Link, Via::Verb] {
+        let a = out(&c, via, "fping", &args);
+        assert_eq!(
+            strip(&text(&a.stdout)),
+            strip(&text(&b.stdout)),
+            "{via:?} stdout"
+        );
+        assert_eq!(
+            strip(&text(&a.stderr)),
+            strip(&text(&b.stderr)),
+            "{via:?} stderr"
+        );
+        assert_eq!(a.status.code(), b.status.code());
+    }
+    assert!(
+        text(&b.stderr).contains("10.84.0.88 : xmt/rcv/%loss = 3/0/100%"),
+        "{}",
+        text(&b.stderr)
+    );
+    // -q: summaries only; -C: the list of round trips, '-' for the lost ones.
+    let args = [
+        "-q",
+        "-C",
+        "2",
+        "-p",
+        "200",
+        "-t",
+        "400",
+        "10.84.0.2",
+        "10.84.0.88",
+    ];
+    let a = out(&c, Via::Link, "fping", &args);
+    let b = out(&c, Via::Peer, "fping", &args);
+    assert!(a.stdout.is_empty() && b.stdout.is_empty());
+    let shape = |t: &str| -> BTreeSet<String> {
+        t.lines()
+            .map(|l| {
+                l.split(' ')
+                    .map(|w| if w.parse::<f64>().is_ok() { "T" } else { w })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(
+        shape(&text(&a.stderr)),
+        shape(&text(&b.stderr)),
+        "{}\n{}",
+        text(&a.stderr),
+        text(&b.stderr)
+    );
+}
+
+#[test]
+fn fping_refuses_unknown_flags() {
+    refuses_unknown_flag("fping", "-Z");
+}
