@@ -177,26 +177,40 @@ impl Tracer {
                     tcp_flags: None,
                 });
             }
-            // With TCP the answer may come on either socket: poll both often so the round trip
-            // is not stretched by the ICMP wait.
-            let slice = left.min(Duration::from_millis(if self.tcp_rx.is_some() {
-                1
-            } else {
-                20
-            }));
-            // Routers (and the destination for UDP/ICMP) answer on the ICMP socket.
-            self.icmp
-                .set_read_timeout(Some(slice))
-                .map_err(io("timeout"))?;
-            if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
-                let rtt = start.elapsed().as_secs_f64() * 1000.0;
-                if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
-                    return Ok(r);
+            // Wait on both sockets at once so neither answer waits for the other's timeout.
+            let ms = left.as_millis().clamp(1, 20) as u16;
+            let (icmp_ready, tcp_ready) = {
+                use std::os::fd::AsFd;
+                let mut fds = vec![nix::poll::PollFd::new(
+                    self.icmp.as_fd(),
+                    nix::poll::PollFlags::POLLIN,
+                )];
+                if let Some(rx) = &self.tcp_rx {
+                    fds.push(nix::poll::PollFd::new(
+                        rx.as_fd(),
+                        nix::poll::PollFlags::POLLIN,
+                    ));
+                }
+                let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+                let ready = |f: &nix::poll::PollFd| {
+                    f.revents()
+                        .is_some_and(|r| r.contains(nix::poll::PollFlags::POLLIN))
+                };
+                (ready(&fds[0]), fds.get(1).is_some_and(ready))
+            };
+            if icmp_ready {
+                self.icmp
+                    .set_read_timeout(Some(Duration::from_millis(1)))
+                    .map_err(io("timeout"))?;
+                if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
+                    let rtt = start.elapsed().as_secs_f64() * 1000.0;
+                    if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
+                        return Ok(r);
+                    }
                 }
             }
-            if let Some(rx) = &self.tcp_rx {
-                rx.set_read_timeout(Some(Duration::from_millis(1)))
-                    .map_err(io("timeout"))?;
+            if let (true, Some(rx)) = (tcp_ready, &self.tcp_rx) {
+                rx.set_nonblocking(true).map_err(io("non-blocking"))?;
                 while let Ok((len, from)) = rx.recv_from(&mut buf) {
                     if let Some((_, st, _)) =
                         crate::scan::classify_reply(&buf[..len], self.dst, key)

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use netshoot_testnet::{require_root, veth_pair, Link, Netns};
+use netshoot_testnet::{require_root, run, unique, veth_pair, Child, Link, Netns};
 
 /// A directory with a link to our binary for every classic name (made once per run).
 fn links() -> &'static PathBuf {
@@ -401,4 +401,204 @@ fn fping_counts_and_summaries_agree() {
 #[test]
 fn fping_refuses_unknown_flags() {
     refuses_unknown_flag("fping", "-Z");
+}
+
+// ------------------------------------------------------------- traceroute, tcptraceroute, mtr
+
+/// client 10.85.1.2 — r1 — r2 — server 10.85.3.2 (each link a /24; routers without ICMP rate
+/// limits), with TCP listeners on 80 and 8080 at the server.
+struct Chain {
+    client: Netns,
+    _routers: Vec<Netns>,
+    _server: Netns,
+    _web: Vec<Child>,
+}
+
+fn wire(a: &Netns, a_addr: &str, b: &Netns, b_addr: &str) {
+    let (x, y) = (unique("ka"), unique("kb"));
+    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
+    run(&["ip", "link", "set", &x, "netns", &a.name]);
+    run(&["ip", "link", "set", &y, "netns", &b.name]);
+    a.ip(&["addr", "add", a_addr, "dev", &x]);
+    b.ip(&["addr", "add", b_addr, "dev", &y]);
+    a.ip(&["link", "set", &x, "up"]);
+    b.ip(&["link", "set", &y, "up"]);
+}
+
+fn chain() -> Chain {
+    require_root();
+    let c = Netns::new("kc");
+    let r: Vec<Netns> = (0..2).map(|_| Netns::new("kr")).collect();
+    let s = Netns::new("ks");
+    wire(&c, "10.85.1.2/24", &r[0], "10.85.1.1/24");
+    wire(&r[0], "10.85.2.1/24", &r[1], "10.85.2.2/24");
+    wire(&r[1], "10.85.3.1/24", &s, "10.85.3.2/24");
+    for ns in r.iter().chain([&c, &s]) {
+        ns.sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0");
+    }
+    c.ip(&["route", "add", "default", "via", "10.85.1.1"]);
+    r[0].ip(&["route", "add", "default", "via", "10.85.2.2"]);
+    r[1].ip(&["route", "add", "default", "via", "10.85.2.1"]);
+    s.ip(&["route", "add", "default", "via", "10.85.3.1"]);
+    c.resolv_conf("nameserver 127.0.0.1\n");
+    let web = ["80", "8080"]
+        .iter()
+        .map(|p| {
+            s.spawn(&[
+                "socat",
+                &format!("TCP-LISTEN:{p},fork,reuseaddr"),
+                "OPEN:/dev/null",
+            ])
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    Chain {
+        client: c,
+        _routers: r,
+        _server: s,
+        _web: web,
+    }
+}
+
+/// The hops of traceroute's lines: TTL → the addresses and flags (`<syn,ack>`, `!H`) shown.
+fn hops(t: &str) -> Vec<(u8, BTreeSet<String>)> {
+    t.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let ttl: u8 = w.next()?.parse().ok()?;
+            let seen = w
+                .filter(|x| {
+                    x.trim_matches(|c| c == '(' || c == ')')
+                        .parse::<std::net::Ipv4Addr>()
+                        .is_ok()
+                        || x.starts_with('<')
+                        || x.starts_with('!')
+                })
+                .map(String::from)
+                .collect();
+            Some((ttl, seen))
+        })
+        .collect()
+}
+
+#[test]
+fn traceroute_hops_agree_udp_icmp_tcp() {
+    let ch = chain();
+    let want = vec![
+        (1, BTreeSet::from(["10.85.1.1".to_string()])),
+        (2, BTreeSet::from(["10.85.2.2".to_string()])),
+        (3, BTreeSet::from(["10.85.3.2".to_string()])),
+    ];
+    for args in [
+        &["-n", "-q", "2", "-w", "1", "10.85.3.2"][..],
+        &["-n", "-I", "-q", "1", "10.85.3.2"],
+        &["-n", "-T", "-p", "8080", "-q", "1", "10.85.3.2"],
+        &["-n", "-U", "-q", "1", "-z", "20", "10.85.3.2"],
+    ] {
+        let theirs = out(&ch.client, Via::Peer, "traceroute", args);
+        let b = text(&theirs.stdout);
+        assert_eq!(hops(&b), want, "peer {args:?}\n{b}");
+        for via in [Via::Link, Via::Verb] {
+            let ours = out(&ch.client, via, "traceroute", args);
+            let a = text(&ours.stdout);
+            assert_eq!(hops(&a), hops(&b), "{via:?} {args:?}\n{a}\n{b}");
+            assert_eq!(ours.status.code(), Some(0));
+            assert_eq!(theirs.status.code(), Some(0));
+            // the header line
+            assert_eq!(a.lines().next(), b.lines().next(), "{args:?}");
+        }
+    }
+    // Without -n: `ADDR (ADDR)` (no reverse names in these namespaces); -f/-m cut the range.
+    let args = ["-f", "2", "-m", "2", "-q", "1", "10.85.3.2"];
+    let a = text(&out(&ch.client, Via::Link, "traceroute", &args).stdout);
+    let b = text(&out(&ch.client, Via::Peer, "traceroute", &args).stdout);
+    assert_eq!(hops(&a), hops(&b), "{a}\n{b}");
+    assert!(
+        a.lines().nth(1).unwrap_or("").starts_with(" 2  10.85.2.2 (10.85.2.2)  "),
+        "{a}"
+    );
+}
+
+#[test]
+fn tcptraceroute_shows_the_destination_flags_like_debians() {
+    let ch = chain();
+    for (port, flag) in [("80", "<syn,ack>"), ("81", "<rst,ack>")] {
+        let args = ["-n", "-q", "1", "10.85.3.2", port];
+        let b = text(&out(&ch.client, Via::Peer, "tcptraceroute", &args).stdout);
+        assert!(hops(&b).last().unwrap().1.contains(flag), "{b}");
+        for via in [Via::Link, Via::Verb] {
+            let a = text(&out(&ch.client, via, "tcptraceroute", &args).stdout);
+            assert_eq!(hops(&a), hops(&b), "{via:?} {port}\n{a}\n{b}");
+        }
+    }
+}
+
+/// mtr -r rows: (hop, host, Loss%, Snt).
+fn mtr_rows(t: &str) -> Vec<(String, String, String, String)> {
+    t.lines()
+        .filter(|l| l.contains(".|-- "))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[0].into(), w[1].into(), w[2].into(), w[3].into())
+        })
+        .collect()
+}
+
+#[test]
+fn mtr_report_and_json_agree() {
+    let ch = chain();
+    for args in [
+        &["-r", "-n", "-c", "3", "-i", "0.2", "10.85.3.2"][..],
+        &[
+            "-rw",
+            "-n",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-T",
+            "-P",
+            "8080",
+            "10.85.3.2",
+        ],
+    ] {
+        let b = text(&out(&ch.client, Via::Peer, "mtr", args).stdout);
+        for via in [Via::Link, Via::Verb] {
+            let a = text(&out(&ch.client, via, "mtr", args).stdout);
+            assert_eq!(mtr_rows(&a), mtr_rows(&b), "{via:?} {args:?}\n{a}\n{b}");
+            assert_eq!(mtr_rows(&a).len(), 3, "{a}");
+            // the header line, column for column
+            let head = |t: &str| t.lines().nth(1).unwrap_or("").to_string();
+            assert_eq!(head(&a), head(&b), "{args:?}");
+        }
+    }
+    let args = ["--json", "-n", "-c", "2", "-i", "0.2", "10.85.3.2"];
+    let hubs = |t: &str| -> Vec<(String, f64, u64)> {
+        let v: serde_json::Value = serde_json::from_str(t).unwrap_or_else(|e| panic!("{e}: {t}"));
+        v["report"]["hubs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["host"].as_str().unwrap().to_string(),
+                    h["Loss%"].as_f64().unwrap(),
+                    h["Snt"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let a = text(&out(&ch.client, Via::Link, "mtr", &args).stdout);
+    let b = text(&out(&ch.client, Via::Peer, "mtr", &args).stdout);
+    assert_eq!(hubs(&a), hubs(&b));
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(v["report"]["mtr"]["dst"], "10.85.3.2");
+    assert_eq!(v["report"]["mtr"]["tests"], 2);
+}
+
+#[test]
+fn trace_tools_refuse_unknown_flags() {
+    refuses_unknown_flag("traceroute", "-Y");
+    refuses_unknown_flag("tcptraceroute", "-Y");
+    refuses_unknown_flag("mtr", "-Y");
 }

@@ -9,7 +9,10 @@ pub mod getopt;
 mod tcpdump;
 // probes room
 mod fping;
+mod mtr;
 mod ping;
+mod tcptraceroute;
+mod traceroute;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -94,6 +97,9 @@ pub static TOOLS: &[&Tool] = &[
     // probes room
     &ping::TOOL,
     &fping::TOOL,
+    &traceroute::TOOL,
+    &tcptraceroute::TOOL,
+    &mtr::TOOL,
     // (further rooms add their tools here)
 ];
 

@@ -252,7 +252,14 @@ pub fn report_hops(
             avg,
             best: rtts.iter().copied().reduce(f64::min),
             worst: rtts.iter().copied().reduce(f64::max),
-            stdev: avg.map(|a| (rtts.iter().map(|r| (r - a) * (r - a)).sum::<f64>() / n).sqrt()),
+            // mtr's StDev is the sample standard deviation.
+            stdev: avg.map(|a| {
+                if n > 1.0 {
+                    (rtts.iter().map(|r| (r - a) * (r - a)).sum::<f64>() / (n - 1.0)).sqrt()
+                } else {
+                    0.0
+                }
+            }),
         });
     }
     Ok(hops)
