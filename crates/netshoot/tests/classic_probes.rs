@@ -514,7 +514,10 @@ fn traceroute_hops_agree_udp_icmp_tcp() {
     let b = text(&out(&ch.client, Via::Peer, "traceroute", &args).stdout);
     assert_eq!(hops(&a), hops(&b), "{a}\n{b}");
     assert!(
-        a.lines().nth(1).unwrap_or("").starts_with(" 2  10.85.2.2 (10.85.2.2)  "),
+        a.lines()
+            .nth(1)
+            .unwrap_or("")
+            .starts_with(" 2  10.85.2.2 (10.85.2.2)  "),
         "{a}"
     );
 }
@@ -601,4 +604,158 @@ fn trace_tools_refuse_unknown_flags() {
     refuses_unknown_flag("traceroute", "-Y");
     refuses_unknown_flag("tcptraceroute", "-Y");
     refuses_unknown_flag("mtr", "-Y");
+}
+
+// ------------------------------------------------------------------------------------------ nc
+
+/// The pair with a web port (80), an echo port (7007) and a UDP echo (5353) at 10.84.0.2.
+fn pair_with_servers() -> (Netns, Netns, Link, Vec<Child>) {
+    let (c, s, l) = pair();
+    let kids = vec![
+        s.spawn(&["socat", "TCP-LISTEN:80,fork,reuseaddr", "OPEN:/dev/null"]),
+        s.spawn(&["socat", "TCP-LISTEN:7007,fork,reuseaddr", "PIPE"]),
+        s.spawn(&["socat", "UDP-LISTEN:5353,fork,reuseaddr", "PIPE"]),
+    ];
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    (c, s, l, kids)
+}
+
+#[test]
+fn nc_verdicts_and_messages_agree_with_openbsd_netcat() {
+    let (c, _s, _l, _k) = pair_with_servers();
+    for args in [
+        &["-vz", "10.84.0.2", "80"][..],
+        &["-vz", "10.84.0.2", "81"],
+        &["-z", "10.84.0.2", "81"],
+        &["-vz", "-w", "1", "10.84.0.2", "79-81"],
+        &["-v", "-z", "10.84.0.2", "80", "7007", "81"],
+        &["-vzu", "10.84.0.2", "5353"],
+        &["-vzu", "10.84.0.2", "5354"],
+        &["-vz", "-w", "1", "10.84.0.77", "80"],
+        &["-vz", "-n", "10.84.0.3", "12345"],
+    ] {
+        // An address nobody holds: each run starts from an empty neighbour table, so each
+        // waits for ARP the same way.
+        c.ip(&["neigh", "flush", "all"]);
+        let theirs = out(&c, Via::Peer, "nc", args);
+        for (via, name) in [(Via::Link, "nc"), (Via::Verb, "nc"), (Via::Link, "netcat")] {
+            c.ip(&["neigh", "flush", "all"]);
+            let ours = out(&c, via, name, args);
+            assert_eq!(
+                text(&ours.stderr),
+                text(&theirs.stderr),
+                "{via:?} {name} {args:?}"
+            );
+            assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+            assert!(ours.stdout.is_empty());
+        }
+    }
+    let o = out(&c, Via::Link, "nc", &["-vz", "10.84.0.2", "80"]);
+    assert_eq!(
+        text(&o.stderr),
+        "Connection to 10.84.0.2 80 port [tcp/http] succeeded!\n"
+    );
+    let o = out(&c, Via::Link, "nc", &["-vz", "10.84.0.2", "81"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// Bytes through an echo server, TCP (-N, -q) and UDP, and a refused connection.
+#[test]
+fn nc_moves_the_same_bytes_as_openbsd_netcat() {
+    let (c, _s, _l, _k) = pair_with_servers();
+    let feed = |via: Via, args: &[&str], input: &str| -> (String, String, Option<i32>) {
+        let mut cmd = match via {
+            Via::Peer => {
+                let mut x = Command::new("ip");
+                x.args(["netns", "exec", &c.name, "nc"]);
+                x
+            }
+            _ => {
+                let mut x = Command::new("ip");
+                x.args(["netns", "exec", &c.name]).arg(links().join("nc"));
+                x
+            }
+        };
+        let mut child = cmd
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        (text(&o.stdout), text(&o.stderr), o.status.code())
+    };
+    for (args, input) in [
+        (&["-N", "10.84.0.2", "7007"][..], "hello\nworld\n"),
+        (&["-q", "1", "-v", "10.84.0.2", "7007"], "one line\n"),
+        (&["-u", "-w", "1", "10.84.0.2", "5353"], "datagram\n"),
+        (&["-v", "10.84.0.2", "7008"], "x\n"),
+    ] {
+        let a = feed(Via::Link, args, input);
+        let b = feed(Via::Peer, args, input);
+        assert_eq!(a, b, "{args:?}");
+    }
+}
+
+/// Our `nc -l` receives what the peer's nc sends, and says so in netcat's words with -v.
+#[test]
+fn nc_listens_like_openbsd_netcat() {
+    let (c, s, _l) = pair();
+    let shape = |t: &str| -> String {
+        // "Connection received on 10.84.0.1 41234" -> "… 10.84.0.1 PORT"
+        t.lines()
+            .map(|l| match l.rsplit_once(' ') {
+                Some((a, p))
+                    if l.starts_with("Connection received") && p.parse::<u16>().is_ok() =>
+                {
+                    format!("{a} PORT")
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut got = Vec::new();
+    for (via, port) in [(Via::Link, "9101"), (Via::Peer, "9102")] {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &s.name]);
+        match via {
+            Via::Peer => cmd.arg("nc"),
+            _ => cmd.arg(links().join("nc")),
+        };
+        let server = cmd
+            .args(["-lvn", "-p", port])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        c.sh(&format!(
+            "for i in $(seq 30); do printf 'to the listener\\n' | nc -N -w 2 10.84.0.2 {port} && break; sleep 0.2; done"
+        ));
+        let o = server.wait_with_output().unwrap();
+        got.push((
+            text(&o.stdout),
+            shape(&text(&o.stderr)).replace(port, "P"),
+            o.status.code(),
+        ));
+    }
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[0].0, "to the listener\n");
+    assert!(got[0].1.contains("Listening on 0.0.0.0 P"), "{:?}", got[0]);
+}
+
+#[test]
+fn nc_refuses_unknown_flags() {
+    refuses_unknown_flag("nc", "-Y");
+    refuses_unknown_flag("netcat", "-Y");
 }

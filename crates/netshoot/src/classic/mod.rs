@@ -10,7 +10,9 @@ mod tcpdump;
 // probes room
 mod fping;
 mod mtr;
+mod nc;
 mod ping;
+mod services;
 mod tcptraceroute;
 mod traceroute;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
@@ -100,6 +102,7 @@ pub static TOOLS: &[&Tool] = &[
     &traceroute::TOOL,
     &tcptraceroute::TOOL,
     &mtr::TOOL,
+    &nc::TOOL,
     // (further rooms add their tools here)
 ];
 
