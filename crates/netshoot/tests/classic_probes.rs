@@ -759,3 +759,125 @@ fn nc_refuses_unknown_flags() {
     refuses_unknown_flag("nc", "-Y");
     refuses_unknown_flag("netcat", "-Y");
 }
+
+// ---------------------------------------------------------------------------------------- nmap
+
+/// The lines of an nmap report that carry facts (times and nmap's chatter left out): the
+/// report and host lines, Not shown, the table (exact columns unless `loose`), MAC, notes,
+/// Discovered (sorted at the end: nmap scans hosts in parallel), and the done line up to the
+/// time.
+fn nmap_facts(t: &str, loose: bool) -> Vec<String> {
+    let (mut found, mut rest): (Vec<String>, Vec<String>) = t
+        .lines()
+        .filter_map(|l| {
+            let first = l.split_whitespace().next().unwrap_or("");
+            let row = first.contains("/tcp") || first.contains("/udp");
+            if row {
+                if loose {
+                    return Some(l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+                }
+                return Some(l.trim_end().to_string());
+            }
+            if l.starts_with("PORT ") {
+                return Some(if loose {
+                    "PORT".into()
+                } else {
+                    l.trim_end().into()
+                });
+            }
+            if l.starts_with("Host is up") {
+                return Some(l.split(" (").next().unwrap().trim_end_matches('.').into());
+            }
+            if l.starts_with("Nmap done:") {
+                return Some(l.split(" scanned in").next().unwrap().into());
+            }
+            [
+                "Nmap scan report for",
+                "Not shown:",
+                "All ",
+                "MAC Address:",
+                "Note: Host seems down",
+                "Discovered open port",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+            .then(|| l.to_string())
+        })
+        .partition(|l| l.starts_with("Discovered"));
+    found.sort();
+    rest.extend(found);
+    rest
+}
+
+#[test]
+fn nmap_reports_agree_with_nmap() {
+    let (c, s, _l, _k) = pair_with_servers();
+    s.sh("sysctl -qw net.ipv4.icmp_ratelimit=0");
+    let _udp = s.spawn(&["socat", "UDP-LISTEN:9876,fork,reuseaddr", "PIPE"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for (args, loose) in [
+        (&["-n", "-sS", "-p", "1-100,7007", "10.84.0.2"][..], false),
+        (
+            &["-n", "-sT", "-Pn", "-p", "79-81,7007", "10.84.0.2"],
+            false,
+        ),
+        (&["-n", "-p-", "--open", "-T4", "10.84.0.2"], false),
+        (&["-n", "-sU", "-p", "5354,9876", "10.84.0.2"], false),
+        (&["-n", "-sT", "-d", "-p", "80,81", "10.84.0.2"], true),
+        (
+            &["-n", "-v", "-p", "80,7007,8080", "10.84.0.2", "10.84.0.3"],
+            false,
+        ),
+        (&["-n", "-sn", "10.84.0.0/29"], false),
+        (&["-n", "-p", "80", "10.84.0.99"], false),
+    ] {
+        let theirs = out(&c, Via::Peer, "nmap", args);
+        let b = nmap_facts(&text(&theirs.stdout), loose);
+        assert!(!b.is_empty(), "{args:?}: {}", text(&theirs.stdout));
+        for via in [Via::Link, Via::Verb] {
+            let ours = out(&c, via, "nmap", args);
+            let a = nmap_facts(&text(&ours.stdout), loose);
+            assert_eq!(
+                a,
+                b,
+                "{via:?} {args:?}\n{}\n{}",
+                text(&ours.stdout),
+                text(&theirs.stdout)
+            );
+            assert_eq!(ours.status.code(), theirs.status.code());
+        }
+    }
+}
+
+#[test]
+fn nmap_writes_normal_output_and_refuses_other_formats() {
+    let (c, _s, _l, _k) = pair_with_servers();
+    let file = std::env::temp_dir().join(format!("netshoot-nmap-{}.txt", std::process::id()));
+    let f = file.to_str().unwrap();
+    let o = out(
+        &c,
+        Via::Link,
+        "nmap",
+        &["-n", "-sT", "-p", "80,81", "-oN", f, "10.84.0.2"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let written = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(written.starts_with("# Nmap"), "{written}");
+    assert_eq!(
+        nmap_facts(&written, false),
+        nmap_facts(&text(&o.stdout), false)
+    );
+    assert!(written.contains("80/tcp open   http\n"), "{written}");
+    for fmt in ["-oX", "-oG"] {
+        let o = Command::new(links().join("nmap"))
+            .args([fmt, "x", "10.84.0.2"])
+            .output()
+            .unwrap();
+        let e = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(e.lines().count(), 1);
+        assert!(e.contains(fmt) && e.contains("-oN"), "{e}");
+    }
+    refuses_unknown_flag("nmap", "-Y");
+}

@@ -11,6 +11,7 @@ mod tcpdump;
 mod fping;
 mod mtr;
 mod nc;
+mod nmap;
 mod ping;
 mod services;
 mod tcptraceroute;
@@ -103,6 +104,7 @@ pub static TOOLS: &[&Tool] = &[
     &tcptraceroute::TOOL,
     &mtr::TOOL,
     &nc::TOOL,
+    &nmap::TOOL,
     // (further rooms add their tools here)
 ];
 
