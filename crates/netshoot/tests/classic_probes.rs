@@ -881,3 +881,205 @@ fn nmap_writes_normal_output_and_refuses_other_formats() {
     }
     refuses_unknown_flag("nmap", "-Y");
 }
+
+// ---------------------------------------------------------------------------------------- curl
+
+/// The pair with python's http.server on 10.84.0.2:8000 (a page, a file, a directory that
+/// redirects), and a port that accepts and never answers (9090).
+fn web() -> (Netns, Netns, Link, Vec<Child>, PathBuf) {
+    let (c, s, l) = pair();
+    let root = std::env::temp_dir().join(unique("kw"));
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("index.html"), "hello from the server\n").unwrap();
+    std::fs::write(root.join("sub/data.txt"), "x".repeat(5000)).unwrap();
+    let kids = vec![
+        s.spawn(&[
+            "python3",
+            "-m",
+            "http.server",
+            "8000",
+            "-b",
+            "10.84.0.2",
+            "-d",
+            root.to_str().unwrap(),
+        ]),
+        s.spawn(&["socat", "TCP-LISTEN:9090,fork,reuseaddr", "SYSTEM:sleep 10"]),
+    ];
+    // wait until the server answers
+    for _ in 0..50 {
+        if c.sh("curl -s -o /dev/null -w '%{http_code}' http://10.84.0.2:8000/ || true") == "200" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (c, s, l, kids, root)
+}
+
+/// curl's `curl: (N) …` lines with the milliseconds taken out.
+fn curl_errors(t: &str) -> Vec<String> {
+    t.lines()
+        .filter(|l| l.starts_with("curl:"))
+        .map(|l| {
+            l.split_whitespace()
+                .map(|w| if w.parse::<u64>().is_ok() { "N" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .map(|l| l.split(" with ").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn curl_bodies_write_out_and_errors_agree_with_curl() {
+    let (c, _s, _l, _k, root) = web();
+    let base = "http://10.84.0.2:8000";
+    let page = format!("{base}/");
+    let data = format!("{base}/sub/data.txt");
+    let sub = format!("{base}/sub");
+    let nope = format!("{base}/nope");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["-s", &page],
+        vec!["-s", &data],
+        vec![
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download} %{content_type}\\n",
+            &data,
+        ],
+        vec![
+            "-s",
+            "-L",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{num_redirects} %{url_effective}",
+            &sub,
+        ],
+        vec![
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            &sub,
+        ],
+        vec![
+            "-s",
+            "-X",
+            "POST",
+            "-d",
+            "a=b",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &page,
+        ],
+        vec![
+            "-s",
+            "-H",
+            "X-Probe: 1",
+            "-A",
+            "probe/1",
+            "-u",
+            "u:p",
+            "-w",
+            "%{http_code}",
+            &page,
+        ],
+        vec!["-f", &nope],
+        vec!["-sf", &nope],
+        vec!["-sSf", &nope],
+        vec!["-s", "-w", "%{http_code}", &nope],
+        vec!["http://10.84.0.2:81/"],
+        vec!["-s", "http://10.84.0.2:81/"],
+        vec!["-sS", "http://no-such-host.invalid/"],
+        vec!["-sS", "-m", "1", "http://10.84.0.2:9090/"],
+        vec![
+            "-s",
+            "--resolve",
+            "web.test:8000:10.84.0.2",
+            "http://web.test:8000/",
+        ],
+        vec![
+            "-s",
+            "--http1.1",
+            "-G",
+            "-d",
+            "q=1",
+            "-w",
+            " %{http_code}",
+            &page,
+        ],
+        vec!["10.84.0.2:8000/"],
+    ];
+    for args in &cases {
+        let theirs = out(&c, Via::Peer, "curl", args);
+        for via in [Via::Link, Via::Verb] {
+            let ours = out(&c, via, "curl", args);
+            assert_eq!(text(&ours.stdout), text(&theirs.stdout), "{via:?} {args:?}");
+            assert_eq!(ours.status.code(), theirs.status.code(), "{via:?} {args:?}");
+            assert_eq!(
+                curl_errors(&text(&ours.stderr)),
+                curl_errors(&text(&theirs.stderr)),
+                "{via:?} {args:?}"
+            );
+        }
+    }
+    // What those runs saw, spelled out (so the comparisons above cannot agree on nothing).
+    let o = out(&c, Via::Link, "curl", &["-s", &page]);
+    assert_eq!(text(&o.stdout), "hello from the server\n");
+    let o = out(
+        &c,
+        Via::Link,
+        "curl",
+        &[
+            "-s",
+            "-L",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{num_redirects}",
+            &sub,
+        ],
+    );
+    assert_eq!(text(&o.stdout), "200 1");
+    let o = out(&c, Via::Link, "curl", &["-f", &nope]);
+    assert_eq!(o.status.code(), Some(22));
+    assert_eq!(
+        text(&o.stderr),
+        "curl: (22) The requested URL returned error: 404\n"
+    );
+    assert!(o.stdout.is_empty());
+    let o = out(&c, Via::Link, "curl", &["http://10.84.0.2:81/"]);
+    assert_eq!(o.status.code(), Some(7));
+    assert!(text(&o.stderr).starts_with("curl: (7) Failed to connect to 10.84.0.2 port 81 after "));
+    // -I and -i: the same status line and headers by name.
+    for flag in ["-sI", "-si"] {
+        let a = text(&out(&c, Via::Link, "curl", &[flag, &page]).stdout);
+        let b = text(&out(&c, Via::Peer, "curl", &[flag, &page]).stdout);
+        let names = |t: &str| -> Vec<String> {
+            t.lines()
+                .map(|l| l.split(':').next().unwrap_or("").to_string())
+                .filter(|n| n != "Date")
+                .collect()
+        };
+        assert_eq!(a.lines().next(), b.lines().next(), "{flag}");
+        assert_eq!(names(&a), names(&b), "{flag}\n{a}\n{b}");
+    }
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn curl_refuses_unknown_and_unsupported_flags() {
+    refuses_unknown_flag("curl", "--bogus-flag");
+    let o = Command::new(links().join("curl"))
+        .args(["-x", "p:3128", "http://10.84.0.2/"])
+        .output()
+        .unwrap();
+    let e = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(e.contains("'-x'") && e.contains("proxies"), "{e}");
+}

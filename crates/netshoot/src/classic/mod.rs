@@ -8,6 +8,7 @@ pub mod getopt;
 
 mod tcpdump;
 // probes room
+mod curl;
 mod fping;
 mod mtr;
 mod nc;
@@ -105,6 +106,7 @@ pub static TOOLS: &[&Tool] = &[
     &mtr::TOOL,
     &nc::TOOL,
     &nmap::TOOL,
+    &curl::TOOL,
     // (further rooms add their tools here)
 ];
 
