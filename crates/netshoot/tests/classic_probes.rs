@@ -869,6 +869,38 @@ fn nmap_writes_normal_output_and_refuses_other_formats() {
         nmap_facts(&text(&o.stdout), false)
     );
     assert!(written.contains("80/tcp open   http\n"), "{written}");
+    // netshoot --json nmap / nc: one JSON document with the same verdicts.
+    let spec = format!("netns:{}", c.name);
+    let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args([
+            "-t",
+            &spec,
+            "--json",
+            "nmap",
+            "-n",
+            "-sT",
+            "-p",
+            "80,81",
+            "10.84.0.2",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let states: Vec<&str> = v["scans"][0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["open", "closed"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+        .args(["-t", &spec, "--json", "nc", "-vz", "10.84.0.2", "80", "81"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["state"], "open");
+    assert_eq!(v[1]["state"], "refused");
+    assert!(o.stderr.is_empty());
     for fmt in ["-oX", "-oG"] {
         let o = Command::new(links().join("nmap"))
             .args([fmt, "x", "10.84.0.2"])

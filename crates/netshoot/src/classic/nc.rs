@@ -342,7 +342,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let wait = Duration::from_secs_f64(timeout);
     if p.has("z") {
         let results = crate::cmd::nc::check(host, ip, &list, udp, wait, |r| {
-            if verbose == 0 {
+            if verbose == 0 || ctx.json {
                 return;
             }
             if r.state == "open" || r.state == "open|filtered" {
@@ -351,6 +351,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 failed(r);
             }
         });
+        if ctx.json {
+            ctx.output().emit(&results, |_| String::new())?;
+        }
         // nc exits 0 when any port answered.
         let any = results
             .iter()

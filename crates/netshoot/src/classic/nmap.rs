@@ -548,10 +548,15 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         discover(&hosts)?.into_iter().map(|x| x.map(Some)).collect()
     };
     let n_up = up.iter().filter(|u| u.is_some()).count();
+    // `netshoot --json nmap …`: one JSON document at the end instead of the report.
+    let json = ctx.json;
     let show = |text: &mut String| {
-        print!("{text}");
+        if !json {
+            print!("{text}");
+        }
         text.clear();
     };
+    let mut all_scans: Vec<HostScan> = Vec::new();
     let mut whole = String::new();
     let flush = |text: &mut String, whole: &mut String| {
         whole.push_str(text);
@@ -601,6 +606,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 report(&mut text, &p, t, *lat, h, proto, mac);
             }
             flush(&mut text, &mut whole);
+            all_scans.extend(scans);
         }
     }
     if hosts.len() == 1 && n_up == 0 {
@@ -618,6 +624,22 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         started.elapsed().as_secs_f64()
     );
     flush(&mut text, &mut whole);
+    if json {
+        let hosts_json: Vec<serde_json::Value> = hosts
+            .iter()
+            .zip(&up)
+            .map(|(t, u)| {
+                serde_json::json!({
+                    "host": t.shown,
+                    "address": t.ip,
+                    "up": u.is_some(),
+                    "latency_s": u.flatten().map(|x| x.0),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "hosts": hosts_json, "scans": all_scans });
+        ctx.output().emit(&doc, |_| String::new())?;
+    }
     if let Some(f) = p.value("oN") {
         let mut all = format!(
             "# Nmap (netshoot) scan initiated {stamp} as: nmap {}\n",
