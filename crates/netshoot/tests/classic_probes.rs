@@ -599,6 +599,45 @@ fn mtr_report_and_json_agree() {
     assert_eq!(v["report"]["mtr"]["tests"], 2);
 }
 
+/// On a terminal (`script` gives a pty), mtr draws its screen on the alternate screen with the
+/// hops mtr's report shows, ends after -c cycles and restores the terminal.
+#[test]
+fn mtr_draws_a_screen_on_a_terminal() {
+    let ch = chain();
+    let cmd = format!(
+        "stty rows 20 cols 120; ip netns exec {} {} -n -c 2 -i 0.2 10.85.3.2",
+        ch.client.name,
+        links().join("mtr").display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let screen = text(&o.stdout);
+    assert!(
+        screen.contains("\x1b[?1049h") && screen.contains("\x1b[?1049l"),
+        "alternate screen entered and left: {screen:?}"
+    );
+    let b = text(
+        &out(
+            &ch.client,
+            Via::Peer,
+            "mtr",
+            &["-r", "-n", "-c", "2", "-i", "0.2", "10.85.3.2"],
+        )
+        .stdout,
+    );
+    let hosts: Vec<String> = mtr_rows(&b).into_iter().map(|r| r.1).collect();
+    assert_eq!(hosts, ["10.85.1.1", "10.85.2.2", "10.85.3.2"]);
+    for h in &hosts {
+        assert!(screen.contains(h.as_str()), "{h} on the screen: {screen:?}");
+    }
+    // -t without a terminal: one line, exit 2.
+    let o = out(&ch.client, Via::Link, "mtr", &["-t", "10.85.3.2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(text(&o.stderr).lines().count(), 1);
+}
+
 #[test]
 fn trace_tools_refuse_unknown_flags() {
     refuses_unknown_flag("traceroute", "-Y");

@@ -2,7 +2,9 @@
 //! (the same as `netshoot trace --report`), with mtr's table and JSON layout.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::io::IsTerminal as _;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use netshoot_probe::trace::{TraceMethod, TraceOptions};
 
@@ -91,19 +93,18 @@ const OPTS: &[Opt] = &[
         Takes::No,
         "IPv6 tracing is not offered; trace an IPv4 address",
     ),
-    Opt::unsupported(
+    Opt::flag(
         "t",
         Some('t'),
         &["curses"],
-        Takes::No,
-        "the interactive screen is not offered; use -r",
+        "the screen refreshed every cycle (the default on a terminal)",
     ),
     Opt::unsupported(
         "g",
         Some('g'),
         &["gtk"],
         Takes::No,
-        "the interactive screen is not offered; use -r",
+        "the GTK window is not offered; the terminal screen is the default (-t)",
     ),
     Opt::unsupported("l", Some('l'), &["raw"], Takes::No, "use --json"),
     Opt::unsupported("C", Some('C'), &["csv"], Takes::No, "use --json"),
@@ -219,7 +220,7 @@ const OPTS: &[Opt] = &[
         None,
         &["displaymode"],
         Takes::Value,
-        "the interactive screen is not offered; use -r",
+        "the screen has one display mode; leave it out",
     ),
 ];
 
@@ -230,8 +231,8 @@ pub const SPEC: Spec = Spec {
     permute: true,
     usage: "[-4bnrTuw] [-c COUNT] [-f FIRST_TTL] [-i SECONDS] [-j] [-m MAX_TTL] [-P PORT] [-Z SECONDS] HOST",
     notes: "\
-Report mode only: without -r, -w or --json the report is printed too (the interactive screen is
-not offered). Each cycle traces hop by hop with one probe per hop. Hop addresses are never
+On a terminal without -r, -w or --json: a screen refreshed every cycle (q quits, r restarts the
+statistics); when stdout is not a terminal, the report. Each cycle traces hop by hop with one probe per hop. Hop addresses are never
 resolved to names. The same engine as `netshoot trace --report` (see docs/CLASSIC.md).",
     single_dash_long: false,
 };
@@ -277,10 +278,19 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Err(usage("mtr", "give one of -T and -u"));
     }
     let json = p.has("j") || ctx.json;
-    if !json && !p.has("r") && !p.has("w") {
-        eprintln!("mtr: netshoot has no interactive screen; printing the report (-r)");
+    let report_mode = json || p.has("r") || p.has("w");
+    let tty = std::io::stdout().is_terminal();
+    if p.has("t") && (report_mode || !tty) {
+        return Err(usage(
+            "mtr",
+            "-t draws on a terminal, without -r/-w/--json; use -r for the report",
+        ));
     }
-    let cycles: u32 = num("mtr", &p, "c")?.unwrap_or(10);
+    let screen = !report_mode && tty;
+    if !report_mode && !screen {
+        eprintln!("mtr: stdout is not a terminal; printing the report (-r)");
+    }
+    let cycles: Option<u32> = num("mtr", &p, "c")?;
     let interval: f64 = num("mtr", &p, "i")?.unwrap_or(1.0);
     let wait: f64 = num("mtr", &p, "Z")?.unwrap_or(1.0);
     for (v, what) in [(interval, "-i"), (wait, "-Z")] {
@@ -317,15 +327,135 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let target = ctx.enter()?;
     let ip = crate::cmd::ping::resolve_one(&host, &target, true, false)?;
     let start = start_time();
+    let me = hostname();
+    if screen {
+        return interactive(
+            &me,
+            &host,
+            ip,
+            &opts,
+            cycles,
+            Duration::from_secs_f64(interval),
+        );
+    }
+    let cycles = cycles.unwrap_or(10);
     let hops =
         crate::cmd::trace::report_hops(ip, &opts, cycles, Duration::from_secs_f64(interval))?;
-    let me = hostname();
     if json {
         println!("{}", json_report(&me, &host, cycles, &hops)?);
     } else {
         print!("{}", table(&start, &me, &hops, p.has("w")));
     }
     Ok(0)
+}
+
+/// The terminal screen, restored on drop (also when a trace fails).
+struct Screen(ratatui::DefaultTerminal);
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// The key pressed, if any: q/Esc/Ctrl-C quit, r restarts the statistics.
+fn key() -> Option<char> {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
+    while event::poll(Duration::ZERO).unwrap_or(false) {
+        if let Ok(Event::Key(k)) = event::read() {
+            if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                return Some('q');
+            }
+            match k.code {
+                KeyCode::Char('q') | KeyCode::Esc => return Some('q'),
+                KeyCode::Char('r') => return Some('r'),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// mtr's screen: the hop table refreshed after every cycle, until q (or -c cycles).
+fn interactive(
+    me: &str,
+    dst: &str,
+    ip: IpAddr,
+    opts: &TraceOptions,
+    cycles: Option<u32>,
+    interval: Duration,
+) -> anyhow::Result<i32> {
+    use ratatui::layout::Constraint;
+    use ratatui::style::{Modifier, Style};
+    use ratatui::widgets::{Block, Row, Table};
+    let mut screen = Screen(ratatui::init());
+    let stop = crate::interrupt::flag();
+    let mut rounds = Vec::new();
+    let mut done = 0u32;
+    loop {
+        rounds.push(crate::cmd::trace::one_round(ip, opts)?);
+        done += 1;
+        let hops = crate::cmd::trace::hop_stats(&rounds, opts.first_ttl);
+        let f = |x: Option<f64>| format!("{:.1}", x.unwrap_or(0.0));
+        let rows: Vec<Row> = hops
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                Row::new(vec![
+                    format!(
+                        "{:>2}. {}",
+                        i + 1,
+                        h.host
+                            .map(|a| a.to_string())
+                            .unwrap_or_else(|| "???".into())
+                    ),
+                    format!("{:.1}%", h.loss_pct),
+                    h.sent.to_string(),
+                    f(h.last),
+                    f(h.avg),
+                    f(h.best),
+                    f(h.worst),
+                    f(h.stdev),
+                ])
+            })
+            .collect();
+        let widths = [
+            Constraint::Min(30),
+            Constraint::Length(6),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ];
+        let header = Row::new(vec![
+            " Host", "Loss%", "Snt", "Last", "Avg", "Best", "Wrst", "StDev",
+        ])
+        .style(Style::default().add_modifier(Modifier::BOLD));
+        let table = Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered().title(format!(
+                " My traceroute (netshoot): {me} -> {dst} ({ip})   {}   r restarts, q quits ",
+                start_time()
+            )));
+        screen.0.draw(|fr| fr.render_widget(table, fr.area()))?;
+        if cycles.is_some_and(|c| done >= c) {
+            return Ok(0);
+        }
+        let next = Instant::now() + interval;
+        while Instant::now() < next {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(0);
+            }
+            match key() {
+                Some('q') => return Ok(0),
+                Some('r') => rounds.clear(),
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// mtr -r's table.

@@ -204,24 +204,34 @@ pub fn report_hops(
     cycles: u32,
     interval: Duration,
 ) -> anyhow::Result<Vec<ReportHop>> {
-    let one = TraceOptions {
-        queries: 1,
-        ..opts.clone()
-    };
     let mut rounds: Vec<Vec<Hop>> = Vec::new();
     for i in 0..cycles.max(1) {
         if i > 0 && !interval.is_zero() {
             std::thread::sleep(interval);
         }
-        rounds.push(trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))?);
+        rounds.push(one_round(ip, opts)?);
     }
+    Ok(hop_stats(&rounds, opts.first_ttl))
+}
+
+/// One round of mtr: a trace with one probe per hop.
+pub fn one_round(ip: IpAddr, opts: &TraceOptions) -> anyhow::Result<Vec<Hop>> {
+    let one = TraceOptions {
+        queries: 1,
+        ..opts.clone()
+    };
+    trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))
+}
+
+/// mtr's per-hop statistics over `rounds` (each a trace with one probe per hop).
+pub fn hop_stats(rounds: &[Vec<Hop>], first_ttl: u8) -> Vec<ReportHop> {
     let max_ttl = rounds
         .iter()
         .filter_map(|r| r.last().map(|h| h.ttl))
         .max()
         .unwrap_or(0);
     let mut hops = Vec::new();
-    for ttl in opts.first_ttl..=max_ttl {
+    for ttl in first_ttl..=max_ttl {
         let probes: Vec<_> = rounds
             .iter()
             .filter_map(|r| r.iter().find(|h| h.ttl == ttl))
@@ -262,7 +272,7 @@ pub fn report_hops(
             }),
         });
     }
-    Ok(hops)
+    hops
 }
 
 fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> anyhow::Result<i32> {
