@@ -852,7 +852,10 @@ fn nmap_facts(t: &str, loose: bool) -> Vec<String> {
 fn nmap_reports_agree_with_nmap() {
     let (c, s, _l, _k) = pair_with_servers();
     s.sh("sysctl -qw net.ipv4.icmp_ratelimit=0");
+    // UDP echoes: 9876 has no nmap payload (an empty probe gets no echo: open|filtered), 7777
+    // and 5353 have one (nmap-payloads), so both tools see them open.
     let _udp = s.spawn(&["socat", "UDP-LISTEN:9876,fork,reuseaddr", "PIPE"]);
+    let _udp2 = s.spawn(&["socat", "UDP-LISTEN:7777,fork,reuseaddr", "PIPE"]);
     std::thread::sleep(std::time::Duration::from_millis(200));
     for (args, loose) in [
         (&["-n", "-sS", "-p", "1-100,7007", "10.84.0.2"][..], false),
@@ -861,7 +864,10 @@ fn nmap_reports_agree_with_nmap() {
             false,
         ),
         (&["-n", "-p-", "--open", "-T4", "10.84.0.2"], false),
-        (&["-n", "-sU", "-p", "5354,9876", "10.84.0.2"], false),
+        (
+            &["-n", "-sU", "-p", "5353,5354,7777,9876", "10.84.0.2"],
+            false,
+        ),
         (&["-n", "-sT", "-d", "-p", "80,81", "10.84.0.2"], true),
         (
             &["-n", "-v", "-p", "80,7007,8080", "10.84.0.2", "10.84.0.3"],

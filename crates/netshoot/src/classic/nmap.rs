@@ -598,8 +598,17 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         };
         for (t, u) in hosts.iter().zip(&up) {
             let Some(lat) = u else { continue };
-            let scans =
-                crate::cmd::scan::scan_hosts(&[(t.shown.clone(), t.ip)], &ports, kind, max_rtt)?;
+            let scans = crate::cmd::scan::scan_hosts(
+                &[(t.shown.clone(), t.ip)],
+                &ports,
+                kind,
+                max_rtt,
+                if udp {
+                    services::nmap_payloads()
+                } else {
+                    Default::default()
+                },
+            )?;
             // nmap learns a local host's MAC address from its ARP ping or its raw scans.
             let mac = !p.has("Pn") || kind != "connect";
             for h in &scans {

@@ -193,6 +193,7 @@ pub fn scan_hosts(
     ports: &[u16],
     kind: &'static str,
     max_rtt_timeout_ms: u64,
+    udp_payloads: std::collections::HashMap<u16, Vec<u8>>,
 ) -> anyhow::Result<Vec<HostScan>> {
     // A progress bar on a terminal for scans that take more than a second.
     let bar = std::sync::Arc::new(std::sync::Mutex::new(crate::progress::Progress::new(
@@ -210,6 +211,7 @@ pub fn scan_hosts(
         max_timeout: Duration::from_millis(max_rtt_timeout_ms.max(10)),
         min_timeout: Duration::from_millis(100.min(max_rtt_timeout_ms.max(10))),
         progress,
+        udp_payloads,
         ..ScanOptions::default()
     };
     let mut results = Vec::new();
@@ -245,7 +247,13 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
     };
     let hosts = targets(args, target)?;
     let started = Instant::now();
-    let results = scan_hosts(&hosts, &ports, kind(args), args.max_rtt_timeout)?;
+    let results = scan_hosts(
+        &hosts,
+        &ports,
+        kind(args),
+        args.max_rtt_timeout,
+        Default::default(),
+    )?;
     let total = started.elapsed().as_secs_f64();
     out.emit(&results, |rs| text(rs, args, total))?;
     Ok(0)
