@@ -240,6 +240,8 @@ fn ping_loss_deadline_interface_and_outstanding_agree_with_iputils() {
                 .unwrap()
         };
         assert!(rcv(&a) >= 3 && rcv(&b) >= 3, "{a}\n{b}");
+        // `PING … from SOURCE IFACE: …` names what -I chose
+        assert_eq!(a.lines().next(), b.lines().next());
         assert!(rcv(&a).abs_diff(rcv(&b)) <= 1, "{a}\n{b}");
     }
 }

@@ -296,8 +296,21 @@ fn single(
     let p = Pinger::new(addr, opts)?;
     let text = !out.json;
     if text {
+        // With -I, iputils names the source address and the interface (empty for an address).
+        let from = if opts.interface.is_some() || opts.source.is_some() {
+            let src = opts
+                .source
+                .or_else(|| netshoot_probe::scan::source_for(addr).ok());
+            format!(
+                "from {} {}: ",
+                src.map(|a| a.to_string()).unwrap_or_default(),
+                opts.interface.as_deref().unwrap_or("")
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "PING {host} ({addr}) {}({}) bytes of data.",
+            "PING {host} ({addr}) {from}{}({}) bytes of data.",
             opts.size,
             opts.size + 8 + if addr.is_ipv4() { 20 } else { 40 }
         );
