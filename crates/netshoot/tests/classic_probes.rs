@@ -197,6 +197,23 @@ fn ping_counts_and_lines_agree_with_iputils() {
     }
 }
 
+/// `ping HOST | head -2` ends when head does, quietly, as iputils ends on SIGPIPE.
+#[test]
+fn ping_ends_quietly_when_the_reader_goes_away() {
+    let (c, _s, _l) = pair();
+    let cmd = format!(
+        "timeout 5 {} -i 0.2 10.84.0.2 | head -2",
+        links().join("ping").display()
+    );
+    let o = Command::new("ip")
+        .args(["netns", "exec", &c.name, "sh", "-c", &cmd])
+        .output()
+        .unwrap();
+    assert_eq!(text(&o.stdout).lines().count(), 2);
+    assert_eq!(text(&o.stderr), "", "no panic, no error line");
+    assert_eq!(o.status.code(), Some(0));
+}
+
 #[test]
 fn ping_loss_deadline_interface_and_outstanding_agree_with_iputils() {
     let (c, _s, _l) = pair();

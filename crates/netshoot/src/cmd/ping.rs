@@ -309,22 +309,33 @@ fn single(
         } else {
             String::new()
         };
-        println!(
+        use std::io::Write as _;
+        let mut so = std::io::stdout().lock();
+        if writeln!(
+            so,
             "PING {host} ({addr}) {from}{}({}) bytes of data.",
             opts.size,
             opts.size + 8 + if addr.is_ipv4() { 20 } else { 40 }
-        );
+        )
+        .is_err()
+        {
+            return Ok(0);
+        }
     }
     let mut events = Vec::new();
     let quiet = args.quiet;
     let stamps = args.timestamps;
+    // A reader that goes away (`ping … | head -3`) ends the session quietly, as the classic
+    // ping ends on SIGPIPE.
+    let mut broken = false;
     let stats = p.run(opts, |e| {
-        if text && !quiet {
+        if text && !quiet && !broken {
+            let mut line = String::new();
             if stamps {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap_or_default();
-                print!("[{}.{:06}] ", now.as_secs(), now.subsec_micros());
+                let _ = write!(line, "[{}.{:06}] ", now.as_secs(), now.subsec_micros());
             }
             match e {
                 PingEvent::Reply {
@@ -335,20 +346,34 @@ fn single(
                     rtt_ms,
                 } => {
                     let ttl = ttl.map(|t| format!(" ttl={t}")).unwrap_or_default();
-                    println!(
+                    let _ = write!(
+                        line,
                         "{bytes} bytes from {from}: icmp_seq={seq}{ttl} time={}",
                         ms(*rtt_ms)
                     );
                 }
                 PingEvent::Error { seq, from, text } => {
                     let seq = seq.map(|s| format!(" icmp_seq={s}")).unwrap_or_default();
-                    println!("From {from}{seq} {text}");
+                    let _ = write!(line, "From {from}{seq} {text}");
                 }
-                PingEvent::NoAnswer { seq } => println!("no answer yet for icmp_seq={seq}"),
+                PingEvent::NoAnswer { seq } => {
+                    let _ = write!(line, "no answer yet for icmp_seq={seq}");
+                }
+            }
+            use std::io::Write as _;
+            let mut so = std::io::stdout().lock();
+            if writeln!(so, "{line}").and_then(|_| so.flush()).is_err() {
+                broken = true;
+                if let Some(stop) = &opts.stop {
+                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             }
         }
         events.push(e.clone());
     });
+    if broken {
+        return Ok(if stats.received == 0 { 1 } else { 0 });
+    }
     let report = HostReport {
         host: host.to_string(),
         address: addr,
