@@ -205,10 +205,17 @@ fn ping_ends_quietly_when_the_reader_goes_away() {
         "timeout 5 {} -i 0.2 10.84.0.2 | head -2",
         links().join("ping").display()
     );
+    let t0 = std::time::Instant::now();
     let o = Command::new("ip")
         .args(["netns", "exec", &c.name, "sh", "-c", &cmd])
         .output()
         .unwrap();
+    // before `timeout` would have stopped it
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        t0.elapsed()
+    );
     assert_eq!(text(&o.stdout).lines().count(), 2);
     assert_eq!(text(&o.stderr), "", "no panic, no error line");
     assert_eq!(o.status.code(), Some(0));
