@@ -627,6 +627,36 @@ fn mtr_report_and_json_agree() {
 
 /// On a terminal (`script` gives a pty), mtr draws its screen on the alternate screen with the
 /// hops mtr's report shows, ends after -c cycles and restores the terminal.
+/// fping names the ICMP errors its requests draw (a routing loop between the routers).
+#[test]
+fn fping_reports_icmp_errors_like_fping() {
+    let ch = chain();
+    let args = ["-c", "2", "-p", "200", "-t", "500", "10.85.9.9"];
+    let icmp = |o: &Output| -> Vec<String> {
+        text(&o.stderr)
+            .lines()
+            .filter(|l| l.starts_with("ICMP "))
+            .map(String::from)
+            .collect()
+    };
+    let b = out(&ch.client, Via::Peer, "fping", &args);
+    let a = out(&ch.client, Via::Link, "fping", &args);
+    assert_eq!(
+        icmp(&a),
+        icmp(&b),
+        "{}\n{}",
+        text(&a.stderr),
+        text(&b.stderr)
+    );
+    assert_eq!(icmp(&a).len(), 2, "{}", text(&a.stderr));
+    assert!(
+        icmp(&a)[0].contains("ICMP Time Exceeded from 10.85."),
+        "{:?}",
+        icmp(&a)
+    );
+    assert_eq!(a.status.code(), b.status.code());
+}
+
 #[test]
 fn mtr_draws_a_screen_on_a_terminal() {
     let ch = chain();

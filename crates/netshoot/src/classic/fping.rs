@@ -275,6 +275,20 @@ fn tm(ms: f64) -> String {
     }
 }
 
+/// fping's name for an ICMP error (ours are iputils').
+fn icmp_words(text: &str) -> String {
+    match text {
+        "Destination Net Unreachable" => "Network Unreachable".into(),
+        "Destination Host Unreachable" => "Host Unreachable".into(),
+        "Destination Protocol Unreachable" => "Protocol Unreachable".into(),
+        "Destination Port Unreachable" => "Port Unreachable".into(),
+        "Frag needed and DF set" => "Unreachable (Fragmentation Needed)".into(),
+        "Packet filtered" => "Unreachable (Communication Administratively Prohibited)".into(),
+        "Time to live exceeded" => "Time Exceeded".into(),
+        other => other.to_string(),
+    }
+}
+
 /// `-g FIRST LAST`: every IPv4 address between the two, inclusive.
 fn range(a: &str, b: &str) -> anyhow::Result<Vec<String>> {
     let bad = || {
@@ -387,6 +401,23 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         None => (alive_lines(&reports, &p, quiet), String::new()),
         Some(_) => counted(&reports, &p, quiet, vcount.is_some()),
     };
+    // fping reports the ICMP errors its requests drew, on stderr; not the local stack's own
+    // (a neighbour that never answered ARP), which its raw socket does not see.
+    let local = |ip: std::net::IpAddr| std::net::UdpSocket::bind((ip, 0)).is_ok();
+    for r in &reports {
+        for e in &r.events {
+            if let PingEvent::Error { from, text, .. } = e {
+                if local(*from) {
+                    continue;
+                }
+                eprintln!(
+                    "ICMP {} from {from} for ICMP Echo sent to {}",
+                    icmp_words(text),
+                    r.address
+                );
+            }
+        }
+    }
     print!("{out}");
     eprint!("{err}");
     Ok(i32::from(down))
