@@ -16,7 +16,7 @@ use crate::cmd::trace::ReportHop;
 /// The tool.
 pub static TOOL: Tool = Tool {
     names: &["mtr"],
-    about: "loss and latency per hop like mtr --report (netshoot trace --report)",
+    about: "loss and latency per hop like mtr: screen or --report (netshoot trace --report)",
     run,
 };
 
@@ -229,7 +229,7 @@ pub const SPEC: Spec = Spec {
     tool: "mtr",
     opts: OPTS,
     permute: true,
-    usage: "[-4bnrTuw] [-c COUNT] [-f FIRST_TTL] [-i SECONDS] [-j] [-m MAX_TTL] [-P PORT] [-Z SECONDS] HOST",
+    usage: "[-4bnrtTuw] [-c COUNT] [-f FIRST_TTL] [-i SECONDS] [-j] [-m MAX_TTL] [-P PORT] [-Z SECONDS] HOST",
     notes: "\
 On a terminal without -r, -w or --json: a screen refreshed every cycle (q quits, r restarts the
 statistics); when stdout is not a terminal, the report. Each cycle traces hop by hop with one probe per hop. Hop addresses are never
