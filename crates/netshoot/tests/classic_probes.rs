@@ -1189,8 +1189,8 @@ fn curl_bodies_write_out_and_errors_agree_with_curl() {
     let o = out(&c, Via::Link, "curl", &["http://10.84.0.2:81/"]);
     assert_eq!(o.status.code(), Some(7));
     assert!(text(&o.stderr).starts_with("curl: (7) Failed to connect to 10.84.0.2 port 81 after "));
-    // -I and -i: the same status line and headers by name.
-    for flag in ["-sI", "-si"] {
+    // -I, -i, -D - and -v with -i: the same status line and headers by name (and body).
+    for flag in ["-sI", "-si", "-sD-", "-svi"] {
         let a = text(&out(&c, Via::Link, "curl", &[flag, &page]).stdout);
         let b = text(&out(&c, Via::Peer, "curl", &[flag, &page]).stdout);
         let names = |t: &str| -> Vec<String> {

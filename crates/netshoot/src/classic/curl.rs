@@ -222,12 +222,12 @@ const OPTS: &[Opt] = &[
         Takes::No,
         "compressed bodies are not decoded; leave it out",
     ),
-    Opt::unsupported(
+    Opt::value(
         "D",
         Some('D'),
         &["dump-header"],
-        Takes::Value,
-        "use -i (head and body) or -I (head only)",
+        "FILE",
+        "write the response head(s) to FILE (- for stdout)",
     ),
     Opt::unsupported(
         "c",
@@ -527,6 +527,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         v4: p.has("4"),
         v6: p.has("6"),
         data_raw,
+        dump_header: p.value("D").map(String::from),
         curl: true,
         show_error: p.has("S"),
     };

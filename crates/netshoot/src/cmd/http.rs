@@ -96,6 +96,9 @@ pub struct HttpArgs {
     /// IPv6 only.
     #[arg(short = '6')]
     pub v6: bool,
+    /// Write the response head(s) to FILE (`-` for stdout), like curl -D.
+    #[arg(short = 'D', long = "dump-header", value_name = "FILE")]
+    pub dump_header: Option<String>,
     /// Request body, sent as given (`@` is not a file name here), like curl --data-raw.
     #[arg(long = "data-raw", value_name = "DATA")]
     pub data_raw: Vec<String>,
@@ -274,14 +277,29 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let include = (a.include || a.head) && !out.json;
     let mut progress =
         (!a.silent && !verbose && std::io::stderr().is_terminal()).then(|| Progress::new("http"));
+    let mut dump: Option<Box<dyn Write>> = match a.dump_header.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(std::io::stdout())),
+        Some(f) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(f).with_context(|| format!("-D {f}: cannot create the file"))?,
+        ))),
+    };
     let mut events = |e: Event<'_>| match e {
         Event::Info(m) if verbose => eprintln!("* {m}"),
         Event::Sent(l) if verbose => eprintln!("> {l}"),
-        Event::Received(l) if verbose => eprintln!("< {l}"),
-        Event::Received(l) if include => {
-            // the final head goes to stdout before the body, like curl -i / -I
-            let mut so = std::io::stdout().lock();
-            let _ = write!(so, "{l}\r\n");
+        Event::Received(l) => {
+            if verbose {
+                eprintln!("< {l}");
+            }
+            if include {
+                // the final head goes to stdout before the body, like curl -i / -I
+                let mut so = std::io::stdout().lock();
+                let _ = write!(so, "{l}\r\n");
+            }
+            if let Some(d) = dump.as_mut() {
+                let _ = write!(d, "{l}\r\n");
+                let _ = d.flush();
+            }
         }
         Event::Progress(n, total) => {
             if let Some(p) = progress.as_mut() {
