@@ -847,6 +847,38 @@ fn nc_listens_like_openbsd_netcat() {
     assert_eq!(got[0], got[1]);
     assert_eq!(got[0].0, "to the listener\n");
     assert!(got[0].1.contains("Listening on 0.0.0.0 P"), "{:?}", got[0]);
+    // UDP: -luv binds, names the first sender, prints the datagram (both stopped by timeout).
+    let mut got = Vec::new();
+    for (via, port) in [(Via::Link, "9103"), (Via::Peer, "9104")] {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &s.name, "timeout", "2"]);
+        match via {
+            Via::Peer => cmd.arg("nc"),
+            _ => cmd.arg(links().join("nc")),
+        };
+        let server = cmd
+            .args(["-luvn", "-p", port])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        c.sh(&format!(
+            "printf 'a datagram\\n' | nc -u -w 1 10.84.0.2 {port}"
+        ));
+        let o = server.wait_with_output().unwrap();
+        got.push((text(&o.stdout), shape(&text(&o.stderr)).replace(port, "P")));
+    }
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[0].0, "a datagram\n");
+    assert!(
+        got[0]
+            .1
+            .starts_with("Bound on 0.0.0.0 P\nConnection received on 10.84.0.1 PORT"),
+        "{:?}",
+        got[0]
+    );
 }
 
 #[test]

@@ -363,7 +363,17 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         while !stop.load(Ordering::SeqCst) {
             match s.recv_from(&mut b) {
                 Ok((n, peer)) => {
-                    *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
+                    let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+                    // nc -luv names the first sender as its "connection".
+                    if args.classic && out.verbose > 0 && l.is_none() {
+                        eprintln!(
+                            "Connection received on {} {}",
+                            plain(peer.ip()),
+                            peer.port()
+                        );
+                    }
+                    *l = Some(peer);
+                    drop(l);
                     stdout.write_all(&b[..n])?;
                     stdout.flush()?;
                 }
