@@ -42,6 +42,12 @@ pub struct PingOptions {
     pub deadline: Option<Duration>,
     /// Raised (by a Ctrl-C handler) to end the session early, with statistics.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Send from this interface (`SO_BINDTODEVICE`, iputils `-I IFACE`).
+    pub interface: Option<String>,
+    /// Send from this source address (iputils `-I ADDRESS`).
+    pub source: Option<IpAddr>,
+    /// Report a request still unanswered when the next one leaves (iputils `-O`).
+    pub report_outstanding: bool,
 }
 
 impl Default for PingOptions {
@@ -55,6 +61,9 @@ impl Default for PingOptions {
             wait: Duration::from_secs(2),
             deadline: None,
             stop: None,
+            interface: None,
+            source: None,
+            report_outstanding: false,
         }
     }
 }
@@ -84,6 +93,11 @@ pub enum PingEvent {
         from: IpAddr,
         /// In words (`Destination Host Unreachable`, `Time to live exceeded`, …).
         text: String,
+    },
+    /// Request `seq` had no answer when the next one left (only with `report_outstanding`).
+    NoAnswer {
+        /// Sequence number.
+        seq: u16,
     },
 }
 
@@ -182,6 +196,23 @@ impl Pinger {
                 sock.set_ttl_v4(t as u32).map_err(io("setting the TTL"))?;
             }
         }
+        if let Some(dev) = &opts.interface {
+            sock.bind_device(Some(dev.as_bytes()))
+                .map_err(io("binding to the interface"))?;
+        }
+        if let Some(src) = opts.source {
+            if src.is_ipv6() != v6 {
+                return Err(ProbeError::Io {
+                    what: format!("binding to {src}"),
+                    source: std::io::Error::new(
+                        ErrorKind::InvalidInput,
+                        "the source and the destination are of different families",
+                    ),
+                });
+            }
+            sock.bind(&SocketAddr::new(src, 0).into())
+                .map_err(io("binding to the source address"))?;
+        }
         Ok(Pinger {
             sock: sock.into(),
             dst,
@@ -271,6 +302,9 @@ impl Pinger {
             let done_sending = opts.count.is_some_and(|c| stats.transmitted >= c)
                 || stop_at.is_some_and(|s| Instant::now() >= s);
             if !done_sending && Instant::now() >= next_send {
+                if opts.report_outstanding && seq > 0 && !seen.contains(&seq) {
+                    on_event(&PingEvent::NoAnswer { seq });
+                }
                 seq = seq.wrapping_add(1);
                 if self.send(seq).is_ok() {
                     sent.insert(seq, Instant::now());

@@ -93,6 +93,8 @@ pub struct ScanOptions {
     pub retries: u32,
     /// Progress reports.
     pub progress: ProgressHook,
+    /// UDP scan: the datagram to send to a port (nmap-payloads); an empty one otherwise.
+    pub udp_payloads: std::collections::HashMap<u16, Vec<u8>>,
 }
 
 impl Default for ScanOptions {
@@ -103,6 +105,7 @@ impl Default for ScanOptions {
             min_timeout: Duration::from_millis(100),
             retries: 1,
             progress: ProgressHook::default(),
+            udp_payloads: Default::default(),
         }
     }
 }
@@ -532,7 +535,7 @@ pub fn udp_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Vec<PortResult> {
                 let s = UdpSocket::bind(bind).and_then(|s| {
                     s.connect(SocketAddr::new(ip, *p))?;
                     s.set_nonblocking(true)?;
-                    s.send(&[])?;
+                    s.send(o.udp_payloads.get(p).map(Vec::as_slice).unwrap_or(&[]))?;
                     Ok(s)
                 });
                 (*p, s.ok())

@@ -34,6 +34,9 @@ pub struct ProbeReply {
     pub reached: bool,
     /// An unreachable other than the expected port unreachable (`!H`, `!N`, `!X`, `!P`).
     pub flag: Option<String>,
+    /// TCP method: the flags of the destination's answer (`syn,ack` or `rst,ack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_flags: Option<String>,
 }
 
 /// Sends one probe with `ttl` and waits for its answer. `n` numbers the probe (ports, ids).
@@ -171,32 +174,59 @@ impl Tracer {
                     rtt_ms: None,
                     reached: false,
                     flag: None,
+                    tcp_flags: None,
                 });
             }
-            let slice = left.min(Duration::from_millis(20));
-            // Routers (and the destination for UDP/ICMP) answer on the ICMP socket.
-            self.icmp
-                .set_read_timeout(Some(slice))
-                .map_err(io("timeout"))?;
-            if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
-                let rtt = start.elapsed().as_secs_f64() * 1000.0;
-                if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
-                    return Ok(r);
+            // Wait on both sockets at once so neither answer waits for the other's timeout.
+            let ms = left.as_millis().clamp(1, 20) as u16;
+            let (icmp_ready, tcp_ready) = {
+                use std::os::fd::AsFd;
+                let mut fds = vec![nix::poll::PollFd::new(
+                    self.icmp.as_fd(),
+                    nix::poll::PollFlags::POLLIN,
+                )];
+                if let Some(rx) = &self.tcp_rx {
+                    fds.push(nix::poll::PollFd::new(
+                        rx.as_fd(),
+                        nix::poll::PollFlags::POLLIN,
+                    ));
+                }
+                let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+                let ready = |f: &nix::poll::PollFd| {
+                    f.revents()
+                        .is_some_and(|r| r.contains(nix::poll::PollFlags::POLLIN))
+                };
+                (ready(&fds[0]), fds.get(1).is_some_and(ready))
+            };
+            if icmp_ready {
+                self.icmp
+                    .set_read_timeout(Some(Duration::from_millis(1)))
+                    .map_err(io("timeout"))?;
+                if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
+                    let rtt = start.elapsed().as_secs_f64() * 1000.0;
+                    if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
+                        return Ok(r);
+                    }
                 }
             }
-            if let Some(rx) = &self.tcp_rx {
-                rx.set_read_timeout(Some(Duration::from_millis(1)))
-                    .map_err(io("timeout"))?;
+            if let (true, Some(rx)) = (tcp_ready, &self.tcp_rx) {
+                rx.set_nonblocking(true).map_err(io("non-blocking"))?;
                 while let Ok((len, from)) = rx.recv_from(&mut buf) {
                     if let Some((_, st, _)) =
                         crate::scan::classify_reply(&buf[..len], self.dst, key)
                     {
                         if st != crate::scan::PortState::Filtered {
+                            let flags = if st == crate::scan::PortState::Open {
+                                "syn,ack"
+                            } else {
+                                "rst,ack"
+                            };
                             return Ok(ProbeReply {
                                 from: Some(from.ip()),
                                 rtt_ms: Some(start.elapsed().as_secs_f64() * 1000.0),
                                 reached: true,
                                 flag: None,
+                                tcp_flags: Some(flags.into()),
                             });
                         }
                     }
@@ -227,6 +257,7 @@ impl Tracer {
                     rtt_ms: Some(rtt),
                     reached: true,
                     flag: None,
+                    tcp_flags: None,
                 },
             );
         }
@@ -274,6 +305,7 @@ impl Tracer {
             rtt_ms: Some(rtt),
             reached,
             flag,
+            tcp_flags: None,
         })
     }
 }
@@ -302,6 +334,8 @@ pub struct TraceOptions {
     pub queries: u8,
     /// Wait per probe.
     pub timeout: Duration,
+    /// Pause between probes (traceroute -z).
+    pub sendwait: Duration,
 }
 
 /// A whole trace, hop by hop until the destination answers or `max_hops`.
@@ -316,6 +350,9 @@ pub fn trace(
     for ttl in o.first_ttl..=o.max_hops {
         let mut probes = Vec::new();
         for _ in 0..o.queries {
+            if n > 0 && !o.sendwait.is_zero() {
+                std::thread::sleep(o.sendwait);
+            }
             probes.push(t.probe(ttl, n, o.timeout)?);
             n = n.wrapping_add(1);
         }

@@ -9,6 +9,16 @@ pub mod getopt;
 mod iftop;
 mod nsenter;
 mod tcpdump;
+// probes room
+mod curl;
+mod fping;
+mod mtr;
+mod nc;
+mod nmap;
+mod ping;
+mod services;
+mod tcptraceroute;
+mod traceroute;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -93,6 +103,15 @@ pub static TOOLS: &[&Tool] = &[
     &iftop::TOOL,
     // namespaces
     &nsenter::TOOL,
+    // probes room
+    &ping::TOOL,
+    &fping::TOOL,
+    &traceroute::TOOL,
+    &tcptraceroute::TOOL,
+    &mtr::TOOL,
+    &nc::TOOL,
+    &nmap::TOOL,
+    &curl::TOOL,
     // (further rooms add their tools here)
 ];
 

@@ -96,6 +96,19 @@ pub struct HttpArgs {
     /// IPv6 only.
     #[arg(short = '6')]
     pub v6: bool,
+    /// Write the response head(s) to FILE (`-` for stdout), like curl -D.
+    #[arg(short = 'D', long = "dump-header", value_name = "FILE")]
+    pub dump_header: Option<String>,
+    /// Request body, sent as given (`@` is not a file name here), like curl --data-raw.
+    #[arg(long = "data-raw", value_name = "DATA")]
+    pub data_raw: Vec<String>,
+    /// curl's behaviour (set by the classic `curl` name): errors as `curl: (N) …` with curl's
+    /// exit codes, -f prints no body for a status >= 400 and exits 22.
+    #[arg(skip)]
+    pub curl: bool,
+    /// With `curl`: print errors even with -s (curl -S).
+    #[arg(skip)]
+    pub show_error: bool,
 }
 
 /// `--json` report.
@@ -149,7 +162,7 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
         }
         o.headers.push((n.trim().to_string(), v.trim().to_string()));
     }
-    if !a.data.is_empty() {
+    if !a.data.is_empty() || !a.data_raw.is_empty() {
         let mut parts = Vec::new();
         for d in &a.data {
             match d.strip_prefix('@') {
@@ -158,6 +171,7 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
                 None => parts.push(d.as_bytes().to_vec()),
             }
         }
+        parts.extend(a.data_raw.iter().map(|d| d.as_bytes().to_vec()));
         o.body = Some(parts.join(&b'&'));
     }
     o.follow = a.follow;
@@ -203,6 +217,8 @@ enum Sink {
     File(std::io::BufWriter<std::fs::File>),
     Stdout(std::io::Stdout),
     Buffer(Vec<u8>, bool),
+    /// curl -f: the whole body, held until the status is known.
+    Hold(Vec<u8>),
     Discard,
 }
 
@@ -219,6 +235,10 @@ impl Write for Sink {
                 *truncated |= b.len() > room;
                 Ok(b.len())
             }
+            Sink::Hold(v) => {
+                v.extend_from_slice(b);
+                Ok(b.len())
+            }
             Sink::Discard => Ok(b.len()),
         }
     }
@@ -233,8 +253,10 @@ impl Write for Sink {
 
 /// Runs `http` in the (already entered) target.
 pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let started = std::time::Instant::now();
     let opts = options(a)?;
     let mut sink = match &a.output {
+        None if a.curl && a.fail && !out.json && !a.head => Sink::Hold(Vec::new()),
         Some(p) => Sink::File(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("-o {p}: cannot create the file"))?,
         )),
@@ -255,14 +277,29 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let include = (a.include || a.head) && !out.json;
     let mut progress =
         (!a.silent && !verbose && std::io::stderr().is_terminal()).then(|| Progress::new("http"));
+    let mut dump: Option<Box<dyn Write>> = match a.dump_header.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(std::io::stdout())),
+        Some(f) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(f).with_context(|| format!("-D {f}: cannot create the file"))?,
+        ))),
+    };
     let mut events = |e: Event<'_>| match e {
         Event::Info(m) if verbose => eprintln!("* {m}"),
         Event::Sent(l) if verbose => eprintln!("> {l}"),
-        Event::Received(l) if verbose => eprintln!("< {l}"),
-        Event::Received(l) if include => {
-            // the final head goes to stdout before the body, like curl -i / -I
-            let mut so = std::io::stdout().lock();
-            let _ = write!(so, "{l}\r\n");
+        Event::Received(l) => {
+            if verbose {
+                eprintln!("< {l}");
+            }
+            if include {
+                // the final head goes to stdout before the body, like curl -i / -I
+                let mut so = std::io::stdout().lock();
+                let _ = write!(so, "{l}\r\n");
+            }
+            if let Some(d) = dump.as_mut() {
+                let _ = write!(d, "{l}\r\n");
+                let _ = d.flush();
+            }
         }
         Event::Progress(n, total) => {
             if let Some(p) = progress.as_mut() {
@@ -282,6 +319,13 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
                 if a.showcerts && !chain.is_empty() {
                     eprint!("{}", chain_text(chain, true));
                 }
+            }
+            if a.curl {
+                let (code, msg) = curl_error(&e, started.elapsed().as_millis());
+                if !a.silent || a.show_error {
+                    eprintln!("curl: ({code}) {msg}");
+                }
+                return Ok(code);
             }
             eprintln!("netshoot: http: {e}");
             return Ok(e.exit_code());
@@ -305,6 +349,14 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     if a.timing {
         eprint!("{}", timing_text(&transfer));
     }
+    let failed = a.fail && last.status >= 400;
+    if let Sink::Hold(body) = &sink {
+        if !failed {
+            let mut so = std::io::stdout().lock();
+            so.write_all(body)?;
+            so.flush()?;
+        }
+    }
     if out.json {
         let (body, truncated) = match sink {
             Sink::Buffer(v, t) => (Some(String::from_utf8_lossy(&v).into_owned()), t),
@@ -324,13 +376,57 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
         };
         out.emit(&report, |_| String::new())?;
     }
+    if failed && a.curl && (!a.silent || a.show_error) {
+        eprintln!(
+            "curl: (22) The requested URL returned error: {}",
+            last.status
+        );
+    }
     if let Some(f) = &a.write_out {
         let text = write_out(f, &transfer);
         let mut so = std::io::stdout().lock();
         so.write_all(text.as_bytes())?;
         so.flush()?;
     }
-    Ok(if a.fail && last.status >= 400 { 1 } else { 0 })
+    Ok(match (failed, a.curl) {
+        (true, true) => 22,
+        (true, false) => 1,
+        _ => 0,
+    })
+}
+
+/// curl's exit code and words for a failed transfer (`elapsed_ms`: since the start).
+pub fn curl_error(e: &netshoot_http::Error, elapsed_ms: u128) -> (i32, String) {
+    use netshoot_http::Error as E;
+    match e {
+        E::Resolve { host, .. } => (6, format!("Could not resolve host: {host}")),
+        E::Connect { host, port, msg } if msg.contains("timed out") => (
+            28,
+            format!("Failed to connect to {host} port {port} after {elapsed_ms} ms: Timeout was reached"),
+        ),
+        E::Connect { host, port, .. } => (
+            7,
+            format!("Failed to connect to {host} port {port} after {elapsed_ms} ms: Couldn't connect to server"),
+        ),
+        E::Tls { msg, .. } if msg.contains("certificate") || msg.contains("issuer") => {
+            (60, format!("SSL certificate problem: {msg}"))
+        }
+        E::Tls { msg, .. } => (35, msg.clone()),
+        E::Protocol(m) if m.contains("without a response") => {
+            (52, "Empty reply from server".into())
+        }
+        E::Protocol(m) => (56, format!("Failure when receiving data from the peer: {m}")),
+        E::Timeout(_) => (
+            28,
+            format!("Operation timed out after {elapsed_ms} milliseconds"),
+        ),
+        E::Redirects(n) => (47, format!("Maximum ({n}) redirects followed")),
+        E::Output(err) => (23, format!("Failure writing output to destination: {err}")),
+        E::Usage(m) if m.contains("URL") || m.contains("url") => {
+            (3, format!("URL using bad/illegal format or missing URL: {m}"))
+        }
+        E::Usage(m) => (2, m.clone()),
+    }
 }
 
 /// The chain like `openssl s_client -showcerts` (with the SANs, which s_client leaves out).

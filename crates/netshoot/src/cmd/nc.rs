@@ -59,6 +59,10 @@ pub struct ListenArgs {
     /// UDP: print datagrams; stdin lines go back to the last sender.
     #[arg(short = 'u', long)]
     pub udp: bool,
+    /// nc -l's words (`Listening on ADDR PORT`, `Connection received on ADDR PORT`), only
+    /// with -v (set by the classic `nc` name).
+    #[arg(skip)]
+    pub classic: bool,
 }
 
 /// `netgen` options.
@@ -139,11 +143,49 @@ pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Res
             pipe_tcp(addr, args, timeout)
         };
     }
+    let results = check(&args.host, ip, &list, args.udp, timeout, |r| {
+        if !out.json {
+            // netcat-openbsd's words, on stderr as nc -v prints them.
+            if r.state == "open" || r.state == "open|filtered" {
+                eprintln!(
+                    "Connection to {} ({}) {} port [{}] succeeded!",
+                    args.host, ip, r.port, r.proto
+                );
+            } else {
+                eprintln!(
+                    "netshoot: connect to {} ({}) port {} ({}) failed: {}",
+                    args.host,
+                    ip,
+                    r.port,
+                    r.proto,
+                    r.detail.as_deref().unwrap_or(&r.state)
+                );
+            }
+        }
+    });
+    let failed = results
+        .iter()
+        .any(|r| r.state != "open" && r.state != "open|filtered");
+    if out.json {
+        out.emit(&results, |_| String::new())?;
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// `connect -z`'s verdicts for `ports` of `ip`, one by one, each passed to `each` as it comes.
+pub fn check(
+    host: &str,
+    ip: IpAddr,
+    ports: &[u16],
+    udp: bool,
+    timeout: Duration,
+    mut each: impl FnMut(&PortResult),
+) -> Vec<PortResult> {
     let mut results = Vec::new();
-    for port in list {
+    for &port in ports {
         let addr = SocketAddr::new(ip, port);
         let start = Instant::now();
-        let (state, detail) = if args.udp {
+        let (state, detail) = if udp {
             udp_probe(addr, timeout)
         } else {
             match tcp_connect(addr, timeout) {
@@ -154,41 +196,18 @@ pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Res
             }
         };
         let r = PortResult {
-            host: args.host.clone(),
+            host: host.to_string(),
             address: ip,
             port,
-            proto: if args.udp { "udp" } else { "tcp" },
+            proto: if udp { "udp" } else { "tcp" },
             state,
             detail,
             elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
         };
-        if !out.json {
-            // netcat-openbsd's words, on stderr as nc -v prints them.
-            if r.state == "open" || r.state == "open|filtered" {
-                eprintln!(
-                    "Connection to {} ({}) {} port [{}] succeeded!",
-                    args.host, ip, port, r.proto
-                );
-            } else {
-                eprintln!(
-                    "netshoot: connect to {} ({}) port {} ({}) failed: {}",
-                    args.host,
-                    ip,
-                    port,
-                    r.proto,
-                    r.detail.as_deref().unwrap_or(&r.state)
-                );
-            }
-        }
+        each(&r);
         results.push(r);
     }
-    let failed = results
-        .iter()
-        .any(|r| r.state != "open" && r.state != "open|filtered");
-    if out.json {
-        out.emit(&results, |_| String::new())?;
-    }
-    Ok(if failed { 1 } else { 0 })
+    results
 }
 
 /// UDP: an empty datagram; a port-unreachable comes back as ECONNREFUSED on the connected
@@ -235,7 +254,11 @@ fn pipe_tcp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::
 }
 
 /// Both directions of a connected TCP stream: stdin → peer on a thread, peer → stdout here.
-fn duplex(stream: TcpStream, quit_after: Option<Duration>, shutdown: bool) -> anyhow::Result<i32> {
+pub fn duplex(
+    stream: TcpStream,
+    quit_after: Option<Duration>,
+    shutdown: bool,
+) -> anyhow::Result<i32> {
     let mut reader = stream.try_clone()?;
     let mut writer = stream;
     let done_sending = Arc::new(AtomicBool::new(false));
@@ -278,7 +301,8 @@ fn duplex(stream: TcpStream, quit_after: Option<Duration>, shutdown: bool) -> an
     Ok(0)
 }
 
-fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
+/// Lines of stdin to a UDP peer, its datagrams to stdout (nc -u).
+pub fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
     let bind: SocketAddr = if addr.is_ipv4() {
         "0.0.0.0:0".parse()?
     } else {
@@ -313,7 +337,12 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
     let addr = SocketAddr::new(bind, args.port);
     if args.udp {
         let s = bind_udp(addr)?;
-        if !out.json {
+        if args.classic {
+            if out.verbose > 0 {
+                let a = s.local_addr()?;
+                eprintln!("Bound on {} {}", plain(a.ip()), a.port());
+            }
+        } else if !out.json {
             eprintln!("netshoot: listening on {} (udp)", s.local_addr()?);
         }
         s.set_read_timeout(Some(Duration::from_millis(200)))?;
@@ -334,7 +363,17 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         while !stop.load(Ordering::SeqCst) {
             match s.recv_from(&mut b) {
                 Ok((n, peer)) => {
-                    *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
+                    let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+                    // nc -luv names the first sender as its "connection".
+                    if args.classic && out.verbose > 0 && l.is_none() {
+                        eprintln!(
+                            "Connection received on {} {}",
+                            plain(peer.ip()),
+                            peer.port()
+                        );
+                    }
+                    *l = Some(peer);
+                    drop(l);
                     stdout.write_all(&b[..n])?;
                     stdout.flush()?;
                 }
@@ -351,7 +390,12 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let l = bind_tcp(addr)?;
-    if !out.json {
+    if args.classic {
+        if out.verbose > 0 {
+            let a = l.local_addr()?;
+            eprintln!("Listening on {} {}", plain(a.ip()), a.port());
+        }
+    } else if !out.json {
         eprintln!("netshoot: listening on {} (tcp)", l.local_addr()?);
     }
     l.set_nonblocking(true)?;
@@ -369,13 +413,30 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
             }
         };
         stream.set_nonblocking(false)?;
-        if !out.json {
+        if args.classic {
+            if out.verbose > 0 {
+                eprintln!(
+                    "Connection received on {} {}",
+                    plain(peer.ip()),
+                    peer.port()
+                );
+            }
+        } else if !out.json {
             eprintln!("netshoot: connection from {peer}");
         }
         duplex(stream, None, true)?;
         if !args.keep_open {
             return Ok(0);
         }
+    }
+}
+
+/// An address as nc prints it: IPv4-mapped IPv6 addresses as IPv4, `::` as 0.0.0.0.
+fn plain(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v) if v.is_unspecified() => IpAddr::from([0u8; 4]),
+        IpAddr::V6(v) => v.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
     }
 }
 

@@ -54,6 +54,18 @@ pub struct PingArgs {
     /// IPv6 only.
     #[arg(short = '6')]
     pub v6: bool,
+    /// Send from this interface, or from this source address (iputils -I).
+    #[arg(short = 'I', long, value_name = "IFACE|ADDRESS")]
+    pub interface: Option<String>,
+    /// Print the time (seconds since the epoch) before each line (iputils -D).
+    #[arg(short = 'D')]
+    pub timestamps: bool,
+    /// Report a request still unanswered when the next one leaves (iputils -O).
+    #[arg(short = 'O')]
+    pub outstanding: bool,
+    /// Numeric output (always so: replies are never resolved back to names).
+    #[arg(short = 'n')]
+    pub numeric: bool,
 }
 
 /// One host's session.
@@ -150,8 +162,8 @@ fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(s))
 }
 
-/// Runs `ping` in the (already entered) target.
-pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+/// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
+pub fn hosts(args: &PingArgs, target: &Target) -> anyhow::Result<Vec<(String, IpAddr)>> {
     let mut hosts: Vec<(String, IpAddr)> = Vec::new();
     for h in &args.hosts {
         match expand_cidr(h, args.force)? {
@@ -159,8 +171,19 @@ pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32
             None => hosts.push((h.clone(), resolve_one(h, target, args.v4, args.v6)?)),
         }
     }
-    let several = hosts.len() > 1;
-    let opts = PingOptions {
+    Ok(hosts)
+}
+
+/// The engine's options for `args` (`several`: more than one host, 4 requests by default).
+pub fn options(args: &PingArgs, several: bool) -> anyhow::Result<PingOptions> {
+    let (interface, source) = match &args.interface {
+        Some(i) => match i.parse::<IpAddr>() {
+            Ok(a) => (None, Some(a)),
+            Err(_) => (Some(i.clone()), None),
+        },
+        None => (None, None),
+    };
+    Ok(PingOptions {
         count: args.count.or(several.then_some(4)),
         interval: secs(args.interval, "-i")?,
         size: args.size,
@@ -169,44 +192,21 @@ pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32
         wait: secs(args.wait, "-W")?,
         deadline: args.deadline.map(|d| secs(d, "-w")).transpose()?,
         stop: Some(crate::interrupt::flag()),
-    };
+        interface,
+        source,
+        report_outstanding: args.outstanding,
+    })
+}
+
+/// Runs `ping` in the (already entered) target.
+pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let hosts = hosts(args, target)?;
+    let several = hosts.len() > 1;
+    let opts = options(args, several)?;
     if !several {
         return single(&hosts[0].0, hosts[0].1, &opts, args, out);
     }
-    // Several hosts: concurrently, 64 sessions at a time, one summary line each (fping -q -c).
-    let mut reports: Vec<HostReport> = Vec::new();
-    for chunk in hosts.chunks(64) {
-        let done: Vec<anyhow::Result<HostReport>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|(h, a)| {
-                    let opts = &opts;
-                    s.spawn(move || -> anyhow::Result<HostReport> {
-                        let p = Pinger::new(*a, opts)?;
-                        let mut events = Vec::new();
-                        let stats = p.run(opts, |e| events.push(e.clone()));
-                        Ok(HostReport {
-                            host: h.clone(),
-                            address: *a,
-                            method: format!("{:?}", p.method()).to_lowercase(),
-                            events,
-                            stats,
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow!("a ping thread failed")))
-                })
-                .collect()
-        });
-        for r in done {
-            reports.push(r?);
-        }
-    }
+    let reports = sessions(&hosts, &opts, false)?;
     let any_down = reports.iter().any(|r| r.stats.received == 0);
     out.emit(&reports, |rs| {
         let mut s = String::new();
@@ -233,6 +233,59 @@ pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32
     Ok(if any_down { 1 } else { 0 })
 }
 
+/// One session per host, concurrently (64 at a time), reports in the hosts' order.
+/// With `until_first_reply`, a host's session ends at its first reply (fping's default).
+pub fn sessions(
+    hosts: &[(String, IpAddr)],
+    opts: &PingOptions,
+    until_first_reply: bool,
+) -> anyhow::Result<Vec<HostReport>> {
+    let mut reports: Vec<HostReport> = Vec::new();
+    for chunk in hosts.chunks(64) {
+        let done: Vec<anyhow::Result<HostReport>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(h, a)| {
+                    let opts = &opts;
+                    s.spawn(move || -> anyhow::Result<HostReport> {
+                        let mut own = PingOptions::clone(opts);
+                        let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                        if until_first_reply {
+                            own.stop = Some(first.clone());
+                        }
+                        let p = Pinger::new(*a, &own)?;
+                        let mut events = Vec::new();
+                        let stats = p.run(&own, |e| {
+                            if matches!(e, PingEvent::Reply { .. }) {
+                                first.store(true, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            events.push(e.clone())
+                        });
+                        Ok(HostReport {
+                            host: h.clone(),
+                            address: *a,
+                            method: format!("{:?}", p.method()).to_lowercase(),
+                            events,
+                            stats,
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow!("a ping thread failed")))
+                })
+                .collect()
+        });
+        for r in done {
+            reports.push(r?);
+        }
+    }
+    Ok(reports)
+}
+
 fn single(
     host: &str,
     addr: IpAddr,
@@ -243,16 +296,47 @@ fn single(
     let p = Pinger::new(addr, opts)?;
     let text = !out.json;
     if text {
-        println!(
-            "PING {host} ({addr}) {}({}) bytes of data.",
+        // With -I, iputils names the source address and the interface (empty for an address).
+        let from = if opts.interface.is_some() || opts.source.is_some() {
+            let src = opts
+                .source
+                .or_else(|| netshoot_probe::scan::source_for(addr).ok());
+            format!(
+                "from {} {}: ",
+                src.map(|a| a.to_string()).unwrap_or_default(),
+                opts.interface.as_deref().unwrap_or("")
+            )
+        } else {
+            String::new()
+        };
+        use std::io::Write as _;
+        let mut so = std::io::stdout().lock();
+        if writeln!(
+            so,
+            "PING {host} ({addr}) {from}{}({}) bytes of data.",
             opts.size,
             opts.size + 8 + if addr.is_ipv4() { 20 } else { 40 }
-        );
+        )
+        .is_err()
+        {
+            return Ok(0);
+        }
     }
     let mut events = Vec::new();
     let quiet = args.quiet;
+    let stamps = args.timestamps;
+    // A reader that goes away (`ping … | head -3`) ends the session quietly, as the classic
+    // ping ends on SIGPIPE.
+    let mut broken = false;
     let stats = p.run(opts, |e| {
-        if text && !quiet {
+        if text && !quiet && !broken {
+            let mut line = String::new();
+            if stamps {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let _ = write!(line, "[{}.{:06}] ", now.as_secs(), now.subsec_micros());
+            }
             match e {
                 PingEvent::Reply {
                     seq,
@@ -262,19 +346,34 @@ fn single(
                     rtt_ms,
                 } => {
                     let ttl = ttl.map(|t| format!(" ttl={t}")).unwrap_or_default();
-                    println!(
+                    let _ = write!(
+                        line,
                         "{bytes} bytes from {from}: icmp_seq={seq}{ttl} time={}",
                         ms(*rtt_ms)
                     );
                 }
                 PingEvent::Error { seq, from, text } => {
                     let seq = seq.map(|s| format!(" icmp_seq={s}")).unwrap_or_default();
-                    println!("From {from}{seq} {text}");
+                    let _ = write!(line, "From {from}{seq} {text}");
+                }
+                PingEvent::NoAnswer { seq } => {
+                    let _ = write!(line, "no answer yet for icmp_seq={seq}");
+                }
+            }
+            use std::io::Write as _;
+            let mut so = std::io::stdout().lock();
+            if writeln!(so, "{line}").and_then(|_| so.flush()).is_err() {
+                broken = true;
+                if let Some(stop) = &opts.stop {
+                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
         }
         events.push(e.clone());
     });
+    if broken {
+        return Ok(if stats.received == 0 { 1 } else { 0 });
+    }
     let report = HostReport {
         host: host.to_string(),
         address: addr,

@@ -15,7 +15,7 @@ use crate::render::Output;
 
 /// Ports scanned when `-p` is not given: common services, and the ones Docker, Swarm and
 /// Kubernetes use.
-const COMMON: &[u16] = &[
+pub const COMMON: &[u16] = &[
     7, 21, 22, 23, 25, 53, 80, 81, 88, 110, 111, 123, 135, 139, 143, 161, 179, 389, 443, 445, 465,
     514, 515, 543, 544, 548, 554, 587, 631, 636, 873, 993, 995, 1025, 1080, 1433, 1521, 1723, 1883,
     2049, 2121, 2375, 2376, 2377, 2379, 2380, 3000, 3128, 3268, 3306, 3389, 4222, 4369, 4443, 4789,
@@ -24,7 +24,8 @@ const COMMON: &[u16] = &[
     9093, 9100, 9200, 9300, 9418, 10250, 10255, 10256, 11211, 15672, 27017,
 ];
 
-fn service(port: u16, udp: bool) -> &'static str {
+/// A service name for `port` (netshoot's short list, for when no services file is there).
+pub fn service(port: u16, udp: bool) -> &'static str {
     match (port, udp) {
         (21, _) => "ftp",
         (22, _) => "ssh",
@@ -158,12 +159,8 @@ pub fn parse_ports(spec: &str) -> anyhow::Result<Vec<u16>> {
     Ok(v)
 }
 
-/// Runs `scan` in the (already entered) target.
-pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
-    let ports = match &args.ports {
-        Some(p) => parse_ports(p)?,
-        None => COMMON.to_vec(),
-    };
+/// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
+pub fn targets(args: &ScanArgs, target: &Target) -> anyhow::Result<Vec<(String, IpAddr)>> {
     let mut hosts: Vec<(String, IpAddr)> = Vec::new();
     for h in &args.hosts {
         match crate::cmd::ping::expand_cidr(h, args.force)? {
@@ -174,14 +171,30 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
             )),
         }
     }
+    Ok(hosts)
+}
+
+/// The scan kind of `args`: `connect`, `syn` (the default as root) or `udp`.
+pub fn kind(args: &ScanArgs) -> &'static str {
     let root = nix::unistd::geteuid().is_root();
-    let kind = match args.kind.as_deref() {
+    match args.kind.as_deref() {
         Some("T") => "connect",
         Some("S") => "syn",
         Some("U") => "udp",
         _ if root => "syn",
         _ => "connect",
-    };
+    }
+}
+
+/// Scans `ports` of every host with `kind` (see [`kind`]), one host after the other, with a
+/// progress bar on a terminal.
+pub fn scan_hosts(
+    hosts: &[(String, IpAddr)],
+    ports: &[u16],
+    kind: &'static str,
+    max_rtt_timeout_ms: u64,
+    udp_payloads: std::collections::HashMap<u16, Vec<u8>>,
+) -> anyhow::Result<Vec<HostScan>> {
     // A progress bar on a terminal for scans that take more than a second.
     let bar = std::sync::Arc::new(std::sync::Mutex::new(crate::progress::Progress::new(
         "scan",
@@ -195,22 +208,22 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
         },
     ))));
     let opts = ScanOptions {
-        max_timeout: Duration::from_millis(args.max_rtt_timeout.max(10)),
-        min_timeout: Duration::from_millis(100.min(args.max_rtt_timeout.max(10))),
+        max_timeout: Duration::from_millis(max_rtt_timeout_ms.max(10)),
+        min_timeout: Duration::from_millis(100.min(max_rtt_timeout_ms.max(10))),
         progress,
+        udp_payloads,
         ..ScanOptions::default()
     };
-    let started = Instant::now();
     let mut results = Vec::new();
-    for (h, ip) in &hosts {
+    for (h, ip) in hosts {
         let t0 = Instant::now();
         let ports = match kind {
             "syn" if ip.is_ipv4() => {
-                scan::syn_scan(*ip, &ports, &opts).map_err(|e| anyhow!("{e}"))?
+                scan::syn_scan(*ip, ports, &opts).map_err(|e| anyhow!("{e}"))?
             }
             "syn" => bail!("the SYN scan is IPv4 only here: use -sT for {ip}"),
-            "udp" => scan::udp_scan(*ip, &ports, &opts),
-            _ => scan::connect_scan(*ip, &ports, &opts),
+            "udp" => scan::udp_scan(*ip, ports, &opts),
+            _ => scan::connect_scan(*ip, ports, &opts),
         };
         if let Ok(mut b) = bar.lock() {
             b.finish();
@@ -223,6 +236,24 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
             seconds: t0.elapsed().as_secs_f64(),
         });
     }
+    Ok(results)
+}
+
+/// Runs `scan` in the (already entered) target.
+pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let ports = match &args.ports {
+        Some(p) => parse_ports(p)?,
+        None => COMMON.to_vec(),
+    };
+    let hosts = targets(args, target)?;
+    let started = Instant::now();
+    let results = scan_hosts(
+        &hosts,
+        &ports,
+        kind(args),
+        args.max_rtt_timeout,
+        Default::default(),
+    )?;
     let total = started.elapsed().as_secs_f64();
     out.emit(&results, |rs| text(rs, args, total))?;
     Ok(0)

@@ -58,6 +58,16 @@ pub struct TraceArgs {
     /// Rounds for --report.
     #[arg(short = 'c', long, default_value_t = 10, value_name = "N")]
     pub cycles: u8,
+    /// Seconds to pause between probes (traceroute -z).
+    #[arg(short = 'z', long, value_name = "SECONDS")]
+    pub sendwait: Option<f64>,
+    /// The classic traceroute's lines: `ADDR (ADDR)` unless -n, and 60-byte packets in the
+    /// header (set by the classic `traceroute` name).
+    #[arg(skip)]
+    pub classic: bool,
+    /// Show the destination's TCP flags (`<syn,ack>`), as traceroute -T -O info does.
+    #[arg(skip)]
+    pub tcp_info: bool,
 }
 
 /// One hop of the report.
@@ -109,6 +119,11 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
         max_hops: args.max_hops,
         queries: args.queries.max(1),
         timeout: Duration::from_secs_f64(args.wait),
+        sendwait: match args.sendwait {
+            Some(z) if z.is_finite() && z >= 0.0 => Duration::from_secs_f64(z),
+            Some(z) => return Err(anyhow!("-z must be a number of seconds >= 0, not {z}")),
+            None => Duration::ZERO,
+        },
     };
     if args.report {
         return report(ip, args, &opts, out);
@@ -122,6 +137,7 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
             match method {
                 TraceMethod::Udp => 60,
                 TraceMethod::Icmp => 60,
+                TraceMethod::Tcp if args.classic => 60,
                 TraceMethod::Tcp => 44,
             }
         );
@@ -134,7 +150,10 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
         &opts,
         |h| {
             if text {
-                println!("{}", hop_line(h));
+                println!(
+                    "{}",
+                    hop_line(h, args.classic && !args.numeric, args.tcp_info)
+                );
             }
         },
     )
@@ -148,8 +167,10 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
     Ok(if reached { 0 } else { 1 })
 }
 
-/// A traceroute -n line: ` 1  10.0.0.1  0.050 ms  0.020 ms  *`.
-fn hop_line(h: &Hop) -> String {
+/// A traceroute -n line: ` 1  10.0.0.1  0.050 ms  0.020 ms  *`; with `names`, traceroute's
+/// ` 1  10.0.0.1 (10.0.0.1)  …` (addresses are not resolved back to names); with `tcp_info`,
+/// the destination's TCP flags as traceroute -O info shows them.
+fn hop_line(h: &Hop, names: bool, tcp_info: bool) -> String {
     let mut s = format!("{:>2} ", h.ttl);
     let mut last: Option<IpAddr> = None;
     for p in &h.probes {
@@ -157,6 +178,12 @@ fn hop_line(h: &Hop) -> String {
             (Some(f), Some(r)) => {
                 if last != Some(f) {
                     let _ = write!(s, " {f}");
+                    if names {
+                        let _ = write!(s, " ({f})");
+                    }
+                    if let (true, Some(fl)) = (tcp_info, &p.tcp_flags) {
+                        let _ = write!(s, " <{fl}>");
+                    }
                     last = Some(f);
                 }
                 let _ = write!(s, "  {r:.3} ms");
@@ -170,22 +197,41 @@ fn hop_line(h: &Hop) -> String {
     s
 }
 
-fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> anyhow::Result<i32> {
+/// mtr's statistics: `cycles` rounds of one probe per hop, then loss and latency per hop.
+pub fn report_hops(
+    ip: IpAddr,
+    opts: &TraceOptions,
+    cycles: u32,
+    interval: Duration,
+) -> anyhow::Result<Vec<ReportHop>> {
+    let mut rounds: Vec<Vec<Hop>> = Vec::new();
+    for i in 0..cycles.max(1) {
+        if i > 0 && !interval.is_zero() {
+            std::thread::sleep(interval);
+        }
+        rounds.push(one_round(ip, opts)?);
+    }
+    Ok(hop_stats(&rounds, opts.first_ttl))
+}
+
+/// One round of mtr: a trace with one probe per hop.
+pub fn one_round(ip: IpAddr, opts: &TraceOptions) -> anyhow::Result<Vec<Hop>> {
     let one = TraceOptions {
         queries: 1,
         ..opts.clone()
     };
-    let mut rounds: Vec<Vec<Hop>> = Vec::new();
-    for _ in 0..args.cycles.max(1) {
-        rounds.push(trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))?);
-    }
+    trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))
+}
+
+/// mtr's per-hop statistics over `rounds` (each a trace with one probe per hop).
+pub fn hop_stats(rounds: &[Vec<Hop>], first_ttl: u8) -> Vec<ReportHop> {
     let max_ttl = rounds
         .iter()
         .filter_map(|r| r.last().map(|h| h.ttl))
         .max()
         .unwrap_or(0);
     let mut hops = Vec::new();
-    for ttl in opts.first_ttl..=max_ttl {
+    for ttl in first_ttl..=max_ttl {
         let probes: Vec<_> = rounds
             .iter()
             .filter_map(|r| r.iter().find(|h| h.ttl == ttl))
@@ -216,9 +262,21 @@ fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> an
             avg,
             best: rtts.iter().copied().reduce(f64::min),
             worst: rtts.iter().copied().reduce(f64::max),
-            stdev: avg.map(|a| (rtts.iter().map(|r| (r - a) * (r - a)).sum::<f64>() / n).sqrt()),
+            // mtr's StDev is the sample standard deviation.
+            stdev: avg.map(|a| {
+                if n > 1.0 {
+                    (rtts.iter().map(|r| (r - a) * (r - a)).sum::<f64>() / (n - 1.0)).sqrt()
+                } else {
+                    0.0
+                }
+            }),
         });
     }
+    hops
+}
+
+fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> anyhow::Result<i32> {
+    let hops = report_hops(ip, opts, u32::from(args.cycles), Duration::ZERO)?;
     let reached = hops.last().is_some_and(|h| h.host == Some(ip));
     out.emit(&hops, |hs| {
         let mut s = format!(
