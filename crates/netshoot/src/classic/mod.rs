@@ -7,6 +7,8 @@
 pub mod getopt;
 
 mod tcpdump;
+// perf room
+mod iperf;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -88,6 +90,8 @@ pub struct Tool {
 pub static TOOLS: &[&Tool] = &[
     // capture room
     &tcpdump::TOOL,
+    // perf room
+    &iperf::TOOL,
     // (further rooms add their tools here)
 ];
 

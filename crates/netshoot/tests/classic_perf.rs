@@ -1,0 +1,358 @@
+//! The perf room's classic names against their real peers on a veth pair between two
+//! namespaces: `iperf` (iperf 2's protocol) against Debian's iperf 2.1.8 both ways, TCP and
+//! UDP, with the byte counts each side prints compared; bad input. Each tool runs both through
+//! a link named after it (argv[0]) and as `netshoot NAME …`. Root.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use netshoot_testnet::{require_root, unique, veth_pair, Link, Netns};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A directory with links named after our tools, removed on drop.
+struct Links(PathBuf);
+
+impl Links {
+    fn new() -> Links {
+        let dir = std::env::temp_dir().join(unique("links"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["iperf", "iperf3", "netgen"] {
+            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), dir.join(name)).unwrap();
+        }
+        Links(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How a test starts our tool: through the link, or as `netshoot -t netns:NS NAME`.
+#[derive(Clone, Copy, Debug)]
+enum Door {
+    Link,
+    Verb,
+}
+
+/// The argv that runs our `tool` in `ns` through `door`.
+fn ours(links: &Links, door: Door, ns: &Netns, tool: &str, args: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = match door {
+        Door::Link => vec![
+            "ip".into(),
+            "netns".into(),
+            "exec".into(),
+            ns.name.clone(),
+            links.path(tool),
+        ],
+        Door::Verb => vec![
+            env!("CARGO_BIN_EXE_netshoot").into(),
+            "-t".into(),
+            format!("netns:{}", ns.name),
+            tool.into(),
+        ],
+    };
+    v.extend(args.iter().map(|s| s.to_string()));
+    v
+}
+
+/// The argv that runs the real `argv` in `ns`.
+fn real(ns: &Netns, argv: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec!["ip".into(), "netns".into(), "exec".into(), ns.name.clone()];
+    v.extend(argv.iter().map(|s| s.to_string()));
+    v
+}
+
+fn spawn(argv: &[String]) -> std::process::Child {
+    Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {argv:?}: {e}"))
+}
+
+/// Runs `argv` to its end, bounded: killed after `secs`.
+fn run_bounded(argv: &[String], secs: u64) -> Output {
+    let child = spawn(argv);
+    wait_bounded(child, secs)
+}
+
+fn wait_bounded(mut child: std::process::Child, secs: u64) -> Output {
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn wait_listen(ns: &Netns, port: u16, udp: bool) {
+    for _ in 0..100 {
+        let o = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns.name,
+                "ss",
+                if udp { "-Huln" } else { "-Htln" },
+                &format!("sport = :{port}"),
+            ])
+            .output()
+            .unwrap();
+        if !text(&o.stdout).trim().is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// Client namespace 10.89.0.1 — server namespace 10.89.0.2.
+fn pair() -> (Netns, Netns, Link) {
+    require_root();
+    let c = Netns::new("kc");
+    let s = Netns::new("ks");
+    let (_, _, l) = veth_pair(
+        (Some(&c), Some("10.89.0.1/24")),
+        (Some(&s), Some("10.89.0.2/24")),
+    );
+    (c, s, l)
+}
+
+/// The bytes of every report line starting at 0.0000 (`-f B` output), in order.
+fn totals(out: &str) -> Vec<u64> {
+    out.lines()
+        .filter(|l| l.contains("] 0.0000-") && l.contains(" Bytes "))
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let i = w.iter().position(|t| *t == "Bytes")?;
+            w.get(i - 1)?.parse().ok()
+        })
+        .collect()
+}
+
+/// `LOST/TOTAL` of every UDP report line, in order.
+fn lost_total(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.contains(" ms ") && l.contains('/'))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|t| t.contains('/') && !t.contains("Bytes"))
+                .map(String::from)
+        })
+        .collect()
+}
+
+const IPERF_CASES: &[&[&str]] = &[
+    &["-n", "3M"],
+    &["-t", "1", "-P", "2"],
+    &["-n", "1M", "-R"],
+    &["-u", "-b", "10M", "-t", "1"],
+];
+
+fn check_layout(out: &str, udp: bool, server: bool) {
+    let proto = if udp { "UDP" } else { "TCP" };
+    let want: Vec<String> = if server {
+        vec![
+            format!("Server listening on {proto} port 5201"),
+            if udp {
+                "UDP buffer size:".into()
+            } else {
+                "TCP window size:".into()
+            },
+            "local 10.89.0.2 port 5201 connected with 10.89.0.1 port".into(),
+            "[ ID] Interval       Transfer     Bandwidth".into(),
+        ]
+    } else {
+        vec![
+            format!("Client connecting to 10.89.0.2, {proto} port 5201"),
+            if udp {
+                "UDP buffer size:".into()
+            } else {
+                "TCP window size:".into()
+            },
+            "connected with 10.89.0.2 port 5201".into(),
+            "[ ID] Interval       Transfer     Bandwidth".into(),
+        ]
+    };
+    for w in want {
+        assert!(out.contains(&w), "missing {w:?} in\n{out}");
+    }
+    if udp {
+        assert!(
+            out.contains("Jitter   Lost/Total Datagrams"),
+            "no UDP table in\n{out}"
+        );
+        if !server {
+            assert!(out.contains("Server Report:"), "{out}");
+            assert!(out.contains("Sent "), "{out}");
+        }
+    }
+}
+
+/// Our client, their server: the server's total equals ours (UDP: and our copy of its report).
+#[test]
+fn iperf_our_client_against_iperf2_server() {
+    let (c, s, _l) = pair();
+    let links = Links::new();
+    for (k, case) in IPERF_CASES.iter().enumerate() {
+        let door = if k % 2 == 0 { Door::Link } else { Door::Verb };
+        let udp = case.contains(&"-u");
+        let mut sargs = vec!["iperf", "-s", "-1", "-f", "B", "-p", "5201"];
+        if udp {
+            sargs.push("-u");
+        }
+        let srv = spawn(&real(&s, &sargs));
+        wait_listen(&s, 5201, udp);
+        let mut args = vec!["-c", "10.89.0.2", "-p", "5201", "-f", "B"];
+        args.extend_from_slice(case);
+        let o = run_bounded(&ours(&links, door, &c, "iperf", &args), 30);
+        let cli = text(&o.stdout);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{case:?} {door:?}\n{cli}{}",
+            text(&o.stderr)
+        );
+        let so = wait_bounded(srv, 15);
+        let srv_out = text(&so.stdout);
+        check_layout(&cli, udp, false);
+        let ours_t = totals(&cli);
+        let theirs_t = totals(&srv_out);
+        assert!(
+            !theirs_t.is_empty(),
+            "{case:?}: no total from iperf\n{srv_out}"
+        );
+        let their_sum: u64 = if case.contains(&"-P") {
+            theirs_t.iter().take(2).sum()
+        } else {
+            theirs_t[0]
+        };
+        // Ours: the per-stream totals, then [SUM] for -P; for UDP the server report's copy last.
+        let our_sum = if case.contains(&"-P") {
+            ours_t[2]
+        } else {
+            ours_t[0]
+        };
+        assert_eq!(
+            our_sum, their_sum,
+            "{case:?} {door:?}: ours\n{cli}\niperf server\n{srv_out}"
+        );
+        if case.contains(&"-n") && !udp {
+            assert_eq!(
+                our_sum,
+                if case.contains(&"3M") {
+                    3 << 20
+                } else {
+                    1 << 20
+                }
+            );
+        }
+        if udp {
+            // Our copy of the server report says what the server printed.
+            assert_eq!(*ours_t.last().unwrap(), theirs_t[0], "{cli}\n{srv_out}");
+            assert_eq!(lost_total(&cli), lost_total(&srv_out), "{cli}\n{srv_out}");
+        }
+    }
+}
+
+/// Their client, our server: our total equals theirs (UDP: and their copy of our report).
+#[test]
+fn iperf2_client_against_our_iperf_server() {
+    let (c, s, _l) = pair();
+    let links = Links::new();
+    for (k, case) in IPERF_CASES.iter().enumerate() {
+        let door = if k % 2 == 0 { Door::Verb } else { Door::Link };
+        let udp = case.contains(&"-u");
+        let mut sargs = vec!["-s", "-1", "-f", "B", "-p", "5201"];
+        if udp {
+            sargs.push("-u");
+        }
+        let srv = spawn(&ours(&links, door, &s, "iperf", &sargs));
+        wait_listen(&s, 5201, udp);
+        let mut args = vec!["iperf", "-c", "10.89.0.2", "-p", "5201", "-f", "B"];
+        args.extend_from_slice(case);
+        let o = run_bounded(&real(&c, &args), 30);
+        let cli = text(&o.stdout);
+        let so = wait_bounded(srv, 15);
+        let srv_out = text(&so.stdout);
+        assert_eq!(
+            so.status.code(),
+            Some(0),
+            "{case:?} {door:?}: our server\n{srv_out}{}",
+            text(&so.stderr)
+        );
+        check_layout(&srv_out, udp, true);
+        let ours_t = totals(&srv_out);
+        let theirs_t = totals(&cli);
+        assert!(
+            !ours_t.is_empty(),
+            "{case:?}: no total from ours\n{srv_out}"
+        );
+        let (our_sum, their_sum) = if case.contains(&"-P") {
+            (ours_t.iter().sum::<u64>(), theirs_t[2])
+        } else {
+            (ours_t[0], theirs_t[0])
+        };
+        assert_eq!(
+            our_sum, their_sum,
+            "{case:?} {door:?}: ours\n{srv_out}\niperf client\n{cli}"
+        );
+        if udp {
+            assert!(cli.contains("Server Report:"), "{cli}");
+            assert_eq!(*theirs_t.last().unwrap(), ours_t[0], "{cli}\n{srv_out}");
+            assert_eq!(lost_total(&cli), lost_total(&srv_out), "{cli}\n{srv_out}");
+        }
+    }
+}
+
+#[test]
+fn iperf_bad_input_is_one_line_exit_2() {
+    let links = Links::new();
+    for args in [
+        &["-c", "127.0.0.1", "--bogus"][..],
+        &["-c", "127.0.0.1", "-d"],
+        &["-s", "-c", "127.0.0.1"],
+        &[],
+        &["-c", "127.0.0.1", "-b", "fast"],
+        &["-s", "-t", "5"],
+    ] {
+        for o in [
+            Command::new(links.path("iperf"))
+                .args(args)
+                .output()
+                .unwrap(),
+            Command::new(env!("CARGO_BIN_EXE_netshoot"))
+                .arg("iperf")
+                .args(args)
+                .output()
+                .unwrap(),
+        ] {
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+            assert!(err.starts_with("iperf: "), "{err}");
+        }
+    }
+    let o = Command::new(links.path("iperf"))
+        .args(["-c", "127.0.0.1", "-d"])
+        .output()
+        .unwrap();
+    assert!(text(&o.stderr).contains("-R"), "{}", text(&o.stderr));
+}
