@@ -1,7 +1,8 @@
 //! The perf room's classic names against their real peers on a veth pair between two
 //! namespaces: `iperf` (iperf 2's protocol) against Debian's iperf 2.1.8 both ways, TCP and
-//! UDP, with the byte counts each side prints compared; bad input. Each tool runs both through
-//! a link named after it (argv[0]) and as `netshoot NAME …`. Root.
+//! UDP, with the byte counts each side prints compared; `iperf3` against iperf3 3.12 both ways
+//! (bytes received equal); `netgen` between two namespaces started in either order; bad input.
+//! Each tool runs both through a link named after it (argv[0]) and as `netshoot NAME …`. Root.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -355,4 +356,138 @@ fn iperf_bad_input_is_one_line_exit_2() {
         .output()
         .unwrap();
     assert!(text(&o.stderr).contains("-R"), "{}", text(&o.stderr));
+}
+
+fn json_of(o: &Output, what: &str) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not JSON ({e}): {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        )
+    })
+}
+
+fn end_bytes(v: &serde_json::Value, key: &str) -> u64 {
+    v["end"][key]["bytes"].as_u64().unwrap_or(0)
+}
+
+/// iperf3's JSON leaves out what a side does not measure (0 bytes): every count both sides
+/// report must be equal, and at least one must be there.
+fn agree(case: &[&str], ours: &serde_json::Value, theirs: &serde_json::Value, what: &str) {
+    let mut compared = 0;
+    for k in ["sum_received", "sum_sent"] {
+        let (a, b) = (end_bytes(ours, k), end_bytes(theirs, k));
+        if a == 0 || b == 0 {
+            continue;
+        }
+        assert_eq!(a, b, "{case:?} {what} {k}");
+        compared += 1;
+    }
+    assert!(
+        compared > 0,
+        "{case:?} {what}: no count on both sides\n{ours}\n{theirs}"
+    );
+}
+
+const IPERF3_CASES: &[&[&str]] = &[
+    &["-t", "1"],
+    &["-t", "1", "-R", "-P", "2"],
+    &["-u", "-b", "10M", "-t", "1"],
+];
+
+/// `iperf3 -c` (ours, through the link and as `netshoot iperf3`) against the real iperf3 -s,
+/// and the real iperf3 -c against our `iperf3 -s`: the bytes received agree on both sides.
+#[test]
+fn iperf3_against_real_iperf3_both_ways() {
+    let (c, s, _l) = pair();
+    let links = Links::new();
+    for (k, case) in IPERF3_CASES.iter().enumerate() {
+        let door = if k % 2 == 0 { Door::Link } else { Door::Verb };
+        // Ours as the client.
+        let srv = spawn(&real(&s, &["iperf3", "-s", "-1", "-J", "-p", "5202"]));
+        wait_listen(&s, 5202, false);
+        let mut args = vec!["-c", "10.89.0.2", "-p", "5202", "-J"];
+        args.extend_from_slice(case);
+        let o = run_bounded(&ours(&links, door, &c, "iperf3", &args), 30);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{case:?} {door:?}: {}",
+            text(&o.stderr)
+        );
+        let so = wait_bounded(srv, 15);
+        let (a, b) = (json_of(&o, "ours"), json_of(&so, "iperf3 -s"));
+        agree(case, &a, &b, "ours as client");
+        // Ours as the server.
+        let srv = spawn(&ours(
+            &links,
+            door,
+            &s,
+            "iperf3",
+            &["-s", "-1", "-J", "-p", "5202"],
+        ));
+        wait_listen(&s, 5202, false);
+        let mut args = vec!["iperf3", "-c", "10.89.0.2", "-p", "5202", "-J"];
+        args.extend_from_slice(case);
+        let o = run_bounded(&real(&c, &args), 30);
+        let so = wait_bounded(srv, 15);
+        assert_eq!(so.status.code(), Some(0), "{case:?}: {}", text(&so.stderr));
+        let (a, b) = (json_of(&so, "ours -s"), json_of(&o, "iperf3 -c"));
+        agree(case, &a, &b, "ours as server");
+    }
+    // The text report, as iperf3 prints it.
+    let srv = spawn(&real(&s, &["iperf3", "-s", "-1", "-p", "5202"]));
+    wait_listen(&s, 5202, false);
+    let o = run_bounded(
+        &ours(
+            &links,
+            Door::Link,
+            &c,
+            "iperf3",
+            &["-c", "10.89.0.2", "-p", "5202", "-t", "1"],
+        ),
+        30,
+    );
+    let _ = wait_bounded(srv, 15);
+    let out = text(&o.stdout);
+    for want in [
+        "Connecting to host 10.89.0.2, port 5202",
+        "connected to 10.89.0.2 port 5202",
+        "[ ID] Interval           Transfer     Bitrate         Retr",
+        "sender",
+        "receiver",
+        "iperf Done.",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+}
+
+#[test]
+fn iperf3_bad_input_is_one_line_exit_2() {
+    let links = Links::new();
+    for (args, needle) in [
+        (&["-c", "127.0.0.1", "--zerocopy"][..], "-Z"),
+        (&["-c", "127.0.0.1", "--bogus"], "--bogus"),
+        (&[], "-c"),
+        (&["-s", "-R"], "-R"),
+        (&["-c", "127.0.0.1", "-R", "--bidir"], "--bidir"),
+    ] {
+        for o in [
+            Command::new(links.path("iperf3"))
+                .args(args)
+                .output()
+                .unwrap(),
+            Command::new(env!("CARGO_BIN_EXE_netshoot"))
+                .arg("iperf3")
+                .args(args)
+                .output()
+                .unwrap(),
+        ] {
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
 }

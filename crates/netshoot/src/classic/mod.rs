@@ -9,6 +9,7 @@ pub mod getopt;
 mod tcpdump;
 // perf room
 mod iperf;
+mod iperf3;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -92,6 +93,7 @@ pub static TOOLS: &[&Tool] = &[
     &tcpdump::TOOL,
     // perf room
     &iperf::TOOL,
+    &iperf3::TOOL,
     // (further rooms add their tools here)
 ];
 
