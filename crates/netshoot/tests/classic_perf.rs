@@ -491,3 +491,86 @@ fn iperf3_bad_input_is_one_line_exit_2() {
         }
     }
 }
+
+/// Two namespaces, A 10.89.0.1 and B 10.89.0.2, each running `netgen PEER 5000`: A starts
+/// first and retries while B is absent; then B starts, and each sees the other's messages.
+#[test]
+fn netgen_between_two_namespaces_in_either_order() {
+    let (a, b, _l) = pair();
+    let links = Links::new();
+    let first = spawn(&ours(
+        &links,
+        Door::Link,
+        &a,
+        "netgen",
+        &["10.89.0.2", "5000", "-i", "0.3"],
+    ));
+    std::thread::sleep(Duration::from_millis(1200));
+    let second = run_bounded(
+        &ours(
+            &links,
+            Door::Verb,
+            &b,
+            "netgen",
+            &["10.89.0.1", "5000", "-i", "0.3", "-c", "6"],
+        ),
+        30,
+    );
+    // Stop the first with SIGTERM, as docker stop would.
+    let pid = first.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let first = wait_bounded(first, 10);
+    let (a_out, a_err) = (text(&first.stdout), text(&first.stderr));
+    let b_out = text(&second.stdout);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{b_out}{}",
+        text(&second.stderr)
+    );
+    for (out, want) in [
+        (&a_out, "Listener started on port 5000"),
+        (
+            &a_out,
+            "Sending traffic to 10.89.0.2 on port 5000 every 0.3 seconds",
+        ),
+        (&a_out, "Sent 1 messages to 10.89.0.2:5000"),
+        (&a_out, "Received from 10.89.0.2:"),
+        (&b_out, "Listener started on port 5000"),
+        (&b_out, "Sent 6 messages to 10.89.0.1:5000"),
+        (&b_out, "Received from 10.89.0.1:"),
+        (
+            &a_err,
+            "10.89.0.2:5000: Connection refused; retrying in 0.3 s",
+        ),
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    // B's six messages all reached A.
+    let got = a_out
+        .lines()
+        .filter(|l| l.starts_with("Received from 10.89.0.2:"))
+        .count();
+    assert_eq!(got, 6, "{a_out}");
+}
+
+#[test]
+fn netgen_bad_input_is_one_line_exit_2() {
+    let links = Links::new();
+    for args in [
+        &["host"][..],
+        &["host", "0"],
+        &["host", "80", "-i", "x"],
+        &["--listen", "80", "host", "80"],
+        &["host", "80", "--bogus"],
+    ] {
+        let o = Command::new(links.path("netgen"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("netgen: "), "{err}");
+    }
+}

@@ -10,6 +10,7 @@ mod tcpdump;
 // perf room
 mod iperf;
 mod iperf3;
+mod netgen;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -94,6 +95,7 @@ pub static TOOLS: &[&Tool] = &[
     // perf room
     &iperf::TOOL,
     &iperf3::TOOL,
+    &netgen::TOOL,
     // (further rooms add their tools here)
 ];
 
