@@ -132,7 +132,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 message: crate::cmd::nc::netgen_message(),
             }
         }
-        (None, [extra @ ..]) if extra.len() > 2 => {
+        (None, extra) if extra.len() > 2 => {
             return Err(usage(
                 "netgen",
                 format!("unexpected argument '{}'", extra[2]),
