@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +31,8 @@ use crate::proto::{now_parts, UdpRx};
 
 /// Header flag: the client asks the server to connect back (`-d`/`-r`, 2.0's dual tests).
 pub const FLAG_VERSION1: u32 = 0x8000_0000;
+/// Header flag (with VERSION1): run the connection back now (`-d`), not after (`-r`).
+pub const FLAG_RUN_NOW: u32 = 0x0000_0001;
 /// Header flag: the 2.1 extension follows.
 pub const FLAG_EXTEND: u32 = 0x4000_0000;
 /// Header flag: 64-bit datagram ids.
@@ -101,6 +103,16 @@ impl Amount {
     }
 }
 
+/// iperf 2's tests in both directions, the server connecting back to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dual {
+    /// `-d`: at the same time.
+    Simultaneous,
+    /// `-r`: one after the other.
+    Tradeoff,
+}
+
 /// The client's options (iperf -c).
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -124,6 +136,10 @@ pub struct ClientOptions {
     pub window: Option<usize>,
     /// The server sends (`-R`, TCP only).
     pub reverse: bool,
+    /// `-d` / `-r`: the server connects back to us and sends too.
+    pub dual: Option<Dual>,
+    /// The port we listen on for the server's connection back (`-L`).
+    pub listen_port: u16,
     /// Bound on the connection and on each wait for the peer.
     pub timeout: Duration,
 }
@@ -297,9 +313,22 @@ pub fn client_header(o: &ClientOptions, seq64: bool) -> [u8; TCP_HEADER_LEN] {
     if o.reverse {
         flags |= FLAG_VERSION2;
     }
+    match o.dual {
+        Some(Dual::Simultaneous) => flags |= FLAG_VERSION1 | FLAG_RUN_NOW,
+        Some(Dual::Tradeoff) => flags |= FLAG_VERSION1,
+        None => {}
+    }
     put(&mut h, 0, flags);
     put(&mut h, 4, o.parallel);
-    put(&mut h, 8, u32::from(o.addr.port()));
+    put(
+        &mut h,
+        8,
+        u32::from(if o.dual.is_some() {
+            o.listen_port
+        } else {
+            o.addr.port()
+        }),
+    );
     put(&mut h, 12, o.len as u32);
     put(&mut h, 16, 0);
     put(&mut h, 20, o.amount.wire() as u32);
@@ -337,6 +366,8 @@ pub struct PeerHeader {
     pub len: u32,
     /// Reverse test.
     pub reverse: bool,
+    /// The port the client listens on for a connection back (VERSION1).
+    pub port: u16,
 }
 
 /// Parses a client header (the bytes after the UDP datagram header, or a TCP stream's first
@@ -351,6 +382,7 @@ pub fn parse_header(b: &[u8]) -> Option<PeerHeader> {
         flags,
         amount: get(b, 20)? as i32,
         len: get(b, 12)?,
+        port: get(b, 8)? as u16,
         reverse: flags & FLAG_EXTEND != 0
             && flags & FLAG_VERSION2 != 0
             && upper & UPPER_REVERSE != 0,
@@ -478,6 +510,11 @@ pub fn client(
             o.parallel
         )));
     }
+    if o.dual.is_some() && (o.udp || o.reverse || o.parallel > 1) {
+        return Err(Error::Usage(
+            "-d/-r run with one TCP stream, without -u, -R or -P".into(),
+        ));
+    }
     if o.udp && o.reverse {
         return Err(Error::Usage(
             "-R with -u is not supported; run the UDP test from the other side (iperf -s -u there, iperf -c here swapped)".into(),
@@ -495,6 +532,14 @@ pub fn client(
             }
         )));
     }
+    // -d/-r: listen first for the server's connection back.
+    let back = match o.dual {
+        Some(_) => Some(
+            listen_back(o.listen_port)
+                .map_err(|e| Error::Connect(format!("listener bind failed: {}", os_message(&e))))?,
+        ),
+        None => None,
+    };
     let domain = Domain::for_address(o.addr);
     let mut socks = Vec::new();
     for _ in 0..o.parallel {
@@ -576,6 +621,15 @@ pub fn client(
             end
         }));
     }
+    let back_now = match (&back, o.dual) {
+        (Some(l), Some(Dual::Simultaneous)) => {
+            let (l, o, stop) = (l.try_clone().ok(), o.clone(), stop.clone());
+            Some(std::thread::spawn(move || {
+                l.and_then(|l| receive_back(&l, &o, &stop))
+            }))
+        }
+        _ => None,
+    };
     report_intervals(&meters, o.interval, start, o.reverse, on);
     let ends: Vec<StreamEnd> = handles
         .into_iter()
@@ -651,7 +705,118 @@ pub fn client(
             }
         }
     }
+    let back_result = match (back_now, &back) {
+        (Some(h), _) => h.join().ok().flatten(),
+        (None, Some(l)) => receive_back(l, o, stop),
+        (None, None) => None,
+    };
+    if let Some(dual) = o.dual {
+        let id = o.parallel + 1;
+        match back_result {
+            Some(b) => {
+                on(Event::Connected {
+                    id,
+                    local: b.local,
+                    peer: b.peer,
+                    reverse: false,
+                    tcp: b.tcp,
+                });
+                on(Event::Report(Report {
+                    id: Some(id),
+                    start: 0.0,
+                    end: b.end,
+                    bytes: b.bytes,
+                    udp: None,
+                    last: true,
+                    reverse: false,
+                }));
+            }
+            None => {
+                all_reports = false;
+                on(Event::Warning(format!(
+                    "the server did not connect back to port {} for the {} test within {} s",
+                    o.listen_port,
+                    if dual == Dual::Simultaneous {
+                        "dual (-d)"
+                    } else {
+                        "tradeoff (-r)"
+                    },
+                    o.timeout.as_secs()
+                )));
+            }
+        }
+    }
     Ok(all_reports)
+}
+
+/// A listener for the server's connection back: every address, IPv4 and IPv6.
+fn listen_back(port: u16) -> std::io::Result<std::net::TcpListener> {
+    let addr = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+    let s = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;
+    let _ = s.set_only_v6(false);
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    s.listen(8)?;
+    let l: std::net::TcpListener = s.into();
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// What the connection back brought.
+struct Back {
+    local: SocketAddr,
+    peer: SocketAddr,
+    tcp: Option<TcpFacts>,
+    bytes: u64,
+    end: f64,
+}
+
+/// Waits (bounded) for the server's connection back from the server's address, and counts
+/// what it sends until it closes.
+fn receive_back(l: &std::net::TcpListener, o: &ClientOptions, stop: &AtomicBool) -> Option<Back> {
+    let until = Instant::now() + o.timeout;
+    let (mut t, peer) = loop {
+        if stop.load(Ordering::Relaxed) || Instant::now() >= until {
+            return None;
+        }
+        match l.accept() {
+            Ok((t, peer)) if plain(peer).ip() == plain(o.addr).ip() => break (t, plain(peer)),
+            // Someone else: not the server's connection back.
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let _ = t.set_nonblocking(false);
+    let _ = t.set_read_timeout(Some(Duration::from_millis(100)));
+    let local = t.local_addr().map(plain).unwrap_or(peer);
+    let tcp = tcp_facts(&t);
+    let start = Instant::now();
+    let limit = match o.amount {
+        Amount::Time(s) => Duration::from_secs_f64(s) + o.timeout * 2,
+        Amount::Bytes(_) => Duration::from_secs(3600),
+    };
+    let mut buf = vec![0u8; MAX_READ];
+    let (mut bytes, mut end, mut idle) = (0u64, 0.0, Instant::now());
+    while !stop.load(Ordering::Relaxed) && start.elapsed() < limit && idle.elapsed() < o.timeout {
+        match t.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes += n as u64;
+                end = start.elapsed().as_secs_f64();
+                idle = Instant::now();
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    Some(Back {
+        local,
+        peer,
+        tcp,
+        bytes,
+        end,
+    })
 }
 
 /// Emits interval reports (per stream, and the sum for several) until every meter is done.
@@ -969,7 +1134,7 @@ fn serve_tcp(
     l.set_nonblocking(true)
         .map_err(|e| Error::Listen(format!("listen failed: {e}")))?;
     let (tx, rx) = mpsc::channel::<Event>();
-    let mut next_id = 1u32;
+    let ids = Arc::new(AtomicU32::new(1));
     let mut active: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut served = 0u32;
     let mut first_peer: Option<IpAddr> = None;
@@ -994,13 +1159,13 @@ fn serve_tcp(
                 }
                 first_peer.get_or_insert(peer.ip());
                 served += 1;
-                let id = next_id;
-                next_id += 1;
+                let id = ids.fetch_add(1, Ordering::SeqCst);
+                let ids = ids.clone();
                 let tx = tx.clone();
                 let stop = stop.clone();
                 let interval = o.interval;
                 active.push(std::thread::spawn(move || {
-                    tcp_serve_one(t, peer, id, interval, &stop, &tx)
+                    tcp_serve_one(t, peer, (id, &ids), interval, &stop, &tx)
                 }));
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -1022,9 +1187,9 @@ fn serve_tcp(
 fn tcp_serve_one(
     mut t: TcpStream,
     peer: SocketAddr,
-    id: u32,
+    (id, ids): (u32, &AtomicU32),
     interval: f64,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
     tx: &mpsc::Sender<Event>,
 ) {
     let _ = t.set_nonblocking(false);
@@ -1058,10 +1223,20 @@ fn tcp_serve_one(
         reverse,
         tcp: tcp_facts(&t),
     });
-    if hdr.is_some_and(|h| h.flags & FLAG_VERSION1 != 0) {
-        let _ = tx.send(Event::Warning(format!(
-            "[{id:3}] the client asked for a dual or tradeoff test (-d/-r): netshoot's iperf does not connect back; only the client's direction runs"
-        )));
+    // -d/-r: acknowledge as 2.1.8 does, then connect back to the client now (-d) or after
+    // its test (-r), and send for the same amount.
+    let back = hdr.filter(|h| h.flags & FLAG_VERSION1 != 0);
+    if back.is_some() {
+        let _ = t.write_all(&server_ack());
+    }
+    let mut dual = None;
+    if let Some(h) = back.filter(|h| h.flags & FLAG_RUN_NOW != 0) {
+        let bid = ids.fetch_add(1, Ordering::SeqCst);
+        let tx = tx.clone();
+        let stop = stop.clone();
+        dual = Some(std::thread::spawn(move || {
+            connect_back(peer, h, bid, &stop, &tx)
+        }));
     }
     let report = |start_s: f64, end_s: f64, bytes: u64, last: bool| {
         let _ = tx.send(Event::Report(Report {
@@ -1085,7 +1260,7 @@ fn tcp_serve_one(
         }
     };
     if let Some(h) = hdr.filter(|h| h.reverse) {
-        let len = (h.len as usize).clamp(1, MAX_READ);
+        let len = write_len(&h);
         pattern(&mut buf[..len]);
         let amount = Amount::from_wire(h.amount);
         let deadline = match amount {
@@ -1134,6 +1309,116 @@ fn tcp_serve_one(
         }
     }
     report(0.0, end, total, true);
+    if let Some(h) = dual {
+        let _ = h.join();
+    } else if let Some(h) = back {
+        connect_back(peer, h, ids.fetch_add(1, Ordering::SeqCst), stop, tx);
+    }
+}
+
+/// The write length a client's header asks the server to use; a client that gives none
+/// (2.1.8 without -l sends 0) gets iperf 2's default, 128 KiB.
+fn write_len(h: &PeerHeader) -> usize {
+    match h.len {
+        0 => 128 * 1024,
+        n => (n as usize).clamp(1, MAX_READ),
+    }
+}
+
+/// The 28-byte acknowledgement iperf 2.1.8's server writes to a -d/-r client: type 2,
+/// length 28, no flags, version 2.1.8.
+fn server_ack() -> [u8; 28] {
+    let mut a = [0u8; 28];
+    put(&mut a, 0, 2);
+    put(&mut a, 4, 28);
+    put(&mut a, 12, 0x0002_0001);
+    put(&mut a, 16, 0x0008_0003);
+    a
+}
+
+/// The server's half of -d/-r: connect to the client's listening port and send plain data
+/// for the amount the client asked for.
+fn connect_back(
+    peer: SocketAddr,
+    h: PeerHeader,
+    id: u32,
+    stop: &AtomicBool,
+    tx: &mpsc::Sender<Event>,
+) {
+    let addr = SocketAddr::new(peer.ip(), h.port);
+    let s = match Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Event::Warning(format!(
+                "cannot connect back to {addr}: {e}"
+            )));
+            return;
+        }
+    };
+    let buffer = s.send_buffer_size().unwrap_or(0) as u64;
+    let _ = tx.send(Event::Connecting {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        udp: false,
+        len: h.len as usize,
+        rate: 0,
+        buffer,
+        requested: None,
+    });
+    if let Err(e) = s.connect_timeout(&addr.into(), IDLE) {
+        let _ = tx.send(Event::Warning(format!(
+            "tcp connect back to {addr} failed: {}",
+            os_message(&e)
+        )));
+        return;
+    }
+    let mut t: TcpStream = s.into();
+    let _ = t.set_write_timeout(Some(IDLE));
+    let local = t.local_addr().map(plain).unwrap_or(addr);
+    let _ = tx.send(Event::Connected {
+        id,
+        local,
+        peer: addr,
+        reverse: true,
+        tcp: tcp_facts(&t),
+    });
+    let len = write_len(&h);
+    let mut buf = vec![0u8; len];
+    pattern(&mut buf);
+    let start = Instant::now();
+    let amount = Amount::from_wire(h.amount);
+    let deadline = match amount {
+        Amount::Time(s) => Some(start + Duration::from_secs_f64(s.min(3600.0))),
+        Amount::Bytes(_) => None,
+    };
+    let limit = match amount {
+        Amount::Bytes(b) => b,
+        Amount::Time(_) => u64::MAX,
+    };
+    let mut sent = 0u64;
+    while sent < limit && !stop.load(Ordering::Relaxed) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let n = ((limit - sent).min(len as u64)) as usize;
+        match t.write(&buf[..n]) {
+            Ok(0) => break,
+            Ok(w) => sent += w as u64,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let end = start.elapsed().as_secs_f64();
+    let _ = t.shutdown(Shutdown::Write);
+    let _ = tx.send(Event::Report(Report {
+        id: Some(id),
+        start: 0.0,
+        end,
+        bytes: sent,
+        udp: None,
+        last: true,
+        reverse: true,
+    }));
 }
 
 /// One UDP client as the server sees it.
@@ -1330,6 +1615,8 @@ mod tests {
             len: 200,
             window: None,
             reverse: false,
+            dual: None,
+            listen_port: 0,
             timeout: Duration::from_secs(1),
         };
         let h = client_header(&o, false);

@@ -136,10 +136,11 @@ fn pair() -> (Netns, Netns, Link) {
     (c, s, l)
 }
 
-/// The bytes of every report line starting at 0.0000 (`-f B` output), in order.
+/// The bytes of every stream's report line starting at 0.0000 (`-f B` output; no `[SUM]`),
+/// in order.
 fn totals(out: &str) -> Vec<u64> {
     out.lines()
-        .filter(|l| l.contains("] 0.0000-") && l.contains(" Bytes "))
+        .filter(|l| l.contains("] 0.0000-") && l.contains(" Bytes ") && !l.starts_with("[SUM"))
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
             let i = w.iter().position(|t| *t == "Bytes")?;
@@ -165,7 +166,14 @@ const IPERF_CASES: &[&[&str]] = &[
     &["-t", "1", "-P", "2"],
     &["-n", "1M", "-R"],
     &["-u", "-b", "10M", "-t", "1"],
+    &["-n", "2M", "-r"],
+    &["-t", "1", "-d"],
 ];
+
+fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v
+}
 
 fn check_layout(out: &str, udp: bool, server: bool) {
     let proto = if udp { "UDP" } else { "TCP" };
@@ -240,32 +248,35 @@ fn iperf_our_client_against_iperf2_server() {
             !theirs_t.is_empty(),
             "{case:?}: no total from iperf\n{srv_out}"
         );
-        let their_sum: u64 = if case.contains(&"-P") {
-            theirs_t.iter().take(2).sum()
-        } else {
-            theirs_t[0]
-        };
-        // Ours: the per-stream totals, then [SUM] for -P; for UDP the server report's copy last.
-        let our_sum = if case.contains(&"-P") {
-            ours_t[2]
-        } else {
-            ours_t[0]
-        };
-        assert_eq!(
-            our_sum, their_sum,
-            "{case:?} {door:?}: ours\n{cli}\niperf server\n{srv_out}"
-        );
-        if case.contains(&"-n") && !udp {
+        if !udp {
+            // Every stream (-P, -r/-d's connection back) carries the same bytes on both sides.
             assert_eq!(
-                our_sum,
-                if case.contains(&"3M") {
-                    3 << 20
-                } else {
-                    1 << 20
-                }
+                sorted(ours_t.clone()),
+                sorted(theirs_t.clone()),
+                "{case:?} {door:?}: ours\n{cli}\niperf server\n{srv_out}"
             );
+            let streams = if case.iter().any(|a| ["-P", "-r", "-d"].contains(a)) {
+                2
+            } else {
+                1
+            };
+            assert_eq!(ours_t.len(), streams, "{case:?}\n{cli}");
+        }
+        if case.contains(&"-n") && !udp {
+            let n: u64 = if case.contains(&"3M") {
+                3 << 20
+            } else if case.contains(&"2M") {
+                2 << 20
+            } else {
+                1 << 20
+            };
+            assert!(ours_t.iter().all(|b| *b == n), "{case:?}: {ours_t:?}");
         }
         if udp {
+            assert_eq!(
+                ours_t[0], theirs_t[0],
+                "{case:?} {door:?}\n{cli}\n{srv_out}"
+            );
             // Our copy of the server report says what the server printed.
             assert_eq!(*ours_t.last().unwrap(), theirs_t[0], "{cli}\n{srv_out}");
             assert_eq!(lost_total(&cli), lost_total(&srv_out), "{cli}\n{srv_out}");
@@ -306,15 +317,18 @@ fn iperf2_client_against_our_iperf_server() {
             !ours_t.is_empty(),
             "{case:?}: no total from ours\n{srv_out}"
         );
-        let (our_sum, their_sum) = if case.contains(&"-P") {
-            (ours_t.iter().sum::<u64>(), theirs_t[2])
+        if udp {
+            assert_eq!(
+                ours_t[0], theirs_t[0],
+                "{case:?} {door:?}\n{srv_out}\n{cli}"
+            );
         } else {
-            (ours_t[0], theirs_t[0])
-        };
-        assert_eq!(
-            our_sum, their_sum,
-            "{case:?} {door:?}: ours\n{srv_out}\niperf client\n{cli}"
-        );
+            assert_eq!(
+                sorted(ours_t.clone()),
+                sorted(theirs_t.clone()),
+                "{case:?} {door:?}: ours\n{srv_out}\niperf client\n{cli}"
+            );
+        }
         if udp {
             assert!(cli.contains("Server Report:"), "{cli}");
             assert_eq!(*theirs_t.last().unwrap(), ours_t[0], "{cli}\n{srv_out}");
@@ -328,7 +342,8 @@ fn iperf_bad_input_is_one_line_exit_2() {
     let links = Links::new();
     for args in [
         &["-c", "127.0.0.1", "--bogus"][..],
-        &["-c", "127.0.0.1", "-d"],
+        &["-c", "127.0.0.1", "-e"],
+        &["-c", "127.0.0.1", "-d", "-u"],
         &["-s", "-c", "127.0.0.1"],
         &[],
         &["-c", "127.0.0.1", "-b", "fast"],
@@ -352,10 +367,10 @@ fn iperf_bad_input_is_one_line_exit_2() {
         }
     }
     let o = Command::new(links.path("iperf"))
-        .args(["-c", "127.0.0.1", "-d"])
+        .args(["-c", "127.0.0.1", "--full-duplex"])
         .output()
         .unwrap();
-    assert!(text(&o.stderr).contains("-R"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--bidir"), "{}", text(&o.stderr));
 }
 
 fn json_of(o: &Output, what: &str) -> serde_json::Value {

@@ -19,7 +19,13 @@ pub static TOOL: Tool = Tool {
 
 const OPTS: &[Opt] = &[
     Opt::flag("s", Some('s'), &["server"], "run as a server"),
-    Opt::value("c", Some('c'), &["client"], "HOST", "run as a client of HOST"),
+    Opt::value(
+        "c",
+        Some('c'),
+        &["client"],
+        "HOST",
+        "run as a client of HOST",
+    ),
     Opt::value("p", Some('p'), &["port"], "PORT", "port (default 5001)"),
     Opt::flag("u", Some('u'), &["udp"], "UDP instead of TCP"),
     Opt::value(
@@ -98,26 +104,24 @@ const OPTS: &[Opt] = &[
         "client, TCP: the server sends on the same connection",
     ),
     Opt::flag("v", Some('v'), &["version"], "print the version"),
-    Opt::unsupported(
+    Opt::flag(
         "d",
         Some('d'),
         &["dualtest"],
-        Takes::No,
-        "the server connecting back is not implemented; run a second test with -R for the other direction",
+        "client, TCP: the server connects back and sends at the same time",
     ),
-    Opt::unsupported(
+    Opt::flag(
         "r",
         Some('r'),
         &["tradeoff"],
-        Takes::No,
-        "the server connecting back is not implemented; run a second test with -R for the other direction",
+        "client, TCP: the server connects back and sends after the test",
     ),
-    Opt::unsupported(
+    Opt::value(
         "L",
         Some('L'),
         &["listenport"],
-        Takes::Value,
-        "-L belongs to -d/-r, which are not implemented; use -R",
+        "PORT",
+        "client, -d/-r: the port the server connects back to (default: -p)",
     ),
     Opt::unsupported(
         "full-duplex",
@@ -340,7 +344,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         (true, Some(_)) => Err(usage("iperf", "-s and -c: give one of them")),
         (false, None) => Err(usage("iperf", "give -s (server) or -c HOST (client)")),
         (true, None) => {
-            for client_only in ["t", "n", "P", "b", "l", "R"] {
+            for client_only in ["t", "n", "P", "b", "l", "R", "d", "r", "L"] {
                 if p.has(client_only) {
                     return Err(usage(
                         "iperf",
@@ -424,6 +428,22 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 len,
                 window,
                 reverse: p.has("R"),
+                dual: match (p.has("d"), p.has("r")) {
+                    (true, true) => {
+                        return Err(usage("iperf", "-d and -r: give one of them"));
+                    }
+                    (true, false) => Some(iperf2::Dual::Simultaneous),
+                    (false, true) => Some(iperf2::Dual::Tradeoff),
+                    (false, false) => None,
+                },
+                listen_port: match p.value("L") {
+                    None => port,
+                    Some(v) => v
+                        .parse()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| usage("iperf", format!("-L '{v}': a port 1-65535")))?,
+                },
                 timeout: Duration::from_secs(10),
             };
             let stop = crate::interrupt::flag();
