@@ -35,6 +35,8 @@ pub const FLAG_VERSION1: u32 = 0x8000_0000;
 pub const FLAG_RUN_NOW: u32 = 0x0000_0001;
 /// Header flag: the 2.1 extension follows.
 pub const FLAG_EXTEND: u32 = 0x4000_0000;
+/// Header flag: a UDP test (set by 2.1.8 for UDP -R).
+pub const FLAG_UDPTESTS: u32 = 0x2000_0000;
 /// Header flag: 64-bit datagram ids.
 pub const FLAG_SEQNO64B: u32 = 0x0800_0000;
 /// Header flag: the upper/lower flags of the extension are meaningful.
@@ -312,6 +314,9 @@ pub fn client_header(o: &ClientOptions, seq64: bool) -> [u8; TCP_HEADER_LEN] {
     }
     if o.reverse {
         flags |= FLAG_VERSION2;
+        if o.udp {
+            flags |= FLAG_UDPTESTS;
+        }
     }
     match o.dual {
         Some(Dual::Simultaneous) => flags |= FLAG_VERSION1 | FLAG_RUN_NOW,
@@ -368,6 +373,8 @@ pub struct PeerHeader {
     pub reverse: bool,
     /// The port the client listens on for a connection back (VERSION1).
     pub port: u16,
+    /// UDP rate, bits per second (0: not given).
+    pub rate: u32,
 }
 
 /// Parses a client header (the bytes after the UDP datagram header, or a TCP stream's first
@@ -383,6 +390,7 @@ pub fn parse_header(b: &[u8]) -> Option<PeerHeader> {
         amount: get(b, 20)? as i32,
         len: get(b, 12)?,
         port: get(b, 8)? as u16,
+        rate: get(b, 48).unwrap_or(0),
         reverse: flags & FLAG_EXTEND != 0
             && flags & FLAG_VERSION2 != 0
             && upper & UPPER_REVERSE != 0,
@@ -515,11 +523,6 @@ pub fn client(
             "-d/-r run with one TCP stream, without -u, -R or -P".into(),
         ));
     }
-    if o.udp && o.reverse {
-        return Err(Error::Usage(
-            "-R with -u is not supported; run the UDP test from the other side (iperf -s -u there, iperf -c here swapped)".into(),
-        ));
-    }
     let min = if o.udp { UDP_HEADER_LEN } else { 1 };
     if o.len < min || o.len > MAX_READ {
         return Err(Error::Usage(format!(
@@ -615,6 +618,7 @@ pub fn client(
             let end = match sock {
                 Sock::Tcp(t) if o.reverse => tcp_receive(t, &o, &m, &stop, start),
                 Sock::Tcp(t) => tcp_send(t, &o, &m, &stop, start),
+                Sock::Udp(u) if o.reverse => udp_receive(u, &o, &m, &stop, start),
                 Sock::Udp(u) => udp_send(u, &o, &m, &stop, start),
             };
             m.done.store(true, Ordering::SeqCst);
@@ -656,7 +660,7 @@ pub fn client(
             last: true,
             reverse: o.reverse,
         }));
-        if o.udp {
+        if o.udp && !o.reverse {
             on(Event::Sent {
                 id: Some(id),
                 datagrams: e.datagrams,
@@ -677,7 +681,7 @@ pub fn client(
             last: true,
             reverse: o.reverse,
         }));
-        if o.udp {
+        if o.udp && !o.reverse {
             on(Event::Sent {
                 id: None,
                 datagrams: sum_dg,
@@ -685,7 +689,7 @@ pub fn client(
             });
         }
     }
-    if o.udp {
+    if o.udp && !o.reverse {
         for (i, e) in ends.iter().enumerate() {
             let id = i as u32 + 1;
             match e.report {
@@ -998,39 +1002,15 @@ fn udp_send(
 ) -> StreamEnd {
     let mut buf = vec![0u8; o.len];
     buf[UDP_DGRAM_LEN..UDP_HEADER_LEN].copy_from_slice(&client_header(o, true)[..60]);
-    let ipg = if o.rate > 0 {
-        Duration::from_secs_f64((o.len as f64 * 8.0) / o.rate as f64)
-    } else {
-        Duration::ZERO
-    };
-    let limit = match o.amount {
-        Amount::Bytes(b) => b,
-        Amount::Time(_) => u64::MAX,
-    };
-    let deadline = match o.amount {
-        Amount::Time(t) => Some(start + Duration::from_secs_f64(t)),
-        Amount::Bytes(_) => None,
-    };
-    let mut id: i64 = 1;
-    let mut sent = 0u64;
-    let mut next = start;
-    while sent < limit && !stop.load(Ordering::Relaxed) {
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
-            break;
-        }
-        if next > now {
-            std::thread::sleep(next - now);
-        }
-        next += ipg;
-        put_datagram(&mut buf, id);
-        // No buffer space, or a port unreachable from an earlier datagram: go on.
-        if let Ok(n) = u.send(&buf) {
-            sent += n as u64;
-            id += 1;
-            m.bytes.store(sent, Ordering::Relaxed);
-        }
-    }
+    let (id, mut sent) = send_paced(
+        &mut |b| u.send(b),
+        &mut buf,
+        o.rate,
+        o.amount,
+        stop,
+        start,
+        &mut |sent| m.bytes.store(sent, Ordering::Relaxed),
+    );
     // The FIN: the last datagram, its id negated; resent until the report comes.
     let end = secs(start);
     let _ = u.set_read_timeout(Some(Duration::from_millis(250)));
@@ -1063,6 +1043,161 @@ fn udp_send(
     }
 }
 
+/// Sends datagrams of `buf`'s length paced to `rate` bits/s for `amount`, numbered from 1.
+/// Returns the next id (the FIN's, negated, is the caller's to send) and the bytes sent.
+fn send_paced(
+    send: &mut dyn FnMut(&[u8]) -> std::io::Result<usize>,
+    buf: &mut [u8],
+    rate: u64,
+    amount: Amount,
+    stop: &AtomicBool,
+    start: Instant,
+    progress: &mut dyn FnMut(u64),
+) -> (i64, u64) {
+    let ipg = if rate > 0 {
+        Duration::from_secs_f64((buf.len() as f64 * 8.0) / rate as f64)
+    } else {
+        Duration::ZERO
+    };
+    let limit = match amount {
+        Amount::Bytes(b) => b,
+        Amount::Time(_) => u64::MAX,
+    };
+    let deadline = match amount {
+        Amount::Time(t) => Some(start + Duration::from_secs_f64(t.min(3600.0))),
+        Amount::Bytes(_) => None,
+    };
+    let mut id: i64 = 1;
+    let mut sent = 0u64;
+    let mut next = start;
+    while sent < limit && !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+        next += ipg;
+        put_datagram(buf, id);
+        // No buffer space, or a port unreachable from an earlier datagram: go on.
+        if let Ok(n) = send(buf) {
+            sent += n as u64;
+            id += 1;
+            progress(sent);
+        }
+    }
+    (id, sent)
+}
+
+/// UDP -R, the client's side: one header datagram (resent while nothing comes back), then
+/// the server's datagrams until its FIN (sent once: no report exchange), a silence of
+/// `o.timeout`, or the test's time plus `o.timeout`.
+fn udp_receive(
+    u: UdpSocket,
+    o: &ClientOptions,
+    m: &Meter,
+    stop: &AtomicBool,
+    start: Instant,
+) -> StreamEnd {
+    let mut hdr = vec![0u8; o.len];
+    hdr[UDP_DGRAM_LEN..UDP_HEADER_LEN].copy_from_slice(&client_header(o, true)[..60]);
+    let _ = u.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buf = vec![0u8; MAX_READ];
+    let mut rx = UdpRx::default();
+    let (mut bytes, mut end, mut got_any) = (0u64, 0.0, false);
+    let limit = match o.amount {
+        Amount::Time(t) => Duration::from_secs_f64(t) + o.timeout,
+        Amount::Bytes(_) => Duration::from_secs(3600),
+    };
+    let mut asked = Instant::now() - Duration::from_secs(1);
+    let mut idle = Instant::now();
+    while !stop.load(Ordering::Relaxed) && start.elapsed() < limit && idle.elapsed() < o.timeout {
+        if !got_any && asked.elapsed() >= Duration::from_millis(500) {
+            put_datagram(&mut hdr, 1);
+            let _ = u.send(&hdr);
+            asked = Instant::now();
+        }
+        match u.recv(&mut buf) {
+            Ok(n) => {
+                let Some((id, sent)) = datagram_id(&buf[..n]) else {
+                    continue;
+                };
+                got_any = true;
+                idle = Instant::now();
+                let (wall, _, _) = now_parts();
+                rx.datagram(id.unsigned_abs(), sent, wall);
+                bytes += n as u64;
+                end = secs(start);
+                m.bytes.store(bytes, Ordering::Relaxed);
+                if id < 0 {
+                    break;
+                }
+            }
+            Err(_) => continue,
+        }
+    }
+    StreamEnd {
+        bytes,
+        end,
+        datagrams: 0,
+        report: None,
+        rx: Some(stats(&rx)),
+    }
+}
+
+/// UDP -R, the server's side: send to the client at its rate for its amount, then the FIN
+/// once.
+fn udp_serve_reverse(
+    u: UdpSocket,
+    peer: SocketAddr,
+    h: PeerHeader,
+    id: u32,
+    stop: &AtomicBool,
+    tx: &mpsc::Sender<Event>,
+) {
+    let len = match h.len {
+        0 => 1470,
+        n => (n as usize).clamp(UDP_DGRAM_LEN, 65_507),
+    };
+    let mut buf = vec![0u8; len];
+    pattern(&mut buf);
+    let rate = if h.rate > 0 {
+        u64::from(h.rate)
+    } else {
+        1024 * 1024
+    };
+    let start = Instant::now();
+    let (next, mut sent) = send_paced(
+        &mut |b| u.send_to(b, peer),
+        &mut buf,
+        rate,
+        Amount::from_wire(h.amount),
+        stop,
+        start,
+        &mut |_| {},
+    );
+    let end = secs(start);
+    put_datagram(&mut buf, -next);
+    if u.send_to(&buf, peer).is_ok() {
+        sent += buf.len() as u64;
+    }
+    let _ = tx.send(Event::Report(Report {
+        id: Some(id),
+        start: 0.0,
+        end,
+        bytes: sent,
+        udp: None,
+        last: true,
+        reverse: false,
+    }));
+    let _ = tx.send(Event::Sent {
+        id: Some(id),
+        datagrams: next as u64 + 1,
+        streams: 1,
+    });
+}
+
 /// Opens the server's socket: `[::]` dual-stack unless `bind` says otherwise.
 fn server_socket(o: &ServerOptions) -> Result<(Socket, SocketAddr), Error> {
     let ip = o.bind.unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
@@ -1076,7 +1211,11 @@ fn server_socket(o: &ServerOptions) -> Result<(Socket, SocketAddr), Error> {
     if addr.is_ipv6() && o.bind.is_none() {
         let _ = s.set_only_v6(false);
     }
-    let _ = s.set_reuse_address(true);
+    // TCP: a restarted server binds past TIME_WAIT. Not UDP, where it would let two servers
+    // share the port and split the datagrams between them.
+    if !o.udp {
+        let _ = s.set_reuse_address(true);
+    }
     set_buffer(&s, o.window, false);
     s.bind(&addr.into()).map_err(|e| {
         Error::Listen(format!(
@@ -1438,9 +1577,11 @@ struct Flow {
 fn serve_udp(
     u: UdpSocket,
     o: &ServerOptions,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
     on: &mut dyn FnMut(Event),
 ) -> Result<(), Error> {
+    let (tx, events) = mpsc::channel::<Event>();
+    let mut senders: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let _ = u.set_read_timeout(Some(Duration::from_millis(20)));
     let mut flows: HashMap<SocketAddr, Flow> = HashMap::new();
     let mut next_id = 1u32;
@@ -1449,6 +1590,10 @@ fn serve_udp(
     let mut buf = vec![0u8; MAX_READ];
     let port = o.port;
     while !stop.load(Ordering::Relaxed) {
+        while let Ok(ev) = events.try_recv() {
+            on(ev);
+        }
+        senders.retain(|h| !h.is_finished());
         let got = u.recv_from(&mut buf);
         let now = Instant::now();
         let (wall, _, _) = now_parts();
@@ -1462,17 +1607,37 @@ fn serve_udp(
                     served += 1;
                     let fid = next_id;
                     next_id += 1;
+                    let rev = parse_header(&d[UDP_DGRAM_LEN.min(n)..]).filter(|h| h.reverse);
                     on(Event::Connected {
                         id: fid,
                         local: SocketAddr::new(local_ip_towards(peer), port),
                         peer: plain(peer),
-                        reverse: false,
+                        reverse: rev.is_some(),
                         tcp: None,
                     });
-                    if parse_header(&d[UDP_DGRAM_LEN.min(n)..]).is_some_and(|h| h.reverse) {
-                        on(Event::Warning(format!(
-                            "[{fid:3}] the client asked for a reverse UDP test (-R): netshoot's iperf server receives only"
-                        )));
+                    if let Some(h) = rev {
+                        // -R: we send; the client's datagrams after this one are ignored.
+                        if let Ok(us) = u.try_clone() {
+                            let (tx, stop) = (tx.clone(), stop.clone());
+                            senders.push(std::thread::spawn(move || {
+                                udp_serve_reverse(us, peer, h, fid, &stop, &tx)
+                            }));
+                        }
+                        flows.insert(
+                            peer,
+                            Flow {
+                                id: fid,
+                                rx: UdpRx::default(),
+                                bytes: 0,
+                                first_sent: sent,
+                                last_sent: sent,
+                                start: now,
+                                last_seen: now,
+                                mark: (0, UdpRx::default(), 1),
+                                finished: Some(([0u8; REPORT_LEN], now, FIN_TRIES)),
+                            },
+                        );
+                        continue;
                     }
                     flows.insert(
                         peer,
@@ -1562,9 +1727,16 @@ fn serve_udp(
         for p in gone {
             flows.remove(&p);
         }
-        if o.one_shot && served > 0 && flows.is_empty() {
+        if o.one_shot && served > 0 && flows.is_empty() && senders.is_empty() {
             break;
         }
+    }
+    for h in senders {
+        let _ = h.join();
+    }
+    drop(tx);
+    while let Ok(ev) = events.try_recv() {
+        on(ev);
     }
     Ok(())
 }
