@@ -57,6 +57,8 @@ pub const REPORT_LEN: usize = 128;
 pub const FIN_TRIES: u32 = 10;
 /// Largest datagram or read we buffer.
 const MAX_READ: usize = 128 * 1024;
+/// Most TCP connections a server reads at once.
+const MAX_CONNS: usize = 256;
 /// Most UDP flows a server tracks at once.
 const MAX_FLOWS: usize = 256;
 /// A sender or receiver that sees nothing for this long ends its test.
@@ -1293,6 +1295,11 @@ fn serve_tcp(
                 let peer = plain(peer);
                 if o.one_shot && served > 0 && first_peer != Some(peer.ip()) {
                     // -1: one client's test (all its -P streams); others are turned away.
+                    drop(t);
+                    continue;
+                }
+                if active.len() >= MAX_CONNS {
+                    // More at once than any real test opens: turned away unread.
                     drop(t);
                     continue;
                 }

@@ -101,7 +101,7 @@ const OPTS: &[Opt] = &[
         "R",
         Some('R'),
         &["reverse"],
-        "client, TCP: the server sends on the same connection",
+        "client: the server sends (TCP: on the same connection)",
     ),
     Opt::flag("v", Some('v'), &["version"], "print the version"),
     Opt::flag(
@@ -249,7 +249,7 @@ pub const SPEC: Spec = Spec {
     tool: "iperf",
     opts: OPTS,
     permute: true,
-    usage: "-s [-p PORT] [-u] [-i SECS] [-w SIZE] [-B ADDR] [-1]\n       iperf -c HOST [-p PORT] [-u] [-t SECS | -n SIZE] [-i SECS] [-P N] [-b RATE] [-l SIZE] [-w SIZE] [-R] [-f FMT]",
+    usage: "-s [-p PORT] [-u] [-i SECS] [-w SIZE] [-B ADDR] [-1]\n       iperf -c HOST [-p PORT] [-u] [-t SECS | -n SIZE] [-i SECS] [-P N] [-b RATE] [-l SIZE] [-w SIZE] [-R | -d | -r [-L PORT]] [-f FMT]",
     notes: "\
 Speaks iperf 2's protocol (not iperf3's; for iperf3 use the iperf3 name or netshoot perf).
 Interoperates with iperf 2.1.x both ways, TCP and UDP. The UDP sender paces to -b with a plain
