@@ -7,6 +7,7 @@
 //! namespace); the control channel stays on the calling thread.
 
 pub mod client;
+pub mod iperf2;
 pub mod proto;
 pub mod report;
 pub mod server;

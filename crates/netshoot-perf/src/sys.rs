@@ -15,6 +15,10 @@ pub struct TcpInfo {
     pub rttvar_us: u32,
     /// Path MTU.
     pub pmtu: u32,
+    /// Congestion window in segments.
+    pub snd_cwnd: u32,
+    /// Sender MSS.
+    pub snd_mss: u32,
 }
 
 /// Reads TCP_INFO of a TCP socket.
@@ -39,6 +43,8 @@ pub fn tcp_info(fd: i32) -> Option<TcpInfo> {
         rtt_us: ti.tcpi_rtt,
         rttvar_us: ti.tcpi_rttvar,
         pmtu: ti.tcpi_pmtu,
+        snd_cwnd: ti.tcpi_snd_cwnd,
+        snd_mss: ti.tcpi_snd_mss,
     })
 }
 

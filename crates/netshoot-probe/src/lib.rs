@@ -2,6 +2,7 @@
 //! Plain blocking sockets: callable from any thread, with or without an async runtime.
 
 pub mod icmp;
+pub mod netgen;
 pub mod ping;
 pub mod scan;
 mod sys;

@@ -19,6 +19,10 @@ mod ping;
 mod services;
 mod tcptraceroute;
 mod traceroute;
+// perf room
+mod iperf;
+mod iperf3;
+mod netgen;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -112,6 +116,10 @@ pub static TOOLS: &[&Tool] = &[
     &nc::TOOL,
     &nmap::TOOL,
     &curl::TOOL,
+    // perf room
+    &iperf::TOOL,
+    &iperf3::TOOL,
+    &netgen::TOOL,
     // (further rooms add their tools here)
 ];
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail};
 use clap::Args;
 use netshoot_ns::Target;
-use netshoot_probe::{tcp_connect, ConnectOutcome};
+use netshoot_probe::{netgen, tcp_connect, ConnectOutcome};
 use serde::Serialize;
 
 use crate::render::Output;
@@ -471,89 +471,104 @@ fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
     Ok(s.into())
 }
 
-/// Running counts of one netgen side.
-#[derive(Debug, Default, Serialize)]
-pub struct NetgenCounts {
-    /// Messages sent or received.
-    pub messages: u64,
-    /// Bytes.
-    pub bytes: u64,
-    /// Failed sends (sender) or connections (listener).
-    pub failed: u64,
+/// Runs `netgen` (the verb's options): the sender alone (`netgen HOST PORT`, a message every
+/// `-i` seconds) or the listener alone (`--listen PORT`); the classic `netgen` runs both halves.
+/// One engine: `netshoot_probe::netgen`.
+pub fn netgen(args: &NetgenArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let interval = secs(args.interval, "-i")?;
+    let o = match args.listen {
+        Some(port) => netgen::Options {
+            listen: Some(port),
+            send: None,
+            interval,
+            count: args.count,
+            message: Vec::new(),
+        },
+        None => netgen::Options {
+            listen: None,
+            send: Some((
+                args.host.clone().unwrap_or_default(),
+                args.port.unwrap_or(0),
+            )),
+            interval,
+            count: args.count,
+            message: netgen_message(),
+        },
+    };
+    netgen_run(&o, target, out)
 }
 
-/// Runs `netgen`: a sender that connects every interval and sends one line, or the listener
-/// that counts them. Both print a running count.
-pub fn netgen(args: &NetgenArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
+/// The classic netgen's message: the host name and a newline (`echo $(hostname)`).
+pub fn netgen_message() -> Vec<u8> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "netshoot".into());
+    format!("{name}\n").into_bytes()
+}
+
+fn seconds_text(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
+    }
+}
+
+/// Runs netgen's engine in the (entered) target and prints its events as the classic netgen
+/// does (`Listener started on port P`, `Sending traffic to H on port P every N seconds`,
+/// `Sent N messages to H:P`, and what arrives); failures and retries go to stderr. With
+/// `--json`: one object at the end (the sender's counts, or the listener's when it runs
+/// alone; `received` too when both run).
+pub fn netgen_run(o: &netgen::Options, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let stop = crate::interrupt::flag();
-    let interval = secs(args.interval, "-i")?;
-    let mut c = NetgenCounts::default();
-    let show = |c: &NetgenCounts, what: &str| {
-        if !out.json {
-            println!(
-                "{what} {} messages, {} bytes, {} failed",
-                c.messages, c.bytes, c.failed
-            );
+    let json = out.json;
+    let every = seconds_text(o.interval);
+    let mut on = |e: &netgen::Event| {
+        use netgen::Event as E;
+        match e {
+            E::ListenFailed { port, error } => {
+                eprintln!("netgen: cannot listen on port {port}: {error} (sending only)")
+            }
+            E::Failed { host, port, error } => {
+                eprintln!("netgen: {host}:{port}: {error}; retrying in {every} s")
+            }
+            _ if json => {}
+            E::Listening { port } => println!("Listener started on port {port}"),
+            E::Sending {
+                host,
+                port,
+                interval: _,
+            } => println!("Sending traffic to {host} on port {port} every {every} seconds"),
+            E::Sent {
+                messages,
+                host,
+                port,
+                ..
+            } => println!("Sent {messages} messages to {host}:{port}"),
+            E::Received { peer, text, .. } => println!("Received from {peer}: {text}"),
         }
     };
-    if let Some(port) = args.listen {
-        let l = bind_tcp(SocketAddr::new(IpAddr::from([0u8; 16]), port))?;
-        l.set_nonblocking(true)?;
-        if !out.json {
-            eprintln!("netshoot: netgen listening on {}", l.local_addr()?);
+    let mut resolve = |h: &str| {
+        crate::cmd::ping::resolve_one(h, target, false, false).map_err(|e| format!("{e:#}"))
+    };
+    let t = netgen::run(o, &mut resolve, &stop, &mut on);
+    if json {
+        let mut v = serde_json::to_value(if o.send.is_some() { t.sent } else { t.received })?;
+        if o.send.is_some() && o.listen.is_some() {
+            v["received"] = serde_json::to_value(t.received)?;
         }
-        let mut conns = 0u64;
-        while !stop.load(Ordering::SeqCst) && args.count.is_none_or(|n| conns < n) {
-            match l.accept() {
-                Ok((mut s, peer)) => {
-                    conns += 1;
-                    let _ = s.set_nonblocking(false);
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut buf = Vec::new();
-                    match s.read_to_end(&mut buf) {
-                        Ok(_) => {
-                            c.messages += 1;
-                            c.bytes += buf.len() as u64;
-                            show(&c, &format!("received from {peer}:"));
-                        }
-                        Err(_) => c.failed += 1,
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        out.emit(&c, |_| String::new())?;
-        return Ok(0);
+        out.emit(&v, |_| String::new())?;
     }
-    let host = args.host.as_deref().unwrap_or_default();
-    let ip = crate::cmd::ping::resolve_one(host, target, false, false)?;
-    let addr = SocketAddr::new(ip, args.port.unwrap_or(0));
-    let start = Instant::now();
-    let mut n = 0u64;
-    while !stop.load(Ordering::SeqCst) && args.count.is_none_or(|max| n < max) {
-        n += 1;
-        let msg = format!("netgen {n} from netshoot\n");
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)).and_then(|mut s| {
-            s.write_all(msg.as_bytes())?;
-            s.shutdown(Shutdown::Write)
-        }) {
-            Ok(()) => {
-                c.messages += 1;
-                c.bytes += msg.len() as u64;
-            }
-            Err(_) => c.failed += 1,
-        }
-        show(&c, &format!("sent to {addr}:"));
-        let next = start + interval * n as u32;
-        while Instant::now() < next && !stop.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20).min(next - Instant::now()));
-        }
-    }
-    out.emit(&c, |_| String::new())?;
-    Ok(if c.failed > 0 { 1 } else { 0 })
+    // With a count: 0 once it was reached. Without: 0 when stopped.
+    let reached = match (o.count, &o.send) {
+        (Some(n), Some(_)) => t.sent.messages >= n,
+        (Some(n), None) => t.received.messages + t.received.failed >= n,
+        (None, _) => true,
+    };
+    Ok(if reached { 0 } else { 1 })
 }
 
 #[cfg(test)]
