@@ -342,43 +342,76 @@ fn hex(b: &[u8]) -> String {
 
 /// `nft list ruleset` for the native tables among `chains` (iptables-nft's are left out).
 pub fn ruleset(chains: &[Chain]) -> String {
-    let mut tables: Vec<(&str, &str)> = Vec::new();
-    for c in chains {
-        if !is_iptables_table(c.family, &c.table) && !tables.contains(&(c.family, c.table.as_str()))
-        {
-            tables.push((c.family, c.table.as_str()));
+    let mut s = String::new();
+    for (fam, table) in tables(chains) {
+        if !is_iptables_table(fam, table) {
+            s.push_str(&table_text(chains, fam, table, None, true));
         }
     }
-    let mut s = String::new();
-    for (fam, table) in tables {
-        s.push_str(&format!("table {fam} {table} {{\n"));
-        let mine: Vec<&Chain> = chains
-            .iter()
-            .filter(|c| c.family == fam && c.table == table)
-            .collect();
-        for (i, c) in mine.iter().enumerate() {
-            if i > 0 {
-                s.push('\n');
-            }
-            s.push_str(&format!("\tchain {} {{\n", c.name));
-            if let Some(h) = c.hook {
-                let policy = match c.policy {
-                    Some(Verdict::Drop) => "drop",
-                    _ => "accept",
-                };
-                s.push_str(&format!(
-                    "\t\ttype {} hook {} priority {}; policy {policy};\n",
-                    c.kind.as_deref().unwrap_or("filter"),
-                    hook_name(fam, h),
-                    priority_name(c.priority.unwrap_or(0), h)
-                ));
-            }
+    s
+}
+
+/// Every (family, table) among `chains`, in the kernel's order.
+pub fn tables(chains: &[Chain]) -> Vec<(&'static str, &str)> {
+    let mut out: Vec<(&'static str, &str)> = Vec::new();
+    for c in chains {
+        if !out.contains(&(c.family, c.table.as_str())) {
+            out.push((c.family, c.table.as_str()));
+        }
+    }
+    out
+}
+
+/// Whether a table holds iptables-nft's compat (x_tables) expressions, which nft prints
+/// through iptables' translations (and flags as managed by iptables-nft).
+pub fn has_xt(chains: &[Chain], family: &str, table: &str) -> bool {
+    chains
+        .iter()
+        .filter(|c| c.family == family && c.table == table)
+        .flat_map(|c| c.rules.iter())
+        .flat_map(|r| r.exprs.iter())
+        .any(|e| matches!(e, Expr::Match { .. } | Expr::Target { .. }))
+}
+
+/// One table as `nft list table` prints it: only `chain` when given (`nft list chain`), and
+/// without rules for `nft list chains`.
+pub fn table_text(
+    chains: &[Chain],
+    fam: &str,
+    table: &str,
+    chain: Option<&str>,
+    rules: bool,
+) -> String {
+    let mut s = format!("table {fam} {table} {{\n");
+    let mine: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| c.family == fam && c.table == table && chain.is_none_or(|n| c.name == n))
+        .collect();
+    for (i, c) in mine.iter().enumerate() {
+        // nft separates chains with a blank line when it lists their rules.
+        if i > 0 && rules {
+            s.push('\n');
+        }
+        s.push_str(&format!("\tchain {} {{\n", c.name));
+        if let Some(h) = c.hook {
+            let policy = match c.policy {
+                Some(Verdict::Drop) => "drop",
+                _ => "accept",
+            };
+            s.push_str(&format!(
+                "\t\ttype {} hook {} priority {}; policy {policy};\n",
+                c.kind.as_deref().unwrap_or("filter"),
+                hook_name(fam, h),
+                priority_name(c.priority.unwrap_or(0), h)
+            ));
+        }
+        if rules {
             for r in &c.rules {
                 s.push_str(&format!("\t\t{}\n", rule_text(fam, &r.exprs)));
             }
-            s.push_str("\t}\n");
         }
-        s.push_str("}\n");
+        s.push_str("\t}\n");
     }
+    s.push_str("}\n");
     s
 }
