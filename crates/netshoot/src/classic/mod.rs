@@ -8,9 +8,14 @@ pub mod getopt;
 
 mod tcpdump;
 // dnsfw room
+mod dig;
+mod dnsfmt;
+mod drill;
+mod host;
 mod iptables;
 mod iptables_save;
 mod nft;
+mod nslookup;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -96,6 +101,10 @@ pub static TOOLS: &[&Tool] = &[
     &iptables::TOOL,
     &iptables_save::TOOL,
     &nft::TOOL,
+    &dig::TOOL,
+    &drill::TOOL,
+    &nslookup::TOOL,
+    &host::TOOL,
     // (further rooms add their tools here)
 ];
 
