@@ -316,6 +316,8 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         for t in &tried {
             let why = if t.outcome.contains("no answer within") {
                 "timed out".to_string()
+            } else if t.outcome.contains("connection refused") {
+                "connection refused".to_string()
             } else {
                 t.outcome
                     .split_once(": ")
@@ -331,6 +333,9 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         }
         if show.cmd {
             let _ = writeln!(s, "\n; <<>> netshoot dig <<>> {cmdline}");
+            if server.is_some() {
+                s.push_str("; (1 server found)\n");
+            }
             s.push_str(";; global options: +cmd\n");
         }
         s.push_str(";; no servers could be reached\n");

@@ -8,12 +8,14 @@ pub mod getopt;
 
 mod tcpdump;
 // dnsfw room
+mod conntrack;
 mod dig;
 mod dnsfmt;
 mod drill;
 mod host;
 mod iptables;
 mod iptables_save;
+mod ipvsadm;
 mod nft;
 mod nslookup;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
@@ -105,6 +107,8 @@ pub static TOOLS: &[&Tool] = &[
     &drill::TOOL,
     &nslookup::TOOL,
     &host::TOOL,
+    &conntrack::TOOL,
+    &ipvsadm::TOOL,
     // (further rooms add their tools here)
 ];
 
