@@ -110,7 +110,8 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         Some(f) => return Err(usage(name, format!("bad family '{f}': give ipv4 or ipv6"))),
     };
     let (mut extended, mut with_id) = (false, false);
-    if let Some(o) = p.value("o") {
+    // -o extended,id or -o extended -o id.
+    for o in p.values("o") {
         for f in o.split(',') {
             match f {
                 "extended" => extended = true,
