@@ -143,6 +143,19 @@ pub enum Expr {
         /// Its prefix.
         prefix: Option<String>,
     },
+    /// nf_tables' own limit (iptables-nft writes `-m limit` as one).
+    Limit {
+        /// Tokens per `unit`.
+        rate: u64,
+        /// The period in seconds.
+        unit: u64,
+        /// Burst.
+        burst: u32,
+        /// Bytes (else packets).
+        bytes: bool,
+        /// `limit rate over`: matches above the rate.
+        over: bool,
+    },
     /// Anything else, by name.
     Other {
         /// The expression's name.
@@ -292,6 +305,13 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
         },
         "log" => Expr::Log {
             prefix: raw(2).map(string),
+        },
+        "limit" => Expr::Limit {
+            rate: raw(1).and_then(be64).unwrap_or(0),
+            unit: raw(2).and_then(be64).unwrap_or(1),
+            burst: u(3).unwrap_or(0),
+            bytes: u(4) == Some(1),
+            over: u(5).is_some_and(|f| f & 1 != 0),
         },
         other => Expr::Other { name: other.into() },
     }

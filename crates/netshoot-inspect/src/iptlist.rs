@@ -376,17 +376,26 @@ fn match_text(
                 match o.key.as_str() {
                     "sport" | "source-port" => port_match(s, "spt", o, name, numeric),
                     "dport" | "destination-port" => port_match(s, "dpt", o, name, numeric),
-                    "tcp-flags" => {
-                        let mask = tcp_flags(first(o));
-                        let cmp = tcp_flags(o.vals.get(1).map(String::as_str).unwrap_or(""));
-                        let _ = write!(
-                            s,
-                            " flags:{}0x{mask:02X}/0x{cmp:02X}",
-                            if o.neg { "!" } else { "" }
-                        );
-                    }
-                    "syn" => {
-                        let _ = write!(s, " flags:{}0x17/0x02", if o.neg { "!" } else { "" });
+                    "tcp-flags" | "syn" => {
+                        let (mask, cmp) = if o.key == "syn" {
+                            (0x17, 0x02)
+                        } else {
+                            (
+                                tcp_flags(first(o)),
+                                tcp_flags(o.vals.get(1).map(String::as_str).unwrap_or("")),
+                            )
+                        };
+                        let inv = if o.neg { "!" } else { "" };
+                        if numeric {
+                            let _ = write!(s, " flags:{inv}0x{mask:02X}/0x{cmp:02X}");
+                        } else {
+                            let _ = write!(
+                                s,
+                                " flags:{inv}{}/{}",
+                                crate::iptsave::tcp_flag_names(mask),
+                                crate::iptsave::tcp_flag_names(cmp)
+                            );
+                        }
                     }
                     "tcp-option" => {
                         let _ = write!(s, " option={}{}", if o.neg { "!" } else { "" }, first(o));
@@ -662,6 +671,11 @@ fn target_text(s: &mut String, name: &str, opts: &[OptWords], numeric: bool) {
                     }
                     "restore-mark" => {
                         let _ = write!(s, " {name} restore");
+                    }
+                    // libxt_CONNMARK prints the masks only when they are not all ones.
+                    "nfmask" | "ctmask" if first(o) == "0xffffffff" => {}
+                    "nfmask" | "ctmask" => {
+                        let _ = write!(s, " {} {}", o.key, first(o));
                     }
                     _ => raw_opts(s, std::slice::from_ref(o)),
                 }

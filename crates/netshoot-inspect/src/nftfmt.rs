@@ -304,6 +304,36 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 Verdict::Continue => "continue".into(),
                 Verdict::Other(c) => format!("verdict {c}"),
             }),
+            Expr::Limit {
+                rate,
+                unit,
+                burst,
+                bytes,
+                over,
+            } => {
+                let per = match unit {
+                    1 => "second",
+                    60 => "minute",
+                    3600 => "hour",
+                    86400 => "day",
+                    604_800 => "week",
+                    _ => "second",
+                };
+                let mut l = format!("limit rate {}", if *over { "over " } else { "" });
+                if *bytes {
+                    l.push_str(&format!("{rate} bytes/{per}"));
+                    if *burst != 0 {
+                        l.push_str(&format!(" burst {burst} bytes"));
+                    }
+                } else {
+                    l.push_str(&format!("{rate}/{per}"));
+                    // nft omits its default burst of 5 packets.
+                    if *burst != 5 && *burst != 0 {
+                        l.push_str(&format!(" burst {burst} packets"));
+                    }
+                }
+                out.push(l);
+            }
             Expr::Other { name } if name == "masq" => out.push("masquerade".into()),
             Expr::Other { name } => out.push(format!("# {name}")),
             Expr::Match { name, .. } => out.push(format!("# xt match \"{name}\"")),
