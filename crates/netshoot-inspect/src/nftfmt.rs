@@ -94,8 +94,9 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
     let mut regs: Vec<(u32, Reg)> = Vec::new();
     let mut nfproto: Option<u8> = None;
     let mut l4: Option<u8> = None;
-    // The index in `out` of a dependency nft folds into the next header match.
-    let mut pending_dep: Option<usize> = None;
+    // The indexes in `out` of dependencies nft folds into the next header match (`meta nfproto
+    // ipv4` and `meta l4proto icmp` before `icmp type` in an inet table).
+    let mut pending_dep: Vec<usize> = Vec::new();
     let mut last_port: Option<(u32, usize)> = None;
     let set = |regs: &mut Vec<(u32, Reg)>, r: u32, v: Reg| {
         regs.retain(|(x, _)| *x != r);
@@ -112,7 +113,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 len,
                 dreg,
             } => {
-                if let Some(d) = pending_dep.take() {
+                for d in pending_dep.drain(..).rev() {
                     out.remove(d);
                 }
                 let r = match base {
@@ -172,7 +173,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         let word = if nfproto == Some(10) { "ipv6" } else { "ipv4" };
                         out.push(format!("meta nfproto {}{word}", op_word(*op)));
                         if *op == 0 {
-                            pending_dep = Some(out.len() - 1);
+                            pending_dep.push(out.len() - 1);
                         }
                     }
                     Reg::Meta(16) => {
@@ -180,7 +181,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         l4 = Some(p);
                         out.push(format!("meta l4proto {}{}", op_word(*op), proto_word(p)));
                         if *op == 0 {
-                            pending_dep = Some(out.len() - 1);
+                            pending_dep.push(out.len() - 1);
                         }
                     }
                     Reg::Meta(k) => out.push(format!("meta {k} {}0x{}", op_word(*op), hex(data))),
@@ -244,6 +245,20 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         }
                         out.push(format!("{proto} {field} {}{port}", op_word(*op)));
                         last_port = Some((*sreg, out.len() - 1));
+                    }
+                    // ICMP / ICMPv6 type.
+                    Reg::Transport { offset: 0, len: 1 }
+                        if matches!(l4, Some(1 | 58)) && !data.is_empty() =>
+                    {
+                        let (hdr, name) = if l4 == Some(58) {
+                            ("icmpv6", icmpv6_type(data[0]))
+                        } else {
+                            ("icmp", icmp_type(data[0]))
+                        };
+                        let shown = name
+                            .map(str::to_string)
+                            .unwrap_or_else(|| data[0].to_string());
+                        out.push(format!("{hdr} type {}{shown}", op_word(*op)));
                     }
                     Reg::CtState { mask } if *op == 1 && data.iter().all(|b| *b == 0) => {
                         let m = mask
@@ -364,6 +379,48 @@ fn icmpx_code(c: u8) -> &'static str {
         3 => "admin-prohibited",
         _ => "port-unreachable",
     }
+}
+
+fn icmp_type(t: u8) -> Option<&'static str> {
+    Some(match t {
+        0 => "echo-reply",
+        3 => "destination-unreachable",
+        4 => "source-quench",
+        5 => "redirect",
+        8 => "echo-request",
+        9 => "router-advertisement",
+        10 => "router-solicitation",
+        11 => "time-exceeded",
+        12 => "parameter-problem",
+        13 => "timestamp-request",
+        14 => "timestamp-reply",
+        15 => "info-request",
+        16 => "info-reply",
+        17 => "address-mask-request",
+        18 => "address-mask-reply",
+        _ => return None,
+    })
+}
+
+fn icmpv6_type(t: u8) -> Option<&'static str> {
+    Some(match t {
+        1 => "destination-unreachable",
+        2 => "packet-too-big",
+        3 => "time-exceeded",
+        4 => "parameter-problem",
+        128 => "echo-request",
+        129 => "echo-reply",
+        130 => "mld-listener-query",
+        131 => "mld-listener-report",
+        132 => "mld-listener-done",
+        133 => "nd-router-solicit",
+        134 => "nd-router-advert",
+        135 => "nd-neighbor-solicit",
+        136 => "nd-neighbor-advert",
+        137 => "nd-redirect",
+        138 => "router-renumbering",
+        _ => return None,
+    })
 }
 
 fn hex(b: &[u8]) -> String {

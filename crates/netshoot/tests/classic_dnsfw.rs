@@ -267,6 +267,10 @@ const NFT_RULES: &str = r#"table inet web {
 		ip saddr 10.0.0.0/8 tcp dport 8080 counter accept
 		ip6 saddr fd00::/64 udp dport 53 accept
 		meta l4proto ipv6-icmp accept
+		icmp type echo-request limit rate 5/second accept
+		icmpv6 type echo-request accept
+		tcp dport 2222 limit rate 3/minute burst 7 packets accept
+		limit rate over 10/second drop
 		tcp dport 25 reject with tcp reset
 		counter log prefix "drop: " drop
 	}
@@ -283,6 +287,7 @@ table ip filter {
 	chain INPUT {
 		type filter hook input priority 0; policy accept;
 		tcp dport 9000 drop
+		icmp type != echo-reply drop
 		ip daddr 10.1.1.1 counter packets 0 bytes 0 accept
 	}
 }
