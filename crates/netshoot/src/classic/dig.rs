@@ -111,7 +111,7 @@ impl Show {
 fn plus(
     o: &str,
     show: &mut Show,
-    tcp: &mut bool,
+    tcp: &mut Option<bool>,
     search: &mut bool,
     timeout: &mut Duration,
     tries: &mut u32,
@@ -154,7 +154,7 @@ fn plus(
         "comments" => show.comments = on,
         "stats" => show.stats = on,
         "cmd" => show.cmd = on,
-        "tcp" | "vc" => *tcp = on,
+        "tcp" | "vc" => *tcp = Some(on),
         "search" => *search = on,
         "time" => {
             let v = val.ok_or_else(|| usage("dig", "+time needs a value: +time=SECS"))?;
@@ -221,7 +221,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let mut show = Show::all(true);
-    let (mut tcp, mut search) = (false, false);
+    let (mut tcp_opt, mut search) = (None, false);
     let mut timeout = Duration::from_secs(5);
     let mut tries = 3u32;
     let mut server = None;
@@ -250,7 +250,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             plus(
                 o,
                 &mut show,
-                &mut tcp,
+                &mut tcp_opt,
                 &mut search,
                 &mut timeout,
                 &mut tries,
@@ -279,6 +279,8 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         // dig without a name asks for the root's NS records.
         (None, None) => (".".to_string(), qtype.unwrap_or_else(|| "NS".into())),
     };
+    // dig 9.18 asks ANY over TCP unless told +notcp.
+    let tcp = tcp_opt.unwrap_or(qtype == "ANY");
     if tcp {
         tries = 1;
     }
@@ -415,13 +417,13 @@ mod tests {
     #[test]
     fn plus_options() {
         let mut show = Show::all(true);
-        let (mut tcp, mut search) = (false, false);
+        let (mut tcp, mut search) = (None, false);
         let mut t = Duration::from_secs(5);
         let mut tries = 3;
         for o in ["noall", "answer", "tcp", "search", "time=2", "tries=1"] {
             plus(o, &mut show, &mut tcp, &mut search, &mut t, &mut tries).unwrap();
         }
-        assert!(show.answer && !show.question && !show.stats && tcp && search);
+        assert!(show.answer && !show.question && !show.stats && tcp == Some(true) && search);
         assert_eq!((t, tries), (Duration::from_secs(2), 1));
         let e = plus(
             "trace",
