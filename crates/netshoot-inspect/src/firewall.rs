@@ -143,6 +143,18 @@ pub enum Expr {
         /// Its prefix.
         prefix: Option<String>,
     },
+    /// A set lookup (`tcp dport { 22, 80 }`): the register is looked up in `set`.
+    Lookup {
+        /// Source register.
+        sreg: u32,
+        /// The set's name (`__set0` for an anonymous set).
+        set: String,
+        /// `!=`: matches when the value is not in the set.
+        inverted: bool,
+        /// The elements of an anonymous set (keys; `true` for an interval's end), read after
+        /// the rules.
+        elements: Vec<(Vec<u8>, bool)>,
+    },
     /// nf_tables' own limit (iptables-nft writes `-m limit` as one).
     Limit {
         /// Tokens per `unit`.
@@ -306,6 +318,12 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
         "log" => Expr::Log {
             prefix: raw(2).map(string),
         },
+        "lookup" => Expr::Lookup {
+            sreg: u(2).unwrap_or(0),
+            set: raw(1).map(string).unwrap_or_default(),
+            inverted: u(5).is_some_and(|f| f & 1 != 0),
+            elements: Vec::new(),
+        },
         "limit" => Expr::Limit {
             rate: raw(1).and_then(be64).unwrap_or(0),
             unit: raw(2).and_then(be64).unwrap_or(1),
@@ -336,6 +354,59 @@ fn exprs_of(b: &[u8]) -> Vec<Expr> {
             expr_of(&name, data)
         })
         .collect()
+}
+
+const NFT_MSG_GETSETELEM: u16 = 13;
+
+fn family_number(f: &str) -> u8 {
+    match f {
+        "inet" => 1,
+        "ip" => 2,
+        "arp" => 3,
+        "netdev" => 5,
+        "bridge" => 7,
+        "ip6" => 10,
+        _ => 0,
+    }
+}
+
+/// The elements of one set: (key, interval end).
+fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Vec<(Vec<u8>, bool)>> {
+    let nul = |s: &str| {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        v
+    };
+    let mut req = crate::nfnl::attr(1, &nul(table));
+    req.extend(crate::nfnl::attr(2, &nul(set)));
+    let mut out = Vec::new();
+    for (_, body) in crate::nfnl::dump_with(
+        crate::nfnl::SUBSYS_NFTABLES,
+        NFT_MSG_GETSETELEM,
+        family_number(family),
+        &req,
+    )? {
+        for (t, list) in attrs(&body) {
+            if t != 3 {
+                continue;
+            }
+            for (_, elem) in attrs(list).into_iter().filter(|(t, _)| *t == 1) {
+                let e = attrs(elem);
+                let key = e
+                    .iter()
+                    .find(|(t, _)| *t == 1)
+                    .map(|(_, v)| data_value(v))
+                    .unwrap_or_default();
+                let end = e
+                    .iter()
+                    .find(|(t, _)| *t == 3)
+                    .and_then(|(_, v)| be32(v))
+                    .is_some_and(|f| f & 1 != 0);
+                out.push((key, end));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
@@ -425,6 +496,26 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
                 exprs,
                 text,
             });
+        }
+    }
+    // Anonymous sets (`{ 22, 80 }`) belong to their rule: read their elements into it. A set
+    // that cannot be read stays without elements.
+    let mut cache: HashMap<(&'static str, String, String), Vec<(Vec<u8>, bool)>> = HashMap::new();
+    for c in chains.iter_mut() {
+        for r in c.rules.iter_mut() {
+            for e in r.exprs.iter_mut() {
+                if let Expr::Lookup { set, elements, .. } = e {
+                    if !set.starts_with("__set") {
+                        continue;
+                    }
+                    let key = (c.family, c.table.clone(), set.clone());
+                    if !cache.contains_key(&key) {
+                        let got = set_elements(c.family, &c.table, set).unwrap_or_default();
+                        cache.insert(key.clone(), got);
+                    }
+                    elements.clone_from(&cache[&key]);
+                }
+            }
         }
     }
     Ok(chains)

@@ -348,7 +348,7 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                 }
             }
             Expr::Log { .. } => target = " -j LOG".into(),
-            Expr::Immediate { verdict: None } | Expr::Other { .. } => {}
+            Expr::Immediate { verdict: None } | Expr::Other { .. } | Expr::Lookup { .. } => {}
         }
     }
     let mut s = String::new();

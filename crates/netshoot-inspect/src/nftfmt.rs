@@ -319,6 +319,48 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 Verdict::Continue => "continue".into(),
                 Verdict::Other(c) => format!("verdict {c}"),
             }),
+            Expr::Lookup {
+                sreg,
+                set,
+                inverted,
+                elements,
+            } => {
+                let reg = regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone());
+                let neg = if *inverted { "!= " } else { "" };
+                let (lhs, kind) = match &reg {
+                    Some(Reg::Transport { offset, len: 2 }) => (
+                        format!(
+                            "{} {}",
+                            proto_word(l4.unwrap_or(6)),
+                            if *offset == 0 { "sport" } else { "dport" }
+                        ),
+                        ElemKind::Port,
+                    ),
+                    Some(Reg::Net {
+                        v6, offset, len, ..
+                    }) if *len == 4 || *len == 16 => (
+                        format!(
+                            "{} {}",
+                            if *v6 { "ip6" } else { "ip" },
+                            if matches!((*v6, *offset), (false, 12) | (true, 8)) {
+                                "saddr"
+                            } else {
+                                "daddr"
+                            }
+                        ),
+                        ElemKind::Addr,
+                    ),
+                    Some(Reg::Meta(16)) => ("meta l4proto".to_string(), ElemKind::Proto),
+                    Some(Reg::Meta(6)) => ("iifname".to_string(), ElemKind::Name),
+                    Some(Reg::Meta(7)) => ("oifname".to_string(), ElemKind::Name),
+                    _ => (String::new(), ElemKind::Hex),
+                };
+                if !set.starts_with("__set") || lhs.is_empty() {
+                    out.push(format!("{lhs} {neg}@{set}").trim_start().to_string());
+                } else {
+                    out.push(format!("{lhs} {neg}{{ {} }}", set_text(elements, kind)));
+                }
+            }
             Expr::Limit {
                 rate,
                 unit,
@@ -379,6 +421,94 @@ fn icmpx_code(c: u8) -> &'static str {
         3 => "admin-prohibited",
         _ => "port-unreachable",
     }
+}
+
+/// How a set's keys print.
+#[derive(Clone, Copy)]
+enum ElemKind {
+    Port,
+    Addr,
+    Proto,
+    Name,
+    Hex,
+}
+
+fn elem_text(k: &[u8], kind: ElemKind) -> String {
+    match kind {
+        ElemKind::Port if k.len() >= 2 => u16::from_be_bytes([k[0], k[1]]).to_string(),
+        ElemKind::Addr if k.len() == 4 => IpAddr::from([k[0], k[1], k[2], k[3]]).to_string(),
+        ElemKind::Addr if k.len() == 16 => {
+            IpAddr::from(<[u8; 16]>::try_from(k).unwrap_or([0; 16])).to_string()
+        }
+        ElemKind::Proto if !k.is_empty() => proto_word(k[0]),
+        ElemKind::Name => format!("\"{}\"", string(k)),
+        _ => format!("0x{}", hex(k)),
+    }
+}
+
+/// A big-endian key as a number, to order elements (nft prints them sorted).
+fn key_num(k: &[u8]) -> u128 {
+    k.iter()
+        .take(16)
+        .fold(0u128, |a, b| (a << 8) | u128::from(*b))
+}
+
+/// The order nft sorts keys in: as numbers in the key's byte order (host order, little-endian
+/// here, for interface names; network order otherwise).
+fn sort_num(k: &[u8], kind: ElemKind) -> u128 {
+    match kind {
+        ElemKind::Name => k
+            .iter()
+            .take(16)
+            .rev()
+            .fold(0u128, |a, b| (a << 8) | u128::from(*b)),
+        _ => key_num(k),
+    }
+}
+
+/// An anonymous set's elements as nft prints them: sorted, intervals as `A-B` (the kernel keeps
+/// an interval as its start and, flagged as end, the value after its last one).
+fn set_text(elements: &[(Vec<u8>, bool)], kind: ElemKind) -> String {
+    let mut e: Vec<&(Vec<u8>, bool)> = elements.iter().collect();
+    e.sort_by_key(|(k, end)| (sort_num(k, kind), !*end));
+    let interval = e.iter().any(|(_, end)| *end);
+    let mut out = Vec::new();
+    if interval {
+        let starts: Vec<&Vec<u8>> = e.iter().filter(|(_, end)| !end).map(|(k, _)| k).collect();
+        for s in starts {
+            let sn = key_num(s);
+            // The end is the first end flag above the start.
+            let end = e
+                .iter()
+                .filter(|(k, end)| *end && key_num(k) > sn)
+                .map(|(k, _)| key_num(k))
+                .min();
+            match end {
+                Some(en) if en == sn + 1 => out.push(elem_text(s, kind)),
+                Some(en) => {
+                    let size = en - sn;
+                    let bits = (s.len() * 8) as u32;
+                    // An address block nft prints as a prefix.
+                    if matches!(kind, ElemKind::Addr) && size.is_power_of_two() && sn % size == 0 {
+                        let prefix = bits - size.trailing_zeros();
+                        out.push(format!("{}/{prefix}", elem_text(s, kind)));
+                    } else {
+                        let last = (en - 1).to_be_bytes();
+                        let last = &last[16 - s.len()..];
+                        out.push(format!("{}-{}", elem_text(s, kind), elem_text(last, kind)));
+                    }
+                }
+                // An open interval runs to the top of the key's range.
+                None => {
+                    let top = vec![0xffu8; s.len()];
+                    out.push(format!("{}-{}", elem_text(s, kind), elem_text(&top, kind)));
+                }
+            }
+        }
+    } else {
+        out.extend(e.iter().map(|(k, _)| elem_text(k, kind)));
+    }
+    out.join(", ")
 }
 
 fn icmp_type(t: u8) -> Option<&'static str> {
@@ -501,4 +631,41 @@ pub fn table_text(
     }
     s.push_str("}\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(p: u16, end: bool) -> (Vec<u8>, bool) {
+        (p.to_be_bytes().to_vec(), end)
+    }
+
+    #[test]
+    fn sets_print_sorted_with_ranges_and_prefixes() {
+        // { 9000, 80, 8000-8100 } as the kernel keeps an interval set (with its leading end).
+        let e = vec![
+            port(0, true),
+            port(9001, true),
+            port(9000, false),
+            port(8101, true),
+            port(8000, false),
+            port(81, true),
+            port(80, false),
+        ];
+        assert_eq!(set_text(&e, ElemKind::Port), "80, 8000-8100, 9000");
+        let plain = vec![port(443, false), port(22, false)];
+        assert_eq!(set_text(&plain, ElemKind::Port), "22, 443");
+        let a = |b: [u8; 4], end| (b.to_vec(), end);
+        let nets = vec![
+            a([10, 1, 0, 0], false),
+            a([10, 2, 0, 0], true),
+            a([10, 9, 0, 1], false),
+            a([10, 9, 0, 6], true),
+        ];
+        assert_eq!(
+            set_text(&nets, ElemKind::Addr),
+            "10.1.0.0/16, 10.9.0.1-10.9.0.5"
+        );
+    }
 }

@@ -269,6 +269,13 @@ const NFT_RULES: &str = r#"table inet web {
 		meta l4proto ipv6-icmp accept
 		icmp type echo-request limit rate 5/second accept
 		icmpv6 type echo-request accept
+		tcp dport { 22, 80, 443 } accept
+		tcp dport { 80, 443, 8000-8100, 9000 } accept
+		ip saddr { 10.0.0.1, 10.0.0.5 } udp dport != { 53, 123 } drop
+		iifname { "eth0", "lo" } accept
+		ip daddr { 10.1.0.0/16, 192.168.0.0/24 } drop
+		ip6 saddr { fd00::/64, fd01::1 } accept
+		meta l4proto { tcp, udp } accept
 		tcp dport 2222 limit rate 3/minute burst 7 packets accept
 		limit rate over 10/second drop
 		tcp dport 25 reject with tcp reset
