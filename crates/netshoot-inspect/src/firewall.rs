@@ -370,8 +370,11 @@ fn family_number(f: &str) -> u8 {
     }
 }
 
-/// The elements of one set: (key, interval end).
-fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Vec<(Vec<u8>, bool)>> {
+/// A set's elements: (key, interval end).
+type Elements = Vec<(Vec<u8>, bool)>;
+
+/// The elements of one set.
+fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
     let nul = |s: &str| {
         let mut v = s.as_bytes().to_vec();
         v.push(0);
@@ -500,7 +503,7 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
     }
     // Anonymous sets (`{ 22, 80 }`) belong to their rule: read their elements into it. A set
     // that cannot be read stays without elements.
-    let mut cache: HashMap<(&'static str, String, String), Vec<(Vec<u8>, bool)>> = HashMap::new();
+    let mut cache: HashMap<(&'static str, String, String), Elements> = HashMap::new();
     for c in chains.iter_mut() {
         for r in c.rules.iter_mut() {
             for e in r.exprs.iter_mut() {
