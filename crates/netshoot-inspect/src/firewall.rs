@@ -143,6 +143,30 @@ pub enum Expr {
         /// Its prefix.
         prefix: Option<String>,
     },
+    /// Data loaded into a register (an immediate that is no verdict).
+    Load {
+        /// Destination register.
+        dreg: u32,
+        /// The value.
+        data: Vec<u8>,
+    },
+    /// nf_tables' own source or destination NAT, its addresses and ports in registers.
+    Nat {
+        /// Destination NAT (else source NAT).
+        dnat: bool,
+        /// NFPROTO_IPV4 (2) or NFPROTO_IPV6 (10).
+        family: u32,
+        /// Register of the lowest address.
+        addr_min: Option<u32>,
+        /// Register of the highest address.
+        addr_max: Option<u32>,
+        /// Register of the lowest port.
+        proto_min: Option<u32>,
+        /// Register of the highest port.
+        proto_max: Option<u32>,
+        /// NF_NAT_RANGE_* flags.
+        flags: u32,
+    },
     /// A set lookup (`tcp dport { 22, 80 }`): the register is looked up in `set`.
     Lookup {
         /// Source register.
@@ -283,6 +307,13 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
             mask: raw(4).map(data_value).unwrap_or_default(),
             xor: raw(5).map(data_value).unwrap_or_default(),
         },
+        // Data for a register (a NAT address or port), or a verdict.
+        "immediate" if raw(2).is_some_and(|v| attrs(v).iter().any(|(t, _)| *t == 1)) => {
+            Expr::Load {
+                dreg: u(1).unwrap_or(0),
+                data: raw(2).map(data_value).unwrap_or_default(),
+            }
+        }
         "immediate" => Expr::Immediate {
             verdict: raw(2).and_then(|v| {
                 attrs(v)
@@ -290,6 +321,15 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
                     .find(|(t, _)| *t == 2)
                     .and_then(|(_, vv)| verdict_of(vv))
             }),
+        },
+        "nat" => Expr::Nat {
+            dnat: u(1) == Some(1),
+            family: u(2).unwrap_or(0),
+            addr_min: u(3),
+            addr_max: u(4),
+            proto_min: u(5),
+            proto_max: u(6),
+            flags: u(7).unwrap_or(0),
         },
         "counter" => Expr::Counter {
             bytes: raw(1).and_then(be64).unwrap_or(0),

@@ -348,7 +348,11 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                 }
             }
             Expr::Log { .. } => target = " -j LOG".into(),
-            Expr::Immediate { verdict: None } | Expr::Other { .. } | Expr::Lookup { .. } => {}
+            Expr::Immediate { verdict: None }
+            | Expr::Other { .. }
+            | Expr::Lookup { .. }
+            | Expr::Load { .. }
+            | Expr::Nat { .. } => {}
         }
     }
     let mut s = String::new();

@@ -71,6 +71,8 @@ fn proto_word(p: u8) -> String {
 
 #[derive(Clone, Debug)]
 enum Reg {
+    /// A value loaded by an immediate.
+    Data(Vec<u8>),
     Meta(u32),
     Net {
         v6: bool,
@@ -319,6 +321,72 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 Verdict::Continue => "continue".into(),
                 Verdict::Other(c) => format!("verdict {c}"),
             }),
+            Expr::Load { dreg, data } => set(&mut regs, *dreg, Reg::Data(data.clone())),
+            Expr::Nat {
+                dnat,
+                family: nat_family,
+                addr_min,
+                addr_max,
+                proto_min,
+                proto_max,
+                flags,
+            } => {
+                let data = |r: &Option<u32>| -> Option<Vec<u8>> {
+                    let r = (*r)?;
+                    match regs.iter().find(|(x, _)| *x == r).map(|(_, v)| v.clone()) {
+                        Some(Reg::Data(d)) => Some(d),
+                        _ => None,
+                    }
+                };
+                let v6 = *nat_family == 10;
+                let ip = |d: Vec<u8>| -> String {
+                    if v6 && d.len() >= 16 {
+                        IpAddr::from(<[u8; 16]>::try_from(&d[..16]).unwrap_or([0; 16])).to_string()
+                    } else if d.len() >= 4 {
+                        IpAddr::from([d[0], d[1], d[2], d[3]]).to_string()
+                    } else {
+                        format!("0x{}", hex(&d))
+                    }
+                };
+                let port = |d: Vec<u8>| -> String {
+                    d.get(..2)
+                        .map(|b| u16::from_be_bytes([b[0], b[1]]).to_string())
+                        .unwrap_or_default()
+                };
+                let (lo, hi) = (data(addr_min), data(addr_max));
+                let mut addr = lo.clone().map(ip).unwrap_or_default();
+                if let (Some(l), Some(h)) = (lo, hi) {
+                    if l != h {
+                        addr = format!("{addr}-{}", ip(h));
+                    }
+                }
+                let (plo, phi) = (data(proto_min), data(proto_max));
+                let mut ports = plo.clone().map(port).unwrap_or_default();
+                if let (Some(l), Some(h)) = (plo, phi) {
+                    if l != h {
+                        ports = format!("{ports}-{}", port(h));
+                    }
+                }
+                let mut t = String::from(if *dnat { "dnat" } else { "snat" });
+                if family == "inet" {
+                    t.push_str(if v6 { " ip6" } else { " ip" });
+                }
+                t.push_str(" to ");
+                if v6 && !ports.is_empty() && !addr.is_empty() {
+                    t.push_str(&format!("[{addr}]"));
+                } else {
+                    t.push_str(&addr);
+                }
+                if !ports.is_empty() {
+                    t.push_str(&format!(":{ports}"));
+                }
+                for (bit, word) in [(4, " random"), (16, " fully-random"), (8, " persistent")] {
+                    if flags & bit != 0 {
+                        t.push_str(word);
+                    }
+                }
+                out.push(t);
+            }
             Expr::Lookup {
                 sreg,
                 set,

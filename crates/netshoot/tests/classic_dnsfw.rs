@@ -302,6 +302,24 @@ table ip nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		ip saddr 10.0.0.0/24 oifname "eth0" masquerade
+		ip daddr 10.9.9.9 udp dport 53 snat to 10.0.0.1:4000-5000 random persistent
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 8080 dnat to 10.0.0.2:80
+		udp dport 5353 dnat to 10.0.0.3-10.0.0.5
+	}
+}
+table ip6 n6 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 80 dnat to [fd00::2]:8080
+	}
+}
+table inet n4 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 10.5.5.5 tcp dport 80 dnat ip to 10.0.0.2:8080
 	}
 }
 "#;
