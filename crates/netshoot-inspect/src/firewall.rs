@@ -167,6 +167,17 @@ pub enum Expr {
         /// NF_NAT_RANGE_* flags.
         flags: u32,
     },
+    /// nf_tables' own masquerade, or redirect, with an optional port range in registers.
+    Masq {
+        /// `redirect` (else `masquerade`).
+        redirect: bool,
+        /// NF_NAT_RANGE_* flags.
+        flags: u32,
+        /// Register of the lowest port.
+        proto_min: Option<u32>,
+        /// Register of the highest port.
+        proto_max: Option<u32>,
+    },
     /// A set lookup (`tcp dport { 22, 80 }`): the register is looked up in `set`.
     Lookup {
         /// Source register.
@@ -321,6 +332,12 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
                     .find(|(t, _)| *t == 2)
                     .and_then(|(_, vv)| verdict_of(vv))
             }),
+        },
+        "masq" | "redir" => Expr::Masq {
+            redirect: name == "redir",
+            flags: u(if name == "masq" { 1 } else { 3 }).unwrap_or(0),
+            proto_min: u(if name == "masq" { 2 } else { 1 }),
+            proto_max: u(if name == "masq" { 3 } else { 2 }),
         },
         "nat" => Expr::Nat {
             dnat: u(1) == Some(1),

@@ -352,7 +352,8 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
             | Expr::Other { .. }
             | Expr::Lookup { .. }
             | Expr::Load { .. }
-            | Expr::Nat { .. } => {}
+            | Expr::Nat { .. }
+            | Expr::Masq { .. } => {}
         }
     }
     let mut s = String::new();

@@ -459,7 +459,34 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 }
                 out.push(l);
             }
-            Expr::Other { name } if name == "masq" => out.push("masquerade".into()),
+            Expr::Masq {
+                redirect,
+                flags,
+                proto_min,
+                proto_max,
+            } => {
+                let port = |r: &Option<u32>| -> Option<u16> {
+                    let r = (*r)?;
+                    match regs.iter().find(|(x, _)| *x == r).map(|(_, v)| v.clone()) {
+                        Some(Reg::Data(d)) if d.len() >= 2 => {
+                            Some(u16::from_be_bytes([d[0], d[1]]))
+                        }
+                        _ => None,
+                    }
+                };
+                let mut t = String::from(if *redirect { "redirect" } else { "masquerade" });
+                match (port(proto_min), port(proto_max)) {
+                    (Some(l), Some(h)) if l != h => t.push_str(&format!(" to :{l}-{h}")),
+                    (Some(l), _) => t.push_str(&format!(" to :{l}")),
+                    _ => {}
+                }
+                for (bit, word) in [(4, " random"), (16, " fully-random"), (8, " persistent")] {
+                    if flags & bit != 0 {
+                        t.push_str(word);
+                    }
+                }
+                out.push(t);
+            }
             Expr::Other { name } => out.push(format!("# {name}")),
             Expr::Match { name, .. } => out.push(format!("# xt match \"{name}\"")),
             Expr::Target { name, .. } => out.push(format!("# xt target \"{name}\"")),

@@ -303,11 +303,14 @@ table ip nat {
 		type nat hook postrouting priority srcnat; policy accept;
 		ip saddr 10.0.0.0/24 oifname "eth0" masquerade
 		ip daddr 10.9.9.9 udp dport 53 snat to 10.0.0.1:4000-5000 random persistent
+		meta l4proto tcp masquerade to :20000-30000 random
+		oifname "eth1" masquerade fully-random
 	}
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		tcp dport 8080 dnat to 10.0.0.2:80
 		udp dport 5353 dnat to 10.0.0.3-10.0.0.5
+		tcp dport 81 redirect to :8080
 	}
 }
 table ip6 n6 {
