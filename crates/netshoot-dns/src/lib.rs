@@ -12,7 +12,7 @@ use std::time::Duration;
 pub use conf::ResolvConf;
 pub use hickory_proto::rr::RecordType;
 pub use lookup::{candidates, lookup, lookup_host, Lookup, Tried};
-pub use query::{query, query_with_id, reverse_name, Answer, Question, Rec, Transport};
+pub use query::{query, query_with_id, reverse_name, Answer, EdnsInfo, Question, Rec, Transport};
 
 /// What can go wrong with a query or a lookup. Each message is one line.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -80,6 +80,19 @@ pub struct Answer {
     pub elapsed_us: u64,
     /// Reply size in bytes.
     pub size: usize,
+    /// The reply's EDNS OPT pseudo-record, when it had one (dig's OPT PSEUDOSECTION).
+    pub edns: Option<EdnsInfo>,
+}
+
+/// What a reply's EDNS OPT record says.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EdnsInfo {
+    /// EDNS version.
+    pub version: u8,
+    /// The UDP payload size the server accepts.
+    pub udp: u16,
+    /// The DNSSEC OK bit.
+    pub dnssec_ok: bool,
 }
 
 impl Answer {
@@ -347,6 +360,11 @@ fn answer(
         additional: m.additionals.iter().map(rec).collect(),
         elapsed_us: start.elapsed().as_micros() as u64,
         size,
+        edns: m.edns.as_ref().map(|e| EdnsInfo {
+            version: e.version(),
+            udp: e.max_payload(),
+            dnssec_ok: e.flags().dnssec_ok,
+        }),
     }
 }
 

@@ -143,6 +143,66 @@ pub enum Expr {
         /// Its prefix.
         prefix: Option<String>,
     },
+    /// Data loaded into a register (an immediate that is no verdict).
+    Load {
+        /// Destination register.
+        dreg: u32,
+        /// The value.
+        data: Vec<u8>,
+    },
+    /// nf_tables' own source or destination NAT, its addresses and ports in registers.
+    Nat {
+        /// Destination NAT (else source NAT).
+        dnat: bool,
+        /// NFPROTO_IPV4 (2) or NFPROTO_IPV6 (10).
+        family: u32,
+        /// Register of the lowest address.
+        addr_min: Option<u32>,
+        /// Register of the highest address.
+        addr_max: Option<u32>,
+        /// Register of the lowest port.
+        proto_min: Option<u32>,
+        /// Register of the highest port.
+        proto_max: Option<u32>,
+        /// NF_NAT_RANGE_* flags.
+        flags: u32,
+    },
+    /// nf_tables' own masquerade, or redirect, with an optional port range in registers.
+    Masq {
+        /// `redirect` (else `masquerade`).
+        redirect: bool,
+        /// NF_NAT_RANGE_* flags.
+        flags: u32,
+        /// Register of the lowest port.
+        proto_min: Option<u32>,
+        /// Register of the highest port.
+        proto_max: Option<u32>,
+    },
+    /// A set lookup (`tcp dport { 22, 80 }`): the register is looked up in `set`.
+    Lookup {
+        /// Source register.
+        sreg: u32,
+        /// The set's name (`__set0` for an anonymous set).
+        set: String,
+        /// `!=`: matches when the value is not in the set.
+        inverted: bool,
+        /// The elements of an anonymous set (keys; `true` for an interval's end), read after
+        /// the rules.
+        elements: Vec<(Vec<u8>, bool)>,
+    },
+    /// nf_tables' own limit (iptables-nft writes `-m limit` as one).
+    Limit {
+        /// Tokens per `unit`.
+        rate: u64,
+        /// The period in seconds.
+        unit: u64,
+        /// Burst.
+        burst: u32,
+        /// Bytes (else packets).
+        bytes: bool,
+        /// `limit rate over`: matches above the rate.
+        over: bool,
+    },
     /// Anything else, by name.
     Other {
         /// The expression's name.
@@ -258,6 +318,13 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
             mask: raw(4).map(data_value).unwrap_or_default(),
             xor: raw(5).map(data_value).unwrap_or_default(),
         },
+        // Data for a register (a NAT address or port), or a verdict.
+        "immediate" if raw(2).is_some_and(|v| attrs(v).iter().any(|(t, _)| *t == 1)) => {
+            Expr::Load {
+                dreg: u(1).unwrap_or(0),
+                data: raw(2).map(data_value).unwrap_or_default(),
+            }
+        }
         "immediate" => Expr::Immediate {
             verdict: raw(2).and_then(|v| {
                 attrs(v)
@@ -265,6 +332,21 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
                     .find(|(t, _)| *t == 2)
                     .and_then(|(_, vv)| verdict_of(vv))
             }),
+        },
+        "masq" | "redir" => Expr::Masq {
+            redirect: name == "redir",
+            flags: u(if name == "masq" { 1 } else { 3 }).unwrap_or(0),
+            proto_min: u(if name == "masq" { 2 } else { 1 }),
+            proto_max: u(if name == "masq" { 3 } else { 2 }),
+        },
+        "nat" => Expr::Nat {
+            dnat: u(1) == Some(1),
+            family: u(2).unwrap_or(0),
+            addr_min: u(3),
+            addr_max: u(4),
+            proto_min: u(5),
+            proto_max: u(6),
+            flags: u(7).unwrap_or(0),
         },
         "counter" => Expr::Counter {
             bytes: raw(1).and_then(be64).unwrap_or(0),
@@ -293,6 +375,19 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
         "log" => Expr::Log {
             prefix: raw(2).map(string),
         },
+        "lookup" => Expr::Lookup {
+            sreg: u(2).unwrap_or(0),
+            set: raw(1).map(string).unwrap_or_default(),
+            inverted: u(5).is_some_and(|f| f & 1 != 0),
+            elements: Vec::new(),
+        },
+        "limit" => Expr::Limit {
+            rate: raw(1).and_then(be64).unwrap_or(0),
+            unit: raw(2).and_then(be64).unwrap_or(1),
+            burst: u(3).unwrap_or(0),
+            bytes: u(4) == Some(1),
+            over: u(5).is_some_and(|f| f & 1 != 0),
+        },
         other => Expr::Other { name: other.into() },
     }
 }
@@ -316,6 +411,62 @@ fn exprs_of(b: &[u8]) -> Vec<Expr> {
             expr_of(&name, data)
         })
         .collect()
+}
+
+const NFT_MSG_GETSETELEM: u16 = 13;
+
+fn family_number(f: &str) -> u8 {
+    match f {
+        "inet" => 1,
+        "ip" => 2,
+        "arp" => 3,
+        "netdev" => 5,
+        "bridge" => 7,
+        "ip6" => 10,
+        _ => 0,
+    }
+}
+
+/// A set's elements: (key, interval end).
+type Elements = Vec<(Vec<u8>, bool)>;
+
+/// The elements of one set.
+fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
+    let nul = |s: &str| {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        v
+    };
+    let mut req = crate::nfnl::attr(1, &nul(table));
+    req.extend(crate::nfnl::attr(2, &nul(set)));
+    let mut out = Vec::new();
+    for (_, body) in crate::nfnl::dump_with(
+        crate::nfnl::SUBSYS_NFTABLES,
+        NFT_MSG_GETSETELEM,
+        family_number(family),
+        &req,
+    )? {
+        for (t, list) in attrs(&body) {
+            if t != 3 {
+                continue;
+            }
+            for (_, elem) in attrs(list).into_iter().filter(|(t, _)| *t == 1) {
+                let e = attrs(elem);
+                let key = e
+                    .iter()
+                    .find(|(t, _)| *t == 1)
+                    .map(|(_, v)| data_value(v))
+                    .unwrap_or_default();
+                let end = e
+                    .iter()
+                    .find(|(t, _)| *t == 3)
+                    .and_then(|(_, v)| be32(v))
+                    .is_some_and(|f| f & 1 != 0);
+                out.push((key, end));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
@@ -405,6 +556,26 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
                 exprs,
                 text,
             });
+        }
+    }
+    // Anonymous sets (`{ 22, 80 }`) belong to their rule: read their elements into it. A set
+    // that cannot be read stays without elements.
+    let mut cache: HashMap<(&'static str, String, String), Elements> = HashMap::new();
+    for c in chains.iter_mut() {
+        for r in c.rules.iter_mut() {
+            for e in r.exprs.iter_mut() {
+                if let Expr::Lookup { set, elements, .. } = e {
+                    if !set.starts_with("__set") {
+                        continue;
+                    }
+                    let key = (c.family, c.table.clone(), set.clone());
+                    if !cache.contains_key(&key) {
+                        let got = set_elements(c.family, &c.table, set).unwrap_or_default();
+                        cache.insert(key.clone(), got);
+                    }
+                    elements.clone_from(&cache[&key]);
+                }
+            }
         }
     }
     Ok(chains)

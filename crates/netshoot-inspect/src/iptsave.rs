@@ -56,6 +56,10 @@ enum Loaded {
     IcmpType {
         len: u32,
     },
+    /// The TCP flags byte.
+    TcpFlags,
+    /// IPv4's fragment offset field (`-f`).
+    Frag,
     Other,
 }
 
@@ -64,6 +68,58 @@ struct Ports {
     sport: Option<(bool, String)>,
     dport: Option<(bool, String)>,
     icmp: Option<String>,
+    /// `--tcp-flags`: negated, mask, compare.
+    flags: Option<(bool, u8, u8)>,
+}
+
+const TCP_FLAG_NAMES: [(&str, u8); 6] = [
+    ("FIN", 0x01),
+    ("SYN", 0x02),
+    ("RST", 0x04),
+    ("PSH", 0x08),
+    ("ACK", 0x10),
+    ("URG", 0x20),
+];
+
+/// TCP flags as iptables names them (`FIN,SYN,RST,ACK`, `NONE`).
+pub fn tcp_flag_names(mut f: u8) -> String {
+    let mut out = Vec::new();
+    for (n, bit) in TCP_FLAG_NAMES {
+        if f & bit != 0 {
+            out.push(n);
+            f &= !bit;
+        }
+    }
+    if out.is_empty() {
+        "NONE".into()
+    } else {
+        out.join(",")
+    }
+}
+
+/// `--limit R/UNIT` as iptables-nft derives it from nft's rate and unit (libxt_limit's
+/// print_rate over `avg = 10000 * unit / rate`).
+fn limit_rate(rate: u64, unit: u64) -> String {
+    const SCALE: u64 = 10_000;
+    if rate == 0 {
+        return "inf".into();
+    }
+    let period = (SCALE * unit / rate).max(1);
+    let rates = [
+        ("day", SCALE * 86_400),
+        ("hour", SCALE * 3600),
+        ("min", SCALE * 60),
+        ("sec", SCALE),
+    ];
+    let mut i = 1;
+    while i < rates.len() {
+        let m = rates[i].1;
+        if period > m || m / period < m % period {
+            break;
+        }
+        i += 1;
+    }
+    format!("{}/{}", rates[i - 1].1 / period, rates[i - 1].0)
 }
 
 /// One rule in iptables syntax (without the `-A CHAIN` prefix).
@@ -78,6 +134,7 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
     let mut iif = String::new();
     let mut oif = String::new();
     let mut proto: Option<(bool, u8)> = None;
+    let mut frag: Option<bool> = None;
     // Match fragments in order; `None` marks where the implicit transport match goes.
     let mut frags: Vec<Option<String>> = Vec::new();
     let mut ports = Ports::default();
@@ -115,6 +172,8 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                     (2, 0, _) if matches!(proto, Some((_, 1 | 58))) => {
                         Loaded::IcmpType { len: *len }
                     }
+                    (2, 13, _) if *len == 1 => Loaded::TcpFlags,
+                    (1, 6, false) if *len == 2 => Loaded::Frag,
                     (2, 0, _) if *len == 2 => Loaded::Sport,
                     (2, 2, _) if *len == 2 => Loaded::Dport,
                     _ => Loaded::Other,
@@ -202,6 +261,18 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                             _ => String::new(),
                         });
                     }
+                    Loaded::TcpFlags => {
+                        if !frags.iter().any(Option::is_none) {
+                            frags.push(None);
+                        }
+                        let m = mask
+                            .as_deref()
+                            .and_then(|m| m.first().copied())
+                            .unwrap_or(0xff);
+                        ports.flags = Some((*op == 1, m, data.first().copied().unwrap_or(0)));
+                    }
+                    // `-f`: the fragment offset is not zero; `! -f`: it is.
+                    Loaded::Frag => frag = Some(*op == 0),
                     Loaded::Mark => {
                         let v = |d: &[u8]| {
                             d.get(..4)
@@ -241,7 +312,23 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                 }
             }
             Expr::Counter { packets, bytes } => counter = Some((*packets, *bytes)),
-            Expr::Match { name, rev, info } => frags.push(Some(xt::match_save(name, *rev, info))),
+            Expr::Match { name, rev, info } => {
+                frags.push(Some(xt::match_save_af(name, *rev, info, ipv6)))
+            }
+            Expr::Limit {
+                rate,
+                unit,
+                burst,
+                over: false,
+                bytes: false,
+            } => {
+                let mut m = format!(" -m limit --limit {}", limit_rate(*rate, *unit));
+                if *burst != 5 {
+                    m.push_str(&format!(" --limit-burst {burst}"));
+                }
+                frags.push(Some(m));
+            }
+            Expr::Limit { .. } => frags.push(Some(" -m limit".into())),
             Expr::Target { name, rev, info } => target = xt::target_save(name, *rev, info, ipv6),
             Expr::Immediate { verdict: Some(v) } => {
                 target = match v {
@@ -261,7 +348,12 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                 }
             }
             Expr::Log { .. } => target = " -j LOG".into(),
-            Expr::Immediate { verdict: None } | Expr::Other { .. } => {}
+            Expr::Immediate { verdict: None }
+            | Expr::Other { .. }
+            | Expr::Lookup { .. }
+            | Expr::Load { .. }
+            | Expr::Nat { .. }
+            | Expr::Masq { .. } => {}
         }
     }
     let mut s = String::new();
@@ -275,6 +367,9 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
             if neg { "! " } else { "" },
             proto_name(p, ipv6)
         ));
+    }
+    if let Some(neg) = frag {
+        s.push_str(if neg { " ! -f" } else { " -f" });
     }
     let module = match proto.map(|p| p.1) {
         Some(6) => "tcp",
@@ -304,6 +399,14 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                 }
                 if let Some((neg, p)) = &ports.dport {
                     s.push_str(&format!(" {}--dport {p}", if *neg { "! " } else { "" }));
+                }
+                if let Some((neg, m, c)) = ports.flags {
+                    s.push_str(&format!(
+                        " {}--tcp-flags {} {}",
+                        if neg { "! " } else { "" },
+                        tcp_flag_names(m),
+                        tcp_flag_names(c)
+                    ));
                 }
             }
         }

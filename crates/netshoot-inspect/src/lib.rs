@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod conntrack;
 pub mod firewall;
+pub mod iptlist;
 pub mod iptsave;
 pub mod ipvs;
 pub mod legacy;

@@ -20,16 +20,40 @@ const NLM_F_DUMP: u16 = 0x300;
 /// its `nfgenmsg` family and attribute payload. Kernel errors come back as `io::Error` with
 /// the kernel's errno (EPERM without CAP_NET_ADMIN, ENOENT/EOPNOTSUPP without the module).
 pub fn dump(subsys: u16, msg: u16, family: u8) -> io::Result<Vec<(u8, Vec<u8>)>> {
+    dump_with(subsys, msg, family, &[])
+}
+
+/// One attribute for a request: length, type, payload, padded to four bytes.
+pub fn attr(ty: u16, payload: &[u8]) -> Vec<u8> {
+    let mut a = Vec::with_capacity(4 + payload.len() + 3);
+    a.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+    a.extend_from_slice(&ty.to_ne_bytes());
+    a.extend_from_slice(payload);
+    while a.len() % 4 != 0 {
+        a.push(0);
+    }
+    a
+}
+
+/// [`dump`] with request attributes after the `nfgenmsg` (e.g. the table and set whose
+/// elements to dump).
+pub fn dump_with(
+    subsys: u16,
+    msg: u16,
+    family: u8,
+    attrs: &[u8],
+) -> io::Result<Vec<(u8, Vec<u8>)>> {
     let mut socket = Socket::new(NETLINK_NETFILTER)?;
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
-    let mut req = Vec::with_capacity(20);
-    req.extend_from_slice(&20u32.to_ne_bytes());
+    let mut req = Vec::with_capacity(20 + attrs.len());
+    req.extend_from_slice(&((20 + attrs.len()) as u32).to_ne_bytes());
     req.extend_from_slice(&((subsys << 8) | msg).to_ne_bytes());
     req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
     req.extend_from_slice(&1u32.to_ne_bytes());
     req.extend_from_slice(&0u32.to_ne_bytes());
     req.extend_from_slice(&[family, 0, 0, 0]); // nfgenmsg: family, version 0, res_id 0
+    req.extend_from_slice(attrs);
     socket.send(&req, 0)?;
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];

@@ -71,6 +71,8 @@ fn proto_word(p: u8) -> String {
 
 #[derive(Clone, Debug)]
 enum Reg {
+    /// A value loaded by an immediate.
+    Data(Vec<u8>),
     Meta(u32),
     Net {
         v6: bool,
@@ -94,8 +96,9 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
     let mut regs: Vec<(u32, Reg)> = Vec::new();
     let mut nfproto: Option<u8> = None;
     let mut l4: Option<u8> = None;
-    // The index in `out` of a dependency nft folds into the next header match.
-    let mut pending_dep: Option<usize> = None;
+    // The indexes in `out` of dependencies nft folds into the next header match (`meta nfproto
+    // ipv4` and `meta l4proto icmp` before `icmp type` in an inet table).
+    let mut pending_dep: Vec<usize> = Vec::new();
     let mut last_port: Option<(u32, usize)> = None;
     let set = |regs: &mut Vec<(u32, Reg)>, r: u32, v: Reg| {
         regs.retain(|(x, _)| *x != r);
@@ -112,7 +115,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 len,
                 dreg,
             } => {
-                if let Some(d) = pending_dep.take() {
+                for d in pending_dep.drain(..).rev() {
                     out.remove(d);
                 }
                 let r = match base {
@@ -172,7 +175,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         let word = if nfproto == Some(10) { "ipv6" } else { "ipv4" };
                         out.push(format!("meta nfproto {}{word}", op_word(*op)));
                         if *op == 0 {
-                            pending_dep = Some(out.len() - 1);
+                            pending_dep.push(out.len() - 1);
                         }
                     }
                     Reg::Meta(16) => {
@@ -180,7 +183,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         l4 = Some(p);
                         out.push(format!("meta l4proto {}{}", op_word(*op), proto_word(p)));
                         if *op == 0 {
-                            pending_dep = Some(out.len() - 1);
+                            pending_dep.push(out.len() - 1);
                         }
                     }
                     Reg::Meta(k) => out.push(format!("meta {k} {}0x{}", op_word(*op), hex(data))),
@@ -245,6 +248,20 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         out.push(format!("{proto} {field} {}{port}", op_word(*op)));
                         last_port = Some((*sreg, out.len() - 1));
                     }
+                    // ICMP / ICMPv6 type.
+                    Reg::Transport { offset: 0, len: 1 }
+                        if matches!(l4, Some(1 | 58)) && !data.is_empty() =>
+                    {
+                        let (hdr, name) = if l4 == Some(58) {
+                            ("icmpv6", icmpv6_type(data[0]))
+                        } else {
+                            ("icmp", icmp_type(data[0]))
+                        };
+                        let shown = name
+                            .map(str::to_string)
+                            .unwrap_or_else(|| data[0].to_string());
+                        out.push(format!("{hdr} type {}{shown}", op_word(*op)));
+                    }
                     Reg::CtState { mask } if *op == 1 && data.iter().all(|b| *b == 0) => {
                         let m = mask
                             .as_deref()
@@ -304,7 +321,172 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 Verdict::Continue => "continue".into(),
                 Verdict::Other(c) => format!("verdict {c}"),
             }),
-            Expr::Other { name } if name == "masq" => out.push("masquerade".into()),
+            Expr::Load { dreg, data } => set(&mut regs, *dreg, Reg::Data(data.clone())),
+            Expr::Nat {
+                dnat,
+                family: nat_family,
+                addr_min,
+                addr_max,
+                proto_min,
+                proto_max,
+                flags,
+            } => {
+                let data = |r: &Option<u32>| -> Option<Vec<u8>> {
+                    let r = (*r)?;
+                    match regs.iter().find(|(x, _)| *x == r).map(|(_, v)| v.clone()) {
+                        Some(Reg::Data(d)) => Some(d),
+                        _ => None,
+                    }
+                };
+                let v6 = *nat_family == 10;
+                let ip = |d: Vec<u8>| -> String {
+                    if v6 && d.len() >= 16 {
+                        IpAddr::from(<[u8; 16]>::try_from(&d[..16]).unwrap_or([0; 16])).to_string()
+                    } else if d.len() >= 4 {
+                        IpAddr::from([d[0], d[1], d[2], d[3]]).to_string()
+                    } else {
+                        format!("0x{}", hex(&d))
+                    }
+                };
+                let port = |d: Vec<u8>| -> String {
+                    d.get(..2)
+                        .map(|b| u16::from_be_bytes([b[0], b[1]]).to_string())
+                        .unwrap_or_default()
+                };
+                let (lo, hi) = (data(addr_min), data(addr_max));
+                let mut addr = lo.clone().map(ip).unwrap_or_default();
+                if let (Some(l), Some(h)) = (lo, hi) {
+                    if l != h {
+                        addr = format!("{addr}-{}", ip(h));
+                    }
+                }
+                let (plo, phi) = (data(proto_min), data(proto_max));
+                let mut ports = plo.clone().map(port).unwrap_or_default();
+                if let (Some(l), Some(h)) = (plo, phi) {
+                    if l != h {
+                        ports = format!("{ports}-{}", port(h));
+                    }
+                }
+                let mut t = String::from(if *dnat { "dnat" } else { "snat" });
+                if family == "inet" {
+                    t.push_str(if v6 { " ip6" } else { " ip" });
+                }
+                t.push_str(" to ");
+                if v6 && !ports.is_empty() && !addr.is_empty() {
+                    t.push_str(&format!("[{addr}]"));
+                } else {
+                    t.push_str(&addr);
+                }
+                if !ports.is_empty() {
+                    t.push_str(&format!(":{ports}"));
+                }
+                for (bit, word) in [(4, " random"), (16, " fully-random"), (8, " persistent")] {
+                    if flags & bit != 0 {
+                        t.push_str(word);
+                    }
+                }
+                out.push(t);
+            }
+            Expr::Lookup {
+                sreg,
+                set,
+                inverted,
+                elements,
+            } => {
+                let reg = regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone());
+                let neg = if *inverted { "!= " } else { "" };
+                let (lhs, kind) = match &reg {
+                    Some(Reg::Transport { offset, len: 2 }) => (
+                        format!(
+                            "{} {}",
+                            proto_word(l4.unwrap_or(6)),
+                            if *offset == 0 { "sport" } else { "dport" }
+                        ),
+                        ElemKind::Port,
+                    ),
+                    Some(Reg::Net {
+                        v6, offset, len, ..
+                    }) if *len == 4 || *len == 16 => (
+                        format!(
+                            "{} {}",
+                            if *v6 { "ip6" } else { "ip" },
+                            if matches!((*v6, *offset), (false, 12) | (true, 8)) {
+                                "saddr"
+                            } else {
+                                "daddr"
+                            }
+                        ),
+                        ElemKind::Addr,
+                    ),
+                    Some(Reg::Meta(16)) => ("meta l4proto".to_string(), ElemKind::Proto),
+                    Some(Reg::Meta(6)) => ("iifname".to_string(), ElemKind::Name),
+                    Some(Reg::Meta(7)) => ("oifname".to_string(), ElemKind::Name),
+                    _ => (String::new(), ElemKind::Hex),
+                };
+                if !set.starts_with("__set") || lhs.is_empty() {
+                    out.push(format!("{lhs} {neg}@{set}").trim_start().to_string());
+                } else {
+                    out.push(format!("{lhs} {neg}{{ {} }}", set_text(elements, kind)));
+                }
+            }
+            Expr::Limit {
+                rate,
+                unit,
+                burst,
+                bytes,
+                over,
+            } => {
+                let per = match unit {
+                    1 => "second",
+                    60 => "minute",
+                    3600 => "hour",
+                    86400 => "day",
+                    604_800 => "week",
+                    _ => "second",
+                };
+                let mut l = format!("limit rate {}", if *over { "over " } else { "" });
+                if *bytes {
+                    l.push_str(&format!("{rate} bytes/{per}"));
+                    if *burst != 0 {
+                        l.push_str(&format!(" burst {burst} bytes"));
+                    }
+                } else {
+                    l.push_str(&format!("{rate}/{per}"));
+                    // nft omits its default burst of 5 packets.
+                    if *burst != 5 && *burst != 0 {
+                        l.push_str(&format!(" burst {burst} packets"));
+                    }
+                }
+                out.push(l);
+            }
+            Expr::Masq {
+                redirect,
+                flags,
+                proto_min,
+                proto_max,
+            } => {
+                let port = |r: &Option<u32>| -> Option<u16> {
+                    let r = (*r)?;
+                    match regs.iter().find(|(x, _)| *x == r).map(|(_, v)| v.clone()) {
+                        Some(Reg::Data(d)) if d.len() >= 2 => {
+                            Some(u16::from_be_bytes([d[0], d[1]]))
+                        }
+                        _ => None,
+                    }
+                };
+                let mut t = String::from(if *redirect { "redirect" } else { "masquerade" });
+                match (port(proto_min), port(proto_max)) {
+                    (Some(l), Some(h)) if l != h => t.push_str(&format!(" to :{l}-{h}")),
+                    (Some(l), _) => t.push_str(&format!(" to :{l}")),
+                    _ => {}
+                }
+                for (bit, word) in [(4, " random"), (16, " fully-random"), (8, " persistent")] {
+                    if flags & bit != 0 {
+                        t.push_str(word);
+                    }
+                }
+                out.push(t);
+            }
             Expr::Other { name } => out.push(format!("# {name}")),
             Expr::Match { name, .. } => out.push(format!("# xt match \"{name}\"")),
             Expr::Target { name, .. } => out.push(format!("# xt target \"{name}\"")),
@@ -336,49 +518,249 @@ fn icmpx_code(c: u8) -> &'static str {
     }
 }
 
+/// How a set's keys print.
+#[derive(Clone, Copy)]
+enum ElemKind {
+    Port,
+    Addr,
+    Proto,
+    Name,
+    Hex,
+}
+
+fn elem_text(k: &[u8], kind: ElemKind) -> String {
+    match kind {
+        ElemKind::Port if k.len() >= 2 => u16::from_be_bytes([k[0], k[1]]).to_string(),
+        ElemKind::Addr if k.len() == 4 => IpAddr::from([k[0], k[1], k[2], k[3]]).to_string(),
+        ElemKind::Addr if k.len() == 16 => {
+            IpAddr::from(<[u8; 16]>::try_from(k).unwrap_or([0; 16])).to_string()
+        }
+        ElemKind::Proto if !k.is_empty() => proto_word(k[0]),
+        ElemKind::Name => format!("\"{}\"", string(k)),
+        _ => format!("0x{}", hex(k)),
+    }
+}
+
+/// A big-endian key as a number, to order elements (nft prints them sorted).
+fn key_num(k: &[u8]) -> u128 {
+    k.iter()
+        .take(16)
+        .fold(0u128, |a, b| (a << 8) | u128::from(*b))
+}
+
+/// The order nft sorts keys in: as numbers in the key's byte order (host order, little-endian
+/// here, for interface names; network order otherwise).
+fn sort_num(k: &[u8], kind: ElemKind) -> u128 {
+    match kind {
+        ElemKind::Name => k
+            .iter()
+            .take(16)
+            .rev()
+            .fold(0u128, |a, b| (a << 8) | u128::from(*b)),
+        _ => key_num(k),
+    }
+}
+
+/// An anonymous set's elements as nft prints them: sorted, intervals as `A-B` (the kernel keeps
+/// an interval as its start and, flagged as end, the value after its last one).
+fn set_text(elements: &[(Vec<u8>, bool)], kind: ElemKind) -> String {
+    let mut e: Vec<&(Vec<u8>, bool)> = elements.iter().collect();
+    e.sort_by_key(|(k, end)| (sort_num(k, kind), !*end));
+    let interval = e.iter().any(|(_, end)| *end);
+    let mut out = Vec::new();
+    if interval {
+        let starts: Vec<&Vec<u8>> = e.iter().filter(|(_, end)| !end).map(|(k, _)| k).collect();
+        for s in starts {
+            let sn = key_num(s);
+            // The end is the first end flag above the start.
+            let end = e
+                .iter()
+                .filter(|(k, end)| *end && key_num(k) > sn)
+                .map(|(k, _)| key_num(k))
+                .min();
+            match end {
+                Some(en) if en == sn + 1 => out.push(elem_text(s, kind)),
+                Some(en) => {
+                    let size = en - sn;
+                    let bits = (s.len() * 8) as u32;
+                    // An address block nft prints as a prefix.
+                    if matches!(kind, ElemKind::Addr) && size.is_power_of_two() && sn % size == 0 {
+                        let prefix = bits - size.trailing_zeros();
+                        out.push(format!("{}/{prefix}", elem_text(s, kind)));
+                    } else {
+                        let last = (en - 1).to_be_bytes();
+                        let last = &last[16 - s.len()..];
+                        out.push(format!("{}-{}", elem_text(s, kind), elem_text(last, kind)));
+                    }
+                }
+                // An open interval runs to the top of the key's range.
+                None => {
+                    let top = vec![0xffu8; s.len()];
+                    out.push(format!("{}-{}", elem_text(s, kind), elem_text(&top, kind)));
+                }
+            }
+        }
+    } else {
+        out.extend(e.iter().map(|(k, _)| elem_text(k, kind)));
+    }
+    out.join(", ")
+}
+
+fn icmp_type(t: u8) -> Option<&'static str> {
+    Some(match t {
+        0 => "echo-reply",
+        3 => "destination-unreachable",
+        4 => "source-quench",
+        5 => "redirect",
+        8 => "echo-request",
+        9 => "router-advertisement",
+        10 => "router-solicitation",
+        11 => "time-exceeded",
+        12 => "parameter-problem",
+        13 => "timestamp-request",
+        14 => "timestamp-reply",
+        15 => "info-request",
+        16 => "info-reply",
+        17 => "address-mask-request",
+        18 => "address-mask-reply",
+        _ => return None,
+    })
+}
+
+fn icmpv6_type(t: u8) -> Option<&'static str> {
+    Some(match t {
+        1 => "destination-unreachable",
+        2 => "packet-too-big",
+        3 => "time-exceeded",
+        4 => "parameter-problem",
+        128 => "echo-request",
+        129 => "echo-reply",
+        130 => "mld-listener-query",
+        131 => "mld-listener-report",
+        132 => "mld-listener-done",
+        133 => "nd-router-solicit",
+        134 => "nd-router-advert",
+        135 => "nd-neighbor-solicit",
+        136 => "nd-neighbor-advert",
+        137 => "nd-redirect",
+        138 => "router-renumbering",
+        _ => return None,
+    })
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// `nft list ruleset` for the native tables among `chains` (iptables-nft's are left out).
 pub fn ruleset(chains: &[Chain]) -> String {
-    let mut tables: Vec<(&str, &str)> = Vec::new();
-    for c in chains {
-        if !is_iptables_table(c.family, &c.table) && !tables.contains(&(c.family, c.table.as_str()))
-        {
-            tables.push((c.family, c.table.as_str()));
+    let mut s = String::new();
+    for (fam, table) in tables(chains) {
+        if !is_iptables_table(fam, table) {
+            s.push_str(&table_text(chains, fam, table, None, true));
         }
     }
-    let mut s = String::new();
-    for (fam, table) in tables {
-        s.push_str(&format!("table {fam} {table} {{\n"));
-        let mine: Vec<&Chain> = chains
-            .iter()
-            .filter(|c| c.family == fam && c.table == table)
-            .collect();
-        for (i, c) in mine.iter().enumerate() {
-            if i > 0 {
-                s.push('\n');
-            }
-            s.push_str(&format!("\tchain {} {{\n", c.name));
-            if let Some(h) = c.hook {
-                let policy = match c.policy {
-                    Some(Verdict::Drop) => "drop",
-                    _ => "accept",
-                };
-                s.push_str(&format!(
-                    "\t\ttype {} hook {} priority {}; policy {policy};\n",
-                    c.kind.as_deref().unwrap_or("filter"),
-                    hook_name(fam, h),
-                    priority_name(c.priority.unwrap_or(0), h)
-                ));
-            }
+    s
+}
+
+/// Every (family, table) among `chains`, in the kernel's order.
+pub fn tables(chains: &[Chain]) -> Vec<(&'static str, &str)> {
+    let mut out: Vec<(&'static str, &str)> = Vec::new();
+    for c in chains {
+        if !out.contains(&(c.family, c.table.as_str())) {
+            out.push((c.family, c.table.as_str()));
+        }
+    }
+    out
+}
+
+/// Whether a table holds iptables-nft's compat (x_tables) expressions, which nft prints
+/// through iptables' translations (and flags as managed by iptables-nft).
+pub fn has_xt(chains: &[Chain], family: &str, table: &str) -> bool {
+    chains
+        .iter()
+        .filter(|c| c.family == family && c.table == table)
+        .flat_map(|c| c.rules.iter())
+        .flat_map(|r| r.exprs.iter())
+        .any(|e| matches!(e, Expr::Match { .. } | Expr::Target { .. }))
+}
+
+/// One table as `nft list table` prints it: only `chain` when given (`nft list chain`), and
+/// without rules for `nft list chains`.
+pub fn table_text(
+    chains: &[Chain],
+    fam: &str,
+    table: &str,
+    chain: Option<&str>,
+    rules: bool,
+) -> String {
+    let mut s = format!("table {fam} {table} {{\n");
+    let mine: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| c.family == fam && c.table == table && chain.is_none_or(|n| c.name == n))
+        .collect();
+    for (i, c) in mine.iter().enumerate() {
+        // nft separates chains with a blank line when it lists their rules.
+        if i > 0 && rules {
+            s.push('\n');
+        }
+        s.push_str(&format!("\tchain {} {{\n", c.name));
+        if let Some(h) = c.hook {
+            let policy = match c.policy {
+                Some(Verdict::Drop) => "drop",
+                _ => "accept",
+            };
+            s.push_str(&format!(
+                "\t\ttype {} hook {} priority {}; policy {policy};\n",
+                c.kind.as_deref().unwrap_or("filter"),
+                hook_name(fam, h),
+                priority_name(c.priority.unwrap_or(0), h)
+            ));
+        }
+        if rules {
             for r in &c.rules {
                 s.push_str(&format!("\t\t{}\n", rule_text(fam, &r.exprs)));
             }
-            s.push_str("\t}\n");
         }
-        s.push_str("}\n");
+        s.push_str("\t}\n");
     }
+    s.push_str("}\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(p: u16, end: bool) -> (Vec<u8>, bool) {
+        (p.to_be_bytes().to_vec(), end)
+    }
+
+    #[test]
+    fn sets_print_sorted_with_ranges_and_prefixes() {
+        // { 9000, 80, 8000-8100 } as the kernel keeps an interval set (with its leading end).
+        let e = vec![
+            port(0, true),
+            port(9001, true),
+            port(9000, false),
+            port(8101, true),
+            port(8000, false),
+            port(81, true),
+            port(80, false),
+        ];
+        assert_eq!(set_text(&e, ElemKind::Port), "80, 8000-8100, 9000");
+        let plain = vec![port(443, false), port(22, false)];
+        assert_eq!(set_text(&plain, ElemKind::Port), "22, 443");
+        let a = |b: [u8; 4], end| (b.to_vec(), end);
+        let nets = vec![
+            a([10, 1, 0, 0], false),
+            a([10, 2, 0, 0], true),
+            a([10, 9, 0, 1], false),
+            a([10, 9, 0, 6], true),
+        ];
+        assert_eq!(
+            set_text(&nets, ElemKind::Addr),
+            "10.1.0.0/16, 10.9.0.1-10.9.0.5"
+        );
+    }
 }

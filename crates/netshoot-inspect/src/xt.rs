@@ -97,10 +97,50 @@ fn hexmark(mark: u32, mask: u32) -> String {
     }
 }
 
-/// ` -m NAME …` for a match blob.
+/// ` -m NAME …` for a match blob (IPv4 addresses where a match holds any).
 pub fn match_save(name: &str, rev: u32, info: &[u8]) -> String {
+    match_save_af(name, rev, info, false)
+}
+
+/// ` -m NAME …` for a match blob; `ipv6` for ip6tables' rules.
+pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
+    // `-m state` is conntrack with XT_CONNTRACK_STATE_ALIAS set (iptables prints it as state).
+    if name == "conntrack" && rev >= 1 && u16_at(info, 146).is_some_and(|f| f & (1 << 13) != 0) {
+        let body = conntrack(rev, info).unwrap_or_default();
+        return format!(" -m state{}", body.replace("--ctstate", "--state"));
+    }
     let body = match name {
         "conntrack" => conntrack(rev, info),
+        // xt_iprange_mtinfo: src_min, src_max, dst_min, dst_max (16 bytes each), flags.
+        "iprange" if rev >= 1 => (|| {
+            let flags = u8_at(info, 64)?;
+            let mut s = String::new();
+            for (bit, inv, off, opt) in [
+                (1u8, 0x10u8, 0usize, "--src-range"),
+                (2, 0x20, 32, "--dst-range"),
+            ] {
+                if flags & bit != 0 {
+                    if flags & inv != 0 {
+                        s.push_str(" !");
+                    }
+                    let (a, b) = (
+                        addr(info.get(off..)?, ipv6)?,
+                        addr(info.get(off + 16..)?, ipv6)?,
+                    );
+                    s.push_str(&format!(" {opt} {a}-{b}"));
+                }
+            }
+            Some(s)
+        })(),
+        // xt_connmark_mtinfo1: mark, mask, invert.
+        "connmark" if rev == 1 => (|| {
+            let (mark, mask, inv) = (u32_at(info, 0)?, u32_at(info, 4)?, u8_at(info, 8)?);
+            Some(format!(
+                "{} --mark {}",
+                if inv != 0 { " !" } else { "" },
+                hexmark(mark, mask)
+            ))
+        })(),
         "state" => u32_at(info, 0).map(|m| format!(" --state {}", states(m))),
         "addrtype" if rev == 1 => addrtype(info),
         "comment" => Some(format!(" --comment {}", save_string(&cstr(info)))),
@@ -229,6 +269,18 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             if level != 4 {
                 s.push_str(&format!(" --log-level {level}"));
             }
+            let flags = u8_at(info, 1)?;
+            for (bit, opt) in [
+                (0x01, "--log-tcp-sequence"),
+                (0x02, "--log-tcp-options"),
+                (0x04, "--log-ip-options"),
+                (0x08, "--log-uid"),
+                (0x20, "--log-macdecode"),
+            ] {
+                if flags & bit != 0 {
+                    s.push_str(&format!(" {opt}"));
+                }
+            }
             Some(s)
         })(),
         "MARK" if rev == 2 => (|| {
@@ -239,11 +291,13 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             ))
         })(),
         "CONNMARK" if rev >= 1 => (|| {
+            // xt_connmark_tginfo1: ctmark, ctmask, nfmask, mode; tginfo2 puts shift_dir and
+            // shift_bits before mode.
             let (mark, ctmask, nfmask, mode) = (
                 u32_at(info, 0)?,
                 u32_at(info, 4)?,
                 u32_at(info, 8)?,
-                u8_at(info, 12)?,
+                u8_at(info, if rev >= 2 { 14 } else { 12 })?,
             );
             Some(match mode {
                 0 => format!(" --set-xmark 0x{mark:x}/0x{ctmask:x}"),
@@ -251,6 +305,14 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
                 _ => format!(" --restore-mark --nfmask 0x{nfmask:x} --ctmask 0x{ctmask:x}"),
             })
         })(),
+        // xt_tcpmss_info: mss (0xffff: clamp to the path MTU).
+        "TCPMSS" => u16_at(info, 0).map(|m| {
+            if m == 0xffff {
+                " --clamp-mss-to-pmtu".to_string()
+            } else {
+                format!(" --set-mss {m}")
+            }
+        }),
         "CT" => (|| {
             let flags = u16_at(info, 0)?;
             let zone = u16_at(info, 2)?;
@@ -403,12 +465,19 @@ mod tests {
             "comment",
             "multiport",
             "mark",
+            "iprange",
+            "connmark",
             "x",
         ] {
             for len in 0..200 {
                 let b = vec![0xffu8; len];
                 let s = match_save(n, 1, &b);
-                assert!(s.starts_with(&format!(" -m {n}")));
+                // conntrack with XT_CONNTRACK_STATE_ALIAS set is `-m state`.
+                assert!(
+                    s.starts_with(&format!(" -m {n}"))
+                        || (n == "conntrack" && s.starts_with(" -m state")),
+                    "{s}"
+                );
                 let _ = match_save(n, 3, &b);
             }
         }
@@ -421,6 +490,7 @@ mod tests {
             "MARK",
             "CONNMARK",
             "CT",
+            "TCPMSS",
             "X",
         ] {
             for len in 0..64 {

@@ -23,6 +23,17 @@ mod traceroute;
 mod iperf;
 mod iperf3;
 mod netgen;
+// dnsfw room
+mod conntrack;
+mod dig;
+mod dnsfmt;
+mod drill;
+mod host;
+mod iptables;
+mod iptables_save;
+mod ipvsadm;
+mod nft;
+mod nslookup;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -120,8 +131,41 @@ pub static TOOLS: &[&Tool] = &[
     &iperf::TOOL,
     &iperf3::TOOL,
     &netgen::TOOL,
+    // dnsfw room
+    &iptables::TOOL,
+    &iptables_save::TOOL,
+    &nft::TOOL,
+    &dig::TOOL,
+    &drill::TOOL,
+    &nslookup::TOOL,
+    &host::TOOL,
+    &conntrack::TOOL,
+    &ipvsadm::TOOL,
     // (further rooms add their tools here)
 ];
+
+/// Now as C's `ctime` prints it in UTC (`Tue Dec  1 22:31:40 2026`), for the date lines of
+/// iptables-save and drill.
+pub fn ctime_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, t) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = crate::cmd::capture::civil_date(days);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {d:>2} {:02}:{:02}:{:02} {y}",
+        WD[days.rem_euclid(7) as usize],
+        MO[(m - 1) as usize],
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
 
 /// The tool answering to `name`.
 pub fn lookup(name: &str) -> Option<&'static Tool> {

@@ -57,6 +57,21 @@ pub struct ConntrackArgs {
     /// Connection mark.
     #[arg(short = 'm', long, value_name = "MARK")]
     pub mark: Option<u32>,
+    /// Reply source address (after NAT: the real server).
+    #[arg(short = 'r', long = "reply-src", value_name = "IP")]
+    pub reply_src: Option<IpAddr>,
+    /// Reply destination address.
+    #[arg(short = 'q', long = "reply-dst", value_name = "IP")]
+    pub reply_dst: Option<IpAddr>,
+    /// Only source-NATed connections.
+    #[arg(short = 'n', long = "src-nat")]
+    pub src_nat: bool,
+    /// Only destination-NATed connections.
+    #[arg(short = 'g', long = "dst-nat")]
+    pub dst_nat: bool,
+    /// Only NATed connections (either way).
+    #[arg(short = 'j', long = "any-nat")]
+    pub any_nat: bool,
 }
 
 /// The `conntrack` report.
@@ -125,6 +140,33 @@ pub fn run(args: &ConntrackArgs, out: &Output) -> anyhow::Result<i32> {
         })?;
         return Ok(0);
     }
+    let entries = matching(args)?;
+    if !out.json {
+        eprintln!(
+            "netshoot: {} flow entries shown; table {} of nf_conntrack_max {}",
+            entries.len(),
+            usage.count,
+            usage.max
+        );
+    }
+    let report = ConntrackReport {
+        entries: Some(entries),
+        usage,
+        cpus: None,
+    };
+    out.emit(&report, |r| {
+        r.entries
+            .iter()
+            .flatten()
+            .map(|e| format!("{}\n", e.line()))
+            .collect()
+    })?;
+    Ok(0)
+}
+
+/// The entries of the (already entered) namespace that pass the filters of `args` (the verb's
+/// listing and the classic `conntrack -L` share it).
+pub fn matching(args: &ConntrackArgs) -> anyhow::Result<Vec<Entry>> {
     let proto: Option<u8> = match args.proto.as_deref() {
         None => None,
         Some(p) => Some(match p.to_ascii_lowercase().as_str() {
@@ -150,6 +192,7 @@ pub fn run(args: &ConntrackArgs, out: &Output) -> anyhow::Result<i32> {
     };
     let state = args.state.as_ref().map(|s| s.to_ascii_uppercase());
     let mut entries = netshoot_inspect::conntrack::entries(family).map_err(explain)?;
+    let nat = |e: &Entry, what: &str| e.status.iter().any(|x| x == what);
     entries.retain(|e| {
         proto.is_none_or(|p| e.proto_num == p)
             && args.src.is_none_or(|a| e.orig.src == Some(a))
@@ -159,26 +202,11 @@ pub fn run(args: &ConntrackArgs, out: &Output) -> anyhow::Result<i32> {
             && state.as_ref().is_none_or(|s| e.state.as_ref() == Some(s))
             && args.zone.is_none_or(|z| e.zone == z)
             && args.mark.is_none_or(|m| e.mark == m)
+            && args.reply_src.is_none_or(|a| e.reply.src == Some(a))
+            && args.reply_dst.is_none_or(|a| e.reply.dst == Some(a))
+            && (!args.src_nat || nat(e, "SRC_NAT"))
+            && (!args.dst_nat || nat(e, "DST_NAT"))
+            && (!args.any_nat || nat(e, "SRC_NAT") || nat(e, "DST_NAT"))
     });
-    if !out.json {
-        eprintln!(
-            "netshoot: {} flow entries shown; table {} of nf_conntrack_max {}",
-            entries.len(),
-            usage.count,
-            usage.max
-        );
-    }
-    let report = ConntrackReport {
-        entries: Some(entries),
-        usage,
-        cpus: None,
-    };
-    out.emit(&report, |r| {
-        r.entries
-            .iter()
-            .flatten()
-            .map(|e| format!("{}\n", e.line()))
-            .collect()
-    })?;
-    Ok(0)
+    Ok(entries)
 }

@@ -46,6 +46,20 @@ pub struct FirewallReport {
     pub chains: Vec<netshoot_inspect::firewall::Chain>,
 }
 
+/// Every nf_tables chain of the (already entered) namespace, with errors that name the fix (the
+/// classic iptables, iptables-save and nft names read through this too).
+pub fn read_chains() -> anyhow::Result<Vec<netshoot_inspect::firewall::Chain>> {
+    netshoot_inspect::firewall::ruleset().map_err(|e| match e.raw_os_error() {
+        Some(1) | Some(13) => anyhow::anyhow!(
+            "reading the firewall needs CAP_NET_ADMIN in the target's namespace: run as root, or add --cap-add NET_ADMIN to docker run"
+        ),
+        Some(2) | Some(93) | Some(95) | Some(97) => anyhow::anyhow!(
+            "this kernel has no nf_tables netlink interface (module nf_tables): modprobe nf_tables on the host"
+        ),
+        _ => anyhow::anyhow!("cannot read nf_tables: {e}"),
+    })
+}
+
 /// Runs `firewall` in the (already entered) target.
 pub fn run(args: &FirewallArgs, out: &Output) -> anyhow::Result<i32> {
     let family = if args.ipv6 { "ip6" } else { "ip" };
@@ -56,15 +70,7 @@ pub fn run(args: &FirewallArgs, out: &Output) -> anyhow::Result<i32> {
             iptsave::TABLES.join(", ")
         );
     }
-    let chains = netshoot_inspect::firewall::ruleset().map_err(|e| match e.raw_os_error() {
-        Some(1) | Some(13) => anyhow::anyhow!(
-            "reading the firewall needs CAP_NET_ADMIN in the target's namespace: run as root, or add --cap-add NET_ADMIN to docker run"
-        ),
-        Some(2) | Some(93) | Some(95) | Some(97) => anyhow::anyhow!(
-            "this kernel has no nf_tables netlink interface (module nf_tables): modprobe nf_tables on the host"
-        ),
-        _ => anyhow::anyhow!("cannot read nf_tables: {e}"),
-    })?;
+    let chains = read_chains()?;
     if args.nft {
         let text = netshoot_inspect::nftfmt::ruleset(&chains);
         let native: Vec<netshoot_inspect::firewall::Chain> = chains

@@ -38,7 +38,8 @@ fn endpoint(a: Option<std::net::IpAddr>, port: u16) -> String {
     }
 }
 
-fn text(t: &Table, stats: bool) -> String {
+/// The table as `ipvsadm -Ln` (or `-Ln --stats`) prints it.
+pub fn text(t: &Table, stats: bool) -> String {
     let mut s = format!(
         "IP Virtual Server version {} (size={})\n",
         t.version.as_deref().unwrap_or("?"),

@@ -1,0 +1,984 @@
+//! `iptables -L` / `ip6tables -L` and `iptables-save` from nf_tables: the rules of
+//! [`crate::iptsave`] laid out as iptables prints them (the table with target, prot, opt, in, out,
+//! source and destination columns, each match's and target's own print text, counters with or
+//! without K/M/G, line numbers, policies and references), and the `iptables-save` dump.
+
+use std::fmt::Write as _;
+
+use crate::firewall::{Chain, Expr, Verdict};
+use crate::iptsave::{builtin_chains, rule_spec};
+
+/// How `iptables -L` lays the table out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFormat {
+    /// `-n`: addresses, ports and protocols as numbers.
+    pub numeric: bool,
+    /// `-v`: counters and interfaces.
+    pub verbose: bool,
+    /// `-x`: exact counters (no K/M/G).
+    pub exact: bool,
+    /// `--line-numbers`.
+    pub line_numbers: bool,
+}
+
+/// The chains of one iptables table in `iptables -S` order: the built-in chains (present or
+/// not: `None` for one the kernel does not have yet), then user chains by name.
+fn ordered<'a>(chains: &'a [Chain], family: &str, table: &str) -> Vec<(String, Option<&'a Chain>)> {
+    let builtins = builtin_chains(table).unwrap_or(&[]);
+    let mine: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| c.family == family && c.table == table)
+        .collect();
+    let mut out: Vec<(String, Option<&Chain>)> = builtins
+        .iter()
+        .map(|b| (b.to_string(), mine.iter().copied().find(|c| c.name == *b)))
+        .collect();
+    let mut user: Vec<&Chain> = mine
+        .iter()
+        .copied()
+        .filter(|c| !builtins.contains(&c.name.as_str()))
+        .collect();
+    user.sort_by(|a, b| a.name.cmp(&b.name));
+    out.extend(user.into_iter().map(|c| (c.name.clone(), Some(c))));
+    out
+}
+
+/// The chain names of a table as `iptables -S` orders them.
+pub fn chain_names(chains: &[Chain], family: &str, table: &str) -> Vec<String> {
+    ordered(chains, family, table)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect()
+}
+
+fn rule_counters(exprs: &[Expr]) -> (u64, u64) {
+    exprs
+        .iter()
+        .find_map(|e| match e {
+            Expr::Counter { packets, bytes } => Some((*packets, *bytes)),
+            _ => None,
+        })
+        .unwrap_or((0, 0))
+}
+
+/// How many rules of the table jump or go to `name` (what iptables prints as references).
+fn references(chains: &[Chain], family: &str, table: &str, name: &str) -> usize {
+    chains
+        .iter()
+        .filter(|c| c.family == family && c.table == table)
+        .flat_map(|c| c.rules.iter())
+        .flat_map(|r| r.exprs.iter())
+        .filter(|e| {
+            matches!(e, Expr::Immediate { verdict: Some(Verdict::Jump(t) | Verdict::Goto(t)) } if t == name)
+        })
+        .count()
+}
+
+/// Splits an `iptables -S` rule into words, undoing its double quotes.
+pub fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// One option of a match or target: negated, its name (without dashes), its values.
+#[derive(Debug, Clone, Default)]
+struct OptWords {
+    neg: bool,
+    key: String,
+    vals: Vec<String>,
+}
+
+fn options(ws: &[String]) -> Vec<OptWords> {
+    let mut out: Vec<OptWords> = Vec::new();
+    let mut neg = false;
+    for w in ws {
+        if w == "!" {
+            neg = true;
+        } else if let Some(k) = w.strip_prefix("--") {
+            out.push(OptWords {
+                neg,
+                key: k.to_string(),
+                vals: Vec::new(),
+            });
+            neg = false;
+        } else if let Some(last) = out.last_mut() {
+            last.vals.push(w.clone());
+        }
+    }
+    out
+}
+
+/// A parsed rule: the columns and the match/target words.
+#[derive(Debug, Default)]
+struct Parsed {
+    src: Option<(bool, String)>,
+    dst: Option<(bool, String)>,
+    iif: Option<(bool, String)>,
+    oif: Option<(bool, String)>,
+    proto: Option<(bool, String)>,
+    frag: Option<bool>,
+    matches: Vec<(String, Vec<OptWords>)>,
+    target: String,
+    target_opts: Vec<OptWords>,
+    goto: bool,
+}
+
+fn parse(spec: &str) -> Parsed {
+    let ws = words(spec);
+    let mut p = Parsed::default();
+    let mut i = 0;
+    let mut neg = false;
+    let take = |i: &mut usize| -> String {
+        *i += 1;
+        ws.get(*i).cloned().unwrap_or_default()
+    };
+    while i < ws.len() {
+        let w = ws[i].as_str();
+        match w {
+            "!" => {
+                neg = true;
+                i += 1;
+                continue;
+            }
+            "-s" => p.src = Some((neg, take(&mut i))),
+            "-d" => p.dst = Some((neg, take(&mut i))),
+            "-i" => p.iif = Some((neg, take(&mut i))),
+            "-o" => p.oif = Some((neg, take(&mut i))),
+            "-p" => p.proto = Some((neg, take(&mut i))),
+            "-f" => p.frag = Some(neg),
+            "-m" | "-j" | "-g" => {
+                let name = take(&mut i);
+                let start = i + 1;
+                let mut end = start;
+                while end < ws.len() && !matches!(ws[end].as_str(), "-m" | "-j" | "-g") {
+                    // A `!` right before the next -m belongs to nothing here (iptables writes
+                    // negations after -m NAME), so words run up to the next module.
+                    end += 1;
+                }
+                let opts = options(&ws[start..end]);
+                if w == "-m" {
+                    p.matches.push((name, opts));
+                } else {
+                    p.goto = w == "-g";
+                    p.target = name;
+                    p.target_opts = opts;
+                }
+                i = end;
+                neg = false;
+                continue;
+            }
+            _ => {}
+        }
+        neg = false;
+        i += 1;
+    }
+    p
+}
+
+fn proto_number(name: &str) -> Option<u8> {
+    Some(match name {
+        "icmp" => 1,
+        "igmp" => 2,
+        "tcp" => 6,
+        "udp" => 17,
+        "ipv6" => 41,
+        "gre" => 47,
+        "esp" => 50,
+        "ah" => 51,
+        "ipv6-icmp" | "icmpv6" => 58,
+        "sctp" => 132,
+        "udplite" => 136,
+        n => return n.parse().ok(),
+    })
+}
+
+/// A port's service name from /etc/services (as iptables prints without -n).
+fn service(port: &str, proto: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/services").ok()?;
+    let want = format!("{port}/{proto}");
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let name = f.next()?;
+            (f.next()? == want).then(|| name.to_string())
+        })
+}
+
+fn port(p: &str, proto: &str, numeric: bool) -> String {
+    if numeric {
+        return p.to_string();
+    }
+    service(p, proto).unwrap_or_else(|| p.to_string())
+}
+
+fn ports(list: &str, proto: &str, numeric: bool) -> String {
+    list.split(',')
+        .map(|item| {
+            item.split(':')
+                .map(|x| port(x, proto, numeric))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// tcp/udp/sctp's ` spt:N` / ` dpts:A:B` with `!` after the colon.
+fn port_match(s: &mut String, label: &str, o: &OptWords, proto: &str, numeric: bool) {
+    let v = o.vals.first().map(String::as_str).unwrap_or("");
+    let inv = if o.neg { "!" } else { "" };
+    match v.split_once(':') {
+        Some((a, b)) => {
+            let _ = write!(
+                s,
+                " {label}s:{inv}{}:{}",
+                port(a, proto, numeric),
+                port(b, proto, numeric)
+            );
+        }
+        None => {
+            let _ = write!(s, " {label}:{inv}{}", port(v, proto, numeric));
+        }
+    }
+}
+
+fn tcp_flags(list: &str) -> u8 {
+    list.split(',')
+        .map(|f| match f {
+            "FIN" => 0x01,
+            "SYN" => 0x02,
+            "RST" => 0x04,
+            "PSH" => 0x08,
+            "ACK" => 0x10,
+            "URG" => 0x20,
+            "ECE" => 0x40,
+            "CWR" => 0x80,
+            "ALL" => 0x3f,
+            _ => 0,
+        })
+        .fold(0, |a, b| a | b)
+}
+
+const ICMP_NAMES: &[(u8, &str)] = &[
+    (0, "echo-reply"),
+    (3, "destination-unreachable"),
+    (4, "source-quench"),
+    (5, "redirect"),
+    (8, "echo-request"),
+    (9, "router-advertisement"),
+    (10, "router-solicitation"),
+    (11, "time-exceeded"),
+    (12, "parameter-problem"),
+    (13, "timestamp-request"),
+    (14, "timestamp-reply"),
+    (17, "address-mask-request"),
+    (18, "address-mask-reply"),
+];
+
+const ICMP6_NAMES: &[(u8, &str)] = &[
+    (1, "destination-unreachable"),
+    (2, "packet-too-big"),
+    (3, "time-exceeded"),
+    (4, "parameter-problem"),
+    (128, "echo-request"),
+    (129, "echo-reply"),
+    (133, "router-solicitation"),
+    (134, "router-advertisement"),
+    (135, "neighbour-solicitation"),
+    (136, "neighbour-advertisement"),
+    (137, "redirect"),
+];
+
+/// ICMP type/code pairs iptables names (its table for codes of one type).
+const ICMP_CODE_NAMES: &[(u8, u8, &str)] = &[
+    (3, 0, "network-unreachable"),
+    (3, 1, "host-unreachable"),
+    (3, 2, "protocol-unreachable"),
+    (3, 3, "port-unreachable"),
+    (3, 4, "fragmentation-needed"),
+    (3, 5, "source-route-failed"),
+    (3, 6, "network-unknown"),
+    (3, 7, "host-unknown"),
+    (3, 9, "network-prohibited"),
+    (3, 10, "host-prohibited"),
+    (3, 11, "TOS-network-unreachable"),
+    (3, 12, "TOS-host-unreachable"),
+    (3, 13, "communication-prohibited"),
+    (3, 14, "host-precedence-violation"),
+    (3, 15, "precedence-cutoff"),
+    (5, 0, "network-redirect"),
+    (5, 1, "host-redirect"),
+    (5, 2, "TOS-network-redirect"),
+    (5, 3, "TOS-host-redirect"),
+    (11, 0, "ttl-zero-during-transit"),
+    (11, 1, "ttl-zero-during-reassembly"),
+    (12, 0, "ip-header-bad"),
+    (12, 1, "required-option-missing"),
+];
+
+fn raw_opts(s: &mut String, opts: &[OptWords]) {
+    for o in opts {
+        let _ = write!(s, " {}{}", if o.neg { "! " } else { "" }, o.key);
+        for v in &o.vals {
+            let _ = write!(s, " {v}");
+        }
+    }
+}
+
+fn first(o: &OptWords) -> &str {
+    o.vals.first().map(String::as_str).unwrap_or("")
+}
+
+/// One match as iptables -L prints it (with its leading space).
+fn match_text(
+    s: &mut String,
+    name: &str,
+    opts: &[OptWords],
+    proto: &str,
+    numeric: bool,
+    ipv6: bool,
+) {
+    match name {
+        "tcp" | "udp" | "sctp" | "udplite" => {
+            let _ = write!(s, " {name}");
+            for o in opts {
+                match o.key.as_str() {
+                    "sport" | "source-port" => port_match(s, "spt", o, name, numeric),
+                    "dport" | "destination-port" => port_match(s, "dpt", o, name, numeric),
+                    "tcp-flags" | "syn" => {
+                        let (mask, cmp) = if o.key == "syn" {
+                            (0x17, 0x02)
+                        } else {
+                            (
+                                tcp_flags(first(o)),
+                                tcp_flags(o.vals.get(1).map(String::as_str).unwrap_or("")),
+                            )
+                        };
+                        let inv = if o.neg { "!" } else { "" };
+                        if numeric {
+                            let _ = write!(s, " flags:{inv}0x{mask:02X}/0x{cmp:02X}");
+                        } else {
+                            let _ = write!(
+                                s,
+                                " flags:{inv}{}/{}",
+                                crate::iptsave::tcp_flag_names(mask),
+                                crate::iptsave::tcp_flag_names(cmp)
+                            );
+                        }
+                    }
+                    "tcp-option" => {
+                        let _ = write!(s, " option={}{}", if o.neg { "!" } else { "" }, first(o));
+                    }
+                    _ => raw_opts(s, std::slice::from_ref(o)),
+                }
+            }
+        }
+        "icmp" | "icmp6" => {
+            let _ = write!(s, " {}", if name == "icmp6" { "ipv6-icmp" } else { "icmp" });
+            for o in opts {
+                let v = first(o);
+                let (t, code) = match v.split_once('/') {
+                    Some((t, c)) => (t, Some(c)),
+                    None => (v, None),
+                };
+                let inv = if o.neg { "!" } else { "" };
+                let tn = t.parse::<u8>().ok();
+                let named = if numeric {
+                    None
+                } else {
+                    match (code.and_then(|c| c.parse::<u8>().ok()), ipv6) {
+                        (Some(c), false) => ICMP_CODE_NAMES
+                            .iter()
+                            .find(|(x, y, _)| Some(*x) == tn && *y == c)
+                            .map(|(_, _, n)| *n),
+                        (None, false) => ICMP_NAMES
+                            .iter()
+                            .find(|(x, _)| Some(*x) == tn)
+                            .map(|(_, n)| *n),
+                        (None, true) => ICMP6_NAMES
+                            .iter()
+                            .find(|(x, _)| Some(*x) == tn)
+                            .map(|(_, n)| *n),
+                        (Some(_), true) => None,
+                    }
+                };
+                match named {
+                    Some(n) => {
+                        let _ = write!(s, " {inv}{n}");
+                    }
+                    None => {
+                        if o.neg {
+                            s.push_str(" !");
+                        }
+                        let _ = write!(s, "type {t}");
+                        if let Some(c) = code {
+                            let _ = write!(s, " code {c}");
+                        }
+                    }
+                }
+            }
+        }
+        "multiport" => {
+            for o in opts {
+                let which = match o.key.as_str() {
+                    "sports" | "source-ports" => "sports",
+                    "dports" | "destination-ports" => "dports",
+                    _ => "ports",
+                };
+                let _ = write!(s, " multiport {which} ");
+                if o.neg {
+                    s.push_str(" !");
+                }
+                s.push_str(&ports(first(o), proto, numeric));
+            }
+        }
+        "conntrack" | "state" => {
+            for o in opts {
+                let inv = if o.neg { " !" } else { "" };
+                match o.key.as_str() {
+                    "ctstate" => {
+                        let _ = write!(s, "{inv} ctstate {}", first(o));
+                    }
+                    "state" => {
+                        let _ = write!(s, "{inv} state {}", first(o));
+                    }
+                    "ctstatus" => {
+                        let _ = write!(s, "{inv} ctstatus {}", first(o));
+                    }
+                    "ctproto" => {
+                        let _ = write!(s, "{inv} ctproto {}", first(o));
+                    }
+                    "ctdir" => {
+                        let _ = write!(s, " ctdir {}", first(o));
+                    }
+                    k @ ("ctorigsrc" | "ctorigdst" | "ctreplsrc" | "ctrepldst") => {
+                        let _ = write!(s, "{inv} {k} {}", first(o));
+                    }
+                    k @ ("ctorigsrcport" | "ctorigdstport" | "ctreplsrcport" | "ctrepldstport") => {
+                        let _ = write!(s, "{inv} {k} {}", first(o));
+                    }
+                    _ => raw_opts(s, std::slice::from_ref(o)),
+                }
+            }
+        }
+        "comment" => {
+            for o in opts {
+                let _ = write!(s, " /* {} */", first(o));
+            }
+        }
+        "addrtype" => {
+            s.push_str(" ADDRTYPE match");
+            for o in opts {
+                let inv = if o.neg { "!" } else { "" };
+                match o.key.as_str() {
+                    "src-type" => {
+                        let _ = write!(s, " src-type {inv}{}", first(o));
+                    }
+                    "dst-type" => {
+                        let _ = write!(s, " dst-type {inv}{}", first(o));
+                    }
+                    "limit-iface-in" => s.push_str(" limit-in"),
+                    "limit-iface-out" => s.push_str(" limit-out"),
+                    _ => raw_opts(s, std::slice::from_ref(o)),
+                }
+            }
+        }
+        "mark" | "connmark" => {
+            for o in opts {
+                // libxt_mark: " mark match" [" !"] " V"; libxt_connmark: " connmark match "
+                // ["!"] " V".
+                if name == "mark" {
+                    let _ = write!(s, " mark match{}", if o.neg { " !" } else { "" });
+                } else {
+                    let _ = write!(s, " connmark match {}", if o.neg { "!" } else { "" });
+                }
+                let v = first(o);
+                let _ = write!(s, " {}", v.strip_suffix("/0xffffffff").unwrap_or(v));
+            }
+        }
+        "limit" => {
+            let avg = opts
+                .iter()
+                .find(|o| o.key == "limit")
+                .map(|o| first(o).to_string())
+                .unwrap_or_else(|| "3/hour".into());
+            let burst = opts
+                .iter()
+                .find(|o| o.key == "limit-burst")
+                .map(|o| first(o).to_string())
+                .unwrap_or_else(|| "5".into());
+            let _ = write!(s, " limit: avg {avg} burst {burst}");
+        }
+        "iprange" => {
+            for o in opts {
+                let inv = if o.neg { "! " } else { "" };
+                let which = if o.key == "src-range" {
+                    "source"
+                } else {
+                    "destination"
+                };
+                let _ = write!(s, " {which} IP range {inv}{}", first(o));
+            }
+        }
+        _ => {
+            let _ = write!(s, " {name}");
+            raw_opts(s, opts);
+        }
+    }
+}
+
+fn mark_target(s: &mut String, label: &str, o: &OptWords) {
+    let v = first(o);
+    let (m, mask) = match v.split_once('/') {
+        Some((m, k)) => (m, k),
+        None => (v, "0xffffffff"),
+    };
+    let num = |x: &str| u32::from_str_radix(x.trim_start_matches("0x"), 16).unwrap_or(0);
+    let (m, mask) = (num(m), num(mask));
+    if o.key == "set-mark" || mask == u32::MAX {
+        let _ = write!(s, " {label} set 0x{m:x}");
+    } else if m == 0 {
+        let _ = write!(s, " {label} and 0x{:x}", !mask);
+    } else if m == mask {
+        let _ = write!(s, " {label} or 0x{m:x}");
+    } else if mask == 0 {
+        let _ = write!(s, " {label} xor 0x{m:x}");
+    } else {
+        let _ = write!(s, " {label} xset 0x{m:x}/0x{mask:x}");
+    }
+}
+
+/// The target's own print text (with its leading space).
+fn target_text(s: &mut String, name: &str, opts: &[OptWords], numeric: bool) {
+    match name {
+        "REJECT" => {
+            for o in opts {
+                let _ = write!(s, " reject-with {}", first(o));
+            }
+        }
+        "LOG" => {
+            let level = opts
+                .iter()
+                .find(|o| o.key == "log-level")
+                .map(|o| first(o).to_string())
+                .unwrap_or_else(|| "4".into());
+            let mut flags = 0u8;
+            for o in opts {
+                flags |= match o.key.as_str() {
+                    "log-tcp-sequence" => 0x01,
+                    "log-tcp-options" => 0x02,
+                    "log-ip-options" => 0x04,
+                    "log-uid" => 0x08,
+                    "log-macdecode" => 0x20,
+                    _ => 0,
+                };
+            }
+            if numeric {
+                let _ = write!(s, " LOG flags {flags} level {level}");
+            } else {
+                const LEVELS: [&str; 8] = [
+                    "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+                ];
+                let name = level
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|l| LEVELS.get(l))
+                    .copied()
+                    .unwrap_or(level.as_str());
+                let _ = write!(s, " LOG level {name}");
+                for (bit, n) in [
+                    (0x01, "tcp-sequence"),
+                    (0x02, "tcp-options"),
+                    (0x04, "ip-options"),
+                    (0x08, "uid"),
+                    (0x20, "macdecode"),
+                ] {
+                    if flags & bit != 0 {
+                        let _ = write!(s, " {n}");
+                    }
+                }
+            }
+            if let Some(p) = opts.iter().find(|o| o.key == "log-prefix") {
+                let _ = write!(s, " prefix \"{}\"", first(p));
+            }
+        }
+        "DNAT" | "SNAT" => {
+            for o in opts {
+                match o.key.as_str() {
+                    "to-destination" | "to-source" => {
+                        let _ = write!(s, " to:{}", first(o));
+                    }
+                    k => {
+                        let _ = write!(s, " {k}");
+                    }
+                }
+            }
+        }
+        "MASQUERADE" | "REDIRECT" => {
+            for o in opts {
+                match o.key.as_str() {
+                    "to-ports" => {
+                        let label = if name == "MASQUERADE" {
+                            "masq ports:"
+                        } else {
+                            "redir ports"
+                        };
+                        let _ = write!(s, " {label} {}", first(o));
+                    }
+                    k => {
+                        let _ = write!(s, " {k}");
+                    }
+                }
+            }
+        }
+        "MARK" | "CONNMARK" => {
+            for o in opts {
+                match o.key.as_str() {
+                    "set-xmark" | "set-mark" => mark_target(s, name, o),
+                    "save-mark" => {
+                        let _ = write!(s, " {name} save");
+                    }
+                    "restore-mark" => {
+                        let _ = write!(s, " {name} restore");
+                    }
+                    // libxt_CONNMARK prints the masks only when they are not all ones.
+                    "nfmask" | "ctmask" if first(o) == "0xffffffff" => {}
+                    "nfmask" | "ctmask" => {
+                        let _ = write!(s, " {} {}", o.key, first(o));
+                    }
+                    _ => raw_opts(s, std::slice::from_ref(o)),
+                }
+            }
+        }
+        "CT" => {
+            for o in opts {
+                match o.key.as_str() {
+                    "notrack" => s.push_str(" CT notrack"),
+                    "zone" => {
+                        let _ = write!(s, " CT zone {}", first(o));
+                    }
+                    k => {
+                        let _ = write!(s, " CT {k}");
+                        for v in &o.vals {
+                            let _ = write!(s, " {v}");
+                        }
+                    }
+                }
+            }
+        }
+        "TCPMSS" => {
+            for o in opts {
+                match o.key.as_str() {
+                    "clamp-mss-to-pmtu" => s.push_str(" TCPMSS clamp to PMTU"),
+                    "set-mss" => {
+                        let _ = write!(s, " TCPMSS set {}", first(o));
+                    }
+                    _ => raw_opts(s, std::slice::from_ref(o)),
+                }
+            }
+        }
+        _ => raw_opts(s, opts),
+    }
+}
+
+/// iptables' `xtables_print_num`: exact with `-x`, else K/M/G/T past 99999.
+fn num(n: u64, exact: bool, table: bool) -> String {
+    if exact {
+        return if table {
+            format!("{n:>8} ")
+        } else {
+            format!("{n} ")
+        };
+    }
+    let w = |x: u64, suffix: &str| {
+        if table {
+            if suffix.is_empty() {
+                format!("{x:>5} ")
+            } else {
+                format!("{x:>4}{suffix} ")
+            }
+        } else {
+            format!("{x}{suffix} ")
+        }
+    };
+    if n <= 99_999 {
+        return w(n, "");
+    }
+    let mut x = n;
+    for suffix in ["K", "M", "G"] {
+        x = (x + 500) / 1000;
+        if x <= 9999 {
+            return w(x, suffix);
+        }
+    }
+    w((x + 500) / 1000, "T")
+}
+
+fn addr(a: Option<&(bool, String)>, ipv6: bool, numeric: bool) -> String {
+    let (neg, text) = match a {
+        Some((n, t)) => (*n, t.as_str()),
+        None => (false, if ipv6 { "::/0" } else { "0.0.0.0/0" }),
+    };
+    let any = text.ends_with("/0");
+    let shown = if any && !numeric {
+        "anywhere".to_string()
+    } else {
+        let full = if ipv6 { "/128" } else { "/32" };
+        text.strip_suffix(full).unwrap_or(text).to_string()
+    };
+    format!("{}{shown:<19} ", if neg { '!' } else { ' ' })
+}
+
+fn iface(a: Option<&(bool, String)>, numeric: bool) -> String {
+    match a {
+        Some((neg, n)) => format!("{}{n}", if *neg { "!" } else { "" }),
+        None if numeric => "*".to_string(),
+        None => "any".to_string(),
+    }
+}
+
+fn header(s: &mut String, f: &ListFormat) {
+    if f.line_numbers {
+        let _ = write!(s, "{:<4} ", "num");
+    }
+    if f.verbose {
+        if f.exact {
+            let _ = write!(s, "{:>8} {:>10} ", "pkts", "bytes");
+        } else {
+            let _ = write!(s, "{:>5} {:>5} ", "pkts", "bytes");
+        }
+    }
+    let _ = write!(s, "{:<9} ", "target");
+    s.push_str(" prot opt");
+    if f.verbose {
+        let _ = write!(s, " {:<6} {:<6} ", "in", "out");
+    }
+    let _ = writeln!(s, " {:<19}  {:<19} ", "source", "destination");
+}
+
+/// One rule as a row of `iptables -L`.
+fn row(s: &mut String, n: usize, exprs: &[Expr], ipv6: bool, f: &ListFormat) {
+    let p = parse(&rule_spec(exprs, ipv6, false));
+    if f.line_numbers {
+        let _ = write!(s, "{n:<4} ");
+    }
+    if f.verbose {
+        let (pk, by) = rule_counters(exprs);
+        s.push_str(&num(pk, f.exact, true));
+        s.push_str(&num(by, f.exact, true));
+    }
+    let _ = write!(s, "{:<9} ", p.target);
+    let (pneg, proto) = match &p.proto {
+        Some((neg, name)) => (*neg, name.as_str()),
+        None => (false, "all"),
+    };
+    s.push(if pneg { '!' } else { ' ' });
+    let shown = if f.numeric {
+        if proto == "all" {
+            "0".to_string()
+        } else {
+            proto_number(proto)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| proto.to_string())
+        }
+    } else {
+        proto.to_string()
+    };
+    let _ = write!(s, "{shown:<4} ");
+    let _ = write!(
+        s,
+        "{}{} ",
+        if p.frag == Some(true) { '!' } else { '-' },
+        if p.frag.is_some() { 'f' } else { '-' }
+    );
+    if f.verbose {
+        let _ = write!(
+            s,
+            " {:<6} {:<6} ",
+            iface(p.iif.as_ref(), f.numeric),
+            iface(p.oif.as_ref(), f.numeric)
+        );
+    }
+    s.push_str(&addr(p.src.as_ref(), ipv6, f.numeric));
+    s.push_str(&addr(p.dst.as_ref(), ipv6, f.numeric));
+    if p.goto {
+        s.push_str("[goto] ");
+    }
+    for (name, opts) in &p.matches {
+        match_text(s, name, opts, proto, f.numeric, ipv6);
+    }
+    target_text(s, &p.target, &p.target_opts, f.numeric);
+    s.push('\n');
+}
+
+/// `iptables -L [CHAIN]` (`family` "ip") or `ip6tables -L` ("ip6") for one table. `None` when
+/// `only` names no chain of the table.
+pub fn list(
+    chains: &[Chain],
+    family: &str,
+    table: &str,
+    only: Option<&str>,
+    f: &ListFormat,
+) -> Option<String> {
+    let ipv6 = family == "ip6";
+    let builtins = builtin_chains(table).unwrap_or(&[]);
+    let all = ordered(chains, family, table);
+    if let Some(c) = only {
+        if !all.iter().any(|(n, _)| n == c) {
+            return None;
+        }
+    }
+    let mut s = String::new();
+    for (name, chain) in all.iter().filter(|(n, _)| only.is_none_or(|o| o == n)) {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        if builtins.contains(&name.as_str()) {
+            let policy = match chain.and_then(|c| c.policy.as_ref()) {
+                Some(Verdict::Drop) => "DROP",
+                _ => "ACCEPT",
+            };
+            let _ = write!(s, "Chain {name} (policy {policy}");
+            if f.verbose {
+                let (p, b) = chain.and_then(|c| c.counters).unwrap_or((0, 0));
+                let _ = write!(
+                    s,
+                    " {}packets, {}bytes",
+                    num(p, f.exact, false),
+                    num(b, f.exact, false)
+                );
+            }
+            s.push_str(")\n");
+        } else {
+            let _ = writeln!(
+                s,
+                "Chain {name} ({} references)",
+                references(chains, family, table, name)
+            );
+        }
+        header(&mut s, f);
+        for (i, r) in chain
+            .map(|c| c.rules.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            row(&mut s, i + 1, &r.exprs, ipv6, f);
+        }
+    }
+    Some(s)
+}
+
+/// The iptables tables of `family` that exist, in the order iptables-nft's save walks them
+/// (its table array: mangle, security, raw, filter, nat).
+pub fn tables(chains: &[Chain], family: &str) -> Vec<String> {
+    ["mangle", "security", "raw", "filter", "nat"]
+        .iter()
+        .filter(|t| chains.iter().any(|c| c.family == family && c.table == **t))
+        .map(|t| t.to_string())
+        .collect()
+}
+
+/// One table in `iptables-save` layout, from `*TABLE` to `COMMIT` (without the comment lines
+/// around it): chain lines with policy and counters, rules, with `[packets:bytes]` before each
+/// rule when `counters`.
+pub fn save_table(chains: &[Chain], family: &str, table: &str, counters: bool) -> String {
+    let ipv6 = family == "ip6";
+    let builtins = builtin_chains(table).unwrap_or(&[]);
+    let all = ordered(chains, family, table);
+    let mut s = format!("*{table}\n");
+    for (name, chain) in &all {
+        let (p, b) = chain.and_then(|c| c.counters).unwrap_or((0, 0));
+        let policy = if builtins.contains(&name.as_str()) {
+            match chain.and_then(|c| c.policy.as_ref()) {
+                Some(Verdict::Drop) => "DROP",
+                _ => "ACCEPT",
+            }
+        } else {
+            "-"
+        };
+        let _ = writeln!(s, ":{name} {policy} [{p}:{b}]");
+    }
+    for (name, chain) in &all {
+        for r in chain.map(|c| c.rules.as_slice()).unwrap_or(&[]) {
+            if counters {
+                let (p, b) = rule_counters(&r.exprs);
+                let _ = write!(s, "[{p}:{b}] ");
+            }
+            let _ = writeln!(s, "-A {name}{}", rule_spec(&r.exprs, ipv6, false));
+        }
+    }
+    s.push_str("COMMIT\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_undo_quotes() {
+        assert_eq!(
+            words(r#" -m comment --comment "ping from anywhere" -j LOG --log-prefix "a \"b\" ""#),
+            [
+                "-m",
+                "comment",
+                "--comment",
+                "ping from anywhere",
+                "-j",
+                "LOG",
+                "--log-prefix",
+                "a \"b\" "
+            ]
+        );
+    }
+
+    #[test]
+    fn counters_as_iptables_prints_them() {
+        assert_eq!(num(4, false, true), "    4 ");
+        assert_eq!(num(123_456, false, true), " 123K ");
+        assert_eq!(num(123_456, true, true), "  123456 ");
+        assert_eq!(num(0, false, false), "0 ");
+    }
+
+    #[test]
+    fn a_rule_row() {
+        let p = parse(" -s 10.1.2.3/32 -p tcp -m tcp ! --dport 8080 -j RETURN");
+        assert_eq!(p.src, Some((false, "10.1.2.3/32".into())));
+        assert_eq!(p.target, "RETURN");
+        let mut s = String::new();
+        match_text(&mut s, &p.matches[0].0, &p.matches[0].1, "tcp", true, false);
+        assert_eq!(s, " tcp dpt:!8080");
+    }
+}
