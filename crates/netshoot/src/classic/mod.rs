@@ -7,6 +7,10 @@
 pub mod getopt;
 
 mod tcpdump;
+// inspect room
+// mod bridge;
+// mod brctl;
+mod ip;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -88,6 +92,10 @@ pub struct Tool {
 pub static TOOLS: &[&Tool] = &[
     // capture room
     &tcpdump::TOOL,
+    // inspect room
+    &ip::TOOL,
+    // &bridge::TOOL,
+    // &brctl::TOOL,
     // (further rooms add their tools here)
 ];
 
