@@ -41,6 +41,8 @@ pub struct BridgePort {
     pub flood: Option<bool>,
     /// Sends frames back out of the port they came in on (hairpin).
     pub hairpin: Option<bool>,
+    /// Port number in the bridge (`brctl showmacs`'s `port no`).
+    pub port_no: Option<u16>,
 }
 
 /// A bridge with its ports (`brctl show`).
@@ -147,6 +149,7 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
             learning: None,
             flood: None,
             hairpin: None,
+            port_no: None,
         };
         for a in &l.attributes {
             let LinkAttribute::LinkInfo(v) = a else {
@@ -164,6 +167,7 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
                         InfoBridgePort::Learning(x) => port.learning = Some(*x),
                         InfoBridgePort::UnicastFlood(x) => port.flood = Some(*x),
                         InfoBridgePort::HairpinMode(x) => port.hairpin = Some(*x),
+                        InfoBridgePort::PortNumber(n) => port.port_no = Some(*n),
                         _ => {}
                     }
                 }
@@ -212,6 +216,26 @@ pub struct FdbEntry {
     pub flags: Vec<String>,
     /// `permanent` (local address), `static`, `stale`, or empty for a dynamic, reachable entry.
     pub state: String,
+    /// Device index.
+    pub ifindex: u32,
+    /// The bridge's index, for entries in a bridge's table.
+    pub master_index: Option<u32>,
+    /// Raw `NTF_*` flags.
+    pub ndm_flags: u8,
+    /// Raw `NUD_*` state.
+    pub nud: u16,
+    /// Remote VTEP UDP port (vxlan), when set per entry.
+    pub port: Option<u16>,
+    /// Source VNI (vxlan).
+    pub src_vni: Option<u32>,
+    /// Outgoing device index for a vxlan remote (`via`).
+    pub via_ifindex: Option<u32>,
+    /// `via_ifindex`'s name in this namespace.
+    pub via_name: Option<String>,
+    /// The namespace id of `via_ifindex`'s namespace.
+    pub link_netnsid: Option<u32>,
+    /// Hundredths of a second since the entry was last used and updated (`NDA_CACHEINFO`).
+    pub used_updated: Option<(u32, u32)>,
 }
 
 /// The forwarding database of the calling thread's namespace; with `bridge`, only the entries
@@ -273,6 +297,16 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
             vni: None,
             flags: Vec::new(),
             state: fdb_state(n.header.state),
+            ifindex: n.header.ifindex,
+            master_index: None,
+            ndm_flags: n.header.flags.bits(),
+            nud: u16::from(n.header.state),
+            port: None,
+            src_vni: None,
+            via_ifindex: None,
+            via_name: None,
+            link_netnsid: None,
+            used_updated: None,
         };
         let mut master_idx = None;
         for a in &n.attributes {
@@ -281,6 +315,11 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
                 NeighbourAttribute::Vlan(v) => e.vlan = Some(*v),
                 NeighbourAttribute::Controller(m) => master_idx = Some(*m),
                 NeighbourAttribute::Vni(v) => e.vni = Some(*v),
+                NeighbourAttribute::Port(p) => e.port = Some(*p),
+                NeighbourAttribute::SourceVni(v) => e.src_vni = Some(*v),
+                NeighbourAttribute::IfIndex(i) => e.via_ifindex = Some(*i),
+                NeighbourAttribute::LinkNetNsId(i) => e.link_netnsid = Some(*i),
+                NeighbourAttribute::CacheInfo(c) => e.used_updated = Some((c.used, c.updated)),
                 NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
                     e.dst = Some(IpAddr::V4(*v))
                 }
@@ -299,6 +338,8 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
             }
         }
         e.master = master_idx.map(name);
+        e.master_index = master_idx;
+        e.via_name = e.via_ifindex.map(name);
         let f = n.header.flags;
         for (flag, word) in [
             (NeighbourFlags::Own, "self"),

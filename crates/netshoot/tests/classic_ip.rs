@@ -384,3 +384,90 @@ fn the_verbs_own_options_still_work_through_the_classic_parser() {
     assert_eq!(v[0]["master_name"], "br0");
     assert!(v[0]["peer"]["name"].is_string(), "{v}");
 }
+
+/// brctl showmacs with the ageing timers of learned entries blanked (they tick).
+fn no_ageing(s: &str) -> String {
+    s.lines()
+        .map(|l| match l.rsplit_once('\t') {
+            Some((head, _)) if l.contains("\tno\t") => format!("{head}\t<ageing>"),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn bridge_and_brctl_text_equal_the_peers() {
+    let (sw, a) = switch();
+    // Traffic through p1, so br0 learns a's MAC (a dynamic entry).
+    a.exec(&["ping", "-c", "1", "-W", "2", "10.71.0.254"]);
+    let links = Links::new();
+    for line in [
+        "fdb show",
+        "fdb",
+        "fdb show br br0",
+        "fdb show dev p1",
+        "fdb show brport vx0",
+        "fdb show state static",
+        "fdb show dynamic",
+        "link",
+        "link show dev vx0",
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        same_text(&sw, &links, "bridge", &args, as_is);
+    }
+    let fdb = peer(&sw, "bridge", &["fdb", "show"]);
+    // (a's MAC may be learned on vx0: the vxlan's default remote is local, so floods loop.)
+    assert!(
+        fdb.lines()
+            .any(|l| l.starts_with("02:00:00:00:71:01 dev ") && l.ends_with(" master br0 ")),
+        "{fdb}"
+    );
+    assert!(
+        fdb.contains("dev vx0 dst 10.72.0.3 self permanent"),
+        "{fdb}"
+    );
+    for line in ["show", "show br0"] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        same_text(&sw, &links, "brctl", &args, as_is);
+    }
+    same_text(&sw, &links, "brctl", &["showmacs", "br0"], no_ageing);
+    assert!(peer(&sw, "brctl", &["showmacs", "br0"]).contains("02:00:00:00:71:01\tno"));
+    // JSON, as values.
+    for line in ["-j fdb show", "-j fdb show br br0", "-j link"] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let p = json(&peer(&sw, "bridge", &args));
+        let o = via_link(&sw, &links, "bridge", &args);
+        assert_eq!(json(&String::from_utf8_lossy(&o.stdout)), p, "{line}");
+    }
+}
+
+#[test]
+fn bridge_and_brctl_refuse_writes_and_unknowns_on_one_line() {
+    let (sw, _a) = switch();
+    let links = Links::new();
+    for (tool, line) in [
+        ("bridge", "fdb add 02:00:00:00:00:01 dev p1"),
+        ("bridge", "link set dev p1 cost 5"),
+        ("bridge", "vlan show"),
+        ("bridge", "bogus"),
+        ("bridge", "-q fdb"),
+        ("bridge", "fdb show br nosuch"),
+        ("brctl", "addbr brx"),
+        ("brctl", "showstp br0"),
+        ("brctl", "showmacs nosuch"),
+        ("brctl", "frobnicate"),
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        for o in [
+            via_link(&sw, &links, tool, &args),
+            via_netshoot(&sw, tool, &args),
+        ] {
+            let e = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{tool} {line}: {e}");
+            assert_eq!(e.trim().lines().count(), 1, "{tool} {line}: {e}");
+        }
+    }
+    assert!(!peer(&sw, "bridge", &["fdb"]).contains("02:00:00:00:00:01"));
+    assert!(!peer(&sw, "ip", &["link"]).contains("brx"));
+}

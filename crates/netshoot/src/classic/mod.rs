@@ -8,8 +8,8 @@ pub mod getopt;
 
 mod tcpdump;
 // inspect room
-// mod bridge;
-// mod brctl;
+mod brctl;
+mod bridge;
 mod ip;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
@@ -94,8 +94,8 @@ pub static TOOLS: &[&Tool] = &[
     &tcpdump::TOOL,
     // inspect room
     &ip::TOOL,
-    // &bridge::TOOL,
-    // &brctl::TOOL,
+    &bridge::TOOL,
+    &brctl::TOOL,
     // (further rooms add their tools here)
 ];
 

@@ -359,7 +359,7 @@ fn m_down(i: &Interface, v6: bool) -> bool {
 }
 
 /// The flags as iproute2's JSON lists them (`M-DOWN` last).
-fn flags_json(i: &Interface, v6: bool) -> J {
+pub(crate) fn flags_json(i: &Interface, v6: bool) -> J {
     let mut f: Vec<J> = link_flags(i).into_iter().map(J::Str).collect();
     if m_down(i, v6) {
         f.push(J::Str("M-DOWN".into()));
@@ -367,7 +367,7 @@ fn flags_json(i: &Interface, v6: bool) -> J {
     J::Arr(f)
 }
 
-fn flags_text(i: &Interface, v6: bool) -> String {
+pub(crate) fn flags_text(i: &Interface, v6: bool) -> String {
     let mut s = format!("<{}", link_flags(i).join(","));
     if m_down(i, v6) {
         s.push_str(",M-DOWN");
@@ -378,7 +378,7 @@ fn flags_text(i: &Interface, v6: bool) -> String {
 
 /// What an `AF_INET6` link message (`ip -6 addr`) lets iproute2 name the lower device: the
 /// interface of this namespace with that index, else `ifN`.
-fn link_here(i: &Interface, l: u32) -> String {
+pub(crate) fn link_here(i: &Interface, l: u32) -> String {
     i.link_index_here
         .as_ref()
         .map(|x| x.0.clone())
@@ -386,7 +386,7 @@ fn link_here(i: &Interface, l: u32) -> String {
 }
 
 /// `name` or `name@link`, as iproute2 prints it.
-fn name_and_link(i: &Interface, v6: bool) -> String {
+pub(crate) fn name_and_link(i: &Interface, v6: bool) -> String {
     match (i.link_index, i.link_netnsid, &i.link_name) {
         (Some(0), _, _) => format!("{}@NONE", i.name),
         (Some(l), _, _) if v6 => format!("{}@{}", i.name, link_here(i, l)),
