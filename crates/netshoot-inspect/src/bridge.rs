@@ -161,7 +161,7 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
                 };
                 for p in attrs {
                     match p {
-                        InfoBridgePort::State(s) => port.state = port_state(*s),
+                        InfoBridgePort::State(s) => port.state = port_state_name(*s),
                         InfoBridgePort::Priority(n) => port.priority = Some(*n),
                         InfoBridgePort::Cost(n) => port.cost = Some(*n),
                         InfoBridgePort::Learning(x) => port.learning = Some(*x),
@@ -185,7 +185,8 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn port_state(s: BridgePortState) -> String {
+/// The STP port state word (`forwarding`, `blocking`, …).
+pub fn port_state_name(s: BridgePortState) -> String {
     match s {
         BridgePortState::Disabled => "disabled".into(),
         BridgePortState::Listening => "listening".into(),

@@ -281,6 +281,14 @@ fn resolve_names(links: &mut [Interface]) {
         if let Some(n) = l.link_netnsid {
             l.link_netns = nsids.get(&n).cloned();
         }
+        // A driver's lower device given by index (vxlan `dev`), named here.
+        for (_, v) in l.details.kind_data.iter_mut() {
+            if let Some(idx) = v.strip_prefix('@').and_then(|n| n.parse::<u32>().ok()) {
+                *v = find(idx)
+                    .map(|x| x.1.clone())
+                    .unwrap_or_else(|| format!("if{idx}"));
+            }
+        }
     }
 }
 
@@ -500,10 +508,21 @@ fn link_of(l: &LinkMessage) -> Interface {
             LinkAttribute::ParentDevName(x) => i.details.parent_dev = Some(x.clone()),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
-                    if let LinkInfo::Kind(k) = info {
-                        i.kind = Some(k.to_string());
+                    match info {
+                        LinkInfo::Kind(k) => i.kind = Some(k.to_string()),
+                        LinkInfo::Data(d) => i.details.kind_data = crate::details::kind_data(d),
+                        LinkInfo::PortKind(k) => {
+                            i.details.slave_kind = Some(crate::details::port_kind(k))
+                        }
+                        LinkInfo::PortData(d) => {
+                            i.details.slave_data = crate::details::port_data(d)
+                        }
+                        _ => {}
                     }
                 }
+            }
+            LinkAttribute::AfSpecUnspec(specs) => {
+                i.details.addrgenmode = crate::details::addrgenmode(specs);
             }
             _ => {}
         }

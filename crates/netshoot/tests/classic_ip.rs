@@ -471,3 +471,61 @@ fn bridge_and_brctl_refuse_writes_and_unknowns_on_one_line() {
     assert!(!peer(&sw, "bridge", &["fdb"]).contains("02:00:00:00:00:01"));
     assert!(!peer(&sw, "ip", &["link"]).contains("brx"));
 }
+
+/// `ip -d` with the bridge timers blanked (the garbage-collection timer ticks).
+fn no_timers(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(p) = rest.find("_timer ") {
+        let (head, tail) = rest.split_at(p + "_timer ".len());
+        out.push_str(head);
+        let t = tail.trim_start_matches(' ');
+        let t = t.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        out.push_str("<t>");
+        rest = t;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn ip_d_link_equals_iproute2_for_bridge_veth_vxlan() {
+    let (sw, a) = switch();
+    // A vxlan on a lower device, outside any bridge.
+    sw.ip(&[
+        "link",
+        "add",
+        "vx1",
+        "type",
+        "vxlan",
+        "id",
+        "7",
+        "dev",
+        "br0",
+        "group",
+        "239.1.1.1",
+        "dstport",
+        "8472",
+        "ttl",
+        "9",
+        "ageing",
+        "0",
+    ]);
+    let links = Links::new();
+    for line in [
+        "-d link show br0",
+        "-d link show p1",
+        "-d link show vx0",
+        "-d link show vx1",
+        "-d link show v1",
+        "-d link",
+        "-d addr show br0",
+        "-d -s link show dev p1",
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        same_text(&sw, &links, "ip", &args, no_timers);
+    }
+    same_text(&a, &links, "ip", &["-d", "link"], as_is);
+    let d = peer(&sw, "ip", &["-d", "link", "show", "vx1"]);
+    assert!(d.contains("vxlan id 7 group 239.1.1.1 dev br0"), "{d}");
+}

@@ -214,6 +214,12 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         }
         i += 1;
     }
+    if r.view.details && r.view.json {
+        return Err(usage(
+            "ip",
+            "-d with -j is not supported by netshoot; use -d for the text or -j without -d",
+        ));
+    }
     let Some(word) = args.get(i) else {
         return Err(usage(
             "ip",
