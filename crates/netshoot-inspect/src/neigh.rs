@@ -32,6 +32,10 @@ pub struct Neighbour {
     pub nud: u16,
     /// Raw `NTF_*` flags.
     pub ntf_flags: u8,
+    /// Seconds since used, confirmed and updated, and the reference count (`NDA_CACHEINFO`).
+    pub cache: Option<(u32, u32, u32, u32)>,
+    /// Probes sent (`NDA_PROBES`).
+    pub probes: Option<u32>,
 }
 
 /// Neighbours of the calling thread's namespace; `None` for both families.
@@ -52,8 +56,13 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
             };
             let mut dst = None;
             let mut lladdr = None;
+            let (mut cache, mut probes) = (None, None);
             for a in &n.attributes {
                 match a {
+                    NeighbourAttribute::CacheInfo(c) => {
+                        cache = Some((c.used / 100, c.confirmed / 100, c.updated / 100, c.refcnt))
+                    }
+                    NeighbourAttribute::Probes(p) => probes = Some(*p),
                     NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
                         dst = Some(IpAddr::V4(*v))
                     }
@@ -87,6 +96,8 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
                 ifindex: n.header.ifindex,
                 nud,
                 ntf_flags: ntf,
+                cache,
+                probes,
             });
         }
     }

@@ -56,6 +56,9 @@ pub struct Route {
     /// Seconds until the route expires (`RTA_CACHEINFO`), when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<i64>,
+    /// `RTA_CACHEINFO`: users, uses, and seconds since last use (`ip -s route`), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<(u32, u32, u32)>,
     /// `RTA_CACHEINFO`'s error, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<u32>,
@@ -193,6 +196,7 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
         pref: None,
         uid: None,
         expires: None,
+        usage: None,
         error: None,
         metrics: Vec::new(),
     };
@@ -235,6 +239,7 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
                 if c.error != 0 {
                     out.error = Some(c.error);
                 }
+                out.usage = Some((c.clntref, c.used, c.last_use / 100));
             }
             RouteAttribute::Metrics(ms) => {
                 for m in ms {

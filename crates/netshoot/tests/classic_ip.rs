@@ -274,6 +274,13 @@ fn ip_text_equals_iproute2() {
         "-4 neigh",
         "-6 neigh",
         "neigh show dev br0",
+        "-br neigh",
+        "-s neigh",
+        "-d route",
+        "-d route show table all",
+        "-d -6 route",
+        "-s route get 10.71.0.1",
+        "-d route get 10.71.0.1",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         same_text(&sw, &links, "ip", &args, as_is);
@@ -302,6 +309,8 @@ fn ip_j_equals_iproute2_as_values() {
         "-j route show table all",
         "-j route get 10.71.0.1",
         "-j neigh",
+        "-j -br neigh",
+        "-j -d route show table all",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         let mut ok = false;

@@ -214,12 +214,6 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         }
         i += 1;
     }
-    if r.view.details && r.view.json {
-        return Err(usage(
-            "ip",
-            "-d with -j is not supported by netshoot; use -d for the text or -j without -d",
-        ));
-    }
     let Some(word) = args.get(i) else {
         return Err(usage(
             "ip",
@@ -253,6 +247,13 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         }
     };
     i += 1;
+    if r.view.details && r.view.json && matches!(r.object, Obj::Addr | Obj::Link) {
+        return Err(usage(
+            "ip",
+            "-d with -j is not supported by netshoot for addr and link; use -d for the text or \
+             -j without -d",
+        ));
+    }
     let rest = &args[i..];
     let mut j = 0;
     // The command.
@@ -420,10 +421,15 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 let ip = view::parse_dest(dest, &target)?;
                 let route =
                     netshoot_inspect::route_get(ip).map_err(|e| view::route_get_error(ip, e))?;
+                let o = view::RouteOpts {
+                    details: v.details,
+                    stats: v.stats > 0,
+                    ..Default::default()
+                };
                 if v.json {
-                    view::json_text(&view::route_json(&[route], None, false), v.pretty)
+                    view::json_text(&view::route_json(&[route], &o), v.pretty)
                 } else {
-                    view::route_line(&route, None, false)
+                    view::route_line(&route, &o)
                 }
             }
             None => {
@@ -470,13 +476,16 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     }
                     None => false,
                 };
+                let o = view::RouteOpts {
+                    listed_table: listed,
+                    hide_dev: oif,
+                    details: v.details,
+                    stats: v.stats > 0,
+                };
                 if v.json {
-                    view::json_text(&view::route_json(&routes, listed, oif), v.pretty)
+                    view::json_text(&view::route_json(&routes, &o), v.pretty)
                 } else {
-                    routes
-                        .iter()
-                        .map(|x| view::route_line(x, listed, oif))
-                        .collect()
+                    routes.iter().map(|x| view::route_line(x, &o)).collect()
                 }
             }
         },
@@ -488,9 +497,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 n.retain(|x| &x.dev == d);
             }
             if v.json {
-                view::json_text(&view::neigh_json(&n, r.dev.is_some()), v.pretty)
+                view::json_text(&view::neigh_json(&n, r.dev.is_some(), &v), v.pretty)
             } else {
-                view::neigh_lines(&n, r.dev.is_some())
+                view::neigh_lines(&n, r.dev.is_some(), &v)
             }
         }
     };

@@ -123,7 +123,7 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
             Some(RouteAction::Get { dest }) => {
                 let ip = parse_dest(dest, target)?;
                 let route = netshoot_inspect::route_get(ip).map_err(|e| route_get_error(ip, e))?;
-                out.emit(&route, |r| route_line(r, None, false))?;
+                out.emit(&route, |r| route_line(r, &RouteOpts::default()))?;
             }
             None | Some(RouteAction::Show) => {
                 let table = match r.table.as_str() {
@@ -143,7 +143,7 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                 }
                 out.emit(&routes, |v: &Vec<Route>| {
                     v.iter()
-                        .map(|r| route_line(r, None, false))
+                        .map(|r| route_line(r, &RouteOpts::default()))
                         .collect::<String>()
                 })?;
             }
@@ -155,7 +155,7 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                 check_dev(&ifs, dev, target)?;
                 n.retain(|x| &x.dev == dev);
             }
-            out.emit(&n, |v| neigh_lines(v, false))?;
+            out.emit(&n, |x| neigh_lines(x, false, &View::default()))?;
         }
     }
     Ok(0)
@@ -1144,12 +1144,30 @@ const CACHE_FLAGS: [(u32, &str); 14] = [
 
 const RTM_F_CLONED: u32 = 0x200;
 
+/// How a route list was asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RouteOpts {
+    /// The table `show table T` named (its routes do not repeat it).
+    pub listed_table: Option<u32>,
+    /// `dev X` was given (iproute2 leaves the device out then).
+    pub hide_dev: bool,
+    /// `-d`: type, table, protocol and scope always.
+    pub details: bool,
+    /// `-s`: cache users, uses and age.
+    pub stats: bool,
+}
+
 /// One `ip route` line; `listed_table` is the table `show table T` asked for (its routes do
 /// not repeat it).
-pub fn route_line(r: &Route, listed_table: Option<u32>, hide_dev: bool) -> String {
+pub fn route_line(r: &Route, o: &RouteOpts) -> String {
+    let (listed_table, hide_dev) = (o.listed_table, o.hide_dev);
     let mut s = String::new();
-    if let Some(k) = &r.kind {
-        let _ = write!(s, "{k} ");
+    match (&r.kind, o.details) {
+        (Some(k), _) => {
+            let _ = write!(s, "{k} ");
+        }
+        (None, true) => s.push_str("unicast "),
+        _ => {}
     }
     let _ = write!(s, "{} ", r.dst);
     if let Some(f) = &r.from {
@@ -1161,15 +1179,23 @@ pub fn route_line(r: &Route, listed_table: Option<u32>, hide_dev: bool) -> Strin
     if let Some(d) = r.dev.as_ref().filter(|_| !hide_dev) {
         let _ = write!(s, "dev {d} ");
     }
-    if r.table != 0 && r.table != 254 && listed_table.is_none() {
+    if r.table != 0 && (r.table != 254 || o.details) && listed_table.is_none() {
         let _ = write!(s, "table {} ", table_name(r.table));
     }
     if r.rtm_flags & RTM_F_CLONED == 0 {
-        if let Some(p) = &r.protocol {
-            let _ = write!(s, "proto {p} ");
+        match (&r.protocol, o.details) {
+            (Some(p), _) => {
+                let _ = write!(s, "proto {p} ");
+            }
+            (None, true) => s.push_str("proto boot "),
+            _ => {}
         }
-        if let Some(sc) = &r.scope {
-            let _ = write!(s, "scope {sc} ");
+        match (&r.scope, o.details) {
+            (Some(sc), _) => {
+                let _ = write!(s, "scope {sc} ");
+            }
+            (None, true) => s.push_str("scope global "),
+            _ => {}
         }
     }
     if let Some(p) = r.prefsrc {
@@ -1208,6 +1234,17 @@ pub fn route_line(r: &Route, listed_table: Option<u32>, hide_dev: bool) -> Strin
     if let Some(e) = r.error {
         let _ = write!(s, "error {e} ");
     }
+    if let (true, Some((users, used, age))) = (o.stats, r.usage) {
+        if users != 0 {
+            let _ = write!(s, "users {users} ");
+        }
+        if used != 0 {
+            let _ = write!(s, "used {used} ");
+        }
+        if age != 0 {
+            let _ = write!(s, "age {age}sec ");
+        }
+    }
     for (k, v) in &r.metrics {
         let _ = write!(s, "{k} {v} ");
     }
@@ -1219,14 +1256,17 @@ pub fn route_line(r: &Route, listed_table: Option<u32>, hide_dev: bool) -> Strin
 }
 
 /// `ip -j route` objects.
-pub fn route_json(routes: &[Route], listed_table: Option<u32>, hide_dev: bool) -> J {
+pub fn route_json(routes: &[Route], opts: &RouteOpts) -> J {
+    let (listed_table, hide_dev) = (opts.listed_table, opts.hide_dev);
     J::Arr(
         routes
             .iter()
             .map(|r| {
                 let mut o = Vec::new();
-                if let Some(k) = &r.kind {
-                    o.push(("type", J::Str(k.clone())));
+                match (&r.kind, opts.details) {
+                    (Some(k), _) => o.push(("type", J::Str(k.clone()))),
+                    (None, true) => o.push(("type", J::Str("unicast".into()))),
+                    _ => {}
                 }
                 o.push(("dst", J::Str(r.dst.clone())));
                 if let Some(f) = &r.from {
@@ -1238,15 +1278,19 @@ pub fn route_json(routes: &[Route], listed_table: Option<u32>, hide_dev: bool) -
                 if let Some(d) = r.dev.as_ref().filter(|_| !hide_dev) {
                     o.push(("dev", J::Str(d.clone())));
                 }
-                if r.table != 0 && r.table != 254 && listed_table.is_none() {
+                if r.table != 0 && (r.table != 254 || opts.details) && listed_table.is_none() {
                     o.push(("table", J::Str(table_name(r.table))));
                 }
                 if r.rtm_flags & RTM_F_CLONED == 0 {
-                    if let Some(p) = &r.protocol {
-                        o.push(("protocol", J::Str(p.clone())));
+                    match (&r.protocol, opts.details) {
+                        (Some(p), _) => o.push(("protocol", J::Str(p.clone()))),
+                        (None, true) => o.push(("protocol", J::Str("boot".into()))),
+                        _ => {}
                     }
-                    if let Some(sc) = &r.scope {
-                        o.push(("scope", J::Str(sc.clone())));
+                    match (&r.scope, opts.details) {
+                        (Some(sc), _) => o.push(("scope", J::Str(sc.clone()))),
+                        (None, true) => o.push(("scope", J::Str("global".into()))),
+                        _ => {}
                     }
                 }
                 if let Some(p) = r.prefsrc {
@@ -1282,6 +1326,17 @@ pub fn route_json(routes: &[Route], listed_table: Option<u32>, hide_dev: bool) -
                 }
                 if let Some(e) = r.expires {
                     o.push(("expires", J::I(e)));
+                }
+                if let (true, Some((users, used, age))) = (opts.stats, r.usage) {
+                    if users != 0 {
+                        o.push(("users", J::U(users as u64)));
+                    }
+                    if used != 0 {
+                        o.push(("used", J::U(used as u64)));
+                    }
+                    if age != 0 {
+                        o.push(("age", J::U(age as u64)));
+                    }
                 }
                 if let Some(p) = &r.pref {
                     o.push(("pref", J::Str(p.clone())));
@@ -1319,9 +1374,20 @@ fn neigh_flags(n: &Neighbour) -> Vec<&'static str> {
 }
 
 /// `ip neigh` lines; `dev_filtered` drops the `dev X` word as iproute2 does under `dev X`.
-pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool) -> String {
+pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool, v: &View) -> String {
     let mut s = String::new();
     for n in ns {
+        if v.brief {
+            let _ = write!(s, "{:<39} ", n.dst.to_string());
+            if !dev_filtered && n.ifindex != 0 {
+                let _ = write!(s, "{:<16} ", n.dev);
+            }
+            if let Some(l) = &n.lladdr {
+                s.push_str(l);
+            }
+            s.push('\n');
+            continue;
+        }
         let _ = write!(s, "{} ", n.dst);
         if !dev_filtered && n.ifindex != 0 {
             let _ = write!(s, "dev {} ", n.dev);
@@ -1331,6 +1397,17 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool) -> String {
         }
         for f in neigh_flags(n) {
             let _ = write!(s, "{f} ");
+        }
+        if v.stats > 0 {
+            if let Some((used, confirmed, updated, refcnt)) = n.cache {
+                if refcnt != 0 {
+                    let _ = write!(s, " ref {refcnt}");
+                }
+                let _ = write!(s, " used {used}/{confirmed}/{updated}");
+            }
+            if let Some(p) = n.probes {
+                let _ = write!(s, "probes {p} ");
+            }
         }
         for (bit, name) in NUD {
             if n.nud & bit != 0 {
@@ -1343,7 +1420,7 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool) -> String {
 }
 
 /// `ip -j neigh`.
-pub fn neigh_json(ns: &[Neighbour], dev_filtered: bool) -> J {
+pub fn neigh_json(ns: &[Neighbour], dev_filtered: bool, v: &View) -> J {
     J::Arr(
         ns.iter()
             .map(|n| {
@@ -1354,8 +1431,24 @@ pub fn neigh_json(ns: &[Neighbour], dev_filtered: bool) -> J {
                 if let Some(l) = &n.lladdr {
                     o.push(("lladdr", J::Str(l.clone())));
                 }
+                if v.brief {
+                    return J::Obj(o);
+                }
                 for f in neigh_flags(n) {
                     o.push((f, J::Null));
+                }
+                if v.stats > 0 {
+                    if let Some((used, confirmed, updated, refcnt)) = n.cache {
+                        if refcnt != 0 {
+                            o.push(("refcnt", J::U(refcnt as u64)));
+                        }
+                        o.push(("used", J::U(used as u64)));
+                        o.push(("confirmed", J::U(confirmed as u64)));
+                        o.push(("updated", J::U(updated as u64)));
+                    }
+                    if let Some(p) = n.probes {
+                        o.push(("probes", J::U(p as u64)));
+                    }
                 }
                 if n.nud != 0 {
                     o.push((
