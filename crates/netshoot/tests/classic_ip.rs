@@ -281,6 +281,11 @@ fn ip_text_equals_iproute2() {
         "-d -6 route",
         "-s route get 10.71.0.1",
         "-d route get 10.71.0.1",
+        "-o addr",
+        "-o -4 addr show dev lo",
+        "-o link",
+        "-o -s link show dev lo",
+        "-o route get 10.72.0.5",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         same_text(&sw, &links, "ip", &args, as_is);
@@ -346,7 +351,7 @@ fn ip_refuses_writes_unknown_objects_and_flags_on_one_line() {
         "addr flush dev lo",
         "bogus",
         "-q link",
-        "-o link",
+        "-r link",
         "rule",
         "link show nosuch0",
     ] {

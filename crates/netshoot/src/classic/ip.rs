@@ -19,7 +19,7 @@ pub static TOOL: Tool = Tool {
 const HELP: &str = "\
 Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
 where  OBJECT := { address | link | route | neighbour }
-       OPTIONS := { -4 | -6 | -s[tatistics] | -d[etails] | -br[ief] | -j[son] | -p[retty] |
+       OPTIONS := { -4 | -6 | -s[tatistics] | -d[etails] | -br[ief] | -o[neline] | -j[son] | -p[retty] |
                     -n[etns] NAME | -f[amily] { inet | inet6 } | -V[ersion] }
 Commands (read-only; netshoot never changes the namespace):
   ip [-4|-6] addr [show] [dev] [IFACE] [up]
@@ -29,7 +29,7 @@ Commands (read-only; netshoot never changes the namespace):
   ip [-4|-6] neigh [show] [dev IFACE]
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
   netshoot [-t TARGET] [--json] ip ...  (--json: netshoot's JSON, -j: iproute2's)
-Not supported: -o/-oneline, -r/-resolve, -h/-human, -c/-color, -b/-batch, -t/-timestamp,
+Not supported: -r/-resolve, -h/-human, -c/-color, -b/-batch, -t/-timestamp,
 and every write (add, del, set, change, replace, flush, ...): use the host's ip for those.
 ";
 
@@ -186,7 +186,9 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             return Ok(None);
         } else {
             let (what, hint) = if matches(opt, "-oneline") {
-                ("-o", "leave it out (one record spans lines)")
+                r.view.oneline = true;
+                i += 1;
+                continue;
             } else if matches(opt, "-resolve") {
                 ("-r", "addresses are printed as numbers")
             } else if matches(opt, "-human") || matches(opt, "-human-readable") {
@@ -429,7 +431,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 if v.json {
                     view::json_text(&view::route_json(&[route], &o), v.pretty)
                 } else {
-                    view::route_line(&route, &o)
+                    fold_if(v.oneline, view::route_line(&route, &o))
                 }
             }
             None => {
@@ -485,7 +487,10 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 if v.json {
                     view::json_text(&view::route_json(&routes, &o), v.pretty)
                 } else {
-                    routes.iter().map(|x| view::route_line(x, &o)).collect()
+                    routes
+                        .iter()
+                        .map(|x| fold_if(v.oneline, view::route_line(x, &o)))
+                        .collect()
                 }
             }
         },
@@ -505,6 +510,14 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     };
     print!("{out}");
     Ok(0)
+}
+
+fn fold_if(oneline: bool, rec: String) -> String {
+    if oneline {
+        view::fold(&rec)
+    } else {
+        rec
+    }
 }
 
 fn links(ifs: &[Interface], v: &View, do_link: bool) -> String {
@@ -589,7 +602,6 @@ mod tests {
             &["route", "add", "default", "via", "10.0.0.1"],
             &["neigh", "flush", "all"],
             &["bogus"],
-            &["-o", "link"],
             &["-zz", "link"],
             &["rule"],
         ] {

@@ -243,6 +243,14 @@ pub struct View {
     pub json: bool,
     /// `-p` with `-j`.
     pub pretty: bool,
+    /// `-o`: one record per line, its inner line breaks written as `\`.
+    pub oneline: bool,
+}
+
+/// A record on one line, as `ip -o` writes it: inner line breaks become `\`.
+pub fn fold(rec: &str) -> String {
+    let body = rec.strip_suffix('\n').unwrap_or(rec);
+    format!("{}\n", body.replace('\n', "\\"))
 }
 
 /// A JSON value that keeps its keys in the order iproute2 writes them.
@@ -862,6 +870,15 @@ pub fn addr_lines(ifs: &[Interface], v: &View) -> String {
             s.push('\n');
             continue;
         }
+        if v.oneline {
+            // `ip -o addr` leaves the links out and prefixes each address with its device.
+            for a in i.addresses.iter().filter(|a| family_ok(v, a)) {
+                let mut rec = format!("{}: {}", i.index, i.name);
+                address_text(&mut rec, a);
+                s.push_str(&fold(&rec));
+            }
+            continue;
+        }
         link_text(&mut s, i, v, false);
         for a in i.addresses.iter().filter(|a| family_ok(v, a)) {
             address_text(&mut s, a);
@@ -889,7 +906,13 @@ pub fn link_lines(ifs: &[Interface], v: &View) -> String {
             s.push('\n');
             continue;
         }
-        link_text(&mut s, i, v, true);
+        if v.oneline {
+            let mut rec = String::new();
+            link_text(&mut rec, i, v, true);
+            s.push_str(&fold(&rec));
+        } else {
+            link_text(&mut s, i, v, true);
+        }
     }
     s
 }
