@@ -2,8 +2,8 @@
 //! master (`IFLA_INFO_SLAVE_DATA`): `key value` pairs in iproute2 6.1's order.
 
 use netlink_packet_route::link::{
-    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoPortData, InfoPortKind, InfoVxlan,
-    VxlanDf,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoMacVlan, InfoPortData, InfoPortKind,
+    InfoVxlan, MacVlanMode, VxlanDf,
 };
 
 /// One `key value` (or a bare word when the value is empty).
@@ -50,13 +50,76 @@ pub fn port_kind(k: &InfoPortKind) -> String {
     }
 }
 
-/// The driver's data, for the kinds netshoot knows (vxlan, bridge); empty for others.
+/// The driver's data, for the kinds netshoot knows (vxlan, bridge, macvlan); empty for others.
 pub fn kind_data(d: &InfoData) -> Vec<Pair> {
     match d {
         InfoData::Vxlan(v) => vxlan(v),
         InfoData::Bridge(v) => crate::details_bridge::bridge(v),
+        InfoData::MacVlan(v) => macvlan(v),
         _ => Vec::new(),
     }
+}
+
+fn macvlan(attrs: &[InfoMacVlan]) -> Vec<Pair> {
+    let mut out = Vec::new();
+    let Some(mode) = attrs.iter().find_map(|a| match a {
+        InfoMacVlan::Mode(m) => Some(*m),
+        _ => None,
+    }) else {
+        return out;
+    };
+    out.push(pair(
+        "mode",
+        match mode {
+            MacVlanMode::Private => "private",
+            MacVlanMode::Vepa => "vepa",
+            MacVlanMode::Bridge => "bridge",
+            MacVlanMode::Passthrough => "passthru",
+            MacVlanMode::Source => "source",
+            _ => "unknown",
+        },
+    ));
+    let flags = attrs
+        .iter()
+        .find_map(|a| match a {
+            InfoMacVlan::Flags(f) => Some(f.bits()),
+            _ => None,
+        })
+        .unwrap_or(0);
+    if flags & 1 != 0 {
+        out.push(word("nopromisc"));
+    }
+    if flags & 2 != 0 {
+        out.push(word("nodst"));
+    }
+    for a in attrs {
+        if let InfoMacVlan::BcQueueLen(n) = a {
+            out.push(pair("bcqueuelen", n));
+        }
+    }
+    for a in attrs {
+        if let InfoMacVlan::BcQueueLenUsed(n) = a {
+            out.push(pair("usedbcqueuelen", n));
+        }
+    }
+    if matches!(mode, MacVlanMode::Source) {
+        if let Some(n) = attrs.iter().find_map(|a| match a {
+            InfoMacVlan::MacAddrCount(n) => Some(*n),
+            _ => None,
+        }) {
+            out.push(word(&format!("remotes ({n})")));
+            for a in attrs {
+                if let InfoMacVlan::MacAddrData(v) = a {
+                    for m in v {
+                        if let InfoMacVlan::MacAddr(b) = m {
+                            out.push(word(&crate::link::mac(b)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The port's data under its master, for bridge ports; empty for others.

@@ -525,8 +525,12 @@ fn ip_d_link_equals_iproute2_for_bridge_veth_vxlan() {
         "ageing",
         "0",
     ]);
+    sw.ip(&[
+        "link", "add", "mv1", "link", "br0", "type", "macvlan", "mode", "bridge",
+    ]);
     let links = Links::new();
     for line in [
+        "-d link show mv1",
         "-d link show br0",
         "-d link show p1",
         "-d link show vx0",
