@@ -22,8 +22,8 @@ where  OBJECT := { address | link | route | neighbour }
        OPTIONS := { -4 | -6 | -s[tatistics] | -d[etails] | -br[ief] | -o[neline] | -j[son] | -p[retty] |
                     -n[etns] NAME | -f[amily] { inet | inet6 } | -V[ersion] }
 Commands (read-only; netshoot never changes the namespace):
-  ip [-4|-6] addr [show] [dev] [IFACE] [up]
-  ip link [show] [dev] [IFACE] [up]
+  ip [-4|-6] addr [show] [dev] [IFACE] [up] [master BRIDGE] [type KIND]
+  ip link [show] [dev] [IFACE] [up] [master BRIDGE] [type KIND]
   ip [-6] route [show] [table main|local|all|default|N] [dev IFACE]
   ip route get [to] ADDRESS
   ip [-4|-6] neigh [show] [dev IFACE]
@@ -41,6 +41,8 @@ struct Req {
     object: Obj,
     dev: Option<String>,
     up: bool,
+    master: Option<String>,
+    kind: Option<String>,
     table: Option<String>,
     get: Option<String>,
 }
@@ -365,6 +367,12 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             j += 1;
         } else if a == "up" && matches!(r.object, Obj::Addr | Obj::Link) {
             r.up = true;
+        } else if a == "master" && matches!(r.object, Obj::Addr | Obj::Link) {
+            r.master = Some(next(j)?);
+            j += 1;
+        } else if a == "type" && matches!(r.object, Obj::Addr | Obj::Link) {
+            r.kind = Some(next(j)?);
+            j += 1;
         } else if !a.starts_with('-')
             && matches!(r.object, Obj::Addr | Obj::Link)
             && r.dev.is_none()
@@ -376,7 +384,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             r.dev = Some(a.to_string());
         } else {
             let supported = match r.object {
-                Obj::Addr | Obj::Link => "[dev] IFACE, up",
+                Obj::Addr | Obj::Link => "[dev] IFACE, up, master BRIDGE, type KIND",
                 Obj::Route => "table T, dev IFACE",
                 Obj::Neigh => "dev IFACE",
             };
@@ -415,6 +423,17 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             }
             if r.up {
                 ifs.retain(|i| i.up);
+            }
+            if let Some(m) = &r.master {
+                view::check_dev(&ifs, m, &target)?;
+                ifs.retain(|i| i.master_name.as_ref() == Some(m));
+            }
+            if let Some(k) = &r.kind {
+                // `type bridge_slave` picks the ports by their role under a master.
+                match k.strip_suffix("_slave") {
+                    Some(m) => ifs.retain(|i| i.details.slave_kind.as_deref() == Some(m)),
+                    None => ifs.retain(|i| i.kind.as_deref() == Some(k)),
+                }
             }
             links(&ifs, &v, r.object == Obj::Link)
         }
