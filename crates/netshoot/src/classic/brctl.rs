@@ -1,4 +1,4 @@
-//! `brctl`: bridge-utils 1.7's `brctl show [BRIDGE…]` and `brctl showmacs BRIDGE`, laid out as
+//! `brctl`: bridge-utils 1.7's `brctl show [BRIDGE…]`, `showmacs BRIDGE` and `showstp BRIDGE`, laid out as
 //! bridge-utils lays them out, from the same netlink views as our `bridge` verb
 //! (`netshoot_inspect::bridge::{bridges, fdb}`) instead of sysfs.
 
@@ -58,13 +58,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             );
             return Ok(0);
         }
-        "show" | "showmacs" => {}
-        "showstp" => {
-            return Err(usage(
-                "brctl",
-                "'showstp' is not supported by netshoot; use 'bridge link show' for port states",
-            ))
-        }
+        "show" | "showmacs" | "showstp" => {}
         c if WRITES.contains(&c) => {
             return Err(usage(
                 "brctl",
@@ -118,6 +112,10 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let b = find(&rest[0])?;
+    if cmd == "showstp" {
+        print!("{}", view::brctl_showstp(b));
+        return Ok(0);
+    }
     let fdb = netshoot_inspect::bridge::fdb(Some(&b.name))
         .map_err(|e| anyhow::anyhow!("cannot read the forwarding table over netlink: {e}"))?;
     print!("{}", view::brctl_showmacs(b, &fdb));

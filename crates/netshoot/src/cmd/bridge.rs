@@ -401,3 +401,112 @@ pub fn brctl_showmacs(bridge: &Bridge, fdb: &[FdbEntry]) -> String {
     }
     s
 }
+
+/// bridge-utils' `br_show_timer`: hundredths of a second as `%4i.%.2i`.
+fn brctl_timer(v: u64) -> String {
+    format!("{:4}.{:02}", v / 100, v % 100)
+}
+
+/// `brctl showstp BRIDGE` (bridge-utils 1.7): the bridge's spanning-tree values, then each
+/// port's, ports sorted by name.
+pub fn brctl_showstp(b: &Bridge) -> String {
+    let st = &b.stp_info;
+    let id = b.bridge_id.as_deref().unwrap_or("");
+    let root = st.designated_root.as_deref().unwrap_or("");
+    let t = |v: u32| brctl_timer(v as u64);
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", b.name);
+    let _ = writeln!(s, " bridge id\t\t{id}");
+    let _ = writeln!(s, " designated root\t{root}");
+    let _ = writeln!(
+        s,
+        " root port\t\t{:4}\t\t\tpath cost\t\t{:4}",
+        st.root_port, st.root_path_cost
+    );
+    let _ = writeln!(
+        s,
+        " max age\t\t{}\t\t\tbridge max age\t\t{}",
+        t(st.max_age),
+        t(st.max_age)
+    );
+    let _ = writeln!(
+        s,
+        " hello time\t\t{}\t\t\tbridge hello time\t{}",
+        t(st.hello_time),
+        t(st.hello_time)
+    );
+    let _ = writeln!(
+        s,
+        " forward delay\t\t{}\t\t\tbridge forward delay\t{}",
+        t(st.forward_delay),
+        t(st.forward_delay)
+    );
+    let _ = writeln!(s, " ageing time\t\t{}", t(st.ageing_time));
+    let _ = writeln!(
+        s,
+        " hello timer\t\t{}\t\t\ttcn timer\t\t{}",
+        brctl_timer(st.hello_timer),
+        brctl_timer(st.tcn_timer)
+    );
+    let _ = writeln!(
+        s,
+        " topology change timer\t{}\t\t\tgc timer\t\t{}",
+        brctl_timer(st.topology_change_timer),
+        brctl_timer(st.gc_timer)
+    );
+    s.push_str(" flags\t\t\t");
+    if st.topology_change {
+        s.push_str("TOPOLOGY_CHANGE ");
+    }
+    if st.topology_change_detected {
+        s.push_str("TOPOLOGY_CHANGE_DETECTED ");
+    }
+    s.push_str("\n\n\n");
+    let mut ports: Vec<&BridgePort> = b.ports.iter().collect();
+    ports.sort_by(|a, b| a.ifname.cmp(&b.ifname));
+    for p in ports {
+        let ps = &p.stp_info;
+        let _ = writeln!(s, "{} ({})", p.ifname, p.port_no.unwrap_or(0));
+        let _ = writeln!(
+            s,
+            " port id\t\t{:04x}\t\t\tstate\t\t{:>15}",
+            ps.port_id, p.state
+        );
+        let _ = writeln!(
+            s,
+            " designated root\t{}\tpath cost\t\t{:4}",
+            ps.designated_root.as_deref().unwrap_or(""),
+            p.cost.unwrap_or(0)
+        );
+        let _ = writeln!(
+            s,
+            " designated bridge\t{}\tmessage age timer\t{}",
+            ps.designated_bridge.as_deref().unwrap_or(""),
+            brctl_timer(ps.message_age_timer)
+        );
+        let _ = writeln!(
+            s,
+            " designated port\t{:04x}\t\t\tforward delay timer\t{}",
+            ps.designated_port,
+            brctl_timer(ps.forward_delay_timer)
+        );
+        let _ = writeln!(
+            s,
+            " designated cost\t{:4}\t\t\thold timer\t\t{}",
+            ps.designated_cost,
+            brctl_timer(ps.hold_timer)
+        );
+        s.push_str(" flags\t\t\t");
+        if ps.config_pending {
+            s.push_str("CONFIG_PENDING ");
+        }
+        if ps.topology_change_ack {
+            s.push_str("TOPOLOGY_CHANGE_ACK ");
+        }
+        if p.hairpin == Some(true) {
+            s.push_str("\n hairpin mode\t\t   1");
+        }
+        s.push_str("\n\n");
+    }
+    s
+}
