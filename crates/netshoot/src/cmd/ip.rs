@@ -16,8 +16,8 @@ pub enum IpCommand {
     #[command(after_help = "\
 Examples:
   netshoot -t web ip addr                 addresses inside container web
-  netshoot -t web ip link                 counters, and each veth's peer: which vethXXXX on the host
-  netshoot ip link                        on the host: which container each vethXXXX belongs to
+  netshoot -t web ip -s link              interfaces with counters, as iproute2 prints them
+  netshoot --json ip link                 on the host: which container each vethXXXX belongs to
   netshoot -t web ip route get 10.0.1.5   the route, source address and device the kernel picks
   netshoot -t web ip -6 route
   netshoot -t web ip neigh                ARP/NDP entries: INCOMPLETE and FAILED mean no answer")]
@@ -44,7 +44,7 @@ pub enum IpWhat {
     /// Addresses per interface (`ip addr`).
     #[command(visible_aliases = ["a", "address"])]
     Addr(DevArgs),
-    /// Interfaces with counters and veth peers (`ip -s link`).
+    /// Interfaces with counters, and (with --json) each veth's peer across namespaces.
     #[command(visible_alias = "l")]
     Link(DevArgs),
     /// Routes (`ip route`), or the route to one destination (`ip route get DEST`).
