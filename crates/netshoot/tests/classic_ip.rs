@@ -377,7 +377,7 @@ fn ip_refuses_writes_unknown_objects_and_flags_on_one_line() {
 
 #[test]
 fn the_verbs_own_options_still_work_through_the_classic_parser() {
-    let (sw, _a) = switch();
+    let (sw, a) = switch();
     let spec = format!("netns:{}", sw.name);
     let run = |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
@@ -395,6 +395,19 @@ fn the_verbs_own_options_still_work_through_the_classic_parser() {
     assert_eq!(
         run(&["ip", "route", "--table", "all"]),
         peer(&sw, "ip", &["route", "show", "table", "all"])
+    );
+    // -v before the name: iproute2's lines, and where each veth's peer lives.
+    let (sw_a, a_name) = (&sw, a.name.clone());
+    let v = run(&["-v", "ip", "link", "show", "p1"]);
+    assert!(
+        v.starts_with(&peer(sw_a, "ip", &["link", "show", "p1"])),
+        "{v}"
+    );
+    assert!(
+        v.contains(&format!(
+            "    peer eth0 in ip netns {a_name} (-t netns:{a_name})\n"
+        )),
+        "{v}"
     );
     // --json before the name: netshoot's own JSON, as the verb writes it.
     let v = json(&run(&["--json", "ip", "link", "--dev", "p1"]));

@@ -29,6 +29,7 @@ Commands (read-only; netshoot never changes the namespace):
   ip [-4|-6] neigh [show] [dev IFACE]
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
   netshoot [-t TARGET] [--json] ip ...  (--json: netshoot's JSON, -j: iproute2's)
+  netshoot -v ip link                   iproute2's lines plus where each veth's peer lives
 Not supported: -r/-resolve, -h/-human, -c/-color, -b/-batch, -t/-timestamp,
 and every write (add, del, set, change, replace, flush, ...): use the host's ip for those.
 ";
@@ -435,7 +436,26 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     None => ifs.retain(|i| i.kind.as_deref() == Some(k)),
                 }
             }
-            links(&ifs, &v, r.object == Obj::Link)
+            if ctx.verbose > 0 && r.object == Obj::Link && !v.json && !v.brief {
+                // `netshoot -v ip link`: iproute2's lines, each veth followed by where its peer
+                // lives (the verb's cross-namespace resolution).
+                view::netlink(netshoot_inspect::resolve_peers(&mut ifs))?;
+                ifs.iter()
+                    .map(|i| {
+                        let mut s = links(std::slice::from_ref(i), &v, true);
+                        if let Some(p) = &i.peer {
+                            let name = p.name.clone().unwrap_or_else(|| format!("if{}", p.index));
+                            s.push_str(&format!(
+                                "    peer {name} in {} (-t {})\n",
+                                p.owner, p.target
+                            ));
+                        }
+                        s
+                    })
+                    .collect()
+            } else {
+                links(&ifs, &v, r.object == Obj::Link)
+            }
         }
         Obj::Route => match &r.get {
             Some(dest) => {
