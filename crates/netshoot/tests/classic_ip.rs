@@ -450,8 +450,29 @@ fn no_stp_timers(s: &str) -> String {
 fn bridge_and_brctl_text_equal_the_peers() {
     let (sw, a) = switch();
     // Traffic through p1, so br0 learns a's MAC (a dynamic entry).
-    a.exec(&["ping", "-c", "1", "-W", "2", "10.71.0.254"]);
+    a.exec(&[
+        "ping",
+        "-c",
+        "3",
+        "-i",
+        "0.2",
+        "-s",
+        "1400",
+        "-W",
+        "2",
+        "10.71.0.254",
+    ]);
     let links = Links::new();
+    // Counters in human units (kilobytes by now).
+    for line in [
+        "-s -h link show p1",
+        "-s -h -iec link show p1",
+        "-s -s -h link",
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        same_text(&sw, &links, "ip", &args, as_is);
+    }
+    assert!(peer(&sw, "ip", &["-s", "-h", "link", "show", "p1"]).contains('k'));
     for line in [
         "fdb show",
         "fdb",

@@ -19,7 +19,8 @@ pub static TOOL: Tool = Tool {
 const HELP: &str = "\
 Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
 where  OBJECT := { address | link | route | neighbour }
-       OPTIONS := { -4 | -6 | -s[tatistics] | -d[etails] | -br[ief] | -o[neline] | -j[son] | -p[retty] |
+       OPTIONS := { -4 | -6 | -s[tatistics] | -h[uman] | -iec | -d[etails] | -br[ief] | -o[neline] |
+                    -j[son] | -p[retty] |
                     -n[etns] NAME | -f[amily] { inet | inet6 } | -V[ersion] }
 Commands (read-only; netshoot never changes the namespace):
   ip [-4|-6] addr [show] [dev] [IFACE] [up] [master BRIDGE] [type KIND]
@@ -30,7 +31,7 @@ Commands (read-only; netshoot never changes the namespace):
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
   netshoot [-t TARGET] [--json] ip ...  (--json: netshoot's JSON, -j: iproute2's)
   netshoot -v ip link                   iproute2's lines plus where each veth's peer lives
-Not supported: -r/-resolve, -h/-human, -c/-color, -b/-batch, -t/-timestamp,
+Not supported: -r/-resolve, -c/-color, -b/-batch, -t/-timestamp,
 and every write (add, del, set, change, replace, flush, ...): use the host's ip for those.
 ";
 
@@ -195,7 +196,13 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             } else if matches(opt, "-resolve") {
                 ("-r", "addresses are printed as numbers")
             } else if matches(opt, "-human") || matches(opt, "-human-readable") {
-                ("-h", "counters are printed as exact numbers; use -s")
+                r.view.human = true;
+                i += 1;
+                continue;
+            } else if matches(opt, "-iec") {
+                r.view.iec = true;
+                i += 1;
+                continue;
             } else if matches(opt, "-color") || opt.starts_with("-c") {
                 ("-c", "netshoot's ip prints without colour")
             } else if matches(opt, "-batch") {

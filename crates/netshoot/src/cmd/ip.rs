@@ -245,6 +245,49 @@ pub struct View {
     pub pretty: bool,
     /// `-o`: one record per line, its inner line breaks written as `\`.
     pub oneline: bool,
+    /// `-h`: counters in human units (`-iec`: powers of 1024).
+    pub human: bool,
+    /// `-iec`.
+    pub iec: bool,
+}
+
+/// iproute2's `print_num`: a counter right-aligned in `width`, in k/M/G… with `-h`.
+fn print_num(s: &mut String, width: usize, count: u64, v: &View) {
+    let base: u64 = if v.iec { 1024 } else { 1000 };
+    if !v.human || count < base {
+        let _ = write!(s, "{count:>width$} ");
+        return;
+    }
+    let prefixes = b"kMGTPE";
+    let mut p = 0;
+    let mut powi: u64 = 1;
+    loop {
+        powi = powi.saturating_mul(base);
+        if count / base < powi {
+            break;
+        }
+        if p + 1 >= prefixes.len() {
+            break;
+        }
+        p += 1;
+    }
+    let mut precision = 2;
+    let mut powj: u64 = 1;
+    while precision > 0 {
+        powj *= 10;
+        if count / powi < powj {
+            break;
+        }
+        precision -= 1;
+    }
+    let txt = format!(
+        "{:.*}{}{}",
+        precision,
+        count as f64 / powi as f64,
+        prefixes[p] as char,
+        if v.iec { "i" } else { "" }
+    );
+    let _ = write!(s, "{txt:>width$} ");
 }
 
 /// A record on one line, as `ip -o` writes it: inner line breaks become `\`.
@@ -471,7 +514,7 @@ fn link_text(s: &mut String, i: &Interface, v: &View, do_link: bool) {
     if do_link && v.stats > 0 {
         if let Some(st) = &i.stats {
             s.push('\n');
-            stats_text(s, st, v.stats);
+            stats_text(s, st, v.stats, v);
         }
     }
     s.push('\n');
@@ -548,8 +591,13 @@ fn width(cols: &mut [usize], vals: &[u64]) {
 }
 
 /// iproute2 6.1's `print_stats64` text (`-s`, and the error rows with `-s -s`).
-fn stats_text(s: &mut String, st: &LinkStats, level: u8) {
+fn stats_text(s: &mut String, st: &LinkStats, level: u8, v: &View) {
     let mut c = [10usize, 7, 6, 7, 7, 7, 10, 9];
+    let width = |c: &mut [usize], vals: &[u64]| {
+        if !v.human {
+            width(c, vals)
+        }
+    };
     width(
         &mut c,
         &[
@@ -607,9 +655,7 @@ fn stats_text(s: &mut String, st: &LinkStats, level: u8) {
             ],
         );
     }
-    let num = |s: &mut String, w: usize, n: u64| {
-        let _ = write!(s, "{n:>w$} ");
-    };
+    let num = |s: &mut String, w: usize, n: u64| print_num(s, w, n, v);
     let _ = write!(
         s,
         "    RX: {:>a$} {:>b$} {:>d$} {:>e$} {:>f$} {:>g$} {:>h$}\n    ",
@@ -885,7 +931,7 @@ pub fn addr_lines(ifs: &[Interface], v: &View) -> String {
         }
         if v.stats > 0 {
             if let Some(st) = &i.stats {
-                stats_text(&mut s, st, v.stats);
+                stats_text(&mut s, st, v.stats, v);
                 s.push('\n');
             }
         }
