@@ -155,6 +155,15 @@ fn switch() -> (Netns, Netns) {
     sw.ip(&[
         "route",
         "add",
+        "default",
+        "via",
+        "10.71.0.1",
+        "metric",
+        "900",
+    ]);
+    sw.ip(&[
+        "route",
+        "add",
         "10.90.0.0/16",
         "via",
         "10.71.0.1",
@@ -268,6 +277,12 @@ fn ip_text_equals_iproute2() {
         "route show table local",
         "route show table 100",
         "route show dev br0",
+        "route show default",
+        "route show 10.80.0.0/16",
+        "route show root 10.0.0.0/8",
+        "route show match 10.80.1.1",
+        "route show table all match 10.71.0.254",
+        "-6 route show root fe80::/10",
         "-6 route",
         "-6 route show table all",
         "route get 10.71.0.1",

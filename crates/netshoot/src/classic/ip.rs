@@ -26,6 +26,7 @@ Commands (read-only; netshoot never changes the namespace):
   ip [-4|-6] addr [show] [dev] [IFACE] [up] [master BRIDGE] [type KIND]
   ip link [show] [dev] [IFACE] [up] [master BRIDGE] [type KIND]
   ip [-6] route [show] [table main|local|all|default|N] [dev IFACE]
+                [[to] [root|match|exact] PREFIX | default]
   ip route get [to] ADDRESS
   ip [-4|-6] neigh [show] [dev IFACE]
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
@@ -47,6 +48,117 @@ struct Req {
     kind: Option<String>,
     table: Option<String>,
     get: Option<String>,
+    /// `ip route show [root|match|exact] PREFIX`.
+    sel: Option<(Sel, Prefix)>,
+}
+
+/// How a route prefix selects (iproute2's `root`, `match`, `exact`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sel {
+    /// Routes inside the prefix.
+    Root,
+    /// Routes covering the prefix.
+    Match,
+    /// The prefix itself.
+    Exact,
+}
+
+/// A prefix: address (none for `default`, any family) and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Prefix(Option<std::net::IpAddr>, u8);
+
+fn parse_prefix(s: &str) -> anyhow::Result<Prefix> {
+    if s == "default" {
+        return Ok(Prefix(None, 0));
+    }
+    let (a, l) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let ip: std::net::IpAddr = a.parse().map_err(|_| {
+        usage(
+            "ip",
+            format!("invalid prefix '{s}': give ADDRESS[/LEN] or default"),
+        )
+    })?;
+    let full = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match l {
+        None => full,
+        Some(l) => l
+            .parse::<u8>()
+            .ok()
+            .filter(|n| *n <= full)
+            .ok_or_else(|| usage("ip", format!("invalid prefix length in '{s}'")))?,
+    };
+    Ok(Prefix(Some(ip), len))
+}
+
+/// The first `bits` of two addresses of one family agree.
+fn same_bits(a: std::net::IpAddr, b: std::net::IpAddr, bits: u8) -> bool {
+    let (x, y): (Vec<u8>, Vec<u8>) = match (a, b) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+            (a.octets().to_vec(), b.octets().to_vec())
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+            (a.octets().to_vec(), b.octets().to_vec())
+        }
+        _ => return false,
+    };
+    let full = (bits / 8) as usize;
+    if x[..full] != y[..full] {
+        return false;
+    }
+    let rem = bits % 8;
+    rem == 0 || {
+        let m = 0xffu8 << (8 - rem);
+        x[full] & m == y[full] & m
+    }
+}
+
+/// iproute2's `filter_nlmsg` for `root`/`match`/`exact` on one route.
+fn route_selected(r: &netshoot_inspect::Route, sel: Sel, p: Prefix) -> bool {
+    let (dst, len) = match r.dst.as_str() {
+        "default" => (None, 0u8),
+        d => match d.split_once('/') {
+            Some((a, l)) => (a.parse().ok(), l.parse().unwrap_or(0)),
+            None => {
+                let ip: Option<std::net::IpAddr> = d.parse().ok();
+                (
+                    ip,
+                    if ip.is_some_and(|i| i.is_ipv4()) {
+                        32
+                    } else {
+                        128
+                    },
+                )
+            }
+        },
+    };
+    let fam_ok = match p.0 {
+        Some(ip) => (ip.is_ipv4() && r.family == "inet") || (ip.is_ipv6() && r.family == "inet6"),
+        None => true,
+    };
+    if !fam_ok {
+        return false;
+    }
+    // The route's destination as an address (0.0.0.0 or :: for default).
+    let dst = dst.unwrap_or(if r.family == "inet" {
+        std::net::IpAddr::from([0u8; 4])
+    } else {
+        std::net::IpAddr::from([0u8; 16])
+    });
+    let pip = p.0.unwrap_or(if r.family == "inet" {
+        std::net::IpAddr::from([0u8; 4])
+    } else {
+        std::net::IpAddr::from([0u8; 16])
+    });
+    let root = |_: ()| p.1 <= len && same_bits(dst, pip, p.1);
+    let matched = |_: ()| len <= p.1 && same_bits(dst, pip, len);
+    match sel {
+        Sel::Root => root(()),
+        Sel::Match => matched(()),
+        Sel::Exact => root(()) && matched(()),
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -373,6 +485,31 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         } else if (a == "table" || a == "--table") && r.object == Obj::Route {
             r.table = Some(next(j)?);
             j += 1;
+        } else if r.object == Obj::Route && ["to", "root", "match", "exact"].contains(&a) {
+            let v = next(j)?;
+            j += 1;
+            let (sel, pfx) = match (a, v.as_str()) {
+                ("to", q @ ("root" | "match" | "exact")) => {
+                    let p = rest
+                        .get(j + 1)
+                        .cloned()
+                        .ok_or_else(|| usage("ip", format!("'{q}' needs a prefix")))?;
+                    j += 1;
+                    (q, p)
+                }
+                _ => (a, v),
+            };
+            let sel = match sel {
+                "root" => Sel::Root,
+                "match" => Sel::Match,
+                _ => Sel::Exact,
+            };
+            r.sel = Some((sel, parse_prefix(&pfx)?));
+        } else if r.object == Obj::Route
+            && r.sel.is_none()
+            && (a == "default" || a.parse::<std::net::IpAddr>().is_ok() || a.contains('/'))
+        {
+            r.sel = Some((Sel::Exact, parse_prefix(a)?));
         } else if a == "up" && matches!(r.object, Obj::Addr | Obj::Link) {
             r.up = true;
         } else if a == "master" && matches!(r.object, Obj::Addr | Obj::Link) {
@@ -393,7 +530,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         } else {
             let supported = match r.object {
                 Obj::Addr | Obj::Link => "[dev] IFACE, up, master BRIDGE, type KIND",
-                Obj::Route => "table T, dev IFACE",
+                Obj::Route => "table T, dev IFACE, [root|match|exact] PREFIX, default",
                 Obj::Neigh => "dev IFACE",
             };
             return Err(usage(
@@ -514,6 +651,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 }
                 // A listing leaves out cached clones, as iproute2 does.
                 routes.retain(|x| x.rtm_flags & 0x200 == 0);
+                if let Some((sel, p)) = r.sel {
+                    routes.retain(|x| route_selected(x, sel, p));
+                }
                 let oif = match &r.dev {
                     Some(d) => {
                         let ifs = view::netlink(netshoot_inspect::interfaces())?;
