@@ -41,6 +41,10 @@ pub struct BridgePort {
     pub flood: Option<bool>,
     /// Sends frames back out of the port they came in on (hairpin).
     pub hairpin: Option<bool>,
+    /// Port number in the bridge (`brctl showmacs`'s `port no`).
+    pub port_no: Option<u16>,
+    /// Spanning-tree values (`brctl showstp`).
+    pub stp_info: PortStp,
 }
 
 /// A bridge with its ports (`brctl show`).
@@ -58,6 +62,65 @@ pub struct Bridge {
     pub up: bool,
     /// Its ports, by name, in ifindex order.
     pub ports: Vec<BridgePort>,
+    /// Spanning-tree values (`brctl showstp`), times in hundredths of a second.
+    pub stp_info: BridgeStp,
+}
+
+/// A bridge's spanning-tree values as the kernel reports them (`IFLA_BR_*`); times and timers
+/// in hundredths of a second.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BridgeStp {
+    /// Designated root, as brctl prints a bridge id.
+    pub designated_root: Option<String>,
+    /// Root port.
+    pub root_port: u16,
+    /// Root path cost.
+    pub root_path_cost: u32,
+    /// Max age.
+    pub max_age: u32,
+    /// Hello time.
+    pub hello_time: u32,
+    /// Forward delay.
+    pub forward_delay: u32,
+    /// Ageing time.
+    pub ageing_time: u32,
+    /// Hello timer.
+    pub hello_timer: u64,
+    /// Topology change notification timer.
+    pub tcn_timer: u64,
+    /// Topology change timer.
+    pub topology_change_timer: u64,
+    /// Garbage collection timer.
+    pub gc_timer: u64,
+    /// A topology change is under way.
+    pub topology_change: bool,
+    /// A topology change was detected.
+    pub topology_change_detected: bool,
+}
+
+/// A port's spanning-tree values (`IFLA_BRPORT_*`), timers in hundredths of a second.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortStp {
+    /// Port id (priority and number).
+    pub port_id: u16,
+    /// Designated root, as brctl prints a bridge id.
+    pub designated_root: Option<String>,
+    /// Designated bridge.
+    pub designated_bridge: Option<String>,
+    /// Designated port.
+    pub designated_port: u16,
+    /// Designated cost.
+    pub designated_cost: u16,
+    /// Message age timer.
+    pub message_age_timer: u64,
+    /// Forward delay timer.
+    pub forward_delay_timer: u64,
+    /// Hold timer.
+    pub hold_timer: u64,
+    /// Configuration pending.
+    pub config_pending: bool,
+    /// Topology change acknowledgement pending.
+    pub topology_change_ack: bool,
 }
 
 /// Bridges and their ports in the calling thread's namespace, ordered by ifindex.
@@ -100,14 +163,28 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
         }
         let mut bridge_id = None;
         let mut stp = false;
+        let mut st = BridgeStp::default();
         for i in &infos {
             if let LinkInfo::Data(InfoData::Bridge(v)) = i {
                 for b in v {
                     match b {
-                        InfoBridge::BridgeId(id) => {
-                            bridge_id = Some(format!("{:04x}.{}", id.priority, hex(&id.address)))
-                        }
+                        InfoBridge::BridgeId(id) => bridge_id = Some(brctl_id(id)),
                         InfoBridge::StpState(s) => stp = !matches!(s, BridgeStpState::Disabled),
+                        InfoBridge::RootId(id) => st.designated_root = Some(brctl_id(id)),
+                        InfoBridge::RootPort(x) => st.root_port = *x,
+                        InfoBridge::RootPathCost(x) => st.root_path_cost = *x,
+                        InfoBridge::MaxAge(x) => st.max_age = *x,
+                        InfoBridge::HelloTime(x) => st.hello_time = *x,
+                        InfoBridge::ForwardDelay(x) => st.forward_delay = *x,
+                        InfoBridge::AgeingTime(x) => st.ageing_time = *x,
+                        InfoBridge::HelloTimer(x) => st.hello_timer = *x,
+                        InfoBridge::TcnTimer(x) => st.tcn_timer = *x,
+                        InfoBridge::TopologyChangeTimer(x) => st.topology_change_timer = *x,
+                        InfoBridge::GcTimer(x) => st.gc_timer = *x,
+                        InfoBridge::TopologyChange(x) => st.topology_change = *x != 0,
+                        InfoBridge::TopologyChangeDetected(x) => {
+                            st.topology_change_detected = *x != 0
+                        }
                         _ => {}
                     }
                 }
@@ -120,6 +197,7 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
             stp,
             up: l.header.flags.contains(LinkFlags::Up),
             ports: Vec::new(),
+            stp_info: st,
         });
     }
     for l in &links {
@@ -147,6 +225,8 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
             learning: None,
             flood: None,
             hairpin: None,
+            port_no: None,
+            stp_info: PortStp::default(),
         };
         for a in &l.attributes {
             let LinkAttribute::LinkInfo(v) = a else {
@@ -158,12 +238,31 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
                 };
                 for p in attrs {
                     match p {
-                        InfoBridgePort::State(s) => port.state = port_state(*s),
+                        InfoBridgePort::State(s) => port.state = port_state_name(*s),
                         InfoBridgePort::Priority(n) => port.priority = Some(*n),
                         InfoBridgePort::Cost(n) => port.cost = Some(*n),
                         InfoBridgePort::Learning(x) => port.learning = Some(*x),
                         InfoBridgePort::UnicastFlood(x) => port.flood = Some(*x),
                         InfoBridgePort::HairpinMode(x) => port.hairpin = Some(*x),
+                        InfoBridgePort::PortNumber(n) => port.port_no = Some(*n),
+                        InfoBridgePort::PortId(n) => port.stp_info.port_id = *n,
+                        InfoBridgePort::RootId(id) => {
+                            port.stp_info.designated_root = Some(brctl_id(id))
+                        }
+                        InfoBridgePort::BridgeId(id) => {
+                            port.stp_info.designated_bridge = Some(brctl_id(id))
+                        }
+                        InfoBridgePort::DesignatedPort(n) => port.stp_info.designated_port = *n,
+                        InfoBridgePort::DesignatedCost(n) => port.stp_info.designated_cost = *n,
+                        InfoBridgePort::MessageAgeTimer(t) => port.stp_info.message_age_timer = *t,
+                        InfoBridgePort::ForwardDelayTimer(t) => {
+                            port.stp_info.forward_delay_timer = *t
+                        }
+                        InfoBridgePort::HoldTimer(t) => port.stp_info.hold_timer = *t,
+                        InfoBridgePort::ConfigPending(x) => port.stp_info.config_pending = *x,
+                        InfoBridgePort::TopologyChangeAck(x) => {
+                            port.stp_info.topology_change_ack = *x
+                        }
                         _ => {}
                     }
                 }
@@ -177,11 +276,17 @@ pub fn bridges() -> io::Result<Vec<Bridge>> {
     Ok(out)
 }
 
+/// A bridge id as brctl prints it: priority (hex) `.` MAC without separators.
+fn brctl_id(id: &netlink_packet_route::link::BridgeId) -> String {
+    format!("{:04x}.{}", id.priority, hex(&id.address))
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn port_state(s: BridgePortState) -> String {
+/// The STP port state word (`forwarding`, `blocking`, …).
+pub fn port_state_name(s: BridgePortState) -> String {
     match s {
         BridgePortState::Disabled => "disabled".into(),
         BridgePortState::Listening => "listening".into(),
@@ -212,6 +317,26 @@ pub struct FdbEntry {
     pub flags: Vec<String>,
     /// `permanent` (local address), `static`, `stale`, or empty for a dynamic, reachable entry.
     pub state: String,
+    /// Device index.
+    pub ifindex: u32,
+    /// The bridge's index, for entries in a bridge's table.
+    pub master_index: Option<u32>,
+    /// Raw `NTF_*` flags.
+    pub ndm_flags: u8,
+    /// Raw `NUD_*` state.
+    pub nud: u16,
+    /// Remote VTEP UDP port (vxlan), when set per entry.
+    pub port: Option<u16>,
+    /// Source VNI (vxlan).
+    pub src_vni: Option<u32>,
+    /// Outgoing device index for a vxlan remote (`via`).
+    pub via_ifindex: Option<u32>,
+    /// `via_ifindex`'s name in this namespace.
+    pub via_name: Option<String>,
+    /// The namespace id of `via_ifindex`'s namespace.
+    pub link_netnsid: Option<u32>,
+    /// Hundredths of a second since the entry was last used and updated (`NDA_CACHEINFO`).
+    pub used_updated: Option<(u32, u32)>,
 }
 
 /// The forwarding database of the calling thread's namespace; with `bridge`, only the entries
@@ -273,6 +398,16 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
             vni: None,
             flags: Vec::new(),
             state: fdb_state(n.header.state),
+            ifindex: n.header.ifindex,
+            master_index: None,
+            ndm_flags: n.header.flags.bits(),
+            nud: u16::from(n.header.state),
+            port: None,
+            src_vni: None,
+            via_ifindex: None,
+            via_name: None,
+            link_netnsid: None,
+            used_updated: None,
         };
         let mut master_idx = None;
         for a in &n.attributes {
@@ -281,6 +416,11 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
                 NeighbourAttribute::Vlan(v) => e.vlan = Some(*v),
                 NeighbourAttribute::Controller(m) => master_idx = Some(*m),
                 NeighbourAttribute::Vni(v) => e.vni = Some(*v),
+                NeighbourAttribute::Port(p) => e.port = Some(*p),
+                NeighbourAttribute::SourceVni(v) => e.src_vni = Some(*v),
+                NeighbourAttribute::IfIndex(i) => e.via_ifindex = Some(*i),
+                NeighbourAttribute::LinkNetNsId(i) => e.link_netnsid = Some(*i),
+                NeighbourAttribute::CacheInfo(c) => e.used_updated = Some((c.used, c.updated)),
                 NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
                     e.dst = Some(IpAddr::V4(*v))
                 }
@@ -299,6 +439,8 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
             }
         }
         e.master = master_idx.map(name);
+        e.master_index = master_idx;
+        e.via_name = e.via_ifindex.map(name);
         let f = n.header.flags;
         for (flag, word) in [
             (NeighbourFlags::Own, "self"),

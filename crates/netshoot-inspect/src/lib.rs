@@ -4,6 +4,8 @@
 
 pub mod bridge;
 pub mod conntrack;
+pub mod details;
+mod details_bridge;
 pub mod firewall;
 pub mod iptlist;
 pub mod iptsave;

@@ -38,6 +38,27 @@ pub struct Interface {
     pub broadcast: Option<String>,
     /// Master device index (a bridge port's bridge).
     pub master: Option<u32>,
+    /// The master device's name (`br0`), as `ip link` prints it.
+    pub master_name: Option<String>,
+    /// Link mode (`DEFAULT`, `DORMANT`, …), from `IFLA_LINKMODE`.
+    pub link_mode: Option<String>,
+    /// Interface group (0 is `default`).
+    pub group: Option<u32>,
+    /// Transmit queue length (`qlen`).
+    pub txqlen: Option<u32>,
+    /// The lower/peer device's name when it lives in this namespace (`veth1` in `veth0@veth1`).
+    pub link_name: Option<String>,
+    /// The lower/peer device is down (`ip link` prints `M-DOWN`).
+    pub link_down: bool,
+    /// Whatever interface of this namespace has the index `link_index`, and whether it is
+    /// down, even when the peer lives elsewhere (what `ip -6 addr` names, lacking the netnsid).
+    pub link_index_here: Option<(String, bool)>,
+    /// The `ip netns` name of the namespace `link_netnsid` points at, when one names it.
+    pub link_netns: Option<String>,
+    /// Raw `ifi_flags`.
+    pub ifi_flags: u32,
+    /// Details (`ip -d link`): promiscuity, queue counts, offload sizes, driver data.
+    pub details: LinkDetails,
     /// `IFLA_LINK`: the peer's (veth) or lower device's ifindex.
     pub link_index: Option<u32>,
     /// `IFLA_LINK_NETNSID`: the namespace id, as this namespace numbers it, of the peer/lower
@@ -50,6 +71,45 @@ pub struct Interface {
     pub peer: Option<VethPeer>,
     /// Addresses, IPv4 first, in kernel order.
     pub addresses: Vec<InterfaceAddress>,
+}
+
+/// What `ip -d link` adds to an interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LinkDetails {
+    /// Promiscuity count.
+    pub promiscuity: Option<u32>,
+    /// Allmulti count.
+    pub allmulti: Option<u32>,
+    /// Smallest MTU the driver accepts.
+    pub min_mtu: Option<u32>,
+    /// Largest MTU the driver accepts.
+    pub max_mtu: Option<u32>,
+    /// Transmit queues.
+    pub num_tx_queues: Option<u32>,
+    /// Receive queues.
+    pub num_rx_queues: Option<u32>,
+    /// GSO size limit.
+    pub gso_max_size: Option<u32>,
+    /// GSO segment limit.
+    pub gso_max_segs: Option<u32>,
+    /// TSO size limit.
+    pub tso_max_size: Option<u32>,
+    /// TSO segment limit.
+    pub tso_max_segs: Option<u32>,
+    /// GRO size limit.
+    pub gro_max_size: Option<u32>,
+    /// Parent bus name.
+    pub parent_bus: Option<String>,
+    /// Parent device name.
+    pub parent_dev: Option<String>,
+    /// IPv6 address generation mode (`eui64`, `none`, `stable_secret`, `random`).
+    pub addrgenmode: Option<String>,
+    /// `IFLA_INFO_KIND`'s data as `ip -d link` prints it (`vxlan id 42 …`, `bridge …`).
+    pub kind_data: Vec<(String, String)>,
+    /// The port's role under its master (`bridge_slave`), when it has one.
+    pub slave_kind: Option<String>,
+    /// The port data as `ip -d link` prints it.
+    pub slave_data: Vec<(String, String)>,
 }
 
 /// Interface counters, as `ip -s link` shows them.
@@ -71,6 +131,42 @@ pub struct LinkStats {
     pub tx_errors: u64,
     /// Packets dropped on send.
     pub tx_dropped: u64,
+    /// Multicast packets received.
+    pub multicast: u64,
+    /// Collisions.
+    pub collisions: u64,
+    /// Receive length errors.
+    pub rx_length_errors: u64,
+    /// Receive ring overruns.
+    pub rx_over_errors: u64,
+    /// Receive CRC errors.
+    pub rx_crc_errors: u64,
+    /// Receive frame errors.
+    pub rx_frame_errors: u64,
+    /// Receive FIFO errors.
+    pub rx_fifo_errors: u64,
+    /// Missed packets.
+    pub rx_missed_errors: u64,
+    /// Aborted sends.
+    pub tx_aborted_errors: u64,
+    /// Carrier errors.
+    pub tx_carrier_errors: u64,
+    /// Send FIFO errors.
+    pub tx_fifo_errors: u64,
+    /// Heartbeat errors.
+    pub tx_heartbeat_errors: u64,
+    /// Window errors.
+    pub tx_window_errors: u64,
+    /// Compressed packets received.
+    pub rx_compressed: u64,
+    /// Compressed packets sent.
+    pub tx_compressed: u64,
+    /// Packets dropped for want of a handler.
+    pub rx_nohandler: u64,
+    /// Packets for another host dropped.
+    pub rx_otherhost_dropped: u64,
+    /// Carrier changes (`IFLA_CARRIER_CHANGES`), when given.
+    pub carrier_changes: Option<u32>,
 }
 
 /// One address on an interface.
@@ -90,6 +186,19 @@ pub struct InterfaceAddress {
     pub broadcast: Option<IpAddr>,
     /// Flags as `ip addr` names them (`secondary`, `tentative`, `dadfailed`, `deprecated`, …).
     pub flags: Vec<String>,
+    /// Raw `IFA_F_*` bits.
+    pub ifa_flags: u32,
+    /// The peer address of a point-to-point address (`IFA_ADDRESS` when it differs from
+    /// `IFA_LOCAL`).
+    pub peer: Option<IpAddr>,
+    /// IPv6 anycast address.
+    pub anycast: Option<IpAddr>,
+    /// Prefix route metric (`IFA_RT_PRIORITY`).
+    pub metric: Option<u32>,
+    /// Valid lifetime in seconds (`u32::MAX` is forever), when the kernel says.
+    pub valid_lft: Option<u32>,
+    /// Preferred lifetime in seconds (`u32::MAX` is forever), when the kernel says.
+    pub preferred_lft: Option<u32>,
 }
 
 impl std::fmt::Display for InterfaceAddress {
@@ -117,6 +226,7 @@ pub fn interfaces() -> io::Result<Vec<Interface>> {
         })
         .collect();
     links.sort_by_key(|l| l.index);
+    resolve_names(&mut links);
     let mut addrs = dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?;
     // IPv4 before IPv6, as `ip addr` prints them; stable within a family.
     addrs.sort_by_key(|m| match m {
@@ -137,6 +247,51 @@ pub fn interfaces() -> io::Result<Vec<Interface>> {
     Ok(links)
 }
 
+/// Names what `ip link` names by index: the master, a same-namespace lower/peer device (and
+/// whether it is down), and the `ip netns` name of a peer namespace.
+fn resolve_names(links: &mut [Interface]) {
+    let by_index: Vec<(u32, String, bool)> = links
+        .iter()
+        .map(|l| (l.index, l.name.clone(), l.up))
+        .collect();
+    let find = |i: u32| by_index.iter().find(|x| x.0 == i);
+    let nsids = if links.iter().any(|l| l.link_netnsid.is_some_and(|n| n >= 0)) {
+        crate::peer::netns_names_by_id()
+    } else {
+        Default::default()
+    };
+    for l in links.iter_mut() {
+        l.master_name = l.master.map(|m| {
+            find(m)
+                .map(|x| x.1.clone())
+                .unwrap_or_else(|| format!("if{m}"))
+        });
+        l.link_index_here = l.link_index.and_then(find).map(|x| (x.1.clone(), !x.2));
+        if let (Some(li), None) = (l.link_index, l.link_netnsid) {
+            if li != 0 {
+                match find(li) {
+                    Some(x) => {
+                        l.link_name = Some(x.1.clone());
+                        l.link_down = !x.2;
+                    }
+                    None => l.link_name = Some(format!("if{li}")),
+                }
+            }
+        }
+        if let Some(n) = l.link_netnsid {
+            l.link_netns = nsids.get(&n).cloned();
+        }
+        // A driver's lower device given by index (vxlan `dev`), named here.
+        for (_, v) in l.details.kind_data.iter_mut() {
+            if let Some(idx) = v.strip_prefix('@').and_then(|n| n.parse::<u32>().ok()) {
+                *v = find(idx)
+                    .map(|x| x.1.clone())
+                    .unwrap_or_else(|| format!("if{idx}"));
+            }
+        }
+    }
+}
+
 fn address_of(a: &AddressMessage) -> Option<InterfaceAddress> {
     // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS else.
     let mut local = None;
@@ -144,8 +299,12 @@ fn address_of(a: &AddressMessage) -> Option<InterfaceAddress> {
     let mut label = None;
     let mut broadcast = None;
     let mut flags32 = None;
+    let (mut anycast, mut metric, mut cache) = (None, None, None);
     for attr in &a.attributes {
         match attr {
+            AddressAttribute::Anycast(ip) => anycast = Some(IpAddr::V6(*ip)),
+            AddressAttribute::RoutePriority(m) => metric = Some(*m),
+            AddressAttribute::CacheInfo(c) => cache = Some(*c),
             AddressAttribute::Local(ip) => local = Some(*ip),
             AddressAttribute::Address(ip) => address = Some(*ip),
             AddressAttribute::Label(l) => label = Some(l.clone()),
@@ -190,6 +349,12 @@ fn address_of(a: &AddressMessage) -> Option<InterfaceAddress> {
         label: label.filter(|_| ip.is_ipv4()),
         broadcast,
         flags,
+        ifa_flags: bits,
+        peer: address.filter(|p| local.is_some() && Some(*p) != local),
+        anycast,
+        metric,
+        valid_lft: cache.map(|c| c.ifa_valid),
+        preferred_lft: cache.map(|c| c.ifa_preferred),
     })
 }
 
@@ -258,6 +423,16 @@ fn link_of(l: &LinkMessage) -> Interface {
         mac: None,
         broadcast: None,
         master: None,
+        master_name: None,
+        link_mode: None,
+        group: None,
+        txqlen: None,
+        link_name: None,
+        link_down: false,
+        link_index_here: None,
+        link_netns: None,
+        ifi_flags: l.header.flags.bits(),
+        details: LinkDetails::default(),
         link_index: None,
         link_netnsid: None,
         stats: None,
@@ -285,14 +460,69 @@ fn link_of(l: &LinkMessage) -> Interface {
                     tx_packets: s.tx_packets,
                     tx_errors: s.tx_errors,
                     tx_dropped: s.tx_dropped,
+                    multicast: s.multicast,
+                    collisions: s.collisions,
+                    rx_length_errors: s.rx_length_errors,
+                    rx_over_errors: s.rx_over_errors,
+                    rx_crc_errors: s.rx_crc_errors,
+                    rx_frame_errors: s.rx_frame_errors,
+                    rx_fifo_errors: s.rx_fifo_errors,
+                    rx_missed_errors: s.rx_missed_errors,
+                    tx_aborted_errors: s.tx_aborted_errors,
+                    tx_carrier_errors: s.tx_carrier_errors,
+                    tx_fifo_errors: s.tx_fifo_errors,
+                    tx_heartbeat_errors: s.tx_heartbeat_errors,
+                    tx_window_errors: s.tx_window_errors,
+                    rx_compressed: s.rx_compressed,
+                    tx_compressed: s.tx_compressed,
+                    rx_nohandler: s.rx_nohandler,
+                    rx_otherhost_dropped: s.rx_otherhost_dropped,
+                    carrier_changes: i.stats.and_then(|x| x.carrier_changes),
                 })
             }
+            LinkAttribute::CarrierChanges(c) => {
+                let st = i.stats.get_or_insert_with(LinkStats::default);
+                st.carrier_changes = Some(*c);
+            }
+            LinkAttribute::Mode(m) => {
+                i.link_mode = Some(match u8::from(*m) {
+                    0 => "DEFAULT".into(),
+                    1 => "DORMANT".into(),
+                    n => n.to_string(),
+                })
+            }
+            LinkAttribute::Group(g) => i.group = Some(*g),
+            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
+            LinkAttribute::Promiscuity(x) => i.details.promiscuity = Some(*x),
+            LinkAttribute::AllMulticast(x) => i.details.allmulti = Some(*x),
+            LinkAttribute::MinMtu(x) => i.details.min_mtu = Some(*x),
+            LinkAttribute::MaxMtu(x) => i.details.max_mtu = Some(*x),
+            LinkAttribute::NumTxQueues(x) => i.details.num_tx_queues = Some(*x),
+            LinkAttribute::NumRxQueues(x) => i.details.num_rx_queues = Some(*x),
+            LinkAttribute::GsoMaxSize(x) => i.details.gso_max_size = Some(*x),
+            LinkAttribute::GsoMaxSegs(x) => i.details.gso_max_segs = Some(*x),
+            LinkAttribute::TsoMaxSize(x) => i.details.tso_max_size = Some(*x),
+            LinkAttribute::TsoMaxSegs(x) => i.details.tso_max_segs = Some(*x),
+            LinkAttribute::GroMaxSize(x) => i.details.gro_max_size = Some(*x),
+            LinkAttribute::ParentDevBusName(x) => i.details.parent_bus = Some(x.clone()),
+            LinkAttribute::ParentDevName(x) => i.details.parent_dev = Some(x.clone()),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
-                    if let LinkInfo::Kind(k) = info {
-                        i.kind = Some(k.to_string());
+                    match info {
+                        LinkInfo::Kind(k) => i.kind = Some(k.to_string()),
+                        LinkInfo::Data(d) => i.details.kind_data = crate::details::kind_data(d),
+                        LinkInfo::PortKind(k) => {
+                            i.details.slave_kind = Some(crate::details::port_kind(k))
+                        }
+                        LinkInfo::PortData(d) => {
+                            i.details.slave_data = crate::details::port_data(d)
+                        }
+                        _ => {}
                     }
                 }
+            }
+            LinkAttribute::AfSpecUnspec(specs) => {
+                i.details.addrgenmode = crate::details::addrgenmode(specs);
             }
             _ => {}
         }

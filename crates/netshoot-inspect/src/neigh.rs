@@ -26,6 +26,16 @@ pub struct Neighbour {
     pub state: String,
     /// The neighbour announced itself as a router (IPv6).
     pub router: bool,
+    /// Interface index.
+    pub ifindex: u32,
+    /// Raw `NUD_*` state bits.
+    pub nud: u16,
+    /// Raw `NTF_*` flags.
+    pub ntf_flags: u8,
+    /// Seconds since used, confirmed and updated, and the reference count (`NDA_CACHEINFO`).
+    pub cache: Option<(u32, u32, u32, u32)>,
+    /// Probes sent (`NDA_PROBES`).
+    pub probes: Option<u32>,
 }
 
 /// Neighbours of the calling thread's namespace; `None` for both families.
@@ -46,8 +56,13 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
             };
             let mut dst = None;
             let mut lladdr = None;
+            let (mut cache, mut probes) = (None, None);
             for a in &n.attributes {
                 match a {
+                    NeighbourAttribute::CacheInfo(c) => {
+                        cache = Some((c.used / 100, c.confirmed / 100, c.updated / 100, c.refcnt))
+                    }
+                    NeighbourAttribute::Probes(p) => probes = Some(*p),
                     NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => {
                         dst = Some(IpAddr::V4(*v))
                     }
@@ -62,8 +77,10 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
             }
             let Some(dst) = dst else { continue };
             let state = state_name(n.header.state);
-            // iproute2 hides NOARP entries (multicast, loopback) unless asked.
-            if state == "NOARP" {
+            // iproute2 hides NOARP entries (multicast, loopback) and NONE ones unless asked.
+            let nud = u16::from(n.header.state);
+            let ntf = n.header.flags.bits();
+            if nud & 0xbf == 0 && ntf & (0x08 | 0x10) == 0 {
                 continue;
             }
             out.push(Neighbour {
@@ -76,6 +93,11 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
                 lladdr,
                 state,
                 router: n.header.flags.contains(NeighbourFlags::Router),
+                ifindex: n.header.ifindex,
+                nud,
+                ntf_flags: ntf,
+                cache,
+                probes,
             });
         }
     }

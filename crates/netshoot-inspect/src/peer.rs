@@ -51,6 +51,29 @@ fn nsid_of(fd: &File) -> io::Result<Option<i32>> {
     Ok(None)
 }
 
+/// The ids this namespace gives the namespaces named under `/var/run/netns` (what
+/// `ip link` prints as `link-netns NAME`), by id.
+pub fn netns_names_by_id() -> std::collections::HashMap<i32, String> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/var/run/netns") else {
+        return out;
+    };
+    let mut names: Vec<String> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    for n in names {
+        let Ok(f) = File::open(format!("/var/run/netns/{n}")) else {
+            continue;
+        };
+        if let Ok(Some(id)) = nsid_of(&f) {
+            out.entry(id).or_insert(n);
+        }
+    }
+    out
+}
+
 /// What lives in a namespace, in words (`container web`, `Docker network ov (overlay, …)`, …).
 pub fn describe(ns: &Namespace) -> String {
     match ns.kind {

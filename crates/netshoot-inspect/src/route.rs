@@ -41,6 +41,30 @@ pub struct Route {
     pub table: u32,
     /// `inet` or `inet6`.
     pub family: &'static str,
+    /// `from PREFIX` (a source-specific route, or what `ip route get` echoes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Raw `rtm_flags` (`RTM_F_CLONED`, `RTNH_F_LINKDOWN`, …, and the `RTCF_*` cache bits of
+    /// a lookup).
+    pub rtm_flags: u32,
+    /// IPv6 router preference (`low`, `medium`, `high`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pref: Option<String>,
+    /// The uid a lookup was made for (`ip route get`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Seconds until the route expires (`RTA_CACHEINFO`), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
+    /// `RTA_CACHEINFO`: users, uses, and seconds since last use (`ip -s route`), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<(u32, u32, u32)>,
+    /// `RTA_CACHEINFO`'s error, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<u32>,
+    /// Route metrics (`mtu 1400`, `advmss 1360`, …) as name and value, in kernel order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<(String, String)>,
 }
 
 /// Which routes to list.
@@ -167,6 +191,19 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
         } else {
             "inet"
         },
+        from: None,
+        rtm_flags: h.flags.bits(),
+        pref: None,
+        uid: None,
+        expires: None,
+        usage: None,
+        error: None,
+        metrics: Vec::new(),
+    };
+    let full = if h.address_family == AddressFamily::Inet6 {
+        128
+    } else {
+        32
     };
     for a in &r.attributes {
         match a {
@@ -176,8 +213,46 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
             RouteAttribute::Oif(i) => out.oif = Some(*i),
             RouteAttribute::Priority(p) => out.metric = Some(*p),
             RouteAttribute::Table(t) => out.table = *t,
+            RouteAttribute::Source(src) => {
+                if let Some(ip) = ip_of(src) {
+                    out.from = Some(if h.source_prefix_length == full {
+                        ip.to_string()
+                    } else {
+                        format!("{ip}/{}", h.source_prefix_length)
+                    });
+                }
+            }
+            RouteAttribute::Preference(p) => {
+                out.pref = Some(match u8::from(*p) {
+                    3 => "low".into(),
+                    0 => "medium".into(),
+                    1 => "high".into(),
+                    n => n.to_string(),
+                })
+            }
+            RouteAttribute::Uid(u) => out.uid = Some(*u),
+            RouteAttribute::CacheInfo(c) => {
+                // The kernel gives expiry in clock ticks (USER_HZ, 100 on Linux).
+                if c.expires != 0 {
+                    out.expires = Some((c.expires as i32 as i64) / 100);
+                }
+                if c.error != 0 {
+                    out.error = Some(c.error);
+                }
+                out.usage = Some((c.clntref, c.used, c.last_use / 100));
+            }
+            RouteAttribute::Metrics(ms) => {
+                for m in ms {
+                    if let Some((n, v)) = metric_of(m) {
+                        out.metrics.push((n, v));
+                    }
+                }
+            }
             _ => {}
         }
+    }
+    if out.from.is_none() && h.source_prefix_length != 0 {
+        out.from = Some(format!("0/{}", h.source_prefix_length));
     }
     out.dev = out
         .oif
@@ -194,6 +269,31 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
         }
     };
     out
+}
+
+fn metric_of(m: &netlink_packet_route::route::RouteMetric) -> Option<(String, String)> {
+    use netlink_packet_route::route::RouteMetric as M;
+    let (n, v) = match m {
+        M::Lock(v) => ("lock", *v),
+        M::Mtu(v) => ("mtu", *v),
+        M::Window(v) => ("window", *v),
+        M::Rtt(v) => ("rtt", *v),
+        M::RttVar(v) => ("rttvar", *v),
+        M::SsThresh(v) => ("ssthresh", *v),
+        M::Cwnd(v) => ("cwnd", *v),
+        M::Advmss(v) => ("advmss", *v),
+        M::Reordering(v) => ("reordering", *v),
+        M::Hoplimit(v) => ("hoplimit", *v),
+        M::InitCwnd(v) => ("initcwnd", *v),
+        M::Features(v) => ("features", *v),
+        M::RtoMin(v) => ("rto_min", *v),
+        M::InitRwnd(v) => ("initrwnd", *v),
+        M::QuickAck(v) => ("quickack", *v),
+        M::CcAlgo(v) => return Some(("congctl".into(), v.clone())),
+        M::FastopenNoCookie(v) => ("fastopen_no_cookie", *v),
+        _ => return None,
+    };
+    Some((n.to_string(), v.to_string()))
 }
 
 impl std::fmt::Display for Route {

@@ -34,6 +34,10 @@ mod iptables_save;
 mod ipvsadm;
 mod nft;
 mod nslookup;
+// inspect room
+mod brctl;
+mod bridge;
+mod ip;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -141,6 +145,10 @@ pub static TOOLS: &[&Tool] = &[
     &host::TOOL,
     &conntrack::TOOL,
     &ipvsadm::TOOL,
+    // inspect room
+    &ip::TOOL,
+    &bridge::TOOL,
+    &brctl::TOOL,
     // (further rooms add their tools here)
 ];
 
