@@ -26,8 +26,13 @@ pub struct Interface {
     pub up: bool,
     /// Interface flags as `ip link` names them (`BROADCAST`, `MULTICAST`, `UP`, `LOWER_UP`, …).
     pub flags: Vec<String>,
+    /// The kernel's interface flag bits (`IFF_*`, as `SIOCGIFFLAGS` and ifconfig see them,
+    /// `IFF_RUNNING` included).
+    pub if_flags: u32,
     /// MTU.
     pub mtu: Option<u32>,
+    /// Transmit queue length (`txqueuelen`).
+    pub txqlen: Option<u32>,
     /// Queueing discipline.
     pub qdisc: Option<String>,
     /// Link type (`ether`, `loopback`, `none`, …).
@@ -71,6 +76,18 @@ pub struct LinkStats {
     pub tx_errors: u64,
     /// Packets dropped on send.
     pub tx_dropped: u64,
+    /// Receive FIFO overruns (`/proc/net/dev`'s rx fifo, ifconfig's RX overruns).
+    pub rx_fifo_errors: u64,
+    /// Framing errors as `/proc/net/dev` sums them (length, over, CRC, frame).
+    pub rx_frame_errors: u64,
+    /// Multicast packets received.
+    pub multicast: u64,
+    /// Transmit FIFO errors (ifconfig's TX overruns).
+    pub tx_fifo_errors: u64,
+    /// Carrier errors as `/proc/net/dev` sums them (carrier, aborted, window, heartbeat).
+    pub tx_carrier_errors: u64,
+    /// Collisions.
+    pub collisions: u64,
 }
 
 /// One address on an interface.
@@ -252,7 +269,9 @@ fn link_of(l: &LinkMessage) -> Interface {
         operstate: "UNKNOWN".into(),
         up: l.header.flags.contains(LinkFlags::Up),
         flags: flag_names(l.header.flags),
+        if_flags: l.header.flags.bits(),
         mtu: None,
+        txqlen: None,
         qdisc: None,
         link_type: link_type_name(l.header.link_layer_type),
         mac: None,
@@ -268,6 +287,7 @@ fn link_of(l: &LinkMessage) -> Interface {
         match attr {
             LinkAttribute::IfName(n) => i.name = n.clone(),
             LinkAttribute::Mtu(m) => i.mtu = Some(*m),
+            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
             LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
             LinkAttribute::Address(a) if !a.is_empty() => i.mac = Some(mac(a)),
             LinkAttribute::Broadcast(a) if !a.is_empty() => i.broadcast = Some(mac(a)),
@@ -285,6 +305,18 @@ fn link_of(l: &LinkMessage) -> Interface {
                     tx_packets: s.tx_packets,
                     tx_errors: s.tx_errors,
                     tx_dropped: s.tx_dropped,
+                    rx_fifo_errors: s.rx_fifo_errors,
+                    rx_frame_errors: s.rx_length_errors
+                        + s.rx_over_errors
+                        + s.rx_crc_errors
+                        + s.rx_frame_errors,
+                    multicast: s.multicast,
+                    tx_fifo_errors: s.tx_fifo_errors,
+                    tx_carrier_errors: s.tx_carrier_errors
+                        + s.tx_aborted_errors
+                        + s.tx_window_errors
+                        + s.tx_heartbeat_errors,
+                    collisions: s.collisions,
                 })
             }
             LinkAttribute::LinkInfo(infos) => {

@@ -394,6 +394,29 @@ pub struct UnixSocket {
     pub processes: Vec<Owner>,
 }
 
+impl UnixSocket {
+    /// True for a listening (accepting) socket: netstat's `ACC` flag.
+    pub fn is_listening(&self) -> bool {
+        self.state == "LISTEN"
+    }
+}
+
+/// Reference counts of the unix sockets of the calling thread's namespace, by inode, from
+/// `/proc/thread-self/net/unix` (sock_diag does not report them; netstat prints them).
+pub fn unix_refcounts() -> HashMap<u32, u32> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/unix").unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            // Num RefCount Protocol Flags Type St Inode [Path]
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let refs = u32::from_str_radix(f.get(1)?, 16).ok()?;
+            let inode = f.get(6)?.parse().ok()?;
+            Some((inode, refs))
+        })
+        .collect()
+}
+
 /// Unix-domain sockets of the calling thread's namespace (no process lookup).
 pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     let req = SockDiagMessage::UnixRequest(UnixRequest {

@@ -34,9 +34,13 @@ pub struct SocketsArgs {
     /// The processes holding each socket (pid and command, from /proc/*/fd).
     #[arg(short = 'p', long)]
     pub processes: bool,
-    /// Numeric addresses and ports (always: netshoot never resolves here).
+    /// Numeric ports (without it, ports are named from /etc/services as ss does outside the
+    /// ephemeral range; addresses are always numeric).
     #[arg(short = 'n', long)]
     pub numeric: bool,
+    /// No header line (ss -H).
+    #[arg(short = 'H', long = "no-header")]
+    pub no_header: bool,
     /// IPv4 only.
     #[arg(short = '4', conflicts_with = "v6")]
     pub v4: bool,
@@ -207,8 +211,21 @@ fn parse_filter(tokens: &[String], default_states: u32) -> anyhow::Result<Filter
     })
 }
 
-/// Runs `sockets` in the (already entered) target.
-pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
+/// What a listing selected: the sockets and which of ss's columns it shows.
+#[derive(Debug)]
+pub struct Selection {
+    /// The sockets, inet ones in ss's order (raw, udp, tcp; IPv4 before IPv6 within each).
+    pub report: SocketsReport,
+    /// More than one kind of socket: ss shows the Netid column.
+    pub netid: bool,
+    /// More than one state asked for: ss shows the State column.
+    pub state_col: bool,
+}
+
+/// Dumps the sockets `args` select (protocols, families, `-l`/`-a`, the state and port
+/// filter, owners with `-p`) in the (already entered) target. `ss` and `netstat` both list
+/// through this one function.
+pub fn select(args: &SocketsArgs) -> anyhow::Result<Selection> {
     let any = args.tcp || args.udp || args.raw || args.unix;
     let (tcp, udp, raw, unix) = if any {
         (args.tcp, args.udp, args.raw, args.unix)
@@ -223,7 +240,8 @@ pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
         state_mask("connected")?
     };
     let filter = parse_filter(&args.filter, default_states)?;
-    let protos: Vec<Proto> = [(tcp, Proto::Tcp), (udp, Proto::Udp), (raw, Proto::Raw)]
+    // ss's order: raw, udp, tcp (unix sockets come before all of them).
+    let protos: Vec<Proto> = [(raw, Proto::Raw), (udp, Proto::Udp), (tcp, Proto::Tcp)]
         .into_iter()
         .filter_map(|(on, p)| on.then_some(p))
         .collect();
@@ -248,44 +266,109 @@ pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
     if args.processes {
         attach_owners(&mut inet, &mut ux, &socket_owners());
     }
-    let report = SocketsReport {
-        sockets: inet,
-        unix: ux,
+    Ok(Selection {
+        report: SocketsReport {
+            sockets: inet,
+            unix: ux,
+        },
+        // ss labels unix sockets by kind (u_str, u_dgr, u_seq), so it shows the column with -x.
+        netid: protos.len() > 1 || unix,
+        // As ss: a filter down to one state makes the State column redundant.
+        state_col: filter.states.count_ones() != 1,
+    })
+}
+
+/// Runs `sockets` in the (already entered) target.
+pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
+    let sel = select(args)?;
+    let opts = TextOpts {
+        netid: sel.netid,
+        state_col: sel.state_col,
+        processes: args.processes,
+        header: !args.no_header,
+        numeric: args.numeric,
     };
-    // ss labels unix sockets by kind (u_str, u_dgr, u_seq), so it shows the column with -x.
-    let netid = protos.len() > 1 || unix;
-    // As ss: a filter down to one state makes the State column redundant.
-    let state_col = filter.states.count_ones() != 1;
-    out.emit(&report, |r| text(r, netid, state_col, args.processes))?;
+    out.emit(&sel.report, |r| text(r, &opts))?;
     Ok(0)
 }
 
-/// `addr:port` as ss prints it.
-fn endpoint(
-    a: IpAddr,
-    port: u16,
-    ifname: Option<&str>,
-    proto: Proto,
-    v6_only: Option<bool>,
-) -> String {
+/// How the ss table is drawn.
+struct TextOpts {
+    netid: bool,
+    state_col: bool,
+    processes: bool,
+    header: bool,
+    numeric: bool,
+}
+
+/// The host part of an address as ss prints it, with its delimiter (`127.0.0.1:`, `*:`,
+/// `[::1]:`, `10.0.0.1%eth0:`).
+fn host_cell(a: IpAddr, ifname: Option<&str>, v6_only: Option<bool>) -> String {
     let host = match a {
         IpAddr::V4(v) => v.to_string(),
         // A dual-stack wildcard takes IPv4 too: ss writes it `*`.
         IpAddr::V6(v) if v.is_unspecified() && v6_only != Some(true) => "*".into(),
         IpAddr::V6(v) => format!("[{v}]"),
     };
-    let host = match ifname {
-        Some(i) => format!("{host}%{i}"),
-        None => host,
-    };
-    let port = if proto == Proto::Raw {
-        port.to_string()
-    } else if port == 0 {
-        "*".into()
-    } else {
-        port.to_string()
-    };
-    format!("{host}:{port}")
+    match ifname {
+        Some(i) => format!("{host}%{i}:"),
+        None => format!("{host}:"),
+    }
+}
+
+/// Port names as ss prints them without `-n`: `/etc/services` outside the ephemeral range,
+/// protocol names for raw sockets.
+struct PortNames {
+    services: Option<netshoot_inspect::names::Services>,
+    protocols: Option<netshoot_inspect::names::Protocols>,
+    ephemeral: (u16, u16),
+}
+
+impl PortNames {
+    fn new(numeric: bool) -> PortNames {
+        if numeric {
+            return PortNames {
+                services: None,
+                protocols: None,
+                ephemeral: (0, 0),
+            };
+        }
+        let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|t| {
+                let mut f = t.split_whitespace().map(|x| x.parse::<u16>().ok());
+                Some((f.next()??, f.next()??))
+            })
+            .unwrap_or((1024, 4999));
+        PortNames {
+            services: Some(netshoot_inspect::names::Services::load()),
+            protocols: Some(netshoot_inspect::names::Protocols::load()),
+            ephemeral,
+        }
+    }
+
+    fn port(&self, port: u16, proto: Proto) -> String {
+        if port == 0 {
+            return "*".into();
+        }
+        if proto == Proto::Raw {
+            return match &self.protocols {
+                Some(p) => p
+                    .name(port as u8)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("ipproto-{port}")),
+                None => port.to_string(),
+            };
+        }
+        let named = self.services.as_ref().and_then(|s| {
+            let (lo, hi) = self.ephemeral;
+            if (lo..=hi).contains(&port) {
+                return None;
+            }
+            s.name(port, if proto == Proto::Udp { "udp" } else { "tcp" })
+        });
+        named.map_or_else(|| port.to_string(), str::to_string)
+    }
 }
 
 fn users(p: &[netshoot_inspect::sockets::Owner]) -> String {
@@ -296,142 +379,136 @@ fn users(p: &[netshoot_inspect::sockets::Owner]) -> String {
         .iter()
         .map(|o| format!("(\"{}\",pid={},fd={})", o.command, o.pid, o.fd))
         .collect();
-    format!("users:({})", inner.join(","))
+    format!(" users:({})", inner.join(","))
 }
 
-/// One printed line.
-struct Row<'a> {
-    netid: &'a str,
-    state: &'a str,
-    recv_q: u32,
-    send_q: u32,
-    local: String,
-    peer: String,
-    users: String,
-}
+/// ss's columns: Netid, State, Recv-Q, Send-Q, local host, local port, peer host, peer port,
+/// Process, and the (empty) extension column: alignment and left delimiter.
+const COLUMNS: [(bool, &str, &str); 10] = [
+    (false, "", "Netid"),
+    (false, " ", "State"),
+    (false, " ", "Recv-Q"),
+    (false, " ", "Send-Q"),
+    (true, " ", "Local Address:"),
+    (false, "", "Port"),
+    (true, " ", "Peer Address:"),
+    (false, "", "Port"),
+    (false, "", "Process"),
+    (false, "", ""),
+];
 
-fn digits(n: u32) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
-}
-
-/// Column widths.
-struct Widths {
-    netid: Option<usize>,
-    state: Option<usize>,
-    rq: usize,
-    sq: usize,
-    local: usize,
-    peer: usize,
-    users: bool,
-}
-
-impl Widths {
-    #[allow(clippy::too_many_arguments)]
-    fn line(
-        &self,
-        out: &mut String,
-        net: &str,
-        state: &str,
-        rq: &dyn std::fmt::Display,
-        sq: &dyn std::fmt::Display,
-        local: &str,
-        peer: &str,
-        users: &str,
-    ) {
-        use std::fmt::Write as _;
-        let start = out.len();
-        if let Some(w) = self.netid {
-            let _ = write!(out, "{net:<w$} ");
+/// ss's table as it prints it to a pipe (iproute2's compact rendering): every column as wide
+/// as its widest cell, plus its left delimiter unless it is the first; addresses right-aligned
+/// against their ports; trailing padding kept.
+fn render(rows: &[[String; 10]], enabled: [bool; 10]) -> String {
+    let mut width = [0usize; 10];
+    let mut first = true;
+    for c in 0..10 {
+        if !enabled[c] {
+            continue;
         }
-        if let Some(w) = self.state {
-            let _ = write!(out, "{state:<w$} ");
-        }
-        let (wr, ws, wl, wp) = (self.rq, self.sq, self.local, self.peer);
-        let _ = write!(out, "{rq:<wr$} {sq:<ws$} {local:<wl$} ");
-        if self.users {
-            let _ = write!(out, "{peer:<wp$} {users}");
+        let max = rows.iter().map(|r| r[c].len()).max().unwrap_or(0);
+        width[c] = if !first && max > 0 {
+            max + COLUMNS[c].1.len()
         } else {
-            out.push_str(peer);
+            max
+        };
+        if width[c] > 0 {
+            first = false;
         }
-        let kept = out[start..].trim_end().len();
-        out.truncate(start + kept);
+    }
+    let mut out = String::new();
+    for r in rows {
+        let mut started = false;
+        let Some(start) = (0..10).find(|&c| enabled[c] && width[c] > 0) else {
+            continue;
+        };
+        for c in start..10 {
+            if !enabled[c] {
+                continue;
+            }
+            let (right, ldelim, _) = COLUMNS[c];
+            let mut printed = 0;
+            if started {
+                out.push_str(ldelim);
+                printed = ldelim.len();
+            }
+            started = true;
+            let cell = &r[c];
+            if right && width[c] > 0 {
+                let pad = width[c].saturating_sub(cell.len() + printed);
+                out.extend(std::iter::repeat_n(' ', pad));
+                printed += pad;
+            }
+            out.push_str(cell);
+            printed += cell.len();
+            if !right && width[c] > 0 {
+                out.extend(std::iter::repeat_n(' ', width[c].saturating_sub(printed)));
+            }
+        }
         out.push('\n');
     }
+    out
 }
 
-fn text(r: &SocketsReport, netid: bool, state_col: bool, processes: bool) -> String {
+fn text(r: &SocketsReport, o: &TextOpts) -> String {
     let names = if r.sockets.iter().any(|s| s.bound_if.is_some()) {
         interface_names()
     } else {
         Default::default()
     };
-    let mut rows: Vec<Row> = Vec::with_capacity(r.sockets.len() + r.unix.len());
+    let ports = PortNames::new(o.numeric);
+    let mut rows: Vec<[String; 10]> = Vec::with_capacity(r.sockets.len() + r.unix.len() + 1);
+    if o.header {
+        rows.push(COLUMNS.map(|c| c.2.to_string()));
+    }
+    let owners = |p: &[netshoot_inspect::sockets::Owner]| {
+        if o.processes {
+            users(p)
+        } else {
+            String::new()
+        }
+    };
+    for s in &r.unix {
+        rows.push([
+            s.kind.clone(),
+            s.state.to_string(),
+            format!("{:<6}", s.recv_q),
+            format!("{:<6}", s.send_q),
+            format!("{} ", s.path.as_deref().unwrap_or("*")),
+            s.inode.to_string(),
+            "* ".into(),
+            s.peer_inode.unwrap_or(0).to_string(),
+            owners(&s.processes),
+            String::new(),
+        ]);
+    }
     for s in &r.sockets {
         let ifname = s
             .bound_if
             .map(|i| names.get(&i).cloned().unwrap_or_else(|| i.to_string()));
-        rows.push(Row {
-            netid: match s.proto {
+        rows.push([
+            match s.proto {
                 Proto::Tcp => "tcp",
                 Proto::Udp => "udp",
                 Proto::Raw => "raw",
-            },
-            state: s.state,
-            recv_q: s.recv_q,
-            send_q: s.send_q,
-            local: endpoint(s.local, s.local_port, ifname.as_deref(), s.proto, s.v6_only),
-            peer: endpoint(s.peer, s.peer_port, None, Proto::Tcp, s.v6_only),
-            users: if processes {
-                users(&s.processes)
-            } else {
-                String::new()
-            },
-        });
+            }
+            .to_string(),
+            s.state.to_string(),
+            format!("{:<6}", s.recv_q),
+            format!("{:<6}", s.send_q),
+            host_cell(s.local, ifname.as_deref(), s.v6_only),
+            ports.port(s.local_port, s.proto),
+            host_cell(s.peer, None, s.v6_only),
+            ports.port(s.peer_port, s.proto),
+            owners(&s.processes),
+            String::new(),
+        ]);
     }
-    for s in &r.unix {
-        rows.push(Row {
-            netid: &s.kind,
-            state: s.state,
-            recv_q: s.recv_q,
-            send_q: s.send_q,
-            local: format!("{} {}", s.path.as_deref().unwrap_or("*"), s.inode),
-            peer: format!("* {}", s.peer_inode.unwrap_or(0)),
-            users: if processes {
-                users(&s.processes)
-            } else {
-                String::new()
-            },
-        });
-    }
-    // Column widths: the widest cell or heading.
-    let max =
-        |f: &dyn Fn(&Row) -> usize, head: usize| rows.iter().map(f).max().unwrap_or(0).max(head);
-    let w = Widths {
-        netid: netid.then(|| max(&|r| r.netid.len(), 5)),
-        state: state_col.then(|| max(&|r| r.state.len(), 5)),
-        rq: max(&|r| digits(r.recv_q), 6),
-        sq: max(&|r| digits(r.send_q), 6),
-        local: max(&|r| r.local.len(), 18),
-        peer: max(&|r| r.peer.len(), 17),
-        users: processes,
-    };
-    let mut out = String::with_capacity((rows.len() + 1) * (w.local + w.peer + 40));
-    w.line(
-        &mut out,
-        "Netid",
-        "State",
-        &"Recv-Q",
-        &"Send-Q",
-        "Local Address:Port",
-        "Peer Address:Port",
-        "Process",
-    );
-    for r in &rows {
-        w.line(
-            &mut out, r.netid, r.state, &r.recv_q, &r.send_q, &r.local, &r.peer, &r.users,
-        );
-    }
-    out
+    let mut enabled = [true; 10];
+    enabled[0] = o.netid;
+    enabled[1] = o.state_col;
+    render(&rows, enabled)
 }
 
 /// Interface index → name, for `%dev` on sockets bound to one interface.
