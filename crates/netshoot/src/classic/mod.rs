@@ -7,6 +7,12 @@
 pub mod getopt;
 
 mod tcpdump;
+// nettools room
+mod arp;
+mod ifconfig;
+mod netstat;
+mod route;
+mod ss;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -88,6 +94,12 @@ pub struct Tool {
 pub static TOOLS: &[&Tool] = &[
     // capture room
     &tcpdump::TOOL,
+    // nettools room
+    &netstat::TOOL,
+    &ss::TOOL,
+    &ifconfig::TOOL,
+    &route::TOOL,
+    &arp::TOOL,
     // (further rooms add their tools here)
 ];
 
