@@ -420,7 +420,9 @@ pub fn unix_refcounts() -> HashMap<u32, u32> {
 /// Unix-domain sockets of the calling thread's namespace (no process lookup).
 pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     let req = SockDiagMessage::UnixRequest(UnixRequest {
-        state_flags: unix::StateFlags::all(),
+        // Every state: the crate's flags name only ESTABLISHED and LISTEN, and `all()` would
+        // leave out unconnected datagram sockets (CLOSE) and connecting streams.
+        state_flags: unix::StateFlags::from_bits_retain(u32::MAX),
         inode: 0,
         show_flags: ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN,
         cookie: [0xff; 8],

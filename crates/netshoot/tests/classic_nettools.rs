@@ -46,6 +46,7 @@ struct World {
 impl Drop for World {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.sock);
+        let _ = std::fs::remove_file(format!("{}.dg", self.sock));
     }
 }
 
@@ -98,7 +99,15 @@ fn world() -> World {
     // own test subnet).
     ns.exec(&["ping", "-c1", "-W2", "10.171.0.2"]);
     let _ = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "ping", "-c1", "-W1", "10.171.0.7"])
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            "ping",
+            "-c1",
+            "-W1",
+            "10.171.0.7",
+        ])
         .output();
     let sock = format!("/tmp/{}.sock", ns.name);
     let mut kids = vec![
@@ -124,6 +133,12 @@ fn world() -> World {
         ]),
         ns.spawn(&["sh", "-c", "sleep 60 | socat UDP6-RECV:7205 -"]),
         ns.spawn(&["socat", &format!("UNIX-LISTEN:{sock},fork"), "SYSTEM:cat"]),
+        // An unconnected unix datagram socket (ss: UNCONN, netstat: no state).
+        ns.spawn(&[
+            "sh",
+            "-c",
+            &format!("sleep 60 | socat UNIX-RECV:{sock}.dg -"),
+        ]),
         ns.spawn(&["ping", "-q", "-i", "0.5", "127.0.0.1"]),
     ];
     std::thread::sleep(Duration::from_millis(500));
@@ -300,6 +315,8 @@ fn netstat_sockets_agree_with_net_tools() {
         &["-6an"],
         &["-xan"],
         &["-xapn"],
+        &["-xl"],
+        &["-x"],
         &["-tuanW"],
         // Without -n: ports by /etc/services, 127.0.0.1 by /etc/hosts, [::].
         &["-tua"],
@@ -333,6 +350,12 @@ fn ss_agrees_with_iproute2() {
         &["-tan"],
         &["-uan"],
         &["-xanp"],
+        // ss's default states per kind: -u and -w ESTAB only (no State column), -x connected.
+        &["-u"],
+        &["-wn"],
+        &["-x"],
+        &["-xl"],
+        &["-tuwx"],
         &["-tan", "state", "established"],
         &["-Htan"],
         &["-ta"],

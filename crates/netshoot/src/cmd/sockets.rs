@@ -28,7 +28,8 @@ pub struct SocketsArgs {
     /// Listening sockets only (TCP LISTEN, unconnected UDP/raw/unix datagram).
     #[arg(short = 'l', long, conflicts_with = "all")]
     pub listening: bool,
-    /// Every socket, listening and not (the default shows connected ones only).
+    /// Every socket, listening and not (the default, as ss's: TCP and unix sockets in connected
+    /// states, UDP and raw sockets with a peer).
     #[arg(short = 'a', long)]
     pub all: bool,
     /// The processes holding each socket (pid and command, from /proc/*/fd).
@@ -237,7 +238,16 @@ pub fn select(args: &SocketsArgs) -> anyhow::Result<Selection> {
     } else if args.listening {
         state_mask("listening")? | state_mask("closed")?
     } else {
-        state_mask("connected")?
+        // ss's defaults, one per kind asked for, joined: TCP and unix their connected states,
+        // UDP and raw ESTAB alone (so `ss -u` shows one state and hides the column).
+        let mut m = 0;
+        if tcp || unix {
+            m |= state_mask("connected")?;
+        }
+        if udp || raw {
+            m |= state_mask("established")?;
+        }
+        m
     };
     let filter = parse_filter(&args.filter, default_states)?;
     // ss's order: raw, udp, tcp (unix sockets come before all of them).
