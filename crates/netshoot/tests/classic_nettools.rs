@@ -446,3 +446,43 @@ fn bad_flags_and_writes_are_one_line_and_exit_2() {
         }
     }
 }
+
+#[test]
+fn ss_on_a_terminal_spreads_columns_as_iproute2() {
+    let w = world();
+    // Under a pty of a given width (script(1)), ss spreads the spare width over its columns.
+    let pty = |prog: &str, cols: u32, args: &str| -> String {
+        let cmd = format!("stty cols {cols}; {prog} {args}");
+        let o = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &w.ns.name,
+                "script",
+                "-qec",
+                &cmd,
+                "/dev/null",
+            ])
+            .output()
+            .unwrap();
+        text(&o, &cmd)
+    };
+    let ours = w.links.path("ss");
+    for cols in [60, 100, 160] {
+        for args in ["-tan", "-tuln", "-xa"] {
+            let want = pty("ss", cols, args);
+            assert!(want.contains("Local Address:Port"), "{want}");
+            same_text(
+                &pty(&ours, cols, args),
+                &want,
+                &format!("ss {args} on {cols} columns"),
+            );
+        }
+    }
+    // Wider than the pipe layout on a wide terminal.
+    let wide = pty(&ours, 160, "-tan");
+    assert!(
+        wide.lines().next().unwrap().trim_end().len() > 100,
+        "{wide}"
+    );
+}

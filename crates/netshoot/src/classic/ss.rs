@@ -239,7 +239,7 @@ pub const SPEC: Spec = Spec {
     usage: "[-tuwxlanp46HO] [-f FAMILY] [-A QUERY] [FILTER]",
     notes: "\
 FILTER: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT, joined with 'and'.
-The table is ss's as printed to a pipe (columns as wide as their widest cell). Without -t/-u/-w/-x,
+The table is ss's, on a terminal and to a pipe. Without -t/-u/-w/-x,
 TCP, UDP, raw and unix sockets are listed (ss also lists netlink and packet sockets).
 The same engine as `netshoot sockets` (see docs/CLASSIC.md).",
     single_dash_long: false,

@@ -407,10 +407,11 @@ const COLUMNS: [(bool, &str, &str); 10] = [
     (false, "", ""),
 ];
 
-/// ss's table as it prints it to a pipe (iproute2's compact rendering): every column as wide
-/// as its widest cell, plus its left delimiter unless it is the first; addresses right-aligned
-/// against their ports; trailing padding kept.
-fn render(rows: &[[String; 10]], enabled: [bool; 10]) -> String {
+/// ss's table. Every column is as wide as its widest cell, plus its left delimiter unless it
+/// is the first; addresses are right-aligned against their ports; trailing padding is kept. On
+/// a terminal `screen` columns wide, ss then spreads the spare width evenly over the columns of
+/// each screen line (its render_calc_width); to a pipe it prints the compact widths.
+fn render(rows: &[[String; 10]], enabled: [bool; 10], screen: Option<usize>) -> String {
     let mut width = [0usize; 10];
     let mut first = true;
     for c in 0..10 {
@@ -423,9 +424,15 @@ fn render(rows: &[[String; 10]], enabled: [bool; 10]) -> String {
         } else {
             max
         };
+        if let Some(sw) = screen {
+            width[c] = width[c].min(sw);
+        }
         if width[c] > 0 {
             first = false;
         }
+    }
+    if let Some(sw) = screen {
+        spread(&mut width, sw);
     }
     let mut out = String::new();
     for r in rows {
@@ -459,6 +466,57 @@ fn render(rows: &[[String; 10]], enabled: [bool; 10]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// ss's second pass on a terminal: break the columns into screen lines and give each line's
+/// columns an equal share of its spare width (the remainder one each, from the right).
+fn spread(width: &mut [usize; 10], screen: usize) {
+    let (mut len, mut linecols) = (0usize, 0usize);
+    // The column after the last line break (ss's `eol + 1`).
+    let mut line_start = 0;
+    let mut c = 0;
+    while c < 10 {
+        if width[c] == 0 {
+            c += 1;
+            continue;
+        }
+        linecols += 1;
+        len += width[c];
+        let last = width[c + 1..].iter().all(|w| *w == 0);
+        if !last && len < screen {
+            c += 1;
+            continue;
+        }
+        if len != screen {
+            let mut end = c;
+            if len > screen {
+                // Go back one column: it starts the next line.
+                len -= width[c];
+                linecols -= 1;
+                end = c.saturating_sub(1);
+                c = end;
+            }
+            let pad = screen - len;
+            if let (Some(spacing), Some(mut rem)) =
+                (pad.checked_div(linecols), pad.checked_rem(linecols))
+            {
+                for w in width[line_start..=end].iter_mut().rev() {
+                    if *w == 0 {
+                        continue;
+                    }
+                    *w += spacing;
+                    if rem > 0 {
+                        *w += 1;
+                        rem -= 1;
+                    }
+                }
+            }
+        }
+        line_start = c + 1;
+        len = 0;
+        linecols = 0;
+        c += 1;
+    }
 }
 
 fn text(r: &SocketsReport, o: &TextOpts) -> String {
@@ -518,7 +576,19 @@ fn text(r: &SocketsReport, o: &TextOpts) -> String {
     let mut enabled = [true; 10];
     enabled[0] = o.netid;
     enabled[1] = o.state_col;
-    render(&rows, enabled)
+    render(&rows, enabled, screen_width())
+}
+
+/// The terminal's width when stdout is one (ss spreads its columns over it).
+fn screen_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    ratatui::crossterm::terminal::size()
+        .ok()
+        .map(|(cols, _)| cols as usize)
+        .filter(|c| *c > 0)
 }
 
 /// Interface index → name, for `%dev` on sockets bound to one interface.
