@@ -67,6 +67,17 @@ fn world() -> World {
     ns.ip(&["link", "set", "eth0", "up"]);
     ns.ip(&["addr", "add", "10.171.0.1/24", "brd", "+", "dev", "eth0"]);
     ns.ip(&["-6", "addr", "add", "fd17::1/64", "dev", "eth0", "nodad"]);
+    // An alias interface (ifconfig lists eth0:1 of its own) and an unlabelled secondary.
+    ns.ip(&[
+        "addr",
+        "add",
+        "10.171.0.100/24",
+        "dev",
+        "eth0",
+        "label",
+        "eth0:1",
+    ]);
+    ns.ip(&["addr", "add", "10.171.0.101/24", "dev", "eth0"]);
     peer.ip(&["addr", "add", "10.171.0.2/24", "dev", &ib]);
     ns.ip(&["link", "add", "dn0", "type", "veth", "peer", "name", "dn1"]);
     for r in [

@@ -38,8 +38,8 @@ pub const SPEC: Spec = Spec {
     usage: "[-a] [-s] [IFACE]",
     notes: "\
 Read-only: changing an interface (up, down, addresses, mtu, …) is refused; use `ip` on the host.
-IPv6 addresses are listed in the kernel's rtnetlink order (ifconfig follows /proc/net/if_inet6's
-hash order). Alias interfaces (eth0:1) are not listed as interfaces of their own.",
+Addresses, flags and counters come from rtnetlink (the engine of `netshoot ip`); IPv6 addresses
+in /proc/net/if_inet6's order, as ifconfig lists them.",
     single_dash_long: false,
 };
 
@@ -99,35 +99,77 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// net-tools' `nstrcmp` (2.10): names compare by the part before their trailing digits, the
-/// longer such part after, then by the trailing number, then bytewise.
+/// net-tools' `nstrcmp` (2.10): an alias suffix (`:N`) is set aside; names compare by the part
+/// before their trailing digits, the longer such part after, then by the trailing number, then
+/// bytewise, then by alias (none first).
 fn nstrcmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // `eth0:1` → ("eth0", Some("1")); a suffix that is not all digits stays in the name.
+    fn cut(s: &str) -> (&[u8], Option<&[u8]>) {
+        let b = s.as_bytes();
+        let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        let at = b.len() - digits;
+        if digits > 0 && at > 0 && b[at - 1] == b':' {
+            (&b[..at - 1], Some(&b[at..]))
+        } else {
+            (b, None)
+        }
+    }
+    fn num(s: &[u8]) -> u64 {
+        s.iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0u64, |n, c| {
+                n.saturating_mul(10).saturating_add((c - b'0') as u64)
+            })
+    }
+    let ((a, aa), (b, ba)) = (cut(a), cut(b));
     let stem = |s: &[u8]| s.len() - s.iter().rev().take_while(|c| c.is_ascii_digit()).count();
     let (ai, bi) = (stem(a), stem(b));
     let n = ai.min(bi);
-    let first = a[..n].cmp(&b[..n]);
-    if first != Ordering::Equal {
-        return first;
-    }
-    if ai != bi {
-        return ai.cmp(&bi);
-    }
-    let num = |s: &[u8]| -> u64 {
-        s.iter().fold(0u64, |n, c| {
-            n.saturating_mul(10).saturating_add((c - b'0') as u64)
+    a[..n]
+        .cmp(&b[..n])
+        .then(ai.cmp(&bi))
+        .then_with(|| num(&a[ai..]).cmp(&num(&b[bi..])))
+        .then_with(|| a.cmp(b))
+        .then_with(|| {
+            let v = |x: Option<&[u8]>| x.map_or(-1, |x| num(x) as i128);
+            v(aa).cmp(&v(ba))
         })
-    };
-    num(&a[ai..]).cmp(&num(&b[bi..])).then_with(|| a.cmp(b))
+        .then_with(|| match (aa, ba) {
+            (Some(x), Some(y)) => x.cmp(y),
+            _ => Ordering::Equal,
+        })
 }
 
 /// Interfaces in net-tools' order: each inserted, in the kernel's order, after the last one
-/// that sorts before it (`nstrcmp`).
+/// that sorts before it (`nstrcmp`); then the alias interfaces SIOCGIFCONF names (an IPv4
+/// address labelled other than its interface, `eth0:1`): the interface's flags, MTU and
+/// link-layer address with that address alone and no counters.
 pub fn sorted_interfaces() -> anyhow::Result<Vec<Interface>> {
     let ifs = netshoot_inspect::interfaces()
         .map_err(|e| anyhow::anyhow!("cannot list interfaces over rtnetlink: {e}"))?;
-    let mut out: Vec<Interface> = Vec::with_capacity(ifs.len());
-    for i in ifs {
+    let mut aliases: Vec<Interface> = Vec::new();
+    for i in &ifs {
+        for a in i.addresses.iter().filter(|a| a.family == "inet") {
+            let Some(label) = a.label.as_deref().filter(|l| *l != i.name) else {
+                continue;
+            };
+            if aliases.iter().any(|x| x.name == label) || ifs.iter().any(|x| x.name == label) {
+                continue;
+            }
+            let mut alias = i.clone();
+            alias.name = label.to_string();
+            alias.stats = None;
+            alias.addresses = i
+                .addresses
+                .iter()
+                .filter(|x| x.family == "inet" && x.label.as_deref() == Some(label))
+                .cloned()
+                .collect();
+            aliases.push(alias);
+        }
+    }
+    let mut out: Vec<Interface> = Vec::with_capacity(ifs.len() + aliases.len());
+    for i in ifs.into_iter().chain(aliases) {
         let at = out
             .iter()
             .rposition(|x| nstrcmp(&x.name, &i.name) == Ordering::Less)
@@ -204,11 +246,11 @@ pub fn long(i: &Interface) -> String {
         i.mtu.unwrap_or(0)
     );
     // SIOCGIFADDR: the interface's primary IPv4 address (its own label, not an alias's).
-    if let Some(a) = i.addresses.iter().find(|a| {
-        a.family == "inet"
-            && !a.flags.iter().any(|x| x == "secondary")
-            && a.label.as_deref().is_none_or(|l| l == i.name)
-    }) {
+    if let Some(a) = i
+        .addresses
+        .iter()
+        .find(|a| a.family == "inet" && a.label.as_deref().is_none_or(|l| l == i.name))
+    {
         s.push_str(&format!(
             "        inet {}  netmask {}",
             a.address,
@@ -336,8 +378,17 @@ fn interface_table(all: bool, long_form: bool, ifconfig: bool, ctx: &Ctx) -> any
     });
     out.push_str("    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n");
     for i in &shown {
-        let st = i.stats.unwrap_or_default();
         let name: String = i.name.chars().take(15).collect();
+        let Some(st) = i.stats else {
+            // An alias interface: /proc/net/dev has no line for it.
+            out.push_str(&format!(
+                "{name:<15} {:>5} {:<56}{}\n",
+                i.mtu.unwrap_or(0),
+                "     - no statistics available -",
+                short_flags(i.if_flags)
+            ));
+            continue;
+        };
         out.push_str(&format!(
             "{name:<15} {:>5} {:>8} {:>6} {:>6} {:<6} {:>8} {:>6} {:>6} {:>6} {}\n",
             i.mtu.unwrap_or(0),
@@ -379,5 +430,11 @@ mod tests {
         assert_eq!(nstrcmp("eth", "eth2"), Ordering::Less);
         assert_eq!(nstrcmp("b10", "b2x"), Ordering::Less);
         assert_eq!(nstrcmp("b9", "b10"), Ordering::Less);
+        assert_eq!(nstrcmp("eth0:1", "eth0:2"), Ordering::Less);
+        assert_eq!(nstrcmp("eth2:10", "eth2:1"), Ordering::Greater);
+        assert_eq!(nstrcmp("eth13:1", "eth1:0"), Ordering::Greater);
+        assert_eq!(nstrcmp("a", "a:"), Ordering::Less);
+        assert_eq!(nstrcmp("eth0", "eth0:1"), Ordering::Less);
+        assert_eq!(nstrcmp("eth0:5", "eth0:x"), Ordering::Less);
     }
 }
