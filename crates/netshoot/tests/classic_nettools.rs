@@ -143,6 +143,17 @@ fn world() -> World {
             "sleep 60 | socat UDP4-RECV:7204,bind=127.0.0.1 -",
         ]),
         ns.spawn(&["sh", "-c", "sleep 60 | socat UDP6-RECV:7205 -"]),
+        // Ports /etc/services names (http-alt, mdns): printed by name without -n.
+        ns.spawn(&[
+            "socat",
+            "TCP4-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork",
+            "SYSTEM:cat",
+        ]),
+        ns.spawn(&[
+            "sh",
+            "-c",
+            "sleep 60 | socat UDP4-RECV:5353,bind=127.0.0.1 -",
+        ]),
         ns.spawn(&["socat", &format!("UNIX-LISTEN:{sock},fork"), "SYSTEM:cat"]),
         // An unconnected unix datagram socket (ss: UNCONN, netstat: no state).
         ns.spawn(&[
@@ -315,6 +326,11 @@ fn netstat_sockets_agree_with_net_tools() {
     let w = world();
     let want = w.peer("netstat", &["-tulpn"]);
     assert!(want.contains("/socat") && want.contains("tcp6"), "{want}");
+    let named = w.peer("netstat", &["-tul"]);
+    assert!(
+        named.contains("localhost:http-alt") && named.contains("localhost:mdns"),
+        "{named}"
+    );
     for args in [
         &["-tulpn"][..],
         &["-taupn"],
@@ -370,6 +386,7 @@ fn ss_agrees_with_iproute2() {
         &["-tan", "state", "established"],
         &["-Htan"],
         &["-ta"],
+        &["-tul"],
     ] {
         w.check("ss", args, same_rows);
     }
