@@ -238,7 +238,8 @@ pub const SPEC: Spec = Spec {
     permute: true,
     usage: "[-tuwxlanp46HO] [-f FAMILY] [-A QUERY] [FILTER]",
     notes: "\
-FILTER: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT, joined with 'and'.
+FILTER: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT, src|dst PREFIX[:PORT],
+joined with and, or, not and parentheses.
 The table is ss's, on a terminal and to a pipe. Without -t/-u/-w/-x,
 TCP, UDP, raw and unix sockets are listed (ss also lists netlink and packet sockets).
 The same engine as `netshoot sockets` (see docs/CLASSIC.md).",

@@ -49,7 +49,8 @@ pub struct SocketsArgs {
     #[arg(short = '6')]
     pub v6: bool,
     /// ss's filter: `state STATE`, `exclude STATE`, `sport OP :PORT`, `dport OP :PORT`
-    /// (OP: = != < > <= >=; `and` and parentheses are accepted). States: established, syn-sent,
+    /// (OP: = != < > <= >=), `src|dst PREFIX[:PORT]` (10.0.0.0/8, 127.0.0.1:80, [::1]:80,
+    /// *:22), joined with `and` (or side by side), `or`, `not` and parentheses. States: established, syn-sent,
     /// syn-recv, fin-wait-1, fin-wait-2, time-wait, closed, close-wait, last-ack, listening,
     /// closing, and the groups all, connected, synchronized, bucket, big.
     #[arg(value_name = "FILTER", trailing_var_arg = true)]
@@ -127,52 +128,131 @@ impl PortCond {
     }
 }
 
+/// `src`/`dst` PREFIX[:PORT]: an address (with a prefix length) or `*`, and maybe a port.
+#[derive(Debug, Clone, Copy)]
+struct HostCond {
+    source: bool,
+    net: Option<(IpAddr, u8)>,
+    port: Option<u16>,
+}
+
+impl HostCond {
+    fn matches(&self, s: &Socket) -> bool {
+        let (addr, port) = if self.source {
+            (s.local, s.local_port)
+        } else {
+            (s.peer, s.peer_port)
+        };
+        if self.port.is_some_and(|p| p != port) {
+            return false;
+        }
+        let Some((net, len)) = self.net else {
+            return true;
+        };
+        // As ss: an IPv4 prefix also matches IPv4-mapped IPv6 addresses.
+        let addr = match (net, addr) {
+            (IpAddr::V4(_), IpAddr::V6(v)) => v.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+            _ => addr,
+        };
+        match (net, addr) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let m = u32::MAX.checked_shl(32 - len as u32).unwrap_or(0);
+                u32::from(n) & m == u32::from(a) & m
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let m = u128::MAX.checked_shl(128 - len as u32).unwrap_or(0);
+                u128::from(n) & m == u128::from(a) & m
+            }
+            _ => false,
+        }
+    }
+}
+
+/// ss's filter expression: conditions joined with and (also by juxtaposition), or, not and
+/// parentheses; `and` binds tighter than `or`.
+#[derive(Debug, Clone)]
+enum Expr {
+    Port(PortCond),
+    Host(HostCond),
+    Not(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    fn matches(&self, s: &Socket) -> bool {
+        match self {
+            Expr::Port(c) => c.matches(s),
+            Expr::Host(c) => c.matches(s),
+            Expr::Not(e) => !e.matches(s),
+            Expr::And(a, b) => a.matches(s) && b.matches(s),
+            Expr::Or(a, b) => a.matches(s) || b.matches(s),
+        }
+    }
+}
+
 /// The parsed filter.
 #[derive(Debug)]
 struct Filter {
     states: u32,
-    ports: Vec<PortCond>,
+    expr: Option<Expr>,
 }
 
-fn parse_filter(tokens: &[String], default_states: u32) -> anyhow::Result<Filter> {
-    let mut states: Option<u32> = None;
-    let mut exclude = 0u32;
-    let mut ports = Vec::new();
-    let words: Vec<String> = tokens
-        .iter()
-        .flat_map(|t| {
-            t.replace(['(', ')'], " ")
-                .split_whitespace()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let mut i = 0;
-    while i < words.len() {
-        let w = words[i].as_str();
-        match w {
-            "and" | "&&" => i += 1,
-            "or" | "||" | "not" | "!" => {
-                bail!("socket filter: '{w}' is not supported; combine conditions with 'and'")
+const FILTER_HELP: &str = "accepted: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT, src|dst PREFIX[:PORT], joined with and, or, not and parentheses";
+
+/// Recursive descent over the filter's words.
+struct Parser<'a> {
+    words: &'a [String],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.words.get(self.at).map(String::as_str)
+    }
+
+    fn next(&mut self) -> Option<&str> {
+        let w = self.words.get(self.at).map(String::as_str);
+        self.at += 1;
+        w
+    }
+
+    fn or(&mut self) -> anyhow::Result<Expr> {
+        let mut e = self.and()?;
+        while matches!(self.peek(), Some("or" | "|" | "||")) {
+            self.at += 1;
+            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+        }
+        Ok(e)
+    }
+
+    fn and(&mut self) -> anyhow::Result<Expr> {
+        let mut e = self.unary()?;
+        loop {
+            match self.peek() {
+                Some("and" | "&" | "&&") => self.at += 1,
+                // Juxtaposed conditions are joined with and.
+                Some("!" | "not" | "(" | "sport" | "dport" | "src" | "dst") => {}
+                _ => return Ok(e),
             }
-            "state" | "exclude" | "excl" => {
-                let Some(name) = words.get(i + 1) else {
-                    bail!("socket filter: '{w}' needs a state name, e.g. '{w} established'");
-                };
-                let m = state_mask(name)?;
-                if w == "state" {
-                    *states.get_or_insert(0) |= m;
-                } else {
-                    exclude |= m;
+            e = Expr::And(Box::new(e), Box::new(self.unary()?));
+        }
+    }
+
+    fn unary(&mut self) -> anyhow::Result<Expr> {
+        match self.next() {
+            Some("!" | "not") => Ok(Expr::Not(Box::new(self.unary()?))),
+            Some("(") => {
+                let e = self.or()?;
+                match self.next() {
+                    Some(")") => Ok(e),
+                    _ => bail!("socket filter: a '(' is not closed; add ')'"),
                 }
-                i += 2;
             }
-            "sport" | "dport" | "src" | "dst" => {
-                if w == "src" || w == "dst" {
-                    bail!("socket filter: address conditions ('{w}') are not supported; filter by port or state");
-                }
-                let mut j = i + 1;
-                let (op, negate, or_equal) = match words.get(j).map(String::as_str) {
+            Some(w @ ("sport" | "dport")) => {
+                let source = w == "sport";
+                let w = w.to_string();
+                let (op, negate, or_equal) = match self.peek() {
                     Some("=" | "==" | "eq") => (std::cmp::Ordering::Equal, false, false),
                     Some("!=" | "ne" | "neq") => (std::cmp::Ordering::Equal, true, false),
                     Some("<" | "lt") => (std::cmp::Ordering::Less, false, false),
@@ -180,35 +260,144 @@ fn parse_filter(tokens: &[String], default_states: u32) -> anyhow::Result<Filter
                     Some("<=" | "le") => (std::cmp::Ordering::Less, false, true),
                     Some(">=" | "ge") => (std::cmp::Ordering::Greater, false, true),
                     _ => {
-                        j -= 1;
+                        self.at -= 1;
                         (std::cmp::Ordering::Equal, false, false)
                     }
                 };
-                j += 1;
-                let Some(raw) = words.get(j) else {
+                self.at += 1;
+                let Some(raw) = self.next() else {
                     bail!("socket filter: '{w}' needs a port, e.g. '{w} = :80'");
                 };
-                let digits = raw.trim_start_matches(':');
-                let Ok(port) = digits.parse::<u16>() else {
+                let Ok(port) = raw.trim_start_matches(':').parse::<u16>() else {
                     bail!("socket filter: '{raw}' is not a port (0-65535); write e.g. '{w} = :80'");
                 };
-                ports.push(PortCond {
-                    source: w == "sport",
+                Ok(Expr::Port(PortCond {
+                    source,
                     op,
                     negate,
                     or_equal,
                     port,
-                });
-                i = j + 1;
+                }))
             }
-            other => bail!(
-                "socket filter: unexpected '{other}'; accepted: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT"
-            ),
+            Some(w @ ("src" | "dst")) => {
+                let source = w == "src";
+                let w = w.to_string();
+                // ss accepts `dst = PREFIX` too.
+                if matches!(self.peek(), Some("=" | "==" | "eq")) {
+                    self.at += 1;
+                }
+                let Some(raw) = self.next() else {
+                    bail!("socket filter: '{w}' needs an address, e.g. '{w} 10.0.0.0/8'");
+                };
+                Ok(Expr::Host(host_cond(source, raw)?))
+            }
+            Some(")") => bail!("socket filter: ')' without '('"),
+            Some(other) => bail!("socket filter: unexpected '{other}'; {FILTER_HELP}"),
+            None => bail!("socket filter: a condition is missing at the end; {FILTER_HELP}"),
         }
     }
+}
+
+/// `10.0.0.0/8`, `127.0.0.1:80`, `[::1]:80`, `::1`, `*:22`, `*`.
+fn host_cond(source: bool, raw: &str) -> anyhow::Result<HostCond> {
+    let bad = || {
+        anyhow::anyhow!(
+            "socket filter: '{raw}' is not an address: write PREFIX[:PORT], e.g. 10.0.0.0/8, 127.0.0.1:80, [::1]:80 or *:22 (names are not resolved)"
+        )
+    };
+    let port_of = |p: &str| -> anyhow::Result<Option<u16>> {
+        match p {
+            "" | "*" => Ok(None),
+            p => p.parse::<u16>().map(Some).map_err(|_| bad()),
+        }
+    };
+    let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
+        let (h, p) = rest.split_once(']').ok_or_else(bad)?;
+        (h, port_of(p.trim_start_matches(':'))?)
+    } else if let Some(p) = raw.strip_prefix('*') {
+        ("*", port_of(p.trim_start_matches(':'))?)
+    } else if raw.matches(':').count() == 1 {
+        let (h, p) = raw.split_once(':').ok_or_else(bad)?;
+        (h, port_of(p)?)
+    } else {
+        (raw, None)
+    };
+    let net = if host == "*" || host.is_empty() {
+        None
+    } else {
+        let (a, len) = match host.split_once('/') {
+            Some((a, l)) => (a, Some(l.parse::<u8>().map_err(|_| bad())?)),
+            None => (host, None),
+        };
+        let a: IpAddr = a.parse().map_err(|_| bad())?;
+        let full = if a.is_ipv4() { 32 } else { 128 };
+        let len = len.unwrap_or(full);
+        if len > full {
+            return Err(bad());
+        }
+        Some((a, len))
+    };
+    Ok(HostCond { source, net, port })
+}
+
+fn parse_filter(tokens: &[String], default_states: u32) -> anyhow::Result<Filter> {
+    let mut states: Option<u32> = None;
+    let mut exclude = 0u32;
+    // Parentheses are words of their own, whether or not spaces surround them.
+    let all: Vec<String> = tokens
+        .iter()
+        .flat_map(|t| {
+            t.replace('(', " ( ")
+                .replace(')', " ) ")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // `state X` and `exclude X` select states; the rest is the expression.
+    let mut words = Vec::with_capacity(all.len());
+    let mut i = 0;
+    while i < all.len() {
+        let w = all[i].as_str();
+        if matches!(w, "state" | "exclude" | "excl") {
+            let Some(name) = all.get(i + 1) else {
+                bail!("socket filter: '{w}' needs a state name, e.g. '{w} established'");
+            };
+            let m = state_mask(name)?;
+            if w == "state" {
+                *states.get_or_insert(0) |= m;
+            } else {
+                exclude |= m;
+            }
+            // A dangling `and` before the next condition.
+            i += 2;
+            if matches!(all.get(i).map(String::as_str), Some("and" | "&" | "&&")) {
+                i += 1;
+            }
+            continue;
+        }
+        words.push(all[i].clone());
+        i += 1;
+    }
+    while matches!(words.last().map(String::as_str), Some("and" | "&" | "&&")) {
+        words.pop();
+    }
+    let expr = if words.is_empty() {
+        None
+    } else {
+        let mut p = Parser {
+            words: &words,
+            at: 0,
+        };
+        let e = p.or()?;
+        if let Some(rest) = p.peek() {
+            bail!("socket filter: unexpected '{rest}'; {FILTER_HELP}");
+        }
+        Some(e)
+    };
     Ok(Filter {
         states: states.unwrap_or(default_states) & !exclude,
-        ports,
+        expr,
     })
 }
 
@@ -264,9 +453,9 @@ pub fn select(args: &SocketsArgs) -> anyhow::Result<Selection> {
     .map_err(|e| anyhow::anyhow!("cannot dump sockets over sock_diag: {e}"))?;
     inet.retain(|s| {
         filter.states & (1 << state_number(s.state)) != 0
-            && filter.ports.iter().all(|c| c.matches(s))
+            && filter.expr.as_ref().is_none_or(|e| e.matches(s))
     });
-    let mut ux = if unix && filter.ports.is_empty() {
+    let mut ux = if unix && filter.expr.is_none() {
         netshoot_inspect::unix_sockets()
             .map_err(|e| anyhow::anyhow!("cannot dump unix sockets over sock_diag: {e}"))?
     } else {
@@ -607,23 +796,61 @@ mod tests {
         parse_filter(&t, 0)
     }
 
+    fn sock(local: &str, lport: u16, peer: &str, pport: u16) -> Socket {
+        Socket {
+            proto: Proto::Tcp,
+            state: "ESTAB",
+            local: local.parse().unwrap(),
+            local_port: lport,
+            peer: peer.parse().unwrap(),
+            peer_port: pport,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 1,
+            bound_if: None,
+            v6_only: None,
+            processes: Vec::new(),
+        }
+    }
+
     #[test]
     fn filters_parse_like_ss() {
-        let x = f("state established ( dport = :443 or dport = :80 )");
-        assert!(x.is_err());
-        let x = f("state established and ( dport = :443 )").unwrap();
+        let x = f("state established ( dport = :443 or dport = :80 )").unwrap();
         assert_eq!(x.states, 1 << 1);
-        assert_eq!(x.ports.len(), 1);
+        let e = x.expr.unwrap();
+        assert!(e.matches(&sock("10.0.0.1", 5000, "10.0.0.2", 80)));
+        assert!(!e.matches(&sock("10.0.0.1", 5000, "10.0.0.2", 22)));
         let x = f("state connected exclude time-wait sport >= :1024").unwrap();
         assert_eq!(x.states & (1 << 6), 0);
         assert_ne!(x.states & (1 << 1), 0);
         assert_eq!(x.states & (1 << 10), 0);
-        assert!(x.ports[0].or_equal && !x.ports[0].negate);
+        let e = x.expr.unwrap();
+        assert!(e.matches(&sock("10.0.0.1", 1024, "10.0.0.2", 80)));
+        assert!(!e.matches(&sock("10.0.0.1", 1023, "10.0.0.2", 80)));
+        // not binds tightest, and before or, juxtaposition is and.
+        let e = f("not dport = :80 sport = :1 or dst 10.9.0.0/16")
+            .unwrap()
+            .expr
+            .unwrap();
+        assert!(e.matches(&sock("10.0.0.1", 1, "10.0.0.2", 22)));
+        assert!(!e.matches(&sock("10.0.0.1", 1, "10.0.0.2", 80)));
+        assert!(e.matches(&sock("10.0.0.1", 9, "10.9.3.4", 80)));
+        let e = f("dst [::1]:7102").unwrap().expr.unwrap();
+        assert!(e.matches(&sock("::1", 5, "::1", 7102)));
+        assert!(!e.matches(&sock("::1", 5, "::1", 7103)));
+        // An IPv4 prefix matches IPv4-mapped peers.
+        let e = f("src 127.0.0.0/8").unwrap().expr.unwrap();
+        assert!(e.matches(&sock("::ffff:127.0.0.1", 5, "::", 0)));
+        assert!(!e.matches(&sock("::1", 5, "::", 0)));
         assert!(f("state nonsense")
             .unwrap_err()
             .to_string()
             .contains("unknown socket state"));
         assert!(f("sport = :99999").is_err());
         assert!(f("banana").is_err());
+        assert!(f("( dport = :80").is_err());
+        assert!(f("dst 10.0.0.0/40").is_err());
+        assert!(f("dst nosuch.example").is_err());
     }
 }
