@@ -105,6 +105,9 @@ pub struct InterfaceAddress {
     pub label: Option<String>,
     /// IPv4 broadcast address, when set.
     pub broadcast: Option<IpAddr>,
+    /// The other end of a point-to-point address (`peer` in `ip addr`), when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<IpAddr>,
     /// Flags as `ip addr` names them (`secondary`, `tentative`, `dadfailed`, `deprecated`, …).
     pub flags: Vec<String>,
 }
@@ -206,6 +209,7 @@ fn address_of(a: &AddressMessage) -> Option<InterfaceAddress> {
         scope: scope_name(a.header.scope),
         label: label.filter(|_| ip.is_ipv4()),
         broadcast,
+        peer: local.and(address).filter(|a| Some(*a) != local),
         flags,
     })
 }

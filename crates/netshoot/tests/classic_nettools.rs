@@ -80,6 +80,18 @@ fn world() -> World {
     ns.ip(&["addr", "add", "10.171.0.101/24", "dev", "eth0"]);
     peer.ip(&["addr", "add", "10.171.0.2/24", "dev", &ib]);
     ns.ip(&["link", "add", "dn0", "type", "veth", "peer", "name", "dn1"]);
+    // A point-to-point tun device (ifconfig's `destination`, the UNSPEC hardware line).
+    ns.ip(&["tuntap", "add", "mode", "tun", "name", "tun0"]);
+    ns.ip(&["link", "set", "tun0", "up"]);
+    ns.ip(&[
+        "addr",
+        "add",
+        "10.176.0.1",
+        "peer",
+        "10.176.0.2",
+        "dev",
+        "tun0",
+    ]);
     for r in [
         &["route", "add", "default", "via", "10.171.0.2"][..],
         &[

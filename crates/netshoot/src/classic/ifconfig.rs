@@ -260,6 +260,10 @@ pub fn long(i: &Interface) -> String {
             let b = a.broadcast.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             s.push_str(&format!("  broadcast {b}"));
         }
+        // SIOCGIFDSTADDR: the peer of a point-to-point address (its own address without one).
+        if f & 0x10 != 0 {
+            s.push_str(&format!("  destination {}", a.peer.unwrap_or(a.address)));
+        }
         s.push('\n');
     }
     let mut v6: Vec<_> = i.addresses.iter().filter(|a| a.family == "inet6").collect();
