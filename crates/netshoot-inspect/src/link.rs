@@ -76,6 +76,8 @@ pub struct LinkStats {
     pub tx_errors: u64,
     /// Packets dropped on send.
     pub tx_dropped: u64,
+    /// Packets the receiver missed (`/proc/net/dev` adds them to rx drop).
+    pub rx_missed_errors: u64,
     /// Receive FIFO overruns (`/proc/net/dev`'s rx fifo, ifconfig's RX overruns).
     pub rx_fifo_errors: u64,
     /// Framing errors as `/proc/net/dev` sums them (length, over, CRC, frame).
@@ -309,6 +311,7 @@ fn link_of(l: &LinkMessage) -> Interface {
                     tx_packets: s.tx_packets,
                     tx_errors: s.tx_errors,
                     tx_dropped: s.tx_dropped,
+                    rx_missed_errors: s.rx_missed_errors,
                     rx_fifo_errors: s.rx_fifo_errors,
                     rx_frame_errors: s.rx_length_errors
                         + s.rx_over_errors
