@@ -237,6 +237,6 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             _ => {}
         }
     }
-    print!("{out}");
+    crate::render::write_text(&out)?;
     Ok(0)
 }

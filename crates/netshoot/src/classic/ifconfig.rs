@@ -85,7 +85,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         if ctx.json {
             ctx.output().emit(i, |_| String::new())?;
         } else {
-            print!("{}", long(i));
+            crate::render::write_text(&long(i))?;
         }
         return Ok(0);
     }
@@ -95,7 +95,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let out: String = shown.iter().map(|i| long(i)).collect();
-    print!("{out}");
+    crate::render::write_text(&out)?;
     Ok(0)
 }
 
@@ -372,7 +372,7 @@ fn interface_table(all: bool, long_form: bool, ifconfig: bool, ctx: &Ctx) -> any
         for i in &shown {
             out.push_str(&long(i));
         }
-        print!("{out}");
+        crate::render::write_text(&out)?;
         return Ok(0);
     }
     out.push_str(if ifconfig {
@@ -407,7 +407,7 @@ fn interface_table(all: bool, long_form: bool, ifconfig: bool, ctx: &Ctx) -> any
             short_flags(i.if_flags)
         ));
     }
-    print!("{out}");
+    crate::render::write_text(&out)?;
     Ok(0)
 }
 

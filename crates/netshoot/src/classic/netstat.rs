@@ -363,7 +363,7 @@ fn sockets(p: &super::getopt::Parsed, numeric: Numeric, ctx: &Ctx) -> anyhow::Re
             out.push_str(&unix_row(s, &refs, progs, &programs));
         }
     }
-    print!("{out}");
+    crate::render::write_text(&out)?;
     Ok(0)
 }
 

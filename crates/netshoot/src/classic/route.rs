@@ -229,7 +229,7 @@ pub fn print_table(numeric: bool, extend: bool, ctx: &Ctx) -> anyhow::Result<i32
             ));
         }
     }
-    print!("{out}");
+    crate::render::write_text(&out)?;
     Ok(0)
 }
 
