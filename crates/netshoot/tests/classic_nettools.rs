@@ -537,3 +537,28 @@ fn ss_on_a_terminal_spreads_columns_as_iproute2() {
         "{wide}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let links = Links::new();
+    for (tool, args) in [
+        ("netstat", &["-an"][..]),
+        ("ss", &["-an"]),
+        ("ifconfig", &["-a"]),
+        ("route", &["-n"]),
+        ("arp", &["-n"]),
+    ] {
+        let mut child = Command::new(links.path(tool))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the tool writes: its writes fail with EPIPE.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.is_empty(), "{tool}: {e}");
+        assert_eq!(o.status.code(), Some(0), "{tool}");
+    }
+}
