@@ -55,6 +55,13 @@ pub struct Socket {
     pub bound_if: Option<u32>,
     /// For an IPv6 socket: `IPV6_V6ONLY` (false: a `::` listener also takes IPv4, ss's `*`).
     pub v6_only: Option<bool>,
+    /// The TCP timer running (`idiag_timer`: 0 none, 1 retransmit, 2 keepalive, 3 time-wait,
+    /// 4 zero-window probe), as `ss -o` shows it.
+    pub timer: u8,
+    /// Retransmits (or probes) so far (`idiag_retrans`).
+    pub retrans: u8,
+    /// Milliseconds until the timer fires (`idiag_expires`).
+    pub expires_ms: u32,
     /// Processes holding it, one entry per descriptor.
     pub processes: Vec<Owner>,
 }
@@ -301,6 +308,9 @@ pub fn parse_inet_dump(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> 
                     inode: u32_at(body, 68),
                     bound_if: (ifindex != 0).then_some(ifindex),
                     v6_only: if family == AF_INET6 { v6_only } else { None },
+                    timer: body[2],
+                    retrans: body[3],
+                    expires_ms: u32_at(body, 52),
                     processes: Vec::new(),
                 });
             }
@@ -356,6 +366,9 @@ pub fn parse_proc_raw(text: &str) -> Vec<Socket> {
                 inode: f.get(9)?.parse().ok()?,
                 bound_if: None,
                 v6_only: None,
+                timer: 0,
+                retrans: 0,
+                expires_ms: 0,
                 processes: Vec::new(),
             })
         })

@@ -179,6 +179,14 @@ fn world() -> World {
     kids.push(ns.spawn(&["sh", "-c", "sleep 60 | socat - TCP4:127.0.0.1:7201"]));
     kids.push(ns.spawn(&["sh", "-c", "sleep 60 | socat - TCP6:[::1]:7202"]));
     kids.push(ns.spawn(&["sh", "-c", "sleep 60 | socat - UDP4:127.0.0.1:7204"]));
+    // A connection with a keepalive timer (ss -o: timer:(keepalive,24min,0)), and one closed
+    // at once, whose socket waits in TIME-WAIT (not in ss's default states; in netstat's).
+    kids.push(ns.spawn(&[
+        "sh",
+        "-c",
+        "sleep 60 | socat - TCP4:127.0.0.1:7201,keepalive,keepidle=1500",
+    ]));
+    ns.sh("echo hi | socat - TCP4:127.0.0.1:7201");
     kids.push(ns.spawn(&[
         "sh",
         "-c",
@@ -193,7 +201,7 @@ fn world() -> World {
             .exec(&["ss", "-Hun", "state", "established"])
             .lines()
             .count();
-        if n >= 4 && u >= 1 {
+        if n >= 6 && u >= 1 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -288,6 +296,23 @@ fn same_rows(ours: &str, want: &str, what: &str) {
     assert_eq!(or, wr, "{what}: rows\nours:\n{ours}\npeer:\n{want}");
 }
 
+/// As `same_rows`, with the seconds of TIME-WAIT timers masked (they count down between runs).
+fn same_rows_timers(ours: &str, want: &str, what: &str) {
+    let mask = |t: &str| -> String {
+        t.lines()
+            .map(|l| match l.find("timer:(timewait,") {
+                Some(i) => {
+                    let (a, b) = l.split_at(i);
+                    format!("{a}{}", b.replace(|c: char| c.is_ascii_digit(), "N"))
+                }
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    same_rows(&mask(ours), &mask(want), what);
+}
+
 fn same_text(ours: &str, want: &str, what: &str) {
     assert_eq!(ours, want, "{what}\nours:\n{ours}\npeer:\n{want}");
 }
@@ -338,6 +363,7 @@ fn netstat_sockets_agree_with_net_tools() {
     let w = world();
     let want = w.peer("netstat", &["-tulpn"]);
     assert!(want.contains("/socat") && want.contains("tcp6"), "{want}");
+    assert!(w.peer("netstat", &["-tn"]).contains("TIME_WAIT"));
     let named = w.peer("netstat", &["-tul"]);
     assert!(
         named.contains("localhost:http-alt") && named.contains("localhost:mdns"),
@@ -415,6 +441,15 @@ fn ss_agrees_with_iproute2() {
     }
     // The table itself, byte for byte.
     w.check("ss", &["-tuln"], same_text);
+    w.check("ss", &["-to"], same_text);
+    // Timers, TIME-WAIT included.
+    let want = w.peer("ss", &["-tano"]);
+    assert!(
+        want.contains("timer:(keepalive,24min,0)") && want.contains("timer:(timewait,"),
+        "{want}"
+    );
+    w.check("ss", &["-tano"], same_rows_timers);
+    w.check("ss", &["-tno", "state", "time-wait"], same_rows_timers);
 }
 
 #[test]

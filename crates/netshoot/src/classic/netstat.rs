@@ -306,6 +306,7 @@ fn sockets(p: &super::getopt::Parsed, numeric: Numeric, ctx: &Ctx) -> anyhow::Re
         processes: progs,
         numeric: true,
         no_header: false,
+        options: false,
         v4: k.v4 && !k.v6,
         v6: k.v6 && !k.v4,
         filter: Vec::new(),

@@ -68,12 +68,11 @@ const OPTS: &[Opt] = &[
         Takes::No,
         "uid and inode are in `netshoot --json ss`",
     ),
-    Opt::unsupported(
+    Opt::flag(
         "o",
         Some('o'),
         &["options"],
-        Takes::No,
-        "timers are not shown; leave -o out",
+        "TCP timers: timer:(keepalive,19min,0)",
     ),
     Opt::unsupported(
         "m",
@@ -236,7 +235,7 @@ pub const SPEC: Spec = Spec {
     tool: "ss",
     opts: OPTS,
     permute: true,
-    usage: "[-tuwxlanp46HO] [-f FAMILY] [-A QUERY] [FILTER]",
+    usage: "[-tuwxlanpo46HO] [-f FAMILY] [-A QUERY] [FILTER]",
     notes: "\
 FILTER: state STATE, exclude STATE, sport OP :PORT, dport OP :PORT, src|dst PREFIX[:PORT],
 joined with and, or, not and parentheses.
@@ -296,6 +295,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         ("4", "-4"),
         ("6", "-6"),
         ("H", "-H"),
+        ("o", "-o"),
     ] {
         if p.has(id) {
             flags.push(flag);

@@ -29,7 +29,7 @@ pub struct SocketsArgs {
     #[arg(short = 'l', long, conflicts_with = "all")]
     pub listening: bool,
     /// Every socket, listening and not (the default, as ss's: TCP and unix sockets in connected
-    /// states, UDP and raw sockets with a peer).
+    /// states but TIME-WAIT and SYN-RECV, UDP and raw sockets with a peer).
     #[arg(short = 'a', long)]
     pub all: bool,
     /// The processes holding each socket (pid and command, from /proc/*/fd).
@@ -39,6 +39,9 @@ pub struct SocketsArgs {
     /// ephemeral range; addresses are always numeric).
     #[arg(short = 'n', long)]
     pub numeric: bool,
+    /// TCP timers (ss -o): `timer:(keepalive,19min,0)`.
+    #[arg(short = 'o', long)]
+    pub options: bool,
     /// No header line (ss -H).
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,
@@ -427,11 +430,12 @@ pub fn select(args: &SocketsArgs) -> anyhow::Result<Selection> {
     } else if args.listening {
         state_mask("listening")? | state_mask("closed")?
     } else {
-        // ss's defaults, one per kind asked for, joined: TCP and unix their connected states,
-        // UDP and raw ESTAB alone (so `ss -u` shows one state and hides the column).
+        // ss's defaults, one per kind asked for, joined: TCP and unix SS_CONN (the connected
+        // states less the bucket ones, TIME-WAIT and SYN-RECV), UDP and raw ESTAB alone (so
+        // `ss -u` shows one state and hides the column).
         let mut m = 0;
         if tcp || unix {
-            m |= state_mask("connected")?;
+            m |= state_mask("connected")? & !state_mask("bucket")?;
         }
         if udp || raw {
             m |= state_mask("established")?;
@@ -486,6 +490,7 @@ pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
         processes: args.processes,
         header: !args.no_header,
         numeric: args.numeric,
+        timers: args.options,
     };
     out.emit(&sel.report, |r| text(r, &opts))?;
     Ok(0)
@@ -498,6 +503,7 @@ struct TextOpts {
     processes: bool,
     header: bool,
     numeric: bool,
+    timers: bool,
 }
 
 /// The host part of an address as ss prints it, with its delimiter (`127.0.0.1:`, `*:`,
@@ -570,6 +576,39 @@ impl PortNames {
     }
 }
 
+/// ss's `print_ms_timer`: `19min`, `59sec`, `5.500ms`, `800ms`.
+fn ms_timer(ms: u32) -> String {
+    let (mut secs, minutes, mut msecs) = ((ms / 1000) % 60, ms / 60_000, ms % 1000);
+    let mut out = String::new();
+    if minutes > 0 {
+        msecs = 0;
+        out.push_str(&format!("{minutes}min"));
+        if minutes > 9 {
+            secs = 0;
+        }
+    }
+    if secs > 0 {
+        if secs > 9 {
+            msecs = 0;
+        }
+        out.push_str(&format!("{secs}{}", if msecs > 0 { "." } else { "sec" }));
+    }
+    if msecs > 0 {
+        out.push_str(&format!("{msecs:03}ms"));
+    }
+    out
+}
+
+/// ss -o's ` timer:(NAME,WHEN,RETRANS)` for a TCP socket with a timer running.
+fn timer(s: &Socket) -> String {
+    if s.proto != Proto::Tcp || s.timer == 0 {
+        return String::new();
+    }
+    let name =
+        ["off", "on", "keepalive", "timewait", "persist", "unknown"][s.timer.min(5) as usize];
+    format!(" timer:({name},{},{})", ms_timer(s.expires_ms), s.retrans)
+}
+
 fn users(p: &[netshoot_inspect::sockets::Owner]) -> String {
     if p.is_empty() {
         return String::new();
@@ -600,14 +639,28 @@ const COLUMNS: [(bool, &str, &str); 10] = [
 /// is the first; addresses are right-aligned against their ports; trailing padding is kept. On
 /// a terminal `screen` columns wide, ss then spreads the spare width evenly over the columns of
 /// each screen line (its render_calc_width); to a pipe it prints the compact widths.
-fn render(rows: &[[String; 10]], enabled: [bool; 10], screen: Option<usize>) -> String {
+fn render(
+    rows: &[[String; 10]],
+    enabled: [bool; 10],
+    header: bool,
+    screen: Option<usize>,
+) -> String {
     let mut width = [0usize; 10];
     let mut first = true;
+    // ss measures a cell when it moves on to the next one; the last socket's last cell (its
+    // Process text) is never moved on from, so it does not widen its column.
+    let unmeasured = (rows.len() > usize::from(header)).then(|| rows.len() - 1);
     for c in 0..10 {
         if !enabled[c] {
             continue;
         }
-        let max = rows.iter().map(|r| r[c].len()).max().unwrap_or(0);
+        let max = rows
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !(c == 8 && Some(*k) == unmeasured))
+            .map(|(_, r)| r[c].len())
+            .max()
+            .unwrap_or(0);
         width[c] = if !first && max > 0 {
             max + COLUMNS[c].1.len()
         } else {
@@ -758,14 +811,15 @@ fn text(r: &SocketsReport, o: &TextOpts) -> String {
             ports.port(s.local_port, s.proto),
             host_cell(s.peer, None, s.v6_only),
             ports.port(s.peer_port, s.proto),
-            owners(&s.processes),
+            // ss appends -o's timer to the Process column.
+            owners(&s.processes) + &if o.timers { timer(s) } else { String::new() },
             String::new(),
         ]);
     }
     let mut enabled = [true; 10];
     enabled[0] = o.netid;
     enabled[1] = o.state_col;
-    render(&rows, enabled, screen_width())
+    render(&rows, enabled, o.header, screen_width())
 }
 
 /// The terminal's width when stdout is one (ss spreads its columns over it).
@@ -810,8 +864,21 @@ mod tests {
             inode: 1,
             bound_if: None,
             v6_only: None,
+            timer: 0,
+            retrans: 0,
+            expires_ms: 0,
             processes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn timers_read_as_ss_prints_them() {
+        assert_eq!(ms_timer(0), "");
+        assert_eq!(ms_timer(800), "800ms");
+        assert_eq!(ms_timer(5_500), "5.500ms");
+        assert_eq!(ms_timer(59_123), "59sec");
+        assert_eq!(ms_timer(61_000), "1min1sec");
+        assert_eq!(ms_timer(1_190_000), "19min");
     }
 
     #[test]
