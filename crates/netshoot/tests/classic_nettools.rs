@@ -106,6 +106,34 @@ fn world() -> World {
         &["route", "add", "blackhole", "10.173.0.0/16"],
         &["route", "add", "unreachable", "10.174.0.0/16"],
         &["route", "add", "10.175.0.5", "dev", "eth0"],
+        // A multipath route (/proc/net/route shows its first next hop), one with metrics
+        // (route -e's MSS, Window and irtt), a prohibit host route and a throw route.
+        &[
+            "route",
+            "add",
+            "10.177.0.0/16",
+            "nexthop",
+            "via",
+            "10.171.0.2",
+            "nexthop",
+            "via",
+            "10.171.0.3",
+        ],
+        &[
+            "route",
+            "add",
+            "10.178.0.0/16",
+            "via",
+            "10.171.0.2",
+            "advmss",
+            "1300",
+            "window",
+            "5000",
+            "rtt",
+            "100",
+        ],
+        &["route", "add", "prohibit", "10.179.0.5"],
+        &["route", "add", "throw", "10.180.0.0/16"],
     ] {
         ns.ip(r);
     }
@@ -395,7 +423,9 @@ fn netstat_routes_and_interfaces_agree_with_net_tools() {
     let w = world();
     let want = w.peer("netstat", &["-rn"]);
     assert!(
-        want.contains("10.174.0.0") && want.contains(" UG "),
+        want.contains("10.174.0.0")
+            && want.contains(" UG ")
+            && want.contains(" 1340 5000      12 "),
         "{want}"
     );
     for args in [&["-rn"][..], &["-r"], &["-rne"]] {

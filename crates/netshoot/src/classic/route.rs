@@ -67,7 +67,7 @@ pub const SPEC: Spec = Spec {
     notes: "\
 Read-only: add, del and flush are refused (use `ip route` on the host for changes).
 Without -n, 0.0.0.0/0 is `default` and addresses are named from /etc/hosts only (never DNS).
-MSS, Window and irtt (route -e) are printed as 0: per-route metrics are not read.",
+With -e, MSS is the advmss metric + 40, Window the window metric, irtt the rtt metric / 8.",
     single_dash_long: false,
 };
 
@@ -130,7 +130,7 @@ fn flags(r: &Route) -> String {
     } else {
         String::from("U")
     };
-    if r.gateway.is_some() {
+    if gateway(r).is_some() {
         f.push('G');
     }
     if r.dst.parse::<Ipv4Addr>().is_ok() {
@@ -140,6 +140,19 @@ fn flags(r: &Route) -> String {
         f.push('D');
     }
     f
+}
+
+/// The gateway /proc/net/route shows: the route's, or a multipath route's first next hop's.
+fn gateway(r: &Route) -> Option<IpAddr> {
+    r.gateway
+        .or_else(|| r.nexthops.first().and_then(|n| n.gateway))
+}
+
+/// The device likewise.
+fn device(r: &Route) -> Option<&str> {
+    r.dev
+        .as_deref()
+        .or_else(|| r.nexthops.first().and_then(|n| n.dev.as_deref()))
 }
 
 fn is_reject(r: &Route) -> bool {
@@ -204,7 +217,7 @@ pub fn print_table(numeric: bool, extend: bool, ctx: &Ctx) -> anyhow::Result<i32
     }
     for r in &routes {
         let (dst, len) = prefix(r);
-        let gw = match r.gateway {
+        let gw = match gateway(r) {
             Some(IpAddr::V4(g)) => g,
             _ => Ipv4Addr::UNSPECIFIED,
         };
@@ -215,11 +228,21 @@ pub fn print_table(numeric: bool, extend: bool, ctx: &Ctx) -> anyhow::Result<i32
         let (gw, zero, dev) = if reject {
             ("-".to_string(), "-", "-")
         } else {
-            (name(gw, false), "0", r.dev.as_deref().unwrap_or("*"))
+            (name(gw, false), "0", device(r).unwrap_or("*"))
         };
         if extend {
+            // /proc/net/route's MTU column is advmss + 40; IRTT the rtt metric >> 3.
+            let (mss, window, irtt) = if reject {
+                ("-".to_string(), "-".to_string(), "-".to_string())
+            } else {
+                (
+                    r.advmss.map_or(0, |a| a + 40).to_string(),
+                    r.window.unwrap_or(0).to_string(),
+                    (r.rtt.unwrap_or(0) >> 3).to_string(),
+                )
+            };
             out.push_str(&format!(
-                "{dst:<15} {gw:<15} {m:<15} {f:<5} {zero:>5} {zero:<6} {zero:>5} {dev}\n"
+                "{dst:<15} {gw:<15} {m:<15} {f:<5} {mss:>5} {window:<6} {irtt:>5} {dev}\n"
             ));
         } else {
             out.push_str(&format!(
