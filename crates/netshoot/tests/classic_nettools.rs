@@ -202,6 +202,18 @@ fn world() -> World {
             &format!("sleep 60 | socat UNIX-RECV:{sock}.dg -"),
         ]),
         ns.spawn(&["ping", "-q", "-i", "0.5", "127.0.0.1"]),
+        // netstat -p names a process by its argv[0]: cut to 19 characters with the PID, the
+        // file name of an absolute path.
+        ns.spawn(&[
+            "python3",
+            "-c",
+            "import os; os.execv('/usr/bin/socat', ['a-very-long-program-name', 'TCP4-LISTEN:7206,bind=127.0.0.1,reuseaddr', 'SYSTEM:cat'])",
+        ]),
+        ns.spawn(&[
+            "/usr/bin/socat",
+            "TCP4-LISTEN:7207,bind=127.0.0.1,reuseaddr",
+            "SYSTEM:cat",
+        ]),
     ];
     std::thread::sleep(Duration::from_millis(500));
     kids.push(ns.spawn(&["sh", "-c", "sleep 60 | socat - TCP4:127.0.0.1:7201"]));
@@ -229,7 +241,8 @@ fn world() -> World {
             .exec(&["ss", "-Hun", "state", "established"])
             .lines()
             .count();
-        if n >= 6 && u >= 1 {
+        let l = ns.exec(&["ss", "-Htln"]).lines().count();
+        if n >= 6 && u >= 1 && l >= 6 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -392,6 +405,12 @@ fn netstat_sockets_agree_with_net_tools() {
     let want = w.peer("netstat", &["-tulpn"]);
     assert!(want.contains("/socat") && want.contains("tcp6"), "{want}");
     assert!(w.peer("netstat", &["-tn"]).contains("TIME_WAIT"));
+    // PID/ and argv[0] together cut to 19 characters.
+    let long = want
+        .split_whitespace()
+        .find(|f| f.contains("/a-very-long"))
+        .unwrap_or_else(|| panic!("{want}"));
+    assert_eq!(long.len(), 19, "{want}");
     let named = w.peer("netstat", &["-tul"]);
     assert!(
         named.contains("localhost:http-alt") && named.contains("localhost:mdns"),
