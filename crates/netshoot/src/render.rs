@@ -4,15 +4,16 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-/// Writes `text` to stdout. A reader that went away (`… | head`) ends the output quietly, as
-/// SIGPIPE ends the classic tools, instead of an error or a panic.
+/// Writes `text` to stdout. A reader that went away (`… | head`) ends the program quietly
+/// (exit 0), as SIGPIPE ends the classic tools, instead of an error line, a panic, or a loop
+/// (`netstat -c`) writing on into nothing.
 pub fn write_text(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|_| stdout.flush())
     {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         r => Ok(r?),
     }
 }

@@ -546,7 +546,6 @@ fn bad_flags_and_writes_are_one_line_and_exit_2() {
     let cases: &[(&str, &[&str], &str)] = &[
         ("netstat", &["-Q"], "unknown option '-Q'"),
         ("netstat", &["-s"], "'-s' is not supported"),
-        ("netstat", &["-c"], "watch"),
         ("ss", &["-Q"], "unknown option '-Q'"),
         ("ss", &["-K"], "read-only"),
         ("ss", &["state", "bogus"], "unknown socket state"),
@@ -631,6 +630,8 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
         ("ifconfig", &["-a"]),
         ("route", &["-n"]),
         ("arp", &["-n"]),
+        // A loop that must end too, not write on into nothing.
+        ("netstat", &["-rn", "-c"]),
     ] {
         let mut child = Command::new(links.path(tool))
             .args(args)
@@ -640,9 +641,51 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
             .unwrap();
         // Close the read end before the tool writes: its writes fail with EPIPE.
         drop(child.stdout.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{tool} {args:?} still runs with nobody reading");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let o = child.wait_with_output().unwrap();
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(e.is_empty(), "{tool}: {e}");
         assert_eq!(o.status.code(), Some(0), "{tool}");
+    }
+}
+
+#[test]
+fn netstat_c_prints_again_every_second() {
+    let w = world();
+    let once = w.peer("netstat", &["-rn"]);
+    for how in ["link", "netshoot"] {
+        let spec = format!("netns:{}", w.ns.name);
+        let link = w.links.path("netstat");
+        let mut argv = vec!["timeout", "2.5"];
+        match how {
+            "link" => argv.extend(["ip", "netns", "exec", &w.ns.name, &link]),
+            _ => argv.extend([env!("CARGO_BIN_EXE_netshoot"), "-t", &spec, "netstat"]),
+        }
+        let mut rn = argv.clone();
+        rn.extend(["-rn", "-c"]);
+        let o = Command::new(rn[0]).args(&rn[1..]).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        // Each second the whole table again, each time equal to one `netstat -rn`.
+        let n = out.matches("Kernel IP routing table").count();
+        assert!(n >= 2, "{how}: {out}");
+        assert_eq!(out, once.repeat(n), "{how}");
+        // -i: the title once, the table with its heading every second.
+        let mut ic = argv.clone();
+        ic.extend(["-i", "-c"]);
+        let o = Command::new(ic[0]).args(&ic[1..]).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            out.matches("Kernel Interface table").count(),
+            1,
+            "{how}: {out}"
+        );
+        assert!(out.matches("Iface ").count() >= 2, "{how}: {out}");
     }
 }

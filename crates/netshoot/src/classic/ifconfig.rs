@@ -74,7 +74,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     }
     ctx.enter()?;
     if p.has("s") {
-        return interface_table(p.has("a"), false, true, &ctx);
+        return interface_table(p.has("a"), false, true, true, &ctx);
     }
     let ifs = sorted_interfaces()?;
     if let Some(name) = operands.first() {
@@ -352,12 +352,24 @@ fn short_flags(f: u32) -> String {
 
 /// `Kernel Interface table` (netstat -i, ifconfig -s): the up interfaces (every one with
 /// `all`), short rows, or ifconfig's blocks with `long`, in the (already entered) target.
-pub fn print_interface_table(all: bool, long_form: bool, ctx: &Ctx) -> anyhow::Result<i32> {
-    interface_table(all, long_form, false, ctx)
+/// `title`: the `Kernel Interface table` line (netstat -ic prints it once).
+pub fn print_interface_table(
+    all: bool,
+    long_form: bool,
+    title: bool,
+    ctx: &Ctx,
+) -> anyhow::Result<i32> {
+    interface_table(all, long_form, !title, false, ctx)
 }
 
 /// The table; ifconfig -s prints it without the title and with a narrower `Iface` heading.
-fn interface_table(all: bool, long_form: bool, ifconfig: bool, ctx: &Ctx) -> anyhow::Result<i32> {
+fn interface_table(
+    all: bool,
+    long_form: bool,
+    no_title: bool,
+    ifconfig: bool,
+    ctx: &Ctx,
+) -> anyhow::Result<i32> {
     let ifs = sorted_interfaces()?;
     let shown: Vec<&Interface> = ifs.iter().filter(|i| all || i.up).collect();
     if ctx.json {
@@ -365,7 +377,7 @@ fn interface_table(all: bool, long_form: bool, ifconfig: bool, ctx: &Ctx) -> any
         return Ok(0);
     }
     let mut out = String::new();
-    if !ifconfig {
+    if !ifconfig && !no_title {
         out.push_str("Kernel Interface table\n");
     }
     if long_form {

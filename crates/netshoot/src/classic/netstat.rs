@@ -97,12 +97,11 @@ const OPTS: &[Opt] = &[
         Takes::No,
         "protocol counters are not summarised; `cat /proc/net/snmp` or `nstat -a` has them",
     ),
-    Opt::unsupported(
+    Opt::flag(
         "c",
         Some('c'),
         &["continuous"],
-        Takes::No,
-        "run it under `watch -n1 netstat …` instead",
+        "print again every second until interrupted",
     ),
     Opt::unsupported(
         "g",
@@ -174,7 +173,7 @@ pub const SPEC: Spec = Spec {
     tool: "netstat",
     opts: OPTS,
     permute: true,
-    usage: "[-tuwxlanpeWv46] [-A FAMILIES] | -r [-ne] | -i [-ae]",
+    usage: "[-tuwxlanpeWvc46] [-A FAMILIES] | -r [-nec] | -i [-aec]",
     notes: "\
 Without -n, ports are named from /etc/services and addresses from /etc/hosts only (netshoot never
 asks DNS); an address /etc/hosts does not name stays numeric.
@@ -219,19 +218,30 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     if p.has("json") {
         ctx.json = true;
     }
-    if p.has("r") {
-        if p.has("i") {
-            return Err(usage("netstat", "give one of -r and -i"));
+    if p.has("r") && p.has("i") {
+        return Err(usage("netstat", "give one of -r and -i"));
+    }
+    // Check the socket selection before anything runs (a bad -A fails at once).
+    let k = kinds(&p)?;
+    ctx.enter()?;
+    let mut first = true;
+    loop {
+        if p.has("r") {
+            // netstat -r prints route -e's columns; netstat -re route's.
+            super::route::print_table(numeric.hosts, !p.has("e"), &ctx)?;
+        } else if p.has("i") {
+            // With -c the title comes once, the table's heading every time.
+            super::ifconfig::print_interface_table(p.has("a"), p.has("e"), first, &ctx)?;
+        } else {
+            sockets(&p, k, numeric, &ctx)?;
         }
-        ctx.enter()?;
-        // netstat -r prints route -e's columns; netstat -re route's.
-        return super::route::print_table(numeric.hosts, !p.has("e"), &ctx);
+        // -c: again every second, until interrupted (as netstat).
+        if !p.has("c") {
+            return Ok(0);
+        }
+        first = false;
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
-    if p.has("i") {
-        ctx.enter()?;
-        return super::ifconfig::print_interface_table(p.has("a"), p.has("e"), &ctx);
-    }
-    sockets(&p, numeric, &ctx)
 }
 
 /// Which socket kinds to list.
@@ -289,11 +299,15 @@ fn kinds(p: &super::getopt::Parsed) -> anyhow::Result<Kinds> {
     Ok(k)
 }
 
-fn sockets(p: &super::getopt::Parsed, numeric: Numeric, ctx: &Ctx) -> anyhow::Result<i32> {
-    let k = kinds(p)?;
+/// Lists the sockets `k` selects, in the (already entered) target.
+fn sockets(
+    p: &super::getopt::Parsed,
+    k: Kinds,
+    numeric: Numeric,
+    ctx: &Ctx,
+) -> anyhow::Result<i32> {
     let (listening, all) = (p.has("l"), p.has("a"));
     let progs = p.has("p");
-    ctx.enter()?;
     // Every state, then netstat's own rule below: -l keeps what accepts (TCP LISTEN, UDP and
     // raw without a peer, unix sockets with ACC), the default keeps the rest, -a both.
     let args = SocketsArgs {
