@@ -107,7 +107,7 @@ fn flags(n: &Neighbour) -> (bool, bool) {
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let p = SPEC.parse(args)?;
     if p.has("help") {
-        print!("{}", SPEC.help());
+        crate::render::write_text(&SPEC.help())?;
         return Ok(0);
     }
     if p.has("V") {

@@ -47,7 +47,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     // `ifconfig eth0 -promisc` passes a dash-word after the interface: a change, refused below.
     let p = SPEC.parse(args)?;
     if p.has("help") {
-        print!("{}", SPEC.help());
+        crate::render::write_text(&SPEC.help())?;
         return Ok(0);
     }
     if p.has("V") {

@@ -192,7 +192,7 @@ struct Numeric {
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let p = SPEC.parse(args)?;
     if p.has("help") {
-        print!("{}", SPEC.help());
+        crate::render::write_text(&SPEC.help())?;
         return Ok(0);
     }
     if p.has("V") {

@@ -74,7 +74,7 @@ With -e, MSS is the advmss metric + 40, Window the window metric, irtt the rtt m
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let p = SPEC.parse(args)?;
     if p.has("help") {
-        print!("{}", SPEC.help());
+        crate::render::write_text(&SPEC.help())?;
         return Ok(0);
     }
     if p.has("V") {

@@ -272,7 +272,7 @@ fn query(word: &str, flags: &mut Vec<&'static str>) -> anyhow::Result<()> {
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let p = SPEC.parse(args)?;
     if p.has("help") {
-        print!("{}", SPEC.help());
+        crate::render::write_text(&SPEC.help())?;
         return Ok(0);
     }
     if p.has("V") {
