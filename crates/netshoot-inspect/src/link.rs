@@ -26,8 +26,13 @@ pub struct Interface {
     pub up: bool,
     /// Interface flags as `ip link` names them (`BROADCAST`, `MULTICAST`, `UP`, `LOWER_UP`, …).
     pub flags: Vec<String>,
+    /// The kernel's interface flag bits (`IFF_*`, as `SIOCGIFFLAGS` and ifconfig see them,
+    /// `IFF_RUNNING` included).
+    pub if_flags: u32,
     /// MTU.
     pub mtu: Option<u32>,
+    /// Transmit queue length (`txqueuelen`).
+    pub txqlen: Option<u32>,
     /// Queueing discipline.
     pub qdisc: Option<String>,
     /// Link type (`ether`, `loopback`, `none`, …).
@@ -44,8 +49,6 @@ pub struct Interface {
     pub link_mode: Option<String>,
     /// Interface group (0 is `default`).
     pub group: Option<u32>,
-    /// Transmit queue length (`qlen`).
-    pub txqlen: Option<u32>,
     /// The lower/peer device's name when it lives in this namespace (`veth1` in `veth0@veth1`).
     pub link_name: Option<String>,
     /// The lower/peer device is down (`ip link` prints `M-DOWN`).
@@ -55,8 +58,6 @@ pub struct Interface {
     pub link_index_here: Option<(String, bool)>,
     /// The `ip netns` name of the namespace `link_netnsid` points at, when one names it.
     pub link_netns: Option<String>,
-    /// Raw `ifi_flags`.
-    pub ifi_flags: u32,
     /// Details (`ip -d link`): promiscuity, queue counts, offload sizes, driver data.
     pub details: LinkDetails,
     /// `IFLA_LINK`: the peer's (veth) or lower device's ifindex.
@@ -167,6 +168,21 @@ pub struct LinkStats {
     pub rx_otherhost_dropped: u64,
     /// Carrier changes (`IFLA_CARRIER_CHANGES`), when given.
     pub carrier_changes: Option<u32>,
+}
+
+impl LinkStats {
+    /// Framing errors as `/proc/net/dev` (and so ifconfig) sums them: length, over, CRC, frame.
+    pub fn frame_errors_total(&self) -> u64 {
+        self.rx_length_errors + self.rx_over_errors + self.rx_crc_errors + self.rx_frame_errors
+    }
+
+    /// Carrier errors as `/proc/net/dev` sums them: carrier, aborted, window, heartbeat.
+    pub fn carrier_errors_total(&self) -> u64 {
+        self.tx_carrier_errors
+            + self.tx_aborted_errors
+            + self.tx_window_errors
+            + self.tx_heartbeat_errors
+    }
 }
 
 /// One address on an interface.
@@ -417,7 +433,9 @@ fn link_of(l: &LinkMessage) -> Interface {
         operstate: "UNKNOWN".into(),
         up: l.header.flags.contains(LinkFlags::Up),
         flags: flag_names(l.header.flags),
+        if_flags: l.header.flags.bits(),
         mtu: None,
+        txqlen: None,
         qdisc: None,
         link_type: link_type_name(l.header.link_layer_type),
         mac: None,
@@ -426,12 +444,10 @@ fn link_of(l: &LinkMessage) -> Interface {
         master_name: None,
         link_mode: None,
         group: None,
-        txqlen: None,
         link_name: None,
         link_down: false,
         link_index_here: None,
         link_netns: None,
-        ifi_flags: l.header.flags.bits(),
         details: LinkDetails::default(),
         link_index: None,
         link_netnsid: None,
@@ -443,6 +459,7 @@ fn link_of(l: &LinkMessage) -> Interface {
         match attr {
             LinkAttribute::IfName(n) => i.name = n.clone(),
             LinkAttribute::Mtu(m) => i.mtu = Some(*m),
+            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
             LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
             LinkAttribute::Address(a) if !a.is_empty() => i.mac = Some(mac(a)),
             LinkAttribute::Broadcast(a) if !a.is_empty() => i.broadcast = Some(mac(a)),
@@ -492,7 +509,6 @@ fn link_of(l: &LinkMessage) -> Interface {
                 })
             }
             LinkAttribute::Group(g) => i.group = Some(*g),
-            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
             LinkAttribute::Promiscuity(x) => i.details.promiscuity = Some(*x),
             LinkAttribute::AllMulticast(x) => i.details.allmulti = Some(*x),
             LinkAttribute::MinMtu(x) => i.details.min_mtu = Some(*x),

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 
 use netlink_packet_route::address::AddressScope;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteMetric, RouteProtocol,
+    RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::Serialize;
@@ -65,6 +66,29 @@ pub struct Route {
     /// Route metrics (`mtu 1400`, `advmss 1360`, …) as name and value, in kernel order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<(String, String)>,
+    /// A multipath route's next hops (`nexthop via … dev …`), in kernel order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nexthops: Vec<NextHop>,
+    /// The `advmss` metric (bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advmss: Option<u32>,
+    /// The `window` metric (bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<u32>,
+    /// The `rtt` metric as the kernel stores it (1/8 ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt: Option<u32>,
+}
+
+/// One next hop of a multipath route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextHop {
+    /// Its gateway.
+    pub gateway: Option<IpAddr>,
+    /// Its device name.
+    pub dev: Option<String>,
+    /// Its weight (`rtnh_hops` + 1).
+    pub weight: u16,
 }
 
 /// Which routes to list.
@@ -199,12 +223,17 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
         usage: None,
         error: None,
         metrics: Vec::new(),
+        nexthops: Vec::new(),
+        advmss: None,
+        window: None,
+        rtt: None,
     };
     let full = if h.address_family == AddressFamily::Inet6 {
         128
     } else {
         32
     };
+    let dev_name = |i: u32| ifs.iter().find(|x| x.index == i).map(|x| x.name.clone());
     for a in &r.attributes {
         match a {
             RouteAttribute::Destination(d) => dst = ip_of(d),
@@ -243,9 +272,29 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
             }
             RouteAttribute::Metrics(ms) => {
                 for m in ms {
+                    // The numbers route -e needs, raw; the names and values ip prints.
+                    match m {
+                        RouteMetric::Advmss(v) => out.advmss = Some(*v),
+                        RouteMetric::Window(v) => out.window = Some(*v),
+                        RouteMetric::Rtt(v) => out.rtt = Some(*v),
+                        _ => {}
+                    }
                     if let Some((n, v)) = metric_of(m) {
                         out.metrics.push((n, v));
                     }
+                }
+            }
+            RouteAttribute::MultiPath(hops) => {
+                for hop in hops {
+                    let gateway = hop.attributes.iter().find_map(|a| match a {
+                        RouteAttribute::Gateway(g) => ip_of(g),
+                        _ => None,
+                    });
+                    out.nexthops.push(NextHop {
+                        gateway,
+                        dev: dev_name(hop.interface_index),
+                        weight: hop.hops as u16 + 1,
+                    });
                 }
             }
             _ => {}

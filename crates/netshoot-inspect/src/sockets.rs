@@ -55,6 +55,13 @@ pub struct Socket {
     pub bound_if: Option<u32>,
     /// For an IPv6 socket: `IPV6_V6ONLY` (false: a `::` listener also takes IPv4, ss's `*`).
     pub v6_only: Option<bool>,
+    /// The TCP timer running (`idiag_timer`: 0 none, 1 retransmit, 2 keepalive, 3 time-wait,
+    /// 4 zero-window probe), as `ss -o` shows it.
+    pub timer: u8,
+    /// Retransmits (or probes) so far (`idiag_retrans`).
+    pub retrans: u8,
+    /// Milliseconds until the timer fires (`idiag_expires`).
+    pub expires_ms: u32,
     /// Processes holding it, one entry per descriptor.
     pub processes: Vec<Owner>,
 }
@@ -301,6 +308,9 @@ pub fn parse_inet_dump(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> 
                     inode: u32_at(body, 68),
                     bound_if: (ifindex != 0).then_some(ifindex),
                     v6_only: if family == AF_INET6 { v6_only } else { None },
+                    timer: body[2],
+                    retrans: body[3],
+                    expires_ms: u32_at(body, 52),
                     processes: Vec::new(),
                 });
             }
@@ -356,6 +366,9 @@ pub fn parse_proc_raw(text: &str) -> Vec<Socket> {
                 inode: f.get(9)?.parse().ok()?,
                 bound_if: None,
                 v6_only: None,
+                timer: 0,
+                retrans: 0,
+                expires_ms: 0,
                 processes: Vec::new(),
             })
         })
@@ -394,10 +407,35 @@ pub struct UnixSocket {
     pub processes: Vec<Owner>,
 }
 
+impl UnixSocket {
+    /// True for a listening (accepting) socket: netstat's `ACC` flag.
+    pub fn is_listening(&self) -> bool {
+        self.state == "LISTEN"
+    }
+}
+
+/// Reference counts of the unix sockets of the calling thread's namespace, by inode, from
+/// `/proc/thread-self/net/unix` (sock_diag does not report them; netstat prints them).
+pub fn unix_refcounts() -> HashMap<u32, u32> {
+    let text = std::fs::read_to_string("/proc/thread-self/net/unix").unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            // Num RefCount Protocol Flags Type St Inode [Path]
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let refs = u32::from_str_radix(f.get(1)?, 16).ok()?;
+            let inode = f.get(6)?.parse().ok()?;
+            Some((inode, refs))
+        })
+        .collect()
+}
+
 /// Unix-domain sockets of the calling thread's namespace (no process lookup).
 pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     let req = SockDiagMessage::UnixRequest(UnixRequest {
-        state_flags: unix::StateFlags::all(),
+        // Every state: the crate's flags name only ESTABLISHED and LISTEN, and `all()` would
+        // leave out unconnected datagram sockets (CLOSE) and connecting streams.
+        state_flags: unix::StateFlags::from_bits_retain(u32::MAX),
         inode: 0,
         show_flags: ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN,
         cookie: [0xff; 8],

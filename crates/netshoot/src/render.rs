@@ -4,6 +4,20 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
+/// Writes `text` to stdout. A reader that went away (`… | head`) ends the program quietly
+/// (exit 0), as SIGPIPE ends the classic tools, instead of an error line, a panic, or a loop
+/// (`netstat -c`) writing on into nothing.
+pub fn write_text(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        r => Ok(r?),
+    }
+}
+
 /// How to print.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -20,15 +34,13 @@ impl Output {
         report: &T,
         text: impl FnOnce(&T) -> String,
     ) -> anyhow::Result<()> {
-        let mut stdout = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut stdout, report)?;
-            writeln!(stdout)?;
+            let mut s = serde_json::to_string_pretty(report)?;
+            s.push('\n');
+            write_text(&s)
         } else {
-            stdout.write_all(text(report).as_bytes())?;
+            write_text(&text(report))
         }
-        stdout.flush()?;
-        Ok(())
     }
 
     /// A note for people, on stderr (never mixed into JSON on stdout).

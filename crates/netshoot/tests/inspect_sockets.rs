@@ -126,6 +126,10 @@ fn state_and_port_filters_agree_with_ss() {
         &["-tan", "( dport = :7102 )"],
         &["-tan", "state", "connected", "exclude", "time-wait"],
         &["-tan", "sport", ">=", ":7102"],
+        &["-tan", "( dport = :7101 or sport = :7101 )"],
+        &["-tan", "not", "sport", "=", ":7101"],
+        &["-tan", "dst", "127.0.0.1"],
+        &["-tan", "src", "[::1]:7103", "or", "src", "127.0.0.0/8"],
     ] {
         assert_eq!(ours(&ns, f), peer(&ns, f), "{f:?}");
     }
@@ -170,7 +174,8 @@ fn a_bad_filter_is_one_line_and_exit_2() {
     for f in [
         &["ss", "state", "bogus"][..],
         &["ss", "sport", "=", ":70000"],
-        &["ss", "src", "1.2.3.4"],
+        &["ss", "src", "nosuch.example"],
+        &["ss", "(", "dport", "=", ":80"],
     ] {
         let o = netshoot(f);
         assert_eq!(o.status.code(), Some(2), "{f:?}");

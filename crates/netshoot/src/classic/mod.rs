@@ -38,6 +38,12 @@ mod nslookup;
 mod brctl;
 mod bridge;
 mod ip;
+// nettools room
+mod arp;
+mod ifconfig;
+mod netstat;
+mod route;
+mod ss;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -149,6 +155,12 @@ pub static TOOLS: &[&Tool] = &[
     &ip::TOOL,
     &bridge::TOOL,
     &brctl::TOOL,
+    // nettools room
+    &netstat::TOOL,
+    &ss::TOOL,
+    &ifconfig::TOOL,
+    &route::TOOL,
+    &arp::TOOL,
     // (further rooms add their tools here)
 ];
 

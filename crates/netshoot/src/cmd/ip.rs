@@ -362,7 +362,7 @@ const IFF_RUNNING: u32 = 0x40;
 /// The `<…>` flag names in iproute2's order, `NO-CARRIER` first when up without carrier,
 /// leftover bits in hex.
 fn link_flags(i: &Interface) -> Vec<String> {
-    let mut flags = i.ifi_flags;
+    let mut flags = i.if_flags;
     let mut out = Vec::new();
     if flags & 0x1 != 0 && flags & IFF_RUNNING == 0 {
         out.push("NO-CARRIER".to_string());
@@ -490,7 +490,7 @@ fn link_text(s: &mut String, i: &Interface, v: &View, do_link: bool) {
             s.push_str(m);
         }
         if let Some(b) = &i.broadcast {
-            if i.ifi_flags & 0x10 != 0 {
+            if i.if_flags & 0x10 != 0 {
                 let _ = write!(s, " peer {b}");
             } else {
                 let _ = write!(s, " brd {b}");
@@ -1043,7 +1043,7 @@ fn link_json(i: &Interface, v: &View, do_link: bool) -> Vec<(&'static str, J)> {
             o.push(("address", J::Str(m.clone())));
         }
         if let Some(b) = &i.broadcast {
-            if i.ifi_flags & 0x10 != 0 {
+            if i.if_flags & 0x10 != 0 {
                 o.push(("link_pointtopoint", J::Bool(true)));
             }
             o.push(("broadcast", J::Str(b.clone())));
