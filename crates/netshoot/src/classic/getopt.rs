@@ -152,7 +152,6 @@ impl Parsed {
     }
 
     /// Every value of option `id`, in order.
-    #[allow(dead_code)] // for repeated options (curl -H, dig +opts); removed if none uses it
     pub fn values(&self, id: &str) -> Vec<&str> {
         self.items
             .iter()
