@@ -209,6 +209,8 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     }
     let _target = ctx.enter()?;
     let chains = crate::cmd::firewall::read_chains()?;
+    // Named sets, for list ruleset / list table (none when they cannot be read).
+    let sets = netshoot_inspect::firewall::sets().unwrap_or_default();
     use netshoot_inspect::nftfmt;
     let all: Vec<(&str, &str)> = nftfmt::tables(&chains)
         .into_iter()
@@ -229,7 +231,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     skipped.push(format!("{f} {t}"));
                     continue;
                 }
-                out.push_str(&nftfmt::table_text(&chains, f, t, None, rules));
+                out.push_str(&nftfmt::table_with_sets(&chains, &sets, f, t, None, rules));
             }
         }
         Want::Table(t) | Want::Chain(t, _) => {
@@ -257,7 +259,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     if f == "ip6" { "ip6tables" } else { "iptables" }
                 );
             }
-            out.push_str(&nftfmt::table_text(&chains, f, t, chain, true));
+            out.push_str(&nftfmt::table_with_sets(&chains, &sets, f, t, chain, true));
         }
     }
     print!("{out}");
