@@ -861,7 +861,7 @@ mod tests {
             a([10, 9, 0, 6], true),
         ];
         assert_eq!(
-            set_text(&nets, ElemKind::Addr),
+            elements_text(&nets, ElemKind::Addr),
             "10.1.0.0/16, 10.9.0.1-10.9.0.5"
         );
     }
