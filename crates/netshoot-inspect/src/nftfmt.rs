@@ -708,7 +708,7 @@ pub fn table_text(
     chain: Option<&str>,
     rules: bool,
 ) -> String {
-    table_with_sets(chains, &[], fam, table, chain, rules)
+    table_with_sets(chains, &[], fam, table, chain, rules, false)
 }
 
 fn set_type(t: u32) -> (&'static str, ElemKind) {
@@ -722,8 +722,9 @@ fn set_type(t: u32) -> (&'static str, ElemKind) {
     }
 }
 
-/// A named set's declaration as nft prints it inside its table.
-pub fn set_text(set: &crate::firewall::Set) -> String {
+/// A named set's declaration as nft prints it inside its table (without its elements when
+/// `terse`, as `nft -t`).
+pub fn set_text(set: &crate::firewall::Set, terse: bool) -> String {
     let (tname, kind) = set_type(set.key_type);
     let mut s = format!("\tset {} {{\n", set.name);
     if tname.is_empty() {
@@ -744,7 +745,7 @@ pub fn set_text(set: &crate::firewall::Set) -> String {
     if !flags.is_empty() {
         s.push_str(&format!("\t\tflags {}\n", flags.join(",")));
     }
-    if !set.elements.is_empty() {
+    if !set.elements.is_empty() && !terse {
         // nft breaks a named set's elements into lines: 5 per line for keys up to 16 bits, 2
         // up to 32 bits, one for longer keys.
         let per_line = match set.key_len * 8 {
@@ -774,7 +775,8 @@ pub fn set_text(set: &crate::firewall::Set) -> String {
 }
 
 /// [`table_text`] with the table's named sets before its chains (`nft list table`,
-/// `nft list ruleset`); sets are left out for `nft list chain`.
+/// `nft list ruleset`); sets are left out for `nft list chain`; `terse` leaves out their
+/// elements (`nft -t`).
 pub fn table_with_sets(
     chains: &[Chain],
     sets: &[crate::firewall::Set],
@@ -782,6 +784,7 @@ pub fn table_with_sets(
     table: &str,
     chain: Option<&str>,
     rules: bool,
+    terse: bool,
 ) -> String {
     let mut s = format!("table {fam} {table} {{\n");
     if chain.is_none() && rules {
@@ -791,7 +794,7 @@ pub fn table_with_sets(
             .collect();
         let has_chains = chains.iter().any(|c| c.family == fam && c.table == table);
         for (i, set) in mine.iter().enumerate() {
-            s.push_str(&set_text(set));
+            s.push_str(&set_text(set, terse));
             if i + 1 < mine.len() || has_chains {
                 s.push('\n');
             }

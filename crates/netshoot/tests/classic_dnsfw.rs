@@ -389,6 +389,7 @@ fn nft_lists_equal_the_peers() {
         &["list", "chains"],
         &["list", "chain", "inet", "web", "input"],
         &["list", "table", "st"],
+        &["-t", "list", "table", "st"],
         &["list", "chain", "ip", "st", "in"],
         &["list table ip nat"],
     ] {
