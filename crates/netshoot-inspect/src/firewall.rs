@@ -469,6 +469,61 @@ fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
     Ok(out)
 }
 
+const NFT_MSG_GETSET: u16 = 10;
+
+/// A named set (`set NAME { type …; elements = { … } }`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Set {
+    /// `ip`, `ip6`, `inet`, …
+    pub family: &'static str,
+    /// Table name.
+    pub table: String,
+    /// Set name.
+    pub name: String,
+    /// NFT_SET_* flags (constant 0x2, interval 0x4, map 0x8, timeout 0x10, dynamic 0x20).
+    pub flags: u32,
+    /// nft's datatype id of the key (7 ipv4_addr, 8 ipv6_addr, 13 inet_service, …).
+    pub key_type: u32,
+    /// Key length in bytes.
+    pub key_len: u32,
+    /// Its elements: (key, interval end).
+    #[serde(skip)]
+    pub elements: Elements,
+}
+
+/// Every named (not anonymous) set of the calling thread's namespace with its elements, in
+/// kernel order.
+pub fn sets() -> io::Result<Vec<Set>> {
+    let mut out = Vec::new();
+    for (fam, body) in nft_dump(NFT_MSG_GETSET)? {
+        let a = attrs(&body);
+        let s = |t: u16| {
+            a.iter()
+                .find(|(x, _)| *x == t)
+                .map(|(_, v)| string(v))
+                .unwrap_or_default()
+        };
+        let u = |t: u16| a.iter().find(|(x, _)| *x == t).and_then(|(_, v)| be32(v));
+        let flags = u(3).unwrap_or(0);
+        if flags & 1 != 0 {
+            continue;
+        }
+        let (table, name) = (s(1), s(2));
+        let family = family_name(fam);
+        let elements = set_elements(family, &table, &name).unwrap_or_default();
+        out.push(Set {
+            family,
+            table,
+            name,
+            flags,
+            key_type: u(4).unwrap_or(0),
+            key_len: u(5).unwrap_or(0),
+            elements,
+        });
+    }
+    Ok(out)
+}
+
 fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
     crate::nfnl::dump(crate::nfnl::SUBSYS_NFTABLES, msg, 0)
 }

@@ -65,6 +65,17 @@ fn proto_word(p: u8) -> String {
         132 => "sctp".into(),
         136 => "udplite".into(),
         47 => "gre".into(),
+        // The other names nft takes from /etc/protocols.
+        2 => "igmp".into(),
+        4 => "ipencap".into(),
+        33 => "dccp".into(),
+        41 => "ipv6".into(),
+        50 => "esp".into(),
+        51 => "ah".into(),
+        89 => "ospf".into(),
+        103 => "pim".into(),
+        112 => "vrrp".into(),
+        115 => "l2tp".into(),
         n => n.to_string(),
     }
 }
@@ -426,7 +437,10 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 if !set.starts_with("__set") || lhs.is_empty() {
                     out.push(format!("{lhs} {neg}@{set}").trim_start().to_string());
                 } else {
-                    out.push(format!("{lhs} {neg}{{ {} }}", set_text(elements, kind)));
+                    out.push(format!(
+                        "{lhs} {neg}{{ {} }}",
+                        elements_text(elements, kind)
+                    ));
                 }
             }
             Expr::Limit {
@@ -563,7 +577,7 @@ fn sort_num(k: &[u8], kind: ElemKind) -> u128 {
 
 /// An anonymous set's elements as nft prints them: sorted, intervals as `A-B` (the kernel keeps
 /// an interval as its start and, flagged as end, the value after its last one).
-fn set_text(elements: &[(Vec<u8>, bool)], kind: ElemKind) -> String {
+fn elements_text(elements: &[(Vec<u8>, bool)], kind: ElemKind) -> String {
     let mut e: Vec<&(Vec<u8>, bool)> = elements.iter().collect();
     e.sort_by_key(|(k, end)| (sort_num(k, kind), !*end));
     let interval = e.iter().any(|(_, end)| *end);
@@ -694,7 +708,98 @@ pub fn table_text(
     chain: Option<&str>,
     rules: bool,
 ) -> String {
+    table_with_sets(chains, &[], fam, table, chain, rules, false)
+}
+
+fn set_type(t: u32) -> (&'static str, ElemKind) {
+    match t {
+        7 => ("ipv4_addr", ElemKind::Addr),
+        8 => ("ipv6_addr", ElemKind::Addr),
+        12 => ("inet_proto", ElemKind::Proto),
+        13 => ("inet_service", ElemKind::Port),
+        41 => ("ifname", ElemKind::Name),
+        _ => ("", ElemKind::Hex),
+    }
+}
+
+/// A named set's declaration as nft prints it inside its table (without its elements when
+/// `terse`, as `nft -t`).
+pub fn set_text(set: &crate::firewall::Set, terse: bool) -> String {
+    let (tname, kind) = set_type(set.key_type);
+    let mut s = format!("\tset {} {{\n", set.name);
+    if tname.is_empty() {
+        s.push_str(&format!("\t\t# type {} not rendered\n", set.key_type));
+    } else {
+        s.push_str(&format!("\t\ttype {tname}\n"));
+    }
+    let flags: Vec<&str> = [
+        (0x2, "constant"),
+        (0x4, "interval"),
+        (0x10, "timeout"),
+        (0x20, "dynamic"),
+    ]
+    .iter()
+    .filter(|(b, _)| set.flags & b != 0)
+    .map(|(_, n)| *n)
+    .collect();
+    if !flags.is_empty() {
+        s.push_str(&format!("\t\tflags {}\n", flags.join(",")));
+    }
+    if !set.elements.is_empty() && !terse {
+        // nft breaks a named set's elements into lines: 5 per line for keys up to 16 bits, 2
+        // up to 32 bits, one for longer keys.
+        let per_line = match set.key_len * 8 {
+            0..=16 => 5,
+            17..=32 => 2,
+            _ => 1,
+        };
+        let items: Vec<String> = elements_text(&set.elements, kind)
+            .split(", ")
+            .map(str::to_string)
+            .collect();
+        let mut body = String::new();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                body.push_str(if i % per_line == 0 {
+                    ",\n\t\t\t     "
+                } else {
+                    ", "
+                });
+            }
+            body.push_str(item);
+        }
+        s.push_str(&format!("\t\telements = {{ {body} }}\n"));
+    }
+    s.push_str("\t}\n");
+    s
+}
+
+/// [`table_text`] with the table's named sets before its chains (`nft list table`,
+/// `nft list ruleset`); sets are left out for `nft list chain`; `terse` leaves out their
+/// elements (`nft -t`).
+pub fn table_with_sets(
+    chains: &[Chain],
+    sets: &[crate::firewall::Set],
+    fam: &str,
+    table: &str,
+    chain: Option<&str>,
+    rules: bool,
+    terse: bool,
+) -> String {
     let mut s = format!("table {fam} {table} {{\n");
+    if chain.is_none() && rules {
+        let mine: Vec<&crate::firewall::Set> = sets
+            .iter()
+            .filter(|x| x.family == fam && x.table == table)
+            .collect();
+        let has_chains = chains.iter().any(|c| c.family == fam && c.table == table);
+        for (i, set) in mine.iter().enumerate() {
+            s.push_str(&set_text(set, terse));
+            if i + 1 < mine.len() || has_chains {
+                s.push('\n');
+            }
+        }
+    }
     let mine: Vec<&Chain> = chains
         .iter()
         .filter(|c| c.family == fam && c.table == table && chain.is_none_or(|n| c.name == n))
@@ -748,9 +853,9 @@ mod tests {
             port(81, true),
             port(80, false),
         ];
-        assert_eq!(set_text(&e, ElemKind::Port), "80, 8000-8100, 9000");
+        assert_eq!(elements_text(&e, ElemKind::Port), "80, 8000-8100, 9000");
         let plain = vec![port(443, false), port(22, false)];
-        assert_eq!(set_text(&plain, ElemKind::Port), "22, 443");
+        assert_eq!(elements_text(&plain, ElemKind::Port), "22, 443");
         let a = |b: [u8; 4], end| (b.to_vec(), end);
         let nets = vec![
             a([10, 1, 0, 0], false),
@@ -759,7 +864,7 @@ mod tests {
             a([10, 9, 0, 6], true),
         ];
         assert_eq!(
-            set_text(&nets, ElemKind::Addr),
+            elements_text(&nets, ElemKind::Addr),
             "10.1.0.0/16, 10.9.0.1-10.9.0.5"
         );
     }

@@ -313,6 +313,49 @@ table ip nat {
 		tcp dport 81 redirect to :8080
 	}
 }
+table ip st {
+	set blocked {
+		type ipv4_addr
+		flags interval
+		elements = { 10.0.0.0/8, 192.168.1.1 }
+	}
+	set ports {
+		type inet_service
+		elements = { 22, 80 }
+	}
+	set many {
+		type inet_service
+		elements = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }
+	}
+	set addrs {
+		type ipv4_addr
+		elements = { 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5 }
+	}
+	set v6s {
+		type ipv6_addr
+		elements = { fd00::1, fd00::2, fd00::3 }
+	}
+	set ifs {
+		type ifname
+		elements = { "eth0", "lo" }
+	}
+	set protos {
+		type inet_proto
+		elements = { 1, 2, 6, 17, 47, 50, 51, 58, 132 }
+	}
+	set empty {
+		type ipv4_addr
+	}
+	set later {
+		type ipv4_addr
+		flags timeout
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr @blocked drop
+		tcp dport @ports accept
+	}
+}
 table ip6 n6 {
 	chain pre {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -345,6 +388,9 @@ fn nft_lists_equal_the_peers() {
         &["list", "tables"],
         &["list", "chains"],
         &["list", "chain", "inet", "web", "input"],
+        &["list", "table", "st"],
+        &["-t", "list", "table", "st"],
+        &["list", "chain", "ip", "st", "in"],
         &["list table ip nat"],
     ] {
         let got = agree(&links, &ns, "nft", args, same);

@@ -19,7 +19,7 @@ const OPTS: &[Opt] = &[
         "t",
         Some('t'),
         &["terse"],
-        "omit set contents (accepted: sets are not listed)",
+        "terse: omit the elements of named sets",
     ),
     Opt::unsupported(
         "a",
@@ -209,6 +209,9 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     }
     let _target = ctx.enter()?;
     let chains = crate::cmd::firewall::read_chains()?;
+    // Named sets, for list ruleset / list table (none when they cannot be read).
+    let sets = netshoot_inspect::firewall::sets().unwrap_or_default();
+    let terse = p.has("t");
     use netshoot_inspect::nftfmt;
     let all: Vec<(&str, &str)> = nftfmt::tables(&chains)
         .into_iter()
@@ -229,7 +232,9 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     skipped.push(format!("{f} {t}"));
                     continue;
                 }
-                out.push_str(&nftfmt::table_text(&chains, f, t, None, rules));
+                out.push_str(&nftfmt::table_with_sets(
+                    &chains, &sets, f, t, None, rules, terse,
+                ));
             }
         }
         Want::Table(t) | Want::Chain(t, _) => {
@@ -257,7 +262,9 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     if f == "ip6" { "ip6tables" } else { "iptables" }
                 );
             }
-            out.push_str(&nftfmt::table_text(&chains, f, t, chain, true));
+            out.push_str(&nftfmt::table_with_sets(
+                &chains, &sets, f, t, chain, true, terse,
+            ));
         }
     }
     print!("{out}");
