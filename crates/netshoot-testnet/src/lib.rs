@@ -308,3 +308,31 @@ pub fn workspace_root() -> std::path::PathBuf {
         .expect("workspace root with scripts/")
         .to_path_buf()
 }
+
+/// A temporary directory holding a link to the netshoot binary `bin` for every classic name
+/// (made by `netshoot install-links`, so that command is exercised too), removed on drop.
+pub struct Links(pub std::path::PathBuf);
+
+impl Links {
+    /// `bin install-links TMPDIR`.
+    pub fn new(bin: &str) -> Links {
+        let dir = std::env::temp_dir().join(unique("links"));
+        let o = Command::new(bin)
+            .args(["install-links", dir.to_str().expect("utf-8 temp dir")])
+            .output()
+            .expect("run netshoot install-links");
+        assert!(o.status.success(), "netshoot install-links: {o:?}");
+        Links(dir)
+    }
+
+    /// The link named `name`.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

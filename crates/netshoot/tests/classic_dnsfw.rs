@@ -8,45 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, unique, veth_pair, Child, Netns};
-
-const NAMES: &[&str] = &[
-    "dig",
-    "drill",
-    "nslookup",
-    "host",
-    "conntrack",
-    "ipvsadm",
-    "iptables",
-    "ip6tables",
-    "iptables-save",
-    "ip6tables-save",
-    "nft",
-];
-
-/// A temporary directory with a symlink to netshoot for every name.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Links {
-        let dir = std::env::temp_dir().join(unique("links"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for n in NAMES {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), dir.join(n)).unwrap();
-        }
-        Links(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use netshoot_testnet::{require_root, unique, veth_pair, Child, Links, Netns};
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -189,7 +151,7 @@ fn no_comments(s: &str) -> String {
 #[test]
 fn iptables_l_s_and_save_equal_the_peers() {
     let ns = fw_fixture();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for tool in ["iptables", "ip6tables"] {
         for table in ["filter", "nat", "mangle", "raw"] {
             for args in [
@@ -378,7 +340,7 @@ fn nft_lists_equal_the_peers() {
     std::fs::write(&file, NFT_RULES).unwrap();
     ns.exec(&["nft", "-f", file.to_str().unwrap()]);
     let _ = std::fs::remove_file(&file);
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for args in [
         &["list", "ruleset"][..],
         &["list", "ruleset", "inet"],
@@ -510,7 +472,7 @@ fn dns_norm(s: &str) -> String {
 #[test]
 fn dig_drill_nslookup_and_host_agree_with_the_peers_on_nsd() {
     let a = auth();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let ns = &a.ns;
     let dig: &[&[&str]] = &[
         &["@10.55.0.1", "web.example.test"],
@@ -615,7 +577,7 @@ fn dig_drill_nslookup_and_host_agree_with_the_peers_on_nsd() {
 #[test]
 fn dig_without_an_answer_exits_9_as_dig() {
     let a = auth();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     // Nothing listens on port 5353 of the namespace's own address.
     let args = [
         "-p",
@@ -687,7 +649,7 @@ fn conntrack_entries_equal_as_sets() {
     client.sh("echo x | socat - UDP:10.82.0.2:7304 || true");
     client.exec(&["ping", "-c", "1", "-W", "1", "10.82.0.2"]);
     std::thread::sleep(Duration::from_millis(300));
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let all = agree(&links, &client, "conntrack", &["-L"], ct_plain);
     for needle in ["ESTABLISHED", "[UNREPLIED]", "dport=7399", "icmp"] {
         assert!(all.contains(needle), "the fixture lacks {needle}: {all}");
@@ -716,7 +678,7 @@ fn conntrack_entries_equal_as_sets() {
 fn ipvsadm_says_the_kernel_has_no_ipvs_as_ipvsadm_does() {
     require_root();
     let ns = Netns::new("civ");
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let want = peer(&ns, "ipvsadm", &["-L", "-n"]);
     if want.status.success() {
         // A kernel with IPVS: the (empty) table both ways.
@@ -744,7 +706,7 @@ fn ipvsadm_says_the_kernel_has_no_ipvs_as_ipvsadm_does() {
 fn unknown_flags_fail_with_one_line_and_exit_2() {
     require_root();
     let ns = Netns::new("cbad");
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, bad) in [
         ("dig", "-Z"),
         ("dig", "+bogus"),
@@ -780,7 +742,7 @@ fn unknown_flags_fail_with_one_line_and_exit_2() {
 fn write_commands_are_refused_as_read_only() {
     require_root();
     let ns = Netns::new("cro");
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, args) in [
         (
             "iptables",

@@ -2,36 +2,10 @@
 //! nsenter on the same namespaces: the same host pair and cumulative bytes for a known flow;
 //! the same program output and exit status inside a namespace entered by path or by pid.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, unique, veth_pair, Netns};
-
-/// A directory of links named after the classic tools, removed on drop.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Links {
-        let dir = std::env::temp_dir().join(unique("links"));
-        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
-            .args(["install-links", dir.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{o:?}");
-        Links(dir)
-    }
-
-    fn tool(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use netshoot_testnet::{require_root, veth_pair, Links, Netns};
 
 /// The rows of an iftop text block for host pairs: (local, peer, cumulative out, cumulative in).
 fn iftop_pairs(text: &str) -> Vec<(String, String, String, String)> {
@@ -65,7 +39,7 @@ fn iftop_text_mode_counts_a_known_flow_as_iftop_does() {
         (Some(&a), Some("10.91.0.1/24")),
         (Some(&b), Some("10.91.0.2/24")),
     );
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     b.ip(&["addr", "add", "10.91.0.4/24", "dev", &ib]);
     let spawn = |prog: &str| {
         // iftop 1.0 notices that -s has passed only when a packet arrives: a bound for it.
@@ -93,7 +67,7 @@ fn iftop_text_mode_counts_a_known_flow_as_iftop_does() {
             .unwrap()
     };
     let peer = spawn("iftop");
-    let ours = spawn(&links.tool("iftop"));
+    let ours = spawn(&links.path("iftop"));
     std::thread::sleep(Duration::from_millis(1200));
     // 10 echo requests and 10 replies of 1028 IP bytes each.
     a.sh("ping -c 10 -i 0.1 -s 1000 10.91.0.2 >/dev/null");
@@ -130,7 +104,7 @@ fn iftop_text_mode_counts_a_known_flow_as_iftop_does() {
     };
     assert_eq!(shape(&ot), shape(&pt), "ours:\n{ot}\niftop:\n{pt}");
     // Bad input.
-    let bad = Command::new(links.tool("iftop"))
+    let bad = Command::new(links.path("iftop"))
         .args(["-t", "-o", "source"])
         .output()
         .unwrap();
@@ -146,8 +120,8 @@ fn nsenter_runs_a_program_in_the_namespace_as_nsenter_does() {
         "link", "add", "nsdummy0", "type", "veth", "peer", "name", "nsdummy1",
     ]);
     a.ip(&["addr", "add", "10.92.0.1/24", "dev", "nsdummy0"]);
-    let links = Links::new();
-    let nsenter = links.tool("nsenter");
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
+    let nsenter = links.path("nsenter");
     let path = format!("/var/run/netns/{}", a.name);
     let both = |args: &[&str]| {
         let o = Command::new(&nsenter).args(args).output().unwrap();

@@ -4,35 +4,10 @@
 //! next to the real tool run the same way. Header lines must be equal; rows equal as sets (text
 //! equal where the brief asks it); counters that move between two runs are masked.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, run, unique, veth_pair, Child, Netns};
-
-/// A directory with links named after the tools, pointing at our binary; removed on drop.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Links {
-        let dir = std::env::temp_dir().join(unique("nl"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for t in ["netstat", "ss", "ifconfig", "route", "arp"] {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), dir.join(t)).unwrap();
-        }
-        Links(dir)
-    }
-
-    fn path(&self, tool: &str) -> String {
-        self.0.join(tool).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use netshoot_testnet::{require_root, run, veth_pair, Child, Links, Netns};
 
 /// The namespace under test and what lives in it.
 struct World {
@@ -251,7 +226,7 @@ fn world() -> World {
         ns,
         _peer: peer,
         _kids: kids,
-        links: Links::new(),
+        links: Links::new(env!("CARGO_BIN_EXE_netshoot")),
         sock,
     }
 }
@@ -542,7 +517,7 @@ fn route_and_arp_agree_with_net_tools() {
 
 #[test]
 fn bad_flags_and_writes_are_one_line_and_exit_2() {
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let cases: &[(&str, &[&str], &str)] = &[
         ("netstat", &["-Q"], "unknown option '-Q'"),
         ("netstat", &["-s"], "'-s' is not supported"),
@@ -623,7 +598,7 @@ fn ss_on_a_terminal_spreads_columns_as_iproute2() {
 
 #[test]
 fn a_reader_that_goes_away_ends_the_output_quietly() {
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, args) in [
         ("netstat", &["-an"][..]),
         ("ss", &["-an"]),

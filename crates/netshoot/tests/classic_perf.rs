@@ -4,38 +4,13 @@
 //! (bytes received equal); `netgen` between two namespaces started in either order; bad input.
 //! Each tool runs both through a link named after it (argv[0]) and as `netshoot NAME …`. Root.
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, unique, veth_pair, Link, Netns};
+use netshoot_testnet::{require_root, veth_pair, Link, Links, Netns};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A directory with links named after our tools, removed on drop.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Links {
-        let dir = std::env::temp_dir().join(unique("links"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["iperf", "iperf3", "netgen"] {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), dir.join(name)).unwrap();
-        }
-        Links(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// How a test starts our tool: through the link, or as `netshoot -t netns:NS NAME`.
@@ -221,7 +196,7 @@ fn check_layout(out: &str, udp: bool, server: bool, reverse: bool) {
 #[test]
 fn iperf_our_client_against_iperf2_server() {
     let (c, s, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF_CASES.iter().enumerate() {
         let door = if k % 2 == 0 { Door::Link } else { Door::Verb };
         let udp = case.contains(&"-u");
@@ -293,7 +268,7 @@ fn iperf_our_client_against_iperf2_server() {
 #[test]
 fn iperf2_client_against_our_iperf_server() {
     let (c, s, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF_CASES.iter().enumerate() {
         let door = if k % 2 == 0 { Door::Verb } else { Door::Link };
         let udp = case.contains(&"-u");
@@ -347,7 +322,7 @@ fn iperf2_client_against_our_iperf_server() {
 
 #[test]
 fn iperf_bad_input_is_one_line_exit_2() {
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for args in [
         &["-c", "127.0.0.1", "--bogus"][..],
         &["-c", "127.0.0.1", "-e"],
@@ -424,7 +399,7 @@ const IPERF3_CASES: &[&[&str]] = &[
 #[test]
 fn iperf3_against_real_iperf3_both_ways() {
     let (c, s, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF3_CASES.iter().enumerate() {
         let door = if k % 2 == 0 { Door::Link } else { Door::Verb };
         // Ours as the client.
@@ -488,7 +463,7 @@ fn iperf3_against_real_iperf3_both_ways() {
 
 #[test]
 fn iperf3_bad_input_is_one_line_exit_2() {
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (args, needle) in [
         (&["-c", "127.0.0.1", "--zerocopy"][..], "-Z"),
         (&["-c", "127.0.0.1", "--bogus"], "--bogus"),
@@ -520,7 +495,7 @@ fn iperf3_bad_input_is_one_line_exit_2() {
 #[test]
 fn netgen_between_two_namespaces_in_either_order() {
     let (a, b, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let first = spawn(&ours(
         &links,
         Door::Link,
@@ -579,7 +554,7 @@ fn netgen_between_two_namespaces_in_either_order() {
 
 #[test]
 fn netgen_bad_input_is_one_line_exit_2() {
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for args in [
         &["host"][..],
         &["host", "0"],

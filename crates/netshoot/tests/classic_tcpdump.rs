@@ -4,37 +4,10 @@
 //! `-tt`), line for line equal; the live command line of the classic walkthrough
 //! (`tcpdump -i eth0 port 9999 -c 1 -Xvv`, options after the expression); bad input.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, run, unique, veth_pair, Link, Netns};
-
-/// A directory holding a `tcpdump` link to netshoot, removed on drop.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Links {
-        let dir = std::env::temp_dir().join(unique("links"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
-            .args(["install-links", dir.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{o:?}");
-        Links(dir)
-    }
-
-    fn tool(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use netshoot_testnet::{require_root, run, unique, veth_pair, Link, Links, Netns};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -60,7 +33,7 @@ fn pair() -> (Netns, Netns, String, String, Link) {
 #[test]
 fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
     let (a, b, _ia, ib, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let file = std::env::temp_dir().join(format!("{}.pcap", unique("td")));
     let file = file.to_str().unwrap().to_string();
     // tcpdump itself writes the file, on b's side.
@@ -108,7 +81,7 @@ fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
     let ours = |flags: &[&str]| {
         let mut v = vec!["-r", file.as_str(), "-n"];
         v.extend_from_slice(flags);
-        let o = Command::new(links.tool("tcpdump"))
+        let o = Command::new(links.path("tcpdump"))
             .args(&v)
             .output()
             .unwrap();
@@ -159,9 +132,9 @@ fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
 #[test]
 fn the_walkthrough_command_line_runs_verbatim() {
     let (a, b, _ia, ib, _l) = pair();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     // `tcpdump -i eth0 port 9999 -c 1 -Xvv`: options after the expression, clustered flags.
-    let td = links.tool("tcpdump");
+    let td = links.path("tcpdump");
     let cap = Command::new("ip")
         .args([
             "netns", "exec", &b.name, &td, "-i", &ib, "port", "9999", "-c", "1", "-Xvv",
@@ -215,8 +188,8 @@ fn the_walkthrough_command_line_runs_verbatim() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let links = Links::new();
-    let td = links.tool("tcpdump");
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
+    let td = links.path("tcpdump");
     let one = |args: &[&str], needle: &str| {
         let o: Output = Command::new(&td).args(args).output().unwrap();
         let e = text(&o.stderr);
