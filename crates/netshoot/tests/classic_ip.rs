@@ -498,6 +498,8 @@ fn bridge_and_brctl_text_equal_the_peers() {
         "fdb show dynamic",
         "link",
         "link show dev vx0",
+        "-d link",
+        "-d fdb show br br0",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         same_text(&sw, &links, "bridge", &args, as_is);
