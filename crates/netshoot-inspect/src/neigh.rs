@@ -41,10 +41,12 @@ pub struct Neighbour {
 /// iproute2's default `ip neigh` state mask: everything but NOARP (and so not NONE either).
 pub const DEFAULT_STATES: u32 = 0xff & !0x40;
 
-/// Neighbours of the calling thread's namespace as `ip neigh` lists them by default (NOARP and
-/// NONE entries left out); `None` for both families.
+/// Neighbours of the calling thread's namespace without the NOARP entries (multicast,
+/// loopback); NONE entries (a resolution just starting) are kept, for callers that watch one
+/// resolve. `None` for both families. `ip neigh`'s own default is
+/// `neighbours_in_states(family, DEFAULT_STATES)`.
 pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
-    neighbours_in_states(family, DEFAULT_STATES)
+    neighbours_in_states(family, DEFAULT_STATES | 0x100)
 }
 
 /// Neighbours whose state is in the `NUD_*` mask `states` (bit 0x100 stands for NONE, as in
