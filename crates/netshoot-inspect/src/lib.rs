@@ -23,7 +23,7 @@ pub mod sockets;
 pub mod xt;
 
 pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};
-pub use neigh::{neighbours, Neighbour};
+pub use neigh::{neighbours, neighbours_in_states, Neighbour};
 pub use peer::{resolve_peers, VethPeer};
 pub use route::{route_get, routes, Family, Route, Table};
 pub use sockets::{inet_sockets, sockets, unix_sockets, Owner, Proto, Socket, UnixSocket};

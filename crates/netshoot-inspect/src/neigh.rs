@@ -38,8 +38,20 @@ pub struct Neighbour {
     pub probes: Option<u32>,
 }
 
-/// Neighbours of the calling thread's namespace; `None` for both families.
+/// iproute2's default `ip neigh` state mask: everything but NOARP (and so not NONE either).
+pub const DEFAULT_STATES: u32 = 0xff & !0x40;
+
+/// Neighbours of the calling thread's namespace without the NOARP entries (multicast,
+/// loopback); NONE entries (a resolution just starting) are kept, for callers that watch one
+/// resolve. `None` for both families. `ip neigh`'s own default is
+/// `neighbours_in_states(family, DEFAULT_STATES)`.
 pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
+    neighbours_in_states(family, DEFAULT_STATES | 0x100)
+}
+
+/// Neighbours whose state is in the `NUD_*` mask `states` (bit 0x100 stands for NONE, as in
+/// `ip neigh show nud none`), plus proxy and externally learned entries, as iproute2 filters.
+pub fn neighbours_in_states(family: Option<Family>, states: u32) -> io::Result<Vec<Neighbour>> {
     let ifs = crate::link::interfaces()?;
     let mut out = Vec::new();
     let fams: &[AddressFamily] = match family {
@@ -77,10 +89,14 @@ pub fn neighbours(family: Option<Family>) -> io::Result<Vec<Neighbour>> {
             }
             let Some(dst) = dst else { continue };
             let state = state_name(n.header.state);
-            // iproute2 hides NOARP entries (multicast, loopback) and NONE ones unless asked.
+            // iproute2's filter: the state in the mask, or a proxy/externally learned entry,
+            // or NONE (state 0) when the mask has 0x100.
             let nud = u16::from(n.header.state);
             let ntf = n.header.flags.bits();
-            if nud & 0xbf == 0 && ntf & (0x08 | 0x10) == 0 {
+            if states & nud as u32 == 0
+                && ntf & (0x08 | 0x10) == 0
+                && (nud != 0 || states & 0x100 == 0)
+            {
                 continue;
             }
             out.push(Neighbour {

@@ -293,6 +293,9 @@ fn ip_text_equals_iproute2() {
         "-4 neigh",
         "-6 neigh",
         "neigh show dev br0",
+        "neigh show nud all",
+        "-6 neigh show nud all",
+        "neigh show nud permanent nud stale",
         "-br neigh",
         "-s neigh",
         "-d route",
@@ -305,6 +308,12 @@ fn ip_text_equals_iproute2() {
         "-o link",
         "-o -s link show dev lo",
         "-o route get 10.72.0.5",
+        // JSON, byte for byte (the values are also compared as values below).
+        "-j addr",
+        "-j -p addr",
+        "-j -p link",
+        "-j -p route show table all",
+        "-j -p neigh",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         same_text(&sw, &links, "ip", &args, as_is);
@@ -498,6 +507,8 @@ fn bridge_and_brctl_text_equal_the_peers() {
         "fdb show dynamic",
         "link",
         "link show dev vx0",
+        "-d link",
+        "-d fdb show br br0",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         same_text(&sw, &links, "bridge", &args, as_is);
@@ -522,6 +533,10 @@ fn bridge_and_brctl_text_equal_the_peers() {
     same_text(&sw, &links, "brctl", &["showstp", "br0"], no_stp_timers);
     assert!(peer(&sw, "brctl", &["showmacs", "br0"]).contains("02:00:00:00:71:01\tno"));
     // JSON, as values.
+    for line in ["-j -p fdb show", "-j -p link"] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        same_text(&sw, &links, "bridge", &args, as_is);
+    }
     for line in ["-j fdb show", "-j fdb show br br0", "-j link"] {
         let args: Vec<&str> = line.split_whitespace().collect();
         let p = json(&peer(&sw, "bridge", &args));

@@ -19,13 +19,15 @@ const HELP: &str = "\
 Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }
 where  OBJECT := { link | fdb }
        OPTIONS := { -s[tatistics] | -d[etails] | -j[son] | -p[retty] | -n[etns] NAME | -V }
+  bridge -d link             adds each port's flags (hairpin, learning, flood, ...)
 Commands (read-only):
   bridge fdb [show] [br BRIDGE] [brport|dev DEV] [vlan VID] [state STATE] [dynamic]
   bridge link [show] [dev DEV]
   bridge                      netshoot's own view: every bridge with its ports
 netshoot's own spelling works too: bridge fdb [br] BRIDGE; --json before the name gives
 netshoot's JSON, -j iproute2's.
-Not supported: bridge mdb, vlan, vni, monitor; every write (add, del, set, flush, ...).
+Not supported: bridge mdb, vlan, vni, monitor; -d with -j for link; every write (add, del,
+set, flush, ...).
 ";
 
 #[derive(Debug, Default)]
@@ -40,6 +42,7 @@ struct Req {
     vlan: Option<u16>,
     state: Option<u16>,
     dynamic: bool,
+    details: bool,
 }
 
 fn matches(arg: &str, word: &str) -> bool {
@@ -135,10 +138,11 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
         }
     });
     let obj = r.object.unwrap_or("fdb");
-    if obj == "link" && details {
+    r.details = details;
+    if obj == "link" && details && r.json {
         return Err(usage(
             "bridge",
-            "'bridge -d link' is not supported by netshoot; use 'bridge link show'",
+            "'bridge -d -j link' is not supported by netshoot; use 'bridge -d link' or 'bridge -j link'",
         ));
     }
     let mut rest = &args[i..];
@@ -284,7 +288,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         if r.json {
             json_text(&view::bridge_link_json(&ports), r.pretty)
         } else {
-            view::bridge_link_lines(&ports)
+            view::bridge_link_lines(&ports, r.details)
         }
     } else {
         if let Some(b) = &r.br {

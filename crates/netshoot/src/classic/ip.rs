@@ -28,7 +28,7 @@ Commands (read-only; netshoot never changes the namespace):
   ip [-6] route [show] [table main|local|all|default|N] [dev IFACE]
                 [[to] [root|match|exact] PREFIX | default]
   ip route get [to] ADDRESS
-  ip [-4|-6] neigh [show] [dev IFACE]
+  ip [-4|-6] neigh [show] [dev IFACE] [nud STATE|all]...
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
   netshoot [-t TARGET] [--json] ip ...  (--json: netshoot's JSON, -j: iproute2's)
   netshoot -v ip link                   iproute2's lines plus where each veth's peer lives
@@ -50,6 +50,34 @@ struct Req {
     get: Option<String>,
     /// `ip route show [root|match|exact] PREFIX`.
     sel: Option<(Sel, Prefix)>,
+    /// `ip neigh show nud STATE…`: the state mask.
+    nud: Option<u32>,
+}
+
+/// iproute2's `nud_state_a2n`.
+fn nud_state(arg: &str) -> Option<u32> {
+    Some(match arg {
+        a if matches(a, "permanent") => 0x80,
+        a if matches(a, "reachable") => 0x02,
+        "noarp" => 0x40,
+        "none" => 0,
+        "stale" => 0x04,
+        "incomplete" => 0x01,
+        "delay" => 0x08,
+        "probe" => 0x10,
+        a if matches(a, "failed") => 0x20,
+        a => {
+            let n: u32 = if let Some(h) = a.strip_prefix("0x") {
+                u32::from_str_radix(h, 16).ok()?
+            } else {
+                a.parse().ok()?
+            };
+            if n >= 0x100 || n & n.wrapping_sub(1) != 0 {
+                return None;
+            }
+            n
+        }
+    })
 }
 
 /// How a route prefix selects (iproute2's `root`, `match`, `exact`).
@@ -510,6 +538,26 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             && (a == "default" || a.parse::<std::net::IpAddr>().is_ok() || a.contains('/'))
         {
             r.sel = Some((Sel::Exact, parse_prefix(a)?));
+        } else if a == "nud" && r.object == Obj::Neigh {
+            let v = next(j)?;
+            j += 1;
+            let mut st = match (nud_state(&v), v.as_str()) {
+                (Some(s), _) => s,
+                (None, "all") => !0,
+                _ => {
+                    return Err(usage(
+                        "ip",
+                        format!(
+                            "nud state '{v}' is bad: give permanent, reachable, noarp, none, \
+                             stale, incomplete, delay, probe, failed or all"
+                        ),
+                    ))
+                }
+            };
+            if st == 0 {
+                st = 0x100;
+            }
+            *r.nud.get_or_insert(0) |= st;
         } else if a == "up" && matches!(r.object, Obj::Addr | Obj::Link) {
             r.up = true;
         } else if a == "master" && matches!(r.object, Obj::Addr | Obj::Link) {
@@ -531,7 +579,7 @@ fn parse(args: &[String]) -> anyhow::Result<Option<Req>> {
             let supported = match r.object {
                 Obj::Addr | Obj::Link => "[dev] IFACE, up, master BRIDGE, type KIND",
                 Obj::Route => "table T, dev IFACE, [root|match|exact] PREFIX, default",
-                Obj::Neigh => "dev IFACE",
+                Obj::Neigh => "dev IFACE, nud STATE",
             };
             return Err(usage(
                 "ip",
@@ -681,7 +729,8 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             }
         },
         Obj::Neigh => {
-            let mut n = view::netlink(netshoot_inspect::neighbours(v.family))?;
+            let states = r.nud.unwrap_or(netshoot_inspect::neigh::DEFAULT_STATES);
+            let mut n = view::netlink(netshoot_inspect::neighbours_in_states(v.family, states))?;
             if let Some(d) = &r.dev {
                 let ifs = view::netlink(netshoot_inspect::interfaces())?;
                 view::check_dev(&ifs, d, &target)?;

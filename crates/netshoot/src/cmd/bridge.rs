@@ -283,7 +283,7 @@ pub struct PortView<'a> {
 
 /// `bridge link show` lines (iproute2 6.1). The AF_BRIDGE dump carries no netnsid, so the
 /// lower device is named by this namespace's index, as iproute2 does.
-pub fn bridge_link_lines(ports: &[PortView]) -> String {
+pub fn bridge_link_lines(ports: &[PortView], details: bool) -> String {
     let mut s = String::new();
     for p in ports {
         let i = p.iface;
@@ -303,6 +303,32 @@ pub fn bridge_link_lines(ports: &[PortView]) -> String {
         }
         if let Some(x) = p.port.cost {
             let _ = write!(s, "cost {x} ");
+        }
+        if details {
+            // `bridge -d link`: the port flags, in iproute2's order, from the same port data
+            // `ip -d link` prints.
+            s.push_str("\n    ");
+            let d = &i.details.slave_data;
+            for key in [
+                "hairpin",
+                "guard",
+                "root_block",
+                "fastleave",
+                "learning",
+                "flood",
+                "mcast_flood",
+                "bcast_flood",
+                "mcast_router",
+                "mcast_to_unicast",
+                "neigh_suppress",
+                "vlan_tunnel",
+                "isolated",
+                "locked",
+            ] {
+                if let Some((k, v)) = d.iter().find(|(k, _)| k == key) {
+                    let _ = write!(s, "{k} {v} ");
+                }
+            }
         }
         s.push('\n');
     }

@@ -342,19 +342,128 @@ impl serde::Serialize for J {
     }
 }
 
-/// iproute2's JSON text: compact, or with `-p` indented by four spaces; one newline after.
+/// iproute2's JSON text, written as its `json_writer` writes it (compact, or with `-p` its own
+/// layout: `[ {`, four-space levels, `"key": value`, `[ "a","b" ]`, `},{`, `} ]`); one newline
+/// after.
 pub fn json_text(v: &J, pretty: bool) -> String {
-    let mut out = Vec::new();
-    if pretty {
-        let f = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, f);
-        let _ = serde::Serialize::serialize(v, &mut ser);
-    } else {
-        let _ = serde_json::to_writer(&mut out, v);
+    let mut w = JsonWriter {
+        out: String::new(),
+        depth: 0,
+        sep: false,
+        pretty,
+    };
+    w.value(v);
+    w.out.push('\n');
+    w.out
+}
+
+/// iproute2's `lib/json_writer.c`, state for state.
+struct JsonWriter {
+    out: String,
+    depth: usize,
+    /// A separator (`,`) is due before the next element.
+    sep: bool,
+    pretty: bool,
+}
+
+impl JsonWriter {
+    fn eol(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+            for _ in 0..self.depth {
+                self.out.push_str("    ");
+            }
+        }
     }
-    let mut s = String::from_utf8(out).unwrap_or_default();
-    s.push('\n');
-    s
+    fn eor(&mut self) {
+        if self.sep {
+            self.out.push(',');
+        }
+        self.sep = true;
+    }
+    fn begin(&mut self, c: char) {
+        self.eor();
+        self.out.push(c);
+        self.depth += 1;
+        self.sep = false;
+    }
+    fn end(&mut self, c: char) {
+        self.depth -= 1;
+        if self.sep {
+            self.eol();
+        }
+        self.out.push(c);
+        self.sep = true;
+    }
+    fn puts(&mut self, s: &str) {
+        self.out.push('"');
+        for ch in s.chars() {
+            match ch {
+                '\t' => self.out.push_str("\\t"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\u{c}' => self.out.push_str("\\f"),
+                '\u{8}' => self.out.push_str("\\b"),
+                '\\' => self.out.push_str("\\\\"),
+                '"' => self.out.push_str("\\\""),
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+    }
+    fn value(&mut self, v: &J) {
+        match v {
+            J::Obj(kv) => {
+                self.begin('{');
+                for (k, x) in kv {
+                    self.eor();
+                    self.eol();
+                    self.sep = false;
+                    self.puts(k);
+                    self.out.push(':');
+                    if self.pretty {
+                        self.out.push(' ');
+                    }
+                    self.value(x);
+                }
+                self.end('}');
+            }
+            J::Arr(xs) => {
+                self.begin('[');
+                if self.pretty {
+                    self.out.push(' ');
+                }
+                for x in xs {
+                    self.value(x);
+                }
+                if self.pretty && self.sep {
+                    self.out.push(' ');
+                }
+                self.sep = false;
+                self.end(']');
+            }
+            J::Str(x) => {
+                self.eor();
+                self.puts(x);
+            }
+            J::U(x) => {
+                self.eor();
+                self.out.push_str(&x.to_string());
+            }
+            J::I(x) => {
+                self.eor();
+                self.out.push_str(&x.to_string());
+            }
+            J::Bool(x) => {
+                self.eor();
+                self.out.push_str(if *x { "true" } else { "false" });
+            }
+            J::Null => {
+                self.eor();
+                self.out.push_str("null");
+            }
+        }
+    }
 }
 
 const IFF_RUNNING: u32 = 0x40;
