@@ -3,34 +3,10 @@
 //! namespace, as `ip netns exec NS ip …` runs the peer) and as `netshoot -t netns:NS NAME …`,
 //! and the text must equal the peer's (root).
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use netshoot_testnet::{require_root, Netns};
+use netshoot_testnet::{require_root, Links, Netns};
 use serde_json::Value;
-
-/// A temporary directory holding links `ip`, `bridge`, `brctl` to our binary.
-struct Links(PathBuf);
-
-impl Links {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(netshoot_testnet::unique("lnk"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for n in ["ip", "bridge", "brctl"] {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netshoot"), dir.join(n)).unwrap();
-        }
-        Links(dir)
-    }
-    fn tool(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Links {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -54,7 +30,7 @@ fn peer(ns: &Netns, tool: &str, args: &[&str]) -> String {
 /// Ours through the link, inside the namespace.
 fn via_link(ns: &Netns, links: &Links, tool: &str, args: &[&str]) -> Output {
     Command::new("ip")
-        .args(["netns", "exec", &ns.name, &links.tool(tool)])
+        .args(["netns", "exec", &ns.name, &links.path(tool)])
         .args(args)
         .output()
         .expect("run our link")
@@ -249,7 +225,7 @@ fn switch() -> (Netns, Netns) {
 #[test]
 fn ip_text_equals_iproute2() {
     let (sw, _a) = switch();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
         "addr",
         "address show",
@@ -328,7 +304,7 @@ fn json(s: &str) -> Value {
 #[test]
 fn ip_j_equals_iproute2_as_values() {
     let (sw, _a) = switch();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
         "-j addr",
         "-j -p addr",
@@ -370,7 +346,7 @@ fn ip_j_equals_iproute2_as_values() {
 #[test]
 fn ip_refuses_writes_unknown_objects_and_flags_on_one_line() {
     let (sw, _a) = switch();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
         "link set lo down",
         "addr add 10.9.9.9/32 dev lo",
@@ -486,7 +462,7 @@ fn bridge_and_brctl_text_equal_the_peers() {
         "2",
         "10.71.0.254",
     ]);
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     // Counters in human units (kilobytes by now).
     for line in [
         "-s -h link show p1",
@@ -548,7 +524,7 @@ fn bridge_and_brctl_text_equal_the_peers() {
 #[test]
 fn bridge_and_brctl_refuse_writes_and_unknowns_on_one_line() {
     let (sw, _a) = switch();
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, line) in [
         ("bridge", "fdb add 02:00:00:00:00:01 dev p1"),
         ("bridge", "link set dev p1 cost 5"),
@@ -617,7 +593,7 @@ fn ip_d_link_equals_iproute2_for_bridge_veth_vxlan() {
     sw.ip(&[
         "link", "add", "mv1", "link", "br0", "type", "macvlan", "mode", "bridge",
     ]);
-    let links = Links::new();
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
         "-d link show mv1",
         "-d link show br0",
