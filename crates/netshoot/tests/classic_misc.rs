@@ -166,3 +166,34 @@ fn nsenter_runs_a_program_in_the_namespace_as_nsenter_does() {
     let o = Command::new(&nsenter).args(["true"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn conflicting_flags_are_one_line_and_exit_2() {
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
+    for (tool, args, needle) in [
+        ("ping", &["-4", "-6", "-c", "1", "127.0.0.1"][..], "-4"),
+        ("nc", &["-l", "-z", "1234"][..], "-l and -z"),
+        ("iperf", &["-s", "-c", "127.0.0.1"][..], "-s and -c"),
+        ("iperf3", &["-s", "-c", "127.0.0.1"][..], "-s and -c"),
+        (
+            "curl",
+            &["-I", "-d", "x", "http://127.0.0.1:1/"][..],
+            "one HTTP request method",
+        ),
+        ("iftop", &["-s", "2"][..], "-s needs -t"),
+        (
+            "tcpdump",
+            &["-F", "/dev/null", "port", "80"][..],
+            "give one of them",
+        ),
+    ] {
+        let o = Command::new(links.path(tool)).args(args).output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{tool} {args:?}: {o:?}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{tool} {args:?}: {e}");
+        assert!(
+            e.starts_with(&format!("{tool}: ")) && e.contains(needle),
+            "{tool} {args:?}: {e}"
+        );
+    }
+}

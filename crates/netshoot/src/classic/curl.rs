@@ -440,6 +440,13 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         headers.push("Accept: application/json".into());
     }
     let mut method = p.value("X").map(String::from);
+    if p.has("I") && !p.has("G") && (!data.is_empty() || !data_raw.is_empty()) {
+        // curl: a HEAD request cannot carry a body.
+        return Err(usage(
+            "curl",
+            "you can only select one HTTP request method: POST (-d, --data) or HEAD (-I, --head)",
+        ));
+    }
     if p.has("G") && (!data.is_empty() || !data_raw.is_empty()) {
         let mut q: Vec<String> = Vec::new();
         for d in data.drain(..) {

@@ -204,7 +204,10 @@ fn run_tool(tool: &Tool, name: &str, args: &[String], ctx: &Ctx) -> ExitCode {
         Err(e) => {
             let usage = e.downcast_ref::<getopt::Usage>().is_some();
             let msg = format!("{e:#}").replace('\n', " ");
-            if usage {
+            if usage && !msg.starts_with(&format!("{name}:")) {
+                // A value our verb's parser refused: name the tool, as getopt's errors do.
+                eprintln!("{name}: {msg}");
+            } else if usage {
                 eprintln!("{msg}");
             } else {
                 eprintln!("{name}: {msg}");
