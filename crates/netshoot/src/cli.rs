@@ -142,6 +142,17 @@ Examples:
         hard: bool,
     },
 
+    /// The banner of netshoot's interactive shell: which namespace this is (the container's
+    /// name, its addresses), the commands at hand, where to go next.
+    #[command(after_help = "\
+The name comes from -t, the Docker socket (when mounted), Docker's embedded DNS (PTR at
+127.0.0.11) or the hostname (Kubernetes: the pod's name), and the banner says which.
+
+Examples:
+  netshoot motd
+  docker run --rm --net container:web netshoot motd")]
+    Motd(crate::cmd::motd::MotdArgs),
+
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]
     Man,
