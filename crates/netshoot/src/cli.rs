@@ -60,9 +60,11 @@ Examples:
     Targets(TargetsArgs),
 
     /// Run a host program inside the target's network namespace only (nsenter --net); with no
-    /// program, a shell.
+    /// program, a shell with the banner (netshoot motd) and every classic name on PATH.
     #[command(after_help = "\
 The mount namespace stays, so the host's tools (ip, ss, tcpdump) are usable inside the target.
+The shell's classic names (tcpdump, …) are netshoot's: links in the image, or in a private
+temporary directory removed when the shell exits.
 The exit status is the program's (128+N when signal N ended it; 127 not found).
 
 Examples:

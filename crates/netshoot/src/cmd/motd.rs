@@ -82,6 +82,7 @@ pub fn gather(entered: Option<&netshoot_ns::Target>, dns: bool) -> Motd {
     let ifaces = netshoot_inspect::interfaces().unwrap_or_default();
     let mut ips: Vec<IpAddr> = Vec::new();
     let mut addresses = Vec::new();
+    let mut bare = 0;
     for i in &ifaces {
         if i.link_type == "loopback" {
             continue;
@@ -99,10 +100,16 @@ pub fn gather(entered: Option<&netshoot_ns::Target>, dns: bool) -> Motd {
                 .map(|a| a.address),
         );
         if a.is_empty() {
-            addresses.push(format!("{} (no address)", clean(&i.name)));
+            bare += 1;
         } else {
             addresses.push(format!("{} {}", clean(&i.name), a.join(" ")));
         }
+    }
+    if bare > 0 {
+        addresses.push(format!(
+            "(and {bare} interface{} without an address)",
+            if bare == 1 { "" } else { "s" }
+        ));
     }
     let inode = netshoot_ns::current_inode().unwrap_or(0);
     let mut m = Motd {
@@ -151,7 +158,10 @@ pub fn gather(entered: Option<&netshoot_ns::Target>, dns: bool) -> Motd {
     if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() && !hostname.is_empty() {
         m.name = Some(hostname);
         m.source = Source::Kubernetes;
-        m.evidence = Some("Kubernetes sets the hostname to the pod's name".into());
+        m.evidence = Some(
+            "the hostname: Kubernetes sets it to the pod's name (the node's under hostNetwork)"
+                .into(),
+        );
     }
     m
 }
@@ -247,7 +257,7 @@ pub fn render(m: &Motd) -> String {
     let mut s = String::new();
     let version = env!("CARGO_PKG_VERSION");
     let place = match (&m.name, &m.source) {
-        (Some(n), Source::Kubernetes) => format!("pod {n}"),
+        (Some(n), Source::Kubernetes) => format!("pod/node {n}"),
         (Some(n), Source::Target) => n.clone(),
         (Some(n), _) => format!("container {n}"),
         (None, _) => format!("hostname {}", m.hostname),
