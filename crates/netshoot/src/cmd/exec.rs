@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn prompt_labels_cannot_expand() {
         assert_eq!(prompt_safe("web"), "web");
-        assert_eq!(prompt_safe("$(rm -rf /)`x`\\w"), "__rm_-rf_/__x___w");
+        assert_eq!(prompt_safe("$(rm -rf /)`x`\\w"), "__rm_-rf_/__x__w");
         assert_eq!(prompt_safe("network:ov"), "network:ov");
     }
 }
