@@ -487,6 +487,10 @@ fn direct_commands_run_against_real_containers() {
     let o = drun(&[image]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("host"), "{}", text(&o.stdout));
+    // With --net host, the banner says it is the host's namespace.
+    let o = drun(&["--net", "host", image, "motd"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("network namespace of the host"), "{out}");
     // motd on its own, without a terminal, names web through Docker's DNS.
     let o = drun(&["--net", &joined, image, "motd"]);
     let out = text(&o.stdout);

@@ -42,6 +42,8 @@ pub enum Source {
     DockerDns,
     /// Kubernetes: the hostname is the pod's name (or the node's, with hostNetwork).
     Kubernetes,
+    /// The host's own namespace (`--net host`, `hostNetwork`).
+    Host,
     /// Only the hostname is known.
     Hostname,
 }
@@ -141,6 +143,12 @@ pub fn gather(entered: Option<&netshoot_ns::Target>, dns: bool) -> Motd {
             return m;
         }
     }
+    if let Some(ev) = host_evidence(&ifaces) {
+        m.name = Some(hostname);
+        m.source = Source::Host;
+        m.evidence = Some(ev);
+        return m;
+    }
     if let Some((name, ev)) = by_docker_api(&ips) {
         m.name = Some(name);
         m.source = Source::DockerApi;
@@ -164,6 +172,15 @@ pub fn gather(entered: Option<&netshoot_ns::Target>, dns: bool) -> Motd {
         );
     }
     m
+}
+
+/// Why this is the host's own namespace, when it looks like it: it holds `docker0`, the bridge
+/// Docker makes in the host's namespace (`--net host`).
+fn host_evidence(ifaces: &[netshoot_inspect::Interface]) -> Option<String> {
+    ifaces
+        .iter()
+        .any(|i| i.name == "docker0")
+        .then(|| "it holds docker0, the bridge Docker makes in the host's namespace".to_string())
 }
 
 /// The container owning one of `ips`, asked of the Docker socket when it is reachable.
@@ -259,6 +276,7 @@ pub fn render(m: &Motd) -> String {
     let place = match (&m.name, &m.source) {
         (Some(n), Source::Kubernetes) => format!("pod/node {n}"),
         (Some(n), Source::Target) => n.clone(),
+        (Some(n), Source::Host) => format!("the host {n}"),
         (Some(n), _) => format!("container {n}"),
         (None, _) => format!("hostname {}", m.hostname),
     };
@@ -280,9 +298,17 @@ pub fn render(m: &Motd) -> String {
     if m.addresses.is_empty() {
         s.push_str("  addresses  none but loopback\n");
     }
-    for (i, a) in m.addresses.iter().enumerate() {
+    const SHOWN: usize = 8;
+    for (i, a) in m.addresses.iter().take(SHOWN).enumerate() {
         let head = if i == 0 { "addresses" } else { "" };
         s.push_str(&format!("  {head:<10} {a}\n"));
+    }
+    if m.addresses.len() > SHOWN {
+        s.push_str(&format!(
+            "  {:<10} (and {} more lines: ip addr)\n",
+            "",
+            m.addresses.len() - SHOWN
+        ));
     }
     let mut line = String::from("  tools     ");
     let mut width = line.len();
