@@ -483,6 +483,16 @@ fn direct_commands_run_against_real_containers() {
     let o = drun(&[image, "sh", "-c", "echo $((6*7)) | grep 42; exit 3"]);
     assert_eq!(text(&o.stdout).trim(), "42");
     assert_eq!(o.status.code(), Some(3));
+    // A word that is none of these: one line, exit 127 as a shell would.
+    let o = drun(&[image, "no-such-tool"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(
+        text(&o.stderr).trim().lines().count(),
+        1,
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stderr).contains("no-such-tool"));
     // Without a terminal and without a command: the targets it can see.
     let o = drun(&[image]);
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -49,7 +49,15 @@ pub fn run(args: &[String]) -> ExitCode {
             eprintln!("netshoot: cannot run '{first}': {err}");
             ExitCode::from(126)
         }
-        None => netshoot(args),
+        None => {
+            eprintln!(
+                "netshoot: '{}' is neither a netshoot command (netshoot --help), a classic name ({}) \
+                 nor a program in this image (sh, grep, awk, …: ls /bin)",
+                super::motd::clean(first),
+                crate::classic::names_line()
+            );
+            ExitCode::from(127)
+        }
     }
 }
 
