@@ -497,6 +497,30 @@ fn direct_commands_run_against_real_containers() {
     let o = drun(&[image]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("host"), "{}", text(&o.stdout));
+    // On the default bridge (no embedded DNS): the Docker socket names the container; without
+    // it, the banner says it knows only the hostname.
+    let plain = Container::run("pln", &[image, "sleep", "infinity"]);
+    let pj = format!("container:{}", plain.name);
+    let o = drun(&[
+        "--net",
+        &pj,
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        image,
+        "motd",
+    ]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(&format!("container {}", plain.name)) && out.contains("(Docker API)"),
+        "{out}"
+    );
+    let o = drun(&["--net", &pj, image, "motd"]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("nothing better than the hostname") && !out.contains(&plain.name),
+        "{out}"
+    );
+    drop(plain);
     // With --net host, the banner says it is the host's namespace.
     let o = drun(&["--net", "host", image, "motd"]);
     let out = text(&o.stdout);
