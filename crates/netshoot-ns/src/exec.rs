@@ -47,8 +47,8 @@ pub fn exec(req: &ExecRequest) -> Result<i32, NsError> {
 fn spawn_error(program: &str, e: std::io::Error) -> NsError {
     let (why, status) = match e.kind() {
         std::io::ErrorKind::NotFound => (
-            "no such program on this host's PATH (the FROM scratch image has no other \
-             programs: run netshoot's own commands there)"
+            "no such program on PATH (netshoot:slim holds netshoot alone: run its own \
+             commands or classic names there, or use netshoot:latest)"
                 .to_string(),
             127,
         ),
@@ -70,7 +70,7 @@ fn shell(label: &str) -> Result<(Command, String), NsError> {
     if !std::path::Path::new(&sh).exists() {
         return Err(NsError::Exec {
             program: sh,
-            why: "no shell here (the FROM scratch image has none): pass a command after --".into(),
+            why: "no shell here (netshoot:slim has none): pass a command after --, or use netshoot:latest".into(),
             status: 127,
         });
     }

@@ -60,9 +60,11 @@ Examples:
     Targets(TargetsArgs),
 
     /// Run a host program inside the target's network namespace only (nsenter --net); with no
-    /// program, a shell.
+    /// program, a shell with the banner (netshoot motd) and every classic name on PATH.
     #[command(after_help = "\
 The mount namespace stays, so the host's tools (ip, ss, tcpdump) are usable inside the target.
+The shell's classic names (tcpdump, …) are netshoot's: links in the image, or in a private
+temporary directory removed when the shell exits.
 The exit status is the program's (128+N when signal N ended it; 127 not found).
 
 Examples:
@@ -141,6 +143,17 @@ Examples:
         #[arg(long)]
         hard: bool,
     },
+
+    /// The banner of netshoot's interactive shell: which namespace this is (the container's
+    /// name, its addresses), the commands at hand, where to go next.
+    #[command(after_help = "\
+The name comes from -t, the Docker socket (when mounted), Docker's embedded DNS (PTR at
+127.0.0.11) or the hostname (Kubernetes: the pod's name), and the banner says which.
+
+Examples:
+  netshoot motd
+  docker run --rm --net container:web netshoot motd")]
+    Motd(crate::cmd::motd::MotdArgs),
 
     /// Print the man page (roff).
     #[command(after_help = "Examples:\n  netshoot man > /usr/local/share/man/man1/netshoot.1")]

@@ -19,10 +19,19 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // The image's entrypoint (`netshoot entrypoint [CMD…]`): a shell, netshoot, or a program.
+    if argv.get(1).map(String::as_str) == Some(cmd::entrypoint::WORD) {
+        return cmd::entrypoint::run(&argv[2..]);
+    }
+    main_with(argv)
+}
+
+/// netshoot with this command line (argv[0] first).
+fn main_with(argv: Vec<String>) -> ExitCode {
     if let Some(code) = classic::dispatch(&argv) {
         return code;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
             let word = e
@@ -90,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Probe(c) => cmd::probes::run(&c, &target, &out),
         Command::Perf(c) => cmd::perf::run(&c, &target, &out),
         Command::Capture(c) => cmd::capture::run(&c, &out),
+        Command::Motd(a) => cmd::motd::run(&a, &target, &out),
         // ROOMS: one dispatch arm per room, e.g.
         //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)

@@ -265,6 +265,37 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
         e.contains("unknown CA") && e.contains("--cacert") && e.contains("-k"),
         "{e}"
     );
+    // The trusted CAs from the environment: CURL_CA_BUNDLE as curl reads it, SSL_CERT_FILE as
+    // OpenSSL reads it (the image sets SSL_CERT_FILE to Debian's bundle).
+    let c = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "curl", "-s", "-o", "/dev/null"])
+        .arg("https://127.0.0.1:4433/")
+        .env("CURL_CA_BUNDLE", &ca)
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(0), "curl with CURL_CA_BUNDLE");
+    let c = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo | ip netns exec {} openssl s_client -connect 127.0.0.1:4433 -verify_return_error",
+            ns.name
+        ))
+        .env_remove("CURL_CA_BUNDLE")
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(0), "openssl with SSL_CERT_FILE");
+    for var in ["CURL_CA_BUNDLE", "SSL_CERT_FILE"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+            .args(["-t", &spec, "http", "-s", "-o", "/dev/null"])
+            .arg("https://127.0.0.1:4433/")
+            .env_remove("CURL_CA_BUNDLE")
+            .env_remove("SSL_CERT_FILE")
+            .env(var, &ca)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{var}: {}", text(&o.stderr));
+    }
     let o = netshoot(&[
         "-t",
         &spec,

@@ -187,7 +187,22 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
             Some(p) => {
                 Some(std::fs::read(p).with_context(|| format!("--cacert {p}: cannot read"))?)
             }
-            None => None,
+            // Like curl (CURL_CA_BUNDLE) and OpenSSL (SSL_CERT_FILE): the trusted CAs from the
+            // environment (the image points SSL_CERT_FILE at Debian's bundle); without either,
+            // the Mozilla roots built in.
+            None => match ["CURL_CA_BUNDLE", "SSL_CERT_FILE"].iter().find_map(|v| {
+                std::env::var_os(v)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| (v, p))
+            }) {
+                Some((var, p)) => Some(std::fs::read(&p).with_context(|| {
+                    format!(
+                        "{var}={}: cannot read (unset it, or give --cacert FILE)",
+                        p.to_string_lossy()
+                    )
+                })?),
+                None => None,
+            },
         },
     };
     o.version = if a.http11 {

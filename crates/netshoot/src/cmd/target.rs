@@ -15,7 +15,8 @@ pub fn enter(spec: Option<&str>, out: &Output) -> anyhow::Result<Target> {
     for n in &target.notes {
         out.note(n);
     }
-    if out.verbose > 0 {
+    // Only for an explicit -t: classic tools pass their own -v (tcpdump -vv) through.
+    if out.verbose > 0 && !matches!(spec, TargetSpec::Current) {
         out.note(&format!(
             "target {}: entering {} (netns inode {})",
             target.label,
