@@ -757,11 +757,12 @@ mod tests {
 
     #[test]
     fn refusals_are_one_line() {
-        let e = SPEC.parse(&["-c", "h", "-d"]).unwrap_err().to_string();
+        let e = SPEC.parse(&["-c", "h", "-y", "C"]).unwrap_err().to_string();
         assert!(
-            e.contains("'-d' is not supported") && e.contains("-R"),
+            e.contains("'-y' is not supported") && e.contains("--json"),
             "{e}"
         );
+        assert!(!e.contains('\n'));
         assert!(size("10M", "-b").unwrap() == 10.0 * 1024.0 * 1024.0);
         assert!(size("100k", "-b").unwrap() == 100_000.0);
         assert!(size("x", "-b").is_err());
