@@ -222,17 +222,14 @@ fn proto_number(name: &str) -> Option<u8> {
     })
 }
 
-/// A port's service name from /etc/services (as iptables prints without -n).
+/// A port's service name from /etc/services (as iptables prints without -n), read once.
 fn service(port: &str, proto: &str) -> Option<String> {
-    let text = std::fs::read_to_string("/etc/services").ok()?;
-    let want = format!("{port}/{proto}");
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .find_map(|l| {
-            let mut f = l.split_whitespace();
-            let name = f.next()?;
-            (f.next()? == want).then(|| name.to_string())
-        })
+    static TABLE: std::sync::OnceLock<crate::names::Services> = std::sync::OnceLock::new();
+    let port: u16 = port.parse().ok()?;
+    TABLE
+        .get_or_init(crate::names::Services::load)
+        .name(port, proto)
+        .map(str::to_string)
 }
 
 fn port(p: &str, proto: &str, numeric: bool) -> String {
