@@ -248,15 +248,17 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
         .args([
             "-s",
             "INT",
-            "3",
+            "5",
             "script",
             "-qec",
-            &format!("{bin} -t {c} iftop -i eth0"),
+            // script's terminal has no size without one of ours: give it one.
+            &format!("stty cols 120 rows 30; {bin} -t {c} iftop -i eth0"),
             "/dev/null",
         ])
         .output()
         .unwrap();
-    assert!(text(&o.stdout).contains("eth0"), "the screen: {o:?}");
+    // The screen, drawn at once: the interface's name in its title.
+    assert!(text(&o.stdout).contains("eth0,"), "the screen: {o:?}");
 
     // curl my-nginx:80
     let o = netshoot(&["-t", c, "curl", "my-nginx:80"]);

@@ -795,6 +795,10 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
             }
         });
     }
+    // The screen shows at once (empty until the first interval closes), as iftop's does.
+    if let Some(Screen(term)) = screen.as_mut() {
+        draw(term, &name, 0, &[], t.lines)?;
+    }
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut snapshots = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {

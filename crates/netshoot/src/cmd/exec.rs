@@ -28,15 +28,19 @@ pub fn interactive(target: Option<&Target>) -> anyhow::Result<i32> {
     let links = ClassicLinks::ensure();
     writable_home();
     let m = super::motd::gather(target, true);
-    print!("{}", super::motd::render(&m));
-    if let ClassicLinks::Private(dir) = &links {
-        println!(
-            "  names      run netshoot here (links in {}, removed on exit); this host's own tools by full path",
-            dir.display()
-        );
-    }
-    if let ClassicLinks::Unavailable(why) = &links {
-        println!("  names      {why}: run them as 'netshoot NAME …'");
+    // The banner is for a person at a terminal; a shell fed by a pipe or a script prints only
+    // what its commands print.
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        print!("{}", super::motd::render(&m));
+        if let ClassicLinks::Private(dir) = &links {
+            println!(
+                "  names      run netshoot here (links in {}, removed on exit); this host's own tools by full path",
+                dir.display()
+            );
+        }
+        if let ClassicLinks::Unavailable(why) = &links {
+            println!("  names      {why}: run them as 'netshoot NAME …'");
+        }
     }
     let label = m.name.clone().unwrap_or_else(|| m.hostname.clone());
     let req = ExecRequest {
