@@ -1,6 +1,7 @@
 //! `netshoot`: the binary. Parses arguments, resolves and enters the target on the main thread
 //! (before any other thread or runtime exists), dispatches to a command and renders its report.
 
+mod args;
 mod classic;
 mod cli;
 mod cmd;

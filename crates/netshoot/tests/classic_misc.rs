@@ -197,3 +197,54 @@ fn conflicting_flags_are_one_line_and_exit_2() {
         );
     }
 }
+
+#[test]
+fn huge_durations_are_one_line_errors_not_panics() {
+    let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
+    let bin = env!("CARGO_BIN_EXE_netshoot").to_string();
+    for argv in [
+        vec![
+            bin.clone(),
+            "capture".into(),
+            "--duration".into(),
+            "1e20".into(),
+            "-i".into(),
+            "lo".into(),
+        ],
+        vec![
+            bin.clone(),
+            "connect".into(),
+            "-w".into(),
+            "1e20".into(),
+            "127.0.0.1".into(),
+            "1".into(),
+        ],
+        vec![
+            bin.clone(),
+            "http".into(),
+            "-m".into(),
+            "1e20".into(),
+            "http://127.0.0.1:1/".into(),
+        ],
+        vec![
+            links.path("nc"),
+            "-w".into(),
+            "1e20".into(),
+            "127.0.0.1".into(),
+            "1".into(),
+        ],
+        vec![
+            links.path("tcpdump"),
+            "--duration".into(),
+            "1e20".into(),
+            "-i".into(),
+            "lo".into(),
+        ],
+    ] {
+        let o = Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{argv:?}: {o:?}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{argv:?}: {e}");
+        assert!(!e.contains("panicked"), "{argv:?}: {e}");
+    }
+}

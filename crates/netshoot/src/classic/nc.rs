@@ -235,8 +235,16 @@ fn seconds(v: Option<&str>, flag: &str) -> anyhow::Result<Option<f64>> {
     v.map(|s| {
         s.parse::<f64>()
             .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| usage("nc", format!("{flag} '{s}': give seconds")))
+            .filter(|x| crate::args::seconds(*x, flag, false).is_ok())
+            .ok_or_else(|| {
+                usage(
+                    "nc",
+                    format!(
+                        "{flag} '{s}': give seconds (at most {})",
+                        crate::args::MAX_SECONDS
+                    ),
+                )
+            })
     })
     .transpose()
 }

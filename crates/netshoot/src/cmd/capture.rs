@@ -297,10 +297,9 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
         print!("{text}");
         return Ok(0);
     }
+    // Checked before any socket opens (live capture uses it as its deadline).
     if let Some(d) = a.duration {
-        if !(d.is_finite() && d > 0.0) {
-            bail!("--duration must be a number of seconds > 0, not {d}");
-        }
+        crate::args::seconds(d, "--duration", true)?;
     }
     let style = summary::Style {
         link: a.link,
@@ -636,7 +635,10 @@ fn live(
         a.snaplen
     );
     let started = Instant::now();
-    let deadline = a.duration.map(|d| started + Duration::from_secs_f64(d));
+    let deadline = match a.duration {
+        Some(d) => Some(started + crate::args::seconds(d, "--duration", true)?),
+        None => None,
+    };
     let stdout = std::io::stdout();
     let mut so = BufWriter::new(stdout.lock());
     let mut captured = 0u64;

@@ -143,10 +143,7 @@ fn parse_resolve(s: &str) -> anyhow::Result<(String, u16, IpAddr)> {
 }
 
 fn seconds(s: f64, what: &str) -> anyhow::Result<Duration> {
-    if !(s.is_finite() && s > 0.0) {
-        bail!("{what} must be a number of seconds > 0, not {s}");
-    }
-    Ok(Duration::from_secs_f64(s))
+    crate::args::seconds(s, what, true)
 }
 
 fn options(a: &HttpArgs) -> anyhow::Result<Options> {

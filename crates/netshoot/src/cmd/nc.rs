@@ -86,10 +86,7 @@ pub struct NetgenArgs {
 }
 
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
-    if !(s.is_finite() && s >= 0.0) {
-        bail!("{what} must be a number of seconds >= 0, not {s}");
-    }
-    Ok(Duration::from_secs_f64(s))
+    crate::args::seconds(s, what, false)
 }
 
 /// A port spec: `N` or `LOW-HIGH`.

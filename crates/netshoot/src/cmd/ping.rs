@@ -156,10 +156,7 @@ pub fn resolve_one(host: &str, target: &Target, v4: bool, v6: bool) -> anyhow::R
 }
 
 fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
-    if !(s.is_finite() && s >= 0.0) {
-        bail!("{what} must be a number of seconds >= 0, not {s}");
-    }
-    Ok(Duration::from_secs_f64(s))
+    crate::args::seconds(s, what, false)
 }
 
 /// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
