@@ -141,6 +141,19 @@ fn nsenter_runs_a_program_in_the_namespace_as_nsenter_does() {
     // By pid: a process living in the namespace.
     let sleeper = a.spawn(&["sleep", "30"]);
     let pid = sleeper.0.id().to_string();
+    // `ip netns exec` enters the namespace, then runs sleep: wait until the pid is inside.
+    let want = std::fs::metadata(&path)
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap();
+    for _ in 0..100 {
+        let now = std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .unwrap_or(0);
+        if now == want {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let out = both(&["-t", &pid, "-n", "ip", "-br", "addr"]);
     assert!(out.contains("10.92.0.1/24"), "{out}");
     // Through netshoot's own door, too.
