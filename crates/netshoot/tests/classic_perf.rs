@@ -514,7 +514,9 @@ fn netgen_between_two_namespaces_in_either_order() {
         ),
         30,
     );
-    // Stop the first with SIGTERM, as docker stop would.
+    // B's last message may still be on its way through A's listener: give it a moment, then
+    // stop the first with SIGTERM, as docker stop would.
+    std::thread::sleep(Duration::from_millis(1000));
     let pid = first.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let first = wait_bounded(first, 10);
