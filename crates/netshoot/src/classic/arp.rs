@@ -105,18 +105,13 @@ fn flags(n: &Neighbour) -> (bool, bool) {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        crate::render::write_text(&SPEC.help())?;
+    let version = format!(
+        "arp (netshoot {}): netshoot's own rtnetlink engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "arp (netshoot {}): netshoot's own rtnetlink engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if let Some(h) = p.value("H") {
         if h != "ether" {
             return Err(usage(

@@ -87,11 +87,9 @@ fn num<T: std::str::FromStr>(v: Option<&str>, what: &str) -> anyhow::Result<Opti
 }
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     for a in p.args() {
         match a {
             "conntrack" => {}

@@ -383,18 +383,13 @@ fn base64(b: &[u8]) -> String {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let version = format!(
+        "curl (netshoot {}): netshoot's HTTP engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "curl (netshoot {}): netshoot's HTTP engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     let mut urls: Vec<String> = p.args().iter().map(|s| s.to_string()).collect();
     urls.extend(p.values("url").into_iter().map(String::from));
     let mut url = match urls.as_slice() {

@@ -215,11 +215,9 @@ fn when() -> String {
 }
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     let mut show = Show::all(true);
     let (mut tcp_opt, mut search) = (None, false);
     let mut timeout = Duration::from_secs(5);

@@ -125,11 +125,9 @@ does not by default, so the answer is 11 bytes larger).",
 };
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     if let Some(v) = p.value("V") {
         if v.parse::<u8>().is_err() {
             return Err(usage(name, format!("bad -V '{v}': give a level 0-5")));

@@ -349,6 +349,27 @@ impl Spec {
         Ok(Parsed { items })
     }
 
+    /// Parses `args`, and answers `--help` (and the version option `version.0`, printing
+    /// `version.1`) itself: `None` when it did, so the tool returns 0.
+    pub fn parse_or_answer<S: AsRef<str>>(
+        &self,
+        args: &[S],
+        version: Option<(&str, &str)>,
+    ) -> anyhow::Result<Option<Parsed>> {
+        let p = self.parse(args)?;
+        if p.has("help") {
+            crate::render::write_text(&self.help())?;
+            return Ok(None);
+        }
+        if let Some((id, line)) = version {
+            if p.has(id) {
+                crate::render::write_text(&format!("{line}\n"))?;
+                return Ok(None);
+            }
+        }
+        Ok(Some(p))
+    }
+
     /// The `--help` text: usage, every supported option, the classic options we refuse, notes.
     pub fn help(&self) -> String {
         let mut s = String::new();

@@ -116,11 +116,9 @@ fn line(s: &mut String, r: &netshoot_dns::Rec) {
 }
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     let ops = p.args();
     let (qname, server) = match ops.as_slice() {
         [] => return Err(usage(name, "no name to look up: give NAME [SERVER]")),

@@ -45,18 +45,13 @@ in /proc/net/if_inet6's order, as ifconfig lists them.",
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     // `ifconfig eth0 -promisc` passes a dash-word after the interface: a change, refused below.
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        crate::render::write_text(&SPEC.help())?;
+    let version = format!(
+        "ifconfig (netshoot {}): netshoot's own rtnetlink engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "ifconfig (netshoot {}): netshoot's own rtnetlink engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     let operands = p.args();
     if operands.len() > 1 {
         return Err(usage(

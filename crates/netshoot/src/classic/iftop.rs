@@ -116,11 +116,9 @@ as iftop counts them. Without -t: the interactive screen (q quits). The same eng
 };
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     if let Some(o) = p.value("o") {
         if o != "2s" {
             return Err(usage(

@@ -295,18 +295,13 @@ fn seconds(v: &str, opt: &str) -> anyhow::Result<f64> {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let version = format!(
+        "iperf version 2.1.8 compatible (netshoot {}): netshoot's own iperf 2 engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("v", &version)))? else {
         return Ok(0);
-    }
-    if p.has("v") {
-        println!(
-            "iperf version 2.1.8 compatible (netshoot {}): netshoot's own iperf 2 engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if let Some(a) = p.args().first() {
         return Err(usage("iperf", format!("unexpected argument '{a}'")));
     }

@@ -365,18 +365,13 @@ const CLIENT_ONLY: &[(&str, &str)] = &[
 ];
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let version = format!(
+        "iperf 3.12 compatible (netshoot {}): netshoot's own perf engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("v", &version)))? else {
         return Ok(0);
-    }
-    if p.has("v") {
-        println!(
-            "iperf 3.12 compatible (netshoot {}): netshoot's own perf engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if let Some(a) = p.args().first() {
         return Err(usage("iperf3", format!("unexpected argument '{a}'")));
     }

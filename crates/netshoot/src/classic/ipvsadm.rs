@@ -143,11 +143,9 @@ ipvsadm). Addresses and ports are always numeric (as -n).",
 };
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     if let Some(a) = p.args().first() {
         return Err(usage(name, format!("unexpected '{a}'")));
     }

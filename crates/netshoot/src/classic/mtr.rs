@@ -260,11 +260,9 @@ fn start_time() -> String {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     if p.has("v") {
         println!("mtr (netshoot {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);

@@ -250,11 +250,9 @@ fn seconds(v: Option<&str>, flag: &str) -> anyhow::Result<Option<f64>> {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     services::preload();
     let verbose = p.count("v") as u8 + ctx.verbose;
     let udp = p.has("u");

@@ -76,11 +76,9 @@ fn port(v: &str) -> anyhow::Result<u16> {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     let interval = match p.value("i") {
         Some(v) => v
             .parse::<f64>()

@@ -190,18 +190,13 @@ struct Numeric {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        crate::render::write_text(&SPEC.help())?;
+    let version = format!(
+        "netstat (netshoot {}): netshoot's own sock_diag and rtnetlink engines",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "netstat (netshoot {}): netshoot's own sock_diag and rtnetlink engines",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if let Some(a) = p.args().first() {
         return Err(usage(
             "netstat",

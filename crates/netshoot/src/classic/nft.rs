@@ -128,11 +128,9 @@ fn family_first<'a>(words: &'a [&'a str]) -> (Option<&'a str>, &'a [&'a str]) {
 }
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     // nft takes its command as words or as one quoted string; `;` is a separator it allows.
     let joined = p.args().join(" ");
     let words: Vec<&str> = joined

@@ -461,18 +461,13 @@ fn mac_of(ip: IpAddr) -> Option<String> {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let version = format!(
+        "Nmap (netshoot {}): netshoot's scan engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "Nmap (netshoot {}): netshoot's scan engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     let kinds = ["sT", "sS", "sU", "sn"].iter().filter(|k| p.has(k)).count();
     if kinds > 1 {
         return Err(usage("nmap", "give one scan type: -sT, -sS, -sU or -sn"));

@@ -72,18 +72,13 @@ With -e, MSS is the advmss metric + 40, Window the window metric, irtt the rtt m
 };
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        crate::render::write_text(&SPEC.help())?;
+    let version = format!(
+        "route (netshoot {}): netshoot's own rtnetlink engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "route (netshoot {}): netshoot's own rtnetlink engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if let Some(a) = p.args().first() {
         let msg = match *a {
             "add" | "del" | "delete" | "flush" => format!(

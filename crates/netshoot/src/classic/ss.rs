@@ -270,18 +270,13 @@ fn query(word: &str, flags: &mut Vec<&'static str>) -> anyhow::Result<()> {
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        crate::render::write_text(&SPEC.help())?;
+    let version = format!(
+        "ss (netshoot {}): netshoot's own sock_diag engine",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("V", &version)))? else {
         return Ok(0);
-    }
-    if p.has("V") {
-        println!(
-            "ss (netshoot {}): netshoot's own sock_diag engine",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     let mut flags: Vec<&'static str> = Vec::new();
     for (id, flag) in [
         ("t", "-t"),

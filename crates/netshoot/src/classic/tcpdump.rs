@@ -343,18 +343,13 @@ The same engine as `netshoot capture` (see docs/CLASSIC.md).",
 };
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let version = format!(
+        "tcpdump (netshoot {}): netshoot's own capture engine, no libpcap",
+        env!("CARGO_PKG_VERSION")
+    );
+    let Some(p) = SPEC.parse_or_answer(args, Some(("version", &version)))? else {
         return Ok(0);
-    }
-    if p.has("version") {
-        println!(
-            "tcpdump (netshoot {}): netshoot's own capture engine, no libpcap",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
+    };
     if p.has("D") {
         return list_interfaces(ctx);
     }

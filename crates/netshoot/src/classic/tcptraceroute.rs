@@ -98,11 +98,9 @@ destination's TCP answer shown as <syn,ack> (open) or <rst,ack> (closed). The po
 };
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     let (host, port) = match p.args().as_slice() {
         [h] => (h.to_string(), 80),
         [h, port] => (

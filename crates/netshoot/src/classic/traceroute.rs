@@ -228,11 +228,9 @@ pub(super) fn num<T: std::str::FromStr>(
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
-    let p = SPEC.parse(args)?;
-    if p.has("help") {
-        print!("{}", SPEC.help());
+    let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
-    }
+    };
     if p.has("V") {
         println!("traceroute (netshoot {})", env!("CARGO_PKG_VERSION"));
         return Ok(0);
