@@ -1409,30 +1409,10 @@ fn tcp_serve_one(
         let len = write_len(&h);
         pattern(&mut buf[..len]);
         let amount = Amount::from_wire(h.amount);
-        let deadline = match amount {
-            Amount::Time(s) => Some(start + Duration::from_secs_f64(s.min(3600.0))),
-            Amount::Bytes(_) => None,
-        };
-        let limit = match amount {
-            Amount::Bytes(b) => b,
-            Amount::Time(_) => u64::MAX,
-        };
-        let mut sent = 0u64;
-        while sent < limit && !stop.load(Ordering::Relaxed) {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
-            let n = ((limit - sent).min(len as u64)) as usize;
-            match t.write(&buf[..n]) {
-                Ok(0) => break,
-                Ok(w) => sent += w as u64,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-            let now = start.elapsed().as_secs_f64();
+        let sent = send_amount(&mut t, &buf[..len], amount, start, stop, |sent, now| {
             tick(sent, now);
             end = now;
-        }
+        });
         let _ = t.shutdown(Shutdown::Both);
         report(0.0, end, sent, true);
         return;
@@ -1533,27 +1513,7 @@ fn connect_back(
     pattern(&mut buf);
     let start = Instant::now();
     let amount = Amount::from_wire(h.amount);
-    let deadline = match amount {
-        Amount::Time(s) => Some(start + Duration::from_secs_f64(s.min(3600.0))),
-        Amount::Bytes(_) => None,
-    };
-    let limit = match amount {
-        Amount::Bytes(b) => b,
-        Amount::Time(_) => u64::MAX,
-    };
-    let mut sent = 0u64;
-    while sent < limit && !stop.load(Ordering::Relaxed) {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        let n = ((limit - sent).min(len as u64)) as usize;
-        match t.write(&buf[..n]) {
-            Ok(0) => break,
-            Ok(w) => sent += w as u64,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
+    let sent = send_amount(&mut t, &buf, amount, start, stop, |_, _| {});
     let end = start.elapsed().as_secs_f64();
     let _ = t.shutdown(Shutdown::Write);
     let _ = tx.send(Event::Report(Report {
@@ -1775,6 +1735,42 @@ fn local_ip_towards(peer: SocketAddr) -> IpAddr {
         })
         .map(|a| a.ip())
         .unwrap_or(peer.ip())
+}
+
+/// Writes `buf` again and again until `amount` is sent (bytes, or seconds from `start`, at most
+/// an hour), `stop` is set or the peer goes away; `each(sent, seconds)` after every write.
+/// Returns the bytes sent.
+fn send_amount(
+    t: &mut impl Write,
+    buf: &[u8],
+    amount: Amount,
+    start: Instant,
+    stop: &AtomicBool,
+    mut each: impl FnMut(u64, f64),
+) -> u64 {
+    let deadline = match amount {
+        Amount::Time(s) => Some(start + Duration::from_secs_f64(s.clamp(0.0, 3600.0))),
+        Amount::Bytes(_) => None,
+    };
+    let limit = match amount {
+        Amount::Bytes(b) => b,
+        Amount::Time(_) => u64::MAX,
+    };
+    let mut sent = 0u64;
+    while sent < limit && !stop.load(Ordering::Relaxed) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let n = ((limit - sent).min(buf.len() as u64)) as usize;
+        match t.write(&buf[..n]) {
+            Ok(0) => break,
+            Ok(w) => sent += w as u64,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+        each(sent, start.elapsed().as_secs_f64());
+    }
+    sent
 }
 
 #[cfg(test)]
