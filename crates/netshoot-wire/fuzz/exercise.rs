@@ -8,10 +8,12 @@ pub fn exercise(data: &[u8]) {
     use std::net::IpAddr;
     if let Ok(f) = EthernetFrame::new_checked(data) {
         let _ = (f.dst_addr(), f.src_addr(), f.ethertype(), f.payload().len());
+        let _ = f.payload_slice();
         let _ = EthernetRepr::parse(&f);
     }
     if let Ok(v) = VlanHeader::new_checked(data) {
         let _ = (v.pcp(), v.dei(), v.vid(), v.tci(), v.ethertype(), v.payload().len());
+        let _ = v.payload_slice();
     }
     if let Ok(a) = ArpPacket::new_checked(data) {
         let _ = (a.htype(), a.ptype(), a.hlen(), a.plen(), a.oper());
@@ -25,6 +27,7 @@ pub fn exercise(data: &[u8]) {
         let _ = (p.ttl(), p.protocol(), p.checksum(), p.src_addr(), p.dst_addr());
         let _ = (p.options(), p.header(), p.payload(), p.after_header(), p.is_truncated());
         let _ = (p.verify_checksum(), Ipv4Repr::parse(&p));
+        let _ = (p.payload_slice(), p.after_header_slice());
         addrs = Some((p.src_addr().into(), p.dst_addr().into()));
         transport(p.protocol(), p.payload(), addrs);
         let _ = icmp_error::parse_v4(p.after_header());
@@ -38,7 +41,7 @@ pub fn exercise(data: &[u8]) {
             let _ = (h.kind, h.offset, h.len, h.next_header);
         }
         let _ = (it.position(), it.error());
-        let _ = p.upper_layer();
+        let _ = (p.upper_layer(), p.payload_slice(), p.upper_payload_slice());
         addrs = Some((p.src_addr().into(), p.dst_addr().into()));
         if let Ok((proto, rest)) = p.upper_payload() {
             transport(proto, rest, addrs);
@@ -49,12 +52,12 @@ pub fn exercise(data: &[u8]) {
     transport(1, data, addrs);
     transport(58, data, addrs);
     if let Ok(v) = VxlanHeader::new_checked(data) {
-        let _ = (v.flags(), v.vni(), v.payload().len());
+        let _ = (v.flags(), v.vni(), v.payload().len(), v.payload_slice());
     }
     if let Ok(d) = DnsHeader::new_checked(data) {
         let _ = (d.id(), d.flags(), d.is_response(), d.opcode(), d.aa(), d.tc(), d.rd());
         let _ = (d.ra(), d.ad(), d.cd(), d.rcode(), d.qdcount(), d.ancount());
-        let _ = (d.nscount(), d.arcount(), d.body().len());
+        let _ = (d.nscount(), d.arcount(), d.body().len(), d.body_slice());
     }
     let _ = checksum::data(data);
     let _ = checksum::data_parts(&[data, data]);
@@ -85,9 +88,10 @@ fn transport(proto: u8, b: &[u8], addrs: Option<(std::net::IpAddr, std::net::IpA
                 let _ = (t.header_len(), t.flags(), t.fin(), t.syn(), t.rst(), t.psh());
                 let _ = (t.ack(), t.urg(), t.ece(), t.cwr(), t.window_len(), t.checksum());
                 let _ = (t.urgent_at(), t.options_raw(), t.payload(), t.verify_checksum(&s, &d));
-                for o in t.options() {
+                for o in t.options().chain(t.options_slice()) {
                     let _ = o;
                 }
+                let _ = t.payload_slice();
                 let _ = TcpRepr::parse(&t);
             }
         }
@@ -95,6 +99,7 @@ fn transport(proto: u8, b: &[u8], addrs: Option<(std::net::IpAddr, std::net::IpA
             if let Ok(u) = UdpPacket::new_checked(b) {
                 let _ = (u.src_port(), u.dst_port(), u.len(), u.is_empty(), u.checksum());
                 let _ = (u.payload(), u.verify_checksum(&s, &d), UdpRepr::parse(&u));
+                let _ = u.payload_slice();
             }
         }
         1 => {
@@ -102,7 +107,7 @@ fn transport(proto: u8, b: &[u8], addrs: Option<(std::net::IpAddr, std::net::IpA
                 let _ = (i.msg_type(), i.msg_code(), i.checksum(), i.echo_ident());
                 let _ = (i.echo_seq_no(), i.next_hop_mtu(), i.gateway(), i.pointer());
                 let _ = (i.rest_of_header(), i.data(), i.is_error(), i.verify_checksum());
-                let _ = Icmpv4Repr::parse(&i);
+                let _ = (Icmpv4Repr::parse(&i), i.data_slice());
             }
         }
         _ => {
@@ -111,6 +116,7 @@ fn transport(proto: u8, b: &[u8], addrs: Option<(std::net::IpAddr, std::net::IpA
                 let _ = (i.echo_seq_no(), i.mtu(), i.pointer(), i.rest_of_header());
                 let _ = (i.na_flags(), i.target_addr(), i.nd_options(), i.data(), i.is_error());
                 let _ = (icmpv6::verify_checksum_ip(b, &s, &d), Icmpv6Repr::parse(&i));
+                let _ = i.data_slice();
             }
         }
     }

@@ -128,6 +128,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> DnsHeader<T> {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> DnsHeader<&'a [u8]> {
+    /// [`DnsHeader::body`], borrowed from the buffer.
+    pub fn body_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,6 +147,15 @@ impl EthernetRepr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> EthernetFrame<&'a [u8]> {
+    /// [`EthernetFrame::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

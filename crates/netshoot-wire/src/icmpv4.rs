@@ -268,6 +268,15 @@ impl Icmpv4Repr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> Icmpv4Packet<&'a [u8]> {
+    /// [`Icmpv4Packet::data`], borrowed from the buffer.
+    pub fn data_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,6 +303,15 @@ pub fn verify_checksum_ip(b: &[u8], src: &IpAddr, dst: &IpAddr) -> bool {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> Icmpv6Packet<&'a [u8]> {
+    /// [`Icmpv6Packet::data`], borrowed from the buffer.
+    pub fn data_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -335,6 +335,22 @@ impl Ipv4Repr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> Ipv4Packet<&'a [u8]> {
+    /// [`Ipv4Packet::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        let start = self.header_len().min(b.len());
+        let end = usize::from(self.total_len()).clamp(start, b.len());
+        slice(b, start..end)
+    }
+    /// [`Ipv4Packet::after_header`], borrowed from the buffer.
+    pub fn after_header_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, self.header_len().min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -384,6 +384,25 @@ impl Ipv6Repr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> Ipv6Packet<&'a [u8]> {
+    /// [`Ipv6Packet::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        let end =
+            (HEADER_LEN + usize::from(self.payload_len())).clamp(HEADER_LEN.min(b.len()), b.len());
+        slice(b, HEADER_LEN.min(end)..end)
+    }
+    /// [`Ipv6Packet::upper_payload`], borrowed from the buffer.
+    pub fn upper_payload_slice(&self) -> Result<(u8, &'a [u8]), Error> {
+        let u = self.upper_layer()?;
+        let b: &'a [u8] = self.buffer;
+        let end =
+            (HEADER_LEN + usize::from(self.payload_len())).clamp(HEADER_LEN.min(b.len()), b.len());
+        Ok((u.protocol, slice(b, u.offset.min(end)..end)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

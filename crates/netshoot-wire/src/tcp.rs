@@ -444,6 +444,21 @@ impl TcpRepr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> TcpPacket<&'a [u8]> {
+    /// [`TcpPacket::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, self.header_len().min(b.len())..b.len())
+    }
+    /// [`TcpPacket::options`], borrowed from the buffer.
+    pub fn options_slice(&self) -> TcpOptions<'a> {
+        let b: &'a [u8] = self.buffer;
+        let end = self.header_len().clamp(HEADER_LEN.min(b.len()), b.len());
+        TcpOptions::new(slice(b, HEADER_LEN.min(end)..end))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

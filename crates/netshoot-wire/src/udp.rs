@@ -164,6 +164,17 @@ impl UdpRepr {
     }
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> UdpPacket<&'a [u8]> {
+    /// [`UdpPacket::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        let start = HEADER_LEN.min(b.len());
+        let end = usize::from(self.len()).clamp(start, b.len());
+        slice(b, start..end)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,15 @@ pub fn emit(tci: u16, ethertype: u16, buf: &mut [u8]) -> Result<usize, Error> {
     Ok(HEADER_LEN)
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> VlanHeader<&'a [u8]> {
+    /// [`VlanHeader::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

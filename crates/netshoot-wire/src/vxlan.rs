@@ -80,6 +80,15 @@ pub fn emit(vni: u32, buf: &mut [u8]) -> Result<usize, Error> {
     Ok(HEADER_LEN)
 }
 
+/// Slices borrowed from the underlying buffer (they outlive the view).
+impl<'a> VxlanHeader<&'a [u8]> {
+    /// [`VxlanHeader::payload`], borrowed from the buffer.
+    pub fn payload_slice(&self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        slice(b, HEADER_LEN.min(b.len())..b.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
