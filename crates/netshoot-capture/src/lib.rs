@@ -1,7 +1,8 @@
 //! Packet capture for netshoot: pcap-filter expressions compiled to classic BPF in pure Rust
 //! (`filter`), a BPF interpreter with the kernel's semantics (`bpf`), AF_PACKET TPACKET_V3
-//! rings (`ring`), pcap files (`pcap`), iftop's per-pair rates (`flows`), tcpdump-style packet lines (`summary`), and crafted
-//! frames for tests and fuzz seeds (`craft`).
+//! rings (`ring`), pcap files (`pcap`) and tcpdump's rotation of them (`rotate`), iftop's
+//! per-pair rates (`flows`), tcpdump-style packet lines (`summary`), and crafted frames for
+//! tests and fuzz seeds (`craft`).
 
 pub mod bpf;
 pub mod craft;
@@ -9,4 +10,5 @@ pub mod filter;
 pub mod flows;
 pub mod pcap;
 pub mod ring;
+pub mod rotate;
 pub mod summary;

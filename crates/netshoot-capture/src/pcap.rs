@@ -46,6 +46,8 @@ pub struct Writer<W: Write> {
     out: W,
     nanos: bool,
     ng: bool,
+    /// Bytes handed to `out` so far (header and records): the file's size once flushed.
+    written: u64,
 }
 
 fn ng_block(kind: u32, body: &[u8]) -> Vec<u8> {
@@ -79,6 +81,7 @@ impl<W: Write> Writer<W> {
             out,
             nanos: false,
             ng: true,
+            written: h.len() as u64,
         })
     }
 
@@ -97,6 +100,7 @@ impl<W: Write> Writer<W> {
             out,
             nanos,
             ng: false,
+            written: h.len() as u64,
         })
     }
 
@@ -118,7 +122,10 @@ impl<W: Write> Writer<W> {
             epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
             epb.extend_from_slice(&orig_len.to_le_bytes());
             epb.extend_from_slice(data);
-            return self.out.write_all(&ng_block(6, &epb));
+            let block = ng_block(6, &epb);
+            self.out.write_all(&block)?;
+            self.written += block.len() as u64;
+            return Ok(());
         }
         let frac = if self.nanos { nsec } else { nsec / 1000 };
         let mut r = Vec::with_capacity(16 + data.len());
@@ -127,7 +134,25 @@ impl<W: Write> Writer<W> {
         r.extend_from_slice(&(data.len() as u32).to_le_bytes());
         r.extend_from_slice(&orig_len.to_le_bytes());
         r.extend_from_slice(data);
-        self.out.write_all(&r)
+        self.out.write_all(&r)?;
+        self.written += r.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far, file header included: the file's size once flushed.
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// The bytes `write` adds for a packet of `captured` bytes (a pcap record header, or a
+    /// pcapng enhanced packet block with its padding).
+    pub fn record_len(&self, captured: usize) -> u64 {
+        let n = captured as u64;
+        if self.ng {
+            32 + n.div_ceil(4) * 4
+        } else {
+            16 + n
+        }
     }
 
     /// Flushes buffered records.
@@ -364,15 +389,22 @@ mod tests {
         let mut w = Writer::new(Vec::new(), 65535, LINKTYPE_ETHERNET, false).unwrap();
         w.write(1, 2000, 60, &[1u8; 60]).unwrap();
         w.write(3, 4000, 1500, &[2u8; 100]).unwrap();
+        assert_eq!(w.bytes_written(), 24 + 16 + 60 + 16 + 100);
         let bytes = w.into_inner();
+        assert_eq!(bytes.len(), 24 + 16 + 60 + 16 + 100);
         let (lt, snap, recs) = parse(&bytes).unwrap();
         assert_eq!((lt, snap, recs.len()), (1, 65535, 2));
         assert_eq!(recs[1].nsec, 4000);
         assert_eq!(recs[1].orig_len, 1500);
         assert!(parse(&bytes[..bytes.len() - 1]).is_err());
         let mut ng = Writer::new_pcapng(Vec::new(), 65535, LINKTYPE_ETHERNET).unwrap();
+        let before = ng.bytes_written();
+        let rec = ng.record_len(61);
         ng.write(1, 2000, 60, &[1u8; 61]).unwrap();
+        assert_eq!(ng.bytes_written(), before + rec);
+        let total = ng.bytes_written();
         let ngb = ng.into_inner();
+        assert_eq!(ngb.len() as u64, total);
         let (lt, _, r) = parse(&ngb).unwrap();
         assert_eq!((lt, r.len(), r[0].data.len(), r[0].nsec), (1, 1, 61, 2000));
         for cut in 0..ngb.len() {

@@ -531,11 +531,10 @@ fn top_draws_a_screen_on_a_terminal() {
     );
 }
 
-/// -C/-W rotation: files of at most the size asked, reused in a ring, each a valid pcap.
-#[test]
-fn rotation_by_size_keeps_a_ring_of_valid_files() {
+/// A pcap file of a 6 MB TCP flow from a to b, written by tcpdump (1500-byte snap length).
+fn tcpdump_file_of_a_flow(port: &str) -> String {
     let (a, b, ia, _l) = pair();
-    let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", "5298"]);
+    let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", port]);
     std::thread::sleep(Duration::from_millis(400));
     let big = tmp("big.pcap");
     let td = Command::new("ip")
@@ -551,18 +550,27 @@ fn rotation_by_size_keeps_a_ring_of_valid_files() {
             "-U",
             "-w",
             &big,
-            "port 5298",
+            &format!("port {port}"),
         ])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    a.sh("iperf3 -c 10.88.0.2 -p 5298 -n 6M -l 1400 >/dev/null");
+    a.sh(&format!(
+        "iperf3 -c 10.88.0.2 -p {port} -n 6M -l 1400 >/dev/null"
+    ));
     std::thread::sleep(Duration::from_millis(300));
     let _ = Command::new("kill")
         .args(["-INT", &td.id().to_string()])
         .status();
     let _ = td.wait_with_output();
+    big
+}
+
+/// -C/-W rotation: files of at most the size asked, reused in a ring, each a valid pcap.
+#[test]
+fn rotation_by_size_keeps_a_ring_of_valid_files() {
+    let big = tcpdump_file_of_a_flow("5298");
     let base = tmp("rot");
     let o = netshoot(&["capture", "-r", &big, "-w", &base, "-C", "1", "-W", "3"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -579,5 +587,55 @@ fn rotation_by_size_keeps_a_ring_of_valid_files() {
         std::fs::metadata(format!("{base}3")).is_err(),
         "-W 3 keeps three names"
     );
+    let _ = std::fs::remove_file(&big);
+}
+
+/// -C with --pcapng: the size limit counts pcapng's real block sizes (larger than pcap's
+/// records), so no file passes it; every file is a pcapng that tcpdump and tshark read, and
+/// together they hold every packet.
+#[test]
+fn pcapng_rotation_by_size_counts_pcapng_bytes() {
+    let big = tcpdump_file_of_a_flow("5297");
+    let packets = count_lines(&["tcpdump", "-n", "-r", &big]);
+    assert!(packets > 3000, "the flow gave {packets} packets");
+    let base = tmp("rotng");
+    let o = netshoot(&["capture", "-r", &big, "-w", &base, "--pcapng", "-C", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let mut names = vec![base.clone()];
+    names.extend(
+        (1..)
+            .map(|i| format!("{base}{i}"))
+            .take_while(|f| std::fs::metadata(f).is_ok()),
+    );
+    assert!(names.len() >= 4, "6 MB in files of 1 MB: {names:?}");
+    let (mut ours, mut bytes) = (0, 0);
+    for f in &names {
+        let b = std::fs::read(f).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(
+            b.get(..4),
+            Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]),
+            "{f} is pcapng"
+        );
+        assert!(b.len() <= 1_000_000, "{f} is {} bytes", b.len());
+        let n = count_lines(&["tcpdump", "-n", "-r", f]);
+        assert_eq!(
+            n,
+            count_lines(&["tshark", "-n", "-r", f]),
+            "{f}: tcpdump and tshark agree"
+        );
+        assert!(n > 0, "{f} reads");
+        ours += n;
+        bytes += b.len();
+    }
+    assert_eq!(ours, packets, "every packet is in one of the files");
+    // Nearly full: each file but the last holds all it can within 1 MB.
+    assert!(
+        bytes > (names.len() - 1) * 990_000,
+        "{bytes} bytes in {} files",
+        names.len()
+    );
+    for f in names {
+        let _ = std::fs::remove_file(f);
+    }
     let _ = std::fs::remove_file(&big);
 }

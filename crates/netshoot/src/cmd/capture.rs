@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
+use netshoot_capture::rotate::{Format, RotateError, RotatingWriter, Rotation};
 use netshoot_capture::{bpf, filter, pcap, ring, summary};
 
 use crate::render::Output;
@@ -411,7 +412,7 @@ fn read_file(
         );
     }
     eprintln!("reading from file {path}, link-type EN10MB (Ethernet)");
-    let mut sink = Sink::open(a)?;
+    let mut sink = open_sink(a)?;
     let stdout = std::io::stdout();
     let mut so = BufWriter::new(stdout.lock());
     let mut n = 0u64;
@@ -421,7 +422,9 @@ fn read_file(
         }
         n += 1;
         match &mut sink {
-            Some(s) => s.write(r.sec, r.nsec, r.orig_len, &r.data)?,
+            Some(s) => s
+                .write(r.sec, r.nsec, r.orig_len, &r.data)
+                .map_err(sink_error)?,
             None => print_packet(
                 a,
                 lines,
@@ -443,97 +446,37 @@ fn read_file(
     Ok(0)
 }
 
-/// The -w file, with tcpdump's rotation.
-struct Sink {
-    base: String,
-    writer: pcap::Writer<BufWriter<std::fs::File>>,
-    bytes: u64,
-    opened: Instant,
-    index: u32,
-    rotate_bytes: Option<u64>,
-    rotate_every: Option<Duration>,
-    files: Option<u32>,
-    snaplen: u32,
-    ng: bool,
+/// The -w file(s) with tcpdump's rotation (-C, -G, -W), or None without -w.
+fn open_sink(a: &CaptureArgs) -> anyhow::Result<Option<RotatingWriter>> {
+    let Some(base) = &a.write else {
+        return Ok(None);
+    };
+    let rotating = a.rotate_mb.is_some() || a.rotate_secs.is_some();
+    if a.file_count.is_some() && !rotating {
+        bail!("-W needs -C or -G (what makes a new file)");
+    }
+    let rotation = Rotation {
+        max_bytes: a.rotate_mb.map(|m| m.max(1) * 1_000_000),
+        every: a.rotate_secs.map(|s| Duration::from_secs(s.max(1))),
+        files: if rotating { a.file_count } else { None },
+    };
+    let format = if a.pcapng {
+        Format::Pcapng
+    } else {
+        Format::Pcap
+    };
+    RotatingWriter::create(base, format, a.snaplen, rotation)
+        .map(Some)
+        .map_err(sink_error)
 }
 
-impl Sink {
-    fn name(base: &str, index: u32, files: Option<u32>) -> String {
-        match files {
-            Some(n) => {
-                let width = (n.max(1) - 1).to_string().len();
-                format!("{base}{index:0width$}")
-            }
-            None if index == 0 => base.to_string(),
-            None => format!("{base}{index}"),
+/// A -w failure as one line: which file could not be created, or the I/O error.
+fn sink_error(e: RotateError) -> anyhow::Error {
+    match e {
+        RotateError::Create { name, source } => {
+            anyhow::Error::new(source).context(format!("-w {name}: cannot create the file"))
         }
-    }
-
-    fn create(
-        name: &str,
-        snaplen: u32,
-        ng: bool,
-    ) -> anyhow::Result<pcap::Writer<BufWriter<std::fs::File>>> {
-        let f = std::fs::File::create(name)
-            .with_context(|| format!("-w {name}: cannot create the file"))?;
-        let out = BufWriter::with_capacity(1 << 20, f);
-        Ok(if ng {
-            pcap::Writer::new_pcapng(out, snaplen, pcap::LINKTYPE_ETHERNET)?
-        } else {
-            pcap::Writer::new(out, snaplen, pcap::LINKTYPE_ETHERNET, false)?
-        })
-    }
-
-    fn open(a: &CaptureArgs) -> anyhow::Result<Option<Sink>> {
-        let Some(base) = &a.write else {
-            return Ok(None);
-        };
-        let rotating = a.rotate_mb.is_some() || a.rotate_secs.is_some();
-        if a.file_count.is_some() && !rotating {
-            bail!("-W needs -C or -G (what makes a new file)");
-        }
-        let files = if rotating { a.file_count } else { None };
-        let name = Self::name(base, 0, files);
-        Ok(Some(Sink {
-            base: base.clone(),
-            writer: Self::create(&name, a.snaplen, a.pcapng)?,
-            bytes: 24,
-            opened: Instant::now(),
-            index: 0,
-            rotate_bytes: a.rotate_mb.map(|m| m.max(1) * 1_000_000),
-            rotate_every: a.rotate_secs.map(|s| Duration::from_secs(s.max(1))),
-            files,
-            snaplen: a.snaplen,
-            ng: a.pcapng,
-        }))
-    }
-
-    fn write(&mut self, sec: u32, nsec: u32, len: u32, data: &[u8]) -> anyhow::Result<()> {
-        let due = self
-            .rotate_bytes
-            .is_some_and(|b| self.bytes + 16 + data.len() as u64 > b)
-            || self
-                .rotate_every
-                .is_some_and(|d| self.opened.elapsed() >= d);
-        if due {
-            self.writer.flush()?;
-            self.index += 1;
-            if let Some(n) = self.files {
-                self.index %= n.max(1);
-            }
-            let name = Self::name(&self.base, self.index, self.files);
-            self.writer = Self::create(&name, self.snaplen, self.ng)?;
-            self.bytes = 24;
-            self.opened = Instant::now();
-        }
-        self.writer.write(sec, nsec, len, data)?;
-        self.bytes += 16 + data.len() as u64;
-        Ok(())
-    }
-
-    fn finish(mut self) -> anyhow::Result<()> {
-        self.writer.flush()?;
-        Ok(())
+        RotateError::Io(e) => e.into(),
     }
 }
 
@@ -628,7 +571,7 @@ fn live(
     let loopbacks = live.loopbacks.clone();
     let dup = |p: &ring::Packet<'_>| p.is_loopback_copy(&loopbacks);
     let Live { mut ring, name, .. } = live;
-    let mut sink = Sink::open(a)?;
+    let mut sink = open_sink(a)?;
     let stop = crate::interrupt::flag();
     eprintln!(
         "netshoot: listening on {name}, link-type EN10MB (Ethernet), snapshot length {} bytes",
@@ -674,7 +617,7 @@ fn live(
             };
             let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
             let r = match &mut sink {
-                Some(s) => s.write(p.sec, p.nsec, len, data),
+                Some(s) => s.write(p.sec, p.nsec, len, data).map_err(sink_error),
                 None => print_packet(a, lines, json, (p.sec, p.nsec), len, data, &mut so)
                     .map_err(Into::into),
             };
