@@ -664,11 +664,41 @@ pub struct Packet {
     pub oif: Option<String>,
 }
 
+/// What a hook's rule set does to a packet in the end (`accept`, `drop` or `reject` in text
+/// and JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PacketVerdict {
+    /// The packet goes on.
+    Accept,
+    /// The packet is dropped silently.
+    Drop,
+    /// The packet is dropped and the sender told (an ICMP error or a TCP reset).
+    Reject,
+}
+
+impl PacketVerdict {
+    /// `accept`, `drop` or `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PacketVerdict::Accept => "accept",
+            PacketVerdict::Drop => "drop",
+            PacketVerdict::Reject => "reject",
+        }
+    }
+}
+
+impl std::fmt::Display for PacketVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The outcome of walking a hook's chains.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
-    /// `accept`, `drop` or `reject`.
-    pub verdict: String,
+    /// Accept, drop or reject.
+    pub verdict: PacketVerdict,
     /// The rule that decided (`table/chain: text`), or the chain whose policy did.
     pub by: String,
     /// True when a chain policy (not a rule) decided.
@@ -860,21 +890,21 @@ fn walk(
             RuleOutcome::NoMatch | RuleOutcome::Verdict(Verdict::Continue) => {}
             RuleOutcome::Reject => {
                 return Some(Decision {
-                    verdict: "reject".into(),
+                    verdict: PacketVerdict::Reject,
                     by: by(r),
                     policy: false,
                 })
             }
             RuleOutcome::Verdict(Verdict::Accept) => {
                 return Some(Decision {
-                    verdict: "accept".into(),
+                    verdict: PacketVerdict::Accept,
                     by: by(r),
                     policy: false,
                 })
             }
             RuleOutcome::Verdict(Verdict::Drop) => {
                 return Some(Decision {
-                    verdict: "drop".into(),
+                    verdict: PacketVerdict::Drop,
                     by: by(r),
                     policy: false,
                 })
@@ -915,15 +945,15 @@ pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
     bases.sort_by_key(|c| c.priority.unwrap_or(0));
     let (ip, l4) = pkt.headers();
     let mut last = Decision {
-        verdict: "accept".into(),
+        verdict: PacketVerdict::Accept,
         by: "no rule set on this hook".into(),
         policy: true,
     };
     for c in bases {
         let d = walk(chains, c, pkt, &ip, &l4, 0).unwrap_or_else(|| Decision {
             verdict: match c.policy {
-                Some(Verdict::Drop) => "drop".into(),
-                _ => "accept".into(),
+                Some(Verdict::Drop) => PacketVerdict::Drop,
+                _ => PacketVerdict::Accept,
             },
             by: format!(
                 "{} {}/{} policy {}",
@@ -937,7 +967,7 @@ pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
             ),
             policy: true,
         });
-        if d.verdict != "accept" {
+        if d.verdict != PacketVerdict::Accept {
             return d;
         }
         last = d;
@@ -1040,16 +1070,16 @@ mod tests {
             chain("USER", None, None, vec![drop_dport(9999), drop_dport(8080)]),
         ];
         let d = decide(&set, 1, &pkt);
-        assert_eq!(d.verdict, "drop");
+        assert_eq!(d.verdict, PacketVerdict::Drop);
         assert!(d.by.contains("--dport 8080 -j DROP"), "{}", d.by);
         let other = Packet {
             dport: 22,
             ..pkt.clone()
         };
         let d = decide(&set, 1, &other);
-        assert_eq!((d.verdict.as_str(), d.policy), ("accept", true));
+        assert_eq!((d.verdict, d.policy), (PacketVerdict::Accept, true));
         let strict = vec![chain("FORWARD", Some(2), Some(Verdict::Drop), vec![])];
-        assert_eq!(decide(&strict, 2, &pkt).verdict, "drop");
-        assert_eq!(decide(&strict, 1, &pkt).verdict, "accept");
+        assert_eq!(decide(&strict, 2, &pkt).verdict, PacketVerdict::Drop);
+        assert_eq!(decide(&strict, 1, &pkt).verdict, PacketVerdict::Accept);
     }
 }

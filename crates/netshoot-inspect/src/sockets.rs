@@ -16,6 +16,10 @@ use serde::Serialize;
 
 use crate::netlink::transact;
 
+pub mod filter;
+
+pub use filter::{Filter, FilterError, StateSet};
+
 /// A socket's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,8 +37,8 @@ pub enum Proto {
 pub struct Socket {
     /// `tcp` or `udp`.
     pub proto: Proto,
-    /// State as `ss` names it (`LISTEN`, `ESTAB`, `TIME-WAIT`, `UNCONN`, …).
-    pub state: &'static str,
+    /// State (`LISTEN`, `ESTAB`, `TIME-WAIT`, `UNCONN`, … in text and JSON).
+    pub state: SocketState,
     /// Local address (`0.0.0.0` / `::` when bound to all).
     pub local: IpAddr,
     /// Local port.
@@ -70,34 +74,133 @@ impl Socket {
     /// True for a TCP listener or an unconnected UDP socket: something that accepts traffic.
     pub fn is_listening(&self) -> bool {
         match self.proto {
-            Proto::Tcp => self.state == "LISTEN",
-            Proto::Udp | Proto::Raw => self.state == "UNCONN",
+            Proto::Tcp => self.state == SocketState::Listen,
+            Proto::Udp | Proto::Raw => self.state == SocketState::Unconnected,
         }
     }
 }
 
-/// `ss`'s word for a TCP state.
-fn state_name(proto: Proto, s: u8) -> &'static str {
-    if proto != Proto::Tcp {
-        return match s {
-            1 => "ESTAB",
-            7 => "UNCONN",
-            _ => "UNKNOWN",
-        };
+/// A socket's state, numbered as the kernel numbers TCP states (`TCP_ESTABLISHED` = 1, …);
+/// written (Display, JSON) as `ss` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum SocketState {
+    /// `ESTAB` (1).
+    #[serde(rename = "ESTAB")]
+    Established,
+    /// `SYN-SENT` (2).
+    #[serde(rename = "SYN-SENT")]
+    SynSent,
+    /// `SYN-RECV` (3).
+    #[serde(rename = "SYN-RECV")]
+    SynRecv,
+    /// `FIN-WAIT-1` (4).
+    #[serde(rename = "FIN-WAIT-1")]
+    FinWait1,
+    /// `FIN-WAIT-2` (5).
+    #[serde(rename = "FIN-WAIT-2")]
+    FinWait2,
+    /// `TIME-WAIT` (6).
+    #[serde(rename = "TIME-WAIT")]
+    TimeWait,
+    /// `UNCONN` (7, `TCP_CLOSE`): a closed TCP socket, an unconnected UDP or raw one.
+    #[serde(rename = "UNCONN")]
+    Unconnected,
+    /// `CLOSE-WAIT` (8).
+    #[serde(rename = "CLOSE-WAIT")]
+    CloseWait,
+    /// `LAST-ACK` (9).
+    #[serde(rename = "LAST-ACK")]
+    LastAck,
+    /// `LISTEN` (10).
+    #[serde(rename = "LISTEN")]
+    Listen,
+    /// `CLOSING` (11).
+    #[serde(rename = "CLOSING")]
+    Closing,
+    /// `UNKNOWN`: a number outside these (for UDP and raw sockets: anything but 1 and 7).
+    #[serde(rename = "UNKNOWN")]
+    Unknown,
+}
+
+impl SocketState {
+    /// The states with a kernel number, in number order (1 to 11).
+    pub const ALL: [SocketState; 11] = [
+        SocketState::Established,
+        SocketState::SynSent,
+        SocketState::SynRecv,
+        SocketState::FinWait1,
+        SocketState::FinWait2,
+        SocketState::TimeWait,
+        SocketState::Unconnected,
+        SocketState::CloseWait,
+        SocketState::LastAck,
+        SocketState::Listen,
+        SocketState::Closing,
+    ];
+
+    /// The state of kernel number `n` for a socket of `proto` (UDP and raw sockets only know
+    /// `ESTAB` and `UNCONN`, as ss says).
+    pub fn from_kernel(proto: Proto, n: u8) -> SocketState {
+        match (proto, n) {
+            (_, 1) => SocketState::Established,
+            (_, 7) => SocketState::Unconnected,
+            (Proto::Udp | Proto::Raw, _) => SocketState::Unknown,
+            (Proto::Tcp, n) => SocketState::ALL
+                .get(usize::from(n).wrapping_sub(1))
+                .copied()
+                .unwrap_or(SocketState::Unknown),
+        }
     }
-    match s {
-        1 => "ESTAB",
-        2 => "SYN-SENT",
-        3 => "SYN-RECV",
-        4 => "FIN-WAIT-1",
-        5 => "FIN-WAIT-2",
-        6 => "TIME-WAIT",
-        7 => "UNCONN",
-        8 => "CLOSE-WAIT",
-        9 => "LAST-ACK",
-        10 => "LISTEN",
-        11 => "CLOSING",
-        _ => "UNKNOWN",
+
+    /// The kernel's number (0 for `Unknown`).
+    pub fn number(self) -> u8 {
+        SocketState::ALL
+            .iter()
+            .position(|s| *s == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+
+    /// ss's word (`ESTAB`, `LISTEN`, `TIME-WAIT`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Established => "ESTAB",
+            SocketState::SynSent => "SYN-SENT",
+            SocketState::SynRecv => "SYN-RECV",
+            SocketState::FinWait1 => "FIN-WAIT-1",
+            SocketState::FinWait2 => "FIN-WAIT-2",
+            SocketState::TimeWait => "TIME-WAIT",
+            SocketState::Unconnected => "UNCONN",
+            SocketState::CloseWait => "CLOSE-WAIT",
+            SocketState::LastAck => "LAST-ACK",
+            SocketState::Listen => "LISTEN",
+            SocketState::Closing => "CLOSING",
+            SocketState::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The name ss's filter language gives it (`established`, `listening`, …; `None` for
+    /// `Unknown`).
+    pub fn filter_name(self) -> Option<&'static str> {
+        Some(match self {
+            SocketState::Established => "established",
+            SocketState::SynSent => "syn-sent",
+            SocketState::SynRecv => "syn-recv",
+            SocketState::FinWait1 => "fin-wait-1",
+            SocketState::FinWait2 => "fin-wait-2",
+            SocketState::TimeWait => "time-wait",
+            SocketState::Unconnected => "closed",
+            SocketState::CloseWait => "close-wait",
+            SocketState::LastAck => "last-ack",
+            SocketState::Listen => "listening",
+            SocketState::Closing => "closing",
+            SocketState::Unknown => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for SocketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -151,7 +254,7 @@ pub fn inet_sockets_in_states(
                     out.extend(
                         parse_proc_raw(&text)
                             .into_iter()
-                            .filter(|s| states & (1 << state_number(s.state)) != 0),
+                            .filter(|s| states & (1 << s.state.number()) != 0),
                     );
                 }
                 Err(e) => return Err(e),
@@ -159,24 +262,6 @@ pub fn inet_sockets_in_states(
         }
     }
     Ok(out)
-}
-
-/// The kernel's state number for ss's word (0 when unknown).
-pub fn state_number(word: &str) -> u8 {
-    match word {
-        "ESTAB" => 1,
-        "SYN-SENT" => 2,
-        "SYN-RECV" => 3,
-        "FIN-WAIT-1" => 4,
-        "FIN-WAIT-2" => 5,
-        "TIME-WAIT" => 6,
-        "UNCONN" => 7,
-        "CLOSE-WAIT" => 8,
-        "LAST-ACK" => 9,
-        "LISTEN" => 10,
-        "CLOSING" => 11,
-        _ => 0,
-    }
 }
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
@@ -297,7 +382,7 @@ pub fn parse_inet_dump(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> 
                 let ifindex = u32_at(body, 40);
                 out.push(Socket {
                     proto,
-                    state: state_name(proto, body[1]),
+                    state: SocketState::from_kernel(proto, body[1]),
                     local: addr(8),
                     local_port: u16::from_be_bytes([body[4], body[5]]),
                     peer: addr(24),
@@ -355,7 +440,7 @@ pub fn parse_proc_raw(text: &str) -> Vec<Socket> {
             let (tx, rx) = f.get(4)?.split_once(':')?;
             Some(Socket {
                 proto: Proto::Raw,
-                state: state_name(Proto::Raw, st),
+                state: SocketState::from_kernel(Proto::Raw, st),
                 local,
                 local_port,
                 peer,
@@ -392,7 +477,7 @@ pub struct UnixSocket {
     /// `u_str` (stream), `u_dgr` (datagram) or `u_seq` (seqpacket), as `ss` names them.
     pub kind: String,
     /// `LISTEN`, `ESTAB`, `UNCONN`, …
-    pub state: &'static str,
+    pub state: SocketState,
     /// The bound path; `@name` for the abstract namespace; none when unbound.
     pub path: Option<String>,
     /// Socket inode.
@@ -410,7 +495,7 @@ pub struct UnixSocket {
 impl UnixSocket {
     /// True for a listening (accepting) socket: netstat's `ACC` flag.
     pub fn is_listening(&self) -> bool {
-        self.state == "LISTEN"
+        self.state == SocketState::Listen
     }
 }
 
@@ -467,8 +552,8 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
             }
         });
         let state = match r.header.state {
-            1 if r.header.kind == 2 && r.peer().is_none() => "UNCONN",
-            s => state_name(Proto::Tcp, s),
+            1 if r.header.kind == 2 && r.peer().is_none() => SocketState::Unconnected,
+            s => SocketState::from_kernel(Proto::Tcp, s),
         };
         out.push(UnixSocket {
             kind: kind.into(),
@@ -482,6 +567,127 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
         });
     }
     Ok(out)
+}
+
+/// What to list, as `ss`'s (and `netstat`'s) options say it.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// TCP sockets.
+    pub tcp: bool,
+    /// UDP sockets.
+    pub udp: bool,
+    /// Raw sockets.
+    pub raw: bool,
+    /// Unix-domain sockets.
+    pub unix: bool,
+    /// Listening sockets only (TCP LISTEN, unconnected UDP/raw/unix datagram).
+    pub listening: bool,
+    /// Every state (without it and without `listening`: ss's default states).
+    pub all: bool,
+    /// Look up each socket's owning processes.
+    pub processes: bool,
+    /// IPv4 only.
+    pub v4: bool,
+    /// IPv6 only.
+    pub v6: bool,
+    /// ss's filter, as words (see [`filter`]).
+    pub filter: Vec<String>,
+}
+
+/// The sockets a [`Query`] selected.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketsReport {
+    /// TCP, UDP and raw sockets.
+    pub sockets: Vec<Socket>,
+    /// Unix-domain sockets.
+    pub unix: Vec<UnixSocket>,
+}
+
+/// What a listing selected: the sockets and which of ss's columns it shows.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The sockets, inet ones in ss's order (raw, udp, tcp; IPv4 before IPv6 within each).
+    pub report: SocketsReport,
+    /// More than one kind of socket: ss shows the Netid column.
+    pub netid: bool,
+    /// More than one state asked for: ss shows the State column.
+    pub state_col: bool,
+}
+
+/// Why [`select`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The filter does not parse.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// The inet sock_diag dump failed.
+    #[error("cannot dump sockets over sock_diag: {0}")]
+    Inet(io::Error),
+    /// The unix sock_diag dump failed.
+    #[error("cannot dump unix sockets over sock_diag: {0}")]
+    Unix(io::Error),
+}
+
+/// The states ss lists when no `state` word is given: all with `-a`, LISTEN and UNCONN with
+/// `-l`, else one default per kind asked for, joined: TCP and unix SS_CONN (the connected
+/// states less the bucket ones, TIME-WAIT and SYN-RECV), UDP and raw ESTAB alone (so `ss -u`
+/// shows one state and hides the column).
+fn default_states(q: &Query, tcp_or_unix: bool, udp_or_raw: bool) -> StateSet {
+    let named = |n| StateSet::named(n).unwrap_or_default();
+    if q.all {
+        named("all")
+    } else if q.listening {
+        named("listening") | named("closed")
+    } else {
+        let mut m = StateSet::NONE;
+        if tcp_or_unix {
+            m |= named("connected").without(named("bucket"));
+        }
+        if udp_or_raw {
+            m |= named("established");
+        }
+        m
+    }
+}
+
+/// Dumps the sockets `q` selects (protocols, families, `-l`/`-a`, the state and port filter,
+/// owners with `processes`) in the calling thread's namespace. `ss`, `netstat` and `sockets`
+/// all list through this one function.
+pub fn select(q: &Query) -> Result<Selection, SelectError> {
+    let any = q.tcp || q.udp || q.raw || q.unix;
+    let (tcp, udp, raw, unix) = if any {
+        (q.tcp, q.udp, q.raw, q.unix)
+    } else {
+        (true, true, true, !(q.v4 || q.v6))
+    };
+    let filter = Filter::parse(&q.filter, default_states(q, tcp || unix, udp || raw))?;
+    // ss's order: raw, udp, tcp (unix sockets come before all of them).
+    let protos: Vec<Proto> = [(raw, Proto::Raw), (udp, Proto::Udp), (tcp, Proto::Tcp)]
+        .into_iter()
+        .filter_map(|(on, p)| on.then_some(p))
+        .collect();
+    let mut inet = inet_sockets_in_states(&protos, !q.v6, !q.v4, filter.states.bits())
+        .map_err(SelectError::Inet)?;
+    inet.retain(|s| filter.matches(s));
+    let mut ux = if unix && filter.expr.is_none() {
+        unix_sockets().map_err(SelectError::Unix)?
+    } else {
+        Vec::new()
+    };
+    ux.retain(|s| filter.matches_unix(s));
+    if q.processes {
+        attach_owners(&mut inet, &mut ux, &socket_owners());
+    }
+    Ok(Selection {
+        report: SocketsReport {
+            sockets: inet,
+            unix: ux,
+        },
+        // ss labels unix sockets by kind (u_str, u_dgr, u_seq), so it shows the column with -x.
+        netid: protos.len() > 1 || unix,
+        // As ss: a filter down to one state makes the State column redundant.
+        state_col: filter.states.len() != 1,
+    })
 }
 
 /// Fills in each socket's owning processes from an inode → processes map.
@@ -566,7 +772,7 @@ mod tests {
         assert_eq!(s[0].local, "127.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(
             (s[0].local_port, s[0].state, s[0].inode),
-            (1, "UNCONN", 93155)
+            (1, SocketState::Unconnected, 93155)
         );
         let v6 = "head\n  7: 00000000000000000000000001000000:003A 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 93156 2 0000000000000000 0\n";
         let s = parse_proc_raw(v6);
@@ -616,7 +822,7 @@ mod tests {
                 s.bound_if,
                 s.v6_only
             ),
-            ("LISTEN", 8080, 2, 128, 4242, Some(3), Some(true))
+            (SocketState::Listen, 8080, 2, 128, 4242, Some(3), Some(true))
         );
         assert_eq!(s.local, "::1".parse::<IpAddr>().unwrap());
         // A dump the kernel cannot serve.

@@ -182,5 +182,15 @@ fn a_bad_filter_is_one_line_and_exit_2() {
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{e}");
     }
+    // Ten thousand nested parentheses or `not`s: a one-line error, not a stack overflow.
+    let deep_parens = "(".repeat(10_000) + "sport = :1" + &")".repeat(10_000);
+    let deep_nots = "not ".repeat(10_000) + "sport = :1";
+    for deep in [deep_parens, deep_nots] {
+        let o = netshoot(&["ss", "-t", &deep]);
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(e.contains("nest deeper than"), "{e}");
+    }
     let _ = run(&["true"]);
 }

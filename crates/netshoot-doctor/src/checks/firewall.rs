@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use netshoot_inspect::firewall::{decide, ruleset, Decision, Packet};
+use netshoot_inspect::firewall::{decide, ruleset, Decision, Packet, PacketVerdict};
 use netshoot_ns::{Namespace, NamespaceKind};
 
 use crate::{Context, Finding};
@@ -61,7 +61,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let mut bad = Vec::new();
         // 1. Leaving this namespace.
         let d = decide(&own, 3, &pkt);
-        if d.verdict != "accept" {
+        if d.verdict != PacketVerdict::Accept {
             bad.push(blocked(
                 "output",
                 &label,
@@ -85,7 +85,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             };
             if let Ok(Ok(chains)) = netshoot_ns::in_namespace(&ns.path, ruleset) {
                 let d = decide(&chains, 1, &inbound);
-                if d.verdict != "accept" {
+                if d.verdict != PacketVerdict::Accept {
                     let owner = netshoot_inspect::peer::describe(ns);
                     bad.push(blocked(
                         "input",
@@ -119,7 +119,7 @@ fn blocked(
     place: &str,
     target: Option<&str>,
 ) -> Finding {
-    let what = if d.verdict == "reject" {
+    let what = if d.verdict == PacketVerdict::Reject {
         "REJECTs"
     } else {
         "DROPs"
@@ -136,7 +136,7 @@ fn blocked(
         .unwrap_or_default();
     Finding::fail(format!("firewall.{hook}:{label}"), summary)
         .evidence(d.by.clone())
-        .why(if d.verdict == "reject" {
+        .why(if d.verdict == PacketVerdict::Reject {
             "A REJECT answers at once with an error: clients see 'connection refused' although the service may be running."
         } else {
             "A DROP answers nothing: clients hang until their timeout, as if the host were down."
@@ -190,7 +190,7 @@ fn forward(
         ..pkt.clone()
     };
     let d = decide(&chains, 2, &fwd);
-    if d.verdict == "accept" {
+    if d.verdict == PacketVerdict::Accept {
         return None;
     }
     let _ = ctx;
@@ -199,7 +199,7 @@ fn forward(
             format!("firewall.forward:{label}"),
             format!(
                 "The host's FORWARD chain {} traffic across bridge {bridge}: {}.",
-                if d.verdict == "reject" { "REJECTs" } else { "DROPs" },
+                if d.verdict == PacketVerdict::Reject { "REJECTs" } else { "DROPs" },
                 if d.policy { format!("its policy decides ({})", d.by) } else { format!("rule {}", d.by) }
             ),
         )

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use netshoot_inspect::firewall::{decide, ruleset, Packet};
+use netshoot_inspect::firewall::{decide, ruleset, Packet, PacketVerdict};
 use netshoot_inspect::Proto;
 use netshoot_ns::docker::Docker;
 use netshoot_ns::NamespaceKind;
@@ -94,11 +94,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 oif: None,
             };
             let d = decide(chains, 1, &pkt);
-            if d.verdict != "accept" {
+            if d.verdict != PacketVerdict::Accept {
                 out.push(
                     Finding::fail(
                         format!("swarm.port:{name}"),
-                        format!("The host firewall {} {name} ({what}) arriving from other nodes.", if d.verdict == "reject" { "REJECTs" } else { "DROPs" }),
+                        format!("The host firewall {} {name} ({what}) arriving from other nodes.", if d.verdict == PacketVerdict::Reject { "REJECTs" } else { "DROPs" }),
                     )
                     .evidence(d.by.clone())
                     .why("Swarm needs 2377/tcp, 7946/tcp+udp and 4789/udp open between nodes; with one closed, services on other nodes are unreachable over the overlay.")

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use netshoot_inspect::names::{Hosts, Services};
-use netshoot_inspect::sockets::{unix_refcounts, Owner};
+use netshoot_inspect::sockets::{select, unix_refcounts, Owner, Query, SocketState};
 use netshoot_inspect::{Proto, Socket, UnixSocket};
 
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::{Ctx, Tool};
-use crate::cmd::sockets::{select, SocketsArgs};
 
 /// The tool.
 pub static TOOL: Tool = Tool {
@@ -305,7 +304,7 @@ fn sockets(
     let progs = p.has("p");
     // Every state, then netstat's own rule below: -l keeps what accepts (TCP LISTEN, UDP and
     // raw without a peer, unix sockets with ACC), the default keeps the rest, -a both.
-    let args = SocketsArgs {
+    let query = Query {
         tcp: k.tcp,
         udp: k.udp,
         raw: k.raw,
@@ -313,14 +312,11 @@ fn sockets(
         listening: false,
         all: true,
         processes: progs,
-        numeric: true,
-        no_header: false,
-        options: false,
         v4: k.v4 && !k.v6,
         v6: k.v6 && !k.v4,
         filter: Vec::new(),
     };
-    let mut sel = select(&args)?;
+    let mut sel = select(&query)?;
     let keep = |l: bool| all || l == listening;
     sel.report.sockets.retain(|s| keep(s.is_listening()));
     sel.report.unix.retain(|s| keep(s.is_listening()));
@@ -516,20 +512,21 @@ fn endpoint(names: &Names, a: IpAddr, port: u16, proto: Proto, wide: bool) -> St
     format!("{host}:{port}")
 }
 
-fn tcp_state(s: &str) -> &'static str {
+/// netstat's word for a TCP state (`/proc/net/tcp` as net-tools names it).
+fn tcp_state(s: SocketState) -> &'static str {
     match s {
-        "ESTAB" => "ESTABLISHED",
-        "SYN-SENT" => "SYN_SENT",
-        "SYN-RECV" => "SYN_RECV",
-        "FIN-WAIT-1" => "FIN_WAIT1",
-        "FIN-WAIT-2" => "FIN_WAIT2",
-        "TIME-WAIT" => "TIME_WAIT",
-        "UNCONN" => "CLOSE",
-        "CLOSE-WAIT" => "CLOSE_WAIT",
-        "LAST-ACK" => "LAST_ACK",
-        "LISTEN" => "LISTEN",
-        "CLOSING" => "CLOSING",
-        _ => "UNKNOWN",
+        SocketState::Established => "ESTABLISHED",
+        SocketState::SynSent => "SYN_SENT",
+        SocketState::SynRecv => "SYN_RECV",
+        SocketState::FinWait1 => "FIN_WAIT1",
+        SocketState::FinWait2 => "FIN_WAIT2",
+        SocketState::TimeWait => "TIME_WAIT",
+        SocketState::Unconnected => "CLOSE",
+        SocketState::CloseWait => "CLOSE_WAIT",
+        SocketState::LastAck => "LAST_ACK",
+        SocketState::Listen => "LISTEN",
+        SocketState::Closing => "CLOSING",
+        SocketState::Unknown => "UNKNOWN",
     }
 }
 
@@ -546,14 +543,14 @@ fn inet_row(s: &Socket, o: &RowOpts, names: &Names, progs: &Programs) -> String 
     let state: String = match s.proto {
         Proto::Tcp => tcp_state(s.state).into(),
         Proto::Udp => match s.state {
-            "ESTAB" => "ESTABLISHED".into(),
+            SocketState::Established => "ESTABLISHED".into(),
             _ => String::new(),
         },
         // netstat prints a raw socket's state as the kernel's number.
-        Proto::Raw => netshoot_inspect::sockets::state_number(s.state).to_string(),
+        Proto::Raw => s.state.number().to_string(),
     };
     // /proc/net/tcp reports a listener's send queue as 0 (sock_diag gives its backlog).
-    let send_q = if s.proto == Proto::Tcp && s.state == "LISTEN" {
+    let send_q = if s.proto == Proto::Tcp && s.state == SocketState::Listen {
         0
     } else {
         s.send_q
@@ -583,9 +580,9 @@ fn unix_row(s: &UnixSocket, refs: &HashMap<u32, u32>, progs: bool, p: &Programs)
         _ => "UNKNOWN",
     };
     let state = match s.state {
-        "LISTEN" => "LISTENING",
-        "ESTAB" => "CONNECTED",
-        "SYN-SENT" => "CONNECTING",
+        SocketState::Listen => "LISTENING",
+        SocketState::Established => "CONNECTED",
+        SocketState::SynSent => "CONNECTING",
         _ => "",
     };
     let mut line = format!(
