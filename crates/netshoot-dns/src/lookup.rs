@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use hickory_proto::rr::RecordType;
 use serde::Serialize;
 
-use crate::{conf::ResolvConf, hosts, query, DnsError};
+use crate::{conf::ResolvConf, hosts, query, Answer, DnsError};
 
 /// One question asked during a lookup, and what came of it.
 #[derive(Debug, Clone, Serialize)]
@@ -97,57 +97,46 @@ pub fn lookup(
     let mut out = base("dns", Vec::new());
     let mut first_failure: Option<DnsError> = None;
     let mut any_answer = false;
+    // `attempts` rounds over the servers, as glibc does.
+    let servers: Vec<SocketAddr> = (0..conf.attempts)
+        .flat_map(|_| conf.nameservers.iter().map(|s| SocketAddr::new(*s, 53)))
+        .collect();
+    let outcome = |r: Result<&Answer, &DnsError>| match r {
+        Ok(a) if a.rcode == "NOERROR" => format!("NOERROR ({} answers)", a.answers.len()),
+        Ok(a) => a.rcode.clone(),
+        Err(e) => short(e),
+    };
     'names: for cand in candidates(name, conf) {
         let mut got: Vec<IpAddr> = Vec::new();
         for qtype in [RecordType::A, RecordType::AAAA] {
-            let mut decided = false;
-            'servers: for _ in 0..conf.attempts {
-                for server in &conf.nameservers {
-                    if Instant::now() >= deadline {
-                        break 'names;
-                    }
-                    let addr = SocketAddr::new(*server, 53);
-                    match query(addr, &cand, qtype, conf.use_tcp, per_query) {
-                        Ok(a) => {
-                            let outcome = match a.rcode.as_str() {
-                                "NOERROR" => format!("NOERROR ({} answers)", a.answers.len()),
-                                r => r.to_string(),
-                            };
-                            out.tried.push(Tried {
-                                name: cand.clone(),
-                                qtype: qtype.to_string(),
-                                server: addr,
-                                outcome,
-                            });
-                            if a.rcode == "NOERROR" || a.rcode == "NXDOMAIN" {
-                                any_answer = true;
-                                decided = true;
-                                got.extend(a.ips());
-                                if !a.ips().is_empty() {
-                                    out.server = Some(addr);
-                                }
-                                if a.rcode == "NXDOMAIN" {
-                                    // No such name: no point asking for its AAAA.
-                                    continue 'names;
-                                }
-                                break 'servers;
-                            }
-                        }
-                        Err(e) => {
-                            out.tried.push(Tried {
-                                name: cand.clone(),
-                                qtype: qtype.to_string(),
-                                server: addr,
-                                outcome: short(&e),
-                            });
-                            first_failure.get_or_insert(e);
-                        }
-                    }
-                }
+            let turn = in_turn(
+                &cand,
+                qtype,
+                &servers,
+                conf.use_tcp,
+                per_query,
+                Some(deadline),
+                &mut out.tried,
+                &outcome,
+            );
+            if let Some(e) = turn.first_error {
+                first_failure.get_or_insert(e);
             }
-            if !decided {
+            if turn.out_of_time {
+                break 'names;
+            }
+            let Some(a) = turn.decisive else {
                 // No server would say anything about this name: asking for AAAA is hopeless too.
                 break;
+            };
+            any_answer = true;
+            got.extend(a.ips());
+            if !a.ips().is_empty() {
+                out.server = Some(a.server);
+            }
+            if a.rcode == "NXDOMAIN" {
+                // No such name: no point asking for its AAAA.
+                continue 'names;
             }
         }
         if !got.is_empty() {
@@ -165,6 +154,128 @@ pub fn lookup(
     }
     // The servers answered, and no name had an address: the trace says what each said.
     Ok(out)
+}
+
+/// What one question got from the servers asked in turn ([`in_turn`]).
+struct Turn {
+    /// The NOERROR or NXDOMAIN answer that ended the turn.
+    decisive: Option<Answer>,
+    /// The last answer of any rcode.
+    last: Option<Answer>,
+    /// The last error after the last answer (every error when nothing answered).
+    error: Option<DnsError>,
+    /// The first error of the turn.
+    first_error: Option<DnsError>,
+    /// The deadline passed before a server could be asked.
+    out_of_time: bool,
+}
+
+/// Asks `name`/`rtype` of `servers` in turn until one answers NOERROR or NXDOMAIN (any other
+/// rcode, or no reply, moves to the next server), pushing every question on `tried` with
+/// `outcome`'s words for what it got. The one stub-resolver step under [`lookup`] and [`ask`].
+#[allow(clippy::too_many_arguments)]
+fn in_turn(
+    name: &str,
+    rtype: RecordType,
+    servers: &[SocketAddr],
+    tcp: bool,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    tried: &mut Vec<Tried>,
+    outcome: &dyn Fn(Result<&Answer, &DnsError>) -> String,
+) -> Turn {
+    let mut turn = Turn {
+        decisive: None,
+        last: None,
+        error: None,
+        first_error: None,
+        out_of_time: false,
+    };
+    for server in servers {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            turn.out_of_time = true;
+            break;
+        }
+        let r = query(*server, name, rtype, tcp, timeout);
+        tried.push(Tried {
+            name: name.to_string(),
+            qtype: rtype.to_string(),
+            server: *server,
+            outcome: outcome(r.as_ref()),
+        });
+        match r {
+            Ok(a) => {
+                turn.error = None;
+                if a.rcode == "NOERROR" || a.rcode == "NXDOMAIN" {
+                    turn.decisive = Some(a.clone());
+                    turn.last = Some(a);
+                    break;
+                }
+                turn.last = Some(a);
+            }
+            Err(e) => {
+                turn.first_error.get_or_insert_with(|| e.clone());
+                turn.error = Some(e);
+            }
+        }
+    }
+    turn
+}
+
+/// What [`ask`] found: every name and server tried, the last answer, the last error after it.
+pub type Asked = (Vec<Tried>, Option<Answer>, Option<DnsError>);
+
+/// Asks each name in turn (the search list's [`candidates`]) of each server in turn, as a stub
+/// resolver does, for dig-like tools: a NOERROR answer ends the search, NXDOMAIN moves to the
+/// next name, any other rcode or no reply to the next server; when no server answered a name at
+/// all, the next names are not tried. `qtype` is a record type's name (`A` when unknown).
+pub fn ask(
+    names: &[String],
+    servers: &[SocketAddr],
+    qtype: &str,
+    tcp: bool,
+    timeout: Duration,
+) -> Asked {
+    let rtype: RecordType = qtype.parse().unwrap_or(RecordType::A);
+    let mut tried = Vec::new();
+    let mut last: Option<Answer> = None;
+    let mut error = None;
+    let outcome = |r: Result<&Answer, &DnsError>| match r {
+        Ok(a) => a.rcode.clone(),
+        Err(e) => e.to_string(),
+    };
+    for name in names {
+        let turn = in_turn(
+            name, rtype, servers, tcp, timeout, None, &mut tried, &outcome,
+        );
+        if let Some(a) = turn.last {
+            last = Some(a);
+            error = turn.error;
+        } else if turn.error.is_some() {
+            error = turn.error;
+        }
+        if turn.decisive.as_ref().is_some_and(|a| a.rcode == "NOERROR") {
+            break;
+        }
+        // No server answered this name at all: the next names would fare no better.
+        if last.is_none() {
+            break;
+        }
+    }
+    // `Tried.qtype` is the type as the caller named it.
+    for t in &mut tried {
+        t.qtype = qtype.to_string();
+    }
+    (tried, last, error)
+}
+
+/// `n` with its final dot.
+pub fn absolute(n: &str) -> String {
+    if n.ends_with('.') {
+        n.to_string()
+    } else {
+        format!("{n}.")
+    }
 }
 
 fn short(e: &DnsError) -> String {

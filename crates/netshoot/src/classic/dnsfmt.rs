@@ -1,6 +1,6 @@
 //! What the classic DNS names share: the servers to ask (an explicit one, else the target's
 //! resolv.conf), the names to try (the search list when the tool uses it), one call into the
-//! dns verb's engine (`cmd::dns::ask`, over `netshoot_dns::query`), and bind's master-file
+//! dns verb's engine (`netshoot_dns::ask`, over `netshoot_dns::query`), and bind's master-file
 //! columns for records (dig, host -v).
 
 use std::fmt::Write as _;
@@ -72,7 +72,7 @@ impl Asking {
         if search {
             netshoot_dns::candidates(name, &self.conf)
         } else {
-            vec![crate::cmd::dns::absolute(name)]
+            vec![netshoot_dns::absolute(name)]
         }
     }
 
@@ -84,14 +84,14 @@ impl Asking {
         tcp: bool,
         timeout: Duration,
         tries: u32,
-    ) -> crate::cmd::dns::Asked {
+    ) -> netshoot_dns::Asked {
         let mut servers = Vec::new();
         for s in &self.servers {
             for _ in 0..tries.max(1) {
                 servers.push(*s);
             }
         }
-        crate::cmd::dns::ask(names, &servers, qtype, tcp, timeout)
+        netshoot_dns::ask(names, &servers, qtype, tcp, timeout)
     }
 }
 
@@ -222,10 +222,7 @@ pub fn count(tool: &str, what: &str, v: &str) -> anyhow::Result<u32> {
 
 /// A port, checked.
 pub fn port(tool: &str, v: &str) -> anyhow::Result<u16> {
-    v.parse::<u16>()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| usage(tool, format!("bad port '{v}': give 1-65535")))
+    crate::args::port(v).map_err(|_| usage(tool, format!("bad port '{v}': give 1-65535")))
 }
 
 #[cfg(test)]

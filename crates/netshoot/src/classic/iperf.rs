@@ -410,7 +410,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 None => 128 * 1024,
             };
             let target = ctx.enter()?;
-            let ip = crate::cmd::ping::resolve_one(host, &target, false, false)
+            let ip = crate::args::host(host, &target, netshoot_dns::Family::Any)
                 .map_err(|e| usage("iperf", format!("cannot resolve {host}: {e:#}")))?;
             let o = ClientOptions {
                 host: host.to_string(),

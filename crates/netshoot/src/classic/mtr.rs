@@ -323,7 +323,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         sendwait: Duration::ZERO,
     };
     let target = ctx.enter()?;
-    let ip = crate::cmd::ping::resolve_one(&host, &target, true, false)?;
+    let ip = crate::args::host(&host, &target, netshoot_dns::Family::V4)?;
     let start = start_time();
     let me = hostname();
     if screen {

@@ -228,7 +228,7 @@ kernel's). The same engines as `netshoot connect` and `netshoot listen` (see doc
 
 /// A port spec of nc: `80`, `80-90`.
 fn ports(spec: &str) -> anyhow::Result<Vec<u16>> {
-    crate::cmd::nc::ports(spec).map_err(|_| usage("nc", format!("port number invalid: {spec}")))
+    crate::args::port_range(spec).map_err(|_| usage("nc", format!("port number invalid: {spec}")))
 }
 
 fn seconds(v: Option<&str>, flag: &str) -> anyhow::Result<Option<f64>> {
@@ -319,7 +319,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         ));
     }
     let target = ctx.enter()?;
-    let ip = crate::cmd::ping::resolve_one(host, &target, p.has("4"), p.has("6"))?;
+    let ip = crate::args::host(host, &target, crate::args::family(p.has("4"), p.has("6")))?;
     let proto = if udp { "udp" } else { "tcp" };
     // nc names a host given by name with its address too.
     let shown = if host.parse::<IpAddr>().is_ok() {

@@ -69,10 +69,7 @@ says on stderr why a send failed before it retries. See docs/CLASSIC.md.",
 };
 
 fn port(v: &str) -> anyhow::Result<u16> {
-    v.parse::<u16>()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| usage("netgen", format!("'{v}' is not a port 1-65535")))
+    crate::args::port(v).map_err(|e| usage("netgen", e))
 }
 
 fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {

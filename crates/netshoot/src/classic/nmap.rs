@@ -371,7 +371,7 @@ fn time_ms(v: &str) -> anyhow::Result<u64> {
 /// Every address of `spec` as nmap takes it: a CIDR with its network and broadcast addresses.
 fn expand(spec: &str, target: &netshoot_ns::Target, v6: bool) -> anyhow::Result<Vec<Target>> {
     if let Some((a, bits)) = spec.split_once('/') {
-        let mut list = crate::cmd::ping::expand_cidr(spec, false)
+        let mut list = crate::args::cidr(spec, false)
             .map_err(|e| usage("nmap", e))?
             .unwrap_or_default();
         if let (Ok(IpAddr::V4(v)), Ok(bits)) = (a.parse::<IpAddr>(), bits.parse::<u32>()) {
@@ -390,7 +390,7 @@ fn expand(spec: &str, target: &netshoot_ns::Target, v6: bool) -> anyhow::Result<
             })
             .collect());
     }
-    let ip = crate::cmd::ping::resolve_one(spec, target, !v6, v6)?;
+    let ip = crate::args::host(spec, target, crate::args::family(!v6, v6))?;
     let shown = if spec.parse::<IpAddr>().is_ok() {
         spec.to_string()
     } else {
@@ -477,7 +477,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let proto = if udp { "udp" } else { "tcp" };
     let ports: Vec<u16> = if let Some(spec) = p.value("p") {
         let spec = spec.trim_start_matches("T:").trim_start_matches("U:");
-        crate::cmd::scan::parse_ports(spec).map_err(|e| usage("nmap", e))?
+        crate::args::port_list(spec).map_err(|e| usage("nmap", e))?
     } else {
         let n = if p.has("F") {
             100

@@ -105,10 +105,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         [h] => (h.to_string(), 80),
         [h, port] => (
             h.to_string(),
-            port.parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| usage("tcptraceroute", format!("'{port}' is not a port 1-65535")))?,
+            crate::args::port(port).map_err(|e| usage("tcptraceroute", e))?,
         ),
         [] => return Err(usage("tcptraceroute", "give a host (and a port)")),
         _ => return Err(usage("tcptraceroute", "give a host and at most a port")),

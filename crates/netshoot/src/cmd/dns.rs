@@ -111,9 +111,10 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
     let names = if q.search {
         netshoot_dns::candidates(&q.name, &conf)
     } else {
-        vec![absolute(&q.name)]
+        vec![netshoot_dns::absolute(&q.name)]
     };
-    let (tried, last, error) = ask(&names, &servers, &q.qtype, q.tcp || conf.use_tcp, timeout);
+    let (tried, last, error) =
+        netshoot_dns::ask(&names, &servers, &q.qtype, q.tcp || conf.use_tcp, timeout);
     let failed = match &last {
         Some(a) => a.rcode != "NOERROR",
         None => true,
@@ -135,73 +136,6 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
         }
     }
     Ok(if failed { 1 } else { 0 })
-}
-
-/// What [`ask`] found: every name and server tried, the last answer, the last error.
-pub type Asked = (Vec<Tried>, Option<Answer>, Option<DnsError>);
-
-/// Asks each name in turn (the search list's candidates) of each server in turn, as a stub
-/// resolver does: a NOERROR answer ends the search, NXDOMAIN moves to the next name, any other
-/// rcode or no reply to the next server. The dns verb and the classic dig, drill, host and
-/// nslookup all ask through this.
-pub fn ask(
-    names: &[String],
-    servers: &[SocketAddr],
-    qtype: &str,
-    tcp: bool,
-    timeout: Duration,
-) -> Asked {
-    let rtype: RecordType = qtype.parse().unwrap_or(RecordType::A);
-    let mut tried = Vec::new();
-    let mut last: Option<Answer> = None;
-    let mut error = None;
-    'names: for name in names {
-        for server in servers {
-            match netshoot_dns::query(*server, name, rtype, tcp, timeout) {
-                Ok(a) => {
-                    tried.push(Tried {
-                        name: name.clone(),
-                        qtype: qtype.to_string(),
-                        server: *server,
-                        outcome: a.rcode.clone(),
-                    });
-                    let rcode = a.rcode.clone();
-                    last = Some(a);
-                    error = None;
-                    match rcode.as_str() {
-                        "NOERROR" => break 'names,
-                        // No such name: the next name in the search list.
-                        "NXDOMAIN" => continue 'names,
-                        // SERVFAIL, REFUSED, …: this server cannot say; ask the next one.
-                        _ => continue,
-                    }
-                }
-                Err(e) => {
-                    tried.push(Tried {
-                        name: name.clone(),
-                        qtype: qtype.to_string(),
-                        server: *server,
-                        outcome: e.to_string(),
-                    });
-                    error = Some(e);
-                }
-            }
-        }
-        // No server answered this name at all: the next names would fare no better.
-        if last.is_none() {
-            break;
-        }
-    }
-    (tried, last, error)
-}
-
-/// `n` with its final dot.
-pub fn absolute(n: &str) -> String {
-    if n.ends_with('.') {
-        n.to_string()
-    } else {
-        format!("{n}.")
-    }
 }
 
 fn parse(args: &DnsArgs) -> anyhow::Result<(DnsQuery, bool)> {

@@ -13,6 +13,7 @@ use netshoot_ns::Target;
 use netshoot_probe::{netgen, tcp_connect, ConnectOutcome};
 use serde::Serialize;
 
+use crate::args::seconds;
 use crate::render::Output;
 
 /// `connect` options (netcat's letters).
@@ -85,26 +86,6 @@ pub struct NetgenArgs {
     pub count: Option<u64>,
 }
 
-fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
-    crate::args::seconds(s, what, false)
-}
-
-/// A port spec: `N` or `LOW-HIGH`.
-pub fn ports(spec: &str) -> anyhow::Result<Vec<u16>> {
-    let bad = || anyhow!("'{spec}' is not a port or a range LOW-HIGH of ports 1-65535");
-    let p = |s: &str| s.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
-    Ok(match spec.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (p(a)?, p(b)?);
-            if a > b {
-                return Err(bad());
-            }
-            (a..=b).collect()
-        }
-        None => vec![p(spec)?],
-    })
-}
-
 /// The result of `connect -z` for one port.
 #[derive(Debug, Serialize)]
 pub struct PortResult {
@@ -126,9 +107,9 @@ pub struct PortResult {
 
 /// Runs `connect`.
 pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
-    let ip = crate::cmd::ping::resolve_one(&args.host, target, args.v4, args.v6)?;
-    let timeout = secs(args.timeout, "-w")?;
-    let list = ports(&args.port)?;
+    let ip = crate::args::host(&args.host, target, crate::args::family(args.v4, args.v6))?;
+    let timeout = seconds(args.timeout, "-w", false)?;
+    let list = crate::args::port_range(&args.port)?;
     if !args.zero {
         if list.len() != 1 {
             bail!("a port range needs -z (only check the ports)");
@@ -246,7 +227,10 @@ fn udp_probe(addr: SocketAddr, timeout: Duration) -> (String, Option<String>) {
 fn pipe_tcp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
     let stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| anyhow!("connect to {addr} (tcp) failed: {e}"))?;
-    let quit_after = args.quit_after.map(|q| secs(q, "-q")).transpose()?;
+    let quit_after = args
+        .quit_after
+        .map(|q| seconds(q, "-q", false))
+        .transpose()?;
     duplex(stream, quit_after, args.shutdown || quit_after.is_some())
 }
 
@@ -308,7 +292,10 @@ pub fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyh
     let s = UdpSocket::bind(bind)?;
     s.connect(addr)?;
     let r = s.try_clone()?;
-    let quit = args.quit_after.map(|q| secs(q, "-q")).transpose()?;
+    let quit = args
+        .quit_after
+        .map(|q| seconds(q, "-q", false))
+        .transpose()?;
     std::thread::spawn(move || {
         let mut stdout = std::io::stdout();
         let mut b = vec![0u8; 65536];
@@ -472,7 +459,7 @@ fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
 /// `-i` seconds) or the listener alone (`--listen PORT`); the classic `netgen` runs both halves.
 /// One engine: `netshoot_probe::netgen`.
 pub fn netgen(args: &NetgenArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
-    let interval = secs(args.interval, "-i")?;
+    let interval = seconds(args.interval, "-i", false)?;
     let o = match args.listen {
         Some(port) => netgen::Options {
             listen: Some(port),
@@ -549,7 +536,7 @@ pub fn netgen_run(o: &netgen::Options, target: &Target, out: &Output) -> anyhow:
         }
     };
     let mut resolve = |h: &str| {
-        crate::cmd::ping::resolve_one(h, target, false, false).map_err(|e| format!("{e:#}"))
+        crate::args::host(h, target, netshoot_dns::Family::Any).map_err(|e| format!("{e:#}"))
     };
     let t = netgen::run(o, &mut resolve, &stop, &mut on);
     if json {
@@ -566,18 +553,4 @@ pub fn netgen_run(o: &netgen::Options, target: &Target, out: &Output) -> anyhow:
         (None, _) => true,
     };
     Ok(if reached { 0 } else { 1 })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn port_specs() {
-        assert_eq!(ports("80").unwrap(), [80]);
-        assert_eq!(ports("79-81").unwrap(), [79, 80, 81]);
-        for bad in ["0", "70000", "81-79", "x", ""] {
-            assert!(ports(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -219,7 +219,7 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         congestion: a.congestion.clone(),
         udp64: a.udp64,
     };
-    let ip = crate::cmd::ping::resolve_one(&a.host, target, a.v4, a.v6)?;
+    let ip = crate::args::host(&a.host, target, crate::args::family(a.v4, a.v6))?;
     let opts = ClientOptions {
         host: a.host.clone(),
         addr: SocketAddr::new(ip, a.port),

@@ -2,14 +2,14 @@
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use clap::Args;
 use netshoot_ns::Target;
 use netshoot_probe::ping::{PingEvent, PingOptions, PingStats, Pinger};
 use serde::Serialize;
 
+use crate::args::seconds;
 use crate::render::Output;
 
 /// `ping` options (iputils' letters; `-a`/`-g` from fping).
@@ -83,92 +83,14 @@ pub struct HostReport {
     pub stats: PingStats,
 }
 
-/// Every address of a CIDR (without network and broadcast for IPv4 prefixes shorter than /31).
-pub fn expand_cidr(s: &str, force: bool) -> anyhow::Result<Option<Vec<IpAddr>>> {
-    let Some((a, p)) = s.split_once('/') else {
-        return Ok(None);
-    };
-    let addr: IpAddr = a
-        .parse()
-        .map_err(|_| anyhow!("'{s}' is not a CIDR: write ADDRESS/PREFIX, e.g. 10.0.0.0/24"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix: u32 = p
-        .parse()
-        .ok()
-        .filter(|p| *p <= max)
-        .ok_or_else(|| anyhow!("'{s}': the prefix must be 0-{max}"))?;
-    let host_bits = max - prefix;
-    if host_bits > 16 && !force {
-        bail!(
-            "'{s}' holds {} addresses (more than a /16): add --force to really send to all of them",
-            if host_bits >= 64 {
-                "2^64+".to_string()
-            } else {
-                (1u128 << host_bits).to_string()
-            }
-        );
-    }
-    if host_bits > 24 {
-        bail!("'{s}' is too large to enumerate (more than 2^24 addresses)");
-    }
-    let n = 1u128 << host_bits;
-    let base = match addr {
-        IpAddr::V4(v) => u128::from(u32::from(v)) & !(n - 1),
-        IpAddr::V6(v) => u128::from(v) & !(n - 1),
-    };
-    let (first, last) = if addr.is_ipv4() && host_bits >= 2 {
-        (1, n - 1) // skip network and broadcast
-    } else {
-        (0, n)
-    };
-    Ok(Some(
-        (first..last)
-            .map(|i| match addr {
-                IpAddr::V4(_) => IpAddr::V4(((base + i) as u32).into()),
-                IpAddr::V6(_) => IpAddr::V6((base + i).into()),
-            })
-            .collect(),
-    ))
-}
-
-/// Resolves HOST (an address or a name) in the target.
-pub fn resolve_one(host: &str, target: &Target, v4: bool, v6: bool) -> anyhow::Result<IpAddr> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    let addrs = netshoot_dns::lookup_host(
-        host,
-        target.resolv_conf.as_deref(),
-        target.hosts.as_deref(),
-        Duration::from_secs(3),
-    )
-    .map_err(|e| anyhow!("cannot resolve '{host}' in {}: {e}", target.label))?;
-    addrs
-        .into_iter()
-        .find(|a| (!v4 || a.is_ipv4()) && (!v6 || a.is_ipv6()))
-        .ok_or_else(|| {
-            anyhow!(
-                "'{host}' has no {} address in {}",
-                if v6 { "IPv6" } else { "IPv4" },
-                target.label
-            )
-        })
-}
-
-fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
-    crate::args::seconds(s, what, false)
-}
-
 /// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
 pub fn hosts(args: &PingArgs, target: &Target) -> anyhow::Result<Vec<(String, IpAddr)>> {
-    let mut hosts: Vec<(String, IpAddr)> = Vec::new();
-    for h in &args.hosts {
-        match expand_cidr(h, args.force)? {
-            Some(list) => hosts.extend(list.into_iter().map(|a| (a.to_string(), a))),
-            None => hosts.push((h.clone(), resolve_one(h, target, args.v4, args.v6)?)),
-        }
-    }
-    Ok(hosts)
+    crate::args::hosts(
+        &args.hosts,
+        args.force,
+        target,
+        crate::args::family(args.v4, args.v6),
+    )
 }
 
 /// The engine's options for `args` (`several`: more than one host, 4 requests by default).
@@ -182,12 +104,12 @@ pub fn options(args: &PingArgs, several: bool) -> anyhow::Result<PingOptions> {
     };
     Ok(PingOptions {
         count: args.count.or(several.then_some(4)),
-        interval: secs(args.interval, "-i")?,
+        interval: seconds(args.interval, "-i", false)?,
         size: args.size,
         ttl: args.ttl,
         dont_fragment: args.pmtu.as_deref() == Some("do"),
-        wait: secs(args.wait, "-W")?,
-        deadline: args.deadline.map(|d| secs(d, "-w")).transpose()?,
+        wait: seconds(args.wait, "-W", false)?,
+        deadline: args.deadline.map(|d| seconds(d, "-w", false)).transpose()?,
         stop: Some(crate::interrupt::flag()),
         interface,
         source,
@@ -431,17 +353,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cidrs_expand_and_big_ones_are_refused() {
-        let v = expand_cidr("10.0.0.0/30", false).unwrap().unwrap();
-        assert_eq!(v.len(), 2);
-        assert_eq!(v[0].to_string(), "10.0.0.1");
-        assert_eq!(expand_cidr("10.0.0.7/32", false).unwrap().unwrap().len(), 1);
-        assert!(expand_cidr("10.0.0.0/15", false)
-            .unwrap_err()
-            .to_string()
-            .contains("--force"));
-        assert!(expand_cidr("10.0.0.0/40", false).is_err());
-        assert!(expand_cidr("web", false).unwrap().is_none());
+    fn loss_is_printed_as_iputils_does() {
         assert_eq!(fmt_loss(50.0), "50");
         assert_eq!(fmt_loss(100.0 / 3.0), "33.3333");
     }

@@ -125,53 +125,9 @@ pub struct HostScan {
     pub seconds: f64,
 }
 
-/// nmap's port syntax.
-pub fn parse_ports(spec: &str) -> anyhow::Result<Vec<u16>> {
-    if spec == "-" {
-        return Ok((1..=65535).collect());
-    }
-    let mut v = Vec::new();
-    for part in spec.split(',') {
-        let bad = || {
-            anyhow!("bad port spec '{spec}' at '{part}': write ports and ranges like 22,80,8000-8100, or - for all")
-        };
-        let num = |s: &str| {
-            s.trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(bad)
-        };
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let lo = if a.is_empty() { 1 } else { num(a)? };
-                let hi = if b.is_empty() { 65535 } else { num(b)? };
-                if lo > hi {
-                    return Err(bad());
-                }
-                v.extend(lo..=hi);
-            }
-            None => v.push(num(part)?),
-        }
-    }
-    v.sort_unstable();
-    v.dedup();
-    Ok(v)
-}
-
 /// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
 pub fn targets(args: &ScanArgs, target: &Target) -> anyhow::Result<Vec<(String, IpAddr)>> {
-    let mut hosts: Vec<(String, IpAddr)> = Vec::new();
-    for h in &args.hosts {
-        match crate::cmd::ping::expand_cidr(h, args.force)? {
-            Some(list) => hosts.extend(list.into_iter().map(|a| (a.to_string(), a))),
-            None => hosts.push((
-                h.clone(),
-                crate::cmd::ping::resolve_one(h, target, false, false)?,
-            )),
-        }
-    }
-    Ok(hosts)
+    crate::args::hosts(&args.hosts, args.force, target, netshoot_dns::Family::Any)
 }
 
 /// The scan kind of `args`: `connect`, `syn` (the default as root) or `udp`.
@@ -242,7 +198,7 @@ pub fn scan_hosts(
 /// Runs `scan` in the (already entered) target.
 pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let ports = match &args.ports {
-        Some(p) => parse_ports(p)?,
+        Some(p) => crate::args::port_list(p)?,
         None => COMMON.to_vec(),
     };
     let hosts = targets(args, target)?;
@@ -303,22 +259,4 @@ fn text(rs: &[HostScan], args: &ScanArgs, total: f64) -> String {
         rs.len()
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn port_specs_like_nmap() {
-        assert_eq!(
-            parse_ports("22,80,8000-8002").unwrap(),
-            [22, 80, 8000, 8001, 8002]
-        );
-        assert_eq!(parse_ports("-").unwrap().len(), 65535);
-        assert_eq!(parse_ports("65530-").unwrap().len(), 6);
-        for bad in ["0", "1-0", "a", "70000", "", "5-3"] {
-            assert!(parse_ports(bad).is_err(), "{bad}");
-        }
-    }
 }

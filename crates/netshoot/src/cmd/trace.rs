@@ -95,10 +95,8 @@ pub struct ReportHop {
 
 /// Runs `trace` in the (already entered) target.
 pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
-    let ip = crate::cmd::ping::resolve_one(&args.host, target, true, false)?;
-    if !(args.wait.is_finite() && args.wait > 0.0) {
-        return Err(anyhow!("-w must be a number of seconds > 0"));
-    }
+    let ip = crate::args::host(&args.host, target, netshoot_dns::Family::V4)?;
+    let timeout = crate::args::seconds(args.wait, "-w", true)?;
     if args.first == 0 || args.first > args.max_hops {
         return Err(anyhow!(
             "the first TTL (-f) must be 1..=max hops (-m {})",
@@ -118,10 +116,9 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
         first_ttl: args.first,
         max_hops: args.max_hops,
         queries: args.queries.max(1),
-        timeout: Duration::from_secs_f64(args.wait),
+        timeout,
         sendwait: match args.sendwait {
-            Some(z) if z.is_finite() && z >= 0.0 => Duration::from_secs_f64(z),
-            Some(z) => return Err(anyhow!("-z must be a number of seconds >= 0, not {z}")),
+            Some(z) => crate::args::seconds(z, "-z", false)?,
             None => Duration::ZERO,
         },
     };
