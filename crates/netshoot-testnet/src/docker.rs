@@ -9,16 +9,34 @@ pub const TEST_IMAGE: &str = "netshoot:test";
 /// Label put on everything a test creates, so leftovers can be removed.
 pub const LABEL: &str = "netshoot.test=1";
 
+/// Ends the calling test early, printing `skipped: needs root (…)` or `skipped: needs a Docker
+/// engine (…)` on stderr, unless running as root with a Docker engine that answers.
+#[macro_export]
+macro_rules! require_docker {
+    () => {
+        if let Some(why) = $crate::missing_root().or_else($crate::docker::missing_docker) {
+            $crate::say_skipped(&why);
+            return;
+        }
+    };
+}
+pub use crate::require_docker;
+
+/// Why Docker tests cannot run here (no engine answers), if they cannot.
+pub fn missing_docker() -> Option<String> {
+    let ok = std::process::Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (!ok).then(|| "needs a Docker engine (none answers; scripts/setup starts dockerd)".to_string())
+}
+
 /// Fails the test with a clear message unless a Docker engine answers.
 pub fn require_docker() {
     crate::require_root();
-    let ok = run_raw(&["docker", "info", "--format", "{{.ServerVersion}}"])
-        .status
-        .success();
-    assert!(
-        ok,
-        "no Docker engine answers: run scripts/setup (it starts dockerd)"
-    );
+    if let Some(why) = missing_docker() {
+        panic!("this test {why}");
+    }
 }
 
 /// Builds the `FROM scratch` test image with the static binary, once per test process

@@ -1,7 +1,9 @@
 //! Dev-only test topologies: namespaces, veth pairs, bridges and Docker fixtures with unique
 //! names, torn down on drop (and so on panic).
 
+pub mod cli;
 pub mod docker;
+pub mod fixtures;
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,6 +36,33 @@ fn nix_uid() -> u32 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(u32::MAX)
+}
+
+/// Ends the calling test early, printing `skipped: needs root (…)` on stderr (past the test
+/// harness's capture, so it shows), unless running as root. Put it first in a test that builds
+/// namespaces; the helpers it calls may still use [`require_root()`] as their own guard.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if let Some(why) = $crate::missing_root() {
+            $crate::say_skipped(&why);
+            return;
+        }
+    };
+}
+
+/// Why root-only work cannot run here, if it cannot.
+pub fn missing_root() -> Option<String> {
+    (!is_root())
+        .then(|| "needs root (it builds network namespaces; run scripts/test as root)".to_string())
+}
+
+/// Prints `TEST: skipped: WHY` on stderr in one write, past the test harness's output capture
+/// (the harness names each test's thread after the test).
+pub fn say_skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("test").to_string();
+    let _ = std::io::stderr().write_all(format!("{test}: skipped: {why}\n").as_bytes());
 }
 
 /// Fails the test with a clear message unless running as root.
@@ -109,6 +138,44 @@ impl Netns {
     /// Runs `sh -c CMD` inside the namespace; panics on failure.
     pub fn sh(&self, cmd: &str) -> String {
         self.exec(&["sh", "-c", cmd])
+    }
+
+    /// Runs a program inside the namespace and returns its output whatever its status.
+    pub fn output(&self, argv: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(argv)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {argv:?} in {}: {e}", self.name))
+    }
+
+    /// Waits up to 5 s until a socket listens on `port` (TCP, or UDP when `udp`), as `ss` sees
+    /// it inside the namespace; panics when none does.
+    pub fn wait_listen(&self, port: u16, udp: bool) {
+        let filter = format!("sport = :{port}");
+        for _ in 0..100 {
+            let o = self.output(&["ss", if udp { "-Huln" } else { "-Htln" }, &filter]);
+            if !String::from_utf8_lossy(&o.stdout).trim().is_empty() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("nothing listens on {port} in {}", self.name);
+    }
+
+    /// Starts a TCP listener (socat) that discards what it receives on each port; they are
+    /// killed when the guards drop.
+    pub fn tcp_sinks(&self, ports: &[&str]) -> Vec<Child> {
+        ports
+            .iter()
+            .map(|p| {
+                self.spawn(&[
+                    "socat",
+                    &format!("TCP-LISTEN:{p},fork,reuseaddr"),
+                    "OPEN:/dev/null",
+                ])
+            })
+            .collect()
     }
 
     /// Starts a long-running program inside the namespace; it is killed when the guard drops.
@@ -222,6 +289,31 @@ pub fn veth_pair(
         }
     }
     (an, bn, guard)
+}
+
+/// Two namespaces `tag_a`/`tag_b` joined by a veth pair with the addresses (CIDR) given:
+/// (a, b, a's interface, b's interface, the pair's guard).
+pub fn netns_pair(
+    (tag_a, addr_a): (&str, &str),
+    (tag_b, addr_b): (&str, &str),
+) -> (Netns, Netns, String, String, Link) {
+    let a = Netns::new(tag_a);
+    let b = Netns::new(tag_b);
+    let (ia, ib, l) = veth_pair((Some(&a), Some(addr_a)), (Some(&b), Some(addr_b)));
+    (a, b, ia, ib, l)
+}
+
+/// Joins two namespaces with a veth pair (unique names), giving each end an address (CIDR) and
+/// bringing both up. The pair goes with its namespaces.
+pub fn wire(a: &Netns, a_addr: &str, b: &Netns, b_addr: &str) {
+    let (x, y) = (unique("wa"), unique("wb"));
+    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
+    run(&["ip", "link", "set", &x, "netns", &a.name]);
+    run(&["ip", "link", "set", &y, "netns", &b.name]);
+    a.ip(&["addr", "add", a_addr, "dev", &x]);
+    b.ip(&["addr", "add", b_addr, "dev", &y]);
+    a.ip(&["link", "set", &x, "up"]);
+    b.ip(&["link", "set", &y, "up"]);
 }
 
 /// A host link deleted on drop (a veth end, a bridge).

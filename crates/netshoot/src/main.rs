@@ -39,28 +39,59 @@ fn main_with(argv: Vec<String>) -> ExitCode {
                 .get(clap::error::ContextKind::InvalidSubcommand)
                 .map(|v| v.to_string())
                 .unwrap_or_default();
-            eprintln!(
-                "netshoot: '{word}' is neither a netshoot command (see netshoot --help) nor a classic name netshoot answers to: {}",
-                classic::names_line()
+            render::error(
+                json_asked(&argv),
+                &format!(
+                    "netshoot: '{word}' is neither a netshoot command (see netshoot --help) nor a classic name netshoot answers to: {}",
+                    classic::names_line()
+                ),
+                render::ErrorKind::Usage,
             );
             return ExitCode::from(2);
         }
         Err(e) => {
             // --help and --version print to stdout and succeed; usage errors exit 2.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            if !e.use_stderr() {
+                return ExitCode::from(0);
+            }
+            if json_asked(&argv) {
+                // People read clap's message with its usage block on stderr (printed above);
+                // programs get its first line as the error object on stdout.
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments");
+                render::error_json(
+                    &format!("netshoot: {}", first.trim_start_matches("error: ")),
+                    render::ErrorKind::Usage,
+                );
+            }
+            return ExitCode::from(2);
         }
     };
+    let json = cli.json;
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("netshoot: {}", one_line(&e));
+            render::error(
+                json,
+                &format!("netshoot: {}", one_line(&e)),
+                render::ErrorKind::of(&e),
+            );
             e.downcast_ref::<netshoot_ns::NsError>()
                 .map(|n| n.exit_code())
                 .unwrap_or(2)
         }
     };
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Whether `--json` is on a command line clap refused (before a `--`, after which the words are
+/// another program's).
+fn json_asked(argv: &[String]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
 }
 
 /// The error and its causes on one line.

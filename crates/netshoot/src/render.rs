@@ -18,6 +18,89 @@ pub fn write_text(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// What kind of error ended a run, for `--json` readers (`"kind"` of the error object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// The command line is wrong: an unknown flag or command, a bad value, a target SPEC that
+    /// does not parse.
+    Usage,
+    /// The target does not exist here (no such container, network, namespace, process or path).
+    Target,
+    /// netshoot lacks a privilege it needs (CAP_SYS_ADMIN, CAP_NET_RAW, …).
+    Permission,
+    /// `exec` could not run the program.
+    Exec,
+    /// The system refused: the kernel or a file (an OS error), or the Docker engine.
+    Environment,
+    /// A bug in netshoot.
+    Internal,
+    /// An error netshoot does not classify (yet): read `error`.
+    Other,
+}
+
+impl ErrorKind {
+    /// The kind of an error that ended a command.
+    pub fn of(e: &anyhow::Error) -> ErrorKind {
+        use netshoot_ns::NsError as N;
+        if e.downcast_ref::<crate::classic::getopt::Usage>().is_some() {
+            return ErrorKind::Usage;
+        }
+        match e.downcast_ref::<N>() {
+            Some(N::BadSpec { .. }) => ErrorKind::Usage,
+            Some(
+                N::NoSuchContainer { .. }
+                | N::NotRunning { .. }
+                | N::NoSuchNetwork { .. }
+                | N::NetworkWithoutNamespace { .. }
+                | N::NetworkNamespaceMissing { .. }
+                | N::NoSuchNetns { .. }
+                | N::NoSuchPid { .. }
+                | N::BadPath { .. },
+            ) => ErrorKind::Target,
+            Some(N::Permission { .. }) => ErrorKind::Permission,
+            Some(N::Exec { .. }) => ErrorKind::Exec,
+            Some(N::Internal(_)) => ErrorKind::Internal,
+            Some(N::Docker { .. } | N::Io { .. }) => ErrorKind::Environment,
+            None if e
+                .chain()
+                .any(|c| c.is::<std::io::Error>() || c.is::<nix::Error>()) =>
+            {
+                ErrorKind::Environment
+            }
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// The error object `--json` runs print on stdout when a command fails.
+#[derive(Debug, Serialize)]
+pub struct ErrorReport<'a> {
+    /// The one line printed on stderr.
+    pub error: &'a str,
+    /// What kind of error.
+    pub kind: ErrorKind,
+}
+
+/// Reports an error that ends the run: `line` on stderr for people, always; with `json` also
+/// `{"error": LINE, "kind": KIND}` on stdout, so a program reading stdout gets JSON either way.
+pub fn error(json: bool, line: &str, kind: ErrorKind) {
+    eprintln!("{line}");
+    if json {
+        error_json(line, kind);
+    }
+}
+
+/// Prints only the error object `{"error": LINE, "kind": KIND}` on stdout (for a caller that
+/// printed its own message for people).
+pub fn error_json(line: &str, kind: ErrorKind) {
+    let report = ErrorReport { error: line, kind };
+    if let Ok(mut s) = serde_json::to_string_pretty(&report) {
+        s.push('\n');
+        let _ = write_text(&s);
+    }
+}
+
 /// How to print.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {

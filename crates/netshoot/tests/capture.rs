@@ -3,34 +3,21 @@
 //! writes read by ours with the same lines; Ctrl-C leaves a complete file; VXLAN decapsulated
 //! on the underlay of a tunnel; inside a container and a Swarm overlay's namespace; bad input.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use netshoot_testnet::cli::{text, Netshoot};
 use netshoot_testnet::docker::{
     ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet,
 };
-use netshoot_testnet::{require_root, unique, veth_pair, Link, Netns};
+use netshoot_testnet::{netns_pair, require_root, unique, Link, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// Namespaces a (10.88.0.1, interface returned) and b (10.88.0.2) on a veth pair.
 fn pair() -> (Netns, Netns, String, Link) {
     require_root();
-    let a = Netns::new("ca");
-    let b = Netns::new("cb");
-    let (ia, _, l) = veth_pair(
-        (Some(&a), Some("10.88.0.1/24")),
-        (Some(&b), Some("10.88.0.2/24")),
-    );
+    let (a, b, ia, _, l) = netns_pair(("ca", "10.88.0.1/24"), ("cb", "10.88.0.2/24"));
     (a, b, ia, l)
 }
 
@@ -79,6 +66,7 @@ fn count_lines(cmd: &[&str]) -> usize {
 
 #[test]
 fn files_agree_with_tcpdump_and_tshark_both_ways() {
+    require_root!();
     let (a, b, ia, _l) = pair();
     let spec = format!("netns:{}", a.name);
     let (ours, theirs) = (tmp("ours.pcap"), tmp("theirs.pcap"));
@@ -138,7 +126,7 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
     assert_eq!(lens.iter().sum::<u64>(), tshark_bytes);
     // pcapng: the same packets, read by both, and by us with tcpdump's lines.
     let ng = tmp("ours.pcapng");
-    let o = netshoot(&["capture", "-r", &ours, "-w", &ng, "--pcapng"]);
+    let o = NETSHOOT.run(&["capture", "-r", &ours, "-w", &ng, "--pcapng"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(count_lines(&["tcpdump", "-n", "-r", &ng]), captured);
     assert_eq!(count_lines(&["tshark", "-r", &ng]), captured);
@@ -146,7 +134,7 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
         .args(["-n", "-S", "-r", &ours])
         .output()
         .unwrap();
-    let a2 = netshoot(&["capture", "-r", &ng]);
+    let a2 = NETSHOOT.run(&["capture", "-r", &ng]);
     assert_eq!(
         text(&a2.stdout),
         text(&a1.stdout),
@@ -160,14 +148,14 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
         .args(["-n", "-S", "-r", &theirs])
         .output()
         .unwrap();
-    let o = netshoot(&["capture", "-r", &theirs]);
+    let o = NETSHOOT.run(&["capture", "-r", &theirs]);
     let (tl, ol) = (text(&t.stdout), text(&o.stdout));
     assert_eq!(ol.lines().count(), tl.lines().count());
     for (x, y) in ol.lines().zip(tl.lines()) {
         assert_eq!(x, y);
     }
     // --json carries the same lines.
-    let j = netshoot(&["capture", "-r", &theirs, "--json"]);
+    let j = NETSHOOT.run(&["capture", "-r", &theirs, "--json"]);
     let summaries: Vec<String> = text(&j.stdout)
         .lines()
         .map(|l| {
@@ -183,7 +171,7 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
         .collect();
     assert_eq!(summaries, plain);
     // A filter on read: our interpreter, tcpdump's count.
-    let o = netshoot(&["capture", "-r", &theirs, "tcp[tcpflags] & tcp-syn != 0"]);
+    let o = NETSHOOT.run(&["capture", "-r", &theirs, "tcp[tcpflags] & tcp-syn != 0"]);
     assert_eq!(
         text(&o.stdout).lines().count(),
         count_lines(&[
@@ -201,6 +189,7 @@ fn files_agree_with_tcpdump_and_tshark_both_ways() {
 
 #[test]
 fn ctrl_c_leaves_a_complete_file_and_count_ends_on_time() {
+    require_root!();
     let (a, b, ia, _l) = pair();
     let spec = format!("netns:{}", a.name);
     let file = tmp("int.pcap");
@@ -249,7 +238,7 @@ fn ctrl_c_leaves_a_complete_file_and_count_ends_on_time() {
                 .output();
         }
     });
-    let o = netshoot(&["-t", &spec, "capture", "-i", &ia, "-c", "3", "icmp"]);
+    let o = NETSHOOT.run(&["-t", &spec, "capture", "-i", &ia, "-c", "3", "icmp"]);
     t.join().unwrap();
     assert_eq!(text(&o.stdout).lines().count(), 3, "{}", text(&o.stdout));
     drop(b);
@@ -257,6 +246,7 @@ fn ctrl_c_leaves_a_complete_file_and_count_ends_on_time() {
 
 #[test]
 fn vxlan_is_decapsulated_on_the_underlay() {
+    require_root!();
     let (a, b, ia, _l) = pair();
     for (ns, local, remote, inner) in [
         (&a, "10.88.0.1", "10.88.0.2", "10.99.0.1/24"),
@@ -286,7 +276,7 @@ fn vxlan_is_decapsulated_on_the_underlay() {
                 .output();
         }
     });
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "capture",
@@ -307,7 +297,7 @@ fn vxlan_is_decapsulated_on_the_underlay() {
 
 #[test]
 fn inside_a_container_and_an_overlay_namespace() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let mtu = format!("com.docker.network.driver.mtu={}", underlay_mtu());
     let ov = DockerNet::new("overlay", &["--attachable", "--opt", &mtu]);
@@ -332,7 +322,7 @@ fn inside_a_container_and_an_overlay_namespace() {
                     .output();
             }
         });
-        let o = netshoot(&[
+        let o = NETSHOOT.run(&[
             "-t",
             &target,
             "capture",
@@ -356,6 +346,7 @@ fn inside_a_container_and_an_overlay_namespace() {
 
 #[test]
 fn bad_input_is_one_line_each() {
+    require_root!();
     let (a, _b, _ia, _l) = pair();
     let spec = format!("netns:{}", a.name);
     let corrupt = tmp("corrupt.pcap");
@@ -387,7 +378,7 @@ fn bad_input_is_one_line_each() {
             "not a pcap or pcapng file",
         ),
     ] {
-        let o = netshoot(&args);
+        let o = NETSHOOT.run(&args);
         let e = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
         assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
@@ -420,6 +411,7 @@ fn bad_input_is_one_line_each() {
 
 #[test]
 fn top_totals_agree_with_a_flow_of_known_size() {
+    require_root!();
     let (a, b, ia, _l) = pair();
     let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", "5299"]);
     std::thread::sleep(Duration::from_millis(400));
@@ -447,7 +439,7 @@ fn top_totals_agree_with_a_flow_of_known_size() {
                 .unwrap()
         }
     });
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "top",
@@ -491,7 +483,7 @@ fn top_totals_agree_with_a_flow_of_known_size() {
 /// screen with the pair and its rates, and restores the terminal when it ends.
 #[test]
 fn top_draws_a_screen_on_a_terminal() {
-    require_root();
+    require_root!();
     let ns = Netns::new("tu");
     let name = ns.name.clone();
     let pinger = std::thread::spawn(move || {
@@ -570,9 +562,10 @@ fn tcpdump_file_of_a_flow(port: &str) -> String {
 /// -C/-W rotation: files of at most the size asked, reused in a ring, each a valid pcap.
 #[test]
 fn rotation_by_size_keeps_a_ring_of_valid_files() {
+    require_root!();
     let big = tcpdump_file_of_a_flow("5298");
     let base = tmp("rot");
-    let o = netshoot(&["capture", "-r", &big, "-w", &base, "-C", "1", "-W", "3"]);
+    let o = NETSHOOT.run(&["capture", "-r", &big, "-w", &base, "-C", "1", "-W", "3"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     for i in 0..3 {
         let f = format!("{base}{i}");
@@ -595,11 +588,12 @@ fn rotation_by_size_keeps_a_ring_of_valid_files() {
 /// together they hold every packet.
 #[test]
 fn pcapng_rotation_by_size_counts_pcapng_bytes() {
+    require_root!();
     let big = tcpdump_file_of_a_flow("5297");
     let packets = count_lines(&["tcpdump", "-n", "-r", &big]);
     assert!(packets > 3000, "the flow gave {packets} packets");
     let base = tmp("rotng");
-    let o = netshoot(&["capture", "-r", &big, "-w", &base, "--pcapng", "-C", "1"]);
+    let o = NETSHOOT.run(&["capture", "-r", &big, "-w", &base, "--pcapng", "-C", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let mut names = vec![base.clone()];
     names.extend(

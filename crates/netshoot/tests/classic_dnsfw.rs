@@ -4,11 +4,11 @@
 //! unknown flags and write commands refused. Each command runs through a link named after the
 //! tool (`ip netns exec NS LINK …`) and as `netshoot -t netns:NS NAME …` (root).
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, unique, veth_pair, Child, Links, Netns};
+use netshoot_testnet::fixtures::{self, Auth, IPTABLES_RULES};
+use netshoot_testnet::{require_root, unique, veth_pair, Links, Netns};
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -76,35 +76,7 @@ fn fw_fixture() -> Netns {
     let ns = Netns::new("cfw");
     // Without -n iptables looks addresses up: let that fail fast on this namespace's loopback.
     ns.resolv_conf("nameserver 127.0.0.1\n");
-    let rules: &[&str] = &[
-        "iptables -P INPUT DROP",
-        "iptables -N WEB",
-        "iptables -N LOGDROP",
-        "iptables -A INPUT -i lo -j ACCEPT",
-        "iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-        "iptables -A INPUT -m conntrack ! --ctstate INVALID -p udp --dport 53 -j ACCEPT",
-        "iptables -A INPUT -s 10.1.2.3/32 -d 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT",
-        "iptables -A INPUT -s 192.168.0.0/20 ! -i eth+ -p tcp --sport 1024:65535 -j WEB",
-        "iptables -A INPUT ! -s 172.16.0.0/12 -p tcp -m multiport --dports 80,443,8000:8100 -j WEB",
-        "iptables -A INPUT -p icmp --icmp-type 8 -m comment --comment \"ping from anywhere\" -j ACCEPT",
-        "iptables -A INPUT -p tcp --dport 25 -j REJECT --reject-with tcp-reset",
-        "iptables -A INPUT -p udp -m addrtype --dst-type LOCAL --limit-iface-in -j REJECT",
-        "iptables -A INPUT -m mark --mark 0x1/0xff -j LOGDROP",
-        "iptables -A INPUT -p 47 -j DROP",
-        "iptables -A WEB -o veth0 -p tcp ! --dport 8080 -j RETURN",
-        "iptables -A WEB -m comment --comment plain -j ACCEPT",
-        "iptables -A LOGDROP -j LOG --log-prefix \"dropped: \" --log-level 6",
-        "iptables -A LOGDROP -j DROP",
-        "iptables -A FORWARD -g WEB",
-        "iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80",
-        "iptables -t nat -A PREROUTING -p udp --dport 5353 -j DNAT --to-destination 10.0.0.3-10.0.0.5",
-        "iptables -t nat -A POSTROUTING -s 10.0.0.0/24 -o eth0 -j MASQUERADE",
-        "iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 20000-30000 --random",
-        "iptables -t nat -A POSTROUTING -d 10.9.9.9/32 -p udp -j SNAT --to-source 10.0.0.1:4000-5000",
-        "iptables -t mangle -A OUTPUT -p tcp --dport 7302 -j CONNMARK --set-mark 7",
-        "iptables -t mangle -A PREROUTING -j MARK --set-xmark 0x10/0xff",
-        "iptables -t raw -A OUTPUT -p udp --dport 7303 -j CT --zone 5",
-        "iptables -t raw -A PREROUTING -p udp --dport 123 -j CT --notrack",
+    let extra: &[&str] = &[
         // Matches and targets written as native expressions or less common blobs.
         "iptables -N EXTRA",
         "iptables -A EXTRA -m state --state NEW,ESTABLISHED -j ACCEPT",
@@ -133,9 +105,7 @@ fn fw_fixture() -> Netns {
         "ip6tables -A INPUT -p ipv6-icmp --icmpv6-type 128 -j ACCEPT",
         "ip6tables -A INPUT -p tcp -j REJECT --reject-with icmp6-adm-prohibited",
     ];
-    for r in rules {
-        ns.sh(r);
-    }
+    fixtures::apply(&ns, &[IPTABLES_RULES, extra]);
     // Counted traffic: loopback packets hit the first INPUT rule and the mangle rule.
     ns.exec(&["ping", "-c", "2", "-i", "0.2", "127.0.0.1"]);
     ns
@@ -150,6 +120,7 @@ fn no_comments(s: &str) -> String {
 
 #[test]
 fn iptables_l_s_and_save_equal_the_peers() {
+    require_root!();
     let ns = fw_fixture();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for tool in ["iptables", "ip6tables"] {
@@ -334,7 +305,7 @@ table inet n4 {
 
 #[test]
 fn nft_lists_equal_the_peers() {
-    require_root();
+    require_root!();
     let ns = Netns::new("cnft");
     let file = std::env::temp_dir().join(unique("rules.nft"));
     std::fs::write(&file, NFT_RULES).unwrap();
@@ -385,70 +356,9 @@ fn nft_lists_equal_the_peers() {
 // ---------------------------------------------------------------------------------------------
 // dig, drill, nslookup, host against nsd
 
-const ZONE: &str = r#"$ORIGIN example.test.
-$TTL 300
-@    IN SOA ns1.example.test. admin.example.test. 2026112401 3600 600 86400 300
-@    IN NS ns1
-ns1  IN A 10.55.0.1
-web  IN A 10.55.0.10
-web  IN A 10.55.0.11
-web  IN AAAA fd55::10
-www  IN CNAME web
-@    IN MX 10 mail
-@    IN MX 20 mail2
-mail IN A 10.55.0.25
-_http._tcp IN SRV 0 5 80 web
-@    IN TXT "v=spf1 -all" "second string"
-@    IN CAA 0 issue "ca.example.test"
-"#;
-
-const REVERSE: &str = r#"$ORIGIN 0.55.10.in-addr.arpa.
-$TTL 300
-@  IN SOA ns1.example.test. admin.example.test. 1 3600 600 86400 300
-@  IN NS ns1.example.test.
-10 IN PTR web.example.test.
-"#;
-
 /// nsd on 10.55.0.1 in a namespace whose resolv.conf points at it (as tests/dns.rs builds it).
-struct Auth {
-    ns: Netns,
-    dir: PathBuf,
-    _nsd: Child,
-}
-
-impl Drop for Auth {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn auth() -> Auth {
-    require_root();
-    let ns = Netns::new("cdns");
-    ns.ip(&["addr", "add", "10.55.0.1/32", "dev", "lo"]);
-    ns.resolv_conf("nameserver 10.55.0.1\nsearch example.test\n");
-    let dir = std::env::temp_dir().join(unique("cnsd"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("example.test.zone"), ZONE).unwrap();
-    std::fs::write(dir.join("rev.zone"), REVERSE).unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("nsd.conf"),
-        format!(
-            "server:\n  ip-address: 10.55.0.1\n  port: 53\n  username: \"\"\n  zonesdir: \"{d}\"\n  database: \"\"\n  pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  zonelistfile: \"{d}/zone.list\"\n  do-ip6: no\n  server-count: 1\nremote-control:\n  control-enable: no\nzone:\n  name: \"example.test\"\n  zonefile: \"example.test.zone\"\nzone:\n  name: \"0.55.10.in-addr.arpa\"\n  zonefile: \"rev.zone\"\n"
-        ),
-    )
-    .unwrap();
-    let conf = dir.join("nsd.conf");
-    let nsd = ns.spawn(&["nsd", "-d", "-c", conf.to_str().unwrap()]);
-    for _ in 0..200 {
-        if ns.sh("ss -Hlun").contains("10.55.0.1:53") && ns.sh("ss -Hltn").contains("10.55.0.1:53")
-        {
-            return Auth { ns, dir, _nsd: nsd };
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("nsd did not start");
+    Auth::start("cdns", "nameserver 10.55.0.1\nsearch example.test\n")
 }
 
 /// Without what differs by design or by the moment: the query time, date, size, the version
@@ -471,6 +381,7 @@ fn dns_norm(s: &str) -> String {
 
 #[test]
 fn dig_drill_nslookup_and_host_agree_with_the_peers_on_nsd() {
+    require_root!();
     let a = auth();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let ns = &a.ns;
@@ -576,6 +487,7 @@ fn dig_drill_nslookup_and_host_agree_with_the_peers_on_nsd() {
 
 #[test]
 fn dig_without_an_answer_exits_9_as_dig() {
+    require_root!();
     let a = auth();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     // Nothing listens on port 5353 of the namespace's own address.
@@ -631,7 +543,7 @@ fn ct_ext(s: &str) -> String {
 
 #[test]
 fn conntrack_entries_equal_as_sets() {
-    require_root();
+    require_root!();
     let client = Netns::new("cct");
     let server = Netns::new("cst");
     let (_, _, _link) = veth_pair(
@@ -676,7 +588,7 @@ fn conntrack_entries_equal_as_sets() {
 
 #[test]
 fn ipvsadm_says_the_kernel_has_no_ipvs_as_ipvsadm_does() {
-    require_root();
+    require_root!();
     let ns = Netns::new("civ");
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let want = peer(&ns, "ipvsadm", &["-L", "-n"]);
@@ -704,7 +616,7 @@ fn ipvsadm_says_the_kernel_has_no_ipvs_as_ipvsadm_does() {
 
 #[test]
 fn unknown_flags_fail_with_one_line_and_exit_2() {
-    require_root();
+    require_root!();
     let ns = Netns::new("cbad");
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, bad) in [
@@ -740,7 +652,7 @@ fn unknown_flags_fail_with_one_line_and_exit_2() {
 
 #[test]
 fn write_commands_are_refused_as_read_only() {
-    require_root();
+    require_root!();
     let ns = Netns::new("cro");
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, args) in [

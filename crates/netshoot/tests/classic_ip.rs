@@ -5,8 +5,9 @@
 
 use std::process::{Command, Output};
 
+use netshoot_testnet::cli::json;
+use netshoot_testnet::fixtures;
 use netshoot_testnet::{require_root, Links, Netns};
-use serde_json::Value;
 
 fn text(o: &Output) -> String {
     format!(
@@ -101,20 +102,7 @@ fn switch() -> (Netns, Netns) {
     sw.ip(&["-6", "addr", "add", "fd71::fe/64", "dev", "br0"]);
     sw.ip(&["addr", "add", "10.72.0.1/24", "dev", "lo"]);
     sw.ip(&["addr", "add", "10.72.0.5/24", "dev", "lo", "label", "lo:x"]);
-    sw.ip(&[
-        "link",
-        "add",
-        "vx0",
-        "type",
-        "vxlan",
-        "id",
-        "42",
-        "dstport",
-        "4789",
-        "local",
-        "10.72.0.1",
-        "nolearning",
-    ]);
+    fixtures::vxlan_with_remotes(&sw);
     sw.ip(&["link", "set", "vx0", "master", "br0", "up"]);
     sw.ip(&["link", "add", "v1", "type", "veth", "peer", "name", "v2"]);
     sw.ip(&["link", "set", "v1", "up"]);
@@ -199,31 +187,12 @@ fn switch() -> (Netns, Netns) {
         "master",
         "static",
     ]);
-    sw.exec(&[
-        "bridge",
-        "fdb",
-        "append",
-        "00:00:00:00:00:00",
-        "dev",
-        "vx0",
-        "dst",
-        "10.72.0.2",
-    ]);
-    sw.exec(&[
-        "bridge",
-        "fdb",
-        "add",
-        "02:00:00:00:72:03",
-        "dev",
-        "vx0",
-        "dst",
-        "10.72.0.3",
-    ]);
     (sw, a)
 }
 
 #[test]
 fn ip_text_equals_iproute2() {
+    require_root!();
     let (sw, _a) = switch();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
@@ -297,12 +266,10 @@ fn ip_text_equals_iproute2() {
 }
 
 /// Values of a JSON document, key order aside.
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
 
 #[test]
 fn ip_j_equals_iproute2_as_values() {
+    require_root!();
     let (sw, _a) = switch();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
@@ -345,6 +312,7 @@ fn ip_j_equals_iproute2_as_values() {
 
 #[test]
 fn ip_refuses_writes_unknown_objects_and_flags_on_one_line() {
+    require_root!();
     let (sw, _a) = switch();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for line in [
@@ -377,6 +345,7 @@ fn ip_refuses_writes_unknown_objects_and_flags_on_one_line() {
 
 #[test]
 fn the_verbs_own_options_still_work_through_the_classic_parser() {
+    require_root!();
     let (sw, a) = switch();
     let spec = format!("netns:{}", sw.name);
     let run = |args: &[&str]| {
@@ -448,6 +417,7 @@ fn no_stp_timers(s: &str) -> String {
 
 #[test]
 fn bridge_and_brctl_text_equal_the_peers() {
+    require_root!();
     let (sw, a) = switch();
     // Traffic through p1, so br0 learns a's MAC (a dynamic entry).
     a.exec(&[
@@ -523,6 +493,7 @@ fn bridge_and_brctl_text_equal_the_peers() {
 
 #[test]
 fn bridge_and_brctl_refuse_writes_and_unknowns_on_one_line() {
+    require_root!();
     let (sw, _a) = switch();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (tool, line) in [
@@ -569,6 +540,7 @@ fn no_timers(s: &str) -> String {
 
 #[test]
 fn ip_d_link_equals_iproute2_for_bridge_veth_vxlan() {
+    require_root!();
     let (sw, a) = switch();
     // A vxlan on a lower device, outside any bridge.
     sw.ip(&[

@@ -32,7 +32,7 @@ fn iftop_pairs(text: &str) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn iftop_text_mode_counts_a_known_flow_as_iftop_does() {
-    require_root();
+    require_root!();
     let a = Netns::new("ia");
     let b = Netns::new("ib");
     let (ia, ib, _l) = veth_pair(
@@ -114,7 +114,7 @@ fn iftop_text_mode_counts_a_known_flow_as_iftop_does() {
 
 #[test]
 fn nsenter_runs_a_program_in_the_namespace_as_nsenter_does() {
-    require_root();
+    require_root!();
     let a = Netns::new("na");
     a.ip(&[
         "link", "add", "nsdummy0", "type", "veth", "peer", "name", "nsdummy1",

@@ -376,6 +376,7 @@ fn same_iface_rows(ours: &str, want: &str, what: &str) {
 
 #[test]
 fn netstat_sockets_agree_with_net_tools() {
+    require_root!();
     let w = world();
     let want = w.peer("netstat", &["-tulpn"]);
     assert!(want.contains("/socat") && want.contains("tcp6"), "{want}");
@@ -414,6 +415,7 @@ fn netstat_sockets_agree_with_net_tools() {
 
 #[test]
 fn netstat_routes_and_interfaces_agree_with_net_tools() {
+    require_root!();
     let w = world();
     let want = w.peer("netstat", &["-rn"]);
     assert!(
@@ -433,6 +435,7 @@ fn netstat_routes_and_interfaces_agree_with_net_tools() {
 
 #[test]
 fn ss_agrees_with_iproute2() {
+    require_root!();
     let w = world();
     for args in [
         &["-tulpn"][..],
@@ -478,6 +481,7 @@ fn ss_agrees_with_iproute2() {
 
 #[test]
 fn ifconfig_agrees_with_net_tools() {
+    require_root!();
     let w = world();
     let want = w.peer("ifconfig", &["-a"]);
     assert!(
@@ -492,6 +496,7 @@ fn ifconfig_agrees_with_net_tools() {
 
 #[test]
 fn route_and_arp_agree_with_net_tools() {
+    require_root!();
     let w = world();
     for args in [&["-n"][..], &[], &["-e"], &["-ne"]] {
         w.check("route", args, same_text);
@@ -558,6 +563,7 @@ fn bad_flags_and_writes_are_one_line_and_exit_2() {
 
 #[test]
 fn ss_on_a_terminal_spreads_columns_as_iproute2() {
+    require_root!();
     let w = world();
     // Under a pty of a given width (script(1)), ss spreads the spare width over its columns.
     let pty = |prog: &str, cols: u32, args: &str| -> String {
@@ -633,6 +639,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
 
 #[test]
 fn netstat_c_prints_again_every_second() {
+    require_root!();
     let w = world();
     let once = w.peer("netstat", &["-rn"]);
     for how in ["link", "netshoot"] {

@@ -7,11 +7,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, veth_pair, Link, Links, Netns};
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use netshoot_testnet::cli::text;
+use netshoot_testnet::{netns_pair, require_root, Link, Links, Netns};
 
 /// How a test starts our tool: through the link, or as `netshoot -t netns:NS NAME`.
 #[derive(Clone, Copy, Debug)]
@@ -78,36 +75,10 @@ fn wait_bounded(mut child: std::process::Child, secs: u64) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn wait_listen(ns: &Netns, port: u16, udp: bool) {
-    for _ in 0..100 {
-        let o = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                "ss",
-                if udp { "-Huln" } else { "-Htln" },
-                &format!("sport = :{port}"),
-            ])
-            .output()
-            .unwrap();
-        if !text(&o.stdout).trim().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listens on {port}");
-}
-
 /// Client namespace 10.89.0.1 — server namespace 10.89.0.2.
 fn pair() -> (Netns, Netns, Link) {
     require_root();
-    let c = Netns::new("kc");
-    let s = Netns::new("ks");
-    let (_, _, l) = veth_pair(
-        (Some(&c), Some("10.89.0.1/24")),
-        (Some(&s), Some("10.89.0.2/24")),
-    );
+    let (c, s, _, _, l) = netns_pair(("kc", "10.89.0.1/24"), ("ks", "10.89.0.2/24"));
     (c, s, l)
 }
 
@@ -195,6 +166,7 @@ fn check_layout(out: &str, udp: bool, server: bool, reverse: bool) {
 /// Our client, their server: the server's total equals ours (UDP: and our copy of its report).
 #[test]
 fn iperf_our_client_against_iperf2_server() {
+    require_root!();
     let (c, s, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF_CASES.iter().enumerate() {
@@ -205,7 +177,7 @@ fn iperf_our_client_against_iperf2_server() {
             sargs.push("-u");
         }
         let srv = spawn(&real(&s, &sargs));
-        wait_listen(&s, 5201, udp);
+        s.wait_listen(5201, udp);
         let mut args = vec!["-c", "10.89.0.2", "-p", "5201", "-f", "B"];
         args.extend_from_slice(case);
         let o = run_bounded(&ours(&links, door, &c, "iperf", &args), 30);
@@ -267,6 +239,7 @@ fn iperf_our_client_against_iperf2_server() {
 /// Their client, our server: our total equals theirs (UDP: and their copy of our report).
 #[test]
 fn iperf2_client_against_our_iperf_server() {
+    require_root!();
     let (c, s, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF_CASES.iter().enumerate() {
@@ -277,7 +250,7 @@ fn iperf2_client_against_our_iperf_server() {
             sargs.push("-u");
         }
         let srv = spawn(&ours(&links, door, &s, "iperf", &sargs));
-        wait_listen(&s, 5201, udp);
+        s.wait_listen(5201, udp);
         let mut args = vec!["iperf", "-c", "10.89.0.2", "-p", "5201", "-f", "B"];
         args.extend_from_slice(case);
         let o = run_bounded(&real(&c, &args), 30);
@@ -398,13 +371,14 @@ const IPERF3_CASES: &[&[&str]] = &[
 /// and the real iperf3 -c against our `iperf3 -s`: the bytes received agree on both sides.
 #[test]
 fn iperf3_against_real_iperf3_both_ways() {
+    require_root!();
     let (c, s, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (k, case) in IPERF3_CASES.iter().enumerate() {
         let door = if k % 2 == 0 { Door::Link } else { Door::Verb };
         // Ours as the client.
         let srv = spawn(&real(&s, &["iperf3", "-s", "-1", "-J", "-p", "5202"]));
-        wait_listen(&s, 5202, false);
+        s.wait_listen(5202, false);
         let mut args = vec!["-c", "10.89.0.2", "-p", "5202", "-J"];
         args.extend_from_slice(case);
         let o = run_bounded(&ours(&links, door, &c, "iperf3", &args), 30);
@@ -425,7 +399,7 @@ fn iperf3_against_real_iperf3_both_ways() {
             "iperf3",
             &["-s", "-1", "-J", "-p", "5202"],
         ));
-        wait_listen(&s, 5202, false);
+        s.wait_listen(5202, false);
         let mut args = vec!["iperf3", "-c", "10.89.0.2", "-p", "5202", "-J"];
         args.extend_from_slice(case);
         let o = run_bounded(&real(&c, &args), 30);
@@ -436,7 +410,7 @@ fn iperf3_against_real_iperf3_both_ways() {
     }
     // The text report, as iperf3 prints it.
     let srv = spawn(&real(&s, &["iperf3", "-s", "-1", "-p", "5202"]));
-    wait_listen(&s, 5202, false);
+    s.wait_listen(5202, false);
     let o = run_bounded(
         &ours(
             &links,
@@ -494,6 +468,7 @@ fn iperf3_bad_input_is_one_line_exit_2() {
 /// first and retries while B is absent; then B starts, and each sees the other's messages.
 #[test]
 fn netgen_between_two_namespaces_in_either_order() {
+    require_root!();
     let (a, b, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let first = spawn(&ours(

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use netshoot_testnet::{require_root, run, unique, veth_pair, Child, Link, Netns};
+use netshoot_testnet::cli::text;
+use netshoot_testnet::{netns_pair, require_root, unique, wire, Child, Link, Netns};
 
 /// A directory with a link to our binary for every classic name (made once per run).
 fn links() -> &'static PathBuf {
@@ -71,19 +72,10 @@ fn out(ns: &Netns, via: Via, tool: &str, args: &[&str]) -> Output {
         .expect("run")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// client 10.84.0.1 — server 10.84.0.2 and 10.84.0.3 (one link).
 fn pair() -> (Netns, Netns, Link) {
     require_root();
-    let c = Netns::new("kc");
-    let s = Netns::new("ks");
-    let (_, server_if, l) = veth_pair(
-        (Some(&c), Some("10.84.0.1/24")),
-        (Some(&s), Some("10.84.0.2/24")),
-    );
+    let (c, s, _, server_if, l) = netns_pair(("kc", "10.84.0.1/24"), ("ks", "10.84.0.2/24"));
     s.ip(&["addr", "add", "10.84.0.3/24", "dev", &server_if]);
     c.resolv_conf("nameserver 127.0.0.1\n");
     (c, s, l)
@@ -129,6 +121,7 @@ fn ping_summary(t: &str) -> String {
 
 #[test]
 fn ping_counts_and_lines_agree_with_iputils() {
+    require_root!();
     let (c, _s, _l) = pair();
     let args = [
         "-c",
@@ -200,6 +193,7 @@ fn ping_counts_and_lines_agree_with_iputils() {
 /// `ping HOST | head -2` ends when head does, quietly, as iputils ends on SIGPIPE.
 #[test]
 fn ping_ends_quietly_when_the_reader_goes_away() {
+    require_root!();
     let (c, _s, _l) = pair();
     let cmd = format!(
         "timeout 5 {} -i 0.2 10.84.0.2 | head -2",
@@ -223,6 +217,7 @@ fn ping_ends_quietly_when_the_reader_goes_away() {
 
 #[test]
 fn ping_loss_deadline_interface_and_outstanding_agree_with_iputils() {
+    require_root!();
     let (c, _s, _l) = pair();
     // Nobody holds .99: every request is lost (exit 1); -O reports each unanswered one.
     let args = ["-c", "3", "-i", "0.3", "-W", "1", "-O", "10.84.0.99"];
@@ -296,6 +291,7 @@ fn lines(t: &str) -> BTreeSet<String> {
 
 #[test]
 fn fping_alive_unreachable_and_generate_agree() {
+    require_root!();
     let (c, _s, _l) = pair();
     let args = [
         "-r",
@@ -344,6 +340,7 @@ fn fping_alive_unreachable_and_generate_agree() {
 /// fping -c / -C: the per-reply lines (without times) and the summary counts.
 #[test]
 fn fping_counts_and_summaries_agree() {
+    require_root!();
     let (c, _s, _l) = pair();
     let strip = |t: &str| -> BTreeSet<String> {
         // "10.84.0.2 : [0], 64 bytes, 0.041 ms (0.041 avg, 0% loss)" -> "10.84.0.2 : [0], 64 bytes"
@@ -440,17 +437,6 @@ struct Chain {
     _web: Vec<Child>,
 }
 
-fn wire(a: &Netns, a_addr: &str, b: &Netns, b_addr: &str) {
-    let (x, y) = (unique("ka"), unique("kb"));
-    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
-    run(&["ip", "link", "set", &x, "netns", &a.name]);
-    run(&["ip", "link", "set", &y, "netns", &b.name]);
-    a.ip(&["addr", "add", a_addr, "dev", &x]);
-    b.ip(&["addr", "add", b_addr, "dev", &y]);
-    a.ip(&["link", "set", &x, "up"]);
-    b.ip(&["link", "set", &y, "up"]);
-}
-
 fn chain() -> Chain {
     require_root();
     let c = Netns::new("kc");
@@ -467,16 +453,7 @@ fn chain() -> Chain {
     r[1].ip(&["route", "add", "default", "via", "10.85.2.1"]);
     s.ip(&["route", "add", "default", "via", "10.85.3.1"]);
     c.resolv_conf("nameserver 127.0.0.1\n");
-    let web = ["80", "8080"]
-        .iter()
-        .map(|p| {
-            s.spawn(&[
-                "socat",
-                &format!("TCP-LISTEN:{p},fork,reuseaddr"),
-                "OPEN:/dev/null",
-            ])
-        })
-        .collect();
+    let web = s.tcp_sinks(&["80", "8080"]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     Chain {
         client: c,
@@ -509,6 +486,7 @@ fn hops(t: &str) -> Vec<(u8, BTreeSet<String>)> {
 
 #[test]
 fn traceroute_hops_agree_udp_icmp_tcp() {
+    require_root!();
     let ch = chain();
     let want = vec![
         (1, BTreeSet::from(["10.85.1.1".to_string()])),
@@ -550,6 +528,7 @@ fn traceroute_hops_agree_udp_icmp_tcp() {
 
 #[test]
 fn tcptraceroute_shows_the_destination_flags_like_debians() {
+    require_root!();
     let ch = chain();
     for (port, flag) in [("80", "<syn,ack>"), ("81", "<rst,ack>")] {
         let args = ["-n", "-q", "1", "10.85.3.2", port];
@@ -575,6 +554,7 @@ fn mtr_rows(t: &str) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn mtr_report_and_json_agree() {
+    require_root!();
     let ch = chain();
     for args in [
         &["-r", "-n", "-c", "3", "-i", "0.2", "10.85.3.2"][..],
@@ -630,6 +610,7 @@ fn mtr_report_and_json_agree() {
 /// fping names the ICMP errors its requests draw (a routing loop between the routers).
 #[test]
 fn fping_reports_icmp_errors_like_fping() {
+    require_root!();
     let ch = chain();
     let args = ["-c", "2", "-p", "200", "-t", "500", "10.85.9.9"];
     let icmp = |o: &Output| -> Vec<String> {
@@ -659,6 +640,7 @@ fn fping_reports_icmp_errors_like_fping() {
 
 #[test]
 fn mtr_draws_a_screen_on_a_terminal() {
+    require_root!();
     let ch = chain();
     let cmd = format!(
         "stty rows 20 cols 120; ip netns exec {} {} -n -c 2 -i 0.2 10.85.3.2",
@@ -717,6 +699,7 @@ fn pair_with_servers() -> (Netns, Netns, Link, Vec<Child>) {
 
 #[test]
 fn nc_verdicts_and_messages_agree_with_openbsd_netcat() {
+    require_root!();
     let (c, _s, _l, _k) = pair_with_servers();
     for args in [
         &["-vz", "10.84.0.2", "80"][..],
@@ -757,6 +740,7 @@ fn nc_verdicts_and_messages_agree_with_openbsd_netcat() {
 /// Bytes through an echo server, TCP (-N, -q) and UDP, and a refused connection.
 #[test]
 fn nc_moves_the_same_bytes_as_openbsd_netcat() {
+    require_root!();
     let (c, _s, _l, _k) = pair_with_servers();
     let feed = |via: Via, args: &[&str], input: &str| -> (String, String, Option<i32>) {
         let mut cmd = match via {
@@ -803,6 +787,7 @@ fn nc_moves_the_same_bytes_as_openbsd_netcat() {
 /// Our `nc -l` receives what the peer's nc sends, and says so in netcat's words with -v.
 #[test]
 fn nc_listens_like_openbsd_netcat() {
+    require_root!();
     let (c, s, _l) = pair();
     let shape = |t: &str| -> String {
         // "Connection received on 10.84.0.1 41234" -> "… 10.84.0.1 PORT"
@@ -938,6 +923,7 @@ fn nmap_facts(t: &str, loose: bool) -> Vec<String> {
 
 #[test]
 fn nmap_reports_agree_with_nmap() {
+    require_root!();
     let (c, s, _l, _k) = pair_with_servers();
     s.sh("sysctl -qw net.ipv4.icmp_ratelimit=0");
     // UDP echoes: 9876 has no nmap payload (an empty probe gets no echo: open|filtered), 7777
@@ -984,6 +970,7 @@ fn nmap_reports_agree_with_nmap() {
 
 #[test]
 fn nmap_writes_normal_output_and_refuses_other_formats() {
+    require_root!();
     let (c, _s, _l, _k) = pair_with_servers();
     let file = std::env::temp_dir().join(format!("netshoot-nmap-{}.txt", std::process::id()));
     let f = file.to_str().unwrap();
@@ -1096,6 +1083,7 @@ fn curl_errors(t: &str) -> Vec<String> {
 
 #[test]
 fn curl_bodies_write_out_and_errors_agree_with_curl() {
+    require_root!();
     let (c, _s, _l, _k, root) = web();
     let base = "http://10.84.0.2:8000";
     let page = format!("{base}/");

@@ -7,22 +7,14 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, run, unique, veth_pair, Link, Links, Netns};
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use netshoot_testnet::cli::text;
+use netshoot_testnet::{netns_pair, require_root, run, unique, Link, Links, Netns};
 
 /// Namespaces a (10.89.0.1, fd89::1) and b (10.89.0.2, fd89::2) on a veth pair with transmit
 /// checksum offload off, so every checksum in a capture is computed and verifiable.
 fn pair() -> (Netns, Netns, String, String, Link) {
     require_root();
-    let a = Netns::new("ta");
-    let b = Netns::new("tb");
-    let (ia, ib, l) = veth_pair(
-        (Some(&a), Some("10.89.0.1/24")),
-        (Some(&b), Some("10.89.0.2/24")),
-    );
+    let (a, b, ia, ib, l) = netns_pair(("ta", "10.89.0.1/24"), ("tb", "10.89.0.2/24"));
     a.ip(&["-6", "addr", "add", "fd89::1/64", "dev", &ia, "nodad"]);
     b.ip(&["-6", "addr", "add", "fd89::2/64", "dev", &ib, "nodad"]);
     a.sh(&format!("ethtool -K {ia} tx off >/dev/null"));
@@ -32,6 +24,7 @@ fn pair() -> (Netns, Netns, String, String, Link) {
 
 #[test]
 fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
+    require_root!();
     let (a, b, _ia, ib, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let file = std::env::temp_dir().join(format!("{}.pcap", unique("td")));
@@ -131,6 +124,7 @@ fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
 
 #[test]
 fn the_walkthrough_command_line_runs_verbatim() {
+    require_root!();
     let (a, b, _ia, ib, _l) = pair();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     // `tcpdump -i eth0 port 9999 -c 1 -Xvv`: options after the expression, clustered flags.
@@ -188,6 +182,7 @@ fn the_walkthrough_command_line_runs_verbatim() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
+    require_root!();
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     let td = links.path("tcpdump");
     let one = |args: &[&str], needle: &str| {

@@ -7,23 +7,15 @@
 //! (the namespace is the container's, names resolve through Docker's 127.0.0.11) and its
 //! substance is checked against what Docker says about the same containers.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use netshoot_testnet::cli::{text, Netshoot};
 use netshoot_testnet::docker::{
     ensure_swarm, inspect, require_docker, test_image, underlay_mtu, Container, DockerNet,
 };
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// A container's address on network `net`.
 fn addr(c: &Container, net: &str) -> String {
@@ -35,7 +27,7 @@ fn addr(c: &Container, net: &str) -> String {
 
 #[test]
 fn the_walkthrough_runs_verbatim_on_an_overlay() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let mtu = format!("com.docker.network.driver.mtu={}", underlay_mtu());
     let ov = DockerNet::new("overlay", &["--attachable", "--opt", &mtu]);
@@ -122,7 +114,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
     assert!(out.contains("\t0x0000:  4500"), "the -X dump: {out}");
 
     // netstat -tulpn (inside service-a: its listener on 8080)
-    let o = netshoot(&["-t", &service_a.name, "netstat", "-tulpn"]);
+    let o = NETSHOOT.run(&["-t", &service_a.name, "netstat", "-tulpn"]);
     let out = text(&o.stdout);
     assert!(
         out.contains("Active Internet connections (only servers)"),
@@ -135,7 +127,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
     );
 
     // drill -V 5 perf-test-b: Docker's DNS answers with perf-test-b's address.
-    let o = netshoot(&["-t", c, "drill", "-V", "5", "perf-test-b"]);
+    let o = NETSHOOT.run(&["-t", c, "drill", "-V", "5", "perf-test-b"]);
     let out = text(&o.stdout);
     assert!(o.status.success(), "{o:?}");
     assert!(
@@ -144,7 +136,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
     );
 
     // nmap -p 12376-12390 -dd ADDR: the two listeners, discovered and in the table.
-    let o = netshoot(&["-t", c, "nmap", "-p", "12376-12390", "-dd", &b_ip]);
+    let o = NETSHOOT.run(&["-t", c, "nmap", "-p", "12376-12390", "-dd", &b_ip]);
     let out = text(&o.stdout);
     for port in ["12380", "12384"] {
         assert!(
@@ -159,7 +151,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
     }
 
     // ip route show: the overlay's subnet on eth0, and the default route.
-    let o = netshoot(&["-t", c, "ip", "route", "show"]);
+    let o = NETSHOOT.run(&["-t", c, "ip", "route", "show"]);
     let out = text(&o.stdout);
     let subnet = inspect(&ov.name)["IPAM"]["Config"][0]["Subnet"]
         .as_str()
@@ -170,7 +162,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
 
     // bridge fdb show br br0 and brctl show, in the overlay's own namespace.
     let net = format!("network:{}", ov.name);
-    let o = netshoot(&["-t", &net, "bridge", "fdb", "show", "br", "br0"]);
+    let o = NETSHOOT.run(&["-t", &net, "bridge", "fdb", "show", "br", "br0"]);
     let out = text(&o.stdout);
     assert!(o.status.success(), "{o:?}");
     let mac = inspect(&client.name)["NetworkSettings"]["Networks"][&ov.name]["MacAddress"]
@@ -181,13 +173,13 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
         out.contains(&mac) && out.contains("master br0"),
         "client's MAC {mac} in:\n{out}"
     );
-    let o = netshoot(&["-t", &net, "brctl", "show"]);
+    let o = NETSHOOT.run(&["-t", &net, "brctl", "show"]);
     let out = text(&o.stdout);
     assert!(out.starts_with("bridge name\tbridge id"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("br0\t")), "{out}");
 
     // nc -vz service-a 8080
-    let o = netshoot(&["-t", c, "nc", "-vz", "service-a", "8080"]);
+    let o = NETSHOOT.run(&["-t", c, "nc", "-vz", "service-a", "8080"]);
     assert!(o.status.success(), "{o:?}");
     assert!(
         text(&o.stderr).contains("8080 port [tcp/") && text(&o.stderr).contains("succeeded!"),
@@ -202,7 +194,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         c,
         "iperf",
@@ -235,7 +227,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    let _ = netshoot(&["-t", c, "ping", "-c", "5", "-i", "0.2", &b_ip]);
+    let _ = NETSHOOT.run(&["-t", c, "ping", "-c", "5", "-i", "0.2", &b_ip]);
     let o = ift.wait_with_output().unwrap();
     let out = text(&o.stdout);
     assert!(out.contains("Listening on eth0"), "{o:?}");
@@ -261,7 +253,7 @@ fn the_walkthrough_runs_verbatim_on_an_overlay() {
     assert!(text(&o.stdout).contains("eth0,"), "the screen: {o:?}");
 
     // curl my-nginx:80
-    let o = netshoot(&["-t", c, "curl", "my-nginx:80"]);
+    let o = NETSHOOT.run(&["-t", c, "curl", "my-nginx:80"]);
     assert!(o.status.success(), "{o:?}");
     assert_eq!(text(&o.stdout), "walkthrough-page\n");
     drop(nginx);

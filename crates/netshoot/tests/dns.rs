@@ -2,96 +2,20 @@
 //! DNS from inside containers (root; Docker for the last tests).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::docker::{
     ensure_swarm, require_docker, test_image, Container, DockerNet, LABEL,
 };
-use netshoot_testnet::{require_root, run, run_raw, unique, Child, Netns};
+use netshoot_testnet::fixtures::Auth;
+use netshoot_testnet::{require_root, run, run_raw, unique, Netns};
 use serde_json::Value;
 
-const ZONE: &str = r#"$ORIGIN example.test.
-$TTL 300
-@    IN SOA ns1.example.test. admin.example.test. 2026112401 3600 600 86400 300
-@    IN NS ns1
-ns1  IN A 10.55.0.1
-web  IN A 10.55.0.10
-web  IN A 10.55.0.11
-web  IN AAAA fd55::10
-www  IN CNAME web
-@    IN MX 10 mail
-@    IN MX 20 mail2
-mail IN A 10.55.0.25
-_http._tcp IN SRV 0 5 80 web
-@    IN TXT "v=spf1 -all" "second string"
-@    IN CAA 0 issue "ca.example.test"
-"#;
-
-const REVERSE: &str = r#"$ORIGIN 0.55.10.in-addr.arpa.
-$TTL 300
-@  IN SOA ns1.example.test. admin.example.test. 1 3600 600 86400 300
-@  IN NS ns1.example.test.
-10 IN PTR web.example.test.
-"#;
-
-/// A namespace running nsd on 10.55.0.1 with both zones, and a resolv.conf pointing at it.
-struct Auth {
-    ns: Netns,
-    dir: PathBuf,
-    etc: PathBuf,
-    _nsd: Child,
-}
-
-impl Drop for Auth {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        let _ = std::fs::remove_dir_all(&self.etc);
-    }
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 fn auth(resolv: &str) -> Auth {
-    require_root();
-    let ns = Netns::new("dns");
-    ns.ip(&["addr", "add", "10.55.0.1/32", "dev", "lo"]);
-    let dir = std::env::temp_dir().join(unique("nsd"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("example.test.zone"), ZONE).unwrap();
-    std::fs::write(dir.join("rev.zone"), REVERSE).unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("nsd.conf"),
-        format!(
-            "server:\n  ip-address: 10.55.0.1\n  port: 53\n  username: \"\"\n  zonesdir: \"{d}\"\n  database: \"\"\n  pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  zonelistfile: \"{d}/zone.list\"\n  do-ip6: no\n  server-count: 1\nremote-control:\n  control-enable: no\nzone:\n  name: \"example.test\"\n  zonefile: \"example.test.zone\"\nzone:\n  name: \"0.55.10.in-addr.arpa\"\n  zonefile: \"rev.zone\"\n"
-        ),
-    )
-    .unwrap();
-    let etc = PathBuf::from(format!("/etc/netns/{}", ns.name));
-    std::fs::create_dir_all(&etc).unwrap();
-    std::fs::write(etc.join("resolv.conf"), resolv).unwrap();
-    let conf = dir.join("nsd.conf");
-    let nsd = ns.spawn(&["nsd", "-d", "-c", conf.to_str().unwrap()]);
-    for _ in 0..200 {
-        if ns.sh("ss -Hlun").contains("10.55.0.1:53") && ns.sh("ss -Hltn").contains("10.55.0.1:53")
-        {
-            return Auth {
-                ns,
-                dir,
-                etc,
-                _nsd: nsd,
-            };
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("nsd did not start");
-}
-
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
+    Auth::start("dns", resolv)
 }
 
 /// (name, ttl, class, type, data) of dig's answer section.
@@ -133,18 +57,12 @@ fn our_answers(v: &Value) -> BTreeSet<(String, u64, String, String, String)> {
 fn ours(spec: &str, args: &[&str]) -> (i32, Value) {
     let mut v = vec!["-t", spec, "--json", "dns"];
     v.extend_from_slice(args);
-    let o = netshoot(&v);
-    let j = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: no JSON ({e}): {}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code().unwrap_or(-1), j)
+    NETSHOOT.json(&v)
 }
 
 #[test]
 fn answers_equal_digs_for_every_type_over_udp_and_tcp() {
+    require_root!();
     let a = auth("nameserver 10.55.0.1\n");
     let spec = format!("netns:{}", a.ns.name);
     for (name, t) in [
@@ -188,7 +106,7 @@ fn answers_equal_digs_for_every_type_over_udp_and_tcp() {
         dig_answers(&a.ns, &["@10.55.0.1", "-x", "10.55.0.10"])
     );
     // +short prints the data only, like dig +short.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "dns",
@@ -220,6 +138,7 @@ fn answers_equal_digs_for_every_type_over_udp_and_tcp() {
 
 #[test]
 fn defaults_come_from_the_targets_resolv_conf_with_its_search_list() {
+    require_root!();
     let a = auth("search nowhere.test example.test\nnameserver 10.55.0.1\noptions ndots:1\n");
     let spec = format!("netns:{}", a.ns.name);
     let (code, v) = ours(&spec, &["web"]);
@@ -245,7 +164,7 @@ fn defaults_come_from_the_targets_resolv_conf_with_its_search_list() {
         dig_answers(&a.ns, &["@10.55.0.1", "web.example.test", "A"])
     );
     // The text output shows the names tried.
-    let o = netshoot(&["-t", &spec, "dns", "web"]);
+    let o = NETSHOOT.run(&["-t", &spec, "dns", "web"]);
     let t = String::from_utf8_lossy(&o.stdout);
     assert!(
         t.contains(";; tried web.nowhere.test. A @10.55.0.1: REFUSED"),
@@ -259,13 +178,14 @@ fn defaults_come_from_the_targets_resolv_conf_with_its_search_list() {
 
 #[test]
 fn failures_exit_1_and_bad_input_exits_2() {
+    require_root!();
     let a = auth("nameserver 10.55.0.1\n");
     let spec = format!("netns:{}", a.ns.name);
     let (code, v) = ours(&spec, &["nope.example.test", "@10.55.0.1"]);
     assert_eq!(code, 1);
     assert_eq!(v["answer"]["rcode"], "NXDOMAIN");
     // Nothing listens on 10.55.0.1:5353: ICMP port unreachable, said as such.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "dns",
@@ -297,7 +217,7 @@ fn failures_exit_1_and_bad_input_exits_2() {
     ] {
         let mut v = vec!["-t", spec.as_str(), "dns"];
         v.extend_from_slice(&args);
-        let o = netshoot(&v);
+        let o = NETSHOOT.run(&v);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(
@@ -309,7 +229,7 @@ fn failures_exit_1_and_bad_input_exits_2() {
 
 fn embedded(container: &str, name: &str) -> BTreeSet<String> {
     // dig itself runs inside the container's namespace (the host's dig, via exec).
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         container,
         "exec",
@@ -327,7 +247,7 @@ fn embedded(container: &str, name: &str) -> BTreeSet<String> {
 
 #[test]
 fn embedded_docker_dns_names_and_aliases_agree_with_dig() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let web = Container::run(
         "web",
@@ -373,7 +293,7 @@ fn embedded_docker_dns_names_and_aliases_agree_with_dig() {
 
 #[test]
 fn tasks_of_a_swarm_service_agree_with_dig() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let net = DockerNet::new("overlay", &["--attachable"]);
     let svc = unique("svc");

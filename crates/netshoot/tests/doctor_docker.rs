@@ -2,40 +2,19 @@
 
 use std::process::Command;
 
+use netshoot_testnet::cli::{assert_top_finding, Netshoot};
 use netshoot_testnet::docker::{
     ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet, LABEL,
 };
 use netshoot_testnet::{run, run_raw, unique, Child, Group};
 use serde_json::Value;
 
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
+
 fn doctor(target: &str, dests: &[&str]) -> (i32, Value) {
     let mut args = vec!["-t", target, "doctor", "--json"];
     args.extend_from_slice(dests);
-    let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(&args)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON ({e}): {} {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.code().unwrap_or(-1), v)
-}
-
-fn assert_top(res: &(i32, Value), id: &str) {
-    let (code, v) = res;
-    let top = &v["findings"][0];
-    assert_eq!(top["status"], "fail", "{v:#}");
-    assert!(
-        top["id"].as_str().unwrap().starts_with(id),
-        "top finding {} is not {id}: {v:#}",
-        top["id"]
-    );
-    assert!(top["fix"].is_string(), "{top:#}");
-    assert_eq!(*code, 1);
+    NETSHOOT.json(&args)
 }
 
 /// A listener started from the host inside a container's namespace.
@@ -60,7 +39,7 @@ fn listen_in(container: &str, bind: &str, port: u16) -> Group {
 
 #[test]
 fn healthy_containers_on_one_network() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let web = Container::run(
         "web",
@@ -79,7 +58,7 @@ fn healthy_containers_on_one_network() {
 
 #[test]
 fn service_bound_to_loopback_inside_the_container_is_named() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let web = Container::run(
         "web",
@@ -91,7 +70,7 @@ fn service_bound_to_loopback_inside_the_container_is_named() {
     );
     let _l = listen_in(&db.name, "127.0.0.1", 5432);
     let res = doctor(&web.name, &[&format!("{}:5432", db.name)]);
-    assert_top(&res, "listen.loopback");
+    assert_top_finding(&res, "listen.loopback");
     let s = res.1["findings"][0]["summary"]
         .as_str()
         .unwrap()
@@ -101,7 +80,7 @@ fn service_bound_to_loopback_inside_the_container_is_named() {
 
 #[test]
 fn containers_on_two_different_networks_are_named() {
-    require_docker();
+    require_docker!();
     let n1 = DockerNet::new("bridge", &[]);
     let n2 = DockerNet::new("bridge", &[]);
     let web = Container::run(
@@ -113,7 +92,7 @@ fn containers_on_two_different_networks_are_named() {
         &["--network", &n2.name, test_image(), "sleep", "infinity"],
     );
     let res = doctor(&web.name, &[&db.name]);
-    assert_top(&res, "docker.network");
+    assert_top_finding(&res, "docker.network");
     let fix = res.1["findings"][0]["fix"].as_str().unwrap().to_string();
     assert_eq!(
         fix,
@@ -123,7 +102,7 @@ fn containers_on_two_different_networks_are_named() {
 
 #[test]
 fn a_stopped_destination_container_is_named() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let web = Container::run(
         "web",
@@ -134,7 +113,7 @@ fn a_stopped_destination_container_is_named() {
         &["--network", &net.name, test_image(), "sleep", "infinity"],
     );
     run(&["docker", "stop", "-t", "1", &db.name]);
-    assert_top(&doctor(&web.name, &[&db.name]), "docker.running");
+    assert_top_finding(&doctor(&web.name, &[&db.name]), "docker.running");
 }
 
 /// An upstream DNS server of the test's own for a Docker network: dnsmasq on the network's
@@ -174,7 +153,7 @@ fn nxdomain_upstream(net: &DockerNet) -> (String, Child) {
 
 #[test]
 fn an_unknown_service_name_is_named() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let (gw, _dns) = nxdomain_upstream(&net);
     let web = Container::run(
@@ -190,7 +169,7 @@ fn an_unknown_service_name_is_named() {
         ],
     );
     let res = doctor(&web.name, &["nst-no-such-service"]);
-    assert_top(&res, "name:nst-no-such-service");
+    assert_top_finding(&res, "name:nst-no-such-service");
     let ev = res.1["findings"][0]["evidence"].to_string();
     assert!(
         ev.contains("127.0.0.11") && ev.contains("NXDOMAIN"),
@@ -200,7 +179,7 @@ fn an_unknown_service_name_is_named() {
 
 #[test]
 fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
-    require_docker();
+    require_docker!();
     if std::path::Path::new("/proc/net/ip_vs").exists() {
         // With IPVS the VIP answers: the fault cannot be built on this kernel.
         eprintln!("skipped: this kernel has IPVS");
@@ -237,7 +216,7 @@ fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
         &["--network", &net.name, test_image(), "sleep", "infinity"],
     );
     let res = doctor(&web.name, &[&svc]);
-    assert_top(&res, &format!("swarm.vip:{svc}"));
+    assert_top_finding(&res, &format!("swarm.vip:{svc}"));
     // tasks.<service> bypasses the VIP: no VIP finding for it.
     let (_, v) = doctor(&web.name, &[&format!("tasks.{svc}")]);
     assert!(!v["findings"].to_string().contains("swarm.vip"), "{v:#}");
@@ -245,7 +224,7 @@ fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
 
 #[test]
 fn a_target_that_vanishes_mid_run_is_said_so() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let web = Container::run(
         "web",
@@ -281,7 +260,7 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
 
 #[test]
 fn a_host_firewall_dropping_the_vxlan_port_is_named() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     // An overlay whose MTU fits the underlay (Docker's default 1450 does not fit a 1400 one),
     // so that the dropped port is the only fault.
@@ -314,12 +293,12 @@ fn a_host_firewall_dropping_the_vxlan_port_is_named() {
     ]);
     let _r = Rule;
     let res = doctor(&web.name, &[]);
-    assert_top(&res, "swarm.port:4789/udp");
+    assert_top_finding(&res, "swarm.port:4789/udp");
 }
 
 #[test]
 fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let under = underlay_mtu();
     // Docker's overlay driver subtracts VXLAN's 50 bytes from the option: the underlay's MTU
@@ -345,7 +324,7 @@ fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
         .cloned();
     assert!(f.is_some_and(|f| f["status"] == "ok"), "{v:#}");
     let res = doctor(&b.name, &[]);
-    assert_top(&res, &format!("mtu.overlay:{}", bad.name));
+    assert_top_finding(&res, &format!("mtu.overlay:{}", bad.name));
     let want = format!("mtu={under}");
     assert!(
         res.1["findings"][0]["fix"]

@@ -12,8 +12,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use netshoot_testnet::cli::{assert_top_finding, Netshoot};
 use netshoot_testnet::{require_root, Bridge, Child, Netns};
 use serde_json::Value;
+
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 struct Topo {
     net: String,
@@ -108,41 +111,24 @@ impl Topo {
         let spec = format!("netns:{}", self.client.name);
         let mut args = vec!["-t", spec.as_str(), "doctor", "--json"];
         args.extend_from_slice(dests);
-        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
-            .args(&args)
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-            panic!(
-                "doctor printed no JSON ({e}): {} {}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            )
-        });
-        (o.status.code().unwrap_or(-1), v)
+        NETSHOOT.json(&args)
     }
 }
 
 /// The first finding is a failure whose id starts with `id`; exit status 1.
+/// … and it has evidence.
 fn assert_top(res: &(i32, Value), id: &str) {
-    let (code, v) = res;
-    let top = &v["findings"][0];
-    assert_eq!(top["status"], "fail", "top finding is not a failure: {v:#}");
-    assert!(
-        top["id"].as_str().unwrap().starts_with(id),
-        "top finding {} is not {id}: {v:#}",
-        top["id"]
-    );
+    assert_top_finding(res, id);
+    let top = &res.1["findings"][0];
     assert!(
         top["evidence"].as_array().is_some_and(|e| !e.is_empty()),
         "{top:#}"
     );
-    assert!(top["fix"].is_string(), "no fix: {top:#}");
-    assert_eq!(*code, 1, "exit status");
 }
 
 #[test]
 fn healthy_topology_has_no_warning_or_failure() {
+    require_root!();
     let t = Topo::healthy();
     let server = format!("{}.20:8080", t.net);
     let gw = format!("{}.1", t.net);
@@ -162,6 +148,7 @@ fn healthy_topology_has_no_warning_or_failure() {
 
 #[test]
 fn service_bound_to_loopback_is_named() {
+    require_root!();
     let t = Topo::build(true, "127.0.0.1");
     let (code, v) = t.doctor(&[&format!("{}.20:8080", t.net)]);
     assert_top(&(code, v.clone()), "listen.loopback");
@@ -169,6 +156,7 @@ fn service_bound_to_loopback_is_named() {
 
 #[test]
 fn wrong_dns_server_is_named() {
+    require_root!();
     let t = Topo::healthy();
     // .99 is on the subnet but nobody has it.
     std::fs::write(
@@ -181,6 +169,7 @@ fn wrong_dns_server_is_named() {
 
 #[test]
 fn dns_server_without_a_listener_is_named() {
+    require_root!();
     let t = Topo::healthy();
     // The server host exists but runs no DNS server: ICMP port unreachable.
     std::fs::write(
@@ -193,6 +182,7 @@ fn dns_server_without_a_listener_is_named() {
 
 #[test]
 fn missing_default_route_is_named() {
+    require_root!();
     let t = Topo::healthy();
     t.client.ip(&["route", "del", "default"]);
     // A destination off the subnet, in the gateway namespace.
@@ -202,6 +192,7 @@ fn missing_default_route_is_named() {
 
 #[test]
 fn iptables_drop_on_the_port_is_named() {
+    require_root!();
     let t = Topo::healthy();
     t.server.sh("iptables -I INPUT -p tcp --dport 8080 -j DROP");
     assert_top(&t.doctor(&[&format!("{}.20:8080", t.net)]), "firewall");
@@ -209,6 +200,7 @@ fn iptables_drop_on_the_port_is_named() {
 
 #[test]
 fn iptables_reject_on_the_port_is_named() {
+    require_root!();
     let t = Topo::healthy();
     t.server
         .sh("iptables -I INPUT -p tcp --dport 8080 -j REJECT");
@@ -222,6 +214,7 @@ fn iptables_reject_on_the_port_is_named() {
 
 #[test]
 fn forward_drop_on_a_hand_made_bridge_is_named() {
+    require_root!();
     let t = Topo::build(false, "0.0.0.0");
     let res = t.doctor(&[&format!("{}.20:8080", t.net)]);
     assert_top(&res, "firewall.forward");
@@ -231,6 +224,7 @@ fn forward_drop_on_a_hand_made_bridge_is_named() {
 
 #[test]
 fn mtu_mismatch_between_veth_ends_is_named() {
+    require_root!();
     let t = Topo::healthy();
     // The server's end takes less than the client's end sends.
     t.server.ip(&["link", "set", "eth0", "mtu", "1400"]);
@@ -239,6 +233,7 @@ fn mtu_mismatch_between_veth_ends_is_named() {
 
 #[test]
 fn path_mtu_black_hole_is_named() {
+    require_root!();
     let t = Topo::healthy();
     // The server moves behind the gateway on a 1400-byte link, and the gateway drops the
     // ICMP "fragmentation needed" it should send back.
@@ -258,6 +253,7 @@ fn path_mtu_black_hole_is_named() {
 
 #[test]
 fn arp_incomplete_because_the_peer_is_down_is_named() {
+    require_root!();
     let t = Topo::healthy();
     t.server.ip(&["link", "set", "eth0", "down"]);
     assert_top(&t.doctor(&[&format!("{}.20:8080", t.net)]), "neighbour");
@@ -265,12 +261,14 @@ fn arp_incomplete_because_the_peer_is_down_is_named() {
 
 #[test]
 fn unknown_name_is_named() {
+    require_root!();
     let t = Topo::healthy();
     assert_top(&t.doctor(&["nosuch.test"]), "name:nosuch.test");
 }
 
 #[test]
 fn a_destination_that_parses_as_nothing_is_a_usage_error() {
+    require_root!();
     let t = Topo::healthy();
     let spec = format!("netns:{}", t.client.name);
     let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
@@ -289,6 +287,7 @@ fn a_destination_that_parses_as_nothing_is_a_usage_error() {
 
 #[test]
 fn conntrack_usage_agrees_with_the_kernel() {
+    require_root!();
     let t = Topo::healthy();
     // Make this namespace track connections, then look.
     t.client

@@ -9,6 +9,7 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use netshoot_testnet::cli::text;
 use netshoot_testnet::docker::{
     ensure_swarm, inspect, require_docker, test_image, underlay_mtu, Container, DockerNet, LABEL,
 };
@@ -33,10 +34,6 @@ fn image() -> &'static str {
         );
     });
     tag
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn docker(args: &[&str]) -> Output {
@@ -242,6 +239,7 @@ fn typed_session(t: &Term, w: &Web) {
 
 #[test]
 fn interactive_shell_in_a_container_namespace_names_it_and_runs_the_tools() {
+    require_docker!();
     let w = web();
     let t = Term::start(&format!(
         "docker run -it --rm --label {LABEL} --net {} {}",
@@ -273,6 +271,7 @@ fn interactive_shell_in_a_container_namespace_names_it_and_runs_the_tools() {
 
 #[test]
 fn exec_without_a_program_gives_the_same_shell_from_the_image_and_from_the_host() {
+    require_docker!();
     let w = web();
     // From the image, with the host's pids and the Docker socket.
     let t = Term::start(&format!(
@@ -326,6 +325,7 @@ fn exec_without_a_program_gives_the_same_shell_from_the_image_and_from_the_host(
 
 #[test]
 fn non_root_and_read_only_still_get_a_shell_with_history() {
+    require_docker!();
     let w = web();
     let t = Term::start(&format!(
         "docker run -it --rm --label {LABEL} --user 12345 --read-only --net {} {}",
@@ -351,6 +351,7 @@ fn non_root_and_read_only_still_get_a_shell_with_history() {
 
 #[test]
 fn a_capture_without_net_raw_names_the_flag_to_add() {
+    require_docker!();
     let w = web();
     let o = drun(&[
         "--cap-drop",
@@ -388,6 +389,7 @@ fn a_capture_without_net_raw_names_the_flag_to_add() {
 
 #[test]
 fn direct_commands_run_against_real_containers() {
+    require_docker!();
     let w = web();
     let image = image();
     let joined = w.joined();
@@ -536,7 +538,7 @@ fn direct_commands_run_against_real_containers() {
 
 #[test]
 fn a_swarm_service_runs_the_perf_server_directly() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let image = image();
     let mtu = format!("com.docker.network.driver.mtu={}", underlay_mtu());
@@ -614,7 +616,7 @@ fn a_swarm_service_runs_the_perf_server_directly() {
 
 #[test]
 fn the_network_names_are_netshoots_and_the_userland_is_busyboxs() {
-    require_docker();
+    require_docker!();
     let image = image();
     // Every link to netshoot in /usr/local/bin, and no busybox applet of the same name.
     let o = drun(&[
@@ -662,7 +664,7 @@ fn the_network_names_are_netshoots_and_the_userland_is_busyboxs() {
 
 #[test]
 fn the_image_fits_the_size_budget() {
-    require_docker();
+    require_docker!();
     let size: u64 = run(&[
         "docker",
         "image",

@@ -2,29 +2,18 @@
 //! a bridge with two ports, learned and static entries, a vxlan device with remote VTEPs; and a
 //! Swarm overlay network's namespace (root; Docker for the last).
 
-use std::process::{Command, Output};
-
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::docker::{ensure_swarm, require_docker, test_image, Container, DockerNet};
+use netshoot_testnet::fixtures;
 use netshoot_testnet::{require_root, run, Netns};
 use serde_json::Value;
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 fn ours(spec: &str, args: &[&str]) -> Value {
     let mut v = vec!["-t", spec, "--json"];
     v.extend_from_slice(args);
-    let o = netshoot(&v);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("JSON")
+    NETSHOOT.ok_json(&v)
 }
 
 /// A switch namespace holding bridge `br0` with ports `p1` (to namespace a, 10.71.0.1) and `p2`
@@ -59,40 +48,7 @@ fn switch() -> (Netns, Netns, Netns) {
     // vxlan with a static default and a per-MAC remote VTEP (addresses inside this namespace).
     sw.ip(&["addr", "add", "10.72.0.1/24", "dev", "lo"]);
     sw.ip(&["link", "set", "lo", "up"]);
-    sw.ip(&[
-        "link",
-        "add",
-        "vx0",
-        "type",
-        "vxlan",
-        "id",
-        "42",
-        "dstport",
-        "4789",
-        "local",
-        "10.72.0.1",
-        "nolearning",
-    ]);
-    sw.exec(&[
-        "bridge",
-        "fdb",
-        "append",
-        "00:00:00:00:00:00",
-        "dev",
-        "vx0",
-        "dst",
-        "10.72.0.2",
-    ]);
-    sw.exec(&[
-        "bridge",
-        "fdb",
-        "add",
-        "02:00:00:00:72:03",
-        "dev",
-        "vx0",
-        "dst",
-        "10.72.0.3",
-    ]);
+    fixtures::vxlan_with_remotes(&sw);
     // Traffic both ways, so the bridge learns both MACs on their ports.
     a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "1", "10.71.0.2"]);
     (sw, a, b)
@@ -135,6 +91,7 @@ fn sorted(v: &Value, f: fn(&Value) -> String) -> Vec<String> {
 
 #[test]
 fn fdb_agrees_with_bridge_j_fdb() {
+    require_root!();
     let (sw, _a, _b) = switch();
     let spec = format!("netns:{}", sw.name);
     let peer: Value = serde_json::from_str(&sw.exec(&["bridge", "-j", "fdb", "show"])).unwrap();
@@ -161,6 +118,7 @@ fn fdb_agrees_with_bridge_j_fdb() {
 
 #[test]
 fn ports_agree_with_bridge_j_link_and_brctl() {
+    require_root!();
     let (sw, _a, _b) = switch();
     let spec = format!("netns:{}", sw.name);
     let key = |p: &Value| {
@@ -202,9 +160,10 @@ fn ports_agree_with_bridge_j_link_and_brctl() {
 
 #[test]
 fn an_unknown_bridge_is_one_line_and_exit_2() {
+    require_root!();
     let (sw, _a, _b) = switch();
     let spec = format!("netns:{}", sw.name);
-    let o = netshoot(&["-t", &spec, "bridge", "fdb", "br", "nosuch"]);
+    let o = NETSHOOT.run(&["-t", &spec, "bridge", "fdb", "br", "nosuch"]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(e.trim().lines().count(), 1, "{e}");
@@ -213,7 +172,7 @@ fn an_unknown_bridge_is_one_line_and_exit_2() {
 
 #[test]
 fn overlay_namespace_fdb_agrees_with_bridge_in_the_sandbox() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let net = DockerNet::new("overlay", &["--attachable"]);
     let _c = Container::run(

@@ -5,14 +5,10 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::{require_root, veth_pair, Child, Link, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// Lines without the timeout (third field), which ticks between the two reads; sorted.
 fn lines(text: &str) -> Vec<String> {
@@ -85,7 +81,7 @@ fn ours(t: &Topo, args: &[&str]) -> Output {
     let spec = format!("netns:{}", t.client.name);
     let mut v = vec!["-t", spec.as_str(), "conntrack"];
     v.extend_from_slice(args);
-    netshoot(&v)
+    NETSHOOT.run(&v)
 }
 
 fn peer(t: &Topo, args: &[&str]) -> String {
@@ -101,6 +97,7 @@ fn peer(t: &Topo, args: &[&str]) -> String {
 
 #[test]
 fn entries_agree_with_conntrack_l() {
+    require_root!();
     let t = topo();
     let want = lines(&peer(&t, &["-L"]));
     let o = ours(&t, &[]);
@@ -123,6 +120,7 @@ fn entries_agree_with_conntrack_l() {
 
 #[test]
 fn filters_agree_with_conntrack_l() {
+    require_root!();
     let t = topo();
     for f in [
         &["-p", "tcp"][..],
@@ -144,6 +142,7 @@ fn filters_agree_with_conntrack_l() {
 
 #[test]
 fn count_and_stats_agree_with_conntrack_c_and_s() {
+    require_root!();
     let t = topo();
     let o = ours(&t, &["-C"]);
     assert_eq!(
@@ -167,6 +166,7 @@ fn count_and_stats_agree_with_conntrack_c_and_s() {
 
 #[test]
 fn without_cap_net_admin_the_error_names_it() {
+    require_root!();
     let t = topo();
     let o = Command::new("ip")
         .args(["netns", "exec", &t.client.name])
@@ -186,6 +186,7 @@ fn without_cap_net_admin_the_error_names_it() {
 
 #[test]
 fn json_has_entries_and_usage() {
+    require_root!();
     let t = topo();
     let o = ours(&t, &["--json", "-p", "tcp", "--dport", "7399"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -3,17 +3,14 @@
 //! the host (a container with a published port adds DNAT and MASQUERADE); bad input (root;
 //! Docker for the host case).
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::docker::{require_docker, test_image, Container};
+use netshoot_testnet::fixtures::{self, IPTABLES_RULES};
 use netshoot_testnet::{require_root, run, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 fn ours(spec: Option<&str>, args: &[&str]) -> String {
     let mut v = Vec::new();
@@ -22,56 +19,20 @@ fn ours(spec: Option<&str>, args: &[&str]) -> String {
     }
     v.push("firewall");
     v.extend_from_slice(args);
-    let o = netshoot(&v);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    NETSHOOT.ok_text(&v)
 }
 
 /// A namespace with rules in every table, written with iptables-nft.
 fn fixture() -> Netns {
     require_root();
     let ns = Netns::new("fw");
-    let rules: &[&str] = &[
-        "iptables -P INPUT DROP",
-        "iptables -N WEB",
-        "iptables -N LOGDROP",
-        "iptables -A INPUT -i lo -j ACCEPT",
-        "iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-        "iptables -A INPUT -m conntrack ! --ctstate INVALID -p udp --dport 53 -j ACCEPT",
-        "iptables -A INPUT -s 10.1.2.3/32 -d 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT",
-        "iptables -A INPUT -s 192.168.0.0/20 ! -i eth+ -p tcp --sport 1024:65535 -j WEB",
-        "iptables -A INPUT ! -s 172.16.0.0/12 -p tcp -m multiport --dports 80,443,8000:8100 -j WEB",
-        "iptables -A INPUT -p icmp --icmp-type 8 -m comment --comment \"ping from anywhere\" -j ACCEPT",
-        "iptables -A INPUT -p tcp --dport 25 -j REJECT --reject-with tcp-reset",
-        "iptables -A INPUT -p udp -m addrtype --dst-type LOCAL --limit-iface-in -j REJECT",
-        "iptables -A INPUT -m mark --mark 0x1/0xff -j LOGDROP",
-        "iptables -A INPUT -p 47 -j DROP",
-        "iptables -A WEB -o veth0 -p tcp ! --dport 8080 -j RETURN",
-        "iptables -A WEB -m comment --comment plain -j ACCEPT",
-        "iptables -A LOGDROP -j LOG --log-prefix \"dropped: \" --log-level 6",
-        "iptables -A LOGDROP -j DROP",
-        "iptables -A FORWARD -g WEB",
-        "iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2:80",
-        "iptables -t nat -A PREROUTING -p udp --dport 5353 -j DNAT --to-destination 10.0.0.3-10.0.0.5",
-        "iptables -t nat -A POSTROUTING -s 10.0.0.0/24 -o eth0 -j MASQUERADE",
-        "iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 20000-30000 --random",
-        "iptables -t nat -A POSTROUTING -d 10.9.9.9/32 -p udp -j SNAT --to-source 10.0.0.1:4000-5000",
-        "iptables -t mangle -A OUTPUT -p tcp --dport 7302 -j CONNMARK --set-mark 7",
-        "iptables -t mangle -A PREROUTING -j MARK --set-xmark 0x10/0xff",
-        "iptables -t raw -A OUTPUT -p udp --dport 7303 -j CT --zone 5",
-        "iptables -t raw -A PREROUTING -p udp --dport 123 -j CT --notrack",
+    let ip6: &[&str] = &[
         "ip6tables -P FORWARD DROP",
         "ip6tables -A INPUT -s fd00::/64 -d fd00::1/128 -p tcp --dport 443 -j ACCEPT",
         "ip6tables -A INPUT -p ipv6-icmp -j ACCEPT",
         "ip6tables -A INPUT -p tcp -j REJECT --reject-with icmp6-adm-prohibited",
     ];
-    for r in rules {
-        ns.sh(r);
-    }
+    fixtures::apply(&ns, &[IPTABLES_RULES, ip6]);
     // Some counted traffic: loopback packets hit the first INPUT rule.
     ns.ip(&["link", "set", "lo", "up"]);
     ns.exec(&["ping", "-c", "2", "-i", "0.2", "127.0.0.1"]);
@@ -80,6 +41,7 @@ fn fixture() -> Netns {
 
 #[test]
 fn every_table_agrees_with_iptables_s() {
+    require_root!();
     let ns = fixture();
     let spec = format!("netns:{}", ns.name);
     for (bin, fam) in [("iptables", None), ("ip6tables", Some("-6"))] {
@@ -102,7 +64,7 @@ fn every_table_agrees_with_iptables_s() {
 
 #[test]
 fn dockerd_chains_on_the_host_agree_with_iptables_s() {
-    require_docker();
+    require_docker!();
     let _web = Container::run(
         "fwpub",
         &[
@@ -136,12 +98,13 @@ fn dockerd_chains_on_the_host_agree_with_iptables_s() {
 
 #[test]
 fn bad_table_and_chain_are_one_line_and_exit_2() {
+    require_root!();
     let ns = fixture();
     let spec = format!("netns:{}", ns.name);
     for args in [&["-t", "bogus"][..], &["NOSUCH"]] {
         let mut v = vec!["-t", spec.as_str(), "firewall"];
         v.extend_from_slice(args);
-        let o = netshoot(&v);
+        let o = NETSHOOT.run(&v);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{e}");
@@ -161,7 +124,7 @@ fn bad_table_and_chain_are_one_line_and_exit_2() {
 
 #[test]
 fn legacy_tables_agree_with_iptables_legacy_s() {
-    require_root();
+    require_root!();
     let ns = Netns::new("fl");
     for r in [
         "iptables-legacy -P INPUT DROP",
@@ -194,7 +157,7 @@ fn legacy_tables_agree_with_iptables_legacy_s() {
 
 #[test]
 fn native_nft_tables_agree_with_nft_list_ruleset() {
-    require_root();
+    require_root!();
     let ns = Netns::new("fn");
     let rules = r#"table inet fw {
 	chain input {

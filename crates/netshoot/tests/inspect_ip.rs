@@ -2,33 +2,18 @@
 //! namespaces, and veth peers against `docker inspect` and `ip -n` (root; Docker for the last).
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
+use netshoot_testnet::cli::{json, Netshoot};
 use netshoot_testnet::docker::{ensure_swarm, require_docker, test_image, Container, DockerNet};
 use netshoot_testnet::{require_root, run, veth_pair, Netns};
 use serde_json::Value;
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 fn ours(spec: &str, args: &[&str]) -> Value {
     let mut v = vec!["-t", spec, "--json"];
     v.extend_from_slice(args);
-    let o = netshoot(&v);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("JSON")
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+    NETSHOOT.ok_json(&v)
 }
 
 fn s(v: &Value) -> String {
@@ -77,6 +62,7 @@ fn topo() -> (Netns, Netns, String, String) {
 
 #[test]
 fn addr_agrees_with_ip_j_addr() {
+    require_root!();
     let (a, b, _, _) = topo();
     for ns in [&a, &b] {
         let spec = format!("netns:{}", ns.name);
@@ -136,6 +122,7 @@ fn addr_agrees_with_ip_j_addr() {
 
 #[test]
 fn link_counters_agree_with_ip_s_link() {
+    require_root!();
     let (a, _b, ia, _) = topo();
     let spec = format!("netns:{}", a.name);
     let mine = ours(&spec, &["ip", "link", "--dev", &ia]);
@@ -159,6 +146,7 @@ fn link_counters_agree_with_ip_s_link() {
 
 #[test]
 fn routes_agree_with_ip_j_route() {
+    require_root!();
     let (a, b, _, _) = topo();
     for (ns, fam) in [(&b, "-4"), (&a, "-6"), (&a, "-4")] {
         let spec = format!("netns:{}", ns.name);
@@ -216,7 +204,7 @@ fn routes_agree_with_ip_j_route() {
         assert!(!m.is_empty());
     }
     // The text form reads like iproute2's.
-    let o = netshoot(&["-t", &format!("netns:{}", b.name), "ip", "route"]);
+    let o = NETSHOOT.run(&["-t", &format!("netns:{}", b.name), "ip", "route"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("default via 10.61.0.1 dev "), "{text}");
     assert!(text.contains("blackhole 10.63.0.0/16"), "{text}");
@@ -228,6 +216,7 @@ fn routes_agree_with_ip_j_route() {
 
 #[test]
 fn route_get_agrees_with_ip_route_get() {
+    require_root!();
     let (a, b, _, _) = topo();
     let spec_b = format!("netns:{}", b.name);
     for dst in ["10.61.0.1", "10.62.3.4", "10.64.5.5", "10.61.0.2"] {
@@ -241,7 +230,7 @@ fn route_get_agrees_with_ip_route_get() {
         assert_eq!(s(&mine["kind"]), s(&p["type"]), "{dst}");
     }
     // Namespace a has no default route: both say network unreachable.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &format!("netns:{}", a.name),
         "ip",
@@ -258,7 +247,7 @@ fn route_get_agrees_with_ip_route_get() {
     let p = a.exec(&["sh", "-c", "ip route get 10.99.1.1 2>&1 || true"]);
     assert!(p.contains("Network is unreachable"), "{p}");
     // A name that is no address: one line naming the fix.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &format!("netns:{}", a.name),
         "ip",
@@ -272,6 +261,7 @@ fn route_get_agrees_with_ip_route_get() {
 
 #[test]
 fn neighbour_states_agree_with_ip_j_neigh() {
+    require_root!();
     let (_a, b, _, ib) = topo();
     for (i, st) in [
         "permanent",
@@ -324,7 +314,7 @@ fn neighbour_states_agree_with_ip_j_neigh() {
         assert!(states.contains(want), "{want} missing: {states:?}");
     }
     // Unknown interface: one line naming the interfaces there are.
-    let o = netshoot(&["-t", &spec, "ip", "neigh", "--dev", "nope0"]);
+    let o = NETSHOOT.run(&["-t", &spec, "ip", "neigh", "--dev", "nope0"]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("no interface 'nope0'") && e.contains(&ib), "{e}");
@@ -332,6 +322,7 @@ fn neighbour_states_agree_with_ip_j_neigh() {
 
 #[test]
 fn veth_peers_are_found_both_ways_between_namespaces_and_the_host() {
+    require_root!();
     let (a, b, ia, ib) = topo();
     let mine = ours(&format!("netns:{}", a.name), &["ip", "link", "--dev", &ia]);
     let peer = &mine[0]["peer"];
@@ -387,7 +378,7 @@ fn host_peers_of(container: &str) -> Vec<(String, String)> {
 
 #[test]
 fn veth_peers_of_containers_on_two_user_networks() {
-    require_docker();
+    require_docker!();
     let n1 = DockerNet::new("bridge", &[]);
     let n2 = DockerNet::new("bridge", &[]);
     let web = Container::run(
@@ -428,7 +419,7 @@ fn veth_peers_of_containers_on_two_user_networks() {
 
 #[test]
 fn veth_peers_of_the_overlay_namespace_are_its_containers() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let ov = DockerNet::new("overlay", &["--attachable"]);
     let c = Container::run(
@@ -470,10 +461,11 @@ fn veth_peers_of_the_overlay_namespace_are_its_containers() {
 
 #[test]
 fn an_unknown_interface_is_one_line_and_exit_2() {
+    require_root!();
     let (a, _b, ia, _) = topo();
     let spec = format!("netns:{}", a.name);
     for what in ["addr", "link", "neigh"] {
-        let o = netshoot(&["-t", &spec, "ip", what, "--dev", "nosuch0"]);
+        let o = NETSHOOT.run(&["-t", &spec, "ip", what, "--dev", "nosuch0"]);
         assert_eq!(o.status.code(), Some(2), "{what}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{e}");

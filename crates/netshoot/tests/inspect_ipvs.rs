@@ -8,7 +8,7 @@ use netshoot_testnet::{require_root, Netns};
 
 #[test]
 fn ipvs_agrees_with_ipvsadm_or_says_the_kernel_has_none() {
-    require_root();
+    require_root!();
     let ns = Netns::new("iv");
     let spec = format!("netns:{}", ns.name);
     let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))

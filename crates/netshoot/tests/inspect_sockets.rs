@@ -2,30 +2,19 @@
 //! connections (IPv4, dual-stack IPv6), UDP, raw and unix sockets, owning processes, state and
 //! port filters (root).
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::{require_root, run, Child, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// Our text rows, whitespace-split, header dropped, sorted.
 fn ours(ns: &Netns, args: &[&str]) -> Vec<Vec<String>> {
     let spec = format!("netns:{}", ns.name);
     let mut v = vec!["-t", spec.as_str(), "sockets"];
     v.extend_from_slice(args);
-    let o = netshoot(&v);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    rows(String::from_utf8_lossy(&o.stdout).lines().skip(1))
+    rows(NETSHOOT.ok_text(&v).lines().skip(1))
 }
 
 /// ss's rows (`-H`: no header), sorted.
@@ -95,6 +84,7 @@ fn busy() -> (Netns, Vec<Child>) {
 
 #[test]
 fn tcp_agrees_with_ss_tan() {
+    require_root!();
     let (ns, _k) = busy();
     let want = peer(&ns, &["-tan"]);
     assert!(want.len() >= 7, "{want:?}");
@@ -106,6 +96,7 @@ fn tcp_agrees_with_ss_tan() {
 
 #[test]
 fn listeners_with_processes_agree_with_ss_tulpn() {
+    require_root!();
     let (ns, _k) = busy();
     let want = peer(&ns, &["-tulpn"]);
     assert!(
@@ -118,6 +109,7 @@ fn listeners_with_processes_agree_with_ss_tulpn() {
 
 #[test]
 fn state_and_port_filters_agree_with_ss() {
+    require_root!();
     let (ns, _k) = busy();
     for f in [
         &["-tan", "state", "established"][..],
@@ -137,6 +129,7 @@ fn state_and_port_filters_agree_with_ss() {
 
 #[test]
 fn unix_and_raw_agree_with_ss() {
+    require_root!();
     let (ns, _k) = busy();
     let want = peer(&ns, &["-xanp"]);
     assert!(
@@ -151,9 +144,10 @@ fn unix_and_raw_agree_with_ss() {
 
 #[test]
 fn json_names_every_field() {
+    require_root!();
     let (ns, _k) = busy();
     let spec = format!("netns:{}", ns.name);
-    let o = netshoot(&["-t", &spec, "ss", "-tlp", "--json"]);
+    let o = NETSHOOT.run(&["-t", &spec, "ss", "-tlp", "--json"]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let s = v["sockets"]
@@ -177,7 +171,7 @@ fn a_bad_filter_is_one_line_and_exit_2() {
         &["ss", "src", "nosuch.example"],
         &["ss", "(", "dport", "=", ":80"],
     ] {
-        let o = netshoot(f);
+        let o = NETSHOOT.run(f);
         assert_eq!(o.status.code(), Some(2), "{f:?}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{e}");

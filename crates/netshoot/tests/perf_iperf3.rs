@@ -4,35 +4,22 @@
 //! overlay; and the faults: a wrong port, a peer that is not iperf3, a busy server, a server
 //! that vanishes mid-test, Ctrl-C. Root (and Docker for the container test).
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use netshoot_testnet::cli::{text, Netshoot};
 use netshoot_testnet::docker::{
     ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet,
 };
-use netshoot_testnet::{require_root, veth_pair, Child, Link, Netns};
+use netshoot_testnet::{netns_pair, require_root, Child, Link, Netns};
 use serde_json::Value;
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// Client namespace 10.87.0.1 — server namespace 10.87.0.2.
 fn pair() -> (Netns, Netns, Link) {
     require_root();
-    let c = Netns::new("pc");
-    let s = Netns::new("ps");
-    let (_, _, l) = veth_pair(
-        (Some(&c), Some("10.87.0.1/24")),
-        (Some(&s), Some("10.87.0.2/24")),
-    );
+    let (c, s, _, _, l) = netns_pair(("pc", "10.87.0.1/24"), ("ps", "10.87.0.2/24"));
     (c, s, l)
 }
 
@@ -45,27 +32,6 @@ fn background(ns: &Netns, argv: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start")
-}
-
-fn wait_listen(ns: &Netns, port: u16) {
-    for _ in 0..50 {
-        let o = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                "ss",
-                "-Htln",
-                &format!("sport = :{port}"),
-            ])
-            .output()
-            .unwrap();
-        if !text(&o.stdout).trim().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("nothing listens on {port}");
 }
 
 fn json(o: &[u8]) -> Value {
@@ -142,11 +108,12 @@ fn agree(case: &[&str], ours: &Value, theirs: &Value, ours_is_client: bool) {
 
 #[test]
 fn our_client_against_iperf3_server() {
+    require_root!();
     let (c, s, _l) = pair();
     let cspec = format!("netns:{}", c.name);
     for case in CASES {
         let srv = background(&s, &["iperf3", "-s", "-1", "-J", "-p", "5201"]);
-        wait_listen(&s, 5201);
+        s.wait_listen(5201, false);
         let mut args = vec![
             "-t",
             cspec.as_str(),
@@ -160,7 +127,7 @@ fn our_client_against_iperf3_server() {
             "--json",
         ];
         args.extend_from_slice(case);
-        let o = netshoot(&args);
+        let o = NETSHOOT.run(&args);
         assert_eq!(o.status.code(), Some(0), "{case:?}: {}", text(&o.stderr));
         let theirs = srv.wait_with_output().unwrap();
         agree(case, &json(&o.stdout), &json(&theirs.stdout), true);
@@ -169,6 +136,7 @@ fn our_client_against_iperf3_server() {
 
 #[test]
 fn iperf3_client_against_our_server() {
+    require_root!();
     let (c, s, _l) = pair();
     let sspec = format!("netns:{}", s.name);
     for case in CASES {
@@ -178,7 +146,7 @@ fn iperf3_client_against_our_server() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_listen(&s, 5201);
+        s.wait_listen(5201, false);
         let mut args = vec!["iperf3", "-c", "10.87.0.2", "-t", "1", "-J"];
         args.extend_from_slice(case);
         let o = Command::new("ip")
@@ -212,7 +180,7 @@ fn ours_between(a: &str, b: &str) {
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     // The client finds the server by container name through Docker's embedded DNS.
-    let o = netshoot(&["-t", b, "perf", "client", a, "-t", "1", "-i", "0", "--json"]);
+    let o = NETSHOOT.run(&["-t", b, "perf", "client", a, "-t", "1", "-i", "0", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let ours = json(&o.stdout);
     let server = srv.wait_with_output().unwrap();
@@ -223,7 +191,7 @@ fn ours_between(a: &str, b: &str) {
 
 #[test]
 fn ours_against_ours_across_a_bridge_network_and_the_overlay() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let a = Container::run(
         "pfa",
@@ -252,13 +220,14 @@ fn ours_against_ours_across_a_bridge_network_and_the_overlay() {
 
 #[test]
 fn faults_are_one_line_and_never_hang() {
+    require_root!();
     let (c, s, _l) = pair();
     let cspec = format!("netns:{}", c.name);
     let sspec = format!("netns:{}", s.name);
     s.resolv_conf("nameserver 127.0.0.1\n");
 
     // Wrong port: refused, one line, exit 1 (iperf3 says "unable to connect to server").
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &cspec,
         "perf",
@@ -276,9 +245,9 @@ fn faults_are_one_line_and_never_hang() {
 
     // A peer that is not iperf3 (an echo service answers the cookie with the cookie).
     let _echo: Child = s.spawn(&["socat", "TCP-LISTEN:5202,fork,reuseaddr", "EXEC:cat"]);
-    wait_listen(&s, 5202);
+    s.wait_listen(5202, false);
     let t = Instant::now();
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &cspec,
         "perf",
@@ -307,7 +276,7 @@ fn faults_are_one_line_and_never_hang() {
             "5203",
         ],
     );
-    wait_listen(&s, 5203);
+    s.wait_listen(5203, false);
     let long = Command::new("ip")
         .args([
             "netns",
@@ -325,7 +294,7 @@ fn faults_are_one_line_and_never_hang() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &cspec,
         "perf",
@@ -393,7 +362,7 @@ fn faults_are_one_line_and_never_hang() {
 
     // Ctrl-C: the summary so far.
     let srv = background(&s, &["iperf3", "-s", "-1", "-p", "5204"]);
-    wait_listen(&s, 5204);
+    s.wait_listen(5204, false);
     let client = Command::new(env!("CARGO_BIN_EXE_netshoot"))
         .args([
             "-t",
@@ -434,7 +403,7 @@ fn faults_are_one_line_and_never_hang() {
     ] {
         let mut a = vec!["-t", sspec.as_str()];
         a.extend(args);
-        let o = netshoot(&a);
+        let o = NETSHOOT.run(&a);
         assert_eq!(o.status.code(), Some(2), "{a:?}");
         let e = text(&o.stderr);
         assert_eq!(e.lines().count(), 1, "{e}");

@@ -4,29 +4,12 @@
 //! HTTP/2 (ALPN and prior knowledge, `-i` output vs curl's), and a raw echo server for HTTP/1.1
 //! requests, chunked bodies and redirects (byte-identical requests to curl's). Root needed.
 
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::Command;
 
+use netshoot_testnet::cli::{text, Netshoot};
 use netshoot_testnet::{require_root, unique, Child, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
-
-fn in_ns(ns: &Netns, argv: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", &ns.name])
-        .args(argv)
-        .output()
-        .expect("run in namespace")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// A scratch directory removed on drop.
 struct Dir(String);
@@ -58,17 +41,6 @@ fn pki() -> Dir {
          cat leaf.pem int.pem > chain.pem && mkdir www && printf 'hello over h2\\n' > www/index.html"
     ));
     Dir(d)
-}
-
-fn wait_port(ns: &Netns, port: u16) {
-    for _ in 0..50 {
-        let o = in_ns(ns, &["ss", "-Htln", &format!("sport = :{port}")]);
-        if !text(&o.stdout).trim().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("nothing listens on {port} in {}", ns.name);
 }
 
 /// The s:/i:/v: lines and PEM blocks of a `-showcerts` chain print.
@@ -106,7 +78,7 @@ fn chain_lines(s: &str) -> Vec<String> {
 
 #[test]
 fn https_chain_matches_s_client_and_timings_are_ordered() {
-    require_root();
+    require_root!();
     let ns = Netns::new("hs");
     let pki = pki();
     let d = &pki.0;
@@ -124,10 +96,10 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
         &format!("{d}/int.pem"),
         "-www",
     ]);
-    wait_port(&ns, 4433);
+    ns.wait_listen(4433, false);
     let spec = format!("netns:{}", ns.name);
     let ca = format!("{d}/ca.pem");
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "http",
@@ -144,14 +116,11 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
     let err = text(&o.stderr);
 
     // The chain: the same lines as openssl s_client -showcerts on the same server.
-    let peer = in_ns(
-        &ns,
-        &[
-            "sh",
-            "-c",
-            "openssl s_client -showcerts -connect 127.0.0.1:4433 </dev/null 2>/dev/null",
-        ],
-    );
+    let peer = ns.output(&[
+        "sh",
+        "-c",
+        "openssl s_client -showcerts -connect 127.0.0.1:4433 </dev/null 2>/dev/null",
+    ]);
     let theirs = chain_lines(&text(&peer.stdout));
     assert_eq!(
         theirs
@@ -178,20 +147,17 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
     assert!(err.contains(&format!("   SAN: {san_line}")), "{err}");
 
     // TLS version and cipher: what curl (OpenSSL) negotiated with the same server.
-    let c = in_ns(
-        &ns,
-        &[
-            "curl",
-            "-sv",
-            "-o",
-            "/dev/null",
-            "--cacert",
-            &ca,
-            "--resolve",
-            "web.test:4433:127.0.0.1",
-            "https://web.test:4433/",
-        ],
-    );
+    let c = ns.output(&[
+        "curl",
+        "-sv",
+        "-o",
+        "/dev/null",
+        "--cacert",
+        &ca,
+        "--resolve",
+        "web.test:4433:127.0.0.1",
+        "https://web.test:4433/",
+    ]);
     let curl_err = text(&c.stderr);
     let curl_tls = curl_err
         .lines()
@@ -245,12 +211,9 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
 
     // Without the CA: curl refuses (60), so do we (1), naming the fix; -k goes on and still
     // reports the verdict.
-    let c = in_ns(
-        &ns,
-        &["curl", "-s", "-o", "/dev/null", "https://127.0.0.1:4433/"],
-    );
+    let c = ns.output(&["curl", "-s", "-o", "/dev/null", "https://127.0.0.1:4433/"]);
     assert_eq!(c.status.code(), Some(60));
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "http",
@@ -296,7 +259,7 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{var}: {}", text(&o.stderr));
     }
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "http",
@@ -309,19 +272,16 @@ fn https_chain_matches_s_client_and_timings_are_ordered() {
         "https://127.0.0.1:4433/",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let c = in_ns(
-        &ns,
-        &[
-            "curl",
-            "-k",
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "https://127.0.0.1:4433/",
-        ],
-    );
+    let c = ns.output(&[
+        "curl",
+        "-k",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "https://127.0.0.1:4433/",
+    ]);
     assert_eq!(text(&o.stdout), format!("{} 1", text(&c.stdout)));
 }
 
@@ -335,7 +295,7 @@ fn without_date(s: &str) -> String {
 
 #[test]
 fn http2_by_alpn_and_prior_knowledge_matches_curl() {
-    require_root();
+    require_root!();
     let ns = Netns::new("h2");
     let pki = pki();
     let d = &pki.0;
@@ -349,8 +309,8 @@ fn http2_by_alpn_and_prior_knowledge_matches_curl() {
         &format!("{d}/chain.pem"),
     ]);
     let _clear = ns.spawn(&["nghttpd", "--no-tls", "-d", &www, "8080"]);
-    wait_port(&ns, 8443);
-    wait_port(&ns, 8080);
+    ns.wait_listen(8443, false);
+    ns.wait_listen(8080, false);
     let spec = format!("netns:{}", ns.name);
     let ca = format!("{d}/ca.pem");
     for (url, extra) in [
@@ -371,12 +331,12 @@ fn http2_by_alpn_and_prior_knowledge_matches_curl() {
         let mut ours = vec!["-t", spec.as_str(), "http", "-i"];
         ours.extend(extra.iter().copied());
         ours.push(url);
-        let o = netshoot(&ours);
+        let o = NETSHOOT.run(&ours);
         assert_eq!(o.status.code(), Some(0), "{url}: {}", text(&o.stderr));
         let mut curl = vec!["curl", "-s", "-i"];
         curl.extend(extra.iter().copied());
         curl.push(url);
-        let c = in_ns(&ns, &curl);
+        let c = ns.output(&curl);
         assert!(c.status.success());
         assert!(
             text(&c.stdout).starts_with("HTTP/2 200"),
@@ -412,13 +372,13 @@ fn http2_by_alpn_and_prior_knowledge_matches_curl() {
         curl.extend(extra.iter().copied());
         curl.push(url);
         assert_eq!(
-            text(&netshoot(&ours).stdout),
-            text(&in_ns(&ns, &curl).stdout),
+            text(&NETSHOOT.run(&ours).stdout),
+            text(&ns.output(&curl).stdout),
             "{url}"
         );
     }
     // ALPN: the server chose h2.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "http",
@@ -483,12 +443,13 @@ fn echo_ns() -> (Netns, Child, Dir) {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(format!("{dir}/echo.py"), ECHO_SERVER).unwrap();
     let srv = ns.spawn(&["python3", &format!("{dir}/echo.py"), "8000"]);
-    wait_port(&ns, 8000);
+    ns.wait_listen(8000, false);
     (ns, srv, Dir(dir))
 }
 
 #[test]
 fn http1_requests_bodies_and_redirects_match_curl() {
+    require_root!();
     let (ns, _srv, _dir) = echo_ns();
     let spec = format!("netns:{}", ns.name);
     let base = "http://127.0.0.1:8000";
@@ -542,16 +503,16 @@ fn http1_requests_bodies_and_redirects_match_curl() {
         let args: Vec<&str> = case.iter().map(String::as_str).collect();
         let mut ours = vec!["-t", spec.as_str(), "http", "-s", "-A", curl_ua.as_str()];
         ours.extend(&args);
-        let o = netshoot(&ours);
+        let o = NETSHOOT.run(&ours);
         assert_eq!(o.status.code(), Some(0), "{case:?}: {}", text(&o.stderr));
         let mut curl = vec!["curl", "-s"];
         curl.extend(&args);
-        let c = in_ns(&ns, &curl);
+        let c = ns.output(&curl);
         assert!(c.status.success(), "curl {case:?}");
         assert_eq!(text(&o.stdout), text(&c.stdout), "{case:?}");
     }
     // Too many redirects: curl exits 47, we exit 1 with one line.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "http",
@@ -560,17 +521,14 @@ fn http1_requests_bodies_and_redirects_match_curl() {
         "2",
         &format!("{base}/r/5"),
     ]);
-    let c = in_ns(
-        &ns,
-        &[
-            "curl",
-            "-s",
-            "-L",
-            "--max-redirs",
-            "2",
-            &format!("{base}/r/5"),
-        ],
-    );
+    let c = ns.output(&[
+        "curl",
+        "-s",
+        "-L",
+        "--max-redirs",
+        "2",
+        &format!("{base}/r/5"),
+    ]);
     assert_eq!(c.status.code(), Some(47));
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -580,15 +538,16 @@ fn http1_requests_bodies_and_redirects_match_curl() {
     );
     // -o writes exactly the body curl gets.
     let out = format!("/tmp/{}", unique("body"));
-    let o = netshoot(&["-t", &spec, "http", "-o", &out, &format!("{base}/chunked")]);
+    let o = NETSHOOT.run(&["-t", &spec, "http", "-o", &out, &format!("{base}/chunked")]);
     assert_eq!(o.status.code(), Some(0));
-    let c = in_ns(&ns, &["curl", "-s", &format!("{base}/chunked")]);
+    let c = ns.output(&["curl", "-s", &format!("{base}/chunked")]);
     assert_eq!(std::fs::read(&out).unwrap(), c.stdout);
     let _ = std::fs::remove_file(&out);
 }
 
 #[test]
 fn bad_input_is_one_line_each() {
+    require_root!();
     let (ns, _srv, _dir) = echo_ns();
     ns.resolv_conf("nameserver 127.0.0.1\n");
     let spec = format!("netns:{}", ns.name);
@@ -634,7 +593,7 @@ fn bad_input_is_one_line_each() {
     ] {
         let mut a = vec!["-t", spec.as_str(), "http"];
         a.extend(&args);
-        let o = netshoot(&a);
+        let o = NETSHOOT.run(&a);
         let e = text(&o.stderr);
         assert_eq!(o.status.code(), Some(code), "{args:?}: {e}");
         assert_eq!(e.lines().count(), 1, "{args:?}: {e}");

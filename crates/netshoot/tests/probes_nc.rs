@@ -3,29 +3,20 @@
 //! between two containers (root; Docker for the last).
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::docker::{require_docker, test_image, Container, DockerNet};
-use netshoot_testnet::{require_root, veth_pair, Child, Link, Netns};
+use netshoot_testnet::{netns_pair, require_root, Child, Link, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// client 10.84.0.1 — server 10.84.0.2 with an echo-uppercase service on 7501, a UDP receiver
 /// on 7503, and 7502/tcp dropped.
 fn pair() -> (Netns, Netns, Link, Vec<Child>) {
     require_root();
-    let c = Netns::new("nc");
-    let s = Netns::new("ns");
-    let (_, _, l) = veth_pair(
-        (Some(&c), Some("10.84.0.1/24")),
-        (Some(&s), Some("10.84.0.2/24")),
-    );
+    let (c, s, _, _, l) = netns_pair(("nc", "10.84.0.1/24"), ("ns", "10.84.0.2/24"));
     c.ip(&["link", "set", "lo", "up"]);
     c.resolv_conf("nameserver 127.0.0.1\n");
     s.sh("iptables -A INPUT -p tcp --dport 7502 -j DROP");
@@ -48,6 +39,7 @@ fn pair() -> (Netns, Netns, Link, Vec<Child>) {
 
 #[test]
 fn zero_io_checks_agree_with_nc_vz() {
+    require_root!();
     let (c, _s, _l, _k) = pair();
     let spec = format!("netns:{}", c.name);
     for (port, udp, state) in [
@@ -65,7 +57,7 @@ fn zero_io_checks_agree_with_nc_vz() {
         }
         ours.extend(["10.84.0.2", port]);
         nc.extend(["10.84.0.2", port]);
-        let o = netshoot(&ours);
+        let o = NETSHOOT.run(&ours);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v[0]["state"], state, "{port} udp={udp}");
         if udp {
@@ -102,6 +94,7 @@ fn zero_io_checks_agree_with_nc_vz() {
 
 #[test]
 fn data_flows_both_ways_like_nc() {
+    require_root!();
     let (c, _s, _l, _k) = pair();
     let spec = format!("netns:{}", c.name);
     let send = |argv: Vec<&str>| -> String {
@@ -144,6 +137,7 @@ fn data_flows_both_ways_like_nc() {
 
 #[test]
 fn listen_receives_what_nc_sends() {
+    require_root!();
     let (c, s, _l, _k) = pair();
     let spec = format!("netns:{}", s.name);
     let listener = Command::new(env!("CARGO_BIN_EXE_netshoot"))
@@ -160,13 +154,14 @@ fn listen_receives_what_nc_sends() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("connection from 10.84.0.1:"), "{e}");
     // A port already taken is one line and exit 2.
-    let o = netshoot(&["-t", &spec, "listen", "-s", "10.84.0.2", "7501"]);
+    let o = NETSHOOT.run(&["-t", &spec, "listen", "-s", "10.84.0.2", "7501"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1);
 }
 
 #[test]
 fn bad_ports_are_one_line_and_exit_2() {
+    require_root!();
     let (c, _s, _l, _k) = pair();
     let spec = format!("netns:{}", c.name);
     for args in [
@@ -177,7 +172,7 @@ fn bad_ports_are_one_line_and_exit_2() {
     ] {
         let mut v = vec!["-t", spec.as_str()];
         v.extend_from_slice(args);
-        let o = netshoot(&v);
+        let o = NETSHOOT.run(&v);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&o.stderr).trim().lines().count(),
@@ -189,7 +184,7 @@ fn bad_ports_are_one_line_and_exit_2() {
 
 #[test]
 fn netgen_between_two_containers() {
-    require_docker();
+    require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let a = Container::run(
         "nga",
@@ -209,7 +204,7 @@ fn netgen_between_two_containers() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
     // The sender finds the listener by container name, through Docker's embedded DNS.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t", &b.name, "netgen", &a.name, "9000", "-c", "3", "-i", "0.2",
     ]);
     let sent = String::from_utf8_lossy(&o.stdout);

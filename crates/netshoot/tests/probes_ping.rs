@@ -2,27 +2,18 @@
 //! deterministic 50% loss, an address nobody holds, several hosts and a CIDR (fping -a), the
 //! unprivileged ICMP socket, Ctrl-C, and bad input (root).
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, veth_pair, Link, Netns};
+use netshoot_testnet::cli::Netshoot;
+use netshoot_testnet::{netns_pair, require_root, Link, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// client 10.83.0.1 — server 10.83.0.2 (and 10.83.0.3 on the same side).
 fn pair() -> (Netns, Netns, Link) {
     require_root();
-    let c = Netns::new("pc");
-    let s = Netns::new("ps");
-    let (_, server_if, l) = veth_pair(
-        (Some(&c), Some("10.83.0.1/24")),
-        (Some(&s), Some("10.83.0.2/24")),
-    );
+    let (c, s, _, server_if, l) = netns_pair(("pc", "10.83.0.1/24"), ("ps", "10.83.0.2/24"));
     s.ip(&["addr", "add", "10.83.0.3/24", "dev", &server_if]);
     // Names resolve only through a resolver that is not there (never the host's).
     c.ip(&["link", "set", "lo", "up"]);
@@ -45,7 +36,7 @@ fn both(ns: &Netns, args: &[&str]) -> (String, String, Option<i32>, Option<i32>)
     let spec = format!("netns:{}", ns.name);
     let mut v = vec!["-t", spec.as_str(), "ping"];
     v.extend_from_slice(args);
-    let o = netshoot(&v);
+    let o = NETSHOOT.run(&v);
     let p = Command::new("ip")
         .args(["netns", "exec", &ns.name, "ping"])
         .args(args)
@@ -61,6 +52,7 @@ fn both(ns: &Netns, args: &[&str]) -> (String, String, Option<i32>, Option<i32>)
 
 #[test]
 fn statistics_agree_with_iputils() {
+    require_root!();
     let (c, _s, _l) = pair();
     let (ours, theirs, a, b) = both(&c, &["-c", "5", "-i", "0.2", "10.83.0.2"]);
     assert_eq!(summary(&ours), summary(&theirs));
@@ -80,6 +72,7 @@ fn statistics_agree_with_iputils() {
 
 #[test]
 fn loss_agrees_with_iputils() {
+    require_root!();
     let (c, s, _l) = pair();
     // Every second echo request is dropped, whatever the phase: 3 of 6 in each run.
     s.sh("iptables -A INPUT -p icmp --icmp-type echo-request -m statistic --mode nth --every 2 --packet 0 -j DROP");
@@ -94,6 +87,7 @@ fn loss_agrees_with_iputils() {
 
 #[test]
 fn nobody_there_is_total_loss_and_exit_1() {
+    require_root!();
     let (c, _s, _l) = pair();
     let (ours, theirs, a, b) = both(&c, &["-c", "2", "-i", "0.2", "-W", "1", "10.83.0.99"]);
     let t = |s: &str| {
@@ -111,9 +105,10 @@ fn nobody_there_is_total_loss_and_exit_1() {
 
 #[test]
 fn several_hosts_and_a_cidr_like_fping() {
+    require_root!();
     let (c, _s, _l) = pair();
     let spec = format!("netns:{}", c.name);
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "ping",
@@ -143,7 +138,7 @@ fn several_hosts_and_a_cidr_like_fping() {
     assert_eq!(want, ["10.83.0.1", "10.83.0.2", "10.83.0.3"]);
     assert_eq!(o.status.code(), Some(1), "some of the /29 did not answer");
     // Summary lines for named hosts.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "ping",
@@ -166,6 +161,7 @@ fn several_hosts_and_a_cidr_like_fping() {
 
 #[test]
 fn unprivileged_icmp_sockets_are_used_when_allowed_else_the_capability_is_named() {
+    require_root!();
     let (c, _s, _l) = pair();
     let drop_raw = |ns: &Netns| {
         Command::new("ip")
@@ -249,6 +245,7 @@ fn the_doctors_echo_needs_no_raw_socket_when_ping_group_range_allows() {
 
 #[test]
 fn ctrl_c_prints_the_statistics() {
+    require_root!();
     let (c, _s, _l) = pair();
     let spec = format!("netns:{}", c.name);
     let child = Command::new(env!("CARGO_BIN_EXE_netshoot"))
@@ -273,6 +270,7 @@ fn ctrl_c_prints_the_statistics() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
+    require_root!();
     let (c, _s, _l) = pair();
     let spec = format!("netns:{}", c.name);
     for args in [
@@ -283,7 +281,7 @@ fn bad_input_is_one_line_and_exit_2() {
     ] {
         let mut v = vec!["-t", spec.as_str()];
         v.extend_from_slice(args);
-        let o = netshoot(&v);
+        let o = NETSHOOT.run(&v);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");

@@ -1,17 +1,13 @@
 //! `scan` against nmap on the same namespaces: open, closed (RST), filtered (DROP) and
 //! REJECT (ICMP port unreachable) ports with -sT and -sS; without CAP_NET_RAW; bad input (root).
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use netshoot_testnet::{require_root, veth_pair, Child, Link, Netns};
+use netshoot_testnet::cli::Netshoot;
+use netshoot_testnet::{netns_pair, require_root, Child, Link, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 const PORTS: &str = "9,10,22,80,81,82,83,8080,31337,40000,40001";
 
@@ -19,24 +15,10 @@ const PORTS: &str = "9,10,22,80,81,82,83,8080,31337,40000,40001";
 /// dropped; 82 and 83 rejected (ICMP port unreachable, and TCP reset).
 fn topo() -> (Netns, Netns, Link, Vec<Child>) {
     require_root();
-    let c = Netns::new("sc");
-    let s = Netns::new("ss");
-    let (_, _, l) = veth_pair(
-        (Some(&c), Some("10.86.0.1/24")),
-        (Some(&s), Some("10.86.0.2/24")),
-    );
+    let (c, s, _, _, l) = netns_pair(("sc", "10.86.0.1/24"), ("ss", "10.86.0.2/24"));
     c.ip(&["link", "set", "lo", "up"]);
     c.resolv_conf("nameserver 127.0.0.1\n");
-    let kids = ["22", "80", "8080", "31337"]
-        .iter()
-        .map(|p| {
-            s.spawn(&[
-                "socat",
-                &format!("TCP-LISTEN:{p},fork,reuseaddr"),
-                "OPEN:/dev/null",
-            ])
-        })
-        .collect();
+    let kids = s.tcp_sinks(&["22", "80", "8080", "31337"]);
     s.sh("iptables -A INPUT -p tcp --dport 81 -j DROP");
     s.sh("iptables -A INPUT -p tcp --dport 40000:40001 -j DROP");
     s.sh("iptables -A INPUT -p tcp --dport 82 -j REJECT");
@@ -59,7 +41,7 @@ fn states(text: &str) -> Vec<(u16, String)> {
 fn compare(kind: &str) {
     let (c, _s, _l, _k) = topo();
     let spec = format!("netns:{}", c.name);
-    let o = netshoot(&["-t", &spec, "scan", kind, "-p", PORTS, "10.86.0.2"]);
+    let o = NETSHOOT.run(&["-t", &spec, "scan", kind, "-p", PORTS, "10.86.0.2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ours = states(&String::from_utf8_lossy(&o.stdout));
     let n = Command::new("ip")
@@ -84,19 +66,22 @@ fn compare(kind: &str) {
 
 #[test]
 fn connect_scan_agrees_with_nmap_st() {
+    require_root!();
     compare("-sT");
 }
 
 #[test]
 fn syn_scan_agrees_with_nmap_ss() {
+    require_root!();
     compare("-sS");
 }
 
 #[test]
 fn json_names_states_and_reasons() {
+    require_root!();
     let (c, _s, _l, _k) = topo();
     let spec = format!("netns:{}", c.name);
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "--json",
@@ -117,6 +102,7 @@ fn json_names_states_and_reasons() {
 
 #[test]
 fn without_cap_net_raw_syn_names_it_and_connect_still_works() {
+    require_root!();
     let (c, _s, _l, _k) = topo();
     let run = |kind: &str| {
         Command::new("ip")
@@ -149,6 +135,7 @@ fn without_cap_net_raw_syn_names_it_and_connect_still_works() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
+    require_root!();
     let (c, _s, _l, _k) = topo();
     let spec = format!("netns:{}", c.name);
     for args in [
@@ -159,7 +146,7 @@ fn bad_input_is_one_line_and_exit_2() {
     ] {
         let mut v = vec!["-t", spec.as_str()];
         v.extend_from_slice(args);
-        let o = netshoot(&v);
+        let o = NETSHOOT.run(&v);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");
@@ -170,7 +157,7 @@ fn bad_input_is_one_line_and_exit_2() {
 /// erases it at the end, and draws nothing when stderr is not a terminal.
 #[test]
 fn progress_bar_only_on_a_terminal() {
-    require_root();
+    require_root!();
     let ns = Netns::new("pg");
     ns.sh("iptables -A INPUT -p tcp --dport 21000:21499 -j DROP");
     let cmd = format!(
@@ -189,7 +176,7 @@ fn progress_bar_only_on_a_terminal() {
         shown.ends_with("\r\x1b[2K"),
         "the bar is erased at the end: {shown:?}"
     );
-    let plain = netshoot(&[
+    let plain = NETSHOOT.run(&[
         "-t",
         &format!("netns:{}", ns.name),
         "scan",

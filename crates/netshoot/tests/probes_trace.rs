@@ -1,16 +1,10 @@
 //! `trace` against `traceroute -n` over a chain of three router namespaces: UDP, ICMP (-I) and
 //! TCP SYN (-T), the report mode, and an unreachable end (root).
 
-use std::process::{Command, Output};
+use netshoot_testnet::cli::Netshoot;
+use netshoot_testnet::{require_root, run, wire, Child, Netns};
 
-use netshoot_testnet::{require_root, run, unique, Child, Netns};
-
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// client 10.91.1.2 — r1 — r2 — r3 — server 10.91.4.2 (each link a /24), with a TCP
 /// listener on 80 at the server. Every test builds its own chain: routers rate-limit ICMP
@@ -22,26 +16,15 @@ struct Chain {
     _web: Child,
 }
 
-fn link(a: &Netns, a_addr: &str, b: &Netns, b_addr: &str) {
-    let (x, y) = (unique("ta"), unique("tb"));
-    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
-    run(&["ip", "link", "set", &x, "netns", &a.name]);
-    run(&["ip", "link", "set", &y, "netns", &b.name]);
-    a.ip(&["addr", "add", a_addr, "dev", &x]);
-    b.ip(&["addr", "add", b_addr, "dev", &y]);
-    a.ip(&["link", "set", &x, "up"]);
-    b.ip(&["link", "set", &y, "up"]);
-}
-
 fn chain() -> Chain {
     require_root();
     let c = Netns::new("tc");
     let r: Vec<Netns> = (0..3).map(|_| Netns::new("tr")).collect();
     let s = Netns::new("ts");
-    link(&c, "10.91.1.2/24", &r[0], "10.91.1.1/24");
-    link(&r[0], "10.91.2.1/24", &r[1], "10.91.2.2/24");
-    link(&r[1], "10.91.3.1/24", &r[2], "10.91.3.2/24");
-    link(&r[2], "10.91.4.1/24", &s, "10.91.4.2/24");
+    wire(&c, "10.91.1.2/24", &r[0], "10.91.1.1/24");
+    wire(&r[0], "10.91.2.1/24", &r[1], "10.91.2.2/24");
+    wire(&r[1], "10.91.3.1/24", &r[2], "10.91.3.2/24");
+    wire(&r[2], "10.91.4.1/24", &s, "10.91.4.2/24");
     for ns in r.iter().chain([&c, &s]) {
         ns.ip(&["link", "set", "lo", "up"]);
         ns.sh("sysctl -qw net.ipv4.ip_forward=1");
@@ -93,7 +76,7 @@ fn compare(flags: &[&str]) {
     let mut v = vec!["-t", spec.as_str(), "trace", "-n", "-q", "1"];
     v.extend_from_slice(flags);
     v.push("10.91.4.2");
-    let o = netshoot(&v);
+    let o = NETSHOOT.run(&v);
     let ours = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(
         o.status.code(),
@@ -127,24 +110,28 @@ fn compare(flags: &[&str]) {
 
 #[test]
 fn udp_hops_agree_with_traceroute() {
+    require_root!();
     compare(&[]);
 }
 
 #[test]
 fn icmp_hops_agree_with_traceroute_i() {
+    require_root!();
     compare(&["-I"]);
 }
 
 #[test]
 fn tcp_syn_hops_agree_with_traceroute_t() {
+    require_root!();
     compare(&["-T", "-p", "80"]);
 }
 
 #[test]
 fn report_mode_counts_every_hop() {
+    require_root!();
     let ch = chain();
     let spec = format!("netns:{}", ch.client.name);
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "--json",
@@ -172,10 +159,11 @@ fn report_mode_counts_every_hop() {
 
 #[test]
 fn a_dropped_path_ends_in_stars_and_exit_1() {
+    require_root!();
     let ch = chain();
     ch._routers[1].sh("iptables -A FORWARD -d 10.91.4.0/24 -j DROP");
     let spec = format!("netns:{}", ch.client.name);
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "trace",

@@ -1,38 +1,16 @@
 //! Docker tier (root + engine): container and network targets, `targets` with shared
 //! namespaces, the Swarm overlay namespace, the slim image, and Docker error messages.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use netshoot_testnet::cli::{json, stderr, stdout, Netshoot};
 use netshoot_testnet::docker::{
     ensure_swarm, inspect, require_docker, test_image, Container, DockerNet,
 };
 use netshoot_testnet::run;
 use serde_json::Value;
 
-fn netshoot_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_netshoot"));
-    c.args(args);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run netshoot")
-}
-
-fn netshoot(args: &[&str]) -> Output {
-    netshoot_env(args, &[])
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// A user bridge network with `web` and `db`, and `side` sharing web's namespace.
 struct Fixture {
@@ -55,10 +33,11 @@ fn fixture() -> Fixture {
 
 #[test]
 fn container_target_sees_what_docker_inspect_reports() {
+    require_docker!();
     let f = fixture();
-    let o = netshoot(&["-t", &f.web.name, "exec", "--", "ip", "-j", "addr"]);
-    assert!(o.status.success(), "{}", err(&o));
-    let addrs = json(&out(&o));
+    let o = NETSHOOT.run(&["-t", &f.web.name, "exec", "--", "ip", "-j", "addr"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let addrs = json(&stdout(&o));
     let ep = &inspect(&f.web.name)["NetworkSettings"]["Networks"][&f.net.name];
     let ip = ep["IPAddress"].as_str().unwrap();
     let plen = ep["IPPrefixLen"].as_u64().unwrap();
@@ -78,7 +57,7 @@ fn container_target_sees_what_docker_inspect_reports() {
         "{eth}"
     );
     // The container: prefix and the id form reach the same namespace.
-    let by_id = netshoot(&[
+    let by_id = NETSHOOT.run(&[
         "-t",
         &format!("container:{}", &f.web.id[..12]),
         "exec",
@@ -87,20 +66,21 @@ fn container_target_sees_what_docker_inspect_reports() {
         "-j",
         "addr",
     ]);
-    assert_eq!(json(&out(&by_id)), addrs);
+    assert_eq!(json(&stdout(&by_id)), addrs);
     // The joined container is in the very same namespace.
-    let side = netshoot(&["-t", &f.side.name, "exec", "--", "ip", "-j", "addr"]);
-    assert_eq!(json(&out(&side)), addrs);
-    let db = netshoot(&["-t", &f.db.name, "exec", "--", "ip", "-j", "addr"]);
-    assert_ne!(json(&out(&db)), addrs);
+    let side = NETSHOOT.run(&["-t", &f.side.name, "exec", "--", "ip", "-j", "addr"]);
+    assert_eq!(json(&stdout(&side)), addrs);
+    let db = NETSHOOT.run(&["-t", &f.db.name, "exec", "--", "ip", "-j", "addr"]);
+    assert_ne!(json(&stdout(&db)), addrs);
 }
 
 #[test]
 fn targets_shows_the_shared_namespace_once_with_both_containers() {
+    require_docker!();
     let f = fixture();
-    let o = netshoot(&["targets", "--json"]);
-    assert!(o.status.success(), "{}", err(&o));
-    let v = json(&out(&o));
+    let o = NETSHOOT.run(&["targets", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&stdout(&o));
     let nss = v["namespaces"].as_array().unwrap();
     let holding = |name: &str| -> Vec<&Value> {
         nss.iter()
@@ -153,7 +133,7 @@ fn targets_shows_the_shared_namespace_once_with_both_containers() {
     assert_eq!(db.len(), 1);
     assert_ne!(db[0]["inode"], web["inode"]);
     // Text output shows all three containers.
-    let text = out(&netshoot(&["targets"]));
+    let text = stdout(&NETSHOOT.run(&["targets"]));
     for c in [&f.web.name, &f.db.name, &f.side.name] {
         assert!(text.contains(c.as_str()), "{c} missing from:\n{text}");
     }
@@ -161,47 +141,49 @@ fn targets_shows_the_shared_namespace_once_with_both_containers() {
 
 #[test]
 fn docker_errors_name_the_fix() {
+    require_docker!();
     let f = fixture();
     // Unknown container: the running ones are named.
-    let o = netshoot(&["-t", "nst-no-such-container", "exec", "--", "true"]);
+    let o = NETSHOOT.run(&["-t", "nst-no-such-container", "exec", "--", "true"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        err(&o).contains("no container 'nst-no-such-container'"),
+        stderr(&o).contains("no container 'nst-no-such-container'"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     assert!(
-        err(&o).contains(&f.web.name),
+        stderr(&o).contains(&f.web.name),
         "running names listed: {}",
-        err(&o)
+        stderr(&o)
     );
     // Stopped container.
     run(&["docker", "stop", "-t", "1", &f.db.name]);
-    let o = netshoot(&["-t", &f.db.name, "exec", "--", "true"]);
+    let o = NETSHOOT.run(&["-t", &f.db.name, "exec", "--", "true"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        err(&o).contains("is not running (status: exited)") && err(&o).contains("docker start"),
+        stderr(&o).contains("is not running (status: exited)")
+            && stderr(&o).contains("docker start"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     // No Docker socket.
-    let o = netshoot_env(
+    let o = NETSHOOT.run_env(
         &["-t", &f.web.name, "exec", "--", "true"],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        err(&o).contains("-v /var/run/docker.sock:/var/run/docker.sock"),
+        stderr(&o).contains("-v /var/run/docker.sock:/var/run/docker.sock"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
-    assert_eq!(err(&o).trim_end().lines().count(), 1);
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1);
     // Unknown network: the known ones are named.
-    let o = netshoot(&["-t", "network:nst-no-such-net", "exec", "--", "true"]);
+    let o = NETSHOOT.run(&["-t", "network:nst-no-such-net", "exec", "--", "true"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains(&f.net.name), "{}", err(&o));
+    assert!(stderr(&o).contains(&f.net.name), "{}", stderr(&o));
     // A bridge network's bridge lives in the host namespace: said, then the host is entered.
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &format!("network:{}", f.net.name),
         "exec",
@@ -209,31 +191,31 @@ fn docker_errors_name_the_fix() {
         "readlink",
         "/proc/self/ns/net",
     ]);
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let bridge = format!("br-{}", &f.net.id[..12]);
     assert!(
-        err(&o).contains(&bridge) && err(&o).contains("host namespace"),
+        stderr(&o).contains(&bridge) && stderr(&o).contains("host namespace"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     // The `none` driver has no namespace of its own.
-    let o = netshoot(&["-t", "network:none", "exec", "--", "true"]);
+    let o = NETSHOOT.run(&["-t", "network:none", "exec", "--", "true"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        err(&o).contains("no network namespace of its own"),
+        stderr(&o).contains("no network namespace of its own"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
 }
 
 #[test]
 fn overlay_network_target_enters_the_overlay_namespace() {
-    require_docker();
+    require_docker!();
     ensure_swarm();
     let image = test_image();
     let net = DockerNet::new("overlay", &["--attachable"]);
     let _c = Container::run("ovc", &["--network", &net.name, image, "sleep", "infinity"]);
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &format!("network:{}", net.name),
         "exec",
@@ -242,8 +224,8 @@ fn overlay_network_target_enters_the_overlay_namespace() {
         "-j",
         "link",
     ]);
-    assert!(o.status.success(), "{}", err(&o));
-    let ours = json(&out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = json(&stdout(&o));
     let names: Vec<&str> = ours
         .as_array()
         .unwrap()
@@ -271,7 +253,7 @@ fn overlay_network_target_enters_the_overlay_namespace() {
     ]);
     assert_eq!(ours, json(&peer));
     // `targets` names it network:NAME with its driver.
-    let v = json(&out(&netshoot(&["targets", "--json"])));
+    let v = json(&stdout(&NETSHOOT.run(&["targets", "--json"])));
     let entry = v["namespaces"]
         .as_array()
         .unwrap()
@@ -284,6 +266,7 @@ fn overlay_network_target_enters_the_overlay_namespace() {
 
 #[test]
 fn slim_image_lists_the_test_containers() {
+    require_docker!();
     let f = fixture();
     // --privileged cannot start containers on machines whose capability bounding set lacks a
     // capability (this CI's sandbox lacks CAP_SYS_RESOURCE); the capabilities netshoot needs are
@@ -308,8 +291,8 @@ fn slim_image_lists_the_test_containers() {
         ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", err(&o));
-    let v = json(&out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&stdout(&o));
     let all: Vec<String> = v["namespaces"]
         .as_array()
         .unwrap()
@@ -348,13 +331,13 @@ fn slim_image_lists_the_test_containers() {
         ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     // A bare run prints the targets it can see, and says why it sees only itself.
     let o = Command::new("docker")
         .args(["run", "--rm", test_image()])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("host"), "{}", out(&o));
-    assert!(out(&o).contains("add --pid host"), "{}", out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("host"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("add --pid host"), "{}", stdout(&o));
 }

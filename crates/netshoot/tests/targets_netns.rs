@@ -1,44 +1,22 @@
 //! Namespace tier (root): entering `netns:`, `pid:` and path targets, `targets` listing, `exec`
 //! status passing, and the error messages for bad targets and missing privileges.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use netshoot_testnet::{require_root, veth_pair, Netns};
-use serde_json::Value;
+use netshoot_testnet::cli::{json, stderr, stdout, Netshoot};
+use netshoot_testnet::{netns_pair, require_root, Netns};
 
-fn netshoot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .expect("run netshoot")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
-}
+const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// Two namespaces joined by a veth pair with addresses.
 fn pair() -> (Netns, Netns, String, String) {
-    let a = Netns::new("a");
-    let b = Netns::new("b");
-    let (ia, ib, _g) = veth_pair(
-        (Some(&a), Some("10.77.0.1/24")),
-        (Some(&b), Some("10.77.0.2/24")),
-    );
+    let (a, b, ia, ib, _g) = netns_pair(("a", "10.77.0.1/24"), ("b", "10.77.0.2/24"));
     (a, b, ia, ib)
 }
 
 /// `exec -- ip -j addr` inside the target must equal `ip -n NAME -j addr`.
 fn assert_same_addrs(spec: &str, ns: &Netns) {
-    let ours = netshoot(&["-t", spec, "exec", "--", "ip", "-j", "addr"]);
+    let ours = NETSHOOT.run(&["-t", spec, "exec", "--", "ip", "-j", "addr"]);
     assert!(ours.status.success(), "{spec}: {}", stderr(&ours));
     let peer = ns.ip(&["-j", "addr"]);
     assert_eq!(json(&stdout(&ours)), json(&peer), "target {spec}");
@@ -46,14 +24,14 @@ fn assert_same_addrs(spec: &str, ns: &Netns) {
 
 #[test]
 fn netns_target_enters_the_named_namespace() {
-    require_root();
+    require_root!();
     let (a, _b, _, _) = pair();
     assert_same_addrs(&format!("netns:{}", a.name), &a);
 }
 
 #[test]
 fn path_targets_enter_the_namespace_file() {
-    require_root();
+    require_root!();
     let (a, b, _, _) = pair();
     assert_same_addrs(&a.path(), &a);
     let child = b.spawn(&["sleep", "60"]);
@@ -64,7 +42,7 @@ fn path_targets_enter_the_namespace_file() {
 
 #[test]
 fn pid_target_enters_the_process_namespace() {
-    require_root();
+    require_root!();
     let (_a, b, _, _) = pair();
     let child = b.spawn(&["sleep", "60"]);
     let pid = child.0.id();
@@ -88,9 +66,9 @@ fn wait_in_ns(pid: u32, ns: &Netns) {
 
 #[test]
 fn targets_lists_test_namespaces_with_interfaces_and_addresses() {
-    require_root();
+    require_root!();
     let (a, b, ia, ib) = pair();
-    let out = netshoot(&["targets", "--json"]);
+    let out = NETSHOOT.run(&["targets", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&stdout(&out));
     let nss = v["namespaces"].as_array().expect("namespaces");
@@ -129,19 +107,19 @@ fn targets_lists_test_namespaces_with_interfaces_and_addresses() {
     inodes.dedup();
     assert_eq!(inodes.len(), n, "a namespace is listed twice");
     // Text output names it too.
-    let text = stdout(&netshoot(&["targets"]));
+    let text = stdout(&NETSHOOT.run(&["targets"]));
     assert!(text.contains(&format!("netns:{}", a.name)), "{text}");
     assert!(text.contains("10.77.0.1/24"), "{text}");
 }
 
 #[test]
 fn exec_passes_the_exit_status_and_sets_the_target_variable() {
-    require_root();
+    require_root!();
     let a = Netns::new("x");
     let spec = format!("netns:{}", a.name);
-    let o = netshoot(&["-t", &spec, "exec", "--", "sh", "-c", "exit 7"]);
+    let o = NETSHOOT.run(&["-t", &spec, "exec", "--", "sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7));
-    let o = netshoot(&[
+    let o = NETSHOOT.run(&[
         "-t",
         &spec,
         "exec",
@@ -151,9 +129,9 @@ fn exec_passes_the_exit_status_and_sets_the_target_variable() {
         "echo $NETSHOOT_TARGET",
     ]);
     assert_eq!(stdout(&o).trim(), spec);
-    let o = netshoot(&["-t", &spec, "exec", "--", "sh", "-c", "kill -TERM $$"]);
+    let o = NETSHOOT.run(&["-t", &spec, "exec", "--", "sh", "-c", "kill -TERM $$"]);
     assert_eq!(o.status.code(), Some(128 + 15));
-    let o = netshoot(&["-t", &spec, "exec", "--", "no-such-program-xyz"]);
+    let o = NETSHOOT.run(&["-t", &spec, "exec", "--", "no-such-program-xyz"]);
     assert_eq!(o.status.code(), Some(127));
     assert!(
         stderr(&o).contains("cannot run 'no-such-program-xyz'"),
@@ -183,7 +161,7 @@ fn exec_passes_the_exit_status_and_sets_the_target_variable() {
 
 /// Runs `netshoot ARGS`, expects exit 2 and one stderr line containing every `needle`.
 fn assert_error(args: &[&str], needles: &[&str]) {
-    let o = netshoot(args);
+    let o = NETSHOOT.run(args);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     let e = stderr(&o);
     assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
@@ -195,7 +173,7 @@ fn assert_error(args: &[&str], needles: &[&str]) {
 
 #[test]
 fn bad_targets_get_one_line_errors() {
-    require_root();
+    require_root!();
     assert_error(
         &["-t", "pid:abc", "exec", "--", "true"],
         &["accepted forms", "pid:N", "netns:NAME"],
@@ -226,7 +204,7 @@ fn bad_targets_get_one_line_errors() {
 
 #[test]
 fn missing_privileges_name_the_capability_and_the_docker_flags() {
-    require_root();
+    require_root!();
     let a = Netns::new("p");
     let spec = format!("netns:{}", a.name);
     // No CAP_SYS_ADMIN: setns fails.
@@ -261,7 +239,7 @@ fn missing_privileges_name_the_capability_and_the_docker_flags() {
 
 #[test]
 fn sleep_ends_on_sigterm_and_after_its_duration() {
-    let o = netshoot(&["sleep", "1"]);
+    let o = NETSHOOT.run(&["sleep", "1"]);
     assert!(o.status.success());
     let child = Command::new(env!("CARGO_BIN_EXE_netshoot"))
         .args(["sleep", "infinity"])
@@ -274,28 +252,28 @@ fn sleep_ends_on_sigterm_and_after_its_duration() {
         .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0));
-    let o = netshoot(&["sleep", "soon"]);
+    let o = NETSHOOT.run(&["sleep", "soon"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
 fn completions_and_man_page_are_generated() {
-    let o = netshoot(&["completions", "bash"]);
+    let o = NETSHOOT.run(&["completions", "bash"]);
     assert!(o.status.success());
     assert!(
         stdout(&o).contains("_netshoot()"),
         "bash completion function"
     );
-    let o = netshoot(&["man"]);
+    let o = NETSHOOT.run(&["man"]);
     assert!(
         stdout(&o).starts_with(".ie") || stdout(&o).contains(".TH netshoot"),
         "roff"
     );
-    let o = netshoot(&["completions", "tcsh-nope"]);
+    let o = NETSHOOT.run(&["completions", "tcsh-nope"]);
     assert_eq!(o.status.code(), Some(2));
     // Every command has examples in its help.
     for cmd in ["targets", "exec", "sleep", "completions", "man"] {
-        let o = netshoot(&[cmd, "--help"]);
+        let o = NETSHOOT.run(&[cmd, "--help"]);
         assert!(
             stdout(&o).contains("Examples:"),
             "{cmd} --help lacks examples"

@@ -197,21 +197,49 @@ pub fn names() -> Vec<&'static str> {
     TOOLS.iter().flat_map(|t| t.names.iter().copied()).collect()
 }
 
-/// A tool's main function: `--help` from its spec, errors on one line with exit 2 for usage.
+/// The names whose own `--json` flag asks for netshoot's JSON report (others either have no
+/// such flag or give it the peer tool's meaning: curl's request body, iperf3's and mtr's JSON).
+const NETSHOOT_JSON_FLAG: &[&str] = &[
+    "arp",
+    "conntrack",
+    "ifconfig",
+    "netgen",
+    "netstat",
+    "ping",
+    "ss",
+];
+
+/// Whether a failed run of `name` reports its error as JSON too: `netshoot --json NAME …`, or
+/// the tool's own `--json` (before a `--`) where that is netshoot's JSON.
+fn json_errors(name: &str, args: &[String], ctx: &Ctx) -> bool {
+    ctx.json
+        || (NETSHOOT_JSON_FLAG.contains(&name)
+            && args
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--json"))
+}
+
+/// A tool's main function: `--help` from its spec, errors on one line with exit 2 for usage
+/// (and as a JSON object on stdout too in JSON mode).
 fn run_tool(tool: &Tool, name: &str, args: &[String], ctx: &Ctx) -> ExitCode {
     match (tool.run)(name, args, ctx) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             let usage = e.downcast_ref::<getopt::Usage>().is_some();
             let msg = format!("{e:#}").replace('\n', " ");
-            if usage && !msg.starts_with(&format!("{name}:")) {
-                // A value our verb's parser refused: name the tool, as getopt's errors do.
-                eprintln!("{name}: {msg}");
-            } else if usage {
-                eprintln!("{msg}");
+            // getopt's own errors already name the tool; a value our verb's parser refused and
+            // every other error get the name in front.
+            let line = if usage && msg.starts_with(&format!("{name}:")) {
+                msg
             } else {
-                eprintln!("{name}: {msg}");
-            }
+                format!("{name}: {msg}")
+            };
+            crate::render::error(
+                json_errors(name, args, ctx),
+                &line,
+                crate::render::ErrorKind::of(&e),
+            );
             let code = if usage {
                 2
             } else {

@@ -1,0 +1,95 @@
+//! Running the netshoot binary under test and reading what it printed.
+//!
+//! The binary's path is only known to the test crate (`env!("CARGO_BIN_EXE_netshoot")`), so a
+//! test file names it once: `const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));`.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The netshoot binary at a path.
+#[derive(Debug, Clone, Copy)]
+pub struct Netshoot(pub &'static str);
+
+impl Netshoot {
+    /// A `Command` for the binary, without arguments.
+    pub fn command(self) -> Command {
+        Command::new(self.0)
+    }
+
+    /// Runs `netshoot ARGS…` and returns what it printed, whatever its status.
+    pub fn run(self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `netshoot ARGS…` with extra environment variables.
+    pub fn run_env(self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = self.command();
+        c.args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run netshoot")
+    }
+
+    /// Runs `netshoot ARGS…` and parses its stdout as JSON: (exit status, document). Panics
+    /// when stdout is not JSON.
+    pub fn json(self, args: &[&str]) -> (i32, Value) {
+        let o = self.run(args);
+        let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: no JSON ({e}): {} {}",
+                text(&o.stdout),
+                text(&o.stderr)
+            )
+        });
+        (o.status.code().unwrap_or(-1), v)
+    }
+
+    /// Runs `netshoot ARGS…`, which must succeed, and parses its stdout as JSON.
+    pub fn ok_json(self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok_text(args)).expect("JSON")
+    }
+
+    /// Runs `netshoot ARGS…`, which must succeed, and returns its stdout.
+    pub fn ok_text(self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        text(&o.stdout)
+    }
+}
+
+/// Bytes as text (invalid UTF-8 replaced).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A program's stdout as text.
+pub fn stdout(o: &Output) -> String {
+    text(&o.stdout)
+}
+
+/// A program's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    text(&o.stderr)
+}
+
+/// Parses JSON text; panics with the text when it is not JSON.
+pub fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+/// A doctor report's first finding is a failure whose id starts with `id`, with a fix, and the
+/// exit status is 1.
+pub fn assert_top_finding(res: &(i32, Value), id: &str) {
+    let (code, v) = res;
+    let top = &v["findings"][0];
+    assert_eq!(top["status"], "fail", "top finding is not a failure: {v:#}");
+    assert!(
+        top["id"].as_str().unwrap_or_default().starts_with(id),
+        "top finding {} is not {id}: {v:#}",
+        top["id"]
+    );
+    assert!(top["fix"].is_string(), "{top:#}");
+    assert_eq!(*code, 1);
+}
