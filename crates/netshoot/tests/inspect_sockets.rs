@@ -180,7 +180,7 @@ fn a_bad_filter_is_one_line_and_exit_2() {
     let deep_parens = "(".repeat(10_000) + "sport = :1" + &")".repeat(10_000);
     let deep_nots = "not ".repeat(10_000) + "sport = :1";
     for deep in [deep_parens, deep_nots] {
-        let o = netshoot(&["ss", "-t", &deep]);
+        let o = NETSHOOT.run(&["ss", "-t", &deep]);
         assert_eq!(o.status.code(), Some(2));
         let e = String::from_utf8_lossy(&o.stderr);
         assert_eq!(e.trim().lines().count(), 1, "{e}");
