@@ -2,7 +2,7 @@
 //! deterministic 50% loss, an address nobody holds, several hosts and a CIDR (fping -a), the
 //! unprivileged ICMP socket, Ctrl-C, and bad input (root).
 
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use netshoot_testnet::cli::Netshoot;
