@@ -4,6 +4,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use netshoot_wire::ethernet::{self, ethertype};
+use netshoot_wire::{
+    ip_proto, vlan, EthernetFrame, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket, VlanHeader,
+};
 use serde::Serialize;
 
 const WINDOW: usize = 40;
@@ -69,60 +73,70 @@ pub struct Flows {
     pub other_bytes: u64,
 }
 
+/// The EtherType after any VLAN tags, where its payload begins in the frame, and the payload.
+fn network(frame: &[u8]) -> Option<(u16, usize, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let (mut t, mut off, mut rest) = (eth.ethertype(), ethernet::HEADER_LEN, eth.payload_slice());
+    while ethertype::is_vlan_tag(t) {
+        let tag = VlanHeader::new_checked(rest).ok()?;
+        (t, off, rest) = (tag.ethertype(), off + vlan::HEADER_LEN, tag.payload_slice());
+    }
+    Some((t, off, rest))
+}
+
 /// The IP addresses and IP length of an Ethernet frame (VLAN tags skipped).
 pub fn ip_endpoints(frame: &[u8], wire_len: u32) -> Option<(IpAddr, IpAddr, u64)> {
-    let mut off = 12;
-    let mut t = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
-    while matches!(t, 0x8100 | 0x88a8 | 0x9100) {
-        off += 4;
-        t = u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]);
-    }
-    let ip = off + 2;
-    let ip_len = u64::from(wire_len).saturating_sub(ip as u64);
+    let (t, off, ip) = network(frame)?;
+    let ip_len = u64::from(wire_len).saturating_sub(off as u64);
     match t {
-        0x0800 => {
-            let s: [u8; 4] = frame.get(ip + 12..ip + 16)?.try_into().ok()?;
-            let d: [u8; 4] = frame.get(ip + 16..ip + 20)?.try_into().ok()?;
-            Some((IpAddr::from(s), IpAddr::from(d), ip_len))
+        ethertype::IPV4 => {
+            let p = Ipv4Packet::new_checked(ip).ok()?;
+            Some((p.src_addr().into(), p.dst_addr().into(), ip_len))
         }
-        0x86dd => {
-            let s: [u8; 16] = frame.get(ip + 8..ip + 24)?.try_into().ok()?;
-            let d: [u8; 16] = frame.get(ip + 24..ip + 40)?.try_into().ok()?;
-            Some((IpAddr::from(s), IpAddr::from(d), ip_len))
+        ethertype::IPV6 => {
+            let p = Ipv6Packet::new_checked(ip).ok()?;
+            Some((p.src_addr().into(), p.dst_addr().into(), ip_len))
         }
         _ => None,
     }
 }
 
 /// (source, destination, source port, destination port, IP protocol) of a TCP or UDP packet
-/// in an Ethernet frame (not for non-first IPv4 fragments).
+/// in an Ethernet frame (not for non-first IPv4 fragments; IPv6: right after the fixed header).
 pub fn ports(frame: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8)> {
-    let (s, d, _) = ip_endpoints(frame, frame.len() as u32)?;
-    let mut off = 12;
-    while matches!(
-        u16::from_be_bytes([*frame.get(off)?, *frame.get(off + 1)?]),
-        0x8100 | 0x88a8 | 0x9100
-    ) {
-        off += 4;
-    }
-    let ip = off + 2;
-    let (proto, l4) = if s.is_ipv4() {
-        let frag = u16::from_be_bytes([*frame.get(ip + 6)?, *frame.get(ip + 7)?]);
-        if frag & 0x1fff != 0 {
-            return None;
+    let (t, _, ip) = network(frame)?;
+    let (s, d, proto, l4): (IpAddr, IpAddr, u8, &[u8]) = match t {
+        ethertype::IPV4 => {
+            let p = Ipv4Packet::new_checked(ip).ok()?;
+            if p.frag_offset() != 0 {
+                return None;
+            }
+            let l4 = p.after_header_slice();
+            (p.src_addr().into(), p.dst_addr().into(), p.protocol(), l4)
         }
-        (
-            *frame.get(ip + 9)?,
-            ip + usize::from(frame.get(ip)? & 0xf) * 4,
-        )
-    } else {
-        (*frame.get(ip + 6)?, ip + 40)
+        ethertype::IPV6 => {
+            let p = Ipv6Packet::new_checked(ip).ok()?;
+            let l4 = p.payload_slice();
+            (
+                p.src_addr().into(),
+                p.dst_addr().into(),
+                p.next_header(),
+                l4,
+            )
+        }
+        _ => return None,
     };
-    if !matches!(proto, 6 | 17) {
-        return None;
-    }
-    let sp = u16::from_be_bytes([*frame.get(l4)?, *frame.get(l4 + 1)?]);
-    let dp = u16::from_be_bytes([*frame.get(l4 + 2)?, *frame.get(l4 + 3)?]);
+    let (sp, dp) = match proto {
+        ip_proto::TCP => {
+            let t = TcpPacket::new_checked(l4).ok()?;
+            (t.src_port(), t.dst_port())
+        }
+        ip_proto::UDP => {
+            let u = UdpPacket::new_checked(l4).ok()?;
+            (u.src_port(), u.dst_port())
+        }
+        _ => return None,
+    };
     Some((s, d, sp, dp, proto))
 }
 
@@ -237,5 +251,32 @@ mod tests {
         }
         assert_eq!(f.report()[0].a_to_b.rate_40s, 0.0);
         assert_eq!(f.report()[0].a_to_b.total_bytes, 400);
+    }
+
+    #[test]
+    fn endpoints_and_ports_of_the_crafted_corpus() {
+        let c = crate::craft::corpus();
+        let get = |n: &str| &c.iter().find(|(name, _)| name == n).unwrap().1;
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        let f = get("vlan 10 ipv4 tcp 80");
+        assert_eq!(ports(f), Some((a("10.0.0.1"), a("10.0.0.2"), 40000, 80, 6)));
+        assert_eq!(ip_endpoints(f, 100).map(|e| e.2), Some(100 - 18));
+        let f = get("qinq 100/10 udp 53");
+        assert_eq!(ports(f), Some((a("10.0.0.1"), a("10.0.0.2"), 4000, 53, 17)));
+        let f = get("ipv6 udp 53");
+        assert_eq!(
+            ports(f),
+            Some((a("2001:db8::2"), a("2001:db8::1"), 53, 50001, 17))
+        );
+        assert_eq!(ports(get("ipv4 non-first fragment (offset 185)")), None);
+        assert!(ports(get("ipv4 first fragment udp 53")).is_some());
+        assert_eq!(ports(get("icmp echo")), None);
+        assert_eq!(ip_endpoints(get("arp request"), 42), None);
+        // Every prefix of every frame: no panic.
+        for (_, f) in &c {
+            for n in 0..f.len() {
+                let _ = (ports(&f[..n]), ip_endpoints(&f[..n], n as u32));
+            }
+        }
     }
 }

@@ -9,7 +9,12 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netshoot_wire::{
+    icmpv4, icmpv6, ip_proto, tcp, Icmpv4Repr, Icmpv6Repr, Ipv4Repr, Ipv6Repr, TcpRepr, UdpPacket,
+    UdpRepr,
+};
 
 use crate::nfnl::{attrs, be32, be64, string};
 use serde::Serialize;
@@ -652,7 +657,7 @@ pub struct Packet {
     pub src: IpAddr,
     /// Destination address.
     pub dst: IpAddr,
-    /// 6 (TCP) or 17 (UDP).
+    /// 6 (TCP), 17 (UDP), 1 (ICMP) or 58 (ICMPv6): a SYN, a datagram, an echo request.
     pub proto: u8,
     /// Source port.
     pub sport: u16,
@@ -706,24 +711,92 @@ pub struct Decision {
 }
 
 impl Packet {
-    /// Network and transport headers as bytes, for payload expressions.
+    /// Network and transport headers as bytes, for payload expressions: a real IPv4 (20 bytes)
+    /// or IPv6 (40 bytes) header for the source's family, then a TCP SYN, a UDP header, an
+    /// ICMP/ICMPv6 echo request, or (other protocols) 20 bytes starting with the ports.
     fn headers(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut ip = vec![0u8; 20];
-        ip[0] = 0x45;
-        ip[8] = 64;
-        ip[9] = self.proto;
-        if let (IpAddr::V4(s), IpAddr::V4(d)) = (self.src, self.dst) {
-            ip[12..16].copy_from_slice(&s.octets());
-            ip[16..20].copy_from_slice(&d.octets());
-        }
-        let mut l4 = vec![0u8; 20];
-        l4[0..2].copy_from_slice(&self.sport.to_be_bytes());
-        l4[2..4].copy_from_slice(&self.dport.to_be_bytes());
-        if self.proto == 6 {
-            l4[12] = 0x50;
-            l4[13] = 0x02; // SYN
+        let l4 = self.transport();
+        let mut ip = Vec::new();
+        match (self.src, self.dst) {
+            (IpAddr::V6(s), d) => {
+                let d = match d {
+                    IpAddr::V6(d) => d,
+                    IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+                };
+                let s = if self.dst.is_ipv6() {
+                    s
+                } else {
+                    Ipv6Addr::UNSPECIFIED
+                };
+                let h = Ipv6Repr::new(s, d, self.proto, l4.len());
+                ip.resize(h.header_len(), 0);
+                let _ = h.emit(&mut ip);
+            }
+            (IpAddr::V4(s), d) => {
+                let (s, d) = match d {
+                    IpAddr::V4(d) => (s, d),
+                    IpAddr::V6(_) => (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED),
+                };
+                let h = Ipv4Repr::new(s, d, self.proto, l4.len());
+                ip.resize(h.header_len(), 0);
+                let _ = h.emit(&mut ip);
+            }
         }
         (ip, l4)
+    }
+
+    /// The transport header the packet would carry.
+    fn transport(&self) -> Vec<u8> {
+        let mut l4 = Vec::new();
+        match self.proto {
+            ip_proto::TCP => {
+                let h = TcpRepr {
+                    src_port: self.sport,
+                    dst_port: self.dport,
+                    flags: tcp::flags::SYN,
+                    ..Default::default()
+                };
+                l4.resize(h.header_len(), 0);
+                let _ = h.emit(&mut l4);
+            }
+            ip_proto::UDP => {
+                let h = UdpRepr {
+                    src_port: self.sport,
+                    dst_port: self.dport,
+                    payload_len: 0,
+                };
+                l4.resize(h.buffer_len(), 0);
+                let _ = h.emit(&mut l4);
+            }
+            ip_proto::ICMP => {
+                l4.resize(icmpv4::HEADER_LEN, 0);
+                let _ = Icmpv4Repr::EchoRequest {
+                    ident: self.sport,
+                    seq_no: 1,
+                }
+                .emit(&mut l4);
+            }
+            ip_proto::ICMPV6 => {
+                l4.resize(icmpv6::HEADER_LEN, 0);
+                let addrs = match (self.src, self.dst) {
+                    (IpAddr::V6(s), IpAddr::V6(d)) => Some((s, d)),
+                    _ => None,
+                };
+                let _ = Icmpv6Repr::EchoRequest {
+                    ident: self.sport,
+                    seq_no: 1,
+                }
+                .emit(&mut l4, addrs.as_ref().map(|(s, d)| (s, d)));
+            }
+            _ => {
+                // SCTP, DCCP, UDP-Lite…: the ports come first, as in UDP.
+                l4.resize(20, 0);
+                let mut u = UdpPacket::new_unchecked(&mut l4[..]);
+                u.set_src_port(self.sport);
+                u.set_dst_port(self.dport);
+            }
+        }
+        l4
     }
 }
 
@@ -1081,5 +1154,65 @@ mod tests {
         let strict = vec![chain("FORWARD", Some(2), Some(Verdict::Drop), vec![])];
         assert_eq!(decide(&strict, 2, &pkt).verdict, PacketVerdict::Drop);
         assert_eq!(decide(&strict, 1, &pkt).verdict, PacketVerdict::Accept);
+    }
+
+    #[test]
+    fn the_imagined_packet_has_real_ipv4_and_ipv6_headers() {
+        let v6 = Packet {
+            src: "2001:db8::1".parse().unwrap(),
+            dst: "2001:db8::2".parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport: 443,
+            iif: None,
+            oif: None,
+        };
+        let (ip, l4) = v6.headers();
+        let p = netshoot_wire::Ipv6Packet::new_checked(&ip[..]).unwrap();
+        assert_eq!((ip.len(), p.next_header()), (40, 6));
+        assert_eq!(p.dst_addr(), "2001:db8::2".parse::<Ipv6Addr>().unwrap());
+        // `ip6 daddr 2001:db8::2 drop` as nft compiles it: network header, offset 24, 16 bytes.
+        let rule = vec![
+            Expr::Payload {
+                base: 1,
+                offset: 24,
+                len: 16,
+                dreg: 1,
+            },
+            Expr::Cmp {
+                sreg: 1,
+                op: 0,
+                data: p.dst_addr().octets().to_vec(),
+            },
+            Expr::Immediate {
+                verdict: Some(Verdict::Drop),
+            },
+        ];
+        assert!(matches!(
+            run_rule(&rule, &v6, &ip, &l4),
+            RuleOutcome::Verdict(Verdict::Drop)
+        ));
+        let t = netshoot_wire::TcpPacket::new_checked(&l4[..]).unwrap();
+        assert_eq!(
+            (t.src_port(), t.dst_port(), t.syn(), t.ack()),
+            (40000, 443, true, false)
+        );
+
+        let v4 = Packet {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 17,
+            ..v6.clone()
+        };
+        let (ip, l4) = v4.headers();
+        let p = netshoot_wire::Ipv4Packet::new_checked(&ip[..]).unwrap();
+        assert_eq!((ip.len(), p.protocol(), p.ttl()), (20, 17, 64));
+        assert_eq!(p.dst_addr(), Ipv4Addr::new(10, 0, 0, 2));
+        assert!(!matches!(
+            run_rule(&rule, &v4, &ip, &l4),
+            RuleOutcome::Verdict(Verdict::Drop)
+        ));
+        let u = netshoot_wire::UdpPacket::new_checked(&l4[..]).unwrap();
+        assert_eq!((u.src_port(), u.dst_port(), u.len()), (40000, 443, 8));
     }
 }

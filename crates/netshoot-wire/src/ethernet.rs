@@ -30,6 +30,13 @@ pub mod ethertype {
     pub const QINQ: u16 = 0x88a8;
     /// IPv6.
     pub const IPV6: u16 = 0x86dd;
+    /// The pre-802.1ad QinQ tag some switches use.
+    pub const QINQ_LEGACY: u16 = 0x9100;
+
+    /// True for the TPIDs of a VLAN tag (802.1Q, 802.1ad, 0x9100).
+    pub fn is_vlan_tag(t: u16) -> bool {
+        matches!(t, VLAN | QINQ | QINQ_LEGACY)
+    }
 }
 
 /// A view of an Ethernet II frame.
