@@ -1,6 +1,12 @@
 //! Crafted Ethernet frames for tests and fuzz seeds: the edge cases a filter or a summariser
 //! must get right (IPv4 options and fragments, IPv6 extension headers, ARP, VLAN and QinQ,
-//! VXLAN, truncation), with valid lengths and checksums left zero.
+//! VXLAN, truncation), with valid lengths and checksums left zero. Headers are emitted through
+//! `netshoot-wire`'s Reprs.
+
+use netshoot_wire::{
+    dns, icmpv4, tcp, vlan, vxlan, ArpRepr, DnsHeader, EthernetRepr, Icmpv4Packet, Ipv4Packet,
+    Ipv4Repr, Ipv6Repr, TcpRepr, UdpRepr,
+};
 
 const MAC_A: [u8; 6] = [0x02, 0x42, 0x0a, 0x00, 0x00, 0x01];
 const MAC_B: [u8; 6] = [0x02, 0x42, 0x0a, 0x00, 0x00, 0x02];
@@ -8,23 +14,30 @@ const BCAST: [u8; 6] = [0xff; 6];
 const MCAST: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
 
 fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(14 + payload.len());
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
+    let h = EthernetRepr {
+        src_addr: src,
+        dst_addr: dst,
+        ethertype,
+    };
+    let mut f = vec![0u8; h.buffer_len() + payload.len()];
+    let n = h.emit(&mut f).expect("room for the header");
+    f[n..].copy_from_slice(payload);
     f
 }
 
 fn vlan(tpid: u16, id: u16, inner_type: u16, payload: &[u8]) -> Vec<u8> {
-    let mut p = Vec::new();
-    p.extend_from_slice(&id.to_be_bytes());
-    p.extend_from_slice(&inner_type.to_be_bytes());
-    p.extend_from_slice(payload);
-    eth(MAC_B, MAC_A, tpid, &p)
+    eth(MAC_B, MAC_A, tpid, &tag(id, inner_type, payload))
 }
 
-/// An IPv4 header (+ options) around `payload`.
+/// A VLAN tag (TCI, inner EtherType) before `payload`.
+fn tag(tci: u16, inner_type: u16, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0u8; vlan::HEADER_LEN + payload.len()];
+    let n = vlan::emit(tci, inner_type, &mut p).expect("room for the tag");
+    p[n..].copy_from_slice(payload);
+    p
+}
+
+/// An IPv4 header (+ options) around `payload`; the header checksum is left zero.
 fn ipv4(
     src: [u8; 4],
     dst: [u8; 4],
@@ -33,83 +46,95 @@ fn ipv4(
     options: &[u8],
     payload: &[u8],
 ) -> Vec<u8> {
-    let ihl = (20 + options.len()) / 4;
-    let total = 20 + options.len() + payload.len();
-    let mut h = vec![
-        0x40 | ihl as u8,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0x12,
-        0x34,
-        (frag >> 8) as u8,
-        frag as u8,
-        64,
-        proto,
-        0,
-        0,
-    ];
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    h.extend_from_slice(options);
-    h.extend_from_slice(payload);
-    h
+    let h = Ipv4Repr {
+        ident: 0x1234,
+        flags_frag: frag,
+        options_len: options.len(),
+        ..Ipv4Repr::new(src.into(), dst.into(), proto, payload.len())
+    };
+    let mut b = vec![0u8; h.buffer_len()];
+    h.emit(&mut b).expect("a valid IPv4 header");
+    let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
+    p.options_mut().copy_from_slice(options);
+    p.payload_mut().copy_from_slice(payload);
+    p.set_checksum(0);
+    b
 }
 
 fn ipv6(src: [u16; 8], dst: [u16; 8], next: u8, payload: &[u8]) -> Vec<u8> {
-    let mut h = vec![0x60, 0, 0, 0];
-    h.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    h.push(next);
-    h.push(64);
-    for w in src.iter().chain(dst.iter()) {
-        h.extend_from_slice(&w.to_be_bytes());
-    }
-    h.extend_from_slice(payload);
-    h
+    let h = Ipv6Repr::new(src.into(), dst.into(), next, payload.len());
+    let mut b = vec![0u8; h.buffer_len()];
+    let n = h.emit(&mut b).expect("a valid IPv6 header");
+    b[n..].copy_from_slice(payload);
+    b
 }
 
+/// A TCP segment (no options, window 65535, checksum zero).
 fn tcp(sport: u16, dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&1000u32.to_be_bytes());
-    t.extend_from_slice(&(if flags & 0x10 != 0 { 2000u32 } else { 0 }).to_be_bytes());
-    t.push(0x50);
-    t.push(flags);
-    t.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
+    let h = TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        seq_number: 1000,
+        ack_number: if flags & tcp::flags::ACK != 0 {
+            2000
+        } else {
+            0
+        },
+        flags,
+        window_len: 0xffff,
+        ..Default::default()
+    };
+    let mut t = vec![0u8; h.header_len() + payload.len()];
+    let n = h.emit(&mut t).expect("room for the header");
+    t[n..].copy_from_slice(payload);
     t
 }
 
+/// A UDP datagram (checksum zero).
 fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(payload);
+    let h = UdpRepr {
+        src_port: sport,
+        dst_port: dport,
+        payload_len: payload.len(),
+    };
+    let mut u = vec![0u8; h.buffer_len()];
+    let n = h.emit(&mut u).expect("room for the header");
+    u[n..].copy_from_slice(payload);
     u
 }
 
+/// An ICMP or ICMPv6 message: id 0x1234, seq 1, data "nsht", checksum zero.
 fn icmp(t: u8, code: u8) -> Vec<u8> {
-    vec![t, code, 0, 0, 0x12, 0x34, 0, 1, b'n', b's', b'h', b't']
+    let mut b = vec![0u8; icmpv4::HEADER_LEN + 4];
+    let mut m = Icmpv4Packet::new_unchecked(&mut b[..]);
+    m.set_msg_type(t);
+    m.set_msg_code(code);
+    m.set_echo_ident(0x1234);
+    m.set_echo_seq_no(1);
+    m.data_mut().copy_from_slice(b"nsht");
+    b
 }
 
 fn arp(op: u16, sha: [u8; 6], spa: [u8; 4], tpa: [u8; 4]) -> Vec<u8> {
-    let mut a = vec![0, 1, 8, 0, 6, 4];
-    a.extend_from_slice(&op.to_be_bytes());
-    a.extend_from_slice(&sha);
-    a.extend_from_slice(&spa);
-    a.extend_from_slice(&[0; 6]);
-    a.extend_from_slice(&tpa);
-    a
+    let a = ArpRepr {
+        operation: op,
+        source_hardware_addr: sha,
+        source_protocol_addr: spa.into(),
+        target_hardware_addr: [0; 6],
+        target_protocol_addr: tpa.into(),
+    };
+    let mut b = vec![0u8; a.buffer_len()];
+    a.emit(&mut b).expect("room for the packet");
+    b
 }
 
 /// A DNS query for `name` (type A).
 pub fn dns_query(id: u16, name: &str) -> Vec<u8> {
-    let mut d = Vec::new();
-    d.extend_from_slice(&id.to_be_bytes());
-    d.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    let mut d = vec![0u8; dns::HEADER_LEN];
+    let mut h = DnsHeader::new_unchecked(&mut d[..]);
+    h.set_id(id);
+    h.set_flags(0x0100); // RD
+    h.set_counts(1, 0, 0, 0);
     for label in name.split('.').filter(|l| !l.is_empty()) {
         d.push(label.len() as u8);
         d.extend_from_slice(label.as_bytes());
@@ -341,7 +366,7 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
     );
     add("ipv4 ttl 1", {
         let mut p = ipv4(A1, A2, 17, 0, &[], &udp(33434, 33435, &[0; 8]));
-        p[8] = 1;
+        Ipv4Packet::new_unchecked(&mut p[..]).set_ttl(1);
         eth(MAC_B, MAC_A, 0x800, &p)
     });
     add(
@@ -422,13 +447,16 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
         vlan(0x8100, 20, 0x806, &arp(1, MAC_A, A1, A2)),
     );
     add("qinq 100/10 udp 53", {
-        let mut inner = 10u16.to_be_bytes().to_vec();
-        inner.extend_from_slice(&0x800u16.to_be_bytes());
-        inner.extend_from_slice(&ipv4(A1, A2, 17, 0, &[], &udp(4000, 53, &[0; 8])));
+        let inner = tag(
+            10,
+            0x800,
+            &ipv4(A1, A2, 17, 0, &[], &udp(4000, 53, &[0; 8])),
+        );
         vlan(0x88a8, 100, 0x8100, &inner)
     });
     add("vxlan with inner icmp", {
-        let mut vx = vec![0x08, 0, 0, 0, 0, 0x10, 0x00, 0];
+        let mut vx = vec![0u8; vxlan::HEADER_LEN];
+        vxlan::emit(4096, &mut vx).expect("room for the header");
         vx.extend_from_slice(&eth(
             MAC_B,
             MAC_A,

@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use netshoot_wire::icmp_meaning::{self, IcmpVersion};
+use netshoot_wire::{icmp_error, icmpv4, icmpv6, Icmpv4Packet, Icmpv4Repr, Icmpv6Repr, Ipv4Packet};
+
+use crate::icmp::EchoOutcome;
 use crate::ProbeError;
 
 /// How the echo requests leave.
@@ -141,43 +145,43 @@ fn next_id() -> u16 {
         .wrapping_add(SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for c in data.chunks(2) {
-        let w = if c.len() == 2 {
-            u16::from_be_bytes([c[0], c[1]])
-        } else {
-            u16::from_be_bytes([c[0], 0])
-        };
-        sum = sum.wrapping_add(w as u32);
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 impl Pinger {
     /// Opens the socket: an ICMP datagram socket when the kernel allows it, else a raw one.
     pub fn new(dst: IpAddr, opts: &PingOptions) -> Result<Pinger, ProbeError> {
+        Pinger::open(dst, opts, Method::Datagram)
+    }
+
+    /// Opens the socket, trying `first` and then the other method. A raw socket sees every
+    /// ICMP error about our requests; a datagram socket needs no privilege (when
+    /// `net.ipv4.ping_group_range` allows it) but hears no errors.
+    pub fn open(dst: IpAddr, opts: &PingOptions, first: Method) -> Result<Pinger, ProbeError> {
         let v6 = dst.is_ipv6();
         let (domain, proto) = if v6 {
             (Domain::IPV6, Protocol::ICMPV6)
         } else {
             (Domain::IPV4, Protocol::ICMPV4)
         };
-        let (sock, method) = match Socket::new(domain, Type::DGRAM, Some(proto)) {
-            Ok(s) => (s, Method::Datagram),
-            Err(_) => match Socket::new(domain, Type::RAW, Some(proto)) {
-                Ok(s) => (s, Method::Raw),
-                Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-                    return Err(ProbeError::NoRawSocket)
-                }
-                Err(e) => {
+        let ty = |m: Method| match m {
+            Method::Datagram => Type::DGRAM,
+            Method::Raw => Type::RAW,
+        };
+        let second = match first {
+            Method::Datagram => Method::Raw,
+            Method::Raw => Method::Datagram,
+        };
+        let (sock, method) = match Socket::new(domain, ty(first), Some(proto)) {
+            Ok(s) => (s, first),
+            Err(e1) => match Socket::new(domain, ty(second), Some(proto)) {
+                Ok(s) => (s, second),
+                Err(e2) => {
+                    let raw = if first == Method::Raw { e1 } else { e2 };
+                    if raw.kind() == ErrorKind::PermissionDenied {
+                        return Err(ProbeError::NoRawSocket);
+                    }
                     return Err(ProbeError::Io {
                         what: "opening an ICMP socket".into(),
-                        source: e,
-                    })
+                        source: raw,
+                    });
                 }
             },
         };
@@ -227,20 +231,92 @@ impl Pinger {
         self.method
     }
 
+    fn version(&self) -> IcmpVersion {
+        if self.dst.is_ipv6() {
+            IcmpVersion::V6
+        } else {
+            IcmpVersion::V4
+        }
+    }
+
+    /// Sends request `seq` and waits up to `timeout` for what comes back about it: a reply, an
+    /// ICMP error (fragmentation needed / packet too big with the MTU, unreachable, …), the
+    /// local `EMSGSIZE`, or nothing.
+    pub fn echo_once(&self, seq: u16, timeout: Duration) -> Result<EchoOutcome, ProbeError> {
+        let start = Instant::now();
+        if let Err(e) = self.send(seq) {
+            if e.raw_os_error() == Some(nix::libc::EMSGSIZE) {
+                return Ok(EchoOutcome::TooBig {
+                    from: None,
+                    mtu: None,
+                });
+            }
+            return Err(ProbeError::Io {
+                what: format!("sending an echo request to {}", self.dst),
+                source: e,
+            });
+        }
+        let deadline = start + timeout;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let got = self
+                .recv(deadline, &mut buf)
+                .map_err(|source| ProbeError::Io {
+                    what: "receiving".into(),
+                    source,
+                })?;
+            let Some((at, p)) = got else {
+                return Ok(EchoOutcome::Timeout);
+            };
+            match p {
+                Parsed::Reply {
+                    seq: s, from, ttl, ..
+                } if s == seq => {
+                    return Ok(EchoOutcome::Reply {
+                        from,
+                        rtt_ms: at.duration_since(start).as_secs_f64() * 1000.0,
+                        ttl,
+                    })
+                }
+                Parsed::Error {
+                    seq: s,
+                    from,
+                    icmp_type,
+                    code,
+                    too_big,
+                } if s.is_none_or(|s| s == seq) => {
+                    return Ok(match too_big {
+                        Some(mtu) => EchoOutcome::TooBig {
+                            from: Some(from),
+                            mtu,
+                        },
+                        None => EchoOutcome::Error {
+                            from,
+                            icmp_type,
+                            code,
+                            text: icmp_meaning::words(self.version(), icmp_type, code).into_owned(),
+                        },
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Sends request `seq`.
     pub fn send(&self, seq: u16) -> std::io::Result<()> {
-        let v6 = self.dst.is_ipv6();
-        let mut pkt = vec![0u8; 8 + self.size];
-        pkt[0] = if v6 { 128 } else { 8 };
-        pkt[4..6].copy_from_slice(&self.id.to_be_bytes());
-        pkt[6..8].copy_from_slice(&seq.to_be_bytes());
-        for (i, b) in pkt[8..].iter_mut().enumerate() {
+        let mut pkt = vec![0u8; icmpv4::HEADER_LEN + self.size];
+        for (i, b) in pkt[icmpv4::HEADER_LEN..].iter_mut().enumerate() {
             *b = (i & 0xff) as u8;
         }
-        if !v6 {
-            let c = checksum(&pkt);
-            pkt[2..4].copy_from_slice(&c.to_be_bytes());
-        }
+        let (ident, seq_no) = (self.id, seq);
+        let emitted = if self.dst.is_ipv6() {
+            // The kernel computes the ICMPv6 checksum itself (it covers a pseudo-header).
+            Icmpv6Repr::EchoRequest { ident, seq_no }.emit(&mut pkt, None)
+        } else {
+            Icmpv4Repr::EchoRequest { ident, seq_no }.emit(&mut pkt)
+        };
+        emitted.map_err(|e| std::io::Error::new(ErrorKind::InvalidInput, e))?;
         self.sock
             .send_to(&pkt, SocketAddr::new(self.dst, 0))
             .map(|_| ())
@@ -355,11 +431,21 @@ impl Pinger {
                         rtt_ms,
                     });
                 }
-                Ok(Some((_, Parsed::Error { seq: s, from, text }))) => {
+                Ok(Some((
+                    _,
+                    Parsed::Error {
+                        seq: s,
+                        from,
+                        icmp_type,
+                        code,
+                        ..
+                    },
+                ))) => {
                     if s.is_some_and(|s| !sent.contains_key(&s)) {
                         continue;
                     }
                     stats.errors += 1;
+                    let text = icmp_meaning::iputils(self.version(), icmp_type, code).into_owned();
                     on_event(&PingEvent::Error { seq: s, from, text });
                 }
                 Ok(None) => {}
@@ -397,33 +483,11 @@ enum Parsed {
     Error {
         seq: Option<u16>,
         from: IpAddr,
-        text: String,
+        icmp_type: u8,
+        code: u8,
+        /// Fragmentation needed / packet too big: the MTU reported, if any.
+        too_big: Option<Option<u32>>,
     },
-}
-
-fn error_text(v6: bool, t: u8, c: u8) -> String {
-    if v6 {
-        match (t, c) {
-            (1, 0) => "Destination unreachable: No route".into(),
-            (1, 1) => "Destination unreachable: Administratively prohibited".into(),
-            (1, 3) => "Destination unreachable: Address unreachable".into(),
-            (1, 4) => "Destination unreachable: Port unreachable".into(),
-            (2, _) => "Packet too big".into(),
-            (3, _) => "Time exceeded: Hop limit".into(),
-            _ => format!("ICMPv6 type {t} code {c}"),
-        }
-    } else {
-        match (t, c) {
-            (3, 0) => "Destination Net Unreachable".into(),
-            (3, 1) => "Destination Host Unreachable".into(),
-            (3, 2) => "Destination Protocol Unreachable".into(),
-            (3, 3) => "Destination Port Unreachable".into(),
-            (3, 4) => "Frag needed and DF set".into(),
-            (3, 9 | 10 | 13) => "Packet filtered".into(),
-            (11, 0) => "Time to live exceeded".into(),
-            _ => format!("ICMP type {t} code {c}"),
-        }
-    }
 }
 
 /// Parses one received message. `with_ip`: an IPv4 header comes first. Datagram sockets get
@@ -438,60 +502,64 @@ fn parse(
     from: IpAddr,
 ) -> Option<Parsed> {
     let (ttl, icmp) = if with_ip {
-        let ihl = (*d.first()? & 0x0f) as usize * 4;
-        (Some(*d.get(8)?), d.get(ihl..)?)
+        let ip = Ipv4Packet::new_checked(d).ok()?;
+        (Some(ip.ttl()), ip.after_header_slice())
     } else {
         (None, d)
     };
-    let (t, c) = (*icmp.first()?, *icmp.get(1)?);
-    let reply = if v6 { 129 } else { 0 };
+    let (reply, request) = if v6 {
+        (icmpv6::msg_type::ECHO_REPLY, icmpv6::msg_type::ECHO_REQUEST)
+    } else {
+        (icmpv4::msg_type::ECHO_REPLY, icmpv4::msg_type::ECHO_REQUEST)
+    };
+    // Echo messages have the same layout in ICMP and ICMPv6.
+    let msg = Icmpv4Packet::new_checked(icmp).ok()?;
+    let (t, code) = (msg.msg_type(), msg.msg_code());
     if t == reply {
-        let rid = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
-        let seq = u16::from_be_bytes([*icmp.get(6)?, *icmp.get(7)?]);
-        if (method == Method::Raw && rid != id) || from != dst {
+        if (method == Method::Raw && msg.echo_ident() != id) || from != dst {
             return None;
         }
         return Some(Parsed::Reply {
-            seq,
+            seq: msg.echo_seq_no(),
             from,
             bytes: icmp.len(),
             ttl,
         });
     }
-    let is_error = if v6 {
+    // The errors iputils reports about an echo: unreachable, time exceeded, parameter problem
+    // (ICMP); unreachable, packet too big, time exceeded (ICMPv6).
+    let reported = if v6 {
         (1..=3).contains(&t)
     } else {
         matches!(t, 3 | 11 | 12)
     };
-    if !is_error {
+    if !reported {
         return None;
     }
     // The error quotes our IP header and the start of our echo.
-    let inner = icmp.get(8..)?;
-    let echo = if v6 {
-        inner.get(40..)?
-    } else {
-        inner.get((*inner.first()? & 0x0f) as usize * 4..)?
-    };
-    let req = if v6 { 128 } else { 8 };
-    if *echo.first()? != req {
+    let version = if v6 { IcmpVersion::V6 } else { IcmpVersion::V4 };
+    let err = icmp_error::parse(version, icmp).ok()?;
+    let q = err.quoted;
+    if q.icmp_type()? != request || q.dst_addr != dst {
         return None;
     }
-    let rid = u16::from_be_bytes([*echo.get(4)?, *echo.get(5)?]);
-    if method == Method::Raw && rid != id {
+    if method == Method::Raw && q.icmp_ident()? != id {
         return None;
     }
-    let seq = echo.get(6..8).map(|s| u16::from_be_bytes([s[0], s[1]]));
     Some(Parsed::Error {
-        seq,
+        seq: q.icmp_seq(),
         from,
-        text: error_text(v6, t, c),
+        icmp_type: t,
+        code,
+        too_big: err.is_too_big().then(|| err.mtu()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netshoot_wire::Ipv4Repr;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn junk_never_panics_and_foreign_replies_are_ignored() {
@@ -518,6 +586,63 @@ mod tests {
         assert!(matches!(
             parse(&reply, false, false, 1, Method::Datagram, a, a),
             Some(Parsed::Reply { seq: 1, .. })
+        ));
+    }
+
+    /// A router's "fragmentation needed" quoting our echo, as a raw IPv4 socket delivers it.
+    fn frag_needed(us: Ipv4Addr, dst: Ipv4Addr, router: Ipv4Addr, id: u16, mtu: u16) -> Vec<u8> {
+        let mut quote = vec![0u8; 28];
+        Ipv4Repr::new(us, dst, 1, 1472).emit(&mut quote).unwrap();
+        Icmpv4Repr::EchoRequest {
+            ident: id,
+            seq_no: 3,
+        }
+        .emit(&mut quote[20..])
+        .unwrap();
+        let mut icmp = vec![0u8; 8 + quote.len()];
+        icmp[8..].copy_from_slice(&quote);
+        Icmpv4Repr::DstUnreachable { code: 4, mtu }
+            .emit(&mut icmp)
+            .unwrap();
+        let mut pkt = vec![0u8; 20 + icmp.len()];
+        Ipv4Repr::new(router, us, 1, icmp.len())
+            .emit(&mut pkt)
+            .unwrap();
+        pkt[20..].copy_from_slice(&icmp);
+        pkt
+    }
+
+    #[test]
+    fn errors_quoting_our_echo_are_matched_by_identifier_and_destination() {
+        let (us, dst, router) = (
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 9, 2),
+            Ipv4Addr::new(10, 0, 0, 254),
+        );
+        let (d, r) = (IpAddr::V4(dst), IpAddr::V4(router));
+        let pkt = frag_needed(us, dst, router, 77, 1400);
+        assert_eq!(
+            parse(&pkt, true, false, 77, Method::Raw, d, r),
+            Some(Parsed::Error {
+                seq: Some(3),
+                from: r,
+                icmp_type: 3,
+                code: 4,
+                too_big: Some(Some(1400)),
+            })
+        );
+        // Another identifier, or another destination in the quote: someone else's.
+        assert_eq!(parse(&pkt, true, false, 78, Method::Raw, d, r), None);
+        let other = IpAddr::V4(Ipv4Addr::new(10, 0, 9, 3));
+        assert_eq!(parse(&pkt, true, false, 77, Method::Raw, other, r), None);
+        // A router that gives no MTU.
+        let pkt = frag_needed(us, dst, router, 77, 0);
+        assert!(matches!(
+            parse(&pkt, true, false, 77, Method::Raw, d, r),
+            Some(Parsed::Error {
+                too_big: Some(None),
+                ..
+            })
         ));
     }
 

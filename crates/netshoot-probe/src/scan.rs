@@ -12,6 +12,10 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use netshoot_wire::{
+    icmp_error, icmp_meaning, icmpv4, ip_proto, tcp, Ipv4Packet, TcpPacket, TcpRepr,
+};
+
 use crate::ProbeError;
 
 /// nmap's port states.
@@ -282,106 +286,62 @@ pub fn source_for(ip: IpAddr) -> std::io::Result<IpAddr> {
     Ok(s.local_addr()?.ip())
 }
 
-fn csum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    for p in parts {
-        for c in p.chunks(2) {
-            let w = if c.len() == 2 {
-                u16::from_be_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], 0])
-            };
-            sum = sum.wrapping_add(u32::from(w));
-        }
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// A TCP SYN (20-byte header with an MSS option, 24 bytes) from `src:sport` to `dst:dport`.
 pub fn syn_packet(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, seq: u32) -> [u8; 24] {
     let mut t = [0u8; 24];
-    t[0..2].copy_from_slice(&sport.to_be_bytes());
-    t[2..4].copy_from_slice(&dport.to_be_bytes());
-    t[4..8].copy_from_slice(&seq.to_be_bytes());
-    t[12] = 6 << 4; // data offset: 6 words
-    t[13] = 0x02; // SYN
-    t[14..16].copy_from_slice(&1024u16.to_be_bytes()); // window
-    t[20..24].copy_from_slice(&[2, 4, 0x05, 0xb4]); // MSS 1460
-    let mut pseudo = [0u8; 12];
-    pseudo[0..4].copy_from_slice(&src.octets());
-    pseudo[4..8].copy_from_slice(&dst.octets());
-    pseudo[9] = 6;
-    pseudo[10..12].copy_from_slice(&(t.len() as u16).to_be_bytes());
-    let c = csum(&[&pseudo, &t]);
-    t[16..18].copy_from_slice(&c.to_be_bytes());
+    let syn = TcpRepr {
+        src_port: sport,
+        dst_port: dport,
+        seq_number: seq,
+        flags: tcp::flags::SYN,
+        window_len: 1024,
+        max_seg_size: Some(1460),
+        ..Default::default()
+    };
+    if syn.emit(&mut t).is_ok() {
+        TcpPacket::new_unchecked(&mut t[..]).fill_checksum(&src.into(), &dst.into());
+    }
     t
 }
 
-/// What a received packet says about one of our probes: (port, state, reason).
+/// What a received packet (a raw IPv4 socket's: IP header first) says about one of our probes:
+/// (port, state, reason).
 pub fn classify_reply(
     pkt: &[u8],
     target: Ipv4Addr,
     sport: u16,
 ) -> Option<(u16, PortState, &'static str)> {
-    let ihl = usize::from(*pkt.first()? & 0x0f) * 4;
-    if pkt.first()? >> 4 != 4 || pkt.len() < ihl + 8 {
-        return None;
-    }
-    let src = Ipv4Addr::new(pkt[12], pkt[13], pkt[14], pkt[15]);
-    let proto = pkt[9];
-    let l4 = &pkt[ihl..];
-    match proto {
-        6 if src == target => {
-            let from = u16::from_be_bytes([l4[0], l4[1]]);
-            let to = u16::from_be_bytes([l4[2], l4[3]]);
-            let flags = *l4.get(13)?;
-            if to != sport {
+    let ip = Ipv4Packet::new_checked(pkt).ok()?;
+    let l4 = ip.after_header_slice();
+    match ip.protocol() {
+        ip_proto::TCP if ip.src_addr() == target => {
+            let t = TcpPacket::new_checked(l4).ok()?;
+            if t.dst_port() != sport {
                 return None;
             }
-            if flags & 0x12 == 0x12 {
-                Some((from, PortState::Open, "syn-ack"))
-            } else if flags & 0x04 != 0 {
-                Some((from, PortState::Closed, "reset"))
+            if t.syn() && t.ack() {
+                Some((t.src_port(), PortState::Open, "syn-ack"))
+            } else if t.rst() {
+                Some((t.src_port(), PortState::Closed, "reset"))
             } else {
                 None
             }
         }
-        1 => {
+        ip_proto::ICMP => {
             // ICMP destination unreachable quoting our SYN.
-            let (t, c) = (l4[0], l4[1]);
-            if t != 3 {
-                return None;
-            }
-            let inner = l4.get(8..)?;
-            let iihl = usize::from(*inner.first()? & 0x0f) * 4;
-            let idst = Ipv4Addr::new(
-                *inner.get(16)?,
-                *inner.get(17)?,
-                *inner.get(18)?,
-                *inner.get(19)?,
-            );
-            let tcp = inner.get(iihl..iihl + 4)?;
-            if *inner.get(9)? != 6
-                || idst != target
-                || u16::from_be_bytes([tcp[0], tcp[1]]) != sport
+            let e = icmp_error::parse_v4(l4).ok()?;
+            let q = e.quoted;
+            if e.msg_type != icmpv4::msg_type::DST_UNREACHABLE
+                || q.protocol != ip_proto::TCP
+                || q.dst_addr != IpAddr::V4(target)
+                || q.src_port()? != sport
             {
                 return None;
             }
-            let reason = match c {
-                1 => "host-unreach",
-                2 => "proto-unreach",
-                3 => "port-unreach",
-                9 | 10 | 13 => "admin-prohibited",
-                0 => "net-unreach",
-                _ => "unreach",
-            };
             Some((
-                u16::from_be_bytes([tcp[2], tcp[3]]),
+                q.dst_port()?,
                 PortState::Filtered,
-                reason,
+                icmp_meaning::nmap_reason(e.msg_type, e.code)?,
             ))
         }
         _ => None,
@@ -592,17 +552,20 @@ pub fn udp_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Vec<PortResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netshoot_wire::{Icmpv4Repr, Ipv4Repr};
 
     #[test]
     fn syn_checksum_verifies_and_replies_classify() {
         let (s, d) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
         let p = syn_packet(s, d, 40000, 80, 7);
-        let mut pseudo = [0u8; 12];
-        pseudo[0..4].copy_from_slice(&s.octets());
-        pseudo[4..8].copy_from_slice(&d.octets());
-        pseudo[9] = 6;
-        pseudo[10..12].copy_from_slice(&24u16.to_be_bytes());
-        assert_eq!(csum(&[&pseudo, &p]), 0);
+        // The bytes the hand-built SYN had: ports, seq, offset 6, SYN, window 1024, MSS 1460.
+        assert_eq!(
+            p[..16],
+            [0x9c, 0x40, 0, 80, 0, 0, 0, 7, 0, 0, 0, 0, 0x60, 0x02, 0x04, 0x00]
+        );
+        assert_eq!(p[18..], [0, 0, 2, 4, 0x05, 0xb4]);
+        let t = TcpPacket::new_checked(&p[..]).unwrap();
+        assert!(t.verify_checksum(&s.into(), &d.into()));
         // A SYN-ACK from 10.0.0.2:80 to our port.
         let mut r = vec![
             0x45u8, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
@@ -610,6 +573,7 @@ mod tests {
         let mut t = [0u8; 20];
         t[0..2].copy_from_slice(&80u16.to_be_bytes());
         t[2..4].copy_from_slice(&40000u16.to_be_bytes());
+        t[12] = 0x50; // data offset 5 (a segment with offset 0 is malformed, and refused)
         t[13] = 0x12;
         r.extend_from_slice(&t);
         assert_eq!(
@@ -624,6 +588,64 @@ mod tests {
         assert_eq!(classify_reply(&r, d, 40001), None);
         for n in 0..r.len() {
             let _ = classify_reply(&r[..n], d, 40000);
+        }
+    }
+
+    #[test]
+    fn a_reply_with_ihl_below_5_is_refused_not_panicked_on() {
+        let d = Ipv4Addr::new(10, 0, 0, 2);
+        // IHL 0 with 8..16 bytes: the old classifier indexed the source address past the end.
+        for n in 8..40 {
+            let mut r = vec![0u8; n];
+            r[0] = 0x40;
+            if n > 9 {
+                r[9] = 6;
+            }
+            assert_eq!(classify_reply(&r, d, 40000), None);
+        }
+        // A well-formed SYN-ACK with IHL patched to 4 (16 bytes): refused.
+        let mut r = vec![
+            0x44u8, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+        ];
+        let mut t = [0u8; 20];
+        t[0..2].copy_from_slice(&80u16.to_be_bytes());
+        t[2..4].copy_from_slice(&40000u16.to_be_bytes());
+        t[12] = 0x50;
+        t[13] = 0x12;
+        r.extend_from_slice(&t);
+        assert_eq!(classify_reply(&r, d, 40000), None);
+        r[0] = 0x45;
+        assert_eq!(
+            classify_reply(&r, d, 40000),
+            Some((80, PortState::Open, "syn-ack"))
+        );
+    }
+
+    #[test]
+    fn icmp_unreachable_quoting_our_syn_is_filtered_with_nmaps_reason() {
+        let (us, d) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+        let syn = syn_packet(us, d, 40000, 443, 1);
+        let mut quote = vec![0u8; 28];
+        Ipv4Repr::new(us, d, 6, syn.len()).emit(&mut quote).unwrap();
+        quote[20..].copy_from_slice(&syn[..8]);
+        for (code, reason) in [
+            (13, "admin-prohibited"),
+            (1, "host-unreach"),
+            (7, "unreach"),
+        ] {
+            let mut icmp = vec![0u8; 8 + quote.len()];
+            icmp[8..].copy_from_slice(&quote);
+            Icmpv4Repr::DstUnreachable { code, mtu: 0 }
+                .emit(&mut icmp)
+                .unwrap();
+            let mut pkt = vec![0u8; 20 + icmp.len()];
+            Ipv4Repr::new(d, us, 1, icmp.len()).emit(&mut pkt).unwrap();
+            pkt[20..].copy_from_slice(&icmp);
+            assert_eq!(
+                classify_reply(&pkt, d, 40000),
+                Some((443, PortState::Filtered, reason))
+            );
+            assert_eq!(classify_reply(&pkt, d, 40001), None);
         }
     }
 

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use netshoot_wire::{
+    icmp_error, icmp_meaning, icmpv4, ip_proto, Icmpv4Packet, Icmpv4Repr, Ipv4Packet,
+};
+
 use crate::scan::{source_for, syn_packet};
 use crate::ProbeError;
 
@@ -59,17 +63,6 @@ fn raw(p: Protocol) -> Result<Socket, ProbeError> {
             source: e,
         },
     })
-}
-
-fn checksum(d: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for c in d.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 impl Tracer {
@@ -140,12 +133,15 @@ impl Tracer {
                 self.icmp
                     .set_ttl(u32::from(ttl))
                     .map_err(io("setting the TTL"))?;
-                let mut pkt = vec![0u8; 40];
-                pkt[0] = 8;
-                pkt[4..6].copy_from_slice(&self.id.to_be_bytes());
-                pkt[6..8].copy_from_slice(&n.to_be_bytes());
-                let c = checksum(&pkt);
-                pkt[2..4].copy_from_slice(&c.to_be_bytes());
+                let mut pkt = [0u8; 40];
+                let echo = Icmpv4Repr::EchoRequest {
+                    ident: self.id,
+                    seq_no: n,
+                };
+                echo.emit(&mut pkt).map_err(|e| ProbeError::Io {
+                    what: "building a probe".into(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+                })?;
                 self.icmp
                     .send_to(&pkt, dst)
                     .map_err(io("sending a probe"))?;
@@ -245,61 +241,42 @@ impl Tracer {
         from: IpAddr,
         rtt: f64,
     ) -> Option<ProbeReply> {
-        let ihl = usize::from(*d.first()? & 0x0f) * 4;
-        let icmp = d.get(ihl..)?;
-        let (t, c) = (*icmp.first()?, *icmp.get(1)?);
-        if t == 0 && proto == 1 {
-            let id = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
-            let seq = u16::from_be_bytes([*icmp.get(6)?, *icmp.get(7)?]);
-            return (id == self.id && seq == key && from == IpAddr::V4(self.dst)).then_some(
-                ProbeReply {
-                    from: Some(from),
-                    rtt_ms: Some(rtt),
-                    reached: true,
-                    flag: None,
-                    tcp_flags: None,
-                },
-            );
+        let ip = Ipv4Packet::new_checked(d).ok()?;
+        let icmp = Icmpv4Packet::new_checked(ip.after_header_slice()).ok()?;
+        let t = icmp.msg_type();
+        if t == icmpv4::msg_type::ECHO_REPLY && proto == ip_proto::ICMP {
+            return (icmp.echo_ident() == self.id
+                && icmp.echo_seq_no() == key
+                && from == IpAddr::V4(self.dst))
+            .then_some(ProbeReply {
+                from: Some(from),
+                rtt_ms: Some(rtt),
+                reached: true,
+                flag: None,
+                tcp_flags: None,
+            });
         }
-        if t != 11 && t != 3 {
+        if t != icmpv4::msg_type::TIME_EXCEEDED && t != icmpv4::msg_type::DST_UNREACHABLE {
             return None;
         }
-        let inner = icmp.get(8..)?;
-        let iihl = usize::from(*inner.first()? & 0x0f) * 4;
-        if *inner.get(9)? != proto {
+        let e = icmp_error::parse_v4(icmp.into_inner()).ok()?;
+        let q = e.quoted;
+        // The quote must hold the whole first 8 bytes of our probe.
+        if q.protocol != proto || q.dst_addr != IpAddr::V4(self.dst) || q.transport().len() < 8 {
             return None;
         }
-        let idst = Ipv4Addr::new(
-            *inner.get(16)?,
-            *inner.get(17)?,
-            *inner.get(18)?,
-            *inner.get(19)?,
-        );
-        if idst != self.dst {
-            return None;
-        }
-        let l4 = inner.get(iihl..iihl + 8)?;
         let ours = match proto {
-            17 => u16::from_be_bytes([l4[2], l4[3]]) == key,
-            6 => u16::from_be_bytes([l4[0], l4[1]]) == key,
-            _ => {
-                u16::from_be_bytes([l4[4], l4[5]]) == self.id
-                    && u16::from_be_bytes([l4[6], l4[7]]) == key
-            }
+            ip_proto::UDP => q.dst_port() == Some(key),
+            ip_proto::TCP => q.src_port() == Some(key),
+            _ => q.icmp_ident() == Some(self.id) && q.icmp_seq() == Some(key),
         };
         if !ours {
             return None;
         }
-        let (reached, flag) = match (t, c) {
-            (11, _) => (false, None),
-            (3, 3) => (true, None),
-            (3, 0) => (true, Some("!N".to_string())),
-            (3, 1) => (true, Some("!H".to_string())),
-            (3, 2) => (true, Some("!P".to_string())),
-            (3, 9 | 10 | 13) => (true, Some("!X".to_string())),
-            (3, c) => (true, Some(format!("!<{c}>"))),
-            _ => (false, None),
-        };
+        // Time exceeded: a router on the way. Unreachable: the end of the road; a port
+        // unreachable is the destination's expected answer, anything else gets a flag.
+        let reached = t == icmpv4::msg_type::DST_UNREACHABLE;
+        let flag = icmp_meaning::traceroute_flag(t, e.code).map(|f| f.into_owned());
         Some(ProbeReply {
             from: Some(from),
             rtt_ms: Some(rtt),

@@ -205,6 +205,48 @@ fn unprivileged_icmp_sockets_are_used_when_allowed_else_the_capability_is_named(
     assert_eq!(v["stats"]["received"], 1);
 }
 
+/// The doctor's echo (reach and MTU checks) is a `Pinger` request too: without CAP_NET_RAW it
+/// uses the unprivileged ICMP socket when `ping_group_range` allows, as `ping` does.
+#[test]
+fn the_doctors_echo_needs_no_raw_socket_when_ping_group_range_allows() {
+    let (c, _s, _l) = pair();
+    let doctor = || {
+        Command::new("ip")
+            .args(["netns", "exec", &c.name])
+            .args([
+                "setpriv",
+                "--bounding-set",
+                "-net_raw",
+                "--inh-caps",
+                "-net_raw",
+                "--",
+            ])
+            .arg(env!("CARGO_BIN_EXE_netshoot"))
+            .args(["doctor", "--json", "10.83.0.2"])
+            .output()
+            .unwrap()
+    };
+    let finding = |o: &Output, id: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+        });
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {v:#}"))
+            .clone()
+    };
+    c.sh("sysctl -qw net.ipv4.ping_group_range='0 2147483647'");
+    let f = finding(&doctor(), "reach.icmp:10.83.0.2");
+    assert_eq!(f["status"], "ok", "{f:#}");
+    c.sh("sysctl -qw net.ipv4.ping_group_range='1 0'");
+    let f = finding(&doctor(), "reach.icmp:10.83.0.2");
+    assert_eq!(f["status"], "skipped", "{f:#}");
+    assert!(f.to_string().contains("CAP_NET_RAW"), "{f:#}");
+}
+
 #[test]
 fn ctrl_c_prints_the_statistics() {
     let (c, _s, _l) = pair();
