@@ -97,6 +97,50 @@ impl Packet {
     }
 }
 
+/// One captured packet as a typed event: what `capture --json` prints, one object a line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PacketEvent {
+    /// Capture time, seconds since the epoch with microseconds (`"1700000000.123456"`).
+    pub time: String,
+    /// The interface it was captured on, when known (live captures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Length on the wire.
+    pub length: u32,
+    /// Bytes captured.
+    pub captured: usize,
+    /// tcpdump's line (as `capture` prints it, without the timestamp).
+    pub summary: String,
+    /// The typed description the line is rendered from.
+    pub packet: Packet,
+    /// The captured bytes in hex, when a dump (-X, -x, -A) was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+}
+
+impl Summarizer {
+    /// The event for one frame captured at `sec`.`nsec` (`orig_len` = length on the wire):
+    /// its description and its line, parsed once.
+    pub fn event(
+        &mut self,
+        (sec, nsec): (u32, u32),
+        interface: Option<String>,
+        frame: &[u8],
+        orig_len: u32,
+    ) -> PacketEvent {
+        let packet = self.describe(frame, orig_len);
+        PacketEvent {
+            time: format!("{sec}.{:06}", nsec / 1000),
+            interface,
+            length: orig_len,
+            captured: frame.len(),
+            summary: self.render(&packet),
+            packet,
+            hex: None,
+        }
+    }
+}
+
 /// One frame alone, with absolute sequence numbers (tcpdump -S).
 pub fn summarize(frame: &[u8], orig_len: u32, style: Style) -> String {
     Summarizer::new(style, false).line(frame, orig_len)

@@ -1,7 +1,13 @@
 //! Bytes to a [`Packet`]: every read bounds-checked, so a truncated or hostile frame gives a
 //! description that says where it ended (`truncated`), never a panic.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use netshoot_wire::{
+    arp, checksum, dns as wdns, ethernet, icmpv4, icmpv6, ipv4, ipv6, tcp, udp, vlan, vxlan,
+    ArpPacket, DnsHeader, EthernetFrame, Icmpv4Packet, Icmpv6Packet, Ipv4Packet, Ipv6Packet,
+    TcpOption as WireOption, TcpPacket, UdpPacket, VlanHeader, VxlanHeader,
+};
 
 use super::packet::*;
 use super::{Seqs, Style};
@@ -12,81 +18,52 @@ pub(super) struct Cx<'a> {
     pub seqs: Option<&'a mut Seqs>,
 }
 
-/// A transport's endpoints as raw address bytes (for the pseudo-header and conversation key).
-struct Ends<'a> {
-    raw_src: &'a [u8],
-    raw_dst: &'a [u8],
+/// A transport's endpoints (for the pseudo-header and the conversation key).
+struct Ends {
+    src: IpAddr,
+    dst: IpAddr,
     /// The IP payload is a fragment, or not wholly captured: no checksum verdict.
     partial: bool,
 }
 
-/// The Internet checksum (RFC 1071) over `parts`, folded and complemented.
-fn inet_csum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd: Option<u8> = None;
-    for part in parts {
-        for &b in *part {
-            match odd.take() {
-                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
-                None => odd = Some(b),
-            }
+impl Ends {
+    fn raw(a: &IpAddr) -> Vec<u8> {
+        match a {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
         }
     }
-    if let Some(hi) = odd {
-        sum += u32::from(u16::from_be_bytes([hi, 0]));
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
-/// The checksum a transport segment should carry: over the pseudo-header and the segment with
-/// its checksum field (at `at`) taken as zero.
-fn transport_csum(ep: &Ends<'_>, proto: u8, seg: &[u8], at: usize) -> u16 {
-    let len = seg.len() as u32;
-    let pseudo: Vec<u8> = if ep.raw_src.len() == 16 {
-        let mut v = Vec::with_capacity(40);
-        v.extend_from_slice(ep.raw_src);
-        v.extend_from_slice(ep.raw_dst);
-        v.extend_from_slice(&len.to_be_bytes());
-        v.extend_from_slice(&[0, 0, 0, proto]);
-        v
-    } else {
-        let mut v = Vec::with_capacity(12);
-        v.extend_from_slice(ep.raw_src);
-        v.extend_from_slice(ep.raw_dst);
-        v.extend_from_slice(&[0, proto]);
-        v.extend_from_slice(&(len as u16).to_be_bytes());
-        v
-    };
-    let head = seg.get(..at).unwrap_or(seg);
-    let tail = seg.get(at + 2..).unwrap_or(&[]);
-    inet_csum(&[&pseudo, head, &[0, 0], tail])
+/// The checksum a header should carry: over `seg` with its checksum field (at `at`) taken as
+/// zero, and the pseudo-header of `ep` when there is one.
+fn expected_sum(ep: Option<&Ends>, proto: u8, seg: &[u8], at: usize) -> u16 {
+    match ep {
+        Some(ep) => checksum::transport(&ep.src, &ep.dst, proto, seg, at).unwrap_or(0),
+        None => {
+            let head = seg.get(..at).unwrap_or(seg);
+            let tail = seg.get(at + 2..).unwrap_or(&[]);
+            checksum::finish(&[checksum::data_parts(&[head, &[0, 0], tail])])
+        }
+    }
 }
 
+/// Big-endian reads for the parts netshoot-wire has no view of (IPv6 extension headers past
+/// their first two bytes, DNS names and records): `None` past the end.
 fn be16(b: &[u8], o: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(o)?, *b.get(o + 1)?]))
 }
 fn be32(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *b.get(o)?,
-        *b.get(o + 1)?,
-        *b.get(o + 2)?,
-        *b.get(o + 3)?,
-    ]))
+    Some(u32::from_be_bytes(b.get(o..o + 4)?.try_into().ok()?))
 }
-fn mac_at(b: &[u8], o: usize) -> Mac {
-    let mut m = [0u8; 6];
-    if let Some(x) = b.get(o..o + 6) {
-        m.copy_from_slice(x);
+
+/// `n` bytes from `r.start` of `b` (a field of a header whose length we checked).
+fn bytes<const N: usize>(b: &[u8], r: std::ops::Range<usize>) -> [u8; N] {
+    let mut a = [0u8; N];
+    if let Some(x) = b.get(r).filter(|x| x.len() == N) {
+        a.copy_from_slice(x);
     }
-    Mac(m)
-}
-fn v6_at(b: &[u8], o: usize) -> Option<Ipv6Addr> {
-    let mut a = [0u8; 16];
-    a.copy_from_slice(b.get(o..o + 16)?);
-    Some(Ipv6Addr::from(a))
+    a
 }
 
 /// Whether a UDP datagram between these ports is read as DNS.
@@ -102,31 +79,35 @@ pub(super) fn is_http_port(sp: u16, dp: u16) -> bool {
 /// An Ethernet frame (`orig_len` = its length on the wire).
 pub(super) fn ethernet(f: &[u8], orig_len: u32, cx: &mut Cx<'_>, depth: u8) -> Packet {
     let mut pkt = Packet::default();
-    let Some(mut t) = be16(f, 12) else {
+    let Ok(frame) = EthernetFrame::new_checked(f) else {
         pkt.truncated = Some(Truncated::Ether);
         return pkt;
     };
-    let mut off = 14;
+    let mut t = frame.ethertype();
     let mut e = Ethernet {
-        src: mac_at(f, 6),
-        dst: mac_at(f, 0),
+        src: Mac(frame.src_addr()),
+        dst: Mac(frame.dst_addr()),
         vlans: Vec::new(),
         ethertype: t,
         length: orig_len,
     };
-    while matches!(t, 0x8100 | 0x88a8 | 0x9100) {
-        let (Some(tci), Some(inner)) = (be16(f, off), be16(f, off + 2)) else {
+    let mut p = frame.payload();
+    while matches!(
+        t,
+        ethernet::ethertype::VLAN | ethernet::ethertype::QINQ | 0x9100
+    ) {
+        let Ok(tag) = VlanHeader::new_checked(p) else {
             pkt.truncated = Some(Truncated::Vlan);
             pkt.ethernet = Some(e);
             return pkt;
         };
         e.vlans.push(Vlan {
             tpid: t,
-            id: tci & 0xfff,
-            pcp: (tci >> 13) as u8,
+            id: tag.vid(),
+            pcp: tag.pcp(),
         });
-        t = inner;
-        off += 4;
+        t = tag.ethertype();
+        p = p.get(vlan::HEADER_LEN..).unwrap_or(&[]);
     }
     e.ethertype = t;
     let plen = e.payload_length();
@@ -134,92 +115,87 @@ pub(super) fn ethernet(f: &[u8], orig_len: u32, cx: &mut Cx<'_>, depth: u8) -> P
     if t <= 1500 {
         return pkt;
     }
-    let p = f.get(off..).unwrap_or(&[]);
     match t {
-        0x0800 => ipv4(&mut pkt, p, cx, depth),
-        0x86dd => ipv6(&mut pkt, p, cx, depth),
-        0x0806 | 0x8035 => arp(&mut pkt, p, plen),
+        ethernet::ethertype::IPV4 => ipv4(&mut pkt, p, cx, depth),
+        ethernet::ethertype::IPV6 => ipv6(&mut pkt, p, cx, depth),
+        ethernet::ethertype::ARP | 0x8035 => arp(&mut pkt, p, plen),
         _ => {}
     }
     pkt
 }
 
+/// ARP as tcpdump reads it: the Ethernet/IPv4 layout (6-byte hardware, 4-byte protocol
+/// addresses), whatever the length fields say.
 fn arp(pkt: &mut Packet, p: &[u8], len: u32) {
-    let (Some(op), Some(spa), Some(tpa)) = (be16(p, 6), be32(p, 14), be32(p, 24)) else {
+    const H: usize = 6;
+    const P: usize = 4;
+    if p.len() < arp::field::tpa(H, P).end {
         pkt.truncated = Some(Truncated::Arp);
         return;
-    };
+    }
+    let a = ArpPacket::new_unchecked(p);
     pkt.arp = Some(Arp {
-        op,
-        hlen: p[4],
-        plen: p[5],
-        sender_mac: mac_at(p, 8),
-        sender_ip: Ipv4Addr::from(spa),
-        target_mac: mac_at(p, 18),
-        target_ip: Ipv4Addr::from(tpa),
+        op: a.oper(),
+        hlen: a.hlen() as u8,
+        plen: a.plen() as u8,
+        sender_mac: Mac(bytes(p, arp::field::sha(H, P))),
+        sender_ip: Ipv4Addr::from(bytes::<4>(p, arp::field::spa(H, P))),
+        target_mac: Mac(bytes(p, arp::field::tha(H, P))),
+        target_ip: Ipv4Addr::from(bytes::<4>(p, arp::field::tpa(H, P))),
         length: len,
     });
 }
 
-/// An IPv4 datagram (a frame's payload or an ICMP error's quote).
+/// An IPv4 datagram (a frame's payload or an ICMP error's quote). As tcpdump, the fixed
+/// header is read whatever its version and IHL say.
 pub(super) fn ipv4(pkt: &mut Packet, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
-    let Some(&vihl) = p.first() else {
+    if p.len() < ipv4::HEADER_LEN {
         pkt.truncated = Some(Truncated::Ip);
         return;
-    };
-    let ihl = usize::from(vihl & 0xf) * 4;
-    let (Some(total), Some(id), Some(frag), Some(ttl), Some(proto), Some(src), Some(dst)) = (
-        be16(p, 2),
-        be16(p, 4),
-        be16(p, 6),
-        p.get(8).copied(),
-        p.get(9).copied(),
-        be32(p, 12),
-        be32(p, 16),
-    ) else {
-        pkt.truncated = Some(Truncated::Ip);
-        return;
-    };
-    let (raw_src, raw_dst) = (src.to_be_bytes(), dst.to_be_bytes());
+    }
+    let ip = Ipv4Packet::new_unchecked(p);
+    let ihl = ip.header_len();
+    let whole_header = ihl <= p.len();
     let mut checksum = None;
     if cx.style.verbose {
-        if let (Some(hdr), Some(sum)) = (p.get(..ihl.max(20)), be16(p, 10)) {
+        if let Some(hdr) = p.get(..ihl.max(ipv4::HEADER_LEN)) {
+            let at = ipv4::field::CHECKSUM.start;
             checksum = Some(Checksum::verify(
-                sum,
-                inet_csum(&[&hdr[..10], &[0, 0], &hdr[12..]]),
+                ip.checksum(),
+                expected_sum(None, 0, hdr, at),
             ));
         }
     }
-    let payload_len = usize::from(total).saturating_sub(ihl);
+    let payload_len = usize::from(ip.total_len()).saturating_sub(ihl);
+    let proto = ip.protocol();
     pkt.ipv4 = Some(Ipv4 {
-        src: Ipv4Addr::from(src),
-        dst: Ipv4Addr::from(dst),
-        tos: p[1],
-        ttl,
-        id,
-        df: frag & 0x4000 != 0,
-        mf: frag & 0x2000 != 0,
-        fragment_offset: (frag & 0x1fff) * 8,
+        src: ip.src_addr(),
+        dst: ip.dst_addr(),
+        tos: ip.tos(),
+        ttl: ip.ttl(),
+        id: ip.ident(),
+        df: ip.dont_frag(),
+        mf: ip.more_frags(),
+        fragment_offset: ip.frag_offset(),
         protocol: proto,
-        length: total,
+        length: ip.total_len(),
         header_length: ihl,
-        options: p
-            .get(20..ihl)
-            .filter(|o| !o.is_empty())
-            .map(ip_options)
-            .unwrap_or_default(),
+        options: if whole_header && ihl > ipv4::HEADER_LEN {
+            ip_options(ip.options())
+        } else {
+            Vec::new()
+        },
         payload_length: payload_len,
         checksum,
     });
-    let body = p.get(ihl..).unwrap_or(&[]);
-    let partial = body.len() < payload_len || frag & 0x3fff & !0x4000 != 0;
-    let body = &body[..body.len().min(payload_len)];
-    if frag & 0x1fff != 0 {
+    let body = ip.payload();
+    let partial = body.len() < payload_len || ip.is_fragment();
+    if ip.frag_offset() != 0 {
         return;
     }
     let ep = Ends {
-        raw_src: &raw_src,
-        raw_dst: &raw_dst,
+        src: IpAddr::V4(ip.src_addr()),
+        dst: IpAddr::V4(ip.dst_addr()),
         partial,
     };
     transport(pkt, &ep, proto, body, payload_len, cx, depth);
@@ -264,19 +240,18 @@ fn ip_options(o: &[u8]) -> Vec<String> {
 }
 
 fn ipv6(pkt: &mut Packet, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
-    let (Some(plen), Some(first_next), Some(src), Some(dst)) =
-        (be16(p, 4), p.get(6).copied(), v6_at(p, 8), v6_at(p, 24))
-    else {
+    if p.len() < ipv6::HEADER_LEN {
         pkt.truncated = Some(Truncated::Ip6);
         return;
-    };
-    let first = be32(p, 0).unwrap_or(0);
+    }
+    let v6 = Ipv6Packet::new_unchecked(p);
+    let (plen, first_next) = (v6.payload_len(), v6.next_header());
     let mut ip = Ipv6 {
-        src,
-        dst,
-        traffic_class: ((first >> 20) & 0xff) as u8,
-        flow_label: first & 0xfffff,
-        hop_limit: p[7],
+        src: v6.src_addr(),
+        dst: v6.dst_addr(),
+        traffic_class: v6.traffic_class(),
+        flow_label: v6.flow_label(),
+        hop_limit: v6.hop_limit(),
         next_header: first_next,
         length: plen,
         extensions: Vec::new(),
@@ -284,7 +259,7 @@ fn ipv6(pkt: &mut Packet, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
         payload_length: 0,
     };
     let mut next = first_next;
-    let mut off = 40usize;
+    let mut off = ipv6::HEADER_LEN;
     let mut left = usize::from(plen);
     let mut fragmented = false;
     // Extension headers: hop-by-hop, routing, destination options, fragment.
@@ -333,8 +308,8 @@ fn ipv6(pkt: &mut Packet, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
     let body = &body[..body.len().min(left)];
     pkt.ipv6 = Some(ip);
     let ep = Ends {
-        raw_src: p.get(8..24).unwrap_or(&[]),
-        raw_dst: p.get(24..40).unwrap_or(&[]),
+        src: IpAddr::V6(v6.src_addr()),
+        dst: IpAddr::V6(v6.dst_addr()),
         partial,
     };
     transport(pkt, &ep, next, body, left, cx, depth);
@@ -342,7 +317,7 @@ fn ipv6(pkt: &mut Packet, p: &[u8], cx: &mut Cx<'_>, depth: u8) {
 
 fn transport(
     pkt: &mut Packet,
-    ep: &Ends<'_>,
+    ep: &Ends,
     proto: u8,
     b: &[u8],
     len: usize,
@@ -358,44 +333,34 @@ fn transport(
     }
 }
 
-fn tcp(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
-    let (Some(sp), Some(dp), Some(seq), Some(ack), Some(&doff), Some(&fl), Some(win)) = (
-        be16(b, 0),
-        be16(b, 2),
-        be32(b, 4),
-        be32(b, 8),
-        b.get(12),
-        b.get(13),
-        be16(b, 14),
-    ) else {
+/// TCP as tcpdump reads it: the header up to the window is enough for the line.
+fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
+    if b.len() < tcp::field::WIN_SIZE.end {
         pkt.truncated = Some(Truncated::Tcp);
         return;
-    };
-    let hl = usize::from(doff >> 4) * 4;
+    }
+    let t = TcpPacket::new_unchecked(b);
+    let (sp, dp, seq, ack) = (t.src_port(), t.dst_port(), t.seq_number(), t.ack_number());
+    let (fl, win, hl) = (t.flags(), t.window_len(), t.header_len());
     let data_len = len.saturating_sub(hl);
     let mut checksum = None;
-    if cx.style.verbose && !ep.partial && !ep.raw_src.is_empty() && b.len() >= len {
-        if let Some(sum) = be16(b, 16) {
-            checksum = Some(Checksum::verify(sum, transport_csum(ep, 6, &b[..len], 16)));
-        }
+    let at = tcp::field::CHECKSUM;
+    if cx.style.verbose && !ep.partial && b.len() >= len && b.len() >= at.end {
+        checksum = Some(Checksum::verify(
+            t.checksum(),
+            expected_sum(Some(ep), 6, &b[..len], at.start),
+        ));
     }
     // tcpdump's relative numbers: a conversation is keyed in one collating order for both
     // directions; SYN (re)starts it; numbers are relative only when ACK is set.
     let mut relative = None;
     if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & 0x10 != 0) {
-        let rev = sp > dp || (sp == dp && ep.raw_src > ep.raw_dst);
+        let (rs, rd) = (Ends::raw(&ep.src), Ends::raw(&ep.dst));
+        let rev = sp > dp || (sp == dp && rs > rd);
         let key = if rev {
-            (
-                ep.raw_dst.to_vec(),
-                ep.raw_src.to_vec(),
-                u32::from(dp) << 16 | u32::from(sp),
-            )
+            (rd, rs, u32::from(dp) << 16 | u32::from(sp))
         } else {
-            (
-                ep.raw_src.to_vec(),
-                ep.raw_dst.to_vec(),
-                u32::from(sp) << 16 | u32::from(dp),
-            )
+            (rs, rd, u32::from(sp) << 16 | u32::from(dp))
         };
         match seqs.map.get(&key) {
             Some(&(tseq, tack)) if fl & 0x02 == 0 => {
@@ -424,11 +389,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
             }
         }
     }
-    let options = if hl > 20 {
-        b.get(20..hl).map(tcp_options)
-    } else {
-        None
-    };
+    let options = (hl > tcp::HEADER_LEN && hl <= b.len()).then(|| tcp_options(t.options_raw()));
     pkt.tcp = Some(Tcp {
         src_port: sp,
         dst_port: dp,
@@ -443,7 +404,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
     });
     pkt.payload_length = Some(data_len);
     if data_len > 0 && is_http_port(sp, dp) {
-        let payload = b.get(hl..).unwrap_or(&[]);
+        let payload = t.payload();
         let start_line = http_line(payload);
         let lines = if start_line.is_some() && cx.style.verbose {
             header_lines(payload)
@@ -486,42 +447,47 @@ fn header_lines(p: &[u8]) -> Vec<String> {
     out
 }
 
+/// TCP options as tcpdump prints them, from netshoot-wire's option walk. tcpdump goes on past
+/// a known kind with an unexpected length (`unknown-K`, SACK of any length), which the walk
+/// calls malformed; a length that does not fit ends the list (`[|tcp]`).
 fn tcp_options(o: &[u8]) -> Vec<TcpOption> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < o.len() {
-        let kind = o[i];
-        match kind {
-            0 => {
+    let mut walk = tcp::TcpOptions::new(o);
+    while let Some(opt) = walk.next() {
+        let item = match opt {
+            WireOption::EndOfList => {
                 out.push(TcpOption::Eol);
                 break;
             }
-            1 => {
-                out.push(TcpOption::Nop);
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let Some(&l) = o.get(i + 1) else { break };
-        let l = usize::from(l);
-        if l < 2 || i + l > o.len() {
-            out.push(TcpOption::Truncated);
-            break;
-        }
-        let v = &o[i + 2..i + l];
-        out.push(match (kind, v.len()) {
-            (2, 2) => TcpOption::Mss(u16::from_be_bytes([v[0], v[1]])),
-            (3, 1) => TcpOption::Wscale(v[0]),
-            (4, 0) => TcpOption::SackOk,
-            (8, 8) => TcpOption::Timestamp {
-                val: u32::from_be_bytes([v[0], v[1], v[2], v[3]]),
-                ecr: u32::from_be_bytes([v[4], v[5], v[6], v[7]]),
+            WireOption::NoOp => TcpOption::Nop,
+            WireOption::MaxSegmentSize(m) => TcpOption::Mss(m),
+            WireOption::WindowScale(w) => TcpOption::Wscale(w),
+            WireOption::SackPermitted => TcpOption::SackOk,
+            WireOption::Sack(blocks) => TcpOption::Sack(blocks.len() / 8),
+            WireOption::Timestamp { tsval, tsecr } => TcpOption::Timestamp {
+                val: tsval,
+                ecr: tsecr,
             },
-            (5, _) => TcpOption::Sack(v.len() / 8),
-            (k, _) => TcpOption::Unknown(k),
-        });
-        i += l;
+            WireOption::Unknown { kind, .. } => TcpOption::Unknown(kind),
+            WireOption::Malformed(rest) => {
+                let (kind, len) = match rest {
+                    [kind, len, ..] => (*kind, usize::from(*len)),
+                    // A kind without its length byte: tcpdump prints nothing more.
+                    _ => break,
+                };
+                if len < 2 || len > rest.len() {
+                    out.push(TcpOption::Truncated);
+                    break;
+                }
+                walk = tcp::TcpOptions::new(&rest[len..]);
+                if kind == 5 {
+                    TcpOption::Sack((len - 2) / 8)
+                } else {
+                    TcpOption::Unknown(kind)
+                }
+            }
+        };
+        out.push(item);
     }
     out
 }
@@ -538,32 +504,38 @@ fn http_line(p: &[u8]) -> Option<String> {
         .then(|| line.to_string())
 }
 
-fn udp(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
-    let (Some(sp), Some(dp), Some(ulen)) = (be16(b, 0), be16(b, 2), be16(b, 4)) else {
+/// UDP as tcpdump reads it: the ports and the length are enough for the line; the payload is
+/// what was captured after the header, whatever the length field says.
+fn udp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
+    if b.len() < udp::field::LENGTH.end {
         pkt.truncated = Some(Truncated::Udp);
         return;
-    };
-    let payload = b.get(8..).unwrap_or(&[]);
+    }
+    let u = UdpPacket::new_unchecked(b);
+    let (sp, dp, ulen) = (u.src_port(), u.dst_port(), u.len());
+    let payload = b.get(udp::field::PAYLOAD).unwrap_or(&[]);
     let plen = usize::from(ulen)
         .saturating_sub(8)
         .min(len.saturating_sub(8));
-    let v6 = ep.raw_src.len() == 16;
+    let v6 = ep.src.is_ipv6();
     let check = if v6 {
         cx.style.verbose
     } else {
         cx.style.very_verbose
     };
     let mut checksum = None;
-    if check && !ep.partial && !ep.raw_src.is_empty() && b.len() >= len {
-        if let Some(sum) = be16(b, 6) {
-            checksum = Some(if sum == 0 && ep.raw_src.len() == 4 {
+    let at = udp::field::CHECKSUM;
+    if check && !ep.partial && b.len() >= len && b.len() >= at.end {
+        let sum = u.checksum();
+        {
+            checksum = Some(if sum == 0 && !v6 {
                 Checksum {
                     value: 0,
                     expected: None,
                     status: ChecksumStatus::Absent,
                 }
             } else {
-                let should = transport_csum(ep, 17, &b[..len], 6);
+                let should = expected_sum(Some(ep), 17, &b[..len], at.start);
                 // 0 is sent as 0xffff (RFC 768).
                 Checksum::verify(sum, if should == 0 { 0xffff } else { should })
             });
@@ -576,18 +548,18 @@ fn udp(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>, d
         checksum,
     });
     pkt.payload_length = Some(plen);
-    if (dp == 4789 || sp == 4789) && depth < 2 {
-        if let (Some(&flags), Some(vni)) = (payload.first(), be32(payload, 4)) {
-            let inner = payload.get(8..).unwrap_or(&[]);
+    if (dp == vxlan::PORT || sp == vxlan::PORT) && depth < 2 {
+        if let Ok(v) = VxlanHeader::new_checked(payload) {
+            let inner = v.payload();
             pkt.vxlan = Some(Vxlan {
-                flags,
-                vni: vni >> 8,
+                flags: v.flags(),
+                vni: v.vni(),
                 inner: Box::new(ethernet(inner, inner.len() as u32, cx, depth + 1)),
             });
             return;
         }
     }
-    if is_dns_port(sp, dp) && plen >= 12 {
+    if is_dns_port(sp, dp) && plen >= wdns::HEADER_LEN {
         pkt.dns = dns(payload, cx.style.very_verbose);
     }
 }
@@ -643,10 +615,9 @@ fn qtype(t: u16) -> String {
 /// The DNS message tcpdump summarises: a query's question (and with `-vv` its additional
 /// records), a response's answers. `None` when it does not parse (the line says UDP then).
 fn dns(m: &[u8], vv: bool) -> Option<Dns> {
-    let id = be16(m, 0)?;
-    let flags = be16(m, 2)?;
-    let (qd, an, ns, ar) = (be16(m, 4)?, be16(m, 6)?, be16(m, 8)?, be16(m, 10)?);
-    let mut off = 12;
+    let h = DnsHeader::new_checked(m).ok()?;
+    let (qd, an, ns, ar) = (h.qdcount(), h.ancount(), h.nscount(), h.arcount());
+    let mut off = wdns::HEADER_LEN;
     let mut question = None;
     if qd > 0 {
         let (name, end) = dns_name(m, off)?;
@@ -658,11 +629,11 @@ fn dns(m: &[u8], vv: bool) -> Option<Dns> {
         off = end + 4;
     }
     let mut d = Dns {
-        id,
-        response: flags & 0x8000 != 0,
-        recursion_desired: flags & 0x0100 != 0,
-        authoritative: flags & 0x0400 != 0,
-        rcode: (flags & 0xf) as u8,
+        id: h.id(),
+        response: h.is_response(),
+        recursion_desired: h.rd(),
+        authoritative: h.aa(),
+        rcode: h.rcode(),
         questions: qd,
         answers: an,
         authority: ns,
@@ -719,7 +690,7 @@ fn dns(m: &[u8], vv: bool) -> Option<Dns> {
         let rd = m.get(end + 10..end + 10 + rdlen)?;
         let data = match (t, rdlen) {
             (1, 4) => Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3]).to_string(),
-            (28, 16) => v6_at(rd, 0).map(|a| a.to_string()).unwrap_or_default(),
+            (28, 16) => Ipv6Addr::from(bytes::<16>(rd, 0..16)).to_string(),
             (5 | 2 | 12, _) => dns_name(m, end + 10).map(|x| x.0).unwrap_or_default(),
             _ => String::new(),
         };
@@ -732,57 +703,60 @@ fn dns(m: &[u8], vv: bool) -> Option<Dns> {
     Some(d)
 }
 
+/// ICMP as tcpdump reads it: type and code are enough for the line.
 fn icmp(pkt: &mut Packet, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
-    let (Some(&t), Some(&code)) = (b.first(), b.get(1)) else {
+    if b.len() <= icmpv4::field::CODE {
         pkt.truncated = Some(Truncated::Icmp);
         return;
-    };
-    let echo = matches!(t, 0 | 8);
+    }
+    let m = Icmpv4Packet::new_unchecked(b);
+    let (t, code) = (m.msg_type(), m.msg_code());
+    let echo = matches!(
+        t,
+        icmpv4::msg_type::ECHO_REPLY | icmpv4::msg_type::ECHO_REQUEST
+    );
+    let quote = m.data();
     let mut unreachable = None;
     let mut mtu = None;
-    if t == 3 {
+    if t == icmpv4::msg_type::DST_UNREACHABLE {
         // The quoted datagram names what was unreachable.
-        let inner = b.get(8..).unwrap_or(&[]);
-        if let Some(d) = be32(inner, 16) {
-            let ihl = usize::from(inner[0] & 0xf) * 4;
+        if quote.len() >= ipv4::field::DST_ADDR.end {
+            let q = Ipv4Packet::new_unchecked(quote);
             unreachable = Some(Unreachable {
-                dst: Ipv4Addr::from(d),
-                protocol: inner[9],
-                port: be16(inner, ihl + 2).unwrap_or(0),
+                dst: q.dst_addr(),
+                protocol: q.protocol(),
+                port: UdpPacket::new_unchecked(q.after_header()).dst_port(),
             });
         }
         if code == 4 {
-            mtu = Some(be16(b, 6).unwrap_or(0));
+            mtu = Some(m.next_hop_mtu());
         }
     }
     let mut checksum = None;
-    if cx.style.verbose && b.len() >= len {
-        if let Some(sum) = be16(b, 2) {
-            checksum = Some(Checksum::verify(
-                sum,
-                inet_csum(&[&b[..2], &[0, 0], &b[4..len]]),
-            ));
-        }
+    let at = icmpv4::field::CHECKSUM;
+    if cx.style.verbose && b.len() >= len && b.len() >= at.end {
+        checksum = Some(Checksum::verify(
+            m.checksum(),
+            expected_sum(None, 1, &b[..len], at.start),
+        ));
     }
     // The datagram an ICMP error quotes.
     let mut quoted = None;
-    if matches!(t, 3 | 4 | 5 | 11 | 12) && depth < 2 {
-        if let Some(inner) = b.get(8..).filter(|i| i.len() >= 20) {
-            // The quote is a fragment of a datagram: its numbers are not a conversation's.
-            let mut q = Cx {
-                style: cx.style,
-                seqs: None,
-            };
-            let mut p = Packet::default();
-            ipv4(&mut p, inner, &mut q, depth + 1);
-            quoted = Some(Box::new(p));
-        }
+    if matches!(t, 3 | 4 | 5 | 11 | 12) && depth < 2 && quote.len() >= ipv4::HEADER_LEN {
+        // The quote is a fragment of a datagram: its numbers are not a conversation's.
+        let mut q = Cx {
+            style: cx.style,
+            seqs: None,
+        };
+        let mut p = Packet::default();
+        ipv4(&mut p, quote, &mut q, depth + 1);
+        quoted = Some(Box::new(p));
     }
     pkt.icmp = Some(Icmp {
         kind: t,
         code,
-        id: echo.then(|| be16(b, 4).unwrap_or(0)),
-        seq: echo.then(|| be16(b, 6).unwrap_or(0)),
+        id: echo.then(|| m.echo_ident()),
+        seq: echo.then(|| m.echo_seq_no()),
         mtu,
         unreachable,
         length: len,
@@ -791,25 +765,31 @@ fn icmp(pkt: &mut Packet, b: &[u8], len: usize, cx: &mut Cx<'_>, depth: u8) {
     });
 }
 
-fn icmp6(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>) {
-    let Some(&t) = b.first() else {
+/// ICMPv6 as tcpdump reads it: the type is enough for the line.
+fn icmp6(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
+    if b.is_empty() {
         pkt.truncated = Some(Truncated::Icmp6);
         return;
-    };
+    }
+    let m = Icmpv6Packet::new_unchecked(b);
+    let t = m.msg_type();
     let mut checksum = None;
-    if cx.style.verbose && !ep.partial && ep.raw_src.len() == 16 && b.len() >= len {
-        if let Some(sum) = be16(b, 2) {
-            checksum = Some(Checksum::verify(sum, transport_csum(ep, 58, &b[..len], 2)));
-        }
+    let at = icmpv6::field::CHECKSUM;
+    if cx.style.verbose && !ep.partial && ep.src.is_ipv6() && b.len() >= len && b.len() >= at.end {
+        checksum = Some(Checksum::verify(
+            m.checksum(),
+            expected_sum(Some(ep), 58, &b[..len], at.start),
+        ));
     }
     let echo = matches!(t, 128 | 129);
-    let mut m = Icmp6 {
+    let code = b.get(icmpv6::field::CODE).copied();
+    let mut m6 = Icmp6 {
         kind: t,
-        code: b.get(1).copied(),
-        id: echo.then(|| be16(b, 4).unwrap_or(0)),
-        seq: echo.then(|| be16(b, 6).unwrap_or(0)),
-        mtu: (t == 2).then(|| be32(b, 4).unwrap_or(0)),
-        group_records: (t == 143).then(|| be16(b, 6).unwrap_or(0)),
+        code,
+        id: echo.then(|| m.echo_ident()),
+        seq: echo.then(|| m.echo_seq_no()),
+        mtu: (t == 2).then(|| m.mtu()),
+        group_records: (t == 143).then(|| m.echo_seq_no()),
         target: None,
         nd_flags: None,
         nd_options: Vec::new(),
@@ -817,26 +797,29 @@ fn icmp6(pkt: &mut Packet, ep: &Ends<'_>, b: &[u8], len: usize, cx: &mut Cx<'_>)
         length: len,
         checksum,
     };
+    let quote = m.data();
     match t {
-        1 if m.code == Some(4) && b.len() >= 8 + 40 + 4 => {
-            // Port unreachable: the quoted datagram names the address and port.
-            let q = &b[8..];
-            m.unreachable = v6_at(q, 24).map(|dst| Unreachable {
-                dst,
-                protocol: q[6],
-                port: be16(q, 42).unwrap_or(0),
+        1 if code == Some(4) && quote.len() >= ipv6::HEADER_LEN + udp::field::DST_PORT.end => {
+            // Port unreachable: the quoted datagram names the address and port (tcpdump reads
+            // the port right after the fixed header).
+            let q = Ipv6Packet::new_unchecked(quote);
+            let after = quote.get(ipv6::HEADER_LEN..).unwrap_or(&[]);
+            m6.unreachable = Some(Unreachable {
+                dst: q.dst_addr(),
+                protocol: q.next_header(),
+                port: UdpPacket::new_unchecked(after).dst_port(),
             });
         }
         135 | 136 => {
-            m.target = v6_at(b, 8);
+            m6.target = m.target_addr();
             if t == 136 {
-                m.nd_flags = Some(b.get(4).copied().unwrap_or(0));
+                m6.nd_flags = Some(m.na_flags());
             }
-            m.nd_options = nd_options(b.get(24..).unwrap_or(&[]));
+            m6.nd_options = nd_options(m.nd_options());
         }
         _ => {}
     }
-    pkt.icmp6 = Some(m);
+    pkt.icmp6 = Some(m6);
 }
 
 /// Neighbour discovery options, up to the first malformed one.

@@ -314,32 +314,30 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
     live(a, &prog, &mut lines, out.json)
 }
 
-/// One packet: tcpdump's line (and -X/-x/-A dump), or with --json one JSON object per line
-/// carrying the same facts (time, lengths, the line, the bytes when a dump was asked for).
+/// One packet: tcpdump's line (and -X/-x/-A dump), or with --json the packet's typed event
+/// (`summary::PacketEvent`: time, interface, lengths, the line, its description, the bytes
+/// when a dump was asked for), one JSON object per line.
+#[allow(clippy::too_many_arguments)]
 fn print_packet(
     a: &CaptureArgs,
     lines: &mut summary::Summarizer,
     json: bool,
     (sec, nsec): (u32, u32),
+    interface: Option<String>,
     len: u32,
     data: &[u8],
     w: &mut impl Write,
 ) -> std::io::Result<()> {
     let t = sec % 86_400;
-    let line = lines.line(data, len);
     if json {
-        let mut v = serde_json::json!({
-            "time": format!("{sec}.{:06}", nsec / 1000),
-            "length": len,
-            "captured": data.len(),
-            "summary": line,
-        });
+        let mut ev = lines.event((sec, nsec), interface, data, len);
         if a.hex_ascii > 0 || a.hex > 0 || a.ascii {
-            v["hex"] =
-                serde_json::json!(data.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            ev.hex = Some(data.iter().map(|b| format!("{b:02x}")).collect());
         }
-        return writeln!(w, "{v}");
+        serde_json::to_writer(&mut *w, &ev)?;
+        return writeln!(w);
     }
+    let line = lines.line(data, len);
     match a.tstamp.as_str() {
         "none" => writeln!(w, "{line}")?,
         "epoch" => writeln!(w, "{sec}.{:06} {line}", nsec / 1000)?,
@@ -430,6 +428,7 @@ fn read_file(
                 lines,
                 json,
                 (r.sec, r.nsec),
+                None,
                 r.orig_len,
                 &r.data,
                 &mut so,
@@ -618,8 +617,17 @@ fn live(
             let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
             let r = match &mut sink {
                 Some(s) => s.write(p.sec, p.nsec, len, data).map_err(sink_error),
-                None => print_packet(a, lines, json, (p.sec, p.nsec), len, data, &mut so)
-                    .map_err(Into::into),
+                None => {
+                    // --json names the interface (on `any`, the packet's own).
+                    let iface = json.then(|| match name.as_str() {
+                        "any" => nix::net::if_::if_indextoname(p.ifindex as u32)
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|_| name.clone()),
+                        n => n.to_string(),
+                    });
+                    let at = (p.sec, p.nsec);
+                    print_packet(a, lines, json, at, iface, len, data, &mut so).map_err(Into::into)
+                }
             };
             match r {
                 Ok(()) => captured += 1,
