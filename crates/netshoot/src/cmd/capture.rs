@@ -169,16 +169,7 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
     if a.dump > 0 {
         let text = match a.dump {
             1 => bpf::dump(&prog),
-            2 => {
-                let mut s = String::new();
-                for i in &prog {
-                    s.push_str(&format!(
-                        "{{ 0x{:x}, {}, {}, 0x{:08x} }},\n",
-                        i.code, i.jt, i.jf, i.k
-                    ));
-                }
-                s
-            }
+            2 => bpf::dump_dd(&prog),
             _ => bpf::dump_ddd(&prog),
         };
         print!("{text}");
@@ -819,4 +810,107 @@ fn draw(term: &mut ratatui::DefaultTerminal, r: &TopReport) -> std::io::Result<(
         )));
     term.draw(|f| f.render_widget(table, f.area()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(listed: bool) -> TopReport {
+        let dir = |total_bytes, rate_2s, rate_10s, rate_40s| DirReport {
+            total_bytes,
+            rate_2s,
+            rate_10s,
+            rate_40s,
+        };
+        let pair = PairReport {
+            a: "10.0.0.1".parse().unwrap(),
+            b: "10.0.0.2".parse().unwrap(),
+            a_to_b: dir(1500, 12_000.0, 2400.0, 600.0),
+            b_to_a: dir(0, 0.0, 0.0, 0.0),
+            processes: vec!["7/curl".into(), "9/nc".into()],
+        };
+        let (pairs, unlisted) = if listed {
+            (vec![pair], vec![])
+        } else {
+            (vec![], vec![pair])
+        };
+        TopReport {
+            interface: "eth0".into(),
+            other_bytes: 0,
+            pairs,
+            seconds: 3,
+            unlisted,
+        }
+    }
+
+    #[test]
+    fn table_rows() {
+        let want = [
+            format!(
+                "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}",
+                "eth0, 3 s", "", "2s", "10s", "40s", "total"
+            ),
+            format!(
+                "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}  [7/curl 9/nc]",
+                "10.0.0.1", "10.0.0.2", "12.00Kb", "2.40Kb", "600.00b", "1.50KB"
+            ),
+            format!(
+                "{:<40} <= {:<37} {:>10} {:>10} {:>10} {:>10}",
+                "", "", "0.00b", "0.00b", "0.00b", "0B"
+            ),
+            String::new(),
+        ];
+        assert_eq!(table_block(&report(true)), want.join("\n") + "\n");
+    }
+
+    /// The local end first; the totals count unlisted pairs too.
+    #[test]
+    fn iftop_rows_and_totals() {
+        let local = ["10.0.0.2".parse().unwrap()];
+        let mut peaks = Peaks::default();
+        let listed = iftop_block(&report(true), &local, false, &mut peaks);
+        let rows: Vec<&str> = listed.lines().skip(2).take(2).collect();
+        assert_eq!(
+            rows,
+            [
+                format!(
+                    "{:>4} {:<41}=> {:>10} {:>10} {:>10} {:>10}",
+                    1, "10.0.0.2", "0b", "0b", "0b", "0B"
+                ),
+                format!(
+                    "     {:<41}<= {:>10} {:>10} {:>10} {:>10}",
+                    "10.0.0.1", "12.0Kb", "2.40Kb", "600b", "1.46KB"
+                ),
+            ]
+        );
+        let totals = |block: &str| -> Vec<String> {
+            block
+                .lines()
+                .filter(|l| l.contains(':'))
+                .map(String::from)
+                .collect()
+        };
+        let want = [
+            ("Total send rate:", ["0b", "0b", "0b"]),
+            ("Total receive rate:", ["12.0Kb", "2.40Kb", "600b"]),
+            ("Total send and receive rate:", ["12.0Kb", "2.40Kb", "600b"]),
+            (
+                "Peak rate (sent/received/total):",
+                ["0b", "12.0Kb", "12.0Kb"],
+            ),
+            (
+                "Cumulative (sent/received/total):",
+                ["0B", "1.46KB", "1.46KB"],
+            ),
+        ]
+        .map(|(l, v)| format!("{l:<48} {:>10} {:>10} {:>10}", v[0], v[1], v[2]));
+        assert_eq!(totals(&listed), want);
+        let unlisted = iftop_block(&report(false), &local, false, &mut Peaks::default());
+        assert_eq!(totals(&unlisted), want);
+        assert_eq!(unlisted.lines().count(), listed.lines().count() - 2);
+        // -B: rates in bytes.
+        let bytes = iftop_block(&report(true), &local, true, &mut Peaks::default());
+        assert!(bytes.contains(&format!("{:>10} {:>10} {:>10}", "1.46KB", "300B", "75B")));
+    }
 }
