@@ -249,6 +249,20 @@ pub fn run_traced(prog: &[Insn], pkt: &[u8], wirelen: u32) -> (u32, bool) {
     (0, false)
 }
 
+/// The `-dd` listing: the program as a C array initialiser, one `{ code, jt, jf, k },` line per
+/// instruction (hexadecimal code and k, as tcpdump prints them).
+pub fn dump_dd(prog: &[Insn]) -> String {
+    let mut s = String::new();
+    for i in prog {
+        let _ = writeln!(
+            s,
+            "{{ 0x{:x}, {}, {}, 0x{:08x} }},",
+            i.code, i.jt, i.jf, i.k
+        );
+    }
+    s
+}
+
 /// The `-ddd` listing: the count, then one `code jt jf k` line per instruction (decimal).
 pub fn dump_ddd(prog: &[Insn]) -> String {
     let mut s = format!("{}\n", prog.len());
@@ -397,6 +411,13 @@ mod tests {
         assert_eq!(
             dump_ddd(&p),
             "6\n40 0 0 12\n21 0 3 2048\n48 0 0 22\n53 1 0 5\n6 0 0 262144\n6 0 0 0\n"
+        );
+        // tcpdump -dd -y EN10MB 'ip[8] < 5'
+        assert_eq!(
+            dump_dd(&p),
+            "{ 0x28, 0, 0, 0x0000000c },\n{ 0x15, 0, 3, 0x00000800 },\n\
+             { 0x30, 0, 0, 0x00000016 },\n{ 0x35, 1, 0, 0x00000005 },\n\
+             { 0x6, 0, 0, 0x00040000 },\n{ 0x6, 0, 0, 0x00000000 },\n"
         );
     }
 

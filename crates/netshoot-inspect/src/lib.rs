@@ -17,6 +17,7 @@ pub mod neigh;
 pub mod netlink;
 pub mod nfnl;
 pub mod nftfmt;
+pub mod owners;
 pub mod peer;
 pub mod route;
 pub mod sockets;

@@ -6,8 +6,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
+use netshoot_capture::flows::{DirReport, PairReport};
 use netshoot_capture::rotate::{Format, RotateError, RotatingWriter, Rotation};
-use netshoot_capture::{bpf, filter, pcap, ring, summary};
+use netshoot_capture::source::{self, Frame, Source};
+use netshoot_capture::top::{Top, TopReport};
+use netshoot_capture::{bpf, filter, pcap, summary};
+use netshoot_inspect::owners::{Owners, OwnersWatch};
 
 use crate::render::Output;
 
@@ -76,124 +80,6 @@ pub struct TopArgs {
         value_name = "FILTER"
     )]
     pub filter: Vec<String>,
-}
-
-/// iftop's `readable_size`: 3 significant figures, powers of 1000 for bits (b, Kb, Mb, Gb) and
-/// of 1024 for bytes (B, KB, MB, GB).
-fn iftop_size(n: f64, bytes: bool) -> String {
-    let (units, k): (&[&str], f64) = if bytes {
-        (&["B", "KB", "MB", "GB"], 1024.0)
-    } else {
-        (&["b", "Kb", "Mb", "Gb"], 1000.0)
-    };
-    let mut size = 1.0;
-    let mut i = 0;
-    loop {
-        if n < size * 1000.0 || i >= units.len() - 1 {
-            return format!("{:.0}{}", n / size, units[i]);
-        }
-        i += 1;
-        size *= k;
-        if n < size * 10.0 {
-            return format!("{:.2}{}", n / size, units[i]);
-        } else if n < size * 100.0 {
-            return format!("{:.1}{}", n / size, units[i]);
-        }
-    }
-}
-
-/// The peaks of the 2 s totals (sent, received, both), as iftop keeps them.
-#[derive(Default)]
-struct Peaks(f64, f64, f64);
-
-/// One block of iftop's text mode (`iftop -t`).
-fn iftop_block(
-    pairs: &[netshoot_capture::flows::PairReport],
-    local: &[std::net::IpAddr],
-    lines: usize,
-    bytes_units: bool,
-    peaks: &mut Peaks,
-) -> String {
-    use std::fmt::Write as _;
-    let rate = |bits: f64| {
-        if bytes_units {
-            iftop_size(bits / 8.0, true)
-        } else {
-            iftop_size(bits, false)
-        }
-    };
-    let rule = "-".repeat(92);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative"
-    );
-    let _ = writeln!(s, "{rule}");
-    let mut sent = [0f64; 3];
-    let mut recv = [0f64; 3];
-    let (mut sent_total, mut recv_total) = (0u64, 0u64);
-    for (n, p) in pairs.iter().enumerate() {
-        // The local end first: "=>" is what it sends, "<=" what it receives.
-        let (me, peer, out, inn) = if local.contains(&p.b) && !local.contains(&p.a) {
-            (p.b, p.a, &p.b_to_a, &p.a_to_b)
-        } else {
-            (p.a, p.b, &p.a_to_b, &p.b_to_a)
-        };
-        for (acc, d) in [(&mut sent, out), (&mut recv, inn)] {
-            acc[0] += d.rate_2s;
-            acc[1] += d.rate_10s;
-            acc[2] += d.rate_40s;
-        }
-        sent_total += out.total_bytes;
-        recv_total += inn.total_bytes;
-        if n >= lines {
-            continue;
-        }
-        let _ = writeln!(
-            s,
-            "{:>4} {:<41}=> {:>10} {:>10} {:>10} {:>10}",
-            n + 1,
-            me.to_string(),
-            rate(out.rate_2s),
-            rate(out.rate_10s),
-            rate(out.rate_40s),
-            iftop_size(out.total_bytes as f64, true)
-        );
-        let _ = writeln!(
-            s,
-            "     {:<41}<= {:>10} {:>10} {:>10} {:>10}",
-            peer.to_string(),
-            rate(inn.rate_2s),
-            rate(inn.rate_10s),
-            rate(inn.rate_40s),
-            iftop_size(inn.total_bytes as f64, true)
-        );
-    }
-    peaks.0 = peaks.0.max(sent[0]);
-    peaks.1 = peaks.1.max(recv[0]);
-    peaks.2 = peaks.2.max(sent[0] + recv[0]);
-    let _ = writeln!(s, "{rule}");
-    let row = |label: &str, v: [String; 3]| {
-        format!("{label:<48} {:>10} {:>10} {:>10}\n", v[0], v[1], v[2])
-    };
-    s += &row("Total send rate:", sent.map(rate));
-    s += &row("Total receive rate:", recv.map(rate));
-    s += &row(
-        "Total send and receive rate:",
-        [0, 1, 2].map(|i| rate(sent[i] + recv[i])),
-    );
-    let _ = writeln!(s, "{rule}");
-    s += &row(
-        "Peak rate (sent/received/total):",
-        [peaks.0, peaks.1, peaks.2].map(rate),
-    );
-    s += &row(
-        "Cumulative (sent/received/total):",
-        [sent_total, recv_total, sent_total + recv_total].map(|b| iftop_size(b as f64, true)),
-    );
-    let _ = writeln!(s, "{}", "=".repeat(92));
-    let _ = writeln!(s);
-    s
 }
 
 /// `capture` options (tcpdump's letters).
@@ -283,16 +169,7 @@ pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
     if a.dump > 0 {
         let text = match a.dump {
             1 => bpf::dump(&prog),
-            2 => {
-                let mut s = String::new();
-                for i in &prog {
-                    s.push_str(&format!(
-                        "{{ 0x{:x}, {}, {}, 0x{:08x} }},\n",
-                        i.code, i.jt, i.jf, i.k
-                    ));
-                }
-                s
-            }
+            2 => bpf::dump_dd(&prog),
             _ => bpf::dump_ddd(&prog),
         };
         print!("{text}");
@@ -479,101 +356,24 @@ fn sink_error(e: RotateError) -> anyhow::Error {
     }
 }
 
-fn interfaces() -> Vec<(String, bool, bool)> {
-    let mut v: Vec<(String, bool, bool)> = Vec::new();
-    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
-        for a in addrs {
-            if !v.iter().any(|(n, _, _)| *n == a.interface_name) {
-                let up = a.flags.contains(nix::net::if_::InterfaceFlags::IFF_UP);
-                let lo = a
-                    .flags
-                    .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK);
-                v.push((a.interface_name, up, lo));
-            }
-        }
-    }
-    v
-}
-
-/// An open live capture: the ring, the interface's name, and the loopback ifindexes (whose
-/// outgoing copies are skipped, as libpcap does).
-pub struct Live {
-    /// The ring.
-    pub ring: ring::Ring,
-    /// Interface name (or `any`).
-    pub name: String,
-    /// Loopback interfaces.
-    pub loopbacks: Vec<i32>,
-}
-
-/// Opens a capture on `interface` (default: the first up, non-loopback one) with `prog`.
-pub fn open_live(
-    interface: Option<&str>,
-    prog: &[bpf::Insn],
-    promisc: bool,
-    buffer_kib: usize,
-) -> anyhow::Result<Live> {
-    let ifs = interfaces();
-    let name = match interface {
-        Some(n) => n.to_string(),
-        None => ifs
-            .iter()
-            .find(|(_, up, lo)| *up && !*lo)
-            .or_else(|| ifs.first())
-            .map(|(n, _, _)| n.clone())
-            .ok_or_else(|| anyhow!("no interface to capture on here; give one with -i"))?,
-    };
-    let ifindex = if name == "any" {
-        0
-    } else {
-        nix::net::if_::if_nametoindex(name.as_str()).map_err(|_| {
-            let names: Vec<&str> = ifs.iter().map(|(n, _, _)| n.as_str()).collect();
-            anyhow!(
-                "no interface '{name}' here; interfaces: {} (or 'any')",
-                names.join(", ")
-            )
-        })?
-    };
-    // 256 KiB blocks, as libpcap sizes them for its snap length (1 MiB blocks cost the
-    // sender ~4 % more at 600k small packets/s, measured with bench/capture.sh).
-    let block = 256usize << 10;
-    let blocks = (buffer_kib * 1024 / block).max(2);
-    let ring = ring::Ring::open(ifindex, prog, promisc, block, blocks).map_err(|e| {
-        if e.raw_os_error() == Some(nix::libc::EPERM) {
-            anyhow!(
-                "capturing needs CAP_NET_RAW: run as root, or give the container --cap-add NET_RAW"
-            )
-        } else {
-            anyhow!("cannot capture on {name}: {e}")
-        }
-    })?;
-    let loopbacks: Vec<i32> = ifs
-        .iter()
-        .filter(|(_, _, lo)| *lo)
-        .filter_map(|(n, _, _)| nix::net::if_::if_nametoindex(n.as_str()).ok())
-        .map(|i| i as i32)
-        .collect();
-    Ok(Live {
-        ring,
-        name,
-        loopbacks,
-    })
-}
-
 fn live(
     a: &CaptureArgs,
     prog: &[bpf::Insn],
     lines: &mut summary::Summarizer,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let live = open_live(a.interface.as_deref(), prog, !a.no_promisc, a.buffer_kib)?;
-    let loopbacks = live.loopbacks.clone();
-    let dup = |p: &ring::Packet<'_>| p.is_loopback_copy(&loopbacks);
-    let Live { mut ring, name, .. } = live;
+    let mut src = Source::open(&source::Options {
+        interface: a.interface.as_deref(),
+        filter: prog,
+        promiscuous: !a.no_promisc,
+        buffer_kib: a.buffer_kib,
+    })?;
     let mut sink = open_sink(a)?;
+    let name = src.name().to_string();
     let stop = crate::interrupt::flag();
     eprintln!(
-        "netshoot: listening on {name}, link-type EN10MB (Ethernet), snapshot length {} bytes",
+        "netshoot: listening on {}, link-type EN10MB (Ethernet), snapshot length {} bytes",
+        src.name(),
         a.snaplen
     );
     let started = Instant::now();
@@ -585,38 +385,18 @@ fn live(
     let mut so = BufWriter::new(stdout.lock());
     let mut captured = 0u64;
     let mut failure: Option<anyhow::Error> = None;
-    'outer: loop {
+    loop {
         if stop.load(std::sync::atomic::Ordering::SeqCst)
             || deadline.is_some_and(|d| Instant::now() >= d)
         {
             break;
         }
-        let mut handle = |p: &ring::Packet<'_>| {
+        let mut handle = |p: &Frame<'_>| {
             if failure.is_some() || a.count.is_some_and(|c| captured >= c) {
                 return;
             }
-            // A loopback interface shows every packet twice (out and in); keep one, as
-            // libpcap does.
-            if dup(p) {
-                return;
-            }
-            // Put a VLAN tag the kernel took out back into the frame, as libpcap does.
-            let owned;
-            let data: &[u8] = match p.vlan {
-                Some((tci, tpid)) if p.data.len() >= 12 => {
-                    let mut f = Vec::with_capacity(p.data.len() + 4);
-                    f.extend_from_slice(&p.data[..12]);
-                    f.extend_from_slice(&tpid.to_be_bytes());
-                    f.extend_from_slice(&tci.to_be_bytes());
-                    f.extend_from_slice(&p.data[12..]);
-                    owned = f;
-                    &owned
-                }
-                _ => p.data,
-            };
-            let len = p.len + if p.vlan.is_some() { 4 } else { 0 };
             let r = match &mut sink {
-                Some(s) => s.write(p.sec, p.nsec, len, data).map_err(sink_error),
+                Some(s) => s.write(p.sec, p.nsec, p.len, p.data).map_err(sink_error),
                 None => {
                     // --json names the interface (on `any`, the packet's own).
                     let iface = json.then(|| match name.as_str() {
@@ -626,7 +406,7 @@ fn live(
                         n => n.to_string(),
                     });
                     let at = (p.sec, p.nsec);
-                    print_packet(a, lines, json, at, iface, len, data, &mut so).map_err(Into::into)
+                    print_packet(a, lines, json, at, iface, p.len, p.data, &mut so).map_err(Into::into)
                 }
             };
             match r {
@@ -634,12 +414,9 @@ fn live(
                 Err(e) => failure = Some(e),
             }
         };
-        match ring.next_block(100, &mut handle) {
-            Ok(_) => {}
-            Err(e) => {
-                failure = Some(anyhow!("capture failed: {e}"));
-                break 'outer;
-            }
+        if let Err(e) = src.next_block(100, &mut handle) {
+            failure = Some(anyhow!("capture failed: {e}"));
+            break;
         }
         if sink.is_none() {
             let _ = so.flush();
@@ -652,7 +429,7 @@ fn live(
     if let Some(s) = sink {
         s.finish()?;
     }
-    let st = ring.stats().unwrap_or_default();
+    let st = src.stats().unwrap_or_default();
     eprintln!(
         "\n{captured} packets captured\n{} packets received by filter\n{} packets dropped by kernel",
         st.packets, st.drops
@@ -663,33 +440,6 @@ fn live(
     }
 }
 
-fn rate(bps: f64) -> String {
-    // iftop's units: bits, powers of 1000.
-    let (v, u) = if bps >= 1e9 {
-        (bps / 1e9, "Gb")
-    } else if bps >= 1e6 {
-        (bps / 1e6, "Mb")
-    } else if bps >= 1e3 {
-        (bps / 1e3, "Kb")
-    } else {
-        (bps, "b")
-    };
-    format!("{v:.2}{u}")
-}
-
-fn bytes(b: u64) -> String {
-    let b = b as f64;
-    if b >= 1e9 {
-        format!("{:.2}GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.2}MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.2}KB", b / 1e3)
-    } else {
-        format!("{b:.0}B")
-    }
-}
-
 fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     use std::io::IsTerminal;
     if t.interval == 0 {
@@ -697,9 +447,13 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     }
     // Headers are enough: a short snap length keeps the ring from overflowing at line rate.
     let prog = filter::compile(&t.filter.join(" "), 128).map_err(|e| anyhow!("filter: {e}"))?;
-    let live = open_live(t.interface.as_deref(), &prog, true, t.buffer_kib)?;
-    let loopbacks = live.loopbacks.clone();
-    let Live { mut ring, name, .. } = live;
+    let mut src = Source::open(&source::Options {
+        interface: t.interface.as_deref(),
+        filter: &prog,
+        promiscuous: true,
+        buffer_kib: t.buffer_kib,
+    })?;
+    let name = src.name().to_string();
     let stop = crate::interrupt::flag();
     let tty = !out.json && !t.iftop_text && std::io::stdout().is_terminal();
     // iftop -t: the interface's addresses decide which end of a pair is local.
@@ -730,27 +484,13 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     } else {
         None
     };
-    let mut flows = netshoot_capture::flows::Flows::default();
-    // Socket owners are looked up once a second on a helper thread (it walks /proc/*/fd, too
-    // slow for the loop that drains the ring); the thread inherits the target's namespace.
-    let owners_slot =
-        std::sync::Arc::new(std::sync::Mutex::new(std::sync::Arc::new(socket_owners())));
-    {
-        let slot = owners_slot.clone();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_secs(1));
-                let fresh = std::sync::Arc::new(socket_owners());
-                if let Ok(mut s) = slot.lock() {
-                    *s = fresh;
-                }
-            }
-        });
-    }
+    let mut counts = Top::default();
+    // Socket owners are refreshed once a second on a helper thread, which inherits the
+    // target's namespace.
+    let owners = OwnersWatch::spawn(Duration::from_secs(1));
     // The screen shows at once (empty until the first interval closes), as iftop's does.
     if let Some(Screen(term)) = screen.as_mut() {
-        draw(term, &name, 0, &[], t.lines)?;
+        draw(term, &counts.report(&name, t.lines))?;
     }
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut snapshots = 0u64;
@@ -758,82 +498,30 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         if screen.is_some() && quit_key_pressed() {
             break;
         }
-        let owners = owners_slot.lock().map(|o| o.clone()).unwrap_or_default();
-        ring.next_block(50, &mut |p| {
-            if !p.is_loopback_copy(&loopbacks) {
-                let ends = netshoot_capture::flows::ports(p.data);
-                let owner = ends.and_then(|(s, d, sp, dp, proto)| {
-                    owner_of(&owners, s, sp, proto).or_else(|| owner_of(&owners, d, dp, proto))
-                });
-
-                flows.add_owned(p.data, p.len, owner);
-            }
+        let latest = owners.current();
+        let table: &Owners = &latest;
+        src.next_block(50, &mut |f| {
+            counts.add(f, |ip, port, proto| table.lookup(ip, port, proto))
         })?;
-
         if Instant::now() < next_tick {
             continue;
         }
         next_tick += Duration::from_secs(1);
-        flows.tick();
-        if flows.seconds % t.interval != 0 {
+        counts.tick();
+        if counts.seconds() % t.interval != 0 {
             continue;
         }
         snapshots += 1;
-        let pairs = flows.report();
+        let report = counts.report(&name, t.lines);
         let mut so = std::io::stdout().lock();
         if out.json {
-            let v = serde_json::json!({
-                "interface": name,
-                "seconds": flows.seconds,
-                "pairs": pairs.iter().take(t.lines).collect::<Vec<_>>(),
-                "other_bytes": flows.other_bytes,
-            });
-            writeln!(so, "{}", serde_json::to_string(&v)?)?;
+            writeln!(so, "{}", serde_json::to_string(&report)?)?;
         } else if t.iftop_text {
-            so.write_all(
-                iftop_block(&pairs, &local, t.lines, t.iftop_bytes, &mut peaks).as_bytes(),
-            )?;
+            so.write_all(iftop_block(&report, &local, t.iftop_bytes, &mut peaks).as_bytes())?;
         } else if let Some(Screen(term)) = screen.as_mut() {
-            draw(term, &name, flows.seconds, &pairs, t.lines)?;
+            draw(term, &report)?;
         } else {
-            writeln!(
-                so,
-                "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}",
-                format!("{name}, {} s", flows.seconds),
-                "",
-                "2s",
-                "10s",
-                "40s",
-                "total"
-            )?;
-            for p in pairs.iter().take(t.lines) {
-                let procs = if p.processes.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", p.processes.join(" "))
-                };
-                writeln!(
-                    so,
-                    "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}{procs}",
-                    p.a,
-                    p.b,
-                    rate(p.a_to_b.rate_2s),
-                    rate(p.a_to_b.rate_10s),
-                    rate(p.a_to_b.rate_40s),
-                    bytes(p.a_to_b.total_bytes)
-                )?;
-                writeln!(
-                    so,
-                    "{:<40} <= {:<37} {:>10} {:>10} {:>10} {:>10}",
-                    "",
-                    "",
-                    rate(p.b_to_a.rate_2s),
-                    rate(p.b_to_a.rate_10s),
-                    rate(p.b_to_a.rate_40s),
-                    bytes(p.b_to_a.total_bytes)
-                )?;
-            }
-            writeln!(so)?;
+            so.write_all(table_block(&report).as_bytes())?;
         }
         so.flush()?;
         if t.count.is_some_and(|c| snapshots >= c) {
@@ -843,34 +531,240 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// (local address, port, IP protocol) → `pid/command` of the sockets in the target.
-type Owners = std::collections::HashMap<(std::net::IpAddr, u16, u8), String>;
+/// How `top` writes rates (bits per second) and byte counts.
+#[derive(Clone, Copy)]
+enum Units {
+    /// Our table and screen: rates in bits, powers of 1000 (Kb, Mb, Gb), bytes in KB, MB, GB.
+    Top,
+    /// iftop's text mode: its `readable_size`; rates in bytes with `-B`.
+    Iftop {
+        /// Rates in bytes per second.
+        bytes: bool,
+    },
+}
 
-fn socket_owners() -> Owners {
-    let mut m = Owners::new();
-    if let Ok(socks) = netshoot_inspect::sockets::sockets(true, true, true) {
-        for s in socks {
-            let proto = match s.proto {
-                netshoot_inspect::sockets::Proto::Tcp => 6,
-                netshoot_inspect::sockets::Proto::Udp => 17,
-                netshoot_inspect::sockets::Proto::Raw => continue,
-            };
-            if let Some(o) = s.processes.first() {
-                m.entry((s.local, s.local_port, proto))
-                    .or_insert_with(|| format!("{}/{}", o.pid, o.command));
+impl Units {
+    fn rate(self, bps: f64) -> String {
+        match self {
+            Units::Iftop { bytes: true } => iftop_size(bps / 8.0, true),
+            Units::Iftop { bytes: false } => iftop_size(bps, false),
+            Units::Top => {
+                let (v, u) = if bps >= 1e9 {
+                    (bps / 1e9, "Gb")
+                } else if bps >= 1e6 {
+                    (bps / 1e6, "Mb")
+                } else if bps >= 1e3 {
+                    (bps / 1e3, "Kb")
+                } else {
+                    (bps, "b")
+                };
+                format!("{v:.2}{u}")
             }
         }
     }
-    m
+
+    fn size(self, b: u64) -> String {
+        match self {
+            Units::Iftop { .. } => iftop_size(b as f64, true),
+            Units::Top => {
+                let b = b as f64;
+                if b >= 1e9 {
+                    format!("{:.2}GB", b / 1e9)
+                } else if b >= 1e6 {
+                    format!("{:.2}MB", b / 1e6)
+                } else if b >= 1e3 {
+                    format!("{:.2}KB", b / 1e3)
+                } else {
+                    format!("{b:.0}B")
+                }
+            }
+        }
+    }
+
+    /// One direction's cells: the 2 s, 10 s and 40 s rates and the total.
+    fn cells(self, d: &DirReport) -> [String; 4] {
+        [
+            self.rate(d.rate_2s),
+            self.rate(d.rate_10s),
+            self.rate(d.rate_40s),
+            self.size(d.total_bytes),
+        ]
+    }
 }
 
-/// The owner of a local endpoint, also through a wildcard (0.0.0.0 / ::) listener.
-fn owner_of(m: &Owners, ip: std::net::IpAddr, port: u16, proto: u8) -> Option<&str> {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    m.get(&(ip, port, proto))
-        .or_else(|| m.get(&(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port, proto)))
-        .or_else(|| m.get(&(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port, proto)))
-        .map(String::as_str)
+/// iftop's `readable_size`: 3 significant figures, powers of 1000 for bits (b, Kb, Mb, Gb) and
+/// of 1024 for bytes (B, KB, MB, GB).
+fn iftop_size(n: f64, bytes: bool) -> String {
+    let (units, k): (&[&str], f64) = if bytes {
+        (&["B", "KB", "MB", "GB"], 1024.0)
+    } else {
+        (&["b", "Kb", "Mb", "Gb"], 1000.0)
+    };
+    let mut size = 1.0;
+    let mut i = 0;
+    loop {
+        if n < size * 1000.0 || i >= units.len() - 1 {
+            return format!("{:.0}{}", n / size, units[i]);
+        }
+        i += 1;
+        size *= k;
+        if n < size * 10.0 {
+            return format!("{:.2}{}", n / size, units[i]);
+        } else if n < size * 100.0 {
+            return format!("{:.1}{}", n / size, units[i]);
+        }
+    }
+}
+
+/// The two rows of one pair in our table and screen: host, arrow, host, 2 s, 10 s, 40 s,
+/// total, processes.
+fn pair_rows(p: &PairReport) -> [[String; 8]; 2] {
+    let [a2, a10, a40, at] = Units::Top.cells(&p.a_to_b);
+    let [b2, b10, b40, bt] = Units::Top.cells(&p.b_to_a);
+    [
+        [
+            p.a.to_string(),
+            "=>".into(),
+            p.b.to_string(),
+            a2,
+            a10,
+            a40,
+            at,
+            p.processes.join(" "),
+        ],
+        [
+            String::new(),
+            "<=".into(),
+            String::new(),
+            b2,
+            b10,
+            b40,
+            bt,
+            String::new(),
+        ],
+    ]
+}
+
+/// One snapshot as our table (without a terminal).
+fn table_block(r: &TopReport) -> String {
+    let mut s = format!(
+        "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}\n",
+        format!("{}, {} s", r.interface, r.seconds),
+        "",
+        "2s",
+        "10s",
+        "40s",
+        "total"
+    );
+    for p in &r.pairs {
+        for [h1, arrow, h2, r2, r10, r40, total, procs] in pair_rows(p) {
+            let procs = if procs.is_empty() {
+                procs
+            } else {
+                format!("  [{procs}]")
+            };
+            s += &format!(
+                "{h1:<40} {arrow} {h2:<37} {r2:>10} {r10:>10} {r40:>10} {total:>10}{procs}\n"
+            );
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// A pair with its local end (an address of `local`) first: (local end, peer, what the
+/// local end sends, what it receives).
+fn oriented<'p>(
+    p: &'p PairReport,
+    local: &[std::net::IpAddr],
+) -> (
+    std::net::IpAddr,
+    std::net::IpAddr,
+    &'p DirReport,
+    &'p DirReport,
+) {
+    if local.contains(&p.b) && !local.contains(&p.a) {
+        (p.b, p.a, &p.b_to_a, &p.a_to_b)
+    } else {
+        (p.a, p.b, &p.a_to_b, &p.b_to_a)
+    }
+}
+
+/// The peaks of the 2 s totals (sent, received, both), as iftop keeps them.
+#[derive(Default)]
+struct Peaks(f64, f64, f64);
+
+/// One block of iftop's text mode (`iftop -t`): each listed pair with its local end first, then
+/// the totals over every pair, listed or not.
+fn iftop_block(
+    r: &TopReport,
+    local: &[std::net::IpAddr],
+    bytes: bool,
+    peaks: &mut Peaks,
+) -> String {
+    use std::fmt::Write as _;
+    let units = Units::Iftop { bytes };
+    let rule = "-".repeat(92);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative"
+    );
+    let _ = writeln!(s, "{rule}");
+    for (n, p) in r.pairs.iter().enumerate() {
+        let (me, peer, out, inn) = oriented(p, local);
+        let [o2, o10, o40, ot] = units.cells(out);
+        let [i2, i10, i40, it] = units.cells(inn);
+        let _ = writeln!(
+            s,
+            "{:>4} {:<41}=> {o2:>10} {o10:>10} {o40:>10} {ot:>10}",
+            n + 1,
+            me.to_string(),
+        );
+        let _ = writeln!(
+            s,
+            "     {:<41}<= {i2:>10} {i10:>10} {i40:>10} {it:>10}",
+            peer.to_string(),
+        );
+    }
+    let mut sent = [0f64; 3];
+    let mut recv = [0f64; 3];
+    let (mut sent_total, mut recv_total) = (0u64, 0u64);
+    for p in r.all_pairs() {
+        let (_, _, out, inn) = oriented(p, local);
+        for (acc, d) in [(&mut sent, out), (&mut recv, inn)] {
+            acc[0] += d.rate_2s;
+            acc[1] += d.rate_10s;
+            acc[2] += d.rate_40s;
+        }
+        sent_total += out.total_bytes;
+        recv_total += inn.total_bytes;
+    }
+    peaks.0 = peaks.0.max(sent[0]);
+    peaks.1 = peaks.1.max(recv[0]);
+    peaks.2 = peaks.2.max(sent[0] + recv[0]);
+    let _ = writeln!(s, "{rule}");
+    let row = |label: &str, v: [String; 3]| {
+        format!("{label:<48} {:>10} {:>10} {:>10}\n", v[0], v[1], v[2])
+    };
+    s += &row("Total send rate:", sent.map(|b| units.rate(b)));
+    s += &row("Total receive rate:", recv.map(|b| units.rate(b)));
+    s += &row(
+        "Total send and receive rate:",
+        [0, 1, 2].map(|i| units.rate(sent[i] + recv[i])),
+    );
+    let _ = writeln!(s, "{rule}");
+    s += &row(
+        "Peak rate (sent/received/total):",
+        [peaks.0, peaks.1, peaks.2].map(|b| units.rate(b)),
+    );
+    s += &row(
+        "Cumulative (sent/received/total):",
+        [sent_total, recv_total, sent_total + recv_total].map(|b| units.size(b)),
+    );
+    let _ = writeln!(s, "{}", "=".repeat(92));
+    let _ = writeln!(s);
+    s
 }
 
 /// The ratatui terminal, restored on drop.
@@ -897,39 +791,12 @@ fn quit_key_pressed() -> bool {
     false
 }
 
-fn draw(
-    term: &mut ratatui::DefaultTerminal,
-    name: &str,
-    secs: u64,
-    pairs: &[netshoot_capture::flows::PairReport],
-    lines: usize,
-) -> std::io::Result<()> {
+/// One snapshot on the ratatui screen: the same rows as the table.
+fn draw(term: &mut ratatui::DefaultTerminal, r: &TopReport) -> std::io::Result<()> {
     use ratatui::layout::Constraint;
     use ratatui::style::{Modifier, Style};
     use ratatui::widgets::{Block, Row, Table};
-    let mut rows = Vec::new();
-    for p in pairs.iter().take(lines) {
-        rows.push(Row::new(vec![
-            p.a.to_string(),
-            "=>".to_string(),
-            p.b.to_string(),
-            rate(p.a_to_b.rate_2s),
-            rate(p.a_to_b.rate_10s),
-            rate(p.a_to_b.rate_40s),
-            bytes(p.a_to_b.total_bytes),
-            p.processes.join(" "),
-        ]));
-        rows.push(Row::new(vec![
-            String::new(),
-            "<=".to_string(),
-            String::new(),
-            rate(p.b_to_a.rate_2s),
-            rate(p.b_to_a.rate_10s),
-            rate(p.b_to_a.rate_40s),
-            bytes(p.b_to_a.total_bytes),
-            String::new(),
-        ]));
-    }
+    let rows = r.pairs.iter().flat_map(pair_rows).map(Row::new);
     let widths = [
         Constraint::Length(26),
         Constraint::Length(2),
@@ -946,7 +813,113 @@ fn draw(
     .style(Style::default().add_modifier(Modifier::BOLD));
     let table = Table::new(rows, widths)
         .header(header)
-        .block(Block::bordered().title(format!(" netshoot top: {name}, {secs} s (q quits) ")));
+        .block(Block::bordered().title(format!(
+            " netshoot top: {}, {} s (q quits) ",
+            r.interface, r.seconds
+        )));
     term.draw(|f| f.render_widget(table, f.area()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(listed: bool) -> TopReport {
+        let dir = |total_bytes, rate_2s, rate_10s, rate_40s| DirReport {
+            total_bytes,
+            rate_2s,
+            rate_10s,
+            rate_40s,
+        };
+        let pair = PairReport {
+            a: "10.0.0.1".parse().unwrap(),
+            b: "10.0.0.2".parse().unwrap(),
+            a_to_b: dir(1500, 12_000.0, 2400.0, 600.0),
+            b_to_a: dir(0, 0.0, 0.0, 0.0),
+            processes: vec!["7/curl".into(), "9/nc".into()],
+        };
+        let (pairs, unlisted) = if listed {
+            (vec![pair], vec![])
+        } else {
+            (vec![], vec![pair])
+        };
+        TopReport {
+            interface: "eth0".into(),
+            other_bytes: 0,
+            pairs,
+            seconds: 3,
+            unlisted,
+        }
+    }
+
+    #[test]
+    fn table_rows() {
+        let want = [
+            format!(
+                "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}",
+                "eth0, 3 s", "", "2s", "10s", "40s", "total"
+            ),
+            format!(
+                "{:<40} => {:<37} {:>10} {:>10} {:>10} {:>10}  [7/curl 9/nc]",
+                "10.0.0.1", "10.0.0.2", "12.00Kb", "2.40Kb", "600.00b", "1.50KB"
+            ),
+            format!(
+                "{:<40} <= {:<37} {:>10} {:>10} {:>10} {:>10}",
+                "", "", "0.00b", "0.00b", "0.00b", "0B"
+            ),
+            String::new(),
+        ];
+        assert_eq!(table_block(&report(true)), want.join("\n") + "\n");
+    }
+
+    /// The local end first; the totals count unlisted pairs too.
+    #[test]
+    fn iftop_rows_and_totals() {
+        let local = ["10.0.0.2".parse().unwrap()];
+        let mut peaks = Peaks::default();
+        let listed = iftop_block(&report(true), &local, false, &mut peaks);
+        let rows: Vec<&str> = listed.lines().skip(2).take(2).collect();
+        assert_eq!(
+            rows,
+            [
+                format!(
+                    "{:>4} {:<41}=> {:>10} {:>10} {:>10} {:>10}",
+                    1, "10.0.0.2", "0b", "0b", "0b", "0B"
+                ),
+                format!(
+                    "     {:<41}<= {:>10} {:>10} {:>10} {:>10}",
+                    "10.0.0.1", "12.0Kb", "2.40Kb", "600b", "1.46KB"
+                ),
+            ]
+        );
+        let totals = |block: &str| -> Vec<String> {
+            block
+                .lines()
+                .filter(|l| l.contains(':'))
+                .map(String::from)
+                .collect()
+        };
+        let want = [
+            ("Total send rate:", ["0b", "0b", "0b"]),
+            ("Total receive rate:", ["12.0Kb", "2.40Kb", "600b"]),
+            ("Total send and receive rate:", ["12.0Kb", "2.40Kb", "600b"]),
+            (
+                "Peak rate (sent/received/total):",
+                ["0b", "12.0Kb", "12.0Kb"],
+            ),
+            (
+                "Cumulative (sent/received/total):",
+                ["0B", "1.46KB", "1.46KB"],
+            ),
+        ]
+        .map(|(l, v)| format!("{l:<48} {:>10} {:>10} {:>10}", v[0], v[1], v[2]));
+        assert_eq!(totals(&listed), want);
+        let unlisted = iftop_block(&report(false), &local, false, &mut Peaks::default());
+        assert_eq!(totals(&unlisted), want);
+        assert_eq!(unlisted.lines().count(), listed.lines().count() - 2);
+        // -B: rates in bytes.
+        let bytes = iftop_block(&report(true), &local, true, &mut Peaks::default());
+        assert!(bytes.contains(&format!("{:>10} {:>10} {:>10}", "1.46KB", "300B", "75B")));
+    }
 }
