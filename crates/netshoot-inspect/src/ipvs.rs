@@ -7,20 +7,19 @@
 use std::io;
 use std::net::IpAddr;
 
-use netlink_sys::{Socket, SocketAddr};
 use serde::Serialize;
 
-use crate::nfnl::{attrs, be16, string};
+pub use crate::netlink::attr;
+use crate::netlink::{
+    attrs, be16, cstr as string, ne16, ne32, ne64, nlmsghdr, transact_fixed4, NLA_F_NESTED,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+};
 
 const NETLINK_GENERIC: isize = 16;
 const GENL_ID_CTRL: u16 = 0x10;
 const CTRL_CMD_GETFAMILY: u8 = 3;
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
 const CTRL_ATTR_FAMILY_NAME: u16 = 2;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_ACK: u16 = 4;
-const NLM_F_DUMP: u16 = 0x300;
-const NLA_F_NESTED: u16 = 0x8000;
 
 const IPVS_GENL_VERSION: u8 = 1;
 const IPVS_CMD_GET_SERVICE: u8 = 4;
@@ -113,28 +112,10 @@ pub enum IpvsError {
     Io(#[from] io::Error),
 }
 
-/// One netlink attribute, padded to 4 bytes.
-pub fn attr(ty: u16, payload: &[u8]) -> Vec<u8> {
-    let len = 4 + payload.len();
-    let mut v = Vec::with_capacity((len + 3) & !3);
-    v.extend_from_slice(&(len as u16).to_ne_bytes());
-    v.extend_from_slice(&ty.to_ne_bytes());
-    v.extend_from_slice(payload);
-    v.resize((len + 3) & !3, 0);
-    v
-}
-
 /// A generic netlink message: nlmsghdr, genlmsghdr (cmd, version), attributes.
 pub fn message(family: u16, flags: u16, seq: u32, cmd: u8, version: u8, body: &[u8]) -> Vec<u8> {
-    let len = 16 + 4 + body.len();
-    let mut v = Vec::with_capacity(len);
-    v.extend_from_slice(&(len as u32).to_ne_bytes());
-    v.extend_from_slice(&family.to_ne_bytes());
-    v.extend_from_slice(&flags.to_ne_bytes());
-    v.extend_from_slice(&seq.to_ne_bytes());
-    v.extend_from_slice(&0u32.to_ne_bytes());
-    v.extend_from_slice(&[cmd, version, 0, 0]);
-    v.extend_from_slice(body);
+    let mut v = crate::netlink::message(family, flags, &[&[cmd, version, 0, 0][..], body].concat());
+    v[nlmsghdr::SEQ].copy_from_slice(&seq.to_ne_bytes());
     v
 }
 
@@ -155,7 +136,7 @@ pub fn family_id(reply_attrs: &[u8]) -> Option<u16> {
     attrs(reply_attrs)
         .into_iter()
         .find(|(t, _)| *t == CTRL_ATTR_FAMILY_ID)
-        .and_then(|(_, v)| Some(u16::from_ne_bytes(v.get(..2)?.try_into().ok()?)))
+        .and_then(|(_, v)| ne16(v))
 }
 
 /// The dump request for every service.
@@ -201,18 +182,6 @@ pub fn dests_request(family: u16, seq: u32, s: &Service) -> Vec<u8> {
         IPVS_GENL_VERSION,
         &attr(IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, &svc),
     )
-}
-
-fn ne32(b: &[u8]) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
-}
-
-fn ne64(b: &[u8]) -> Option<u64> {
-    Some(u64::from_ne_bytes(b.get(..8)?.try_into().ok()?))
-}
-
-fn ne16(b: &[u8]) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(..2)?.try_into().ok()?))
 }
 
 fn addr_of(af: u16, b: &[u8]) -> Option<IpAddr> {
@@ -323,32 +292,7 @@ pub fn parse_dest(reply_attrs: &[u8], service_af: u16) -> Option<Dest> {
 
 /// Sends one request and collects (cmd, attributes) of every reply until DONE or the ACK.
 fn transact(req: &[u8]) -> io::Result<Vec<(u8, Vec<u8>)>> {
-    let mut socket = Socket::new(NETLINK_GENERIC)?;
-    socket.bind_auto()?;
-    socket.connect(&SocketAddr::new(0, 0))?;
-    socket.send(req, 0)?;
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = socket.recv(&mut &mut buf[..], 0)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        // An ACK (NLMSG_ERROR with code 0) also ends a single request.
-        let acked = buf[..n].len() >= 20
-            && u16::from_ne_bytes([buf[4], buf[5]]) == 2
-            && i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]) == 0;
-        if crate::nfnl::split(&buf[..n], &mut out)?.is_some() || acked {
-            return Ok(out);
-        }
-        // A reply to a non-dump request is one message, then the ACK.
-        if req.len() >= 8
-            && u16::from_ne_bytes([req[6], req[7]]) & NLM_F_DUMP == 0
-            && !out.is_empty()
-        {
-            return Ok(out);
-        }
-    }
+    transact_fixed4(NETLINK_GENERIC, req)
 }
 
 /// The IPVS table of the calling thread's namespace.

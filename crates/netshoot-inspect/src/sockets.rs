@@ -14,7 +14,7 @@ use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use serde::Serialize;
 
-use crate::netlink::transact;
+use crate::netlink::{transact, Attrs, Reader};
 
 pub mod filter;
 
@@ -233,7 +233,6 @@ pub fn inet_sockets_in_states(
     states: u32,
 ) -> io::Result<Vec<Socket>> {
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
     for &proto in protos {
         let ipproto = match proto {
             Proto::Tcp => IPPROTO_TCP,
@@ -244,7 +243,7 @@ pub fn inet_sockets_in_states(
             if (family == AF_INET && !v4) || (family == AF_INET6 && !v6) {
                 continue;
             }
-            match inet_dump(family, ipproto, states, proto, &mut buf, &mut out) {
+            match inet_dump(family, ipproto, states, proto, &mut out) {
                 Ok(()) => {}
                 // raw_diag is a module some kernels lack: then the kernel's own table in
                 // /proc/thread-self/net/raw{,6} (of this thread's namespace), as ss does.
@@ -265,146 +264,114 @@ pub fn inet_sockets_in_states(
 }
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const INET_DIAG_SKV6ONLY: u16 = 11;
 
+/// `struct inet_diag_req_v2` (linux/inet_diag.h), 56 bytes.
+mod req_v2 {
+    /// `sdiag_family`.
+    pub const FAMILY: usize = 0;
+    /// `sdiag_protocol`.
+    pub const PROTOCOL: usize = 1;
+    /// `pad`: raw_diag reads the wanted IP protocol here.
+    pub const PAD: usize = 3;
+    /// `idiag_states` (u32 bit mask).
+    pub const STATES: usize = 4;
+    /// The struct's size.
+    pub const SIZE: usize = 56;
+}
+
+/// `struct inet_diag_msg` (linux/inet_diag.h): family, state, timer, retrans, the socket id
+/// (ports, addresses, interface, cookie), expires, queues, uid, inode; 72 bytes.
+mod diag_msg {
+    pub const FAMILY: usize = 0;
+    pub const STATE: usize = 1;
+    pub const TIMER: usize = 2;
+    pub const RETRANS: usize = 3;
+    /// `id.idiag_sport` (network order).
+    pub const SPORT: usize = 4;
+    /// `id.idiag_dport` (network order).
+    pub const DPORT: usize = 6;
+    /// `id.idiag_src` (16 bytes; IPv4 in the first 4).
+    pub const SRC: usize = 8;
+    /// `id.idiag_dst`.
+    pub const DST: usize = 24;
+    /// `id.idiag_if`.
+    pub const IF: usize = 40;
+    pub const EXPIRES: usize = 52;
+    pub const RQUEUE: usize = 56;
+    pub const WQUEUE: usize = 60;
+    pub const UID: usize = 64;
+    pub const INODE: usize = 68;
+    /// The struct's size; attributes follow.
+    pub const SIZE: usize = 72;
+}
+
 /// One `inet_diag_req_v2` dump on a fresh sock_diag socket; replies are parsed straight out of
-/// one reused buffer.
+/// the receive buffer.
 fn inet_dump(
     family: u8,
     ipproto: u8,
     states: u32,
     proto: Proto,
-    buf: &mut [u8],
     out: &mut Vec<Socket>,
 ) -> io::Result<()> {
-    let mut socket = netlink_sys::Socket::new(NETLINK_SOCK_DIAG)?;
-    socket.bind_auto()?;
-    socket.connect(&netlink_sys::SocketAddr::new(0, 0))?;
-    // nlmsghdr (16) + inet_diag_req_v2 (56).
-    let mut req = [0u8; 72];
-    req[0..4].copy_from_slice(&72u32.to_ne_bytes());
-    req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
-    req[16] = family;
-    req[17] = ipproto;
+    let mut body = [0u8; req_v2::SIZE];
+    body[req_v2::FAMILY] = family;
+    body[req_v2::PROTOCOL] = ipproto;
     // For raw sockets the kernel reads the wanted protocol from the pad byte (all: IPPROTO_RAW).
-    req[19] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
-    req[20..24].copy_from_slice(&states.to_ne_bytes());
-    socket.send(&req, 0)?;
-    loop {
-        let n = socket.recv(&mut &mut buf[..], 0)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "netlink socket closed mid-dump",
-            ));
+    body[req_v2::PAD] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
+    body[req_v2::STATES..req_v2::STATES + 4].copy_from_slice(&states.to_ne_bytes());
+    let req = crate::netlink::message(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &body);
+    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| {
+        if m.kind == SOCK_DIAG_BY_FAMILY {
+            let s = parse_inet_diag(m.payload, proto)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+            out.push(s);
         }
-        match parse_inet_dump(&buf[..n], proto, out) {
-            DumpStep::More => {}
-            DumpStep::Done => return Ok(()),
-            DumpStep::Failed(errno) => return Err(io::Error::from_raw_os_error(errno)),
-            DumpStep::Malformed(why) => {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, why))
-            }
-        }
-    }
+        Ok(())
+    })
 }
 
-/// What one buffer of a sock_diag dump said.
-#[derive(Debug, PartialEq, Eq)]
-pub enum DumpStep {
-    /// Messages were read; more follow.
-    More,
-    /// The dump ended.
-    Done,
-    /// The kernel refused with this errno.
-    Failed(i32),
-    /// The bytes were not a valid dump.
-    Malformed(&'static str),
-}
-
-/// Parses one receive buffer of an inet sock_diag dump (netlink headers, `inet_diag_msg`s and
-/// their attributes), appending sockets to `out`. Every length is checked before it is used.
-pub fn parse_inet_dump(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> DumpStep {
-    let u16_at = |b: &[u8], o: usize| u16::from_ne_bytes([b[o], b[o + 1]]);
-    let u32_at = |b: &[u8], o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    while data.len() >= 16 {
-        let len = u32_at(data, 0) as usize;
-        let kind = u16_at(data, 4);
-        if len < 16 || len > data.len() {
-            return DumpStep::Malformed("netlink message length out of bounds");
-        }
-        let body = &data[16..len];
-        match kind {
-            NLMSG_DONE | NLMSG_ERROR => {
-                let code = if body.len() >= 4 {
-                    u32_at(body, 0) as i32
-                } else {
-                    0
-                };
-                return match (kind, code) {
-                    (_, c) if c < 0 => DumpStep::Failed(-c),
-                    _ => DumpStep::Done,
-                };
-            }
-            SOCK_DIAG_BY_FAMILY => {
-                // inet_diag_msg: family, state, timer, retrans, id (48), expires, rqueue,
-                // wqueue, uid, inode.
-                if body.len() < 72 {
-                    return DumpStep::Malformed("inet_diag_msg shorter than 72 bytes");
-                }
-                let family = body[0];
-                let addr = |o: usize| -> IpAddr {
-                    if family == AF_INET6 {
-                        let mut a = [0u8; 16];
-                        a.copy_from_slice(&body[o..o + 16]);
-                        IpAddr::from(a)
-                    } else {
-                        IpAddr::from([body[o], body[o + 1], body[o + 2], body[o + 3]])
-                    }
-                };
-                let mut v6_only = None;
-                let mut attrs = &body[72..];
-                while attrs.len() >= 4 {
-                    let alen = u16_at(attrs, 0) as usize;
-                    if alen < 4 || alen > attrs.len() {
-                        break;
-                    }
-                    if u16_at(attrs, 2) == INET_DIAG_SKV6ONLY && alen >= 5 {
-                        v6_only = Some(attrs[4] != 0);
-                    }
-                    let step = (alen + 3) & !3;
-                    attrs = &attrs[step.min(attrs.len())..];
-                }
-                let ifindex = u32_at(body, 40);
-                out.push(Socket {
-                    proto,
-                    state: SocketState::from_kernel(proto, body[1]),
-                    local: addr(8),
-                    local_port: u16::from_be_bytes([body[4], body[5]]),
-                    peer: addr(24),
-                    peer_port: u16::from_be_bytes([body[6], body[7]]),
-                    recv_q: u32_at(body, 56),
-                    send_q: u32_at(body, 60),
-                    uid: u32_at(body, 64),
-                    inode: u32_at(body, 68),
-                    bound_if: (ifindex != 0).then_some(ifindex),
-                    v6_only: if family == AF_INET6 { v6_only } else { None },
-                    timer: body[2],
-                    retrans: body[3],
-                    expires_ms: u32_at(body, 52),
-                    processes: Vec::new(),
-                });
-            }
-            _ => {}
-        }
-        let step = (len + 3) & !3;
-        data = &data[step.min(data.len())..];
+/// Parses one `inet_diag_msg` and its attributes (a sock_diag dump's message body). Every
+/// length is checked before it is used.
+pub fn parse_inet_diag(body: &[u8], proto: Proto) -> Result<Socket, &'static str> {
+    use diag_msg as d;
+    if body.len() < d::SIZE {
+        return Err("inet_diag_msg shorter than 72 bytes");
     }
-    DumpStep::More
+    let r = Reader::new(body);
+    let family = r.u8(d::FAMILY).unwrap_or(0);
+    let addr = |o: usize| -> IpAddr {
+        if family == AF_INET6 {
+            r.array::<16>(o).map(IpAddr::from)
+        } else {
+            r.array::<4>(o).map(IpAddr::from)
+        }
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    };
+    let u32_at = |o: usize| r.ne32(o).unwrap_or(0);
+    let v6_only = Attrs::new(r.rest(d::SIZE))
+        .find(|a| a.kind == INET_DIAG_SKV6ONLY && !a.payload.is_empty())
+        .map(|a| a.payload[0] != 0);
+    let ifindex = u32_at(d::IF);
+    Ok(Socket {
+        proto,
+        state: SocketState::from_kernel(proto, r.u8(d::STATE).unwrap_or(0)),
+        local: addr(d::SRC),
+        local_port: r.be16(d::SPORT).unwrap_or(0),
+        peer: addr(d::DST),
+        peer_port: r.be16(d::DPORT).unwrap_or(0),
+        recv_q: u32_at(d::RQUEUE),
+        send_q: u32_at(d::WQUEUE),
+        uid: u32_at(d::UID),
+        inode: u32_at(d::INODE),
+        bound_if: (ifindex != 0).then_some(ifindex),
+        v6_only: if family == AF_INET6 { v6_only } else { None },
+        timer: r.u8(d::TIMER).unwrap_or(0),
+        retrans: r.u8(d::RETRANS).unwrap_or(0),
+        expires_ms: u32_at(d::EXPIRES),
+        processes: Vec::new(),
+    })
 }
 
 /// Raw sockets from `/proc/net/raw` or `raw6` text (used when the kernel has no raw_diag).
@@ -781,19 +748,6 @@ mod tests {
         assert!(parse_proc_raw("").is_empty());
     }
 
-    /// A netlink message of `kind` around `body`.
-    fn msg(kind: u16, body: &[u8]) -> Vec<u8> {
-        let mut m = Vec::new();
-        m.extend_from_slice(&((16 + body.len()) as u32).to_ne_bytes());
-        m.extend_from_slice(&kind.to_ne_bytes());
-        m.extend_from_slice(&[0u8; 10]);
-        m.extend_from_slice(body);
-        while m.len() % 4 != 0 {
-            m.push(0);
-        }
-        m
-    }
-
     #[test]
     fn inet_diag_messages_parse_and_bad_lengths_are_refused() {
         let mut body = vec![0u8; 72];
@@ -807,11 +761,13 @@ mod tests {
         body[68..72].copy_from_slice(&4242u32.to_ne_bytes());
         // INET_DIAG_SKV6ONLY = 1, then a truncated attribute that must be ignored.
         body.extend_from_slice(&[5, 0, 11, 0, 1, 0, 0, 0, 9, 0]);
-        let mut data = msg(SOCK_DIAG_BY_FAMILY, &body);
-        data.extend(msg(NLMSG_DONE, &0i32.to_ne_bytes()));
-        let mut out = Vec::new();
-        assert_eq!(parse_inet_dump(&data, Proto::Tcp, &mut out), DumpStep::Done);
-        let s = &out[0];
+        // Through the netlink splitter, as the dump reads it.
+        let data = crate::netlink::message(SOCK_DIAG_BY_FAMILY, 0, &body);
+        let m = crate::netlink::Messages::new(&data)
+            .next()
+            .unwrap()
+            .unwrap();
+        let s = &parse_inet_diag(m.payload, Proto::Tcp).unwrap();
         assert_eq!(
             (
                 s.state,
@@ -825,27 +781,19 @@ mod tests {
             (SocketState::Listen, 8080, 2, 128, 4242, Some(3), Some(true))
         );
         assert_eq!(s.local, "::1".parse::<IpAddr>().unwrap());
-        // A dump the kernel cannot serve.
-        let failed = msg(NLMSG_DONE, &(-2i32).to_ne_bytes());
+        // A short body is refused; a cut in the attributes ends them; nothing panics.
+        assert!(parse_inet_diag(&body[..71], Proto::Tcp).is_err());
+        assert!(parse_inet_diag(&[], Proto::Tcp).is_err());
+        for cut in 72..body.len() {
+            let s = parse_inet_diag(&body[..cut], Proto::Tcp).unwrap();
+            assert_eq!(s.v6_only, (cut >= 77).then_some(true));
+        }
+        let mut v4 = body.clone();
+        v4[0] = AF_INET;
+        let s = parse_inet_diag(&v4, Proto::Udp).unwrap();
         assert_eq!(
-            parse_inet_dump(&failed, Proto::Raw, &mut out),
-            DumpStep::Failed(2)
-        );
-        // Lengths that lie, and a short body.
-        let mut lie = msg(SOCK_DIAG_BY_FAMILY, &body);
-        lie[0] = 0xff;
-        assert!(matches!(
-            parse_inet_dump(&lie, Proto::Tcp, &mut out),
-            DumpStep::Malformed(_)
-        ));
-        let short = msg(SOCK_DIAG_BY_FAMILY, &[0u8; 20]);
-        assert!(matches!(
-            parse_inet_dump(&short, Proto::Tcp, &mut out),
-            DumpStep::Malformed(_)
-        ));
-        assert_eq!(
-            parse_inet_dump(&[1, 2, 3], Proto::Tcp, &mut out),
-            DumpStep::More
+            (s.local, s.state, s.v6_only),
+            ("0.0.0.0".parse().unwrap(), SocketState::Unknown, None)
         );
     }
 }
