@@ -43,6 +43,27 @@ impl Output {
         }
     }
 
+    /// A live event of a stream (a trace hop as it is answered): its text line on stdout at once,
+    /// nothing with `--json`. Streams print one JSON document in `--json` mode, the final report
+    /// of [`Output::emit`], which carries every event (not NDJSON: each command's `--json` output
+    /// is one value a reader parses once).
+    pub fn event<E>(&self, e: &E, line: impl FnOnce(&E) -> String) -> anyhow::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut l = line(e);
+        l.push('\n');
+        write_text(&l)
+    }
+
+    /// As [`Output::event`], on stderr: for the tools that print their progress there (netcat's
+    /// verdicts).
+    pub fn event_err<E>(&self, e: &E, line: impl FnOnce(&E) -> String) {
+        if !self.json {
+            eprintln!("{}", line(e));
+        }
+    }
+
     /// A note for people, on stderr (never mixed into JSON on stdout).
     pub fn note(&self, msg: &str) {
         eprintln!("netshoot: note: {msg}");
