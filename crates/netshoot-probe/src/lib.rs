@@ -6,6 +6,7 @@ pub mod icmp;
 pub mod netgen;
 pub mod ping;
 pub mod scan;
+pub mod sweep;
 mod sys;
 pub mod tcp;
 pub mod trace;

@@ -1,4 +1,10 @@
 //! Rendering: human text or `--json`, chosen once for the whole run.
+//!
+//! A command builds one typed report and emits it with [`Output::emit`]. A live stream (trace
+//! hops, netcat's verdicts, ping's replies) renders each typed event as a text line as it
+//! arrives ([`Output::event`]); with `--json` it prints nothing until the final report, which
+//! holds every event (`TraceReport.hops`, ping's `HostReport.events`, connect's verdicts): one
+//! JSON document per run, not NDJSON, so a reader parses stdout once.
 
 use std::io::{IsTerminal, Write};
 
