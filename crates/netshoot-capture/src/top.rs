@@ -90,6 +90,7 @@ mod tests {
                 nsec: 0,
                 len: d.len() as u32,
                 data: d,
+                ifindex: 0,
             }
         }
         let (s, _, sp, _, proto) = ports(&c[0].1).unwrap();

@@ -33,17 +33,8 @@ pub enum Version {
     Http2PriorKnowledge,
 }
 
-/// Address family restriction (`-4`, `-6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    /// Either.
-    #[default]
-    Any,
-    /// IPv4 only.
-    V4,
-    /// IPv6 only.
-    V6,
-}
+/// Address family restriction (`-4`, `-6`): the resolver's, from netshoot-dns.
+pub use netshoot_dns::Family;
 
 /// What to fetch and how.
 #[derive(Debug, Clone)]
@@ -415,11 +406,7 @@ async fn one_hop(
             msg,
         })?;
     }
-    addrs.retain(|a| match opts.family {
-        Family::Any => true,
-        Family::V4 => a.is_ipv4(),
-        Family::V6 => a.is_ipv6(),
-    });
+    addrs.retain(|a| opts.family.admits(a));
     if addrs.is_empty() {
         return Err(Error::Resolve {
             host,

@@ -41,6 +41,20 @@ pub struct ProbeReply {
     /// TCP method: the flags of the destination's answer (`syn,ack` or `rst,ack`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_flags: Option<String>,
+    /// The ICMP message that answered (type, code): time exceeded, an unreachable, an echo
+    /// reply; none for no answer and for a TCP answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<IcmpMessage>,
+}
+
+/// An ICMP message's type and code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IcmpMessage {
+    /// Type (11 time exceeded, 3 unreachable, 0 echo reply).
+    #[serde(rename = "type")]
+    pub kind: u8,
+    /// Code.
+    pub code: u8,
 }
 
 /// Sends one probe with `ttl` and waits for its answer. `n` numbers the probe (ports, ids).
@@ -171,6 +185,7 @@ impl Tracer {
                     reached: false,
                     flag: None,
                     tcp_flags: None,
+                    icmp: None,
                 });
             }
             // Wait on both sockets at once so neither answer waits for the other's timeout.
@@ -223,6 +238,7 @@ impl Tracer {
                                 reached: true,
                                 flag: None,
                                 tcp_flags: Some(flags.into()),
+                                icmp: None,
                             });
                         }
                     }
@@ -254,6 +270,10 @@ impl Tracer {
                 reached: true,
                 flag: None,
                 tcp_flags: None,
+                icmp: Some(IcmpMessage {
+                    kind: t,
+                    code: icmp.msg_code(),
+                }),
             });
         }
         if t != icmpv4::msg_type::TIME_EXCEEDED && t != icmpv4::msg_type::DST_UNREACHABLE {
@@ -283,6 +303,7 @@ impl Tracer {
             reached,
             flag,
             tcp_flags: None,
+            icmp: Some(IcmpMessage { kind: t, code: e.code }),
         })
     }
 }

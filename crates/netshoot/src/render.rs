@@ -1,4 +1,10 @@
 //! Rendering: human text or `--json`, chosen once for the whole run.
+//!
+//! A command builds one typed report and emits it with [`Output::emit`]. A live stream (trace
+//! hops, netcat's verdicts, ping's replies) renders each typed event as a text line as it
+//! arrives ([`Output::event`]); with `--json` it prints nothing until the final report, which
+//! holds every event (`TraceReport.hops`, ping's `HostReport.events`, connect's verdicts): one
+//! JSON document per run, not NDJSON, so a reader parses stdout once.
 
 use std::io::{IsTerminal, Write};
 
@@ -123,6 +129,27 @@ impl Output {
             write_text(&s)
         } else {
             write_text(&text(report))
+        }
+    }
+
+    /// A live event of a stream (a trace hop as it is answered): its text line on stdout at once,
+    /// nothing with `--json`. Streams print one JSON document in `--json` mode, the final report
+    /// of [`Output::emit`], which carries every event (not NDJSON: each command's `--json` output
+    /// is one value a reader parses once).
+    pub fn event<E>(&self, e: &E, line: impl FnOnce(&E) -> String) -> anyhow::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut l = line(e);
+        l.push('\n');
+        write_text(&l)
+    }
+
+    /// As [`Output::event`], on stderr: for the tools that print their progress there (netcat's
+    /// verdicts).
+    pub fn event_err<E>(&self, e: &E, line: impl FnOnce(&E) -> String) {
+        if !self.json {
+            eprintln!("{}", line(e));
         }
     }
 

@@ -601,3 +601,49 @@ fn bad_input_is_one_line_each() {
         assert!(!e.contains("panicked"), "{e}");
     }
 }
+
+/// `http --json` always answers in JSON: a refused connection is `{"error", "kind": "connect",
+/// "phase": "connect", …}` with the exit status (curl's 7 for the classic curl); a response is
+/// the report with status, headers and timing points (ordered: see the https test).
+#[test]
+fn json_reports_a_response_and_a_refused_connection() {
+    let (ns, _srv, _dir) = echo_ns();
+    let spec = format!("netns:{}", ns.name);
+    let o = NETSHOOT.run(&["-t", &spec, "http", "--json", "http://127.0.0.1:8009/"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["url"], "http://127.0.0.1:8009/");
+    assert_eq!(v["kind"], "connect");
+    assert_eq!(v["phase"], "connect");
+    assert_eq!(v["host"], "127.0.0.1");
+    assert_eq!(v["port"], 8009);
+    assert_eq!(v["exit_code"], 1);
+    assert!(
+        v["error"].as_str().unwrap().contains("connection refused"),
+        "{v}"
+    );
+    let o = NETSHOOT.run(&[
+        "-t",
+        &spec,
+        "--json",
+        "curl",
+        "-s",
+        "http://127.0.0.1:8009/",
+    ]);
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["exit_code"].as_i64()),
+        (Some("connect"), Some(7))
+    );
+
+    let o = NETSHOOT.run(&["-t", &spec, "http", "--json", "http://127.0.0.1:8000/echo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], 200);
+    assert!(v.get("error").is_none(), "{v}");
+    let hop = &v["hops"][0];
+    assert_eq!(hop["remote"], "127.0.0.1:8000");
+    assert!(!hop["headers"].as_array().unwrap().is_empty(), "{hop}");
+    assert!(hop["timings"]["total"].as_f64().unwrap() > 0.0, "{hop}");
+}

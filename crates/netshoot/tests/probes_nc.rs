@@ -223,3 +223,49 @@ fn netgen_between_two_containers() {
     assert_eq!(v["messages"], 3, "{v}");
     assert_eq!(v["failed"], 0);
 }
+
+/// `connect -z` over a range: one typed verdict a port in `--json` (state, proto, detail,
+/// address, time), the same verdicts as the text lines on stderr, exit 1 when any failed.
+#[test]
+fn a_port_range_gives_one_json_verdict_a_port_and_the_same_text_lines() {
+    let (c, _s, _l, _k) = pair();
+    let spec = format!("netns:{}", c.name);
+    let args = [
+        "-t",
+        spec.as_str(),
+        "connect",
+        "-z",
+        "-w",
+        "1",
+        "10.84.0.2",
+        "7500-7502",
+    ];
+    let o = NETSHOOT.run(&[&args[..], &["--json"]].concat());
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rs = v.as_array().unwrap();
+    let states: Vec<&str> = rs.iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["refused", "open", "timeout"], "{v}");
+    for (r, port) in rs.iter().zip(7500..) {
+        assert_eq!(r["port"], port);
+        assert_eq!(r["proto"], "tcp");
+        assert_eq!(r["address"], "10.84.0.2");
+        assert!(r["elapsed_ms"].as_f64().unwrap() >= 0.0);
+    }
+    assert_eq!(rs[0]["detail"], "Connection refused");
+    assert!(rs[1]["detail"].is_null());
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let t = NETSHOOT.run(&args);
+    assert_eq!(t.status.code(), Some(1));
+    assert!(t.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&t.stderr),
+        "netshoot: connect to 10.84.0.2 (10.84.0.2) port 7500 (tcp) failed: Connection refused\n\
+         Connection to 10.84.0.2 (10.84.0.2) 7501 port [tcp] succeeded!\n\
+         netshoot: connect to 10.84.0.2 (10.84.0.2) port 7502 (tcp) failed: Connection timed out\n"
+    );
+}

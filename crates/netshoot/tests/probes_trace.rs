@@ -180,3 +180,99 @@ fn a_dropped_path_ends_in_stars_and_exit_1() {
     assert_eq!(o.status.code(), Some(1), "{s}");
     assert_eq!(hops(&s), ["10.91.1.1", "10.91.2.2", "*", "*", "*"], "{s}");
 }
+
+/// `trace --json`: one report with every hop, each probe's answer, its ICMP message (time
+/// exceeded from the routers, port unreachable from the destination) and `reached`.
+#[test]
+fn json_report_has_every_hop_and_its_icmp_message() {
+    let ch = chain();
+    let spec = format!("netns:{}", ch.client.name);
+    let o = NETSHOOT.run(&[
+        "-t",
+        &spec,
+        "trace",
+        "-q",
+        "2",
+        "-w",
+        "1",
+        "--json",
+        "10.91.4.2",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["host"], "10.91.4.2");
+    assert_eq!(v["address"], "10.91.4.2");
+    assert_eq!(v["method"], "udp");
+    assert_eq!(v["port"], 33434);
+    assert_eq!(v["reached"], true);
+    let hops = v["hops"].as_array().unwrap();
+    let froms: Vec<&str> = hops
+        .iter()
+        .map(|h| h["probes"][0]["from"].as_str().unwrap_or("*"))
+        .collect();
+    assert_eq!(froms, ["10.91.1.1", "10.91.2.2", "10.91.3.2", "10.91.4.2"]);
+    for (i, h) in hops.iter().enumerate() {
+        assert_eq!(h["ttl"], i + 1);
+        let probes = h["probes"].as_array().unwrap();
+        assert_eq!(probes.len(), 2, "{h}");
+        for p in probes {
+            assert!(p["rtt_ms"].as_f64().unwrap() > 0.0, "{p}");
+            let last = i == hops.len() - 1;
+            let (t, c) = if last { (3, 3) } else { (11, 0) };
+            assert_eq!(p["icmp"]["type"], t, "{p}");
+            assert_eq!(p["icmp"]["code"], c, "{p}");
+            assert_eq!(p["reached"], last, "{p}");
+        }
+    }
+}
+
+/// A router that rejects with host-unreachable: the trace ends there with traceroute's `!H`,
+/// in the text line (as traceroute's) and in the JSON (ICMP 3/1), with the same exit status.
+#[test]
+fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
+    let ch = chain();
+    ch._routers[1]
+        .sh("iptables -A FORWARD -d 10.91.4.0/24 -j REJECT --reject-with icmp-host-unreachable");
+    let spec = format!("netns:{}", ch.client.name);
+    let base = ["-t", spec.as_str(), "trace", "-n", "-q", "1", "-m", "5"];
+    let text = NETSHOOT.run(&[&base[..], &["10.91.4.2"]].concat());
+    let s = String::from_utf8_lossy(&text.stdout);
+    // TTL 2 expires at the router; TTL 3 passes its TTL check and is rejected in FORWARD.
+    let last = s.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(" 3  10.91.2.2 ") && last.ends_with(" ms !H"),
+        "{s}"
+    );
+    let theirs = run(&[
+        "ip",
+        "netns",
+        "exec",
+        &ch.client.name,
+        "traceroute",
+        "-n",
+        "-q",
+        "1",
+        "-m",
+        "5",
+        "10.91.4.2",
+    ]);
+    assert_eq!(hops(&s), hops(&theirs), "ours:\n{s}\ntraceroute:\n{theirs}");
+    assert!(theirs.trim_end().ends_with("!H"), "{theirs}");
+    let o = NETSHOOT.run(&[&base[..], &["--json", "10.91.4.2"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), text.status.code());
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 3, "{v}");
+    let p = &hops[2]["probes"][0];
+    assert_eq!(p["from"], "10.91.2.2");
+    assert_eq!(p["flag"], "!H");
+    assert_eq!(
+        (p["icmp"]["type"].as_u64(), p["icmp"]["code"].as_u64()),
+        (Some(3), Some(1))
+    );
+}

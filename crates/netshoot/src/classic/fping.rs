@@ -8,7 +8,8 @@ use netshoot_probe::ping::PingEvent;
 
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::{Ctx, Tool};
-use crate::cmd::ping::{HostReport, PingArgs};
+use crate::cmd::ping::PingArgs;
+use netshoot_probe::sweep::HostReport;
 
 /// The tool.
 pub static TOOL: Tool = Tool {
@@ -388,7 +389,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let target = ctx.enter()?;
     let hosts = crate::cmd::ping::hosts(&pargs, &target)?;
     let opts = crate::cmd::ping::options(&pargs, true)?;
-    let reports = crate::cmd::ping::sessions(&hosts, &opts, counting.is_none())?;
+    let reports = netshoot_probe::sweep::sessions(&hosts, &opts, counting.is_none())?;
     let down = reports.iter().any(|r| r.stats.received == 0);
     if ctx.json {
         ctx.output().emit(&reports, |_| String::new())?;

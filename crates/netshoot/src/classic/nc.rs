@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::services;
 use super::{Ctx, Tool};
-use crate::cmd::nc::{ConnectArgs, ListenArgs, PortResult};
+use crate::cmd::nc::{ConnectArgs, ListenArgs};
+use netshoot_probe::connect::{check_ports, PortCheck, Proto, Verdict};
 
 /// The tool.
 pub static TOOL: Tool = Tool {
@@ -333,12 +334,12 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             services::etc_name(port, proto).unwrap_or("*")
         )
     };
-    let failed = |r: &PortResult| {
-        let why = r.detail.as_deref().unwrap_or(&r.state);
+    let failed = |r: &PortCheck| {
+        let why = r.detail.as_deref().unwrap_or(r.state.word());
         let why = why.split(" (os error").next().unwrap_or(why);
         let at = if udp {
             return; // nc -u says nothing when an ICMP port-unreachable refuses the check
-        } else if r.state == "timeout" {
+        } else if r.state == Verdict::Timeout {
             "timed out: Operation now in progress".to_string()
         } else {
             format!("failed: {why}")
@@ -347,11 +348,12 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     };
     let wait = Duration::from_secs_f64(timeout);
     if p.has("z") {
-        let results = crate::cmd::nc::check(host, ip, &list, udp, wait, |r| {
+        let checked = if udp { Proto::Udp } else { Proto::Tcp };
+        let results = check_ports(host, ip, &list, checked, wait, |r| {
             if verbose == 0 || ctx.json {
                 return;
             }
-            if r.state == "open" || r.state == "open|filtered" {
+            if r.state.succeeded() {
                 succeeded(r.port);
             } else {
                 failed(r);
@@ -361,9 +363,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             ctx.output().emit(&results, |_| String::new())?;
         }
         // nc exits 0 when any port answered.
-        let any = results
-            .iter()
-            .any(|r| r.state == "open" || r.state == "open|filtered");
+        let any = results.iter().any(|r| r.state.succeeded());
         return Ok(if any { 0 } else { 1 });
     }
     if list.len() != 1 {
@@ -398,16 +398,16 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         Err(e) => {
             if verbose > 0 {
                 let state = if e.kind() == std::io::ErrorKind::TimedOut {
-                    "timeout"
+                    Verdict::Timeout
                 } else {
-                    "failed"
+                    Verdict::Unreachable
                 };
-                failed(&PortResult {
+                failed(&PortCheck {
                     host: host.to_string(),
                     address: ip,
                     port: list[0],
-                    proto,
-                    state: state.into(),
+                    proto: Proto::Tcp,
+                    state,
                     detail: Some(e.to_string()),
                     elapsed_ms: 0.0,
                 });

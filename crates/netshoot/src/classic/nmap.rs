@@ -409,7 +409,7 @@ fn discover(hosts: &[Target]) -> anyhow::Result<Vec<Option<(f64, &'static str)>>
         stop: Some(crate::interrupt::flag()),
         ..Default::default()
     };
-    let reports = crate::cmd::ping::sessions(&list, &opts, true)?;
+    let reports = netshoot_probe::sweep::sessions(&list, &opts, true)?;
     let mut up: Vec<Option<(f64, &'static str)>> = reports
         .iter()
         .map(|r| r.stats.rtt_min.map(|ms| (ms / 1000.0, "echo-reply")))

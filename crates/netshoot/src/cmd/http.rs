@@ -111,21 +111,96 @@ pub struct HttpArgs {
     pub show_error: bool,
 }
 
-/// `--json` report.
+/// `http --json` of a transfer that got a response: the final status and URL, curl's total and
+/// redirect times, and every request (`hops`: status, reason, request and response headers,
+/// curl's timing points, the TLS session and certificate chain, addresses, sizes).
 #[derive(Debug, Serialize)]
-struct Report<'a> {
-    url: &'a str,
-    url_effective: &'a str,
-    status: u16,
-    http_version: &'a str,
-    num_redirects: usize,
-    time_redirect: f64,
-    time_total: f64,
-    hops: &'a [Hop],
+pub struct HttpReport<'a> {
+    /// The URL as given.
+    pub url: &'a str,
+    /// The last URL requested.
+    pub url_effective: &'a str,
+    /// The final status.
+    pub status: u16,
+    /// `HTTP/1.1`, `HTTP/1.0` or `HTTP/2`.
+    pub http_version: &'a str,
+    /// Redirects followed.
+    pub num_redirects: usize,
+    /// Seconds in the redirects (curl `time_redirect`).
+    pub time_redirect: f64,
+    /// Seconds for everything.
+    pub time_total: f64,
+    /// Every request, the last one final.
+    pub hops: &'a [Hop],
     /// The body as text, when it was not written with -o (at most 1 MiB kept).
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<String>,
-    body_truncated: bool,
+    pub body: Option<String>,
+    /// The body was longer than what `body` keeps.
+    pub body_truncated: bool,
+}
+
+/// `http --json` of a transfer that failed: what went wrong and in which phase.
+#[derive(Debug, Serialize)]
+pub struct HttpFailure<'a> {
+    /// The URL as given.
+    pub url: &'a str,
+    /// The error, in one line.
+    pub error: String,
+    /// `usage`, `resolve`, `connect`, `tls`, `protocol`, `timeout`, `redirects` or `output`.
+    pub kind: &'static str,
+    /// The phase it failed in, named as curl's timing points: `setup`, `namelookup`, `connect`,
+    /// `appconnect` (TLS), `transfer` (request and response), `redirect`.
+    pub phase: &'static str,
+    /// The host and port that refused or failed, when the error names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<&'a str>,
+    /// The port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// TLS: the certificates the server showed before the handshake failed.
+    #[serde(skip_serializing_if = "<[CertInfo]>::is_empty")]
+    pub chain: &'a [CertInfo],
+    /// Seconds until the failure.
+    pub time_total: f64,
+    /// The exit status (curl's code for the classic `curl`).
+    pub exit_code: i32,
+}
+
+impl<'a> HttpFailure<'a> {
+    /// The failure report of `e` for `url`.
+    pub fn new(url: &'a str, e: &'a netshoot_http::Error, time_total: f64, exit_code: i32) -> Self {
+        use netshoot_http::Error as E;
+        let (kind, phase) = match e {
+            E::Usage(_) => ("usage", "setup"),
+            E::Resolve { .. } => ("resolve", "namelookup"),
+            E::Connect { .. } => ("connect", "connect"),
+            E::Tls { .. } => ("tls", "appconnect"),
+            E::Protocol(_) => ("protocol", "transfer"),
+            E::Timeout(_) => ("timeout", "transfer"),
+            E::Redirects(_) => ("redirects", "redirect"),
+            E::Output(_) => ("output", "transfer"),
+        };
+        let (host, port) = match e {
+            E::Resolve { host, .. } => (Some(host.as_str()), None),
+            E::Connect { host, port, .. } => (Some(host.as_str()), Some(*port)),
+            E::Tls { host, .. } => (Some(host.as_str()), None),
+            _ => (None, None),
+        };
+        HttpFailure {
+            url,
+            error: e.to_string(),
+            kind,
+            phase,
+            host,
+            port,
+            chain: match e {
+                E::Tls { chain, .. } => chain,
+                _ => &[],
+            },
+            time_total,
+            exit_code,
+        }
+    }
 }
 
 fn parse_resolve(s: &str) -> anyhow::Result<(String, u16, IpAddr)> {
@@ -326,6 +401,16 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     }
     let transfer = match result {
         Ok(t) => t,
+        Err(e) if out.json => {
+            let code = if a.curl {
+                curl_error(&e, started.elapsed().as_millis()).0
+            } else {
+                e.exit_code()
+            };
+            let failure = HttpFailure::new(&a.url, &e, started.elapsed().as_secs_f64(), code);
+            out.emit(&failure, |_| String::new())?;
+            return Ok(code);
+        }
         Err(e) => {
             if let netshoot_http::Error::Tls { chain, .. } = &e {
                 if a.showcerts && !chain.is_empty() {
@@ -369,12 +454,12 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
             so.flush()?;
         }
     }
-    if out.json {
+    {
         let (body, truncated) = match sink {
             Sink::Buffer(v, t) => (Some(String::from_utf8_lossy(&v).into_owned()), t),
             _ => (None, false),
         };
-        let report = Report {
+        let report = HttpReport {
             url: &a.url,
             url_effective: &last.url,
             status: last.status,
@@ -386,6 +471,7 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
             body,
             body_truncated: truncated,
         };
+        // The body and the head went out as they came: the report's text is empty.
         out.emit(&report, |_| String::new())?;
     }
     if failed && a.curl && (!a.silent || a.show_error) {

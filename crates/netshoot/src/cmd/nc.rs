@@ -5,13 +5,13 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
 use netshoot_ns::Target;
-use netshoot_probe::{netgen, tcp_connect, ConnectOutcome};
-use serde::Serialize;
+use netshoot_probe::connect::{check_ports, PortCheck, Proto};
+use netshoot_probe::netgen;
 
 use crate::args::seconds;
 use crate::render::Output;
@@ -86,26 +86,9 @@ pub struct NetgenArgs {
     pub count: Option<u64>,
 }
 
-/// The result of `connect -z` for one port.
-#[derive(Debug, Serialize)]
-pub struct PortResult {
-    /// Host as given.
-    pub host: String,
-    /// Its address.
-    pub address: IpAddr,
-    /// Port.
-    pub port: u16,
-    /// `tcp` or `udp`.
-    pub proto: &'static str,
-    /// `open`, `refused`, `timeout`, `unreachable`, or for UDP `open|filtered`.
-    pub state: String,
-    /// Detail (the OS error).
-    pub detail: Option<String>,
-    /// Time to the verdict, ms.
-    pub elapsed_ms: f64,
-}
-
-/// Runs `connect`.
+/// Runs `connect`: with `-z` the verdict of each port (netcat-openbsd's lines on stderr as each
+/// comes; `--json`: the list of [`PortCheck`]s at the end), else a connection piped to stdin and
+/// stdout.
 pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let ip = crate::args::host(&args.host, target, crate::args::family(args.v4, args.v6))?;
     let timeout = seconds(args.timeout, "-w", false)?;
@@ -121,105 +104,35 @@ pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Res
             pipe_tcp(addr, args, timeout)
         };
     }
-    let results = check(&args.host, ip, &list, args.udp, timeout, |r| {
-        if !out.json {
-            // netcat-openbsd's words, on stderr as nc -v prints them.
-            if r.state == "open" || r.state == "open|filtered" {
-                eprintln!(
-                    "Connection to {} ({}) {} port [{}] succeeded!",
-                    args.host, ip, r.port, r.proto
-                );
-            } else {
-                eprintln!(
-                    "netshoot: connect to {} ({}) port {} ({}) failed: {}",
-                    args.host,
-                    ip,
-                    r.port,
-                    r.proto,
-                    r.detail.as_deref().unwrap_or(&r.state)
-                );
-            }
-        }
+    let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
+    let results = check_ports(&args.host, ip, &list, proto, timeout, |r| {
+        out.event_err(r, verdict_line);
     });
-    let failed = results
-        .iter()
-        .any(|r| r.state != "open" && r.state != "open|filtered");
-    if out.json {
-        out.emit(&results, |_| String::new())?;
-    }
+    let failed = results.iter().any(|r| !r.state.succeeded());
+    // The verdicts went to stderr as they came: the text of the report is empty.
+    out.emit(&results, |_| String::new())?;
     Ok(if failed { 1 } else { 0 })
 }
 
-/// `connect -z`'s verdicts for `ports` of `ip`, one by one, each passed to `each` as it comes.
-pub fn check(
-    host: &str,
-    ip: IpAddr,
-    ports: &[u16],
-    udp: bool,
-    timeout: Duration,
-    mut each: impl FnMut(&PortResult),
-) -> Vec<PortResult> {
-    let mut results = Vec::new();
-    for &port in ports {
-        let addr = SocketAddr::new(ip, port);
-        let start = Instant::now();
-        let (state, detail) = if udp {
-            udp_probe(addr, timeout)
-        } else {
-            match tcp_connect(addr, timeout) {
-                ConnectOutcome::Open { .. } => ("open".to_string(), None),
-                ConnectOutcome::Refused => ("refused".into(), Some("Connection refused".into())),
-                ConnectOutcome::Timeout => ("timeout".into(), Some("Connection timed out".into())),
-                ConnectOutcome::Unreachable { reason } => ("unreachable".into(), Some(reason)),
-            }
-        };
-        let r = PortResult {
-            host: host.to_string(),
-            address: ip,
-            port,
-            proto: if udp { "udp" } else { "tcp" },
-            state,
-            detail,
-            elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
-        };
-        each(&r);
-        results.push(r);
-    }
-    results
-}
-
-/// UDP: an empty datagram; a port-unreachable comes back as ECONNREFUSED on the connected
-/// socket, silence is open|filtered (as nc -zu and nmap -sU say).
-fn udp_probe(addr: SocketAddr, timeout: Duration) -> (String, Option<String>) {
-    let bind: SocketAddr = if addr.is_ipv4() {
-        "0.0.0.0:0".parse().expect("addr")
+/// netcat-openbsd's line for one verdict (`Connection to H (A) P port [tcp] succeeded!`).
+fn verdict_line(r: &PortCheck) -> String {
+    if r.state.succeeded() {
+        format!(
+            "Connection to {} ({}) {} port [{}] succeeded!",
+            r.host,
+            r.address,
+            r.port,
+            r.proto.word()
+        )
     } else {
-        "[::]:0".parse().expect("addr")
-    };
-    let r = (|| -> std::io::Result<bool> {
-        let s = UdpSocket::bind(bind)?;
-        s.connect(addr)?;
-        s.send(&[])?;
-        s.set_read_timeout(Some(timeout.min(Duration::from_secs(2))))?;
-        let mut b = [0u8; 1];
-        match s.recv(&mut b) {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(false),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(true)
-            }
-            Err(e) => Err(e),
-        }
-    })();
-    match r {
-        Ok(true) => ("open|filtered".into(), None),
-        Ok(false) => ("refused".into(), Some("Connection refused".into())),
-        Err(e) => ("unreachable".into(), Some(e.to_string())),
+        format!(
+            "netshoot: connect to {} ({}) port {} ({}) failed: {}",
+            r.host,
+            r.address,
+            r.port,
+            r.proto.word(),
+            r.detail.as_deref().unwrap_or(r.state.word())
+        )
     }
 }
 

@@ -3,11 +3,10 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use anyhow::anyhow;
 use clap::Args;
 use netshoot_ns::Target;
-use netshoot_probe::ping::{PingEvent, PingOptions, PingStats, Pinger};
-use serde::Serialize;
+use netshoot_probe::ping::{PingEvent, PingOptions, Pinger};
+use netshoot_probe::sweep::{sessions, HostReport};
 
 use crate::args::seconds;
 use crate::render::Output;
@@ -66,21 +65,6 @@ pub struct PingArgs {
     /// Numeric output (always so: replies are never resolved back to names).
     #[arg(short = 'n')]
     pub numeric: bool,
-}
-
-/// One host's session.
-#[derive(Debug, Serialize)]
-pub struct HostReport {
-    /// What was asked for.
-    pub host: String,
-    /// The address pinged.
-    pub address: IpAddr,
-    /// `datagram` or `raw`.
-    pub method: String,
-    /// Replies and errors, in order.
-    pub events: Vec<PingEvent>,
-    /// iputils' statistics.
-    pub stats: PingStats,
 }
 
 /// The hosts of `args` (CIDRs expanded, names resolved in the target), in order.
@@ -150,59 +134,6 @@ pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32
         s
     })?;
     Ok(if any_down { 1 } else { 0 })
-}
-
-/// One session per host, concurrently (64 at a time), reports in the hosts' order.
-/// With `until_first_reply`, a host's session ends at its first reply (fping's default).
-pub fn sessions(
-    hosts: &[(String, IpAddr)],
-    opts: &PingOptions,
-    until_first_reply: bool,
-) -> anyhow::Result<Vec<HostReport>> {
-    let mut reports: Vec<HostReport> = Vec::new();
-    for chunk in hosts.chunks(64) {
-        let done: Vec<anyhow::Result<HostReport>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|(h, a)| {
-                    let opts = &opts;
-                    s.spawn(move || -> anyhow::Result<HostReport> {
-                        let mut own = PingOptions::clone(opts);
-                        let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-                        if until_first_reply {
-                            own.stop = Some(first.clone());
-                        }
-                        let p = Pinger::new(*a, &own)?;
-                        let mut events = Vec::new();
-                        let stats = p.run(&own, |e| {
-                            if matches!(e, PingEvent::Reply { .. }) {
-                                first.store(true, std::sync::atomic::Ordering::SeqCst);
-                            }
-                            events.push(e.clone())
-                        });
-                        Ok(HostReport {
-                            host: h.clone(),
-                            address: *a,
-                            method: format!("{:?}", p.method()).to_lowercase(),
-                            events,
-                            stats,
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow!("a ping thread failed")))
-                })
-                .collect()
-        });
-        for r in done {
-            reports.push(r?);
-        }
-    }
-    Ok(reports)
 }
 
 fn single(
@@ -296,7 +227,7 @@ fn single(
     let report = HostReport {
         host: host.to_string(),
         address: addr,
-        method: format!("{:?}", p.method()).to_lowercase(),
+        method: p.method(),
         events,
         stats,
     };

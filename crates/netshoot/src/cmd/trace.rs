@@ -93,6 +93,29 @@ pub struct ReportHop {
     pub stdev: Option<f64>,
 }
 
+/// `trace --json`: the whole trace (text prints each hop as it is answered).
+#[derive(Debug, Serialize)]
+pub struct TraceReport {
+    /// Destination as given.
+    pub host: String,
+    /// Its address.
+    pub address: IpAddr,
+    /// `udp`, `icmp` or `tcp`.
+    pub method: TraceMethod,
+    /// UDP: the first destination port; TCP: the destination port.
+    pub port: u16,
+    /// First TTL.
+    pub first_ttl: u8,
+    /// Maximum hops.
+    pub max_hops: u8,
+    /// Probes per hop.
+    pub queries: u8,
+    /// Each hop with its probes: who answered, round trip, the ICMP message, traceroute's flag.
+    pub hops: Vec<Hop>,
+    /// The destination answered.
+    pub reached: bool,
+}
+
 /// Runs `trace` in the (already entered) target.
 pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let ip = crate::args::host(&args.host, target, netshoot_dns::Family::V4)?;
@@ -125,43 +148,48 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
     if args.report {
         return report(ip, args, &opts, out);
     }
-    let text = !out.json;
-    if text {
-        println!(
-            "traceroute to {} ({ip}), {} hops max, {} byte packets",
-            args.host,
-            args.max_hops,
-            match method {
-                TraceMethod::Udp => 60,
-                TraceMethod::Icmp => 60,
-                TraceMethod::Tcp if args.classic => 60,
-                TraceMethod::Tcp => 44,
-            }
-        );
-    }
-    let hops = trace(
-        IpAddr::V4(match ip {
-            IpAddr::V4(v) => v,
-            IpAddr::V6(_) => return Err(anyhow!("trace is IPv4 only here")),
-        }),
-        &opts,
-        |h| {
-            if text {
-                println!(
-                    "{}",
-                    hop_line(h, args.classic && !args.numeric, args.tcp_info)
-                );
-            }
-        },
-    )
+    let v4 = match ip {
+        IpAddr::V4(v) => v,
+        IpAddr::V6(_) => return Err(anyhow!("trace is IPv4 only here")),
+    };
+    let bytes = match method {
+        TraceMethod::Udp => 60,
+        TraceMethod::Icmp => 60,
+        TraceMethod::Tcp if args.classic => 60,
+        TraceMethod::Tcp => 44,
+    };
+    out.event(&(), |_| {
+        format!(
+            "traceroute to {} ({ip}), {} hops max, {bytes} byte packets",
+            args.host, args.max_hops
+        )
+    })?;
+    let mut shown = Ok(());
+    let hops = trace(IpAddr::V4(v4), &opts, |h| {
+        if shown.is_ok() {
+            shown = out.event(h, |h| {
+                hop_line(h, args.classic && !args.numeric, args.tcp_info)
+            });
+        }
+    })
     .map_err(|e| anyhow!("{e}"))?;
-    let reached = hops
-        .last()
-        .is_some_and(|h| h.probes.iter().any(|p| p.reached));
-    if out.json {
-        out.emit(&hops, |_| String::new())?;
-    }
-    Ok(if reached { 0 } else { 1 })
+    shown?;
+    let report = TraceReport {
+        host: args.host.clone(),
+        address: ip,
+        method,
+        port: opts.port,
+        first_ttl: opts.first_ttl,
+        max_hops: opts.max_hops,
+        queries: opts.queries,
+        reached: hops
+            .last()
+            .is_some_and(|h| h.probes.iter().any(|p| p.reached)),
+        hops,
+    };
+    // Every hop was printed as it came: the report's text is empty.
+    out.emit(&report, |_| String::new())?;
+    Ok(if report.reached { 0 } else { 1 })
 }
 
 /// A traceroute -n line: ` 1  10.0.0.1  0.050 ms  0.020 ms  *`; with `names`, traceroute's
