@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::event::Event;
 use crate::proto::{self, state};
-use crate::report::Printer;
 use crate::stream::{Sock, Stream};
 use crate::{Ending, Error, Outcome, Spec};
 
@@ -139,14 +139,13 @@ fn udp_stream(o: &ClientOptions) -> Result<UdpSocket, Error> {
 pub fn run(
     o: &ClientOptions,
     interrupt: &AtomicBool,
-    printer: &mut Printer,
+    on_event: &mut dyn FnMut(&Event),
 ) -> Result<Outcome, Error> {
     let spec = &o.spec;
-    printer.line(&format!(
-        "Connecting to host {}, port {}",
-        o.host,
-        o.addr.port()
-    ));
+    on_event(&Event::Connecting {
+        host: &o.host,
+        port: o.addr.port(),
+    });
     let mut ctrl =
         TcpStream::connect_timeout(&o.addr, o.timeout).map_err(|e| connect_error(o.addr, &e))?;
     let _ = ctrl.set_nodelay(true);
@@ -179,24 +178,22 @@ pub fn run(
         };
         let st = Stream::new(stream_id(i), *sender, &sock)
             .map_err(|e| Error::Stream(format!("stream {}: {e}", stream_id(i))))?;
-        printer.connected(&st);
+        on_event(&st.connected());
         streams.push(st);
         socks.push(sock);
     }
     expect_state(&mut ctrl, state::TEST_START, "test start")?;
     expect_state(&mut ctrl, state::TEST_RUNNING, "test running")?;
     if spec.reverse || spec.bidir {
-        printer.line(&format!(
-            "{} mode, remote host {} is sending",
-            if spec.bidir {
-                "Bidirectional"
-            } else {
-                "Reverse"
-            },
-            o.host
-        ));
+        on_event(&Event::PeerSending {
+            host: &o.host,
+            bidir: spec.bidir,
+        });
     }
-    printer.header(spec, streams.iter().any(|s| s.sender));
+    on_event(&Event::Running {
+        udp: spec.udp,
+        we_send: streams.iter().any(|s| s.sender),
+    });
 
     let mut ran = crate::run_streams(
         &mut ctrl,
@@ -206,7 +203,7 @@ pub fn run(
         o.interval,
         interrupt,
         true,
-        printer,
+        on_event,
         &congestion,
     );
     let mut remote = None;

@@ -7,9 +7,9 @@
 //! namespace); the control channel stays on the calling thread.
 
 pub mod client;
+pub mod event;
 pub mod iperf2;
 pub mod proto;
-pub mod report;
 pub mod server;
 pub mod stream;
 mod sys;
@@ -20,12 +20,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use proto::state;
 use stream::{Shared, Stream};
 
-pub use report::{summary_lines, to_json, Printer};
+pub use event::Event;
 
 /// Why a test could not run or did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +71,7 @@ impl Error {
 }
 
 /// What a test does (the client's options, or the server's view of the client's parameters).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spec {
     /// UDP instead of TCP.
     pub udp: bool,
@@ -230,7 +231,8 @@ impl Spec {
 }
 
 /// How a test ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ending {
     /// Normally, with results exchanged.
     Done,
@@ -243,7 +245,7 @@ pub enum Ending {
 }
 
 /// One interval of one stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct IntervalStream {
     /// Stream id.
     pub id: u32,
@@ -274,7 +276,7 @@ pub struct IntervalStream {
 }
 
 /// The final numbers of one stream, both ends.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct StreamResult {
     /// Stream id.
     pub id: u32,
@@ -309,7 +311,7 @@ pub struct StreamResult {
 }
 
 /// A finished (or cut short) test.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     /// The test.
     pub spec: Spec,
@@ -385,7 +387,7 @@ pub(crate) fn run_streams(
     interval: f64,
     interrupt: &AtomicBool,
     is_client: bool,
-    printer: &mut Printer,
+    on_event: &mut dyn FnMut(&Event),
     congestion: &Option<String>,
 ) -> Ran {
     let shared = Arc::new(Shared {
@@ -416,7 +418,12 @@ pub(crate) fn run_streams(
             interrupt,
             is_client,
         },
-        &mut |rows| printer.interval(rows, spec),
+        &mut |rows| {
+            on_event(&Event::Interval {
+                udp: spec.udp,
+                rows,
+            })
+        },
         handles,
     );
     let cpu = cpu_since(cpu0, wall0.elapsed().as_secs_f64());

@@ -194,33 +194,6 @@ pub fn now_parts() -> (f64, u32, u32) {
     (d.as_secs_f64(), d.as_secs() as u32, d.subsec_micros())
 }
 
-/// iperf3's unit formatting: bytes in 1024s (`3.20 GBytes`), rates in 1000s (`27.5 Gbits/sec`).
-pub fn fmt_bytes(b: f64) -> String {
-    scaled(b, 1024.0, "Bytes")
-}
-
-/// Bits per second as iperf3 prints them.
-pub fn fmt_rate(bps: f64) -> String {
-    format!("{}/sec", scaled(bps, 1000.0, "bits"))
-}
-
-fn scaled(mut v: f64, base: f64, unit: &str) -> String {
-    let prefixes = ["", "K", "M", "G", "T"];
-    let mut i = 0;
-    while v >= base && i < prefixes.len() - 1 {
-        v /= base;
-        i += 1;
-    }
-    let num = if v < 9.995 {
-        format!("{v:4.2}")
-    } else if v < 99.95 {
-        format!("{v:4.1}")
-    } else {
-        format!("{v:4.0}")
-    };
-    format!("{num} {}{unit}", prefixes[i])
-}
-
 /// Parses iperf3's `n[KMGT]` (1000s for rates) or `n[kmgt]`/`n[KMGT]` for sizes (1024s).
 pub fn parse_suffixed(s: &str, base: f64) -> Option<f64> {
     let s = s.trim();
@@ -277,10 +250,6 @@ mod tests {
 
     #[test]
     fn units() {
-        assert_eq!(fmt_bytes(3.2 * 1024.0 * 1024.0 * 1024.0), "3.20 GBytes");
-        assert_eq!(fmt_rate(27.5e9), "27.5 Gbits/sec");
-        assert_eq!(fmt_rate(1.05e6), "1.05 Mbits/sec");
-        assert_eq!(fmt_bytes(128.0 * 1024.0), " 128 KBytes");
         assert_eq!(parse_suffixed("10M", 1000.0), Some(10e6));
         assert_eq!(parse_suffixed("128K", 1024.0), Some(131072.0));
         assert_eq!(parse_suffixed("x", 1000.0), None);

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::client::stream_id;
+use crate::event::Event;
 use crate::proto::{self, state, COOKIE_SIZE};
-use crate::report::Printer;
 use crate::stream::{Sock, Stream};
 use crate::{Ending, Error, Outcome, Spec};
 
@@ -55,13 +55,12 @@ fn socket(o: &ServerOptions, ty: Type, proto: Protocol) -> Result<Socket, Error>
     Ok(s)
 }
 
-/// Listens and serves tests until interrupted (or after one with `one_off`); `done` gets each
-/// outcome.
+/// Listens and serves tests until interrupted (or after one with `one_off`); `on_event` gets
+/// what happens, each test's outcome as [`Event::Finished`].
 pub fn serve(
     o: &ServerOptions,
     interrupt: &AtomicBool,
-    printer: &mut Printer,
-    done: &mut dyn FnMut(&Outcome, &mut Printer),
+    on_event: &mut dyn FnMut(&Event),
 ) -> Result<i32, Error> {
     let s = socket(o, Type::STREAM, Protocol::TCP)?;
     s.listen(16)
@@ -73,7 +72,10 @@ pub fn serve(
     let mut tests = 0;
     let mut status = 0;
     loop {
-        printer.banner(o.port);
+        on_event(&Event::Listening {
+            port: o.port,
+            test: tests + 1,
+        });
         let ctrl = loop {
             if interrupt.load(Ordering::SeqCst) {
                 return Ok(status);
@@ -85,16 +87,19 @@ pub fn serve(
             }
         };
         tests += 1;
-        match one_test(o, &listener, ctrl, interrupt, printer) {
+        match one_test(o, &listener, ctrl, interrupt, on_event) {
             Ok(out) => {
                 if out.ending != Ending::Done {
                     status = 1;
                 }
-                done(&out, printer);
+                on_event(&Event::Finished { outcome: &out });
             }
             Err(e) => {
                 status = 1;
-                printer.error(&format!("test {tests}: {e}"));
+                on_event(&Event::TestFailed {
+                    test: tests,
+                    error: &e.to_string(),
+                });
             }
         }
         if o.one_off || interrupt.load(Ordering::SeqCst) {
@@ -177,7 +182,7 @@ fn one_test(
     listener: &TcpListener,
     mut ctrl: TcpStream,
     interrupt: &AtomicBool,
-    printer: &mut Printer,
+    on_event: &mut dyn FnMut(&Event),
 ) -> Result<Outcome, Error> {
     let peer = ctrl.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let _ = ctrl.set_nonblocking(false);
@@ -188,11 +193,10 @@ fn one_test(
     ctrl.read_exact(&mut cookie)
         .map_err(|e| Error::NotIperf(format!("(from {peer}) sent no iperf3 cookie: {e}")))?;
     if let Ok(a) = ctrl.peer_addr() {
-        printer.line(&format!(
-            "Accepted connection from {}, port {}",
-            a.ip(),
-            a.port()
-        ));
+        on_event(&Event::Accepted {
+            address: a.ip(),
+            port: a.port(),
+        });
     }
     proto::send_state(&mut ctrl, state::PARAM_EXCHANGE)?;
     let params = proto::recv_json(&mut ctrl)?;
@@ -245,13 +249,16 @@ fn one_test(
         };
         let st = Stream::new(stream_id(i), sender, &sock)
             .map_err(|e| Error::Stream(format!("stream: {e}")))?;
-        printer.connected(&st);
+        on_event(&st.connected());
         streams.push(st);
         socks.push(sock);
     }
     proto::send_state(&mut ctrl, state::TEST_START)?;
     proto::send_state(&mut ctrl, state::TEST_RUNNING)?;
-    printer.header(&spec, streams.iter().any(|s| s.sender));
+    on_event(&Event::Running {
+        udp: spec.udp,
+        we_send: streams.iter().any(|s| s.sender),
+    });
 
     let busy = Arc::new(AtomicBool::new(false));
     let door = listener.try_clone().ok().map(|l| doorman(l, busy.clone()));
@@ -263,7 +270,7 @@ fn one_test(
         o.interval,
         interrupt,
         false,
-        printer,
+        on_event,
         &congestion,
     );
     let mut remote = None;

@@ -69,6 +69,15 @@ pub struct Shared {
 }
 
 impl Stream {
+    /// The event saying this stream is up.
+    pub fn connected(&self) -> crate::Event<'static> {
+        crate::Event::StreamConnected {
+            fd: self.fd,
+            local: self.local,
+            remote: self.remote,
+        }
+    }
+
     /// A stream over `sock`.
     pub fn new(id: u32, sender: bool, sock: &Sock) -> std::io::Result<Arc<Stream>> {
         let (local, remote, fd, tcp) = match sock {

@@ -17,6 +17,7 @@ pub mod misc;
 pub mod motd;
 pub mod nc;
 pub mod perf;
+pub mod perf_report;
 pub mod ping;
 pub mod probes;
 pub mod scan;

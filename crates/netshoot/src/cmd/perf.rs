@@ -8,8 +8,9 @@ use clap::{Args, Subcommand};
 use netshoot_ns::Target;
 use netshoot_perf::client::ClientOptions;
 use netshoot_perf::server::ServerOptions;
-use netshoot_perf::{proto, Ending, Printer, Spec};
+use netshoot_perf::{proto, Ending, Event, Spec};
 
+use crate::cmd::perf_report::{summary_lines, to_json, Lines};
 use crate::render::Output;
 
 /// The perf room.
@@ -228,8 +229,8 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         timeout: Duration::from_secs_f64(a.connect_timeout.max(0.1)),
     };
     let stop = crate::interrupt::flag();
-    let mut printer = Printer::new(!json);
-    let outcome = match netshoot_perf::client::run(&opts, &stop, &mut printer) {
+    let mut lines = Lines::new(!json);
+    let outcome = match netshoot_perf::client::run(&opts, &stop, &mut |e| lines.event(e)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("netshoot: perf client: {e}");
@@ -239,10 +240,10 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&netshoot_perf::to_json(&outcome, &a.host, a.port))?
+            serde_json::to_string_pretty(&to_json(&outcome, &a.host, a.port))?
         );
     } else {
-        for l in netshoot_perf::summary_lines(&outcome) {
+        for l in summary_lines(&outcome) {
             println!("{l}");
         }
     }
@@ -263,23 +264,24 @@ fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
         timeout: Duration::from_secs(10),
     };
     let stop = crate::interrupt::flag();
-    let mut printer = Printer::new(!json);
-    let mut done = |o: &netshoot_perf::Outcome, p: &mut Printer| {
-        if json {
-            if let Ok(s) = serde_json::to_string_pretty(&netshoot_perf::to_json(o, &o.peer, a.port))
-            {
+    let mut lines = Lines::new(!json);
+    let mut on_event = |e: &Event| match e {
+        Event::Finished { outcome: o } if json => {
+            if let Ok(s) = serde_json::to_string_pretty(&to_json(o, &o.peer, a.port)) {
                 println!("{s}");
             }
-        } else {
-            for l in netshoot_perf::summary_lines(o) {
-                p.line(&l);
+        }
+        Event::Finished { outcome: o } => {
+            for l in summary_lines(o) {
+                lines.line(&l);
             }
             if let Ending::PeerLost(w) = &o.ending {
-                p.error(&format!("test cut short: {w}"));
+                lines.error(&format!("test cut short: {w}"));
             }
         }
+        e => lines.event(e),
     };
-    match netshoot_perf::server::serve(&opts, &stop, &mut printer, &mut done) {
+    match netshoot_perf::server::serve(&opts, &stop, &mut on_event) {
         Ok(code) => Ok(code),
         Err(e) => {
             eprintln!("netshoot: perf server: {e}");

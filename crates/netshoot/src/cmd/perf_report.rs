@@ -1,25 +1,24 @@
-//! Output: iperf3's human lines (intervals and the sender / receiver summary) and a JSON
-//! document with the structure of `iperf3 -J` for the fields we produce.
+//! perf's output in iperf3's formats, rendered from netshoot-perf's typed events and outcome:
+//! the human lines (intervals, the sender / receiver summary) and a JSON document with the
+//! structure of `iperf3 -J` for the fields we produce. Shared by `perf` and the classic
+//! `iperf3` (which runs `perf`).
 
 use std::io::Write;
 
+use netshoot_perf::{Ending, Event, IntervalStream, Outcome, StreamResult};
 use serde_json::{json, Value};
 
-use crate::proto::{fmt_bytes, fmt_rate};
-use crate::stream::Stream;
-use crate::{Ending, IntervalStream, Outcome, Spec, StreamResult};
-
-/// Prints human lines to stdout as the test goes (silent in JSON mode).
+/// Prints perf's events as iperf3's lines on stdout as the test goes (nothing in JSON mode but
+/// a failed server test, which goes to stderr always).
 #[derive(Debug)]
-pub struct Printer {
+pub struct Lines {
     enabled: bool,
-    tests: u32,
 }
 
-impl Printer {
-    /// A printer; `enabled` false prints nothing (JSON mode).
+impl Lines {
+    /// A printer; `enabled` false prints nothing on stdout (JSON mode).
     pub fn new(enabled: bool) -> Self {
-        Printer { enabled, tests: 0 }
+        Lines { enabled }
     }
 
     /// One line.
@@ -36,35 +35,42 @@ impl Printer {
         eprintln!("netshoot: perf server: {s}");
     }
 
-    /// The server's banner.
-    pub fn banner(&mut self, port: u16) {
-        self.tests += 1;
-        let rule = "-".repeat(59);
-        self.line(&format!(
-            "{rule}\nServer listening on {port} (test #{})\n{rule}",
-            self.tests
-        ));
-    }
-
-    /// A data stream is up.
-    pub fn connected(&mut self, st: &Stream) {
-        self.line(&format!(
-            "[{:>3}] local {} port {} connected to {} port {}",
-            st.fd,
-            st.local.ip().to_canonical(),
-            st.local.port(),
-            st.remote.ip().to_canonical(),
-            st.remote.port()
-        ));
-    }
-
-    /// The column header for interval lines (`we_send`: this side sends on some stream).
-    pub fn header(&mut self, spec: &Spec, we_send: bool) {
-        self.line(&header(spec, Some(we_send), false));
+    /// Prints one event as iperf3 prints it. [`Event::Finished`] prints nothing here: its
+    /// outcome is the caller's to render ([`summary_lines`] or [`to_json`]).
+    pub fn event(&mut self, e: &Event) {
+        match *e {
+            Event::Listening { port, test } => {
+                let rule = "-".repeat(59);
+                self.line(&format!(
+                    "{rule}\nServer listening on {port} (test #{test})\n{rule}"
+                ));
+            }
+            Event::Connecting { host, port } => {
+                self.line(&format!("Connecting to host {host}, port {port}"))
+            }
+            Event::Accepted { address, port } => {
+                self.line(&format!("Accepted connection from {address}, port {port}"))
+            }
+            Event::StreamConnected { fd, local, remote } => self.line(&format!(
+                "[{fd:>3}] local {} port {} connected to {} port {}",
+                local.ip().to_canonical(),
+                local.port(),
+                remote.ip().to_canonical(),
+                remote.port()
+            )),
+            Event::PeerSending { host, bidir } => self.line(&format!(
+                "{} mode, remote host {host} is sending",
+                if bidir { "Bidirectional" } else { "Reverse" },
+            )),
+            Event::Running { udp, we_send } => self.line(&header(udp, Some(we_send), false)),
+            Event::Interval { udp, rows } => self.interval(rows, udp),
+            Event::Finished { .. } => {}
+            Event::TestFailed { test, error } => self.error(&format!("test {test}: {error}")),
+        }
     }
 
     /// One interval: a line per stream and a SUM line with several streams.
-    pub fn interval(&mut self, rows: &[IntervalStream], spec: &Spec) {
+    fn interval(&mut self, rows: &[IntervalStream], udp: bool) {
         if !self.enabled {
             return;
         }
@@ -72,7 +78,7 @@ impl Printer {
         for dir in [true, false] {
             let rs: Vec<_> = rows.iter().filter(|r| r.sender == dir).collect();
             for r in &rs {
-                lines.push(interval_line(&format!("{:>3}", r.fd), r, spec));
+                lines.push(interval_line(&format!("{:>3}", r.fd), r, udp));
             }
             if rs.len() > 1 {
                 let sum = IntervalStream {
@@ -85,7 +91,7 @@ impl Printer {
                     jitter_ms: rs.iter().filter_map(|r| r.jitter_ms).reduce(f64::max),
                     ..rs[0].clone()
                 };
-                lines.push(interval_line("SUM", &sum, spec));
+                lines.push(interval_line("SUM", &sum, udp));
             }
         }
         if rows.len() > 1 {
@@ -97,9 +103,36 @@ impl Printer {
     }
 }
 
-fn header(spec: &Spec, we_send: Option<bool>, summary: bool) -> String {
+/// iperf3's unit formatting: bytes in 1024s (`3.20 GBytes`).
+fn fmt_bytes(b: f64) -> String {
+    scaled(b, 1024.0, "Bytes")
+}
+
+/// Bits per second as iperf3 prints them, in 1000s (`27.5 Gbits/sec`).
+fn fmt_rate(bps: f64) -> String {
+    format!("{}/sec", scaled(bps, 1000.0, "bits"))
+}
+
+fn scaled(mut v: f64, base: f64, unit: &str) -> String {
+    let prefixes = ["", "K", "M", "G", "T"];
+    let mut i = 0;
+    while v >= base && i < prefixes.len() - 1 {
+        v /= base;
+        i += 1;
+    }
+    let num = if v < 9.995 {
+        format!("{v:4.2}")
+    } else if v < 99.95 {
+        format!("{v:4.1}")
+    } else {
+        format!("{v:4.0}")
+    };
+    format!("{num} {}{unit}", prefixes[i])
+}
+
+fn header(udp: bool, we_send: Option<bool>, summary: bool) -> String {
     let base = "[ ID] Interval           Transfer     Bitrate";
-    match (spec.udp, we_send, summary) {
+    match (udp, we_send, summary) {
         (true, Some(true), false) => format!("{base}         Total Datagrams"),
         (true, _, _) => format!("{base}         Jitter    Lost/Total Datagrams"),
         (false, _, true) => format!("{base}         Retr"),
@@ -108,7 +141,7 @@ fn header(spec: &Spec, we_send: Option<bool>, summary: bool) -> String {
     }
 }
 
-fn interval_line(id: &str, r: &IntervalStream, spec: &Spec) -> String {
+fn interval_line(id: &str, r: &IntervalStream, udp: bool) -> String {
     let secs = (r.end - r.start).max(1e-9);
     let head = format!(
         "[{id}] {:6.2}-{:<6.2} sec  {}  {}",
@@ -117,7 +150,7 @@ fn interval_line(id: &str, r: &IntervalStream, spec: &Spec) -> String {
         fmt_bytes(r.bytes as f64),
         fmt_rate(r.bytes as f64 * 8.0 / secs)
     );
-    let tail = if spec.udp {
+    let tail = if udp {
         match (r.sender, r.jitter_ms, r.lost, r.packets) {
             (false, Some(j), Some(l), Some(p)) => format!(
                 "  {j:.3} ms  {l}/{p} ({}%)",
@@ -143,15 +176,15 @@ fn interval_line(id: &str, r: &IntervalStream, spec: &Spec) -> String {
 /// The closing summary, iperf3's sender and receiver lines per stream (and SUM lines).
 pub fn summary_lines(o: &Outcome) -> Vec<String> {
     let mut out = vec!["- - - - - - - - - - - - - - - - - - - - - - - - -".to_string()];
-    out.push(header(&o.spec, None, true));
+    out.push(header(o.spec.udp, None, true));
     let groups = groups(o);
     for (_, rs) in &groups {
         for r in rs {
-            out.extend(result_lines(&format!("{:>3}", r.fd), r, &o.spec));
+            out.extend(result_lines(&format!("{:>3}", r.fd), r, o.spec.udp));
         }
         if rs.len() > 1 {
             let s = sum(rs);
-            out.extend(result_lines("SUM", &s, &o.spec));
+            out.extend(result_lines("SUM", &s, o.spec.udp));
         }
     }
     if !o.role_client {
@@ -168,7 +201,7 @@ pub fn summary_lines(o: &Outcome) -> Vec<String> {
     out
 }
 
-fn result_lines(id: &str, r: &StreamResult, spec: &Spec) -> Vec<String> {
+fn result_lines(id: &str, r: &StreamResult, udp: bool) -> Vec<String> {
     let row = |secs: f64, bytes: u64| {
         format!(
             "[{id}] {:6.2}-{:<6.2} sec  {}  {}",
@@ -182,7 +215,7 @@ fn result_lines(id: &str, r: &StreamResult, spec: &Spec) -> Vec<String> {
             })
         )
     };
-    if spec.udp {
+    if udp {
         let pct = |l: u64, p: u64| {
             if p > 0 {
                 100.0 * l as f64 / p as f64
@@ -520,5 +553,26 @@ fn split_hostport(s: &str) -> (String, u16) {
     match s.parse::<std::net::SocketAddr>() {
         Ok(a) => (a.ip().to_string(), a.port()),
         Err(_) => (s.to_string(), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(fmt_bytes(3.2 * 1024.0 * 1024.0 * 1024.0), "3.20 GBytes");
+        assert_eq!(fmt_rate(27.5e9), "27.5 Gbits/sec");
+        assert_eq!(fmt_rate(1.05e6), "1.05 Mbits/sec");
+        assert_eq!(fmt_bytes(128.0 * 1024.0), " 128 KBytes");
+    }
+
+    #[test]
+    fn g2_is_c_percent_two_g() {
+        assert_eq!(g2(0.0), "0");
+        assert_eq!(g2(12.345), "12");
+        assert_eq!(g2(1.234), "1.2");
+        assert_eq!(g2(0.01234), "0.012");
     }
 }
