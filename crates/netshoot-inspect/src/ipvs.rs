@@ -370,6 +370,44 @@ mod tests {
         assert_eq!(family_request(0), recorded);
     }
 
+    /// The generic netlink controller answers for itself (family "nlctrl", id 0x10) on any
+    /// kernel: the request/ACK path IPVS's family lookup takes, against the real kernel.
+    #[test]
+    fn controller_lookup_runs_against_the_kernel() {
+        let req = message(
+            GENL_ID_CTRL,
+            NLM_F_REQUEST | NLM_F_ACK,
+            0,
+            CTRL_CMD_GETFAMILY,
+            1,
+            &attr(CTRL_ATTR_FAMILY_NAME, b"nlctrl\0"),
+        );
+        let replies = transact(&req).unwrap();
+        assert_eq!(replies.len(), 1);
+        assert_eq!(family_id(&replies[0].1), Some(GENL_ID_CTRL));
+        // A family that does not exist is the kernel's ENOENT (what `table` reads as no IPVS).
+        let req = message(
+            GENL_ID_CTRL,
+            NLM_F_REQUEST | NLM_F_ACK,
+            0,
+            CTRL_CMD_GETFAMILY,
+            1,
+            &attr(CTRL_ATTR_FAMILY_NAME, b"no-such-family\0"),
+        );
+        assert_eq!(transact(&req).unwrap_err().raw_os_error(), Some(2));
+        // The dump form ends at DONE and lists the controller too.
+        let req = message(
+            GENL_ID_CTRL,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            0,
+            CTRL_CMD_GETFAMILY,
+            1,
+            &[],
+        );
+        let all = transact(&req).unwrap();
+        assert!(all.iter().any(|(_, a)| family_id(a) == Some(GENL_ID_CTRL)));
+    }
+
     /// A controller reply, a Swarm-style firewall-mark service, a TCP service and a real
     /// server, built per linux/ip_vs.h, decode to what ipvsadm -Ln shows.
     #[test]

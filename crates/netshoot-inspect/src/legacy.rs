@@ -5,11 +5,90 @@
 use std::io;
 use std::net::Ipv4Addr;
 
+use crate::netlink::{cstr, Reader};
 use crate::xt;
 
 const IPT_SO_GET_INFO: i32 = 64;
 const IPT_SO_GET_ENTRIES: i32 = 65;
-const ENTRY_SIZE: usize = 112;
+
+/// `struct ipt_getinfo` (linux/netfilter_ipv4/ip_tables.h).
+mod getinfo {
+    /// `name[32]`.
+    pub const NAME: usize = 0;
+    /// `valid_hooks` (u32).
+    pub const VALID_HOOKS: usize = 32;
+    /// `hook_entry[5]` (u32 each).
+    pub const HOOK_ENTRY: usize = 36;
+    /// `underflow[5]` (u32 each).
+    pub const UNDERFLOW: usize = 56;
+    /// `size` (u32): the entries' bytes.
+    pub const SIZE_FIELD: usize = 80;
+    /// The struct's size.
+    pub const SIZE: usize = 84;
+}
+
+/// `struct ipt_get_entries`: `name[32]`, `size`, (padding to 8), `entrytable[]`.
+mod get_entries {
+    /// `size` (u32).
+    pub const SIZE_FIELD: usize = 32;
+    /// Where the entries start.
+    pub const ENTRIES: usize = 40;
+}
+
+/// `struct ipt_entry`: `struct ipt_ip`, nfcache, target_offset, next_offset, comefrom,
+/// counters; its matches and target follow.
+mod entry {
+    use std::ops::Range;
+    /// `struct ipt_ip`.
+    pub const IP: Range<usize> = 0..84;
+    /// `target_offset` (u16).
+    pub const TARGET_OFFSET: usize = 88;
+    /// `next_offset` (u16).
+    pub const NEXT_OFFSET: usize = 90;
+    /// `counters.pcnt` (u64).
+    pub const PACKETS: usize = 96;
+    /// `counters.bcnt` (u64).
+    pub const BYTES: usize = 104;
+    /// The struct's size: where the first match starts.
+    pub const SIZE: usize = 112;
+}
+
+/// `struct ipt_ip`.
+mod ip {
+    use std::ops::Range;
+    /// `src` (4 bytes).
+    pub const SRC: usize = 0;
+    /// `dst`.
+    pub const DST: usize = 4;
+    /// `smsk` (network order).
+    pub const SMSK: usize = 8;
+    /// `dmsk`.
+    pub const DMSK: usize = 12;
+    /// `iniface[16]`.
+    pub const IN_IFACE: Range<usize> = 16..32;
+    /// `outiface[16]`.
+    pub const OUT_IFACE: Range<usize> = 32..48;
+    /// `proto` (u16).
+    pub const PROTO: usize = 80;
+    /// `flags` (`IPT_F_GOTO` = 0x02).
+    pub const FLAGS: usize = 82;
+    /// `invflags` (`IPT_INV_*`).
+    pub const INVFLAGS: usize = 83;
+}
+
+/// `struct xt_entry_match` / `xt_entry_target`: `u16 size`, `name[29]`, `revision`, data.
+mod xt_entry {
+    use std::ops::Range;
+    /// `u.user.match_size` / `target_size` (u16).
+    pub const SIZE_FIELD: usize = 0;
+    /// `u.user.name` (29 bytes).
+    pub const NAME: Range<usize> = 2..31;
+    /// `u.user.revision`.
+    pub const REVISION: usize = 31;
+    /// Where the data starts (the header's size).
+    pub const DATA: usize = 32;
+}
+
 const HOOKS: [&str; 5] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
 
 /// Legacy tables present in the calling thread's namespace (`/proc/net/ip_tables_names`);
@@ -50,8 +129,8 @@ pub fn read(table: &str) -> io::Result<Blob> {
         Some(socket2::Protocol::from(libc::IPPROTO_RAW)),
     )?;
     // struct ipt_getinfo: name[32], valid_hooks, hook_entry[5], underflow[5], num_entries, size.
-    let mut info = [0u8; 32 + 4 + 20 + 20 + 4 + 4];
-    info[..table.len()].copy_from_slice(table.as_bytes());
+    let mut info = [0u8; getinfo::SIZE];
+    info[getinfo::NAME..getinfo::NAME + table.len()].copy_from_slice(table.as_bytes());
     let mut len = info.len() as libc::socklen_t;
     // SAFETY: `info` is a live buffer of `len` bytes for the kernel to fill.
     let rc = unsafe {
@@ -66,19 +145,20 @@ pub fn read(table: &str) -> io::Result<Blob> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    let u = |o: usize| u32::from_ne_bytes([info[o], info[o + 1], info[o + 2], info[o + 3]]);
-    let size = u(80) as usize;
+    let r = Reader::new(&info);
+    let u = |o: usize| r.ne32(o).unwrap_or(0);
+    let size = u(getinfo::SIZE_FIELD) as usize;
     let mut hook_entry = [0u32; 5];
     let mut underflow = [0u32; 5];
     for h in 0..5 {
-        hook_entry[h] = u(36 + 4 * h);
-        underflow[h] = u(56 + 4 * h);
+        hook_entry[h] = u(getinfo::HOOK_ENTRY + 4 * h);
+        underflow[h] = u(getinfo::UNDERFLOW + 4 * h);
     }
-    // struct ipt_get_entries: name[32], size, (padding to 8), entrytable[].
-    let head = 40;
+    let head = get_entries::ENTRIES;
     let mut buf = vec![0u8; head + size];
     buf[..table.len()].copy_from_slice(table.as_bytes());
-    buf[32..36].copy_from_slice(&(size as u32).to_ne_bytes());
+    buf[get_entries::SIZE_FIELD..get_entries::SIZE_FIELD + 4]
+        .copy_from_slice(&(size as u32).to_ne_bytes());
     let mut len = buf.len() as libc::socklen_t;
     // SAFETY: `buf` is a live buffer of `len` bytes for the kernel to fill.
     let rc = unsafe {
@@ -94,28 +174,11 @@ pub fn read(table: &str) -> io::Result<Blob> {
         return Err(io::Error::last_os_error());
     }
     Ok(Blob {
-        valid_hooks: u(32),
+        valid_hooks: u(getinfo::VALID_HOOKS),
         hook_entry,
         underflow,
         entries: buf[head..].to_vec(),
     })
-}
-
-fn u16_at(b: &[u8], o: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(o..o + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(o..o + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], o: usize) -> Option<u64> {
-    Some(u64::from_ne_bytes(b.get(o..o + 8)?.try_into().ok()?))
-}
-
-fn cstr(b: &[u8]) -> String {
-    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
 /// One decoded entry.
@@ -127,44 +190,56 @@ struct Entry<'a> {
     counters: (u64, u64),
 }
 
+/// An `xt_entry_match` / `xt_entry_target` at `at` of an entry, ending by `end`: (name,
+/// revision, data, size); `None` when its size does not fit.
+fn xt_entry_at(e: Reader<'_>, at: usize, end: usize) -> Option<(String, u8, &[u8], usize)> {
+    let size = usize::from(e.ne16(at + xt_entry::SIZE_FIELD)?);
+    if size < xt_entry::DATA || at + size > end {
+        return None;
+    }
+    Some((
+        e.cstr(at + xt_entry::NAME.start, xt_entry::NAME.len())?,
+        e.u8(at + xt_entry::REVISION)?,
+        e.slice(at + xt_entry::DATA, size - xt_entry::DATA)?,
+        size,
+    ))
+}
+
 fn entries(blob: &[u8]) -> Vec<Entry<'_>> {
     let mut out = Vec::new();
     let mut off = 0usize;
-    while off + ENTRY_SIZE <= blob.len() {
-        let e = &blob[off..];
-        let (Some(toff), Some(next)) = (u16_at(e, 88), u16_at(e, 90)) else {
+    while off + entry::SIZE <= blob.len() {
+        let e = Reader::new(&blob[off..]);
+        let (Some(toff), Some(next)) = (e.ne16(entry::TARGET_OFFSET), e.ne16(entry::NEXT_OFFSET))
+        else {
             break;
         };
         let (toff, next) = (usize::from(toff), usize::from(next));
-        if next < ENTRY_SIZE || toff < ENTRY_SIZE || toff > next || off + next > blob.len() {
+        if next < entry::SIZE || toff < entry::SIZE || toff > next || off + next > blob.len() {
             break;
         }
         let mut matches = Vec::new();
-        let mut m = ENTRY_SIZE;
-        while m + 32 <= toff {
-            let size = usize::from(u16_at(e, m).unwrap_or(0));
-            if size < 32 || m + size > toff {
+        let mut m = entry::SIZE;
+        while m + xt_entry::DATA <= toff {
+            let Some((name, rev, data, size)) = xt_entry_at(e, m, toff) else {
                 break;
-            }
-            matches.push((cstr(&e[m + 2..m + 31]), e[m + 31], &e[m + 32..m + size]));
+            };
+            matches.push((name, rev, data));
             m += size;
         }
-        let tsize = usize::from(u16_at(e, toff).unwrap_or(0));
-        let target = if tsize >= 32 && toff + tsize <= next {
-            (
-                cstr(&e[toff + 2..toff + 31]),
-                e[toff + 31],
-                &e[toff + 32..toff + tsize],
-            )
-        } else {
-            (String::new(), 0, &e[0..0])
+        let target = match xt_entry_at(e, toff, next) {
+            Some((name, rev, data, _)) => (name, rev, data),
+            None => (String::new(), 0, &blob[0..0]),
         };
         out.push(Entry {
             offset: off,
-            ip: &e[..84],
+            ip: &e.bytes()[entry::IP],
             matches,
             target,
-            counters: (u64_at(e, 96).unwrap_or(0), u64_at(e, 104).unwrap_or(0)),
+            counters: (
+                e.ne64(entry::PACKETS).unwrap_or(0),
+                e.ne64(entry::BYTES).unwrap_or(0),
+            ),
         });
         off += next;
     }
@@ -177,7 +252,8 @@ fn iface(name: &[u8]) -> String {
 }
 
 fn ports(p: &[u8], o: usize) -> Option<String> {
-    let (lo, hi) = (u16_at(p, o)?, u16_at(p, o + 2)?);
+    let p = Reader::new(p);
+    let (lo, hi) = (p.ne16(o)?, p.ne16(o + 2)?);
     if lo == 0 && hi == 0xffff {
         None
     } else if lo == hi {
@@ -188,18 +264,18 @@ fn ports(p: &[u8], o: usize) -> Option<String> {
 }
 
 fn rule_spec(e: &Entry, chains: &[(usize, String)], counters: bool) -> String {
-    let ip = e.ip;
-    let inv = ip[83];
+    let r = Reader::new(e.ip);
+    let inv = r.u8(ip::INVFLAGS).unwrap_or(0);
     let bang = |bit: u8| if inv & bit != 0 { "! " } else { "" };
-    let addr = |o: usize| Ipv4Addr::from([ip[o], ip[o + 1], ip[o + 2], ip[o + 3]]);
+    let addr = |o: usize| Ipv4Addr::from(r.array::<4>(o).unwrap_or_default());
     let mut s = String::new();
-    let smsk = u32::from_be_bytes([ip[8], ip[9], ip[10], ip[11]]);
-    let dmsk = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
+    let smsk = r.be32(ip::SMSK).unwrap_or(0);
+    let dmsk = r.be32(ip::DMSK).unwrap_or(0);
     if smsk != 0 {
         s.push_str(&format!(
             " {}-s {}/{}",
             bang(0x08),
-            addr(0),
+            addr(ip::SRC),
             smsk.count_ones()
         ));
     }
@@ -207,19 +283,25 @@ fn rule_spec(e: &Entry, chains: &[(usize, String)], counters: bool) -> String {
         s.push_str(&format!(
             " {}-d {}/{}",
             bang(0x10),
-            addr(4),
+            addr(ip::DST),
             dmsk.count_ones()
         ));
     }
-    let iif = iface(&ip[16..32]);
+    let iif = iface(
+        r.slice(ip::IN_IFACE.start, ip::IN_IFACE.len())
+            .unwrap_or(&[]),
+    );
     if !iif.is_empty() {
         s.push_str(&format!(" {}-i {iif}", bang(0x01)));
     }
-    let oif = iface(&ip[32..48]);
+    let oif = iface(
+        r.slice(ip::OUT_IFACE.start, ip::OUT_IFACE.len())
+            .unwrap_or(&[]),
+    );
     if !oif.is_empty() {
         s.push_str(&format!(" {}-o {oif}", bang(0x02)));
     }
-    let proto = u16::from_ne_bytes([ip[80], ip[81]]);
+    let proto = r.ne16(ip::PROTO).unwrap_or(0);
     if proto != 0 {
         let name = match proto {
             1 => "icmp".to_string(),
@@ -263,8 +345,8 @@ fn rule_spec(e: &Entry, chains: &[(usize, String)], counters: bool) -> String {
     }
     let (tname, trev, tdata) = &e.target;
     if tname.is_empty() {
-        let v = u32_at(tdata, 0).map(|v| v as i32).unwrap_or(-2);
-        let goto = ip[82] & 0x02 != 0;
+        let v = Reader::new(tdata).ne32(0).map(|v| v as i32).unwrap_or(-2);
+        let goto = r.u8(ip::FLAGS).unwrap_or(0) & 0x02 != 0;
         s.push_str(&match v {
             -1 => " -j DROP".to_string(),
             -2 => " -j ACCEPT".into(),
@@ -312,7 +394,7 @@ pub fn save(blob: &Blob, counters: bool) -> Vec<String> {
         heads.push((start, name.to_string()));
         let policy = es.iter().find(|e| e.offset == end);
         let verdict = policy
-            .and_then(|e| u32_at(e.target.2, 0))
+            .and_then(|e| Reader::new(e.target.2).ne32(0))
             .map(|v| v as i32)
             .unwrap_or(-2);
         let mut line = format!(

@@ -447,7 +447,7 @@ pub fn transact_bytes(
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         // The next datagram's size, so that a large single reply is not cut.
-        let size = socket.recv(&mut &mut [0u8; 0][..], libc_flags::PEEK_TRUNC)?;
+        let size = socket.recv(&mut &mut [0u8; 0][..], PEEK_TRUNC)?;
         if size > MAX_DATAGRAM {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -465,7 +465,7 @@ pub fn transact_bytes(
             ));
         }
         let mut replied = false;
-        for m in Messages::new(&buf[..n.min(buf.len())]) {
+        for m in Messages::new(buf.get(..n).unwrap_or(&buf)) {
             let m = m?;
             match step(&m, seq) {
                 Step::Reply => {
@@ -483,11 +483,8 @@ pub fn transact_bytes(
     }
 }
 
-/// The flags of the size probe.
-mod libc_flags {
-    /// `MSG_PEEK | MSG_TRUNC`: the datagram's full length, leaving it queued.
-    pub const PEEK_TRUNC: i32 = nix::libc::MSG_PEEK | nix::libc::MSG_TRUNC;
-}
+/// The size probe's flags: the next datagram's full length, leaving it queued.
+const PEEK_TRUNC: i32 = nix::libc::MSG_PEEK | nix::libc::MSG_TRUNC;
 
 /// [`transact_bytes`] for the families whose messages start with a 4-byte header (`nfgenmsg`
 /// of nfnetlink, `genlmsghdr` of generic netlink): per reply, that header's first byte (the

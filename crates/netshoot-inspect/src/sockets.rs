@@ -71,6 +71,34 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// A socket between two endpoints with empty queues, uid 0, inode 0, no timer, no
+    /// interface and no owners (the fields a source does not know stay so).
+    pub fn new(
+        proto: Proto,
+        state: SocketState,
+        (local, local_port): (IpAddr, u16),
+        (peer, peer_port): (IpAddr, u16),
+    ) -> Socket {
+        Socket {
+            proto,
+            state,
+            local,
+            local_port,
+            peer,
+            peer_port,
+            recv_q: 0,
+            send_q: 0,
+            uid: 0,
+            inode: 0,
+            bound_if: None,
+            v6_only: None,
+            timer: 0,
+            retrans: 0,
+            expires_ms: 0,
+            processes: Vec::new(),
+        }
+    }
+
     /// True for a TCP listener or an unconnected UDP socket: something that accepts traffic.
     pub fn is_listening(&self) -> bool {
         match self.proto {
@@ -355,12 +383,6 @@ pub fn parse_inet_diag(body: &[u8], proto: Proto) -> Result<Socket, &'static str
         .map(|a| a.payload[0] != 0);
     let ifindex = u32_at(d::IF);
     Ok(Socket {
-        proto,
-        state: SocketState::from_kernel(proto, r.u8(d::STATE).unwrap_or(0)),
-        local: addr(d::SRC),
-        local_port: r.be16(d::SPORT).unwrap_or(0),
-        peer: addr(d::DST),
-        peer_port: r.be16(d::DPORT).unwrap_or(0),
         recv_q: u32_at(d::RQUEUE),
         send_q: u32_at(d::WQUEUE),
         uid: u32_at(d::UID),
@@ -370,7 +392,12 @@ pub fn parse_inet_diag(body: &[u8], proto: Proto) -> Result<Socket, &'static str
         timer: r.u8(d::TIMER).unwrap_or(0),
         retrans: r.u8(d::RETRANS).unwrap_or(0),
         expires_ms: u32_at(d::EXPIRES),
-        processes: Vec::new(),
+        ..Socket::new(
+            proto,
+            SocketState::from_kernel(proto, r.u8(d::STATE).unwrap_or(0)),
+            (addr(d::SRC), r.be16(d::SPORT).unwrap_or(0)),
+            (addr(d::DST), r.be16(d::DPORT).unwrap_or(0)),
+        )
     })
 }
 
@@ -401,27 +428,21 @@ pub fn parse_proc_raw(text: &str) -> Vec<Socket> {
         .skip(1)
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            let (local, local_port) = endpoint(f.get(1)?)?;
-            let (peer, peer_port) = endpoint(f.get(2)?)?;
+            let local = endpoint(f.get(1)?)?;
+            let peer = endpoint(f.get(2)?)?;
             let st = u8::from_str_radix(f.get(3)?, 16).ok()?;
             let (tx, rx) = f.get(4)?.split_once(':')?;
             Some(Socket {
-                proto: Proto::Raw,
-                state: SocketState::from_kernel(Proto::Raw, st),
-                local,
-                local_port,
-                peer,
-                peer_port,
                 recv_q: u32::from_str_radix(rx, 16).ok()?,
                 send_q: u32::from_str_radix(tx, 16).ok()?,
                 uid: f.get(7)?.parse().ok()?,
                 inode: f.get(9)?.parse().ok()?,
-                bound_if: None,
-                v6_only: None,
-                timer: 0,
-                retrans: 0,
-                expires_ms: 0,
-                processes: Vec::new(),
+                ..Socket::new(
+                    Proto::Raw,
+                    SocketState::from_kernel(Proto::Raw, st),
+                    local,
+                    peer,
+                )
             })
         })
         .collect()

@@ -4,25 +4,100 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-fn u8_at(b: &[u8], o: usize) -> Option<u8> {
-    b.get(o).copied()
-}
+use crate::netlink::{cstr, Reader};
 
-fn u16_at(b: &[u8], o: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(o..o + 2)?.try_into().ok()?))
-}
-
-fn be16_at(b: &[u8], o: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(o..o + 2)?.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(o..o + 4)?.try_into().ok()?))
-}
-
-fn cstr(b: &[u8]) -> String {
-    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+/// Field offsets of the x_tables structs decoded here (linux/netfilter/xt_*.h,
+/// linux/netfilter/nf_nat.h, linux/netfilter_ipv4/ipt_*.h).
+mod off {
+    /// `struct xt_conntrack_mtinfo{1,2,3}`: after the origin/reply addresses and masks.
+    pub mod conntrack {
+        /// `match_flags` (u16).
+        pub const FLAGS: usize = 146;
+        /// `invert_flags` (u16).
+        pub const INVERT: usize = 148;
+        /// `state_mask` (u8 in rev 1, u16 from rev 2).
+        pub const STATE_MASK: usize = 150;
+        /// `XT_CONNTRACK_STATE_ALIAS` in `match_flags`: written as `-m state`.
+        pub const STATE_ALIAS: u16 = 1 << 13;
+    }
+    /// `struct xt_iprange_mtinfo`: four 16-byte addresses, then flags.
+    pub mod iprange {
+        pub const SRC_MIN: usize = 0;
+        pub const DST_MIN: usize = 32;
+        /// From a `*_MIN` to its `*_MAX`.
+        pub const TO_MAX: usize = 16;
+        pub const FLAGS: usize = 64;
+    }
+    /// `struct xt_mark_mtinfo1` and `xt_connmark_mtinfo1`.
+    pub mod mark {
+        pub const MARK: usize = 0;
+        pub const MASK: usize = 4;
+        pub const INVERT: usize = 8;
+    }
+    /// `struct ipt_icmp` / `ip6t_icmp`.
+    pub mod icmp {
+        pub const TYPE: usize = 0;
+        pub const CODE_MIN: usize = 1;
+        pub const CODE_MAX: usize = 2;
+        pub const INVFLAGS: usize = 3;
+    }
+    /// `struct xt_addrtype_info_v1`.
+    pub mod addrtype {
+        pub const SOURCE: usize = 0;
+        pub const DEST: usize = 2;
+        pub const FLAGS: usize = 4;
+    }
+    /// `struct xt_multiport_v1`.
+    pub mod multiport {
+        pub const FLAGS: usize = 0;
+        pub const COUNT: usize = 1;
+        /// `ports[15]` (u16 each).
+        pub const PORTS: usize = 2;
+        /// `pflags[15]`: this port starts a range.
+        pub const PFLAGS: usize = 32;
+        pub const INVERT: usize = 47;
+        /// `XT_MULTI_PORTS`.
+        pub const MAX: usize = 15;
+    }
+    /// `struct nf_nat_range` / `nf_nat_range2`.
+    pub mod nat_range {
+        pub const FLAGS: usize = 0;
+        pub const MIN_ADDR: usize = 4;
+        pub const MAX_ADDR: usize = 20;
+        pub const MIN_PROTO: usize = 36;
+        pub const MAX_PROTO: usize = 38;
+    }
+    /// `struct nf_nat_ipv4_multi_range_compat`: rangesize, then the first
+    /// `nf_nat_ipv4_range`.
+    pub mod nat_compat {
+        pub const FLAGS: usize = 4;
+        pub const MIN_IP: usize = 8;
+        pub const MAX_IP: usize = 12;
+        pub const MIN: usize = 16;
+        pub const MAX: usize = 18;
+    }
+    /// `struct xt_log_info`.
+    pub mod log {
+        pub const LEVEL: usize = 0;
+        pub const LOGFLAGS: usize = 1;
+        pub const PREFIX: usize = 2;
+        pub const PREFIX_LEN: usize = 30;
+    }
+    /// `struct xt_connmark_tginfo1` (`tginfo2` puts shift_dir and shift_bits before mode).
+    pub mod connmark_tg {
+        pub const CTMARK: usize = 0;
+        pub const CTMASK: usize = 4;
+        pub const NFMASK: usize = 8;
+        pub const MODE_V1: usize = 12;
+        pub const MODE_V2: usize = 14;
+    }
+    /// `struct xt_ct_target_info`.
+    pub mod ct_tg {
+        pub const FLAGS: usize = 0;
+        pub const ZONE: usize = 2;
+        pub const HELPER: usize = 12;
+        pub const HELPER_LEN: usize = 16;
+    }
 }
 
 /// A string as iptables-save writes it: bare when it is only `[A-Za-z0-9_-]`, else quoted
@@ -105,7 +180,12 @@ pub fn match_save(name: &str, rev: u32, info: &[u8]) -> String {
 /// ` -m NAME …` for a match blob; `ipv6` for ip6tables' rules.
 pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
     // `-m state` is conntrack with XT_CONNTRACK_STATE_ALIAS set (iptables prints it as state).
-    if name == "conntrack" && rev >= 1 && u16_at(info, 146).is_some_and(|f| f & (1 << 13) != 0) {
+    let r = Reader::new(info);
+    if name == "conntrack"
+        && rev >= 1
+        && r.ne16(off::conntrack::FLAGS)
+            .is_some_and(|f| f & off::conntrack::STATE_ALIAS != 0)
+    {
         let body = conntrack(rev, info).unwrap_or_default();
         return format!(" -m state{}", body.replace("--ctstate", "--state"));
     }
@@ -113,19 +193,20 @@ pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
         "conntrack" => conntrack(rev, info),
         // xt_iprange_mtinfo: src_min, src_max, dst_min, dst_max (16 bytes each), flags.
         "iprange" if rev >= 1 => (|| {
-            let flags = u8_at(info, 64)?;
+            use off::iprange as o;
+            let flags = r.u8(o::FLAGS)?;
             let mut s = String::new();
-            for (bit, inv, off, opt) in [
-                (1u8, 0x10u8, 0usize, "--src-range"),
-                (2, 0x20, 32, "--dst-range"),
+            for (bit, inv, at, opt) in [
+                (1u8, 0x10u8, o::SRC_MIN, "--src-range"),
+                (2, 0x20, o::DST_MIN, "--dst-range"),
             ] {
                 if flags & bit != 0 {
                     if flags & inv != 0 {
                         s.push_str(" !");
                     }
                     let (a, b) = (
-                        addr(info.get(off..)?, ipv6)?,
-                        addr(info.get(off + 16..)?, ipv6)?,
+                        addr(info.get(at..)?, ipv6)?,
+                        addr(info.get(at + o::TO_MAX..)?, ipv6)?,
                     );
                     s.push_str(&format!(" {opt} {a}-{b}"));
                 }
@@ -134,23 +215,25 @@ pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
         })(),
         // xt_connmark_mtinfo1: mark, mask, invert.
         "connmark" if rev == 1 => (|| {
-            let (mark, mask, inv) = (u32_at(info, 0)?, u32_at(info, 4)?, u8_at(info, 8)?);
+            use off::mark as o;
+            let (mark, mask, inv) = (r.ne32(o::MARK)?, r.ne32(o::MASK)?, r.u8(o::INVERT)?);
             Some(format!(
                 "{} --mark {}",
                 if inv != 0 { " !" } else { "" },
                 hexmark(mark, mask)
             ))
         })(),
-        "state" => u32_at(info, 0).map(|m| format!(" --state {}", states(m))),
+        "state" => r.ne32(0).map(|m| format!(" --state {}", states(m))),
         "addrtype" if rev == 1 => addrtype(info),
         "comment" => Some(format!(" --comment {}", save_string(&cstr(info)))),
         // ipt_icmp / ip6t_icmp: type, code range, invert flags.
         "icmp" | "icmp6" => (|| {
+            use off::icmp as o;
             let (t, lo, hi, inv) = (
-                u8_at(info, 0)?,
-                u8_at(info, 1)?,
-                u8_at(info, 2)?,
-                u8_at(info, 3)?,
+                r.u8(o::TYPE)?,
+                r.u8(o::CODE_MIN)?,
+                r.u8(o::CODE_MAX)?,
+                r.u8(o::INVFLAGS)?,
             );
             let opt = if name == "icmp" {
                 "--icmp-type"
@@ -169,7 +252,8 @@ pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
         })(),
         "multiport" if rev == 1 => multiport(info),
         "mark" if rev == 1 => (|| {
-            let (mark, mask, inv) = (u32_at(info, 0)?, u32_at(info, 4)?, u8_at(info, 8)?);
+            use off::mark as o;
+            let (mark, mask, inv) = (r.ne32(o::MARK)?, r.ne32(o::MASK)?, r.u8(o::INVERT)?);
             Some(format!(
                 "{} --mark {}",
                 if inv != 0 { " !" } else { "" },
@@ -182,12 +266,14 @@ pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
 }
 
 fn conntrack(rev: u32, b: &[u8]) -> Option<String> {
-    let flags = u16_at(b, 146)?;
-    let invert = u16_at(b, 148)?;
+    use off::conntrack as o;
+    let r = Reader::new(b);
+    let flags = r.ne16(o::FLAGS)?;
+    let invert = r.ne16(o::INVERT)?;
     let state = if rev == 1 {
-        u32::from(u8_at(b, 150)?)
+        u32::from(r.u8(o::STATE_MASK)?)
     } else {
-        u32::from(u16_at(b, 150)?)
+        u32::from(r.ne16(o::STATE_MASK)?)
     };
     let mut s = String::new();
     if flags & 1 != 0 {
@@ -200,7 +286,9 @@ fn conntrack(rev: u32, b: &[u8]) -> Option<String> {
 }
 
 fn addrtype(b: &[u8]) -> Option<String> {
-    let (src, dst, flags) = (u16_at(b, 0)?, u16_at(b, 2)?, u32_at(b, 4)?);
+    use off::addrtype as o;
+    let r = Reader::new(b);
+    let (src, dst, flags) = (r.ne16(o::SOURCE)?, r.ne16(o::DEST)?, r.ne32(o::FLAGS)?);
     let mut s = String::new();
     if src != 0 {
         if flags & 1 != 0 {
@@ -224,16 +312,17 @@ fn addrtype(b: &[u8]) -> Option<String> {
 }
 
 fn multiport(b: &[u8]) -> Option<String> {
-    // xt_multiport_v1: flags u8, count u8, ports u16[15], pflags u8[15], invert u8.
-    let flags = u8_at(b, 0)?;
-    let count = usize::from(u8_at(b, 1)?).min(15);
-    let invert = u8_at(b, 47)?;
+    use off::multiport as o;
+    let r = Reader::new(b);
+    let flags = r.u8(o::FLAGS)?;
+    let count = usize::from(r.u8(o::COUNT)?).min(o::MAX);
+    let invert = r.u8(o::INVERT)?;
     let mut ports = Vec::new();
     let mut i = 0;
     while i < count {
-        let p = u16_at(b, 2 + 2 * i)?;
-        if u8_at(b, 32 + i)? != 0 && i + 1 < count {
-            ports.push(format!("{p}:{}", u16_at(b, 2 + 2 * (i + 1))?));
+        let p = r.ne16(o::PORTS + 2 * i)?;
+        if r.u8(o::PFLAGS + i)? != 0 && i + 1 < count {
+            ports.push(format!("{p}:{}", r.ne16(o::PORTS + 2 * (i + 1))?));
             i += 2;
         } else {
             ports.push(p.to_string());
@@ -254,14 +343,18 @@ fn multiport(b: &[u8]) -> Option<String> {
 
 /// ` -j NAME …` for a target blob; `ipv6` picks ip6tables' names where they differ.
 pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
+    let r = Reader::new(info);
     let body = match name {
-        "REJECT" => u32_at(info, 0).map(|w| format!(" --reject-with {}", reject_name(w, ipv6))),
+        "REJECT" => r
+            .ne32(0)
+            .map(|w| format!(" --reject-with {}", reject_name(w, ipv6))),
         "DNAT" => nat_range(rev, info, ipv6).map(|r| format!(" --to-destination {r}")),
         "SNAT" => nat_range(rev, info, ipv6).map(|r| format!(" --to-source {r}")),
         "MASQUERADE" | "REDIRECT" => masquerade(rev, info),
         "LOG" => (|| {
-            let level = u8_at(info, 0)?;
-            let prefix = cstr(info.get(2..32)?);
+            use off::log as o;
+            let level = r.u8(o::LEVEL)?;
+            let prefix = r.cstr(o::PREFIX, o::PREFIX_LEN)?;
             let mut s = String::new();
             if !prefix.is_empty() {
                 s.push_str(&format!(" --log-prefix {}", save_string(&prefix)));
@@ -269,7 +362,7 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             if level != 4 {
                 s.push_str(&format!(" --log-level {level}"));
             }
-            let flags = u8_at(info, 1)?;
+            let flags = r.u8(o::LOGFLAGS)?;
             for (bit, opt) in [
                 (0x01, "--log-tcp-sequence"),
                 (0x02, "--log-tcp-options"),
@@ -286,18 +379,19 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
         "MARK" if rev == 2 => (|| {
             Some(format!(
                 " --set-xmark 0x{:x}/0x{:x}",
-                u32_at(info, 0)?,
-                u32_at(info, 4)?
+                r.ne32(0)?,
+                r.ne32(4)?
             ))
         })(),
         "CONNMARK" if rev >= 1 => (|| {
             // xt_connmark_tginfo1: ctmark, ctmask, nfmask, mode; tginfo2 puts shift_dir and
             // shift_bits before mode.
+            use off::connmark_tg as o;
             let (mark, ctmask, nfmask, mode) = (
-                u32_at(info, 0)?,
-                u32_at(info, 4)?,
-                u32_at(info, 8)?,
-                u8_at(info, if rev >= 2 { 14 } else { 12 })?,
+                r.ne32(o::CTMARK)?,
+                r.ne32(o::CTMASK)?,
+                r.ne32(o::NFMASK)?,
+                r.u8(if rev >= 2 { o::MODE_V2 } else { o::MODE_V1 })?,
             );
             Some(match mode {
                 0 => format!(" --set-xmark 0x{mark:x}/0x{ctmask:x}"),
@@ -306,7 +400,7 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             })
         })(),
         // xt_tcpmss_info: mss (0xffff: clamp to the path MTU).
-        "TCPMSS" => u16_at(info, 0).map(|m| {
+        "TCPMSS" => r.ne16(0).map(|m| {
             if m == 0xffff {
                 " --clamp-mss-to-pmtu".to_string()
             } else {
@@ -314,13 +408,14 @@ pub fn target_save(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             }
         }),
         "CT" => (|| {
-            let flags = u16_at(info, 0)?;
-            let zone = u16_at(info, 2)?;
+            use off::ct_tg as o;
+            let flags = r.ne16(o::FLAGS)?;
+            let zone = r.ne16(o::ZONE)?;
             let mut s = String::new();
             if flags & 1 != 0 {
                 s.push_str(" --notrack");
             }
-            let helper = cstr(info.get(12..28).unwrap_or(&[]));
+            let helper = r.cstr(o::HELPER, o::HELPER_LEN).unwrap_or_default();
             if !helper.is_empty() {
                 s.push_str(&format!(" --helper {helper}"));
             }
@@ -375,22 +470,24 @@ fn addr(b: &[u8], ipv6: bool) -> Option<IpAddr> {
 /// `IP[-IP][:PORT[-PORT]]` and flags from nf_nat_range{,2} (rev 1, 2) or the IPv4 compat
 /// range (rev 0).
 fn nat_range(rev: u32, b: &[u8], ipv6: bool) -> Option<String> {
+    let r = Reader::new(b);
     let (flags, min, max, pmin, pmax) = if rev == 0 {
-        // nf_nat_ipv4_multi_range_compat: rangesize, then {flags, min_ip, max_ip, min, max}.
+        use off::nat_compat as o;
         (
-            u32_at(b, 4)?,
-            addr(b.get(8..)?, false)?,
-            addr(b.get(12..)?, false)?,
-            be16_at(b, 16)?,
-            be16_at(b, 18)?,
+            r.ne32(o::FLAGS)?,
+            addr(b.get(o::MIN_IP..)?, false)?,
+            addr(b.get(o::MAX_IP..)?, false)?,
+            r.be16(o::MIN)?,
+            r.be16(o::MAX)?,
         )
     } else {
+        use off::nat_range as o;
         (
-            u32_at(b, 0)?,
-            addr(b.get(4..)?, ipv6)?,
-            addr(b.get(20..)?, ipv6)?,
-            be16_at(b, 36)?,
-            be16_at(b, 38)?,
+            r.ne32(o::FLAGS)?,
+            addr(b.get(o::MIN_ADDR..)?, ipv6)?,
+            addr(b.get(o::MAX_ADDR..)?, ipv6)?,
+            r.be16(o::MIN_PROTO)?,
+            r.be16(o::MAX_PROTO)?,
         )
     };
     let mut s = String::new();
@@ -424,10 +521,17 @@ fn nat_range(rev: u32, b: &[u8], ipv6: bool) -> Option<String> {
 }
 
 fn masquerade(rev: u32, b: &[u8]) -> Option<String> {
+    let r = Reader::new(b);
     let (flags, pmin, pmax) = if rev == 0 {
-        (u32_at(b, 4)?, be16_at(b, 16)?, be16_at(b, 18)?)
+        use off::nat_compat as o;
+        (r.ne32(o::FLAGS)?, r.be16(o::MIN)?, r.be16(o::MAX)?)
     } else {
-        (u32_at(b, 0)?, be16_at(b, 36)?, be16_at(b, 38)?)
+        use off::nat_range as o;
+        (
+            r.ne32(o::FLAGS)?,
+            r.be16(o::MIN_PROTO)?,
+            r.be16(o::MAX_PROTO)?,
+        )
     };
     let mut s = String::new();
     if flags & 2 != 0 {

@@ -530,24 +530,12 @@ mod tests {
     }
 
     fn sock(local: &str, lport: u16, peer: &str, pport: u16) -> Socket {
-        Socket {
-            proto: Proto::Tcp,
-            state: SocketState::Established,
-            local: local.parse().unwrap(),
-            local_port: lport,
-            peer: peer.parse().unwrap(),
-            peer_port: pport,
-            recv_q: 0,
-            send_q: 0,
-            uid: 0,
-            inode: 1,
-            bound_if: None,
-            v6_only: None,
-            timer: 0,
-            retrans: 0,
-            expires_ms: 0,
-            processes: Vec::new(),
-        }
+        Socket::new(
+            Proto::Tcp,
+            SocketState::Established,
+            (local.parse().unwrap(), lport),
+            (peer.parse().unwrap(), pport),
+        )
     }
 
     fn bit(s: SocketState) -> u32 {

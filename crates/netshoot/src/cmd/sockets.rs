@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use clap::Args;
+pub use netshoot_inspect::sockets::SocketsReport;
 use netshoot_inspect::sockets::{select, Query};
 use netshoot_inspect::{Proto, Socket};
 
@@ -57,8 +58,6 @@ pub struct SocketsArgs {
     #[arg(value_name = "FILTER", trailing_var_arg = true)]
     pub filter: Vec<String>,
 }
-
-pub use netshoot_inspect::sockets::SocketsReport;
 
 impl SocketsArgs {
     /// The library's query for these options.
