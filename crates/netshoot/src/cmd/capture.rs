@@ -310,7 +310,7 @@ fn deliver(
     so: &mut impl Write,
 ) -> anyhow::Result<()> {
     match sink {
-        Some(s) => s.write(p.sec, p.nsec, p.len, p.data).map_err(sink_error),
+        Some(s) => s.write(p).map_err(sink_error),
         None => Ok(print_packet(
             a,
             lines,
