@@ -8,6 +8,7 @@ use std::io::{self, BufWriter};
 use std::time::{Duration, Instant};
 
 use crate::pcap;
+use crate::source::Frame;
 
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,15 +118,9 @@ impl RotatingWriter {
 
     /// Appends one packet, first starting the next file when the rotation says so. A file
     /// always takes at least one packet, however small the size limit.
-    pub fn write(
-        &mut self,
-        sec: u32,
-        nsec: u32,
-        orig_len: u32,
-        data: &[u8],
-    ) -> Result<(), RotateError> {
+    pub fn write(&mut self, frame: &Frame<'_>) -> Result<(), RotateError> {
         let full = self.rotation.max_bytes.is_some_and(|max| {
-            self.writer.bytes_written() + self.writer.record_len(data.len()) > max
+            self.writer.bytes_written() + self.writer.record_len(frame.data.len()) > max
         });
         let old = self
             .rotation
@@ -141,7 +136,8 @@ impl RotatingWriter {
             self.opened = Instant::now();
             self.records = 0;
         }
-        self.writer.write(sec, nsec, orig_len, data)?;
+        self.writer
+            .write(frame.sec, frame.nsec, frame.len, frame.data)?;
         self.records += 1;
         Ok(())
     }
@@ -178,7 +174,15 @@ mod tests {
             let mut w = RotatingWriter::create(&base, format, 65535, rotation).unwrap();
             for i in 0..100u32 {
                 // 997 bytes: pcapng pads it to 1000.
-                w.write(i, 0, 997, &[i as u8; 997]).unwrap();
+                let data = [i as u8; 997];
+                w.write(&Frame {
+                    sec: i,
+                    nsec: 0,
+                    len: 997,
+                    data: &data,
+                    ifindex: 0,
+                })
+                .unwrap();
             }
             w.finish().unwrap();
             let got = files(&base);

@@ -8,7 +8,8 @@ use std::io;
 
 use nix::net::if_::{if_nametoindex, InterfaceFlags};
 
-use crate::bpf::Insn;
+use crate::bpf::{self, Insn};
+use crate::pcap::{self, PcapError, Record};
 use crate::ring::{Packet, Ring, Stats};
 
 /// What to capture.
@@ -52,6 +53,41 @@ pub enum SourceError {
     },
 }
 
+/// Why a capture file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Not a pcap or pcapng file, or a damaged one.
+    #[error(transparent)]
+    Pcap(#[from] PcapError),
+    /// A capture of another link layer.
+    #[error("link type {0} is not Ethernet (1); only Ethernet captures are read")]
+    LinkType(u32),
+}
+
+/// The packets of a pcap or pcapng capture of Ethernet frames (`tcpdump -r`) that pass
+/// `filter`, in file order, each as it was recorded.
+pub fn recorded(file: &[u8], filter: &[Insn]) -> Result<Vec<Record>, FileError> {
+    let (linktype, _, mut recs) = pcap::parse(file)?;
+    if linktype != pcap::LINKTYPE_ETHERNET {
+        return Err(FileError::LinkType(linktype));
+    }
+    recs.retain(|r| bpf::run(filter, &r.data, r.orig_len) != 0);
+    Ok(recs)
+}
+
+impl Record {
+    /// The record as a frame.
+    pub fn frame(&self) -> Frame<'_> {
+        Frame {
+            sec: self.sec,
+            nsec: self.nsec,
+            len: self.orig_len,
+            data: &self.data,
+            ifindex: 0,
+        }
+    }
+}
+
 /// One packet as tcpdump sees it (valid during the callback).
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
@@ -63,7 +99,7 @@ pub struct Frame<'a> {
     pub len: u32,
     /// The captured bytes (at most the snap length, plus a VLAN tag put back).
     pub data: &'a [u8],
-    /// The interface the frame was seen on (its index; useful on `any`).
+    /// The index of the interface the frame was seen on (0 when unknown: a file).
     pub ifindex: i32,
 }
 
@@ -220,6 +256,34 @@ mod tests {
         // Too short for the addresses: as it is (the scratch is reused, so cleared first).
         insert_vlan_tag(&frame[..5], (1, 0x88a8), &mut out);
         assert_eq!(out, &frame[..5]);
+    }
+
+    #[test]
+    fn recorded_frames_pass_the_filter() {
+        let corpus = crate::craft::corpus();
+        let mut w = pcap::Writer::new(Vec::new(), 65535, pcap::LINKTYPE_ETHERNET, false).unwrap();
+        for (_, f) in &corpus {
+            w.write(1, 0, f.len() as u32, f).unwrap();
+        }
+        let file = w.into_inner();
+        let all = recorded(&file, &crate::filter::compile("", 65535).unwrap()).unwrap();
+        assert_eq!(all.len(), corpus.len());
+        let tcp = crate::filter::compile("tcp", 65535).unwrap();
+        let some = recorded(&file, &tcp).unwrap();
+        assert!(!some.is_empty() && some.len() < all.len());
+        for r in &some {
+            let f = r.frame();
+            assert_eq!((f.len, f.data.len()), (r.orig_len, r.data.len()));
+            assert_ne!(bpf::run(&tcp, f.data, f.len), 0);
+        }
+        let mut raw = pcap::Writer::new(Vec::new(), 65535, 101, false).unwrap();
+        raw.write(1, 0, 20, &[0x45; 20]).unwrap();
+        let e = recorded(&raw.into_inner(), &tcp).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "link type 101 is not Ethernet (1); only Ethernet captures are read"
+        );
+        assert!(recorded(b"not a capture", &tcp).is_err());
     }
 
     #[test]

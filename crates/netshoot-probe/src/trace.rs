@@ -303,7 +303,10 @@ impl Tracer {
             reached,
             flag,
             tcp_flags: None,
-            icmp: Some(IcmpMessage { kind: t, code: e.code }),
+            icmp: Some(IcmpMessage {
+                kind: t,
+                code: e.code,
+            }),
         })
     }
 }

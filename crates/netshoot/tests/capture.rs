@@ -523,7 +523,8 @@ fn top_draws_a_screen_on_a_terminal() {
     );
 }
 
-/// A pcap file of a 6 MB TCP flow from a to b, written by tcpdump (1500-byte snap length).
+/// A pcap file of a 6 MB TCP flow from a to b, written by tcpdump (1500-byte snap length);
+/// its size shows the whole flow is in it.
 fn tcpdump_file_of_a_flow(port: &str) -> String {
     let (a, b, ia, _l) = pair();
     let _srv = b.spawn(&["iperf3", "-s", "-1", "-p", port]);
@@ -548,14 +549,27 @@ fn tcpdump_file_of_a_flow(port: &str) -> String {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
+    // 40 Mbit/s, so that tcpdump on a loaded machine keeps up (at full speed a run once left
+    // fewer than three 1 MB files' worth).
     a.sh(&format!(
-        "iperf3 -c 10.88.0.2 -p {port} -n 6M -l 1400 >/dev/null"
+        "iperf3 -c 10.88.0.2 -p {port} -n 6M -l 1400 -b 40M >/dev/null"
     ));
-    std::thread::sleep(Duration::from_millis(300));
+    // Stop tcpdump once its file stops growing (it may lag behind the flow).
+    let mut last = 0;
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(300));
+        let len = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
+        if len > 0 && len == last {
+            break;
+        }
+        last = len;
+    }
     let _ = Command::new("kill")
         .args(["-INT", &td.id().to_string()])
         .status();
     let _ = td.wait_with_output();
+    let len = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
+    assert!(len > 6_000_000, "tcpdump wrote {len} bytes of a 6 MB flow");
     big
 }
 

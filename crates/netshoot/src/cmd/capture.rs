@@ -10,7 +10,7 @@ use netshoot_capture::flows::{DirReport, PairReport};
 use netshoot_capture::rotate::{Format, RotateError, RotatingWriter, Rotation};
 use netshoot_capture::source::{self, Frame, Source};
 use netshoot_capture::top::{Top, TopReport};
-use netshoot_capture::{bpf, filter, pcap, summary};
+use netshoot_capture::{bpf, filter, summary};
 use netshoot_inspect::owners::{Owners, OwnersWatch};
 
 use crate::render::Output;
@@ -280,37 +280,13 @@ fn read_file(
     json: bool,
 ) -> anyhow::Result<i32> {
     let bytes = std::fs::read(path).with_context(|| format!("-r {path}: cannot read"))?;
-    let (linktype, _, recs) = pcap::parse(&bytes).map_err(|e| anyhow!("-r {path}: {e}"))?;
-    if linktype != pcap::LINKTYPE_ETHERNET {
-        bail!(
-            "-r {path}: link type {linktype} is not Ethernet (1); only Ethernet captures are read"
-        );
-    }
+    let recs = source::recorded(&bytes, prog).map_err(|e| anyhow!("-r {path}: {e}"))?;
     eprintln!("reading from file {path}, link-type EN10MB (Ethernet)");
     let mut sink = open_sink(a)?;
     let stdout = std::io::stdout();
     let mut so = BufWriter::new(stdout.lock());
-    let mut n = 0u64;
-    for r in recs {
-        if bpf::run(prog, &r.data, r.orig_len) == 0 {
-            continue;
-        }
-        n += 1;
-        match &mut sink {
-            Some(s) => s
-                .write(r.sec, r.nsec, r.orig_len, &r.data)
-                .map_err(sink_error)?,
-            None => print_packet(
-                a,
-                lines,
-                json,
-                (r.sec, r.nsec),
-                None,
-                r.orig_len,
-                &r.data,
-                &mut so,
-            )?,
-        }
+    for (n, r) in (1u64..).zip(&recs) {
+        deliver(a, &mut sink, lines, json, &r.frame(), None, &mut so)?;
         if a.count.is_some_and(|c| n >= c) {
             break;
         }
@@ -320,6 +296,31 @@ fn read_file(
         s.finish()?;
     }
     Ok(0)
+}
+
+/// One packet to the -w files, or printed.
+fn deliver(
+    a: &CaptureArgs,
+    sink: &mut Option<RotatingWriter>,
+    lines: &mut summary::Summarizer,
+    json: bool,
+    p: &Frame<'_>,
+    interface: Option<String>,
+    so: &mut impl Write,
+) -> anyhow::Result<()> {
+    match sink {
+        Some(s) => s.write(p).map_err(sink_error),
+        None => Ok(print_packet(
+            a,
+            lines,
+            json,
+            (p.sec, p.nsec),
+            interface,
+            p.len,
+            p.data,
+            so,
+        )?),
+    }
 }
 
 /// The -w file(s) with tcpdump's rotation (-C, -G, -W), or None without -w.
@@ -395,21 +396,14 @@ fn live(
             if failure.is_some() || a.count.is_some_and(|c| captured >= c) {
                 return;
             }
-            let r = match &mut sink {
-                Some(s) => s.write(p.sec, p.nsec, p.len, p.data).map_err(sink_error),
-                None => {
-                    // --json names the interface (on `any`, the packet's own).
-                    let iface = json.then(|| match name.as_str() {
-                        "any" => nix::net::if_::if_indextoname(p.ifindex as u32)
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_else(|_| name.clone()),
-                        n => n.to_string(),
-                    });
-                    let at = (p.sec, p.nsec);
-                    print_packet(a, lines, json, at, iface, p.len, p.data, &mut so).map_err(Into::into)
-                }
-            };
-            match r {
+            // --json names the interface (on `any`, the packet's own).
+            let iface = (json && sink.is_none()).then(|| match name.as_str() {
+                "any" => nix::net::if_::if_indextoname(p.ifindex as u32)
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| name.clone()),
+                n => n.to_string(),
+            });
+            match deliver(a, &mut sink, lines, json, p, iface, &mut so) {
                 Ok(()) => captured += 1,
                 Err(e) => failure = Some(e),
             }
