@@ -719,15 +719,6 @@ mod tests {
     }
 
     #[test]
-    fn percent_as_c_g2() {
-        assert_eq!(g2(0.0), "0");
-        assert_eq!(g2(0.4424), "0.44");
-        assert_eq!(g2(1.0869), "1.1");
-        assert_eq!(g2(12.3), "12");
-        assert_eq!(g2(100.0), "1e+02");
-    }
-
-    #[test]
     fn refusals_are_one_line() {
         let e = SPEC.parse(&["-c", "h", "-y", "C"]).unwrap_err().to_string();
         assert!(

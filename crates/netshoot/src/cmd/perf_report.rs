@@ -578,12 +578,13 @@ mod tests {
     }
 
     #[test]
-    fn g2_is_c_percent_two_g() {
+    fn percent_as_c_g2() {
         assert_eq!(g2(0.0), "0");
-        assert_eq!(g2(12.345), "12");
-        assert_eq!(g2(1.234), "1.2");
+        assert_eq!(g2(0.4424), "0.44");
+        assert_eq!(g2(1.0869), "1.1");
+        assert_eq!(g2(12.3), "12");
         assert_eq!(g2(0.01234), "0.012");
-        // As C prints 100 % loss (this was `1.0e2` before the formats were shared).
+        // As C prints 100 % loss (perf printed `1.0e2` before the formats were shared).
         assert_eq!(g2(100.0), "1e+02");
     }
 }
