@@ -91,6 +91,33 @@ impl Drop for DockerNet {
     }
 }
 
+/// A Swarm service removed on drop.
+#[derive(Debug)]
+pub struct Service {
+    /// Its name.
+    pub name: String,
+}
+
+impl Service {
+    /// `docker service create --detach --quiet --name UNIQUE --label … ARGS…` (ARGS holds
+    /// options, the image and its command). The Swarm must be active ([`ensure_swarm`]).
+    pub fn create(args: &[&str]) -> Service {
+        let name = unique("svc");
+        let mut argv = vec![
+            "docker", "service", "create", "--detach", "--quiet", "--name", &name, "--label", LABEL,
+        ];
+        argv.extend_from_slice(args);
+        run(&argv);
+        Service { name }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = run_raw(&["docker", "service", "rm", &self.name]);
+    }
+}
+
 /// A container removed (forcibly) on drop.
 #[derive(Debug)]
 pub struct Container {

@@ -118,15 +118,11 @@ Examples:
     Probe(crate::cmd::probes::ProbeCommand),
 
     #[command(flatten)]
-    Perf(crate::cmd::perf::PerfRoom),
+    Perf(crate::cmd::perf::PerfCommand),
 
     #[command(flatten)]
-    Capture(crate::cmd::capture::CaptureRoom),
+    Capture(crate::cmd::capture::CaptureCommand),
 
-    // ROOMS: each later issue adds its commands here as ONE flattened enum, e.g.
-    //     #[command(flatten)]
-    //     Inspect(crate::cmd::inspect::InspectCommand),
-    // (keep one block per room; do not edit other rooms' blocks)
     /// Create a link named after every classic tool (tcpdump, netstat, ip, …) pointing at this
     /// binary, so each name runs netshoot's engine with the classic command line.
     #[command(after_help = "\

@@ -132,8 +132,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Perf(c) => cmd::perf::run(&c, &target, &out),
         Command::Capture(c) => cmd::capture::run(&c, &out),
         Command::Motd(a) => cmd::motd::run(&a, &target, &out),
-        // ROOMS: one dispatch arm per room, e.g.
-        //     Command::Inspect(c) => cmd::inspect::run(c, &target, &out),
         Command::Targets(_)
         | Command::Completions { .. }
         | Command::Man

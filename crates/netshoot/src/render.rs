@@ -159,7 +159,6 @@ impl Output {
     }
 
     /// Whether stdout is a terminal (for colour and progress).
-    #[allow(dead_code)]
     pub fn tty(&self) -> bool {
         !self.json && std::io::stdout().is_terminal()
     }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use netshoot_testnet::cli::Netshoot;
 use netshoot_testnet::docker::{
-    ensure_swarm, require_docker, test_image, Container, DockerNet, LABEL,
+    ensure_swarm, require_docker, test_image, Container, DockerNet, Service,
 };
 use netshoot_testnet::fixtures::Auth;
-use netshoot_testnet::{require_root, run, run_raw, unique, Netns};
+use netshoot_testnet::{require_root, Netns};
 use serde_json::Value;
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
@@ -296,17 +296,7 @@ fn tasks_of_a_swarm_service_agree_with_dig() {
     require_docker!();
     ensure_swarm();
     let net = DockerNet::new("overlay", &["--attachable"]);
-    let svc = unique("svc");
-    run(&[
-        "docker",
-        "service",
-        "create",
-        "--detach",
-        "--quiet",
-        "--name",
-        &svc,
-        "--label",
-        LABEL,
+    let s = Service::create(&[
         "--replicas",
         "2",
         "--endpoint-mode",
@@ -317,13 +307,7 @@ fn tasks_of_a_swarm_service_agree_with_dig() {
         "sleep",
         "infinity",
     ]);
-    struct Svc(String);
-    impl Drop for Svc {
-        fn drop(&mut self) {
-            let _ = run_raw(&["docker", "service", "rm", &self.0]);
-        }
-    }
-    let _s = Svc(svc.clone());
+    let svc = &s.name;
     let c = Container::run(
         "cli",
         &["--network", &net.name, test_image(), "sleep", "infinity"],

@@ -4,9 +4,9 @@ use std::process::Command;
 
 use netshoot_testnet::cli::{assert_top_finding, Netshoot};
 use netshoot_testnet::docker::{
-    ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet, LABEL,
+    ensure_swarm, require_docker, test_image, underlay_mtu, Container, DockerNet, Service,
 };
-use netshoot_testnet::{run, run_raw, unique, Child, Group};
+use netshoot_testnet::{run, run_raw, Child, Group};
 use serde_json::Value;
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
@@ -187,35 +187,13 @@ fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
     }
     ensure_swarm();
     let net = DockerNet::new("overlay", &["--attachable"]);
-    let svc = unique("svc");
-    run(&[
-        "docker",
-        "service",
-        "create",
-        "--detach",
-        "--quiet",
-        "--name",
-        &svc,
-        "--label",
-        LABEL,
-        "--network",
-        &net.name,
-        test_image(),
-        "sleep",
-        "infinity",
-    ]);
-    struct Svc(String);
-    impl Drop for Svc {
-        fn drop(&mut self) {
-            let _ = run_raw(&["docker", "service", "rm", &self.0]);
-        }
-    }
-    let _svc = Svc(svc.clone());
+    let s = Service::create(&["--network", &net.name, test_image(), "sleep", "infinity"]);
+    let svc = &s.name;
     let web = Container::run(
         "web",
         &["--network", &net.name, test_image(), "sleep", "infinity"],
     );
-    let res = doctor(&web.name, &[&svc]);
+    let res = doctor(&web.name, &[svc]);
     assert_top_finding(&res, &format!("swarm.vip:{svc}"));
     // tasks.<service> bypasses the VIP: no VIP finding for it.
     let (_, v) = doctor(&web.name, &[&format!("tasks.{svc}")]);

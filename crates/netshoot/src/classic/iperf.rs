@@ -9,6 +9,7 @@ use netshoot_perf::iperf2::{self, Amount, ClientOptions, Event, Report, ServerOp
 
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::{Ctx, Tool};
+use crate::cmd::perf_report::{g2, three_digits};
 
 /// The tool.
 pub static TOOL: Tool = Tool {
@@ -484,35 +485,11 @@ pub fn units(bytes: f64, fmt: char) -> String {
     } else {
         v /= f64::powi(base, conv as i32);
     }
-    let num = if v < 9.995 {
-        format!("{v:4.2}")
-    } else if v < 99.95 {
-        format!("{v:4.1}")
-    } else {
-        format!("{v:4.0}")
-    };
-    format!("{num} {}", if upper { BYTE[conv] } else { BIT[conv] })
-}
-
-/// C's `%.2g` for a percentage (`0`, `0.44`, `1.1`, `12`, `1e+02`).
-fn g2(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let exp = v.abs().log10().floor() as i32;
-    if !(-5..2).contains(&exp) {
-        let m = v / 10f64.powi(exp);
-        let m = format!("{m:.1}");
-        let m = m.trim_end_matches('0').trim_end_matches('.');
-        return format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    }
-    let decimals = (1 - exp).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    format!(
+        "{} {}",
+        three_digits(v),
+        if upper { BYTE[conv] } else { BIT[conv] }
+    )
 }
 
 /// Renders iperf2 events in iperf 2.1.8's layout (or as JSON lines).
@@ -739,15 +716,6 @@ mod tests {
         assert_eq!(units(14_625.0, 'a'), " 117 Kbit");
         assert_eq!(units(100000.0, 'B'), "100000 Byte");
         assert_eq!(units(5396654.0, 'B'), "5396654 Byte");
-    }
-
-    #[test]
-    fn percent_as_c_g2() {
-        assert_eq!(g2(0.0), "0");
-        assert_eq!(g2(0.4424), "0.44");
-        assert_eq!(g2(1.0869), "1.1");
-        assert_eq!(g2(12.3), "12");
-        assert_eq!(g2(100.0), "1e+02");
     }
 
     #[test]

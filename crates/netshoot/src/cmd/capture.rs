@@ -17,7 +17,7 @@ use crate::render::Output;
 
 /// The capture room.
 #[derive(Debug, Subcommand)]
-pub enum CaptureRoom {
+pub enum CaptureCommand {
     /// Capture packets like tcpdump: a pcap-filter expression compiled to BPF and attached in
     /// the kernel, one line per packet (stdout), or every packet to a pcap file (-w).
     #[command(after_help = "\
@@ -159,10 +159,10 @@ pub struct CaptureArgs {
 }
 
 /// Runs `capture` in the (already entered) target.
-pub fn run(room: &CaptureRoom, out: &Output) -> anyhow::Result<i32> {
+pub fn run(room: &CaptureCommand, out: &Output) -> anyhow::Result<i32> {
     let a = match room {
-        CaptureRoom::Capture(a) => a,
-        CaptureRoom::Top(t) => return top(t, out),
+        CaptureCommand::Capture(a) => a,
+        CaptureCommand::Top(t) => return top(t, out),
     };
     let expr = a.filter.join(" ");
     let prog = filter::compile(&expr, a.snaplen.max(1)).map_err(|e| anyhow!("filter: {e}"))?;

@@ -25,4 +25,3 @@ pub mod sockets;
 pub mod target;
 pub mod targets;
 pub mod trace;
-// ROOMS: one `pub mod ROOM;` line per room below.

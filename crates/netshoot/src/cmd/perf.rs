@@ -13,18 +13,18 @@ use netshoot_perf::{proto, Ending, Event, Spec};
 use crate::cmd::perf_report::{summary_lines, to_json, Lines};
 use crate::render::Output;
 
-/// The perf room.
+/// The `perf` command (one entry of the CLI's commands).
 #[derive(Debug, Subcommand)]
-pub enum PerfRoom {
+pub enum PerfCommand {
     /// Throughput tests that speak iperf3's protocol: `perf server` (iperf3 -s) and
     /// `perf client HOST` (iperf3 -c), interoperable with any iperf3 3.x.
     #[command(subcommand)]
-    Perf(PerfCommand),
+    Perf(PerfSubcommand),
 }
 
 /// `perf` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum PerfCommand {
+pub enum PerfSubcommand {
     /// Serve tests like iperf3 -s: one at a time; others get "server is busy".
     #[command(after_help = "\
 Examples:
@@ -168,11 +168,11 @@ fn seconds(v: f64, what: &str) -> anyhow::Result<()> {
 }
 
 /// Runs a perf command in the (already entered) target.
-pub fn run(room: &PerfRoom, target: &Target, out: &Output) -> anyhow::Result<i32> {
-    let PerfRoom::Perf(cmd) = room;
+pub fn run(command: &PerfCommand, target: &Target, out: &Output) -> anyhow::Result<i32> {
+    let PerfCommand::Perf(cmd) = command;
     match cmd {
-        PerfCommand::Server(a) => server(a, out),
-        PerfCommand::Client(a) => client(a, target, out),
+        PerfSubcommand::Server(a) => server(a, out),
+        PerfSubcommand::Client(a) => client(a, target, out),
     }
 }
 

@@ -120,14 +120,19 @@ fn scaled(mut v: f64, base: f64, unit: &str) -> String {
         v /= base;
         i += 1;
     }
-    let num = if v < 9.995 {
+    format!("{} {}{unit}", three_digits(v), prefixes[i])
+}
+
+/// A scaled number as iperf 2 and iperf3 print it before its unit: three significant digits in
+/// four columns (`3.20`, `27.5`, ` 128`).
+pub fn three_digits(v: f64) -> String {
+    if v < 9.995 {
         format!("{v:4.2}")
     } else if v < 99.95 {
         format!("{v:4.1}")
     } else {
         format!("{v:4.0}")
-    };
-    format!("{num} {}{unit}", prefixes[i])
+    }
 }
 
 fn header(udp: bool, we_send: Option<bool>, summary: bool) -> String {
@@ -305,16 +310,20 @@ fn sum(rs: &[StreamResult]) -> StreamResult {
     }
 }
 
-/// C's `%.2g`: two significant digits, no trailing zeros.
-fn g2(v: f64) -> String {
+/// C's `%.2g`, as iperf 2 and iperf3 print a loss percentage: two significant digits, no
+/// trailing zeros (`0`, `0.44`, `1.1`, `12`, `1e+02`).
+pub fn g2(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return "0".into();
     }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-5..2).contains(&mag) {
-        return format!("{v:.1e}");
+    let exp = v.abs().log10().floor() as i32;
+    if !(-5..2).contains(&exp) {
+        let m = v / 10f64.powi(exp);
+        let m = format!("{m:.1}");
+        let m = m.trim_end_matches('0').trim_end_matches('.');
+        return format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
-    let decimals = (1 - mag).max(0) as usize;
+    let decimals = (1 - exp).max(0) as usize;
     let s = format!("{v:.decimals$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -569,10 +578,13 @@ mod tests {
     }
 
     #[test]
-    fn g2_is_c_percent_two_g() {
+    fn percent_as_c_g2() {
         assert_eq!(g2(0.0), "0");
-        assert_eq!(g2(12.345), "12");
-        assert_eq!(g2(1.234), "1.2");
+        assert_eq!(g2(0.4424), "0.44");
+        assert_eq!(g2(1.0869), "1.1");
+        assert_eq!(g2(12.3), "12");
         assert_eq!(g2(0.01234), "0.012");
+        // As C prints 100 % loss (perf printed `1.0e2` before the formats were shared).
+        assert_eq!(g2(100.0), "1e+02");
     }
 }
