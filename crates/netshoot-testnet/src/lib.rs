@@ -2,6 +2,9 @@
 //! names, torn down on drop (and so on panic).
 
 pub mod docker;
+mod record;
+
+pub use record::{doctor_record_args, RECORD_ENV};
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

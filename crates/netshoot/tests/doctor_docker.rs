@@ -13,6 +13,7 @@ fn doctor(target: &str, dests: &[&str]) -> (i32, Value) {
     args.extend_from_slice(dests);
     let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
         .args(&args)
+        .args(netshoot_testnet::doctor_record_args())
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
@@ -260,6 +261,7 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
     let ghost = format!("{}.{}.{}.250:80", base[0], base[1], base[2]);
     let child = Command::new(env!("CARGO_BIN_EXE_netshoot"))
         .args(["-t", &web.name, "doctor", &ghost])
+        .args(netshoot_testnet::doctor_record_args())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -110,6 +110,7 @@ impl Topo {
         args.extend_from_slice(dests);
         let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
             .args(&args)
+            .args(netshoot_testnet::doctor_record_args())
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
