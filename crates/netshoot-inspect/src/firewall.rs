@@ -12,7 +12,7 @@ use std::io;
 use std::net::IpAddr;
 
 use crate::nfnl::{attrs, be32, be64, string};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const NFT_MSG_GETCHAIN: u16 = 4;
 const NFT_MSG_GETRULE: u16 = 7;
@@ -646,7 +646,7 @@ pub fn render(chain: &str, exprs: &[Expr]) -> String {
 }
 
 /// The packet the evaluator imagines: a TCP SYN (a new connection) or a UDP datagram.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Packet {
     /// Source address.
     pub src: IpAddr,

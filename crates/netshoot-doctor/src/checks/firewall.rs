@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use crate::facts::{Facts, FwDecision, Place, Syn, Verdict};
+use netshoot_inspect::firewall::Packet;
+
+use crate::facts::{Facts, FwDecision, Place, Verdict};
 use crate::{Context, Finding};
 
 /// `firewall.output:<dest>`, `firewall.input:<dest>`, `firewall.forward:<dest>`, or `firewall`
@@ -46,7 +48,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         } else {
             IpAddr::from([0u16; 8])
         });
-        let pkt = Syn {
+        let pkt = Packet {
             src,
             dst: ip,
             proto: 6,
@@ -74,7 +76,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         }
         // 3. Entering the destination's namespace.
         if let Ok(Some(ns)) = facts.resident(ip) {
-            let inbound = Syn {
+            let inbound = Packet {
                 iif: Some(ns.dev.clone()),
                 oif: None,
                 ..pkt.clone()
@@ -143,14 +145,14 @@ fn blocked(
 
 /// The host's FORWARD hook for traffic bridged between namespaces: br_netfilter sends bridged
 /// IPv4 through iptables when bridge-nf-call-iptables=1, with the bridge as in and out device.
-fn forward(facts: &dyn Facts, dev: &Option<String>, pkt: &Syn, label: &str) -> Option<Finding> {
+fn forward(facts: &dyn Facts, dev: &Option<String>, pkt: &Packet, label: &str) -> Option<Finding> {
     let dev = dev.as_ref()?;
     let host = facts.host_bridge(dev)?;
     if !host.nf_call_iptables {
         return None;
     }
     let bridge = host.bridge;
-    let fwd = Syn {
+    let fwd = Packet {
         iif: Some(bridge.clone()),
         oif: Some(bridge.clone()),
         ..pkt.clone()

@@ -3,9 +3,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use netshoot_inspect::firewall::Packet;
 use netshoot_probe::ConnectOutcome;
 
-use crate::facts::{Facts, Place, Syn, Verdict};
+use crate::facts::{Facts, Place, Verdict};
 use crate::{Context, Finding};
 
 /// `swarm.listen:<port>`, `swarm.port:<port>`, `swarm.node:<addr>`, or `swarm` (ok).
@@ -79,7 +80,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             continue;
         }
         if rules {
-            let pkt = Syn {
+            let pkt = Packet {
                 src: IpAddr::from([0, 0, 0, 0]),
                 dst: node_ip,
                 proto: *proto,

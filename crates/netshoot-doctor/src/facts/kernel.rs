@@ -20,8 +20,7 @@ use netshoot_probe::{ConnectOutcome, EchoOutcome};
 
 use super::{
     DnsAnswer, DnsFailure, DnsFailureKind, Facts, FwDecision, HostBridge, Link, LinkAddr, Neigh,
-    OsError, Place, Resident, Resolved, RouteFact, Sock, Syn, TargetContainer, TargetFacts,
-    Verdict,
+    OsError, Place, Resident, Resolved, RouteFact, Sock, TargetContainer, TargetFacts, Verdict,
 };
 
 type Rules = Result<Arc<Vec<Chain>>, OsError>;
@@ -250,19 +249,10 @@ impl Facts for KernelFacts {
         self.ruleset(place).map(|_| ())
     }
 
-    fn decide(&self, place: &Place, hook: u32, syn: &Syn) -> Result<FwDecision, OsError> {
+    fn decide(&self, place: &Place, hook: u32, pkt: &Packet) -> Result<FwDecision, OsError> {
         let chains = self.ruleset(place)?;
-        let pkt = Packet {
-            src: syn.src,
-            dst: syn.dst,
-            proto: syn.proto,
-            sport: syn.sport,
-            dport: syn.dport,
-            iif: syn.iif.clone(),
-            oif: syn.oif.clone(),
-        };
         Ok(decision(netshoot_inspect::firewall::decide(
-            &chains, hook, &pkt,
+            &chains, hook, pkt,
         )))
     }
 

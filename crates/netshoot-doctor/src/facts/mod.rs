@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use netshoot_dns::Tried;
 use netshoot_inspect::conntrack::ConntrackUsage;
+use netshoot_inspect::firewall::Packet;
 use netshoot_inspect::peer::VethPeer;
 use netshoot_ns::docker::{ContainerInspect, NetworkInspect, ServiceInspect, SwarmInfo, SwarmNode};
 use netshoot_probe::{ConnectOutcome, EchoOutcome};
@@ -197,25 +198,6 @@ pub struct HostBridge {
     pub nf_call_iptables: bool,
 }
 
-/// The packet a new connection sends, as the firewall evaluator imagines it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Syn {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// 6 (TCP) or 17 (UDP).
-    pub proto: u8,
-    /// Source port.
-    pub sport: u16,
-    /// Destination port.
-    pub dport: u16,
-    /// Input interface.
-    pub iif: Option<String>,
-    /// Output interface.
-    pub oif: Option<String>,
-}
-
 /// What a firewall does with a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -347,8 +329,8 @@ facts! {
     fn conntrack(&self) -> Result<ConntrackUsage, OsError>;
     /// Whether the nf_tables rule set of a namespace can be read.
     fn rules(&self, place: &Place) -> Result<(), OsError>;
-    /// The rule set of a namespace evaluated for `syn` at `hook` (1 input, 2 forward, 3 output).
-    fn decide(&self, place: &Place, hook: u32, syn: &Syn) -> Result<FwDecision, OsError>;
+    /// The rule set of a namespace evaluated for `pkt` at `hook` (1 input, 2 forward, 3 output).
+    fn decide(&self, place: &Place, hook: u32, pkt: &Packet) -> Result<FwDecision, OsError>;
     /// The sockets of a namespace (`with_processes`: their owners too).
     fn sockets(&self, place: &Place, tcp: bool, udp: bool, with_processes: bool) -> Result<Vec<Sock>, String>;
     /// The namespace on this host that has `ip` on an interface; `Err` when the namespaces
