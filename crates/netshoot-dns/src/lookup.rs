@@ -5,12 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use hickory_proto::rr::RecordType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{conf::ResolvConf, hosts, query, Answer, DnsError};
 
 /// One question asked during a lookup, and what came of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tried {
     /// The fully qualified name asked.
     pub name: String,

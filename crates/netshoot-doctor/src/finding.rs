@@ -1,9 +1,9 @@
 //! What a check finds, and the report that orders the findings.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Something is broken: traffic fails because of it.
@@ -17,7 +17,7 @@ pub enum Status {
 }
 
 /// One check's result: one sentence, the evidence seen, why it matters, the fix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable id (`route.default`, `dns.server`, `reach.tcp`, …); with a destination it is
     /// suffixed `:<dest>`.

@@ -1,23 +1,28 @@
 //! `netshoot doctor`: checks that run inside a target and name the network fault in plain words,
 //! with the evidence, why it breaks traffic, and the fix.
 //!
-//! The checks call the same library functions the commands use (`netshoot-inspect`,
-//! `netshoot-ns`, …); this crate only decides what the facts mean. Checks run concurrently on
-//! plain threads spawned *after* the target was entered, so they inherit its namespace; checks
-//! that look at another namespace (the host's firewall, a destination container's listeners)
-//! visit it with `netshoot_ns::in_namespace`.
+//! Gathering and judging are apart: the checks (`checks/`) read everything through the
+//! [`facts::Facts`] trait and only decide what the facts mean. [`facts::KernelFacts`] gathers
+//! them with the same library functions the commands use (`netshoot-inspect`, `netshoot-ns`,
+//! `netshoot-probe`, `netshoot-dns`); [`diagnose_recording`] saves what a run gathered, and
+//! [`replay`] runs the checks on such a recording without root or a live kernel. Checks run
+//! concurrently on plain threads spawned *after* the target was entered, so they inherit its
+//! namespace; facts of another namespace (the host's firewall, a destination container's
+//! listeners) are read there with `netshoot_ns::in_namespace`.
 
 mod checks;
 mod dest;
+pub mod facts;
 mod finding;
-mod local;
 mod resolve;
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use dest::Dest;
+use facts::{Facts, KernelFacts, Recorder, Recording, Replay, TargetFacts};
 pub use finding::{Counts, Finding, Report, Status};
 use netshoot_ns::Target;
 
@@ -40,6 +45,14 @@ pub enum DoctorError {
         /// What showed it.
         why: String,
     },
+    /// `--record-facts`: the recording could not be written.
+    #[error("cannot write the recorded facts to {path}: {why}")]
+    Record {
+        /// Where.
+        path: String,
+        /// What went wrong.
+        why: String,
+    },
 }
 
 /// Tunables.
@@ -60,31 +73,84 @@ impl Default for Options {
     }
 }
 
-/// What every check sees.
+/// What every check sees besides the facts.
 #[derive(Debug)]
 pub struct Context {
-    /// The target being diagnosed (already entered by the caller).
-    pub target: Target,
+    /// The target being diagnosed.
+    pub target: TargetFacts,
     /// Destinations, resolved.
     pub dests: Vec<Dest>,
     /// Tunables.
     pub opts: Options,
 }
 
-/// A check: a function of the context that returns one or more findings.
-type CheckFn = fn(&Context) -> Vec<Finding>;
+/// A check: a function of the context and the facts that returns one or more findings.
+type CheckFn = fn(&Context, &dyn Facts) -> Vec<Finding>;
 
 /// Runs every check against `target` (which the calling thread has already entered) and the
 /// destinations, and returns the ordered report.
 pub fn diagnose(target: &Target, dests: &[String], opts: &Options) -> Result<Report, DoctorError> {
+    diagnose_with(Arc::new(KernelFacts::new(target)), dests, opts)
+}
+
+/// [`diagnose`], and writes the facts the run gathered to `path` as a [`Recording`] (JSON),
+/// also when the run ends in an error.
+pub fn diagnose_recording(
+    target: &Target,
+    dests: &[String],
+    opts: &Options,
+    path: &Path,
+) -> Result<Report, DoctorError> {
+    let recorder = Arc::new(Recorder::new(KernelFacts::new(target)));
+    let result = diagnose_with(recorder.clone(), dests, opts);
+    let recording = Recording {
+        dests: dests.to_vec(),
+        probe_timeout_ms: opts.probe_timeout.as_millis() as u64,
+        deadline_ms: opts.deadline.as_millis() as u64,
+        facts: recorder.facts(),
+        findings: result
+            .as_ref()
+            .map(|r| r.findings.clone())
+            .unwrap_or_default(),
+    };
+    let bad = |why: String| DoctorError::Record {
+        path: path.display().to_string(),
+        why,
+    };
+    let json = serde_json::to_string_pretty(&recording).map_err(|e| bad(e.to_string()))?;
+    std::fs::write(path, json + "\n").map_err(|e| bad(e.to_string()))?;
+    result
+}
+
+/// Runs the checks on the facts of a [`Recording`], with its destinations and options: no
+/// kernel, namespace or network is touched.
+pub fn replay(recording: &Recording) -> Result<Report, DoctorError> {
+    let opts = Options {
+        probe_timeout: Duration::from_millis(recording.probe_timeout_ms),
+        deadline: Duration::from_millis(recording.deadline_ms),
+    };
+    diagnose_with(
+        Arc::new(Replay::new(recording.facts.clone())),
+        &recording.dests,
+        &opts,
+    )
+}
+
+/// Runs every check on `facts` for the destinations, and returns the ordered report.
+pub fn diagnose_with(
+    facts: Arc<dyn Facts>,
+    dests: &[String],
+    opts: &Options,
+) -> Result<Report, DoctorError> {
     let start = Instant::now();
     let parsed = dests
         .iter()
         .map(|d| Dest::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let resolved = resolve::resolve_all(target, parsed, opts);
+    let target = facts.target();
+    let resolved = resolve::resolve_all(&*facts, parsed, opts);
     let ctx = Arc::new(Context {
-        target: target.clone(),
+        target,
         dests: resolved,
         opts: opts.clone(),
     });
@@ -94,10 +160,11 @@ pub fn diagnose(target: &Target, dests: &[String], opts: &Options) -> Result<Rep
     for (i, (_, check)) in checks.iter().enumerate() {
         let tx = tx.clone();
         let ctx = Arc::clone(&ctx);
+        let facts = Arc::clone(&facts);
         let check: CheckFn = *check;
         std::thread::spawn(move || {
             let t = Instant::now();
-            let mut found = check(&ctx);
+            let mut found = check(&ctx, &*facts);
             let ms = t.elapsed().as_millis() as u64;
             for f in &mut found {
                 f.elapsed_ms = ms;
@@ -115,14 +182,11 @@ pub fn diagnose(target: &Target, dests: &[String], opts: &Options) -> Result<Rep
             Err(_) => break,
         }
     }
-    // A target whose process ended mid-run (a stopped container) leaves only half-true facts.
-    if let Some(pid) = target.pid {
-        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            return Err(DoctorError::TargetGone {
-                target: target.label.clone(),
-                why: format!("its process {pid} ended"),
-            });
-        }
+    if let Some(why) = facts.target_gone() {
+        return Err(DoctorError::TargetGone {
+            target: ctx.target.label.clone(),
+            why,
+        });
     }
     let mut findings = Vec::new();
     for (i, f) in by_check.into_iter().enumerate() {
@@ -138,7 +202,7 @@ pub fn diagnose(target: &Target, dests: &[String], opts: &Options) -> Result<Rep
         }
     }
     Ok(Report::new(
-        target.label.clone(),
+        ctx.target.label.clone(),
         ctx.dests.clone(),
         findings,
         start.elapsed().as_millis() as u64,

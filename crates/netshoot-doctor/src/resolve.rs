@@ -4,37 +4,34 @@
 
 use std::net::IpAddr;
 
-use netshoot_ns::docker::Docker;
-use netshoot_ns::Target;
-
+use crate::facts::Facts;
 use crate::{Dest, Options};
 
 /// Resolves every destination; failures are recorded for the checks to report.
-pub fn resolve_all(target: &Target, dests: Vec<Dest>, opts: &Options) -> Vec<Dest> {
-    let docker = Docker::from_env().ok().filter(|d| d.available());
+pub fn resolve_all(facts: &dyn Facts, dests: Vec<Dest>, opts: &Options) -> Vec<Dest> {
+    let docker = facts.docker();
     dests
         .into_iter()
-        .map(|d| resolve_one(target, d, docker.as_ref(), opts))
+        .map(|d| resolve_one(facts, d, docker, opts))
         .collect()
 }
 
-fn resolve_one(target: &Target, mut d: Dest, docker: Option<&Docker>, opts: &Options) -> Dest {
+fn resolve_one(facts: &dyn Facts, mut d: Dest, docker: bool, opts: &Options) -> Dest {
     if let Ok(ip) = d.host.parse::<IpAddr>() {
         d.addresses = vec![ip];
         d.resolved_by = Some("literal".into());
         return d;
     }
     // Docker's view: is it a container or a service? (Recorded even when DNS answers too.)
-    if let Some(docker) = docker {
-        if let Ok(Some(c)) = docker.inspect_container(&d.host) {
+    if docker {
+        if let Some(c) = facts.container(&d.host) {
             d.container = Some(c.short_name().to_string());
         }
-        if let Ok(Some(s)) = docker.inspect_service(d.host.trim_start_matches("tasks.")) {
+        if let Some(s) = facts.service(d.host.trim_start_matches("tasks.")) {
             d.service = Some(s.spec.name.clone());
         }
     }
-    let conf = netshoot_dns::ResolvConf::parse(target.resolv_conf.as_deref().unwrap_or(""));
-    match netshoot_dns::lookup(&d.host, &conf, target.hosts.as_deref(), opts.probe_timeout) {
+    match facts.lookup(&d.host, opts.probe_timeout) {
         Ok(l) if l.addresses.is_empty() => {
             // The servers answered: no such name (or no address) all along the search list.
             d.nxdomain = true;

@@ -4,7 +4,7 @@
 use std::io;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::nfnl::{attrs, be16, be32, be64};
 
@@ -308,7 +308,7 @@ impl Entry {
 }
 
 /// The calling namespace's conntrack table usage and per-CPU statistics, summed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConntrackUsage {
     /// Entries in this namespace's table (`conntrack -C`).
     pub count: u64,

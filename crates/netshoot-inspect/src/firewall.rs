@@ -17,7 +17,7 @@ use netshoot_wire::{
 };
 
 use crate::nfnl::{attrs, be32, be64, string};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const NFT_MSG_GETCHAIN: u16 = 4;
 const NFT_MSG_GETRULE: u16 = 7;
@@ -651,7 +651,7 @@ pub fn render(chain: &str, exprs: &[Expr]) -> String {
 }
 
 /// The packet the evaluator imagines: a TCP SYN (a new connection) or a UDP datagram.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Packet {
     /// Source address.
     pub src: IpAddr,
@@ -671,7 +671,7 @@ pub struct Packet {
 
 /// What a hook's rule set does to a packet in the end (`accept`, `drop` or `reject` in text
 /// and JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PacketVerdict {
     /// The packet goes on.

@@ -12,13 +12,13 @@ use std::os::fd::AsRawFd;
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use netshoot_ns::{Namespace, NamespaceKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::link::Interface;
 use crate::netlink::request;
 
 /// Where a veth's other end lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VethPeer {
     /// The peer's ifindex in its namespace.
     pub index: u32,

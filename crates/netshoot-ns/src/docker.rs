@@ -203,7 +203,7 @@ pub struct EngineInfo {
 }
 
 /// `Swarm` of `GET /info`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SwarmInfo {
     /// `active`, `inactive`, `pending`, `error`, `locked`.
@@ -221,7 +221,7 @@ pub struct SwarmInfo {
 }
 
 /// One entry of `GET /nodes`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SwarmNode {
     /// Node id.
@@ -235,7 +235,7 @@ pub struct SwarmNode {
 }
 
 /// `Status` of a node.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NodeStatus {
     /// `ready`, `down`, …
@@ -367,7 +367,7 @@ pub struct Endpoint {
 }
 
 /// The parts of `GET /containers/{id}/json` netshoot uses.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerInspect {
     /// Full id.
@@ -390,7 +390,7 @@ impl ContainerInspect {
 }
 
 /// `State` of an inspected container.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerState {
     /// `running`, `exited`, `created`, `paused`, …
@@ -408,7 +408,7 @@ pub struct ContainerState {
 }
 
 /// `HostConfig` of an inspected container.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostConfig {
     /// `bridge`, `host`, `none`, `container:<id>`, or a network name.
@@ -417,7 +417,7 @@ pub struct HostConfig {
 }
 
 /// `NetworkSettings` of an inspected container.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InspectNetworkSettings {
     /// The netns bind mount, e.g. `/var/run/docker/netns/0123abcd`.

@@ -4,6 +4,9 @@
 pub mod cli;
 pub mod docker;
 pub mod fixtures;
+mod record;
+
+pub use record::{doctor_record_args, RECORD_ENV};
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -14,6 +14,8 @@ const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 fn doctor(target: &str, dests: &[&str]) -> (i32, Value) {
     let mut args = vec!["-t", target, "doctor", "--json"];
     args.extend_from_slice(dests);
+    let rec = netshoot_testnet::doctor_record_args();
+    args.extend(rec.iter().map(String::as_str));
     NETSHOOT.json(&args)
 }
 
@@ -217,6 +219,7 @@ fn a_target_that_vanishes_mid_run_is_said_so() {
     let ghost = format!("{}.{}.{}.250:80", base[0], base[1], base[2]);
     let child = Command::new(env!("CARGO_BIN_EXE_netshoot"))
         .args(["-t", &web.name, "doctor", &ghost])
+        .args(netshoot_testnet::doctor_record_args())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -111,6 +111,8 @@ impl Topo {
         let spec = format!("netns:{}", self.client.name);
         let mut args = vec!["-t", spec.as_str(), "doctor", "--json"];
         args.extend_from_slice(dests);
+        let rec = netshoot_testnet::doctor_record_args();
+        args.extend(rec.iter().map(String::as_str));
         NETSHOOT.json(&args)
     }
 }

@@ -1,12 +1,13 @@
 //! Conntrack: a full table drops new connections silently.
 
+use crate::facts::Facts;
 use crate::{Context, Finding};
 
 /// `conntrack`: usage against `nf_conntrack_max` and the drop counters of this namespace.
-pub fn check(_ctx: &Context) -> Vec<Finding> {
-    let u = match netshoot_inspect::conntrack::usage() {
+pub fn check(_ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    let u = match facts.conntrack() {
         Ok(u) => u,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.not_found => {
             return vec![Finding::skipped(
                 "conntrack",
                 "connection tracking is not loaded here",

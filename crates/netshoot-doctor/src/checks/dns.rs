@@ -3,18 +3,18 @@
 
 use std::net::SocketAddr;
 
-use netshoot_dns::{DnsError, RecordType, ResolvConf};
+use netshoot_dns::ResolvConf;
 
+use crate::facts::{DnsFailureKind, Facts};
 use crate::{Context, Finding};
 
 /// `dns.server:<ip>`, `dns.embedded`, `dns.ndots:<name>`.
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let conf = ResolvConf::parse(ctx.target.resolv_conf.as_deref().unwrap_or(""));
     let path = ctx
         .target
         .resolv_conf_path
-        .as_ref()
-        .map(|p| p.display().to_string())
+        .clone()
         .unwrap_or_else(|| "resolv.conf".into());
     // Ask only about names the user gave: never about names that would leave for the internet.
     let Some(name) = ctx
@@ -50,16 +50,16 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     }
     for ip in &conf.nameservers {
         let server = SocketAddr::new(*ip, 53);
-        let udp = netshoot_dns::query(server, &name, RecordType::A, false, ctx.opts.probe_timeout);
+        let udp = facts.dns_query(server, &name, false, ctx.opts.probe_timeout);
         let id = format!("dns.server:{ip}");
         match udp {
             Err(e) => {
-                let (summary, why) = match &e {
-                    DnsError::Timeout { after, .. } => (
-                        format!("Nameserver {ip} from {path} does not answer (no reply within {} ms).", after.as_millis()),
+                let (summary, why) = match &e.kind {
+                    DnsFailureKind::Timeout { after_ms } => (
+                        format!("Nameserver {ip} from {path} does not answer (no reply within {after_ms} ms)."),
                         "Every lookup waits for the timeout on this server before trying the next, or fails.",
                     ),
-                    DnsError::Refused { .. } => (
+                    DnsFailureKind::Refused => (
                         format!("Nothing listens on port 53 at nameserver {ip} from {path}."),
                         "The host is there but runs no DNS server: every lookup sent to it fails.",
                     ),
@@ -77,8 +77,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 );
             }
             Ok(a) => {
-                let tcp =
-                    netshoot_dns::query(server, &name, RecordType::A, true, ctx.opts.probe_timeout);
+                let tcp = facts.dns_query(server, &name, true, ctx.opts.probe_timeout);
                 match tcp {
                     Ok(_) => out.push(
                         Finding::ok(
@@ -99,9 +98,8 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     }
     // A container on a user-defined network resolves container names through 127.0.0.11.
     if let Some(c) = &ctx.target.container {
-        let user_net = netshoot_ns::docker::Docker::from_env()
-            .ok()
-            .and_then(|d| d.inspect_container(&c.id).ok().flatten())
+        let user_net = facts
+            .container(&c.id)
             .and_then(|i| i.network_settings)
             .and_then(|n| n.networks)
             .map(|m| {

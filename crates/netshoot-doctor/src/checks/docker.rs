@@ -2,22 +2,23 @@
 
 use std::collections::BTreeSet;
 
-use netshoot_ns::docker::{ContainerInspect, Docker};
+use netshoot_ns::docker::ContainerInspect;
 
+use crate::facts::Facts;
 use crate::{Context, Dest, Finding};
 
 /// `docker` and `name`: for every destination, whether anything carries that name; for
 /// container destinations, whether the container runs and shares a network with the target
 /// container; for Swarm services, whether their virtual IP can answer on this kernel.
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let docker = Docker::from_env().ok().filter(|d| d.available());
-    let source = match (&docker, &ctx.target.container) {
-        (Some(d), Some(c)) => d.inspect_container(&c.id).ok().flatten(),
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    let docker = facts.docker().then_some(facts);
+    let source = match (docker, &ctx.target.container) {
+        (Some(d), Some(c)) => d.container(&c.id),
         _ => None,
     };
     let mut out = Vec::new();
     for d in &ctx.dests {
-        out.extend(one(ctx, d, docker.as_ref(), source.as_ref()));
+        out.extend(one(d, docker, source.as_ref()));
     }
     if out.is_empty() {
         out.push(Finding::skipped(
@@ -32,12 +33,8 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-fn one(
-    ctx: &Context,
-    d: &Dest,
-    docker: Option<&Docker>,
-    source: Option<&ContainerInspect>,
-) -> Vec<Finding> {
+/// `docker`: the facts, when a Docker engine answers.
+fn one(d: &Dest, docker: Option<&dyn Facts>, source: Option<&ContainerInspect>) -> Vec<Finding> {
     let mut out = Vec::new();
     // A name that DNS denies (NXDOMAIN through the whole search list) and that Docker does not
     // know either. When the servers did not answer at all, the DNS check names that instead.
@@ -64,7 +61,6 @@ fn one(
                 d.host
             ));
         }
-        let _ = ctx;
         out.push(
             f.why("A name that resolves to nothing cannot be connected to.")
                 .fix("check the spelling; list what exists with 'docker ps' and 'docker service ls' (or 'netshoot targets')"),
@@ -75,7 +71,7 @@ fn one(
         return out;
     };
     if let Some(name) = &d.container {
-        let Ok(Some(c)) = docker.inspect_container(name) else {
+        let Some(c) = docker.container(name) else {
             return out;
         };
         if !c.state.running {
@@ -95,7 +91,7 @@ fn one(
         }
     }
     if let Some(svc) = &d.service {
-        if let Ok(Some(s)) = docker.inspect_service(svc) {
+        if let Some(s) = docker.service(svc) {
             let mode = s
                 .spec
                 .endpoint_spec
@@ -104,7 +100,7 @@ fn one(
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "vip".into());
             let via_tasks = d.host.starts_with("tasks.");
-            if mode == "vip" && !via_tasks && !ipvs_available() {
+            if mode == "vip" && !via_tasks && !docker.ipvs() {
                 let vips: Vec<String> = s
                     .endpoint
                     .as_ref()
@@ -189,8 +185,4 @@ fn shared_network(src: &ContainerInspect, dst: &ContainerInspect) -> Finding {
     .evidence(format!("{b} is on: {}", list(&nb)))
     .why("Docker isolates networks from each other (DOCKER-ISOLATION rules), and its embedded DNS resolves only the names of containers on a network the asking container shares.")
     .fix(format!("docker network connect {target_net} {a}"))
-}
-
-fn ipvs_available() -> bool {
-    std::path::Path::new("/proc/net/ip_vs").exists()
 }

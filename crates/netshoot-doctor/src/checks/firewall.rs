@@ -4,14 +4,14 @@
 
 use std::net::IpAddr;
 
-use netshoot_inspect::firewall::{decide, ruleset, Decision, Packet, PacketVerdict};
-use netshoot_ns::{Namespace, NamespaceKind};
+use netshoot_inspect::firewall::Packet;
 
+use crate::facts::{Facts, FwDecision, Place, Verdict};
 use crate::{Context, Finding};
 
 /// `firewall.output:<dest>`, `firewall.input:<dest>`, `firewall.forward:<dest>`, or `firewall`
 /// (ok).
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let wanted: Vec<(IpAddr, u16, String)> = ctx
         .dests
         .iter()
@@ -23,9 +23,9 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "no destination with an address and a port",
         )];
     }
-    let own = match ruleset() {
-        Ok(r) => r,
-        Err(e) if e.raw_os_error() == Some(1) => {
+    match facts.rules(&Place::Here) {
+        Ok(()) => {}
+        Err(e) if e.errno == Some(1) => {
             return vec![Finding::skipped(
                 "firewall",
                 "reading nf_tables needs CAP_NET_ADMIN: run as root or add --cap-add NET_ADMIN",
@@ -37,11 +37,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 format!("nf_tables could not be read: {e}"),
             )]
         }
-    };
-    let namespaces = netshoot_ns::list().map(|(n, _)| n).unwrap_or_default();
+    }
     let mut out = Vec::new();
     for (ip, port, label) in wanted {
-        let Ok(route) = netshoot_inspect::route_get(ip) else {
+        let Ok(route) = facts.route_get(ip) else {
             continue;
         };
         let src = route.prefsrc.unwrap_or(if ip.is_ipv4() {
@@ -60,8 +59,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         };
         let mut bad = Vec::new();
         // 1. Leaving this namespace.
-        let d = decide(&own, 3, &pkt);
-        if d.verdict != PacketVerdict::Accept {
+        if let Some(d) = blocking(facts.decide(&Place::Here, 3, &pkt)) {
             bad.push(blocked(
                 "output",
                 &label,
@@ -73,30 +71,26 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             ));
         }
         // 2. Crossing the host's bridge, when this namespace hangs off one.
-        if let Some(f) = forward(ctx, &route.dev, &pkt, &namespaces, &label) {
+        if let Some(f) = forward(facts, &route.dev, &pkt, &label) {
             bad.push(f);
         }
         // 3. Entering the destination's namespace.
-        if let Some((ns, dev)) = crate::local::namespace_of(ip, &namespaces) {
+        if let Ok(Some(ns)) = facts.resident(ip) {
             let inbound = Packet {
-                iif: Some(dev),
+                iif: Some(ns.dev.clone()),
                 oif: None,
                 ..pkt.clone()
             };
-            if let Ok(Ok(chains)) = netshoot_ns::in_namespace(&ns.path, ruleset) {
-                let d = decide(&chains, 1, &inbound);
-                if d.verdict != PacketVerdict::Accept {
-                    let owner = netshoot_inspect::peer::describe(ns);
-                    bad.push(blocked(
-                        "input",
-                        &label,
-                        ip,
-                        port,
-                        &d,
-                        &format!("{owner} (INPUT)"),
-                        Some(&ns.target),
-                    ));
-                }
+            if let Some(d) = blocking(facts.decide(&Place::Namespace(ns.inode), 1, &inbound)) {
+                bad.push(blocked(
+                    "input",
+                    &label,
+                    ip,
+                    port,
+                    &d,
+                    &format!("{} (INPUT)", ns.owner),
+                    Some(&ns.target),
+                ));
             }
         }
         if bad.is_empty() {
@@ -110,20 +104,21 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     out
 }
 
+/// A decision that does not let the packet through.
+fn blocking<E>(d: Result<FwDecision, E>) -> Option<FwDecision> {
+    d.ok().filter(|d| d.verdict != Verdict::Accept)
+}
+
 fn blocked(
     hook: &str,
     label: &str,
     ip: IpAddr,
     port: u16,
-    d: &Decision,
+    d: &FwDecision,
     place: &str,
     target: Option<&str>,
 ) -> Finding {
-    let what = if d.verdict == PacketVerdict::Reject {
-        "REJECTs"
-    } else {
-        "DROPs"
-    };
+    let what = d.blocks();
     let how = if d.policy {
         format!("the chain policy ({})", d.by)
     } else {
@@ -136,7 +131,7 @@ fn blocked(
         .unwrap_or_default();
     Finding::fail(format!("firewall.{hook}:{label}"), summary)
         .evidence(d.by.clone())
-        .why(if d.verdict == PacketVerdict::Reject {
+        .why(if d.verdict == Verdict::Reject {
             "A REJECT answers at once with an error: clients see 'connection refused' although the service may be running."
         } else {
             "A DROP answers nothing: clients hang until their timeout, as if the host were down."
@@ -150,62 +145,31 @@ fn blocked(
 
 /// The host's FORWARD hook for traffic bridged between namespaces: br_netfilter sends bridged
 /// IPv4 through iptables when bridge-nf-call-iptables=1, with the bridge as in and out device.
-fn forward(
-    ctx: &Context,
-    dev: &Option<String>,
-    pkt: &Packet,
-    namespaces: &[Namespace],
-    label: &str,
-) -> Option<Finding> {
+fn forward(facts: &dyn Facts, dev: &Option<String>, pkt: &Packet, label: &str) -> Option<Finding> {
     let dev = dev.as_ref()?;
-    let mut ifs = netshoot_inspect::interfaces().ok()?;
-    ifs.retain(|i| &i.name == dev && i.kind.as_deref() == Some("veth"));
-    netshoot_inspect::resolve_peers(&mut ifs).ok()?;
-    let peer = ifs.first()?.peer.clone()?;
-    let host = namespaces.iter().find(|n| n.kind == NamespaceKind::Host)?;
-    if peer.netns_inode != Some(host.inode) {
+    let host = facts.host_bridge(dev)?;
+    if !host.nf_call_iptables {
         return None;
     }
-    let peer_index = peer.index;
-    let (bridge, nf_call, chains) = netshoot_ns::in_namespace(&host.path, move || {
-        let ifs = netshoot_inspect::interfaces().ok()?;
-        let port = ifs.iter().find(|i| i.index == peer_index)?;
-        let br = ifs
-            .iter()
-            .find(|i| Some(i.index) == port.master)?
-            .name
-            .clone();
-        let nf = std::fs::read_to_string("/proc/sys/net/bridge/bridge-nf-call-iptables")
-            .map(|s| s.trim() == "1")
-            .unwrap_or(false);
-        Some((br, nf, ruleset().ok()?))
-    })
-    .ok()??;
-    if !nf_call {
-        return None;
-    }
+    let bridge = host.bridge;
     let fwd = Packet {
         iif: Some(bridge.clone()),
         oif: Some(bridge.clone()),
         ..pkt.clone()
     };
-    let d = decide(&chains, 2, &fwd);
-    if d.verdict == PacketVerdict::Accept {
-        return None;
-    }
-    let _ = ctx;
+    let d = blocking(facts.decide(&Place::Host, 2, &fwd))?;
     Some(
         Finding::fail(
             format!("firewall.forward:{label}"),
             format!(
                 "The host's FORWARD chain {} traffic across bridge {bridge}: {}.",
-                if d.verdict == PacketVerdict::Reject { "REJECTs" } else { "DROPs" },
+                d.blocks(),
                 if d.policy { format!("its policy decides ({})", d.by) } else { format!("rule {}", d.by) }
             ),
         )
         .evidence(d.by.clone())
         .evidence("net.bridge.bridge-nf-call-iptables = 1: bridged IPv4 goes through iptables FORWARD")
-        .evidence(format!("{dev} here is the peer of {}, a port of bridge {bridge} on the host", peer.name.unwrap_or_default()))
+        .evidence(format!("{dev} here is the peer of {}, a port of bridge {bridge} on the host", host.port.unwrap_or_default()))
         .why("With br_netfilter, packets between two ports of one bridge traverse the host's FORWARD chain; dockerd sets its policy to DROP and accepts only its own bridges.")
         .fix(format!("iptables -I FORWARD -i {bridge} -o {bridge} -j ACCEPT")),
     )

@@ -1,11 +1,12 @@
 //! Interfaces and addresses: is anything up to send through?
 
+use crate::facts::{Facts, Link, Place};
 use crate::{Context, Finding};
 
 /// `interfaces`: loopback up; at least one other interface up with an address; interfaces that
 /// have addresses but are down (a veth whose peer is down says LOWERLAYERDOWN).
-pub fn check(_ctx: &Context) -> Vec<Finding> {
-    let mut ifs = match netshoot_inspect::interfaces() {
+pub fn check(_ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    let ifs = match facts.interfaces(&Place::Here) {
         Ok(i) => i,
         Err(e) => {
             return vec![Finding::skipped(
@@ -15,15 +16,12 @@ pub fn check(_ctx: &Context) -> Vec<Finding> {
         }
     };
     // Name the other end of a veth without carrier, so the fix can say where to look.
-    if ifs
+    let peers = ifs
         .iter()
-        .any(|i| i.kind.as_deref() == Some("veth") && i.operstate == "LOWERLAYERDOWN")
-    {
-        let _ = netshoot_inspect::resolve_peers(&mut ifs);
-    }
+        .any(|i| i.kind.as_deref() == Some("veth") && i.operstate == "LOWERLAYERDOWN");
     let mut out = Vec::new();
-    let line = |i: &netshoot_inspect::Interface| {
-        let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+    let line = |i: &Link| {
+        let addrs: Vec<String> = i.addresses.iter().map(|a| a.text.clone()).collect();
         format!(
             "{} {} mtu {} {}",
             i.name,
@@ -61,12 +59,15 @@ pub fn check(_ctx: &Context) -> Vec<Finding> {
                     format!("ip link set {} up", i.name),
                 )
             } else {
+                let peer = (peers && i.kind.as_deref() == Some("veth"))
+                    .then(|| facts.veth_peer(&i.name))
+                    .flatten();
                 (
                     format!(
                         "Interface {} is up but has no carrier ({}): the other end of its link is down or gone.",
                         i.name, i.operstate
                     ),
-                    match &i.peer {
+                    match &peer {
                         Some(p) => format!(
                             "netshoot -t {} exec -- ip link set {} up   (the peer, in {})",
                             p.target,

@@ -3,13 +3,12 @@
 
 use std::net::IpAddr;
 
-use netshoot_inspect::{Proto, Socket};
-
+use crate::facts::{Facts, Place, Sock};
 use crate::{Context, Finding};
 
 /// `listen:<dest>` (ok), `listen.loopback:<dest>` (bound to 127.0.0.1 / ::1 only),
 /// `listen.none:<dest>` (nothing listens on the port).
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let wanted: Vec<(IpAddr, u16, String)> = ctx
         .dests
         .iter()
@@ -21,26 +20,27 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "no destination with an address and a port",
         )];
     }
-    let Ok((namespaces, _)) = netshoot_ns::list() else {
-        return vec![Finding::skipped(
-            "listen",
-            "the namespaces on this host could not be listed",
-        )];
-    };
     let mut out = Vec::new();
     for (ip, port, label) in wanted {
-        let Some((ns, _)) = crate::local::namespace_of(ip, &namespaces) else {
+        let ns = match facts.resident(ip) {
+            Ok(ns) => ns,
+            Err(_) => {
+                return vec![Finding::skipped(
+                    "listen",
+                    "the namespaces on this host could not be listed",
+                )]
+            }
+        };
+        let Some(ns) = ns else {
             out.push(Finding::skipped(
                 format!("listen:{label}"),
                 format!("{ip} does not live in a namespace on this host"),
             ));
             continue;
         };
-        let socks = match netshoot_ns::in_namespace(&ns.path, || {
-            netshoot_inspect::sockets(true, false, true)
-        }) {
-            Ok(Ok(s)) => s,
-            _ => {
+        let socks = match facts.sockets(&Place::Namespace(ns.inode), true, false, true) {
+            Ok(s) => s,
+            Err(_) => {
                 out.push(Finding::skipped(
                     format!("listen:{label}"),
                     format!("the sockets of {} could not be read", ns.target),
@@ -48,16 +48,16 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 continue;
             }
         };
-        let owner = netshoot_inspect::peer::describe(ns);
-        let listeners: Vec<&Socket> = socks
+        let owner = &ns.owner;
+        let listeners: Vec<&Sock> = socks
             .iter()
-            .filter(|s| s.proto == Proto::Tcp && s.is_listening() && s.local_port == port)
+            .filter(|s| s.tcp && s.listening && s.local_port == port)
             .collect();
-        let line = |s: &Socket| {
+        let line = |s: &Sock| {
             let mut procs: Vec<String> = s
                 .processes
                 .iter()
-                .map(|o| format!("{}({})", o.command, o.pid))
+                .map(|(command, pid)| format!("{command}({pid})"))
                 .collect();
             procs.dedup();
             format!("LISTEN {}:{} {}", s.local, s.local_port, procs.join(","))
@@ -95,7 +95,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             }
             let others: Vec<String> = socks
                 .iter()
-                .filter(|s| s.proto == Proto::Tcp && s.is_listening())
+                .filter(|s| s.tcp && s.listening)
                 .take(8)
                 .map(|s| format!("{}:{}", s.local, s.local_port))
                 .collect();

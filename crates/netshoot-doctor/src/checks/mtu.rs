@@ -5,20 +5,21 @@ use std::time::Duration;
 
 use netshoot_probe::EchoOutcome;
 
+use crate::facts::{Facts, Place};
 use crate::{Context, Finding};
 
 /// `mtu:<dest>` (ok), `mtu.link:<dest>` (the two ends of a link disagree), `mtu.path:<dest>`
 /// (a path-MTU black hole: big packets vanish behind a router and no "fragmentation needed"
 /// comes back).
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let ifs = netshoot_inspect::interfaces().unwrap_or_default();
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    let ifs = facts.interfaces(&Place::Here).unwrap_or_default();
     let mut out = Vec::new();
     let per = ctx.opts.probe_timeout.min(Duration::from_millis(500));
     for d in &ctx.dests {
         let Some(ip) = d.addresses.first().copied() else {
             continue;
         };
-        let Ok(route) = netshoot_inspect::route_get(ip) else {
+        let Ok(route) = facts.route_get(ip) else {
             continue;
         };
         if route.kind.is_some() {
@@ -31,14 +32,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let overhead = if ip.is_ipv4() { 28 } else { 48 };
         let label = d.label();
         // Only a destination that answers small echoes can be measured.
-        if !matches!(
-            netshoot_probe::ping_once(ip, 56, true, None, per),
-            Ok(EchoOutcome::Reply { .. })
-        ) {
+        if !matches!(facts.ping(ip, 56, true, per), Ok(EchoOutcome::Reply { .. })) {
             continue;
         }
         let full = mtu as usize - overhead;
-        match netshoot_probe::ping_once(ip, full, true, None, per) {
+        match facts.ping(ip, full, true, per) {
             Ok(EchoOutcome::Reply { .. }) => out.push(Finding::ok(
                 format!("mtu:{label}"),
                 format!("Full-size packets ({mtu} bytes, DF) reach {ip} through {}.", dev.name),
@@ -52,7 +50,15 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     from.map(|f| f.to_string()).unwrap_or_else(|| "the kernel's cache".into())
                 ),
             )),
-            Ok(_) | Err(_) => out.push(black_hole(ip, &label, mtu, &dev.name, route.gateway, per)),
+            Ok(_) | Err(_) => out.push(black_hole(
+                facts,
+                ip,
+                &label,
+                mtu,
+                &dev.name,
+                route.gateway,
+                per,
+            )),
         }
     }
     if out.is_empty() {
@@ -65,6 +71,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 }
 
 fn black_hole(
+    facts: &dyn Facts,
     ip: IpAddr,
     label: &str,
     mtu: u32,
@@ -80,7 +87,7 @@ fn black_hole(
             continue;
         }
         let ok = matches!(
-            netshoot_probe::ping_once(ip, size as usize - overhead, true, None, per),
+            facts.ping(ip, size as usize - overhead, true, per),
             Ok(EchoOutcome::Reply { .. })
         );
         tried.push(format!(

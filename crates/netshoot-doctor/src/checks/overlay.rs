@@ -3,29 +3,25 @@
 
 use std::net::IpAddr;
 
-use netshoot_ns::docker::Docker;
-use netshoot_ns::NamespaceKind;
-
+use crate::facts::{Facts, Place};
 use crate::{Context, Finding};
 
 /// VXLAN over IPv4: outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8.
 const VXLAN_OVERHEAD: u32 = 50;
 
 /// `mtu.overlay:<network>`.
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let Some(c) = &ctx.target.container else {
         return vec![Finding::skipped(
             "mtu.overlay",
             "the target is not a container",
         )];
     };
-    let Some(docker) = Docker::from_env().ok().filter(|d| d.available()) else {
+    if !facts.docker() {
         return vec![Finding::skipped("mtu.overlay", "no Docker engine to ask")];
-    };
-    let Some(nets) = docker
-        .inspect_container(&c.id)
-        .ok()
-        .flatten()
+    }
+    let Some(nets) = facts
+        .container(&c.id)
         .and_then(|i| i.network_settings)
         .and_then(|n| n.networks)
     else {
@@ -37,10 +33,8 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let overlays: Vec<(String, IpAddr)> = nets
         .iter()
         .filter(|(_, ep)| {
-            docker
-                .inspect_network(&ep.network_id)
-                .ok()
-                .flatten()
+            facts
+                .network(&ep.network_id)
                 .is_some_and(|n| n.driver == "overlay")
         })
         .filter_map(|(name, ep)| Some((name.clone(), ep.ip_address.parse().ok()?)))
@@ -52,24 +46,13 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         )];
     }
     // The underlay: the host interface that carries the Swarm node address.
-    let node: Option<IpAddr> = docker
-        .info()
-        .ok()
-        .and_then(|i| i.swarm)
-        .and_then(|s| s.node_addr.parse().ok());
-    let host = netshoot_ns::list()
-        .ok()
-        .and_then(|(n, _)| n.into_iter().find(|n| n.kind == NamespaceKind::Host));
-    let underlay = match (node, host) {
-        (Some(ip), Some(h)) => netshoot_ns::in_namespace(&h.path, move || {
-            netshoot_inspect::interfaces()
-                .ok()?
-                .into_iter()
-                .find(|i| i.addresses.iter().any(|a| a.address == ip))
-                .and_then(|i| Some((i.name, i.mtu?)))
-        })
-        .ok()
-        .flatten(),
+    let node: Option<IpAddr> = facts.swarm().and_then(|s| s.node_addr.parse().ok());
+    let underlay = match node {
+        Some(ip) if facts.host_visible() => facts
+            .interfaces(&Place::Host)
+            .ok()
+            .and_then(|ifs| ifs.into_iter().find(|i| i.holds(ip)))
+            .and_then(|i| Some((i.name, i.mtu?))),
         _ => None,
     };
     let Some((under_dev, under_mtu)) = underlay else {
@@ -78,13 +61,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "the underlay interface (Swarm node address) is not visible",
         )];
     };
-    let ifs = netshoot_inspect::interfaces().unwrap_or_default();
+    let ifs = facts.interfaces(&Place::Here).unwrap_or_default();
     let mut out = Vec::new();
     for (net, ip) in overlays {
-        let Some(i) = ifs
-            .iter()
-            .find(|i| i.addresses.iter().any(|a| a.address == ip))
-        else {
+        let Some(i) = ifs.iter().find(|i| i.holds(ip)) else {
             continue;
         };
         let Some(mtu) = i.mtu else { continue };

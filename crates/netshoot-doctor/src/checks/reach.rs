@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use netshoot_probe::{ConnectOutcome, EchoOutcome};
 
+use crate::facts::Facts;
 use crate::{Context, Finding};
 
 /// `reach.tcp:<dest>` and `reach.icmp:<dest>`.
-pub fn check(ctx: &Context) -> Vec<Finding> {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let mut out = Vec::new();
     for d in &ctx.dests {
         let Some(ip) = d.addresses.first().copied() else {
@@ -19,7 +20,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let tcp = d.port.map(|p| {
             (
                 p,
-                netshoot_probe::tcp_connect(SocketAddr::new(ip, p), ctx.opts.probe_timeout),
+                facts.connect(SocketAddr::new(ip, p), ctx.opts.probe_timeout),
             )
         });
         if let Some((port, verdict)) = &tcp {
@@ -56,7 +57,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let mut rtts = Vec::new();
         let mut last = None;
         for _ in 0..3 {
-            match netshoot_probe::ping_once(ip, 56, false, None, per) {
+            match facts.ping(ip, 56, false, per) {
                 Ok(EchoOutcome::Reply { rtt_ms, .. }) => rtts.push(rtt_ms),
                 Ok(other) => {
                     last = Some(format!("{other:?}"));
@@ -69,10 +70,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     }
                 }
                 Err(e) => {
-                    out.push(Finding::skipped(
-                        format!("reach.icmp:{label}"),
-                        e.to_string(),
-                    ));
+                    out.push(Finding::skipped(format!("reach.icmp:{label}"), e));
                     last = None;
                     rtts.clear();
                     break;

@@ -1,12 +1,11 @@
 //! Routes: a default route, and a route to every destination address.
 
-use netshoot_inspect::{Family, Table};
-
+use crate::facts::Facts;
 use crate::{Context, Finding};
 
 /// `route.default` and `route:<dest>`.
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let routes = match netshoot_inspect::routes(Family::V4, Table::Main) {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    let routes = match facts.routes() {
         Ok(r) => r,
         Err(e) => {
             return vec![Finding::skipped(
@@ -20,7 +19,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let default = routes.iter().find(|r| r.dst == "default");
     for d in &ctx.dests {
         for ip in d.addresses.iter().take(1) {
-            match netshoot_inspect::route_get(*ip) {
+            match facts.route_get(*ip) {
                 Ok(r) => out.push(
                     Finding::ok(
                         format!("route:{}", d.label()),
@@ -29,8 +28,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     .evidence(r.to_string()),
                 ),
                 Err(e) => {
-                    let unreachable =
-                        e.raw_os_error() == Some(101) || e.raw_os_error() == Some(113);
+                    let unreachable = e.errno == Some(101) || e.errno == Some(113);
                     let mut f = Finding::fail(
                         format!("route:{}", d.label()),
                         if default.is_none() {

@@ -3,20 +3,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use netshoot_inspect::firewall::{decide, ruleset, Packet, PacketVerdict};
-use netshoot_inspect::Proto;
-use netshoot_ns::docker::Docker;
-use netshoot_ns::NamespaceKind;
+use netshoot_inspect::firewall::Packet;
 use netshoot_probe::ConnectOutcome;
 
+use crate::facts::{Facts, Place, Verdict};
 use crate::{Context, Finding};
 
 /// `swarm.listen:<port>`, `swarm.port:<port>`, `swarm.node:<addr>`, or `swarm` (ok).
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let Some(docker) = Docker::from_env().ok().filter(|d| d.available()) else {
+pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
+    if !facts.docker() {
         return vec![Finding::skipped("swarm", "no Docker engine to ask")];
-    };
-    let Some(sw) = docker.info().ok().and_then(|i| i.swarm) else {
+    }
+    let Some(sw) = facts.swarm() else {
         return vec![Finding::skipped(
             "swarm",
             "the engine reports no Swarm state",
@@ -42,38 +40,36 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     if sw.control_available {
         ports.insert(0, (2377, 6, "cluster management"));
     }
-    let Some(host) = netshoot_ns::list()
-        .ok()
-        .and_then(|(n, _)| n.into_iter().find(|n| n.kind == NamespaceKind::Host))
-    else {
+    if !facts.host_visible() {
         return vec![Finding::skipped(
             "swarm",
             "the host namespace is not visible (add --pid host)",
         )];
-    };
+    }
     // The host's view: listeners, the interface holding the node address, and its rule set.
-    let looked = netshoot_ns::in_namespace(&host.path, move || {
-        let socks = netshoot_inspect::sockets(true, true, false).ok()?;
-        let dev = netshoot_inspect::interfaces()
-            .ok()?
-            .into_iter()
-            .find(|i| i.addresses.iter().any(|a| a.address == node_ip))
-            .map(|i| i.name);
-        Some((socks, dev, ruleset().ok()))
-    });
-    let Ok(Some((socks, dev, chains))) = looked else {
+    let looked = facts
+        .sockets(&Place::Host, true, true, false)
+        .and_then(|socks| {
+            let dev = facts
+                .interfaces(&Place::Host)?
+                .into_iter()
+                .find(|i| i.holds(node_ip))
+                .map(|i| i.name);
+            Ok((socks, dev))
+        });
+    let Ok((socks, dev)) = looked else {
         return vec![Finding::skipped(
             "swarm",
             "the host's sockets could not be read",
         )];
     };
+    let rules = facts.rules(&Place::Host).is_ok();
     let mut out = Vec::new();
     for (port, proto, what) in &ports {
-        let p = if *proto == 6 { Proto::Tcp } else { Proto::Udp };
         let name = format!("{port}/{}", if *proto == 6 { "tcp" } else { "udp" });
         let listening = socks
             .iter()
-            .any(|s| s.proto == p && s.is_listening() && s.local_port == *port);
+            .any(|s| s.tcp == (*proto == 6) && s.listening && s.local_port == *port);
         if !listening {
             out.push(
                 Finding::fail(format!("swarm.listen:{name}"), format!("Nothing listens on {name} ({what}) on this Swarm node."))
@@ -83,7 +79,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             );
             continue;
         }
-        if let Some(chains) = &chains {
+        if rules {
             let pkt = Packet {
                 src: IpAddr::from([0, 0, 0, 0]),
                 dst: node_ip,
@@ -93,12 +89,12 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 iif: dev.clone(),
                 oif: None,
             };
-            let d = decide(chains, 1, &pkt);
-            if d.verdict != PacketVerdict::Accept {
+            let d = facts.decide(&Place::Host, 1, &pkt);
+            if let Some(d) = d.ok().filter(|d| d.verdict != Verdict::Accept) {
                 out.push(
                     Finding::fail(
                         format!("swarm.port:{name}"),
-                        format!("The host firewall {} {name} ({what}) arriving from other nodes.", if d.verdict == PacketVerdict::Reject { "REJECTs" } else { "DROPs" }),
+                        format!("The host firewall {} {name} ({what}) arriving from other nodes.", d.blocks()),
                     )
                     .evidence(d.by.clone())
                     .why("Swarm needs 2377/tcp, 7946/tcp+udp and 4789/udp open between nodes; with one closed, services on other nodes are unreachable over the overlay.")
@@ -108,7 +104,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         }
     }
     // Other nodes: their TCP ports must answer (UDP cannot be confirmed without a reply).
-    for n in docker.nodes().unwrap_or_default() {
+    for n in facts.nodes() {
         if n.id == sw.node_id {
             continue;
         }
@@ -120,8 +116,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             tcp.insert(0, 2377);
         }
         for port in tcp {
-            let v =
-                netshoot_probe::tcp_connect(SocketAddr::new(addr, port), ctx.opts.probe_timeout);
+            let v = facts.connect(SocketAddr::new(addr, port), ctx.opts.probe_timeout);
             if !matches!(v, ConnectOutcome::Open { .. }) {
                 out.push(
                     Finding::fail(format!("swarm.node:{addr}:{port}"), format!("Swarm node {addr} does not accept connections on {port}/tcp ({v:?})."))

@@ -26,6 +26,10 @@ pub struct DoctorArgs {
     /// Seconds the whole diagnosis may take; unfinished checks are reported as skipped.
     #[arg(long, value_name = "SECS", default_value = "8")]
     pub deadline: f64,
+    /// Also write the facts the run gathered to FILE (JSON), for replaying the checks without
+    /// root (the recorded scenarios of netshoot-doctor's tests).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub record_facts: Option<std::path::PathBuf>,
 }
 
 /// Diagnoses the (already entered) target; exit 1 when any check fails.
@@ -41,7 +45,10 @@ pub fn run(args: &DoctorArgs, target: &Target, out: &Output) -> anyhow::Result<i
         probe_timeout: secs(args.timeout, "--timeout")?,
         deadline: secs(args.deadline, "--deadline")?,
     };
-    let report = netshoot_doctor::diagnose(target, &args.dests, &opts)?;
+    let report = match &args.record_facts {
+        Some(path) => netshoot_doctor::diagnose_recording(target, &args.dests, &opts, path)?,
+        None => netshoot_doctor::diagnose(target, &args.dests, &opts)?,
+    };
     let colour = out.tty();
     out.emit(&report, |r| text(r, colour))?;
     Ok(if report.failed() { 1 } else { 0 })

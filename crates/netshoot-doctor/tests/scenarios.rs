@@ -1,0 +1,371 @@
+//! Every scenario of docs/DOCTOR.md, judged from the facts its root test gathered
+//! (`tests/facts/<test name>.json`, recorded by `crates/netshoot/tests/doctor_scenarios.rs` and
+//! `doctor_docker.rs` with `NETSHOOT_DOCTOR_RECORD`; `tests/record.sh` re-records them). No
+//! root, namespace, network or Docker engine is needed: the checks run on the replayed facts and
+//! must name the same fault the root test asserts.
+
+use std::path::PathBuf;
+
+use netshoot_doctor::facts::Recording;
+use netshoot_doctor::{DoctorError, Finding, Report, Status};
+use serde_json::Value;
+
+fn load(name: &str) -> Recording {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/facts")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (tests/record.sh records it)", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The recorded answer to the first question `question` (a method name, or a method name and
+/// its arguments as JSON).
+fn fact<'a>(rec: &'a Recording, question: &str) -> &'a Value {
+    rec.facts
+        .iter()
+        .find(|(k, _)| *k == question || k.starts_with(&format!("{question} ")))
+        .and_then(|(_, v)| v.first())
+        .unwrap_or_else(|| panic!("no fact '{question}' recorded"))
+}
+
+/// Replays a recording; the findings must be those the recorded (live) run reported, word for
+/// word, and every question the checks asked must have had a recorded answer (a check that
+/// asks one the recording lacks does not finish).
+fn replay(name: &str) -> (Recording, Report) {
+    let rec = load(name);
+    let report = netshoot_doctor::replay(&rec).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let words = |f: &Finding| {
+        (
+            f.id.clone(),
+            f.status,
+            f.summary.clone(),
+            f.evidence.clone(),
+            f.why.clone(),
+            f.fix.clone(),
+        )
+    };
+    assert!(!rec.findings.is_empty(), "{name}: no findings recorded");
+    assert_eq!(
+        report.findings.iter().map(words).collect::<Vec<_>>(),
+        rec.findings.iter().map(words).collect::<Vec<_>>(),
+        "{name}: the replay judges otherwise than the live run"
+    );
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.summary.starts_with("did not finish")),
+        "{name}: a check asked what the recording does not hold: {}",
+        dump(&report)
+    );
+    (rec, report)
+}
+
+fn dump(r: &Report) -> String {
+    serde_json::to_string_pretty(r).unwrap_or_default()
+}
+
+/// As the root tests' `assert_top`: the first finding is a failure whose id starts with `id`,
+/// with evidence and a fix; the run failed (exit 1).
+fn assert_top<'a>(r: &'a Report, id: &str) -> &'a Finding {
+    let top = &r.findings[0];
+    assert_eq!(top.status, Status::Fail, "{}", dump(r));
+    assert!(
+        top.id.starts_with(id),
+        "top finding {} is not {id}: {}",
+        top.id,
+        dump(r)
+    );
+    assert!(!top.evidence.is_empty(), "{}", dump(r));
+    assert!(top.fix.is_some(), "no fix: {}", dump(r));
+    assert!(r.failed());
+    top
+}
+
+fn find<'a>(r: &'a Report, id: &str) -> &'a Finding {
+    r.findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} finding: {}", dump(r)))
+}
+
+fn healthy(r: &Report) {
+    assert_eq!(r.counts.fail, 0, "{}", dump(r));
+    assert_eq!(r.counts.warn, 0, "{}", dump(r));
+    assert!(!r.failed());
+}
+
+// Namespaces (doctor_scenarios.rs).
+
+#[test]
+fn healthy_topology_has_no_warning_or_failure() {
+    let (_, r) = replay("healthy_topology_has_no_warning_or_failure");
+    healthy(&r);
+    assert!(r.counts.ok >= 5, "{}", dump(&r));
+    let by = r.destinations[0].resolved_by.as_deref().unwrap();
+    assert!(by.starts_with("dns"), "{by}");
+}
+
+#[test]
+fn service_bound_to_loopback_is_named() {
+    let (_, r) = replay("service_bound_to_loopback_is_named");
+    assert_top(&r, "listen.loopback");
+}
+
+#[test]
+fn wrong_dns_server_is_named() {
+    let (_, r) = replay("wrong_dns_server_is_named");
+    let top = assert_top(&r, "dns.server");
+    assert!(top.summary.contains("does not answer"), "{}", top.summary);
+}
+
+#[test]
+fn dns_server_without_a_listener_is_named() {
+    let (_, r) = replay("dns_server_without_a_listener_is_named");
+    let top = assert_top(&r, "dns.server");
+    assert!(
+        top.summary.contains("Nothing listens on port 53"),
+        "{}",
+        top.summary
+    );
+}
+
+#[test]
+fn missing_default_route_is_named() {
+    let (_, r) = replay("missing_default_route_is_named");
+    let top = assert_top(&r, "route");
+    assert!(
+        top.summary.contains("there is no default route"),
+        "{}",
+        top.summary
+    );
+}
+
+#[test]
+fn iptables_drop_on_the_port_is_named() {
+    let (_, r) = replay("iptables_drop_on_the_port_is_named");
+    let top = assert_top(&r, "firewall");
+    assert!(top.id.starts_with("firewall.input:"), "{}", top.id);
+    assert!(top.summary.contains("DROPs"), "{}", top.summary);
+}
+
+#[test]
+fn iptables_reject_on_the_port_is_named() {
+    let (_, r) = replay("iptables_reject_on_the_port_is_named");
+    let top = assert_top(&r, "firewall");
+    assert!(top.summary.contains("REJECT"), "{}", top.summary);
+}
+
+#[test]
+fn forward_drop_on_a_hand_made_bridge_is_named() {
+    let (rec, r) = replay("forward_drop_on_a_hand_made_bridge_is_named");
+    let top = assert_top(&r, "firewall.forward");
+    let bridge = fact(&rec, "host_bridge")["bridge"].as_str().unwrap();
+    let fix = top.fix.as_deref().unwrap();
+    assert_eq!(
+        fix,
+        format!("iptables -I FORWARD -i {bridge} -o {bridge} -j ACCEPT")
+    );
+}
+
+#[test]
+fn mtu_mismatch_between_veth_ends_is_named() {
+    let (_, r) = replay("mtu_mismatch_between_veth_ends_is_named");
+    assert_top(&r, "mtu.link");
+}
+
+#[test]
+fn path_mtu_black_hole_is_named() {
+    let (_, r) = replay("path_mtu_black_hole_is_named");
+    assert_top(&r, "mtu.path");
+}
+
+#[test]
+fn arp_incomplete_because_the_peer_is_down_is_named() {
+    let (_, r) = replay("arp_incomplete_because_the_peer_is_down_is_named");
+    assert_top(&r, "neighbour");
+}
+
+#[test]
+fn unknown_name_is_named() {
+    let (_, r) = replay("unknown_name_is_named");
+    assert_top(&r, "name:nosuch.test");
+}
+
+#[test]
+fn a_destination_that_parses_as_nothing_is_a_usage_error() {
+    // Refused before any fact is asked: an empty recording is enough.
+    let rec = Recording {
+        dests: vec!["db:99999".into()],
+        probe_timeout_ms: 1500,
+        deadline_ms: 8000,
+        ..Recording::default()
+    };
+    let e = netshoot_doctor::replay(&rec).unwrap_err();
+    assert!(matches!(e, DoctorError::BadDest { .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("cannot read destination 'db:99999'") && e.contains("host:port"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'));
+}
+
+#[test]
+fn conntrack_usage_agrees_with_the_kernel() {
+    let (rec, r) = replay("conntrack_usage_agrees_with_the_kernel");
+    let f = find(&r, "conntrack");
+    assert_eq!(f.status, Status::Ok, "{}", dump(&r));
+    // The numbers are the kernel's, as the recorded run read them.
+    let usage = &fact(&rec, "conntrack")["Ok"];
+    let ev = &f.evidence[0];
+    let want = format!(
+        "nf_conntrack_count {} / nf_conntrack_max {} (",
+        usage["count"], usage["max"]
+    );
+    assert!(ev.starts_with(&want), "{ev}");
+}
+
+// Docker (doctor_docker.rs).
+
+#[test]
+fn healthy_containers_on_one_network() {
+    let (_, r) = replay("healthy_containers_on_one_network");
+    healthy(&r);
+}
+
+#[test]
+fn service_bound_to_loopback_inside_the_container_is_named() {
+    let (rec, r) = replay("service_bound_to_loopback_inside_the_container_is_named");
+    let top = assert_top(&r, "listen.loopback");
+    let db = rec.dests[0].split(':').next().unwrap();
+    assert!(
+        top.summary.contains("127.0.0.1") && top.summary.contains(db),
+        "{}",
+        top.summary
+    );
+}
+
+#[test]
+fn containers_on_two_different_networks_are_named() {
+    let (rec, r) = replay("containers_on_two_different_networks_are_named");
+    let top = assert_top(&r, "docker.network");
+    let web = fact(&rec, "target")["container"]["name"].as_str().unwrap();
+    let db = &rec.dests[0];
+    let nets = fact(&rec, &format!("container [\"{db}\"]"))["NetworkSettings"]["Networks"]
+        .as_object()
+        .unwrap();
+    let n2 = nets.keys().next().unwrap();
+    assert_eq!(
+        top.fix.as_deref().unwrap(),
+        format!("docker network connect {n2} {web}")
+    );
+}
+
+#[test]
+fn a_stopped_destination_container_is_named() {
+    let (_, r) = replay("a_stopped_destination_container_is_named");
+    assert_top(&r, "docker.running");
+}
+
+#[test]
+fn an_unknown_service_name_is_named() {
+    let (_, r) = replay("an_unknown_service_name_is_named");
+    let top = assert_top(&r, "name:nst-no-such-service");
+    let ev = top.evidence.join("\n");
+    assert!(
+        ev.contains("127.0.0.11") && ev.contains("NXDOMAIN"),
+        "the embedded DNS said so: {ev}"
+    );
+}
+
+#[test]
+fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
+    let (rec, r) = replay("a_swarm_vip_on_a_kernel_without_ipvs_is_named");
+    let svc = &rec.dests[0];
+    assert_top(&r, &format!("swarm.vip:{svc}"));
+    // tasks.<service> bypasses the VIP: no VIP finding for it.
+    let (_, r) = replay("a_swarm_vip_on_a_kernel_without_ipvs_is_named.2");
+    assert!(
+        !r.findings.iter().any(|f| f.id.starts_with("swarm.vip")),
+        "{}",
+        dump(&r)
+    );
+}
+
+#[test]
+fn a_target_that_vanishes_mid_run_is_said_so() {
+    let rec = load("a_target_that_vanishes_mid_run_is_said_so");
+    let web = fact(&rec, "target")["container"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = netshoot_doctor::replay(&rec).unwrap_err();
+    assert!(matches!(e, DoctorError::TargetGone { .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains(&format!(
+            "the target container:{web} vanished while the doctor ran"
+        )),
+        "{e}"
+    );
+    assert!(!e.contains('\n'));
+}
+
+#[test]
+fn a_host_firewall_dropping_the_vxlan_port_is_named() {
+    let (_, r) = replay("a_host_firewall_dropping_the_vxlan_port_is_named");
+    assert_eq!(find(&r, "swarm").status, Status::Ok, "{}", dump(&r));
+    let (_, r) = replay("a_host_firewall_dropping_the_vxlan_port_is_named.2");
+    let top = assert_top(&r, "swarm.port:4789/udp");
+    assert!(top.summary.contains("DROPs"), "{}", top.summary);
+}
+
+#[test]
+fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
+    let (rec, r) = replay("an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named");
+    let good = fact(&rec, "target")["container"]["name"].as_str().unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("mtu.overlay:"))
+        .unwrap_or_else(|| panic!("no mtu.overlay finding for {good}: {}", dump(&r)));
+    assert_eq!(f.status, Status::Ok, "{}", dump(&r));
+    let (rec, r) = replay("an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named.2");
+    let top = assert_top(&r, "mtu.overlay:");
+    // The underlay's MTU, as the host's interfaces gave it.
+    let host = fact(&rec, "interfaces [\"Host\"]")["Ok"]
+        .as_array()
+        .unwrap();
+    let node = fact(&rec, "swarm")["NodeAddr"].as_str().unwrap();
+    let under = host
+        .iter()
+        .find(|i| {
+            i["addresses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["address"] == node)
+        })
+        .map(|i| i["mtu"].as_u64().unwrap())
+        .unwrap();
+    let fix = top.fix.as_deref().unwrap();
+    assert!(fix.contains(&format!("mtu={under}")), "{fix}");
+}
+
+/// A recording that lacks an answer the checks need shows that check as unfinished (it never
+/// makes an answer up).
+#[test]
+fn a_missing_fact_is_not_made_up() {
+    let mut rec = load("iptables_drop_on_the_port_is_named");
+    rec.facts.retain(|k, _| !k.starts_with("decide "));
+    let r = netshoot_doctor::replay(&rec).unwrap();
+    let f = find(&r, "firewall");
+    assert_eq!(f.status, Status::Skipped, "{}", dump(&r));
+    assert!(f.summary.starts_with("did not finish"), "{}", f.summary);
+    assert!(!r
+        .findings
+        .iter()
+        .any(|f| f.id.starts_with("firewall.input")));
+}
