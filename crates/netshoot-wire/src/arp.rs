@@ -43,17 +43,12 @@ pub const OP_REQUEST: u16 = 1;
 /// Operation: reply.
 pub const OP_REPLY: u16 = 2;
 
-/// A view of an ARP packet.
-#[derive(Debug, Clone)]
-pub struct ArpPacket<T> {
-    buffer: T,
+view! {
+    /// A view of an ARP packet.
+    ArpPacket
 }
 
 impl<T: AsRef<[u8]>> ArpPacket<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        ArpPacket { buffer }
-    }
     /// Wraps after checking the fixed part and all four addresses are there.
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let p = Self::new_unchecked(buffer);

@@ -1,6 +1,6 @@
 //! The DNS message header (RFC 1035 §4.1.1); names and records are `netshoot-dns`'s business.
 
-use crate::{be16, put16, slice, Error};
+use crate::{be16, put16};
 
 /// Field ranges.
 pub mod field {
@@ -24,24 +24,14 @@ pub mod field {
 /// Header length.
 pub const HEADER_LEN: usize = 12;
 
-/// A view of a DNS header.
-#[derive(Debug, Clone)]
-pub struct DnsHeader<T> {
-    buffer: T,
+view! {
+    /// A view of a DNS header.
+    DnsHeader, min = HEADER_LEN
 }
 
+tail!(DnsHeader, HEADER_LEN, body, body_slice, body_mut);
+
 impl<T: AsRef<[u8]>> DnsHeader<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        DnsHeader { buffer }
-    }
-    /// Wraps after checking the twelve bytes are there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(DnsHeader { buffer })
-    }
     /// Identifier.
     pub fn id(&self) -> u16 {
         be16(self.buffer.as_ref(), 0)
@@ -102,11 +92,6 @@ impl<T: AsRef<[u8]>> DnsHeader<T> {
     pub fn arcount(&self) -> u16 {
         be16(self.buffer.as_ref(), 10)
     }
-    /// Questions and records (undecoded).
-    pub fn body(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> DnsHeader<T> {
@@ -125,15 +110,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> DnsHeader<T> {
         put16(b, 6, an);
         put16(b, 8, ns);
         put16(b, 10, ar);
-    }
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> DnsHeader<&'a [u8]> {
-    /// [`DnsHeader::body`], borrowed from the buffer.
-    pub fn body_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 

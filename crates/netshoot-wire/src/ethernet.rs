@@ -1,6 +1,6 @@
 //! Ethernet II frames.
 
-use crate::{array, be16, put16, put_slice, slice, Error};
+use crate::{array, be16, put16, put_slice, Error};
 
 /// Field ranges.
 pub mod field {
@@ -39,18 +39,20 @@ pub mod ethertype {
     }
 }
 
-/// A view of an Ethernet II frame.
-#[derive(Debug, Clone)]
-pub struct EthernetFrame<T> {
-    buffer: T,
+view! {
+    /// A view of an Ethernet II frame.
+    EthernetFrame
 }
 
-impl<T: AsRef<[u8]>> EthernetFrame<T> {
-    /// Wraps `buffer` without checks (accessors then read zeros where bytes are missing).
-    pub fn new_unchecked(buffer: T) -> Self {
-        EthernetFrame { buffer }
-    }
+tail!(
+    EthernetFrame,
+    HEADER_LEN,
+    payload,
+    payload_slice,
+    payload_mut
+);
 
+impl<T: AsRef<[u8]>> EthernetFrame<T> {
     /// Wraps `buffer` after checking it holds a whole header.
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let f = Self::new_unchecked(buffer);
@@ -64,11 +66,6 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
             return Err(Error::Truncated);
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// Destination MAC.
@@ -85,12 +82,6 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     pub fn ethertype(&self) -> u16 {
         be16(self.buffer.as_ref(), field::ETHERTYPE.start)
     }
-
-    /// Everything after the header.
-    pub fn payload(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
@@ -105,12 +96,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
     /// Sets the EtherType.
     pub fn set_ethertype(&mut self, t: u16) {
         put16(self.buffer.as_mut(), field::ETHERTYPE.start, t);
-    }
-    /// The payload, writable.
-    pub fn payload_mut(&mut self) -> &mut [u8] {
-        let b = self.buffer.as_mut();
-        let n = b.len();
-        b.get_mut(HEADER_LEN.min(n)..).unwrap_or_default()
     }
 }
 
@@ -151,15 +136,6 @@ impl EthernetRepr {
         f.set_src_addr(self.src_addr);
         f.set_ethertype(self.ethertype);
         Ok(HEADER_LEN)
-    }
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> EthernetFrame<&'a [u8]> {
-    /// [`EthernetFrame::payload`], borrowed from the buffer.
-    pub fn payload_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 

@@ -93,11 +93,21 @@ impl IcmpError {
     }
 }
 
-fn transport_of(b: &[u8]) -> ([u8; 8], usize) {
-    let n = b.len().min(8);
-    let mut t = [0u8; 8];
-    t[..n].copy_from_slice(&b[..n]);
-    (t, n)
+impl QuotedDatagram {
+    /// The quote's fields, keeping the first 8 bytes of `transport`.
+    fn new(src: IpAddr, dst: IpAddr, protocol: u8, hop_limit: u8, transport: &[u8]) -> Self {
+        let n = transport.len().min(8);
+        let mut t = [0u8; 8];
+        t[..n].copy_from_slice(&transport[..n]);
+        QuotedDatagram {
+            src_addr: src,
+            dst_addr: dst,
+            protocol,
+            hop_limit,
+            transport: t,
+            transport_len: n,
+        }
+    }
 }
 
 /// Parses an ICMP (IPv4) message, starting at its type byte: an error type (3, 4, 5, 11, 12)
@@ -109,20 +119,18 @@ pub fn parse_v4(icmp: &[u8]) -> Result<IcmpError, Error> {
         return Err(Error::Malformed);
     }
     let q = Ipv4Packet::new_checked(p.data())?;
-    let (transport, transport_len) = transport_of(q.after_header());
     Ok(IcmpError {
         version: IcmpVersion::V4,
         msg_type: p.msg_type(),
         code: p.msg_code(),
         rest_of_header: p.rest_of_header(),
-        quoted: QuotedDatagram {
-            src_addr: q.src_addr().into(),
-            dst_addr: q.dst_addr().into(),
-            protocol: q.protocol(),
-            hop_limit: q.ttl(),
-            transport,
-            transport_len,
-        },
+        quoted: QuotedDatagram::new(
+            q.src_addr().into(),
+            q.dst_addr().into(),
+            q.protocol(),
+            q.ttl(),
+            q.after_header(),
+        ),
     })
 }
 
@@ -138,20 +146,18 @@ pub fn parse_v6(icmp: &[u8]) -> Result<IcmpError, Error> {
         Ok(u) if !crate::ipv6::is_ext_header(u.protocol) => (u.protocol, u.offset),
         _ => (q.next_header(), crate::ipv6::HEADER_LEN),
     };
-    let (transport, transport_len) = transport_of(p.data().get(offset..).unwrap_or(&[]));
     Ok(IcmpError {
         version: IcmpVersion::V6,
         msg_type: p.msg_type(),
         code: p.msg_code(),
         rest_of_header: p.rest_of_header(),
-        quoted: QuotedDatagram {
-            src_addr: q.src_addr().into(),
-            dst_addr: q.dst_addr().into(),
+        quoted: QuotedDatagram::new(
+            q.src_addr().into(),
+            q.dst_addr().into(),
             protocol,
-            hop_limit: q.hop_limit(),
-            transport,
-            transport_len,
-        },
+            q.hop_limit(),
+            p.data().get(offset..).unwrap_or(&[]),
+        ),
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::{be16, be32, byte, checksum, put16, put32, put8, slice, Error};
+use crate::{be16, be32, byte, checksum, Error};
 
 /// Field ranges.
 pub mod field {
@@ -55,48 +55,15 @@ pub fn is_error(t: u8) -> bool {
     matches!(t, 3 | 4 | 5 | 11 | 12)
 }
 
-/// A view of an ICMP message.
-#[derive(Debug, Clone)]
-pub struct Icmpv4Packet<T> {
-    buffer: T,
+view! {
+    /// A view of an ICMP message.
+    Icmpv4Packet, min = HEADER_LEN
 }
 
+tail!(Icmpv4Packet, HEADER_LEN, data, data_slice, data_mut);
+icmp_common!(Icmpv4Packet);
+
 impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        Icmpv4Packet { buffer }
-    }
-    /// Wraps after checking the 8-byte header is there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(Icmpv4Packet { buffer })
-    }
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-    /// Type.
-    pub fn msg_type(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::TYPE)
-    }
-    /// Code.
-    pub fn msg_code(&self) -> u8 {
-        byte(self.buffer.as_ref(), field::CODE)
-    }
-    /// Checksum field.
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), 2)
-    }
-    /// Echo identifier.
-    pub fn echo_ident(&self) -> u16 {
-        be16(self.buffer.as_ref(), 4)
-    }
-    /// Echo sequence number.
-    pub fn echo_seq_no(&self) -> u16 {
-        be16(self.buffer.as_ref(), 6)
-    }
     /// Next-hop MTU of a "fragmentation needed" (0 when the router did not say).
     pub fn next_hop_mtu(&self) -> u16 {
         be16(self.buffer.as_ref(), field::NEXT_HOP_MTU.start)
@@ -109,15 +76,6 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
     pub fn pointer(&self) -> u8 {
         byte(self.buffer.as_ref(), field::POINTER)
     }
-    /// Bytes 4..8 as one word.
-    pub fn rest_of_header(&self) -> u32 {
-        be32(self.buffer.as_ref(), 4)
-    }
-    /// Echo data, or the quoted datagram of an error.
-    pub fn data(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
     /// An error message (quotes a datagram).
     pub fn is_error(&self) -> bool {
         is_error(self.msg_type())
@@ -129,36 +87,6 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv4Packet<T> {
-    /// Sets the type.
-    pub fn set_msg_type(&mut self, v: u8) {
-        put8(self.buffer.as_mut(), 0, v);
-    }
-    /// Sets the code.
-    pub fn set_msg_code(&mut self, v: u8) {
-        put8(self.buffer.as_mut(), 1, v);
-    }
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        put16(self.buffer.as_mut(), 2, v);
-    }
-    /// Sets the echo identifier.
-    pub fn set_echo_ident(&mut self, v: u16) {
-        put16(self.buffer.as_mut(), 4, v);
-    }
-    /// Sets the echo sequence number.
-    pub fn set_echo_seq_no(&mut self, v: u16) {
-        put16(self.buffer.as_mut(), 6, v);
-    }
-    /// Sets bytes 4..8.
-    pub fn set_rest_of_header(&mut self, v: u32) {
-        put32(self.buffer.as_mut(), 4, v);
-    }
-    /// The data, writable.
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        let b = self.buffer.as_mut();
-        let n = b.len();
-        b.get_mut(HEADER_LEN.min(n)..).unwrap_or_default()
-    }
     /// Computes and writes the checksum over the whole buffer.
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
@@ -265,15 +193,6 @@ impl Icmpv4Repr {
         p.set_rest_of_header(rest);
         p.fill_checksum();
         Ok(HEADER_LEN)
-    }
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> Icmpv4Packet<&'a [u8]> {
-    /// [`Icmpv4Packet::data`], borrowed from the buffer.
-    pub fn data_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::{be16, be32, byte, checksum, ip_proto, put16, put32, put8, slice, Error};
+use crate::{be32, byte, checksum, ip_proto, slice, Error};
 
 /// Field ranges.
 pub mod field {
@@ -65,58 +65,21 @@ pub fn is_error(t: u8) -> bool {
     (1..=4).contains(&t)
 }
 
-/// A view of an ICMPv6 message.
-#[derive(Debug, Clone)]
-pub struct Icmpv6Packet<T> {
-    buffer: T,
+view! {
+    /// A view of an ICMPv6 message.
+    Icmpv6Packet, min = HEADER_LEN
 }
 
+tail!(Icmpv6Packet, HEADER_LEN, data, data_slice, data_mut);
+icmp_common!(Icmpv6Packet);
+
 impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        Icmpv6Packet { buffer }
-    }
-    /// Wraps after checking the 8-byte header is there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(Icmpv6Packet { buffer })
-    }
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-    /// Type.
-    pub fn msg_type(&self) -> u8 {
-        byte(self.buffer.as_ref(), 0)
-    }
-    /// Code.
-    pub fn msg_code(&self) -> u8 {
-        byte(self.buffer.as_ref(), 1)
-    }
-    /// Checksum field.
-    pub fn checksum(&self) -> u16 {
-        be16(self.buffer.as_ref(), 2)
-    }
-    /// Echo identifier.
-    pub fn echo_ident(&self) -> u16 {
-        be16(self.buffer.as_ref(), 4)
-    }
-    /// Echo sequence number.
-    pub fn echo_seq_no(&self) -> u16 {
-        be16(self.buffer.as_ref(), 6)
-    }
     /// Packet-too-big MTU.
     pub fn mtu(&self) -> u32 {
         be32(self.buffer.as_ref(), 4)
     }
     /// Parameter-problem pointer.
     pub fn pointer(&self) -> u32 {
-        be32(self.buffer.as_ref(), 4)
-    }
-    /// Bytes 4..8 as one word.
-    pub fn rest_of_header(&self) -> u32 {
         be32(self.buffer.as_ref(), 4)
     }
     /// Neighbour advertisement flags byte (0x80 router, 0x40 solicited, 0x20 override).
@@ -133,11 +96,6 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
         let b = self.buffer.as_ref();
         slice(b, field::ND_OPTIONS.start.min(b.len())..b.len())
     }
-    /// Echo data, or the quoted packet of an error.
-    pub fn data(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
     /// An error message (quotes a packet).
     pub fn is_error(&self) -> bool {
         is_error(self.msg_type())
@@ -151,28 +109,6 @@ impl<T: AsRef<[u8]>> Icmpv6Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Icmpv6Packet<T> {
-    /// Sets the type.
-    pub fn set_msg_type(&mut self, v: u8) {
-        put8(self.buffer.as_mut(), 0, v);
-    }
-    /// Sets the code.
-    pub fn set_msg_code(&mut self, v: u8) {
-        put8(self.buffer.as_mut(), 1, v);
-    }
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        put16(self.buffer.as_mut(), 2, v);
-    }
-    /// Sets bytes 4..8.
-    pub fn set_rest_of_header(&mut self, v: u32) {
-        put32(self.buffer.as_mut(), 4, v);
-    }
-    /// The data, writable.
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        let b = self.buffer.as_mut();
-        let n = b.len();
-        b.get_mut(HEADER_LEN.min(n)..).unwrap_or_default()
-    }
     /// Computes and writes the checksum over the pseudo-header and the whole buffer.
     pub fn fill_checksum(&mut self, src: &Ipv6Addr, dst: &Ipv6Addr) {
         self.set_checksum(0);
@@ -300,15 +236,6 @@ pub fn verify_checksum_ip(b: &[u8], src: &IpAddr, dst: &IpAddr) -> bool {
     match (src, dst) {
         (IpAddr::V6(s), IpAddr::V6(d)) => Icmpv6Packet::new_unchecked(b).verify_checksum(s, d),
         _ => false,
-    }
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> Icmpv6Packet<&'a [u8]> {
-    /// [`Icmpv6Packet::data`], borrowed from the buffer.
-    pub fn data_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 

@@ -40,18 +40,12 @@ pub const HEADER_LEN: usize = 20;
 /// Longest header (IHL 15).
 pub const MAX_HEADER_LEN: usize = 60;
 
-/// A view of an IPv4 packet.
-#[derive(Debug, Clone)]
-pub struct Ipv4Packet<T> {
-    buffer: T,
+view! {
+    /// A view of an IPv4 packet.
+    Ipv4Packet
 }
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        Ipv4Packet { buffer }
-    }
-
     /// Wraps after [`check_len`](Self::check_len).
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let p = Self::new_unchecked(buffer);
@@ -72,11 +66,6 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
             return Err(Error::Truncated);
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// Version (4).

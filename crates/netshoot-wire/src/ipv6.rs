@@ -33,10 +33,9 @@ pub const HEADER_LEN: usize = 40;
 /// The most extension headers walked before giving up.
 pub const MAX_EXT_HEADERS: usize = 16;
 
-/// A view of an IPv6 packet.
-#[derive(Debug, Clone)]
-pub struct Ipv6Packet<T> {
-    buffer: T,
+view! {
+    /// A view of an IPv6 packet.
+    Ipv6Packet
 }
 
 /// One extension header in the chain.
@@ -146,11 +145,6 @@ impl Iterator for ExtHeaders<'_> {
 }
 
 impl<T: AsRef<[u8]>> Ipv6Packet<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        Ipv6Packet { buffer }
-    }
-
     /// Wraps after [`check_len`](Self::check_len).
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let p = Self::new_unchecked(buffer);
@@ -167,11 +161,6 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
             return Err(Error::Malformed);
         }
         Ok(())
-    }
-
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
     }
 
     /// Version (6).

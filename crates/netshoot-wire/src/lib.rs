@@ -11,6 +11,135 @@
 
 #![forbid(unsafe_code)]
 
+/// Declares a view: the struct over a buffer `T`, `new_unchecked` and `into_inner`; with
+/// `min = N`, also a `new_checked` that needs N bytes (the views whose accessors need no more).
+macro_rules! view {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name<T> {
+            buffer: T,
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Wraps `buffer` without checks (accessors then read zeros where bytes are
+            /// missing; none panics).
+            pub fn new_unchecked(buffer: T) -> Self {
+                $name { buffer }
+            }
+            /// The buffer.
+            pub fn into_inner(self) -> T {
+                self.buffer
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident, min = $min:expr) => {
+        view!($(#[$doc])* $name);
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Wraps `buffer` after checking it holds the whole fixed header.
+            pub fn new_checked(buffer: T) -> Result<Self, $crate::Error> {
+                if buffer.as_ref().len() < $min {
+                    return Err($crate::Error::Truncated);
+                }
+                Ok($name { buffer })
+            }
+        }
+    };
+}
+
+/// For a view with a fixed header of `$len` bytes: what follows it, read-only (`$get`),
+/// borrowed from a `&'a [u8]` buffer (`$slice`) and writable (`$mut`).
+macro_rules! tail {
+    ($name:ident, $len:expr, $get:ident, $slice:ident, $mut:ident) => {
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// What follows the fixed header.
+            pub fn $get(&self) -> &[u8] {
+                let b = self.buffer.as_ref();
+                b.get($len.min(b.len())..).unwrap_or(&[])
+            }
+        }
+
+        impl<T: AsRef<[u8]> + AsMut<[u8]>> $name<T> {
+            /// What follows the fixed header, writable.
+            pub fn $mut(&mut self) -> &mut [u8] {
+                let b = self.buffer.as_mut();
+                let n = b.len();
+                b.get_mut($len.min(n)..).unwrap_or_default()
+            }
+        }
+
+        /// Slices borrowed from the underlying buffer (they outlive the view).
+        impl<'a> $name<&'a [u8]> {
+            /// What follows the fixed header, borrowed from the buffer.
+            pub fn $slice(&self) -> &'a [u8] {
+                let b: &'a [u8] = self.buffer;
+                b.get($len.min(b.len())..).unwrap_or(&[])
+            }
+        }
+    };
+}
+
+/// The header fields ICMP and ICMPv6 share: type, code, checksum and bytes 4..8 (echo
+/// identifier and sequence number).
+macro_rules! icmp_common {
+    ($name:ident) => {
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Type.
+            pub fn msg_type(&self) -> u8 {
+                $crate::byte(self.buffer.as_ref(), field::TYPE)
+            }
+            /// Code.
+            pub fn msg_code(&self) -> u8 {
+                $crate::byte(self.buffer.as_ref(), field::CODE)
+            }
+            /// Checksum field.
+            pub fn checksum(&self) -> u16 {
+                $crate::be16(self.buffer.as_ref(), field::CHECKSUM.start)
+            }
+            /// Echo identifier.
+            pub fn echo_ident(&self) -> u16 {
+                $crate::be16(self.buffer.as_ref(), field::ECHO_IDENT.start)
+            }
+            /// Echo sequence number.
+            pub fn echo_seq_no(&self) -> u16 {
+                $crate::be16(self.buffer.as_ref(), field::ECHO_SEQNO.start)
+            }
+            /// Bytes 4..8 as one word.
+            pub fn rest_of_header(&self) -> u32 {
+                $crate::be32(self.buffer.as_ref(), field::ECHO_IDENT.start)
+            }
+        }
+
+        impl<T: AsRef<[u8]> + AsMut<[u8]>> $name<T> {
+            /// Sets the type.
+            pub fn set_msg_type(&mut self, v: u8) {
+                $crate::put8(self.buffer.as_mut(), field::TYPE, v);
+            }
+            /// Sets the code.
+            pub fn set_msg_code(&mut self, v: u8) {
+                $crate::put8(self.buffer.as_mut(), field::CODE, v);
+            }
+            /// Sets the checksum field.
+            pub fn set_checksum(&mut self, v: u16) {
+                $crate::put16(self.buffer.as_mut(), field::CHECKSUM.start, v);
+            }
+            /// Sets the echo identifier.
+            pub fn set_echo_ident(&mut self, v: u16) {
+                $crate::put16(self.buffer.as_mut(), field::ECHO_IDENT.start, v);
+            }
+            /// Sets the echo sequence number.
+            pub fn set_echo_seq_no(&mut self, v: u16) {
+                $crate::put16(self.buffer.as_mut(), field::ECHO_SEQNO.start, v);
+            }
+            /// Sets bytes 4..8.
+            pub fn set_rest_of_header(&mut self, v: u32) {
+                $crate::put32(self.buffer.as_mut(), field::ECHO_IDENT.start, v);
+            }
+        }
+    };
+}
+
 pub mod arp;
 pub mod checksum;
 pub mod dns;

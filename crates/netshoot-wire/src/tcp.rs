@@ -53,10 +53,9 @@ pub mod flags {
     pub const CWR: u8 = 0x80;
 }
 
-/// A view of a TCP segment.
-#[derive(Debug, Clone)]
-pub struct TcpPacket<T> {
-    buffer: T,
+view! {
+    /// A view of a TCP segment.
+    TcpPacket
 }
 
 /// One TCP option.
@@ -149,11 +148,6 @@ impl<'a> Iterator for TcpOptions<'a> {
 }
 
 impl<T: AsRef<[u8]>> TcpPacket<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        TcpPacket { buffer }
-    }
-
     /// Wraps after [`check_len`](Self::check_len).
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let p = Self::new_unchecked(buffer);
@@ -176,10 +170,6 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         Ok(())
     }
 
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
     /// Source port.
     pub fn src_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 0)

@@ -22,29 +22,13 @@ pub mod field {
 /// Header length.
 pub const HEADER_LEN: usize = 8;
 
-/// A view of a UDP datagram. `new_checked` verifies the 8-byte header; the data is what the
-/// buffer holds, never more than the length field announces.
-#[derive(Debug, Clone)]
-pub struct UdpPacket<T> {
-    buffer: T,
+view! {
+    /// A view of a UDP datagram. `new_checked` verifies the 8-byte header; the data is what the
+    /// buffer holds, never more than the length field announces.
+    UdpPacket, min = HEADER_LEN
 }
 
 impl<T: AsRef<[u8]>> UdpPacket<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        UdpPacket { buffer }
-    }
-    /// Wraps after checking the header is there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(UdpPacket { buffer })
-    }
-    /// The buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
     /// Source port.
     pub fn src_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 0)

@@ -1,6 +1,6 @@
 //! 802.1Q / 802.1ad VLAN tags (the four bytes after the TPID).
 
-use crate::{be16, put16, slice, Error};
+use crate::{be16, put16, Error};
 
 /// Field ranges (from the TCI, i.e. after the frame's TPID).
 pub mod field {
@@ -16,24 +16,14 @@ pub mod field {
 /// Header length.
 pub const HEADER_LEN: usize = 4;
 
-/// A view of a VLAN tag.
-#[derive(Debug, Clone)]
-pub struct VlanHeader<T> {
-    buffer: T,
+view! {
+    /// A view of a VLAN tag.
+    VlanHeader, min = HEADER_LEN
 }
 
+tail!(VlanHeader, HEADER_LEN, payload, payload_slice, payload_mut);
+
 impl<T: AsRef<[u8]>> VlanHeader<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        VlanHeader { buffer }
-    }
-    /// Wraps after checking the four bytes are there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(VlanHeader { buffer })
-    }
     /// Priority code point.
     pub fn pcp(&self) -> u8 {
         (be16(self.buffer.as_ref(), 0) >> 13) as u8
@@ -53,11 +43,6 @@ impl<T: AsRef<[u8]>> VlanHeader<T> {
     /// EtherType of what follows.
     pub fn ethertype(&self) -> u16 {
         be16(self.buffer.as_ref(), field::ETHERTYPE.start)
-    }
-    /// What follows the tag.
-    pub fn payload(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 
@@ -81,15 +66,6 @@ pub fn emit(tci: u16, ethertype: u16, buf: &mut [u8]) -> Result<usize, Error> {
     h.set_tci(tci);
     h.set_ethertype(ethertype);
     Ok(HEADER_LEN)
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> VlanHeader<&'a [u8]> {
-    /// [`VlanHeader::payload`], borrowed from the buffer.
-    pub fn payload_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
 }
 
 #[cfg(test)]

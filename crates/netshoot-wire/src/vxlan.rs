@@ -1,6 +1,6 @@
 //! VXLAN headers (RFC 7348), the eight bytes after the UDP header.
 
-use crate::{be32, byte, put32, put8, slice, Error};
+use crate::{be32, byte, put32, put8, Error};
 
 /// Field ranges.
 pub mod field {
@@ -20,24 +20,14 @@ pub const FLAG_I: u8 = 0x08;
 /// The UDP port VXLAN uses (IANA).
 pub const PORT: u16 = 4789;
 
-/// A view of a VXLAN header.
-#[derive(Debug, Clone)]
-pub struct VxlanHeader<T> {
-    buffer: T,
+view! {
+    /// A view of a VXLAN header.
+    VxlanHeader, min = HEADER_LEN
 }
 
+tail!(VxlanHeader, HEADER_LEN, payload, payload_slice, payload_mut);
+
 impl<T: AsRef<[u8]>> VxlanHeader<T> {
-    /// Wraps without checks.
-    pub fn new_unchecked(buffer: T) -> Self {
-        VxlanHeader { buffer }
-    }
-    /// Wraps after checking the eight bytes are there.
-    pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        if buffer.as_ref().len() < HEADER_LEN {
-            return Err(Error::Truncated);
-        }
-        Ok(VxlanHeader { buffer })
-    }
     /// Flags.
     pub fn flags(&self) -> u8 {
         byte(self.buffer.as_ref(), 0)
@@ -45,11 +35,6 @@ impl<T: AsRef<[u8]>> VxlanHeader<T> {
     /// The VXLAN network identifier.
     pub fn vni(&self) -> u32 {
         be32(self.buffer.as_ref(), field::VNI.start) >> 8
-    }
-    /// The inner frame.
-    pub fn payload(&self) -> &[u8] {
-        let b = self.buffer.as_ref();
-        slice(b, HEADER_LEN.min(b.len())..b.len())
     }
 }
 
@@ -78,15 +63,6 @@ pub fn emit(vni: u32, buf: &mut [u8]) -> Result<usize, Error> {
     h.set_flags(FLAG_I);
     h.set_vni(vni);
     Ok(HEADER_LEN)
-}
-
-/// Slices borrowed from the underlying buffer (they outlive the view).
-impl<'a> VxlanHeader<&'a [u8]> {
-    /// [`VxlanHeader::payload`], borrowed from the buffer.
-    pub fn payload_slice(&self) -> &'a [u8] {
-        let b: &'a [u8] = self.buffer;
-        slice(b, HEADER_LEN.min(b.len())..b.len())
-    }
 }
 
 #[cfg(test)]

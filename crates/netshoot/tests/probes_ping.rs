@@ -10,6 +10,24 @@ use netshoot_testnet::{netns_pair, require_root, Link, Netns};
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
+/// netshoot run inside `ns` without CAP_NET_RAW (bounding and inheritable sets).
+fn without_net_raw(ns: &Netns, args: &[&str]) -> Output {
+    Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .args([
+            "setpriv",
+            "--bounding-set",
+            "-net_raw",
+            "--inh-caps",
+            "-net_raw",
+            "--",
+        ])
+        .arg(env!("CARGO_BIN_EXE_netshoot"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// client 10.83.0.1 — server 10.83.0.2 (and 10.83.0.3 on the same side).
 fn pair() -> (Netns, Netns, Link) {
     require_root();
@@ -163,22 +181,7 @@ fn several_hosts_and_a_cidr_like_fping() {
 fn unprivileged_icmp_sockets_are_used_when_allowed_else_the_capability_is_named() {
     require_root!();
     let (c, _s, _l) = pair();
-    let drop_raw = |ns: &Netns| {
-        Command::new("ip")
-            .args(["netns", "exec", &ns.name])
-            .args([
-                "setpriv",
-                "--bounding-set",
-                "-net_raw",
-                "--inh-caps",
-                "-net_raw",
-                "--",
-            ])
-            .arg(env!("CARGO_BIN_EXE_netshoot"))
-            .args(["ping", "-c", "1", "--json", "10.83.0.2"])
-            .output()
-            .unwrap()
-    };
+    let drop_raw = |ns: &Netns| without_net_raw(ns, &["ping", "-c", "1", "--json", "10.83.0.2"]);
     c.sh("sysctl -qw net.ipv4.ping_group_range='1 0'");
     let o = drop_raw(&c);
     assert_eq!(o.status.code(), Some(2));
@@ -206,22 +209,7 @@ fn unprivileged_icmp_sockets_are_used_when_allowed_else_the_capability_is_named(
 #[test]
 fn the_doctors_echo_needs_no_raw_socket_when_ping_group_range_allows() {
     let (c, _s, _l) = pair();
-    let doctor = || {
-        Command::new("ip")
-            .args(["netns", "exec", &c.name])
-            .args([
-                "setpriv",
-                "--bounding-set",
-                "-net_raw",
-                "--inh-caps",
-                "-net_raw",
-                "--",
-            ])
-            .arg(env!("CARGO_BIN_EXE_netshoot"))
-            .args(["doctor", "--json", "10.83.0.2"])
-            .output()
-            .unwrap()
-    };
+    let doctor = || without_net_raw(&c, &["doctor", "--json", "10.83.0.2"]);
     let finding = |o: &Output, id: &str| -> serde_json::Value {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
             panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
