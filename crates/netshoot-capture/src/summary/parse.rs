@@ -1,5 +1,14 @@
 //! Bytes to a [`Packet`]: every read bounds-checked, so a truncated or hostile frame gives a
 //! description that says where it ended (`truncated`), never a panic.
+//!
+//! Headers are read through netshoot-wire's views, checksums with its one checksum. tcpdump
+//! prints what it can of a header cut short or with a wrong version or length field, so where
+//! a view's `new_checked` would refuse more than tcpdump does, the view is wrapped unchecked
+//! (its accessors read zeros past the end, never panic) after checking the fields the line
+//! needs are captured (`tcp::field::WIN_SIZE.end` for TCP, for instance). Still read here, as
+//! netshoot-wire has no view of them: the IPv6 extension-header walk as tcpdump does it (two
+//! bytes of each header suffice; AH ends it), DNS names and records, ND options, IPv4 option
+//! names.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
