@@ -363,7 +363,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
     // tcpdump's relative numbers: a conversation is keyed in one collating order for both
     // directions; SYN (re)starts it; numbers are relative only when ACK is set.
     let mut relative = None;
-    if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & 0x10 != 0) {
+    if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & tcp::flags::ACK != 0) {
         let (rs, rd) = (Ends::raw(&ep.src), Ends::raw(&ep.dst));
         let rev = sp > dp || (sp == dp && rs > rd);
         let key = if rev {
@@ -372,7 +372,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
             (rs, rd, u32::from(sp) << 16 | u32::from(dp))
         };
         match seqs.map.get(&key) {
-            Some(&(tseq, tack)) if fl & 0x02 == 0 => {
+            Some(&(tseq, tack)) if fl & tcp::flags::SYN == 0 => {
                 relative = Some(if rev {
                     RelativeSeq {
                         seq: seq.wrapping_sub(tack),

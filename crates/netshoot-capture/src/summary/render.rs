@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use netshoot_wire::icmp_meaning::{self, IcmpVersion};
+use netshoot_wire::tcp::flags;
 
 use super::packet::*;
 use super::parse::{is_dns_port, is_http_port};
@@ -296,19 +297,19 @@ fn tcp(s: &mut String, p: &Packet, t: &Tcp, (src, dst): (&str, &str), st: Style)
     let fl = t.flags;
     let mut flags = String::new();
     for (bit, c) in [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
+        (flags::FIN, 'F'),
+        (flags::SYN, 'S'),
+        (flags::RST, 'R'),
+        (flags::PSH, 'P'),
+        (flags::URG, 'U'),
+        (flags::ECE, 'E'),
+        (flags::CWR, 'W'),
     ] {
         if fl.has(bit) {
             flags.push(c);
         }
     }
-    if fl.has(TcpFlags::ACK) {
+    if fl.has(flags::ACK) {
         flags.push('.');
     }
     if flags.is_empty() {
@@ -335,14 +336,14 @@ fn tcp(s: &mut String, p: &Packet, t: &Tcp, (src, dst): (&str, &str), st: Style)
         None => (t.seq, t.ack),
     };
     let data_len = p.payload_length.unwrap_or(0);
-    if data_len > 0 || fl.0 & 0x07 != 0 || st.very_verbose {
+    if data_len > 0 || fl.0 & (flags::FIN | flags::SYN | flags::RST) != 0 || st.very_verbose {
         if data_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(data_len as u32));
         } else {
             let _ = write!(s, ", seq {seq}");
         }
     }
-    if fl.has(TcpFlags::ACK) {
+    if fl.has(flags::ACK) {
         let _ = write!(s, ", ack {ack}");
     }
     let _ = write!(s, ", win {}", t.window);
