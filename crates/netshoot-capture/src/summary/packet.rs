@@ -11,6 +11,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use netshoot_wire::tcp::flags;
 use serde::{Serialize, Serializer};
 
 /// One packet as the summariser read it.
@@ -304,34 +305,18 @@ pub enum Extension {
 pub struct TcpFlags(pub u8);
 
 impl TcpFlags {
-    /// FIN.
-    pub const FIN: u8 = 0x01;
-    /// SYN.
-    pub const SYN: u8 = 0x02;
-    /// RST.
-    pub const RST: u8 = 0x04;
-    /// PSH.
-    pub const PSH: u8 = 0x08;
-    /// ACK.
-    pub const ACK: u8 = 0x10;
-    /// URG.
-    pub const URG: u8 = 0x20;
-    /// ECE.
-    pub const ECE: u8 = 0x40;
-    /// CWR.
-    pub const CWR: u8 = 0x80;
     const NAMES: [(u8, &'static str); 8] = [
-        (0x01, "FIN"),
-        (0x02, "SYN"),
-        (0x04, "RST"),
-        (0x08, "PSH"),
-        (0x10, "ACK"),
-        (0x20, "URG"),
-        (0x40, "ECE"),
-        (0x80, "CWR"),
+        (flags::FIN, "FIN"),
+        (flags::SYN, "SYN"),
+        (flags::RST, "RST"),
+        (flags::PSH, "PSH"),
+        (flags::ACK, "ACK"),
+        (flags::URG, "URG"),
+        (flags::ECE, "ECE"),
+        (flags::CWR, "CWR"),
     ];
 
-    /// Whether `bit` is set.
+    /// Whether `bit` (one of `netshoot_wire::tcp::flags`) is set.
     pub fn has(self, bit: u8) -> bool {
         self.0 & bit != 0
     }

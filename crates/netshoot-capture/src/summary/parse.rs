@@ -1,5 +1,14 @@
 //! Bytes to a [`Packet`]: every read bounds-checked, so a truncated or hostile frame gives a
 //! description that says where it ended (`truncated`), never a panic.
+//!
+//! Headers are read through netshoot-wire's views, checksums with its one checksum. tcpdump
+//! prints what it can of a header cut short or with a wrong version or length field, so where
+//! a view's `new_checked` would refuse more than tcpdump does, the view is wrapped unchecked
+//! (its accessors read zeros past the end, never panic) after checking the fields the line
+//! needs are captured (`tcp::field::WIN_SIZE.end` for TCP, for instance). Still read here, as
+//! netshoot-wire has no view of them: the IPv6 extension-header walk as tcpdump does it (two
+//! bytes of each header suffice; AH ends it), DNS names and records, ND options, IPv4 option
+//! names.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -354,7 +363,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
     // tcpdump's relative numbers: a conversation is keyed in one collating order for both
     // directions; SYN (re)starts it; numbers are relative only when ACK is set.
     let mut relative = None;
-    if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & 0x10 != 0) {
+    if let (Some(seqs), true) = (cx.seqs.as_deref_mut(), fl & tcp::flags::ACK != 0) {
         let (rs, rd) = (Ends::raw(&ep.src), Ends::raw(&ep.dst));
         let rev = sp > dp || (sp == dp && rs > rd);
         let key = if rev {
@@ -363,7 +372,7 @@ fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
             (rs, rd, u32::from(sp) << 16 | u32::from(dp))
         };
         match seqs.map.get(&key) {
-            Some(&(tseq, tack)) if fl & 0x02 == 0 => {
+            Some(&(tseq, tack)) if fl & tcp::flags::SYN == 0 => {
                 relative = Some(if rev {
                     RelativeSeq {
                         seq: seq.wrapping_sub(tack),

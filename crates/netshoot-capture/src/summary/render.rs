@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use netshoot_wire::icmp_meaning::{self, IcmpVersion};
+use netshoot_wire::tcp::flags;
+
 use super::packet::*;
 use super::parse::{is_dns_port, is_http_port};
 use super::Style;
@@ -294,19 +297,19 @@ fn tcp(s: &mut String, p: &Packet, t: &Tcp, (src, dst): (&str, &str), st: Style)
     let fl = t.flags;
     let mut flags = String::new();
     for (bit, c) in [
-        (TcpFlags::FIN, 'F'),
-        (TcpFlags::SYN, 'S'),
-        (TcpFlags::RST, 'R'),
-        (TcpFlags::PSH, 'P'),
-        (TcpFlags::URG, 'U'),
-        (TcpFlags::ECE, 'E'),
-        (TcpFlags::CWR, 'W'),
+        (flags::FIN, 'F'),
+        (flags::SYN, 'S'),
+        (flags::RST, 'R'),
+        (flags::PSH, 'P'),
+        (flags::URG, 'U'),
+        (flags::ECE, 'E'),
+        (flags::CWR, 'W'),
     ] {
         if fl.has(bit) {
             flags.push(c);
         }
     }
-    if fl.has(TcpFlags::ACK) {
+    if fl.has(flags::ACK) {
         flags.push('.');
     }
     if flags.is_empty() {
@@ -333,14 +336,14 @@ fn tcp(s: &mut String, p: &Packet, t: &Tcp, (src, dst): (&str, &str), st: Style)
         None => (t.seq, t.ack),
     };
     let data_len = p.payload_length.unwrap_or(0);
-    if data_len > 0 || fl.0 & 0x07 != 0 || st.very_verbose {
+    if data_len > 0 || fl.0 & (flags::FIN | flags::SYN | flags::RST) != 0 || st.very_verbose {
         if data_len > 0 {
             let _ = write!(s, ", seq {seq}:{}", seq.wrapping_add(data_len as u32));
         } else {
             let _ = write!(s, ", seq {seq}");
         }
     }
-    if fl.has(TcpFlags::ACK) {
+    if fl.has(flags::ACK) {
         let _ = write!(s, ", ack {ack}");
     }
     let _ = write!(s, ", win {}", t.window);
@@ -497,11 +500,12 @@ fn dns(out: &mut String, d: &Dns) {
 fn icmp(s: &mut String, m: &Icmp, (src, dst): (&str, &str), st: Style) {
     let len = m.length;
     let (id, seq) = (m.id.unwrap_or(0), m.seq.unwrap_or(0));
+    let name = icmp_meaning::tcpdump(IcmpVersion::V4, m.kind, m.code);
     let _ = write!(s, "{src} > {dst}: ICMP ");
     let _ = match (m.kind, m.code) {
-        (8, _) => write!(s, "echo request, id {id}, seq {seq}, length {len}"),
-        (0, _) => write!(s, "echo reply, id {id}, seq {seq}, length {len}"),
+        (8 | 0, _) => write!(s, "{name}, id {id}, seq {seq}, length {len}"),
         (3, c) => {
+            // The quoted datagram names what was unreachable; without it, only the code.
             let _ = match (c, m.unreachable) {
                 (3, Some(u)) if matches!(u.protocol, 6 | 17) => write!(
                     s,
@@ -510,22 +514,14 @@ fn icmp(s: &mut String, m: &Icmp, (src, dst): (&str, &str), st: Style) {
                     if u.protocol == 17 { "udp" } else { "tcp" },
                     u.port
                 ),
-                (1, Some(u)) => write!(s, "{} host unreachable", u.dst),
-                (4, Some(u)) => write!(
-                    s,
-                    "{} unreachable - need to frag (mtu {})",
-                    u.dst,
-                    m.mtu.unwrap_or(0)
-                ),
-                (13, Some(u)) => write!(s, "host {} unreachable - admin prohibited filter", u.dst),
+                (1, Some(u)) => write!(s, "{} {name}", u.dst),
+                (4, Some(u)) => write!(s, "{} {name} (mtu {})", u.dst, m.mtu.unwrap_or(0)),
+                (13, Some(u)) => write!(s, "host {} {name}", u.dst),
                 (c, _) => write!(s, "unreachable code {c}"),
             };
             write!(s, ", length {len}")
         }
-        (11, 0) => write!(s, "time exceeded in-transit, length {len}"),
-        (11, _) => write!(s, "ip reassembly time exceeded, length {len}"),
-        (5, _) => write!(s, "redirect, length {len}"),
-        (t, c) => write!(s, "type-#{t} code {c}, length {len}"),
+        _ => write!(s, "{name}, length {len}"),
     };
     if let Some(Checksum {
         value,
@@ -560,37 +556,34 @@ fn icmp6(s: &mut String, m: &Icmp6, (src, dst): (&str, &str), st: Style) {
         }
     }
     s.push_str("ICMP6, ");
+    let name = icmp_meaning::tcpdump(IcmpVersion::V6, m.kind, m.code.unwrap_or(0));
     let target = m.target.map(|t| t.to_string());
     let _ = match m.kind {
         // tcpdump -v leaves the length off echo messages.
-        128 if verbose => write!(s, "echo request, id {id}, seq {seq}"),
-        129 if verbose => write!(s, "echo reply, id {id}, seq {seq}"),
-        128 => write!(s, "echo request, id {id}, seq {seq}, length {len}"),
-        129 => write!(s, "echo reply, id {id}, seq {seq}, length {len}"),
-        1 if m.unreachable.is_some() => {
-            let u = m.unreachable.as_ref();
-            let proto = match u.map(|u| u.protocol) {
-                Some(6) => "tcp",
-                Some(17) => "udp",
-                _ => "ip",
-            };
-            let _ = write!(
-                s,
-                "destination unreachable, unreachable port, {} {proto} port {}",
-                u.map(|u| u.dst).unwrap_or(std::net::Ipv6Addr::UNSPECIFIED),
-                u.map(|u| u.port).unwrap_or(0)
-            );
-            if verbose {
-                Ok(())
-            } else {
-                write!(s, ", length {len}")
+        128 | 129 if verbose => write!(s, "{name}, id {id}, seq {seq}"),
+        128 | 129 => write!(s, "{name}, id {id}, seq {seq}, length {len}"),
+        1 => match m.unreachable {
+            Some(u) => {
+                let proto = match u.protocol {
+                    6 => "tcp",
+                    17 => "udp",
+                    _ => "ip",
+                };
+                let _ = write!(s, "{name}, {} {proto} port {}", u.dst, u.port);
+                if verbose {
+                    Ok(())
+                } else {
+                    write!(s, ", length {len}")
+                }
             }
-        }
+            // A quote too short to name the port: the message's name alone.
+            None => write!(s, "destination unreachable, length {len}"),
+        },
         135 => {
             if verbose {
                 let _ = write!(
                     s,
-                    "neighbor solicitation, length {len}, who has {}",
+                    "{name}, length {len}, who has {}",
                     target.unwrap_or_default()
                 );
                 nd_options(s, &m.nd_options, st.very_verbose);
@@ -598,7 +591,7 @@ fn icmp6(s: &mut String, m: &Icmp6, (src, dst): (&str, &str), st: Style) {
             } else {
                 write!(
                     s,
-                    "neighbor solicitation, who has {}, length {len}",
+                    "{name}, who has {}, length {len}",
                     target.unwrap_or_default()
                 )
             }
@@ -613,7 +606,7 @@ fn icmp6(s: &mut String, m: &Icmp6, (src, dst): (&str, &str), st: Style) {
                     .collect();
                 let _ = write!(
                     s,
-                    "neighbor advertisement, length {len}, tgt is {t}, Flags [{}]",
+                    "{name}, length {len}, tgt is {t}, Flags [{}]",
                     if names.is_empty() {
                         "none".to_string()
                     } else {
@@ -623,25 +616,16 @@ fn icmp6(s: &mut String, m: &Icmp6, (src, dst): (&str, &str), st: Style) {
                 nd_options(s, &m.nd_options, st.very_verbose);
                 Ok(())
             }
-            Some(t) => write!(s, "neighbor advertisement, tgt is {t}, length {len}"),
-            None => write!(s, "neighbor advertisement, length {len}"),
+            Some(t) => write!(s, "{name}, tgt is {t}, length {len}"),
+            None => write!(s, "{name}, length {len}"),
         },
         143 if !verbose => write!(
             s,
-            "multicast listener report v2, {} group record(s), length {len}",
+            "{name}, {} group record(s), length {len}",
             m.group_records.unwrap_or(0)
         ),
-        133 => write!(s, "router solicitation, length {len}"),
-        134 => write!(s, "router advertisement, length {len}"),
-        1 => write!(s, "destination unreachable, length {len}"),
-        2 => write!(
-            s,
-            "packet too big, mtu {}, length {len}",
-            m.mtu.unwrap_or(0)
-        ),
-        3 => write!(s, "time exceeded in-transit, length {len}"),
-        143 => write!(s, "multicast listener report v2, length {len}"),
-        t => write!(s, "type {t}, length {len}"),
+        2 => write!(s, "{name}, mtu {}, length {len}", m.mtu.unwrap_or(0)),
+        _ => write!(s, "{name}, length {len}"),
     };
 }
 
