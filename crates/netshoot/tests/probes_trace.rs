@@ -288,3 +288,23 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
         (Some(3), Some(1))
     );
 }
+
+/// `-w` and `-z` go through the one seconds() of the command line: 1e20, inf and NaN are one line
+/// and exit 2 (they panicked in Duration::from_secs_f64), before any probe leaves.
+#[test]
+fn huge_waits_are_one_line_not_a_panic() {
+    require_root();
+    let c = Netns::new("tw");
+    let spec = format!("netns:{}", c.name);
+    for args in [["-w", "1e20"], ["-w", "0"], ["-z", "inf"], ["-z", "NaN"]] {
+        let mut v = vec!["-t", spec.as_str(), "trace"];
+        v.extend_from_slice(&args);
+        v.push("127.0.0.1");
+        let o = netshoot(&v);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");
+        assert!(e.contains(args[0]), "{args:?}: {e}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
