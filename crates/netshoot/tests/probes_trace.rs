@@ -63,6 +63,14 @@ fn chain() -> Chain {
     }
 }
 
+/// `netshoot -t netns:CLIENT --json ARGS…`, which must succeed, as JSON.
+fn json_of(client: &Netns, args: &[&str]) -> serde_json::Value {
+    let spec = format!("netns:{}", client.name);
+    let o = netshoot(&[&["-t", spec.as_str(), "--json"][..], args].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// The first address of each hop line (`*` when none), from either tool.
 fn hops(text: &str) -> Vec<String> {
     text.lines()
@@ -87,6 +95,23 @@ fn hops(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `traceroute -n -q 1 FLAGS 10.91.4.2` in the client namespace.
+fn traceroute(client: &Netns, flags: &[&str]) -> String {
+    let mut t = vec![
+        "ip",
+        "netns",
+        "exec",
+        &client.name,
+        "traceroute",
+        "-n",
+        "-q",
+        "1",
+    ];
+    t.extend_from_slice(flags);
+    t.push("10.91.4.2");
+    run(&t)
+}
+
 fn compare(flags: &[&str]) {
     let ch = chain();
     let spec = format!("netns:{}", ch.client.name);
@@ -101,19 +126,7 @@ fn compare(flags: &[&str]) {
         "{ours}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let mut t = vec![
-        "ip",
-        "netns",
-        "exec",
-        &ch.client.name,
-        "traceroute",
-        "-n",
-        "-q",
-        "1",
-    ];
-    t.extend_from_slice(flags);
-    t.push("10.91.4.2");
-    let theirs = run(&t);
+    let theirs = traceroute(&ch.client, flags);
     assert_eq!(
         hops(&ours),
         hops(&theirs),
@@ -143,20 +156,10 @@ fn tcp_syn_hops_agree_with_traceroute_t() {
 #[test]
 fn report_mode_counts_every_hop() {
     let ch = chain();
-    let spec = format!("netns:{}", ch.client.name);
-    let o = netshoot(&[
-        "-t",
-        &spec,
-        "--json",
-        "trace",
-        "--report",
-        "-c",
-        "3",
-        "-I",
-        "10.91.4.2",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(
+        &ch.client,
+        &["trace", "--report", "-c", "3", "-I", "10.91.4.2"],
+    );
     let hosts: Vec<&str> = v
         .as_array()
         .unwrap()
@@ -198,25 +201,7 @@ fn a_dropped_path_ends_in_stars_and_exit_1() {
 #[test]
 fn json_report_has_every_hop_and_its_icmp_message() {
     let ch = chain();
-    let spec = format!("netns:{}", ch.client.name);
-    let o = netshoot(&[
-        "-t",
-        &spec,
-        "trace",
-        "-q",
-        "2",
-        "-w",
-        "1",
-        "--json",
-        "10.91.4.2",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(&ch.client, &["trace", "-q", "2", "-w", "1", "10.91.4.2"]);
     assert_eq!(v["host"], "10.91.4.2");
     assert_eq!(v["address"], "10.91.4.2");
     assert_eq!(v["method"], "udp");
@@ -260,19 +245,7 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
         last.starts_with(" 3  10.91.2.2 ") && last.ends_with(" ms !H"),
         "{s}"
     );
-    let theirs = run(&[
-        "ip",
-        "netns",
-        "exec",
-        &ch.client.name,
-        "traceroute",
-        "-n",
-        "-q",
-        "1",
-        "-m",
-        "5",
-        "10.91.4.2",
-    ]);
+    let theirs = traceroute(&ch.client, &["-m", "5"]);
     assert_eq!(hops(&s), hops(&theirs), "ours:\n{s}\ntraceroute:\n{theirs}");
     assert!(theirs.trim_end().ends_with("!H"), "{theirs}");
     let o = netshoot(&[&base[..], &["--json", "10.91.4.2"]].concat());
