@@ -26,6 +26,14 @@ pub fn seconds(s: f64, what: &str, positive: bool) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(s))
 }
 
+/// SECONDS as the command line wrote them (`"1.5"`), checked as [`seconds`] checks them.
+pub fn seconds_text(v: &str, what: &str, positive: bool) -> anyhow::Result<Duration> {
+    let s: f64 = v
+        .parse()
+        .map_err(|_| anyhow!("{what} '{v}' is not a number of seconds"))?;
+    seconds(s, what, positive)
+}
+
 /// One port, 1-65535; otherwise `'V' is not a port 1-65535`.
 pub fn port(v: &str) -> anyhow::Result<u16> {
     v.parse::<u16>()
@@ -177,6 +185,17 @@ pub fn hosts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_as_text() {
+        assert_eq!(
+            seconds_text("0.25", "-i", true).unwrap(),
+            Duration::from_millis(250)
+        );
+        for bad in ["x", "", "1e20", "inf", "NaN", "-1"] {
+            assert!(seconds_text(bad, "-i", false).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn port_specs() {

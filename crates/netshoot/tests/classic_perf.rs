@@ -536,6 +536,8 @@ fn netgen_bad_input_is_one_line_exit_2() {
         &["host"][..],
         &["host", "0"],
         &["host", "80", "-i", "x"],
+        // 1e20 s was a panic in Duration::from_secs_f64
+        &["host", "80", "-i", "1e20"],
         &["--listen", "80", "host", "80"],
         &["host", "80", "--bogus"],
     ] {

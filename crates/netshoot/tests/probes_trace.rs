@@ -46,6 +46,14 @@ fn chain() -> Chain {
     }
 }
 
+/// `netshoot -t netns:CLIENT --json ARGS…`, which must succeed, as JSON.
+fn json_of(client: &Netns, args: &[&str]) -> serde_json::Value {
+    let spec = format!("netns:{}", client.name);
+    let o = NETSHOOT.run(&[&["-t", spec.as_str(), "--json"][..], args].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// The first address of each hop line (`*` when none), from either tool.
 fn hops(text: &str) -> Vec<String> {
     text.lines()
@@ -70,6 +78,23 @@ fn hops(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `traceroute -n -q 1 FLAGS 10.91.4.2` in the client namespace.
+fn traceroute(client: &Netns, flags: &[&str]) -> String {
+    let mut t = vec![
+        "ip",
+        "netns",
+        "exec",
+        &client.name,
+        "traceroute",
+        "-n",
+        "-q",
+        "1",
+    ];
+    t.extend_from_slice(flags);
+    t.push("10.91.4.2");
+    run(&t)
+}
+
 fn compare(flags: &[&str]) {
     let ch = chain();
     let spec = format!("netns:{}", ch.client.name);
@@ -84,19 +109,7 @@ fn compare(flags: &[&str]) {
         "{ours}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let mut t = vec![
-        "ip",
-        "netns",
-        "exec",
-        &ch.client.name,
-        "traceroute",
-        "-n",
-        "-q",
-        "1",
-    ];
-    t.extend_from_slice(flags);
-    t.push("10.91.4.2");
-    let theirs = run(&t);
+    let theirs = traceroute(&ch.client, flags);
     assert_eq!(
         hops(&ours),
         hops(&theirs),
@@ -130,20 +143,10 @@ fn tcp_syn_hops_agree_with_traceroute_t() {
 fn report_mode_counts_every_hop() {
     require_root!();
     let ch = chain();
-    let spec = format!("netns:{}", ch.client.name);
-    let o = NETSHOOT.run(&[
-        "-t",
-        &spec,
-        "--json",
-        "trace",
-        "--report",
-        "-c",
-        "3",
-        "-I",
-        "10.91.4.2",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(
+        &ch.client,
+        &["trace", "--report", "-c", "3", "-I", "10.91.4.2"],
+    );
     let hosts: Vec<&str> = v
         .as_array()
         .unwrap()
@@ -185,26 +188,9 @@ fn a_dropped_path_ends_in_stars_and_exit_1() {
 /// exceeded from the routers, port unreachable from the destination) and `reached`.
 #[test]
 fn json_report_has_every_hop_and_its_icmp_message() {
+    require_root!();
     let ch = chain();
-    let spec = format!("netns:{}", ch.client.name);
-    let o = NETSHOOT.run(&[
-        "-t",
-        &spec,
-        "trace",
-        "-q",
-        "2",
-        "-w",
-        "1",
-        "--json",
-        "10.91.4.2",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = json_of(&ch.client, &["trace", "-q", "2", "-w", "1", "10.91.4.2"]);
     assert_eq!(v["host"], "10.91.4.2");
     assert_eq!(v["address"], "10.91.4.2");
     assert_eq!(v["method"], "udp");
@@ -235,6 +221,7 @@ fn json_report_has_every_hop_and_its_icmp_message() {
 /// in the text line (as traceroute's) and in the JSON (ICMP 3/1), with the same exit status.
 #[test]
 fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
+    require_root!();
     let ch = chain();
     ch._routers[1]
         .sh("iptables -A FORWARD -d 10.91.4.0/24 -j REJECT --reject-with icmp-host-unreachable");
@@ -248,19 +235,7 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
         last.starts_with(" 3  10.91.2.2 ") && last.ends_with(" ms !H"),
         "{s}"
     );
-    let theirs = run(&[
-        "ip",
-        "netns",
-        "exec",
-        &ch.client.name,
-        "traceroute",
-        "-n",
-        "-q",
-        "1",
-        "-m",
-        "5",
-        "10.91.4.2",
-    ]);
+    let theirs = traceroute(&ch.client, &["-m", "5"]);
     assert_eq!(hops(&s), hops(&theirs), "ours:\n{s}\ntraceroute:\n{theirs}");
     assert!(theirs.trim_end().ends_with("!H"), "{theirs}");
     let o = NETSHOOT.run(&[&base[..], &["--json", "10.91.4.2"]].concat());
@@ -275,4 +250,24 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
         (p["icmp"]["type"].as_u64(), p["icmp"]["code"].as_u64()),
         (Some(3), Some(1))
     );
+}
+
+/// `-w` and `-z` go through the one seconds() of the command line: 1e20, inf and NaN are one line
+/// and exit 2 (they panicked in Duration::from_secs_f64), before any probe leaves.
+#[test]
+fn huge_waits_are_one_line_not_a_panic() {
+    require_root();
+    let c = Netns::new("tw");
+    let spec = format!("netns:{}", c.name);
+    for args in [["-w", "1e20"], ["-w", "0"], ["-z", "inf"], ["-z", "NaN"]] {
+        let mut v = vec!["-t", spec.as_str(), "trace"];
+        v.extend_from_slice(&args);
+        v.push("127.0.0.1");
+        let o = NETSHOOT.run(&v);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{args:?}: {e}");
+        assert!(e.contains(args[0]), "{args:?}: {e}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -234,10 +234,9 @@ fn ports(spec: &str) -> anyhow::Result<Vec<u16>> {
 
 fn seconds(v: Option<&str>, flag: &str) -> anyhow::Result<Option<f64>> {
     v.map(|s| {
-        s.parse::<f64>()
-            .ok()
-            .filter(|x| crate::args::seconds(*x, flag, false).is_ok())
-            .ok_or_else(|| {
+        crate::args::seconds_text(s, flag, false)
+            .map(|d| d.as_secs_f64())
+            .map_err(|_| {
                 usage(
                     "nc",
                     format!(
@@ -254,7 +253,6 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let Some(p) = SPEC.parse_or_answer(args, None)? else {
         return Ok(0);
     };
-    services::preload();
     let verbose = p.count("v") as u8 + ctx.verbose;
     let udp = p.has("u");
     if p.has("l") {
@@ -294,6 +292,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         out.verbose = verbose;
         return crate::cmd::nc::listen(&la, &out);
     }
+    // Service names for the verdict lines, read before entering the target (the listener
+    // above names none: it binds at once, without parsing nmap's files first).
+    services::preload();
     let ops = p.args();
     let Some((host, specs)) = ops.split_first() else {
         return Err(usage("nc", "give a host and a port (or -l PORT)"));

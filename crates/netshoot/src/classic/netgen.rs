@@ -77,12 +77,9 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     };
     let interval = match p.value("i") {
-        Some(v) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| usage("netgen", format!("-i '{v}': a number of seconds >= 0")))?,
+        // Checked (1e20 and inf are refused, not a panic in Duration::from_secs_f64).
+        Some(v) => crate::args::seconds_text(v, "-i", false)
+            .map_err(|_| usage("netgen", format!("-i '{v}': a number of seconds >= 0")))?,
         None => Duration::from_secs(10),
     };
     let count = match p.value("c") {
