@@ -92,7 +92,7 @@ fn fields(p: &Value, out: &mut BTreeMap<&'static str, Vec<String>>) {
 
 #[test]
 fn json_fields_agree_with_tshark() {
-    require_root();
+    require_root!();
     let a = Netns::new("ja");
     let b = Netns::new("jb");
     let (ia, ib, _l) = veth_pair(

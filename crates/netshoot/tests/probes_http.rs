@@ -607,6 +607,7 @@ fn bad_input_is_one_line_each() {
 /// the report with status, headers and timing points (ordered: see the https test).
 #[test]
 fn json_reports_a_response_and_a_refused_connection() {
+    require_root!();
     let (ns, _srv, _dir) = echo_ns();
     let spec = format!("netns:{}", ns.name);
     let o = NETSHOOT.run(&["-t", &spec, "http", "--json", "http://127.0.0.1:8009/"]);

@@ -228,6 +228,7 @@ fn netgen_between_two_containers() {
 /// address, time), the same verdicts as the text lines on stderr, exit 1 when any failed.
 #[test]
 fn a_port_range_gives_one_json_verdict_a_port_and_the_same_text_lines() {
+    require_root!();
     let (c, _s, _l, _k) = pair();
     let spec = format!("netns:{}", c.name);
     let args = [

@@ -208,6 +208,7 @@ fn unprivileged_icmp_sockets_are_used_when_allowed_else_the_capability_is_named(
 /// uses the unprivileged ICMP socket when `ping_group_range` allows, as `ping` does.
 #[test]
 fn the_doctors_echo_needs_no_raw_socket_when_ping_group_range_allows() {
+    require_root!();
     let (c, _s, _l) = pair();
     let doctor = || without_net_raw(&c, &["doctor", "--json", "10.83.0.2"]);
     let finding = |o: &Output, id: &str| -> serde_json::Value {

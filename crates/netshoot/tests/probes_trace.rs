@@ -256,7 +256,7 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
 /// and exit 2 (they panicked in Duration::from_secs_f64), before any probe leaves.
 #[test]
 fn huge_waits_are_one_line_not_a_panic() {
-    require_root();
+    require_root!();
     let c = Netns::new("tw");
     let spec = format!("netns:{}", c.name);
     for args in [["-w", "1e20"], ["-w", "0"], ["-z", "inf"], ["-z", "NaN"]] {
