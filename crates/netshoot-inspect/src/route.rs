@@ -57,9 +57,10 @@ pub struct Route {
     /// Seconds until the route expires (`RTA_CACHEINFO`), when it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<i64>,
-    /// `RTA_CACHEINFO`: users, uses, and seconds since last use (`ip -s route`), when set.
+    /// `RTA_CACHEINFO`: users, uses, and seconds since last use (`ip -s route`; `None` when
+    /// the kernel says the entry was never used, so `age 0sec` is told from no age at all).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<(u32, u32, u32)>,
+    pub usage: Option<(u32, u32, Option<u32>)>,
     /// `RTA_CACHEINFO`'s error, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<u32>,
@@ -268,7 +269,9 @@ fn route_of(r: &RouteMessage, ifs: &[crate::Interface]) -> Route {
                 if c.error != 0 {
                     out.error = Some(c.error);
                 }
-                out.usage = Some((c.clntref, c.used, c.last_use / 100));
+                // iproute2 prints the age whenever the kernel's value is not 0, also `age 0sec`.
+                let age = (c.last_use != 0).then_some(c.last_use / 100);
+                out.usage = Some((c.clntref, c.used, age));
             }
             RouteAttribute::Metrics(ms) => {
                 for m in ms {

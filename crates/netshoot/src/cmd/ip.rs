@@ -1419,7 +1419,7 @@ pub fn route_line(r: &Route, o: &RouteOpts) -> String {
         if used != 0 {
             let _ = write!(s, "used {used} ");
         }
-        if age != 0 {
+        if let Some(age) = age {
             let _ = write!(s, "age {age}sec ");
         }
     }
@@ -1512,7 +1512,7 @@ pub fn route_json(routes: &[Route], opts: &RouteOpts) -> J {
                     if used != 0 {
                         o.push(("used", J::U(used as u64)));
                     }
-                    if age != 0 {
+                    if let Some(age) = age {
                         o.push(("age", J::U(age as u64)));
                     }
                 }
