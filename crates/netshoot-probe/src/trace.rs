@@ -55,6 +55,19 @@ pub struct IcmpMessage {
     pub kind: u8,
     /// Code.
     pub code: u8,
+    /// What the type and code mean, in words (`netshoot_wire::icmp_meaning`).
+    pub meaning: &'static str,
+}
+
+impl IcmpMessage {
+    /// The ICMP (IPv4) message `kind`/`code` with its meaning.
+    pub fn v4(kind: u8, code: u8) -> Self {
+        IcmpMessage {
+            kind,
+            code,
+            meaning: netshoot_wire::icmp_meaning(netshoot_wire::IcmpVersion::V4, kind, code),
+        }
+    }
 }
 
 /// Sends one probe with `ttl` and waits for its answer. `n` numbers the probe (ports, ids).
@@ -270,10 +283,7 @@ impl Tracer {
                 reached: true,
                 flag: None,
                 tcp_flags: None,
-                icmp: Some(IcmpMessage {
-                    kind: t,
-                    code: icmp.msg_code(),
-                }),
+                icmp: Some(IcmpMessage::v4(t, icmp.msg_code())),
             });
         }
         if t != icmpv4::msg_type::TIME_EXCEEDED && t != icmpv4::msg_type::DST_UNREACHABLE {
@@ -303,10 +313,7 @@ impl Tracer {
             reached,
             flag,
             tcp_flags: None,
-            icmp: Some(IcmpMessage {
-                kind: t,
-                code: e.code,
-            }),
+            icmp: Some(IcmpMessage::v4(t, e.code)),
         })
     }
 }

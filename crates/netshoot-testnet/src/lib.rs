@@ -181,6 +181,41 @@ impl Netns {
             .collect()
     }
 
+    /// Runs a program inside the namespace without CAP_NET_RAW (dropped from the bounding and
+    /// inheritable sets by `setpriv`), and returns its output whatever its status.
+    pub fn output_without_net_raw(&self, argv: &[&str]) -> Output {
+        let mut v = vec![
+            "setpriv",
+            "--bounding-set",
+            "-net_raw",
+            "--inh-caps",
+            "-net_raw",
+            "--",
+        ];
+        v.extend_from_slice(argv);
+        self.output(&v)
+    }
+
+    /// Starts dnsmasq inside the namespace, answering on `listen` from its `records`
+    /// (`--host-record=…`, `--local=…`) only: no upstream, no hosts file, no resolv.conf.
+    /// It is killed when the guard drops.
+    pub fn dnsmasq(&self, listen: &str, records: &[&str]) -> Child {
+        let listen = format!("--listen-address={listen}");
+        let mut v = vec![
+            "dnsmasq",
+            "-k",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--pid-file=",
+            "--bind-interfaces",
+            &listen,
+            "--user=root",
+        ];
+        v.extend_from_slice(records);
+        self.spawn(&v)
+    }
+
     /// Starts a long-running program inside the namespace; it is killed when the guard drops.
     pub fn spawn(&self, argv: &[&str]) -> Child {
         let child = Command::new("ip")

@@ -111,18 +111,7 @@ fn json_fields_agree_with_tshark() {
              ip addr add {inner} dev vx0 && ip link set vx0 up"
         ));
     }
-    let _dns = b.spawn(&[
-        "dnsmasq",
-        "-k",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--pid-file=",
-        "--bind-interfaces",
-        "--listen-address=10.87.0.2",
-        "--host-record=web.test,10.87.0.50",
-        "--user=root",
-    ]);
+    let _dns = b.dnsmasq("10.87.0.2", &["--host-record=web.test,10.87.0.50"]);
     let _srv = b.spawn(&["sh", "-c", "echo pong | timeout 5 nc -l -p 34567"]);
     let file = format!("/tmp/{}.pcap", unique("json"));
     let cap = b.spawn(&["tcpdump", "-i", &ib, "--immediate-mode", "-U", "-w", &file]);

@@ -64,19 +64,13 @@ impl Topo {
         let etc = std::path::PathBuf::from(format!("/etc/netns/{}", client.name));
         std::fs::create_dir_all(&etc).unwrap();
         std::fs::write(etc.join("resolv.conf"), format!("nameserver {net}.1\n")).unwrap();
-        let dns = gw.spawn(&[
-            "dnsmasq",
-            "-k",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--pid-file=",
-            "--bind-interfaces",
-            &format!("--listen-address={net}.1"),
-            "--local=/test/",
-            &format!("--host-record=web.test,{net}.20"),
-            "--user=root",
-        ]);
+        let dns = gw.dnsmasq(
+            &format!("{net}.1"),
+            &[
+                "--local=/test/",
+                &format!("--host-record=web.test,{net}.20"),
+            ],
+        );
         let listener = server.spawn(&[
             "socat",
             "-u",

@@ -12,20 +12,7 @@ const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
 /// netshoot run inside `ns` without CAP_NET_RAW (bounding and inheritable sets).
 fn without_net_raw(ns: &Netns, args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", &ns.name])
-        .args([
-            "setpriv",
-            "--bounding-set",
-            "-net_raw",
-            "--inh-caps",
-            "-net_raw",
-            "--",
-        ])
-        .arg(env!("CARGO_BIN_EXE_netshoot"))
-        .args(args)
-        .output()
-        .unwrap()
+    ns.output_without_net_raw(&[&[env!("CARGO_BIN_EXE_netshoot")][..], args].concat())
 }
 
 /// client 10.83.0.1 — server 10.83.0.2 (and 10.83.0.3 on the same side).

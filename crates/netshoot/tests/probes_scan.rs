@@ -105,20 +105,14 @@ fn without_cap_net_raw_syn_names_it_and_connect_still_works() {
     require_root!();
     let (c, _s, _l, _k) = topo();
     let run = |kind: &str| {
-        Command::new("ip")
-            .args(["netns", "exec", &c.name])
-            .args([
-                "setpriv",
-                "--bounding-set",
-                "-net_raw",
-                "--inh-caps",
-                "-net_raw",
-                "--",
-            ])
-            .arg(env!("CARGO_BIN_EXE_netshoot"))
-            .args(["scan", kind, "-p", "22,9", "10.86.0.2"])
-            .output()
-            .unwrap()
+        c.output_without_net_raw(&[
+            env!("CARGO_BIN_EXE_netshoot"),
+            "scan",
+            kind,
+            "-p",
+            "22,9",
+            "10.86.0.2",
+        ])
     };
     let o = run("-sS");
     assert_eq!(o.status.code(), Some(2));

@@ -212,6 +212,12 @@ fn json_report_has_every_hop_and_its_icmp_message() {
             let (t, c) = if last { (3, 3) } else { (11, 0) };
             assert_eq!(p["icmp"]["type"], t, "{p}");
             assert_eq!(p["icmp"]["code"], c, "{p}");
+            let words = if last {
+                "port unreachable"
+            } else {
+                "TTL exceeded in transit"
+            };
+            assert_eq!(p["icmp"]["meaning"], words, "{p}");
             assert_eq!(p["reached"], last, "{p}");
         }
     }
@@ -250,6 +256,7 @@ fn a_rejected_path_ends_in_the_icmp_unreachable_in_text_and_json() {
         (p["icmp"]["type"].as_u64(), p["icmp"]["code"].as_u64()),
         (Some(3), Some(1))
     );
+    assert_eq!(p["icmp"]["meaning"], "host unreachable", "{p}");
 }
 
 /// `-w` and `-z` go through the one seconds() of the command line: 1e20, inf and NaN are one line
