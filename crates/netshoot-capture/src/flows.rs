@@ -1,5 +1,10 @@
 //! iftop's bookkeeping: bytes per host pair and direction in one-second buckets, giving 2 s,
 //! 10 s and 40 s averages and cumulative totals.
+//!
+//! The table is bounded whatever the traffic (a flood of spoofed sources makes a new pair per
+//! packet): a pair idle for longer than the longest window (40 s) is forgotten, as iftop forgets
+//! it, and at most `max_pairs` pairs are kept; the bytes of a new pair that finds the table full
+//! are counted as other traffic (`overflow_bytes`, also in `other_bytes`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,6 +16,12 @@ use netshoot_wire::{
 use serde::Serialize;
 
 const WINDOW: usize = 40;
+
+/// Seconds without a packet after which a pair is forgotten: the longest window, as iftop.
+pub const IDLE_EXPIRY_SECS: u64 = WINDOW as u64;
+
+/// The default cap on the pairs kept (`top --max-pairs`): about 7 MiB of counters.
+pub const DEFAULT_MAX_PAIRS: usize = 10_000;
 
 #[derive(Debug, Clone)]
 struct Dir {
@@ -33,6 +44,8 @@ struct Pair {
     dirs: [Dir; 2],
     /// Local processes seen on this pair (`pid/command`).
     processes: std::collections::BTreeSet<String>,
+    /// The second (`Flows::seconds`) of its latest packet.
+    last_seen: u64,
 }
 
 /// Traffic of one direction of a pair.
@@ -63,14 +76,24 @@ pub struct PairReport {
     pub processes: Vec<String>,
 }
 
-/// Accumulates packets; `tick` closes a second.
-#[derive(Debug, Default)]
+/// Accumulates packets; `tick` closes a second and forgets idle pairs.
+#[derive(Debug)]
 pub struct Flows {
     pairs: HashMap<(IpAddr, IpAddr), Pair>,
+    /// At most this many pairs are kept (at least 1).
+    max_pairs: usize,
     /// Seconds closed so far.
     pub seconds: u64,
-    /// Packets that were not IP (ARP …), bytes.
+    /// Bytes not counted in a pair: frames that were not IP (ARP …), and the overflow.
     pub other_bytes: u64,
+    /// Bytes of new pairs that found the table full (counted in `other_bytes` too).
+    pub overflow_bytes: u64,
+}
+
+impl Default for Flows {
+    fn default() -> Self {
+        Flows::with_max_pairs(DEFAULT_MAX_PAIRS)
+    }
 }
 
 /// The EtherType after any VLAN tags, where its payload begins in the frame, and the payload.
@@ -141,6 +164,27 @@ pub fn ports(frame: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8)> {
 }
 
 impl Flows {
+    /// An empty table that keeps at most `max_pairs` pairs (at least 1).
+    pub fn with_max_pairs(max_pairs: usize) -> Flows {
+        Flows {
+            pairs: HashMap::new(),
+            max_pairs: max_pairs.max(1),
+            seconds: 0,
+            other_bytes: 0,
+            overflow_bytes: 0,
+        }
+    }
+
+    /// The number of pairs kept now.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// True when no pair is kept.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
     /// Accounts one frame, and the local process that owns its socket when known.
     pub fn add_owned(&mut self, frame: &[u8], wire_len: u32, process: Option<&str>) {
         let key = self.add(frame, wire_len);
@@ -161,21 +205,31 @@ impl Flows {
         };
         let (key, dir) = if s <= d { ((s, d), 0) } else { ((d, s), 1) };
         let slot = (self.seconds % WINDOW as u64) as usize;
-        let e = &mut self.pairs.entry(key).or_default().dirs[dir];
+        if !self.pairs.contains_key(&key) && self.pairs.len() >= self.max_pairs {
+            self.other_bytes += len;
+            self.overflow_bytes += len;
+            return None;
+        }
+        let pair = self.pairs.entry(key).or_default();
+        pair.last_seen = self.seconds;
+        let e = &mut pair.dirs[dir];
         e.total += len;
         e.buckets[slot] += len;
         Some(key)
     }
 
-    /// Closes the current second.
+    /// Closes the current second; forgets the pairs idle for longer than
+    /// [`IDLE_EXPIRY_SECS`].
     pub fn tick(&mut self) {
         self.seconds += 1;
         let slot = (self.seconds % WINDOW as u64) as usize;
-        for p in self.pairs.values_mut() {
+        let now = self.seconds;
+        self.pairs.retain(|_, p| {
             for d in &mut p.dirs {
                 d.buckets[slot] = 0;
             }
-        }
+            now - p.last_seen <= IDLE_EXPIRY_SECS
+        });
     }
 
     fn rate(&self, d: &Dir, secs: usize) -> f64 {
@@ -246,11 +300,54 @@ mod tests {
         assert_eq!(r[0].b_to_a.total_bytes, 40);
         assert_eq!(r[0].a_to_b.rate_2s, 400.0 * 8.0 / 2.0);
         assert_eq!(r[0].a_to_b.rate_40s, 400.0 * 8.0 / 2.0);
-        for _ in 0..45 {
+        for _ in 0..38 {
             f.tick();
         }
+        // 39 s after its last packet: still there, its 40 s rate down to that packet's.
         assert_eq!(f.report()[0].a_to_b.rate_40s, 0.0);
+        assert_eq!(f.report()[0].b_to_a.rate_40s, 40.0 * 8.0 / 40.0);
         assert_eq!(f.report()[0].a_to_b.total_bytes, 400);
+        // Idle longer than the longest window: forgotten, as iftop forgets it.
+        f.tick();
+        assert_eq!(f.len(), 1);
+        f.tick();
+        assert!(f.is_empty(), "{:?}", f.report());
+    }
+
+    /// A flood of new pairs (spoofed sources) keeps at most `max_pairs`; the rest is counted
+    /// as other traffic; known pairs are still counted; forgotten pairs make room again.
+    #[test]
+    fn the_table_is_capped_and_idle_pairs_make_room() {
+        let c = crate::craft::corpus();
+        let syn = c[0].1.clone(); // IPv4 10.0.0.1 > 10.0.0.2, 40 bytes of IP
+        let mut f = Flows::with_max_pairs(100);
+        let spoofed = |i: u32| {
+            let mut fr = syn.clone();
+            // The IPv4 source address, after a 14-byte Ethernet header.
+            fr[26..30].copy_from_slice(&(0x0a63_0000u32 + i).to_be_bytes());
+            fr
+        };
+        f.add(&syn, syn.len() as u32);
+        for i in 0..10_000 {
+            let fr = spoofed(i);
+            f.add(&fr, fr.len() as u32);
+        }
+        assert_eq!(f.len(), 100);
+        assert_eq!(f.overflow_bytes, (10_000 - 99) * 40);
+        assert_eq!(f.other_bytes, f.overflow_bytes);
+        // The first pair is still counted while the table is full.
+        assert!(f.add(&syn, syn.len() as u32).is_some());
+        for _ in 0..=IDLE_EXPIRY_SECS {
+            f.tick();
+            f.add(&syn, syn.len() as u32);
+        }
+        assert_eq!(
+            f.len(),
+            1,
+            "the flood's pairs are forgotten, the live one kept"
+        );
+        let fr = spoofed(20_000);
+        assert!(f.add(&fr, fr.len() as u32).is_some(), "room again");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! pcap files (the libpcap format tcpdump and tshark read and write): a writer that flushes
-//! whole records, and a bounds-checked reader for both byte orders and both timestamp
-//! resolutions. Corrupt input is an error, never a panic.
+//! whole records, and a bounds-checked streaming reader (pcap and pcapng, both byte orders and
+//! timestamp resolutions) that holds one record at a time. Corrupt input is an error, never a
+//! panic.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 /// Ethernet link type.
 pub const LINKTYPE_ETHERNET: u32 = 1;
@@ -175,101 +176,293 @@ pub fn read_all(mut r: impl Read) -> Result<(u32, u32, Vec<Record>), PcapError> 
 
 /// Parses pcap or pcapng bytes: (link type, snap length, records).
 pub fn parse(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
-    if buf.len() >= 4 && buf[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
-        return parse_ng(buf);
-    }
-    let mut first = [0u8; 4];
-    for (d, b) in first.iter_mut().zip(buf) {
-        *d = *b;
-    }
-    let m = u32::from_le_bytes(first);
-    let (le, nanos) = match m {
-        MAGIC_US => (true, false),
-        MAGIC_NS => (true, true),
-        _ => match m.swap_bytes() {
-            MAGIC_US => (false, false),
-            MAGIC_NS => (false, true),
-            _ => return Err(PcapError::Magic(m)),
-        },
-    };
-    let head = buf.get(..24).ok_or(PcapError::Corrupt {
-        index: 0,
-        why: format!("file header cut short ({} of 24 bytes)", buf.len()),
-    })?;
-    let u32at = |b: &[u8], o: usize| -> u32 {
-        let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    let snaplen = u32at(head, 16);
-    let linktype = u32at(head, 20) & 0x0fff_ffff;
+    let mut reader = Reader::new(buf)?;
     let mut recs = Vec::new();
-    let mut off = 24usize;
-    let mut index = 0u64;
-    while off < buf.len() {
-        index += 1;
-        let Some(h) = buf.get(off..off + 16) else {
-            return Err(PcapError::Corrupt {
-                index,
-                why: format!("record header cut short ({} of 16 bytes)", buf.len() - off),
-            });
+    while let Some(r) = reader.next_record()? {
+        recs.push(r);
+    }
+    Ok((reader.linktype(), reader.snaplen(), recs))
+}
+
+/// The largest record or block a [`Reader`] takes (16 MiB): a length field beyond it is
+/// corruption, never an allocation.
+pub const MAX_RECORD: usize = 16 << 20;
+
+/// The captured length any pcap record may have whatever its file's snap length (libpcap's
+/// largest snap length).
+const MAX_SNAPLEN: usize = 262_144;
+
+/// Which format a [`Reader`] reads.
+#[derive(Debug)]
+enum Format {
+    /// pcap: its byte order and timestamp resolution.
+    Pcap { le: bool, nanos: bool },
+    /// pcapng: the current section's byte order and interfaces (link type, snap length,
+    /// timestamp ticks per second).
+    Ng {
+        le: bool,
+        ifaces: Vec<(u32, u32, u64)>,
+    },
+}
+
+/// A pcap or pcapng stream read one record at a time (`tcpdump -r` of a file of any size):
+/// memory holds one record (or pcapng block), never the file. Corrupt input is an error, never
+/// a panic or an allocation beyond [`MAX_RECORD`].
+#[derive(Debug)]
+pub struct Reader<R: BufRead> {
+    r: R,
+    format: Format,
+    linktype: u32,
+    snaplen: u32,
+    /// Records (pcap) or blocks (pcapng) read so far.
+    index: u64,
+    /// The current pcapng block.
+    block: Vec<u8>,
+}
+
+/// Reads until `buf` is full or the stream ends; the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Appends exactly `n` bytes of `r` to `out` (growing it only as bytes arrive); the bytes
+/// appended.
+fn read_more(r: &mut impl BufRead, n: usize, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    r.by_ref().take(n as u64).read_to_end(out)
+}
+
+fn u32_of(b: [u8; 4], le: bool) -> u32 {
+    if le {
+        u32::from_le_bytes(b)
+    } else {
+        u32::from_be_bytes(b)
+    }
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Reads the file header (pcap) or the section header up to the first interface
+    /// description (pcapng).
+    pub fn new(mut r: R) -> Result<Reader<R>, PcapError> {
+        let mut head = [0u8; 24];
+        let got = read_full(&mut r, &mut head[..4])?;
+        if got == 4 && head[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+            let mut reader = Reader {
+                r,
+                format: Format::Ng {
+                    le: true,
+                    ifaces: Vec::new(),
+                },
+                linktype: LINKTYPE_ETHERNET,
+                snaplen: MAX_SNAPLEN as u32,
+                index: 0,
+                block: Vec::new(),
+            };
+            reader.block.extend_from_slice(&head[..4]);
+            // Blocks up to the first interface description decide the link type (a packet
+            // before it is an error: it belongs to no interface).
+            while reader.next_block()?.is_some() {
+                if let Format::Ng { ifaces, .. } = &reader.format {
+                    if let Some(&(lt, snap, _)) = ifaces.first() {
+                        reader.linktype = lt;
+                        reader.snaplen = snap;
+                        break;
+                    }
+                }
+            }
+            return Ok(reader);
+        }
+        let m = u32::from_le_bytes(head[..4].try_into().unwrap_or_default());
+        let (le, nanos) = match m {
+            MAGIC_US => (true, false),
+            MAGIC_NS => (true, true),
+            _ => match m.swap_bytes() {
+                MAGIC_US => (false, false),
+                MAGIC_NS => (false, true),
+                _ => return Err(PcapError::Magic(m)),
+            },
         };
-        let (sec, frac, incl, orig) =
-            (u32at(h, 0), u32at(h, 4), u32at(h, 8) as usize, u32at(h, 12));
-        if incl > 262_144.max(snaplen as usize) {
+        let got = got + read_full(&mut r, &mut head[4..])?;
+        if got < 24 {
             return Err(PcapError::Corrupt {
-                index,
-                why: format!("captured length {incl} exceeds the snap length {snaplen}"),
+                index: 0,
+                why: format!("file header cut short ({got} of 24 bytes)"),
             });
         }
-        let Some(data) = buf.get(off + 16..off + 16 + incl) else {
-            return Err(PcapError::Corrupt {
-                index,
-                why: format!("data cut short ({} of {incl} bytes)", buf.len() - off - 16),
-            });
-        };
+        let at = |o: usize| u32_of([head[o], head[o + 1], head[o + 2], head[o + 3]], le);
+        Ok(Reader {
+            r,
+            format: Format::Pcap { le, nanos },
+            linktype: at(20) & 0x0fff_ffff,
+            snaplen: at(16),
+            index: 0,
+            block: Vec::new(),
+        })
+    }
+
+    /// The link type (pcapng: of the first interface; Ethernet when there is none).
+    pub fn linktype(&self) -> u32 {
+        self.linktype
+    }
+
+    /// The snap length (pcapng: of the first interface).
+    pub fn snaplen(&self) -> u32 {
+        self.snaplen
+    }
+
+    /// The next record, or `None` at the end of the stream.
+    pub fn next_record(&mut self) -> Result<Option<Record>, PcapError> {
+        match self.format {
+            Format::Pcap { le, nanos } => self.next_pcap(le, nanos),
+            Format::Ng { .. } => loop {
+                match self.next_block()? {
+                    None => return Ok(None),
+                    Some(Some(rec)) => return Ok(Some(rec)),
+                    Some(None) => {}
+                }
+            },
+        }
+    }
+
+    fn at_end(&mut self) -> Result<bool, PcapError> {
+        Ok(self.r.fill_buf()?.is_empty())
+    }
+
+    fn next_pcap(&mut self, le: bool, nanos: bool) -> Result<Option<Record>, PcapError> {
+        if self.at_end()? {
+            return Ok(None);
+        }
+        self.index += 1;
+        let index = self.index;
+        let corrupt = |why: String| PcapError::Corrupt { index, why };
+        let mut h = [0u8; 16];
+        let got = read_full(&mut self.r, &mut h)?;
+        if got < 16 {
+            return Err(corrupt(format!(
+                "record header cut short ({got} of 16 bytes)"
+            )));
+        }
+        let at = |o: usize| u32_of([h[o], h[o + 1], h[o + 2], h[o + 3]], le);
+        let (sec, frac, incl, orig) = (at(0), at(4), at(8) as usize, at(12));
+        if incl > MAX_SNAPLEN.max(self.snaplen as usize) {
+            return Err(corrupt(format!(
+                "captured length {incl} exceeds the snap length {}",
+                self.snaplen
+            )));
+        }
+        if incl > MAX_RECORD {
+            return Err(corrupt(format!(
+                "captured length {incl} exceeds the largest record read ({MAX_RECORD} bytes)"
+            )));
+        }
+        let mut data = Vec::with_capacity(incl.min(MAX_SNAPLEN));
+        let got = read_more(&mut self.r, incl, &mut data)?;
+        if got < incl {
+            return Err(corrupt(format!("data cut short ({got} of {incl} bytes)")));
+        }
         let nsec = if nanos {
             frac
         } else {
             frac.saturating_mul(1000)
         };
         if nsec >= 1_000_000_000 {
-            return Err(PcapError::Corrupt {
-                index,
-                why: "sub-second timestamp out of range".into(),
-            });
+            return Err(corrupt("sub-second timestamp out of range".into()));
         }
-        recs.push(Record {
+        Ok(Some(Record {
             sec,
             nsec,
             orig_len: orig,
-            data: data.to_vec(),
-        });
-        off += 16 + incl;
+            data,
+        }))
     }
-    Ok((linktype, snaplen, recs))
+
+    /// The next pcapng block: `None` at the end of the stream, `Some(None)` for a block that
+    /// is not a packet, `Some(Some(record))` for a packet. The block's first bytes may already
+    /// be in `self.block` (the magic `new` read).
+    fn next_block(&mut self) -> Result<Option<Option<Record>>, PcapError> {
+        if self.block.is_empty() && self.at_end()? {
+            return Ok(None);
+        }
+        self.index += 1;
+        let index = self.index;
+        let bad = |why: &str| PcapError::Corrupt {
+            index,
+            why: why.to_string(),
+        };
+        let Format::Ng { le, ifaces } = &mut self.format else {
+            return Ok(None);
+        };
+        let have = self.block.len();
+        let got = read_more(&mut self.r, 8 - have, &mut self.block)?;
+        if have + got < 4 {
+            return Err(bad("block header cut short"));
+        }
+        if self.block[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+            let got = read_more(&mut self.r, 4, &mut self.block)?;
+            if self.block.len() < 12 || got < 4 {
+                return Err(bad("section header cut short"));
+            }
+            *le = match self.block[8..12] {
+                [0x4d, 0x3c, 0x2b, 0x1a] => true,
+                [0x1a, 0x2b, 0x3c, 0x4d] => false,
+                _ => return Err(bad("bad byte-order magic")),
+            };
+            ifaces.clear();
+        }
+        if self.block.len() < 8 {
+            return Err(bad("block header cut short"));
+        }
+        let le = *le;
+        let word = |b: &[u8], o: usize| -> Option<u32> {
+            Some(u32_of(b.get(o..o + 4)?.try_into().ok()?, le))
+        };
+        let kind = word(&self.block, 0).ok_or_else(|| bad("block header cut short"))?;
+        let len = word(&self.block, 4).ok_or_else(|| bad("block header cut short"))? as usize;
+        if len < 12 || len % 4 != 0 || len < self.block.len() {
+            return Err(bad(&format!("block length {len} does not fit the file")));
+        }
+        if len > MAX_RECORD {
+            return Err(bad(&format!(
+                "block length {len} exceeds the largest block read ({MAX_RECORD} bytes)"
+            )));
+        }
+        let want = len - self.block.len();
+        let got = read_more(&mut self.r, want, &mut self.block)?;
+        if got < want {
+            return Err(bad(&format!("block length {len} does not fit the file")));
+        }
+        let block = std::mem::take(&mut self.block);
+        let rec = ng_block_record(kind, &block[8..len - 4], le, ifaces, &bad);
+        // The scratch is kept for the next block (emptied, its capacity bounded).
+        self.block = block;
+        self.block.clear();
+        if self.block.capacity() > 1 << 20 {
+            self.block = Vec::new();
+        }
+        rec.map(Some)
+    }
 }
 
-/// pcapng: section headers (either byte order), interface descriptions (link type, snap
-/// length, timestamp resolution), enhanced and simple packet blocks; other blocks skipped.
-fn parse_ng(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
-    let mut off = 0usize;
-    let mut le = true;
-    let mut ifaces: Vec<(u32, u32, u64)> = Vec::new(); // linktype, snaplen, ticks per second
-    let mut recs = Vec::new();
-    let mut index = 0u64;
-    let rd32 = |b: &[u8], o: usize, le: bool| -> Option<u32> {
-        let a: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
-        Some(if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        })
-    };
-    let rd16 = |b: &[u8], o: usize, le: bool| -> Option<u16> {
+/// One pcapng block's body: an interface description is recorded in `ifaces`; an enhanced
+/// or simple packet block is a record; other blocks are skipped.
+fn ng_block_record(
+    kind: u32,
+    body: &[u8],
+    le: bool,
+    ifaces: &mut Vec<(u32, u32, u64)>,
+    bad: &dyn Fn(&str) -> PcapError,
+) -> Result<Option<Record>, PcapError> {
+    let rd32 =
+        |b: &[u8], o: usize| -> Option<u32> { Some(u32_of(b.get(o..o + 4)?.try_into().ok()?, le)) };
+    let rd16 = |b: &[u8], o: usize| -> Option<u16> {
         let a: [u8; 2] = b.get(o..o + 2)?.try_into().ok()?;
         Some(if le {
             u16::from_le_bytes(a)
@@ -277,107 +470,74 @@ fn parse_ng(buf: &[u8]) -> Result<(u32, u32, Vec<Record>), PcapError> {
             u16::from_be_bytes(a)
         })
     };
-    while off < buf.len() {
-        index += 1;
-        let bad = |why: &str| PcapError::Corrupt {
-            index,
-            why: why.to_string(),
-        };
-        let kind_raw = buf
-            .get(off..off + 4)
-            .ok_or_else(|| bad("block header cut short"))?;
-        if kind_raw == [0x0a, 0x0d, 0x0d, 0x0a] {
-            let m = buf
-                .get(off + 8..off + 12)
-                .ok_or_else(|| bad("section header cut short"))?;
-            le = match m {
-                [0x4d, 0x3c, 0x2b, 0x1a] => true,
-                [0x1a, 0x2b, 0x3c, 0x4d] => false,
-                _ => return Err(bad("bad byte-order magic")),
-            };
-            ifaces.clear();
-        }
-        let kind = rd32(buf, off, le).ok_or_else(|| bad("block header cut short"))?;
-        let len = rd32(buf, off + 4, le).ok_or_else(|| bad("block header cut short"))? as usize;
-        if len < 12 || len % 4 != 0 || len > buf.len() - off {
-            return Err(bad(&format!("block length {len} does not fit the file")));
-        }
-        let body = &buf[off + 8..off + len - 4];
-        match kind {
-            1 => {
-                let lt =
-                    u32::from(rd16(body, 0, le).ok_or_else(|| bad("interface block cut short"))?);
-                let snap = rd32(body, 4, le).ok_or_else(|| bad("interface block cut short"))?;
-                let mut tps = 1_000_000u64;
-                let mut o = 8;
-                while let (Some(code), Some(olen)) = (rd16(body, o, le), rd16(body, o + 2, le)) {
-                    let olen = usize::from(olen);
-                    if code == 0 {
-                        break;
-                    }
-                    if code == 9 && olen == 1 {
-                        if let Some(&r) = body.get(o + 4) {
-                            let e = u32::from(r & 0x7f);
-                            tps = if r & 0x80 != 0 {
-                                2u64.checked_pow(e)
-                            } else {
-                                10u64.checked_pow(e)
-                            }
-                            .ok_or_else(|| bad("timestamp resolution out of range"))?;
-                        }
-                    }
-                    o += 4 + olen.div_ceil(4) * 4;
+    match kind {
+        1 => {
+            let lt = u32::from(rd16(body, 0).ok_or_else(|| bad("interface block cut short"))?);
+            let snap = rd32(body, 4).ok_or_else(|| bad("interface block cut short"))?;
+            let mut tps = 1_000_000u64;
+            let mut o = 8;
+            while let (Some(code), Some(olen)) = (rd16(body, o), rd16(body, o + 2)) {
+                let olen = usize::from(olen);
+                if code == 0 {
+                    break;
                 }
-                ifaces.push((lt, snap, tps.max(1)));
+                if code == 9 && olen == 1 {
+                    if let Some(&r) = body.get(o + 4) {
+                        let e = u32::from(r & 0x7f);
+                        tps = if r & 0x80 != 0 {
+                            2u64.checked_pow(e)
+                        } else {
+                            10u64.checked_pow(e)
+                        }
+                        .ok_or_else(|| bad("timestamp resolution out of range"))?;
+                    }
+                }
+                o += 4 + olen.div_ceil(4) * 4;
             }
-            6 | 3 => {
-                let short = || bad("packet block cut short");
-                let (ifid, ts, caplen, orig, data_off) = if kind == 6 {
-                    let ifid = rd32(body, 0, le).ok_or_else(short)? as usize;
-                    let hi = rd32(body, 4, le).ok_or_else(short)?;
-                    let lo = rd32(body, 8, le).ok_or_else(short)?;
-                    let cap = rd32(body, 12, le).ok_or_else(short)? as usize;
-                    let orig = rd32(body, 16, le).ok_or_else(short)?;
-                    (
-                        ifid,
-                        (u64::from(hi) << 32) | u64::from(lo),
-                        cap,
-                        orig,
-                        20usize,
-                    )
-                } else {
-                    let orig = rd32(body, 0, le).ok_or_else(short)?;
-                    (
-                        0,
-                        0,
-                        (orig as usize).min(body.len().saturating_sub(4)),
-                        orig,
-                        4,
-                    )
-                };
-                let &(_, _, tps) = ifaces
-                    .get(ifid)
-                    .ok_or_else(|| bad("packet of an undeclared interface"))?;
-                let data = body
-                    .get(data_off..data_off.saturating_add(caplen))
-                    .ok_or_else(|| bad("packet data cut short"))?;
-                let nsec = ((ts % tps) as u128 * 1_000_000_000 / tps as u128) as u32;
-                recs.push(Record {
-                    sec: (ts / tps) as u32,
-                    nsec,
-                    orig_len: orig,
-                    data: data.to_vec(),
-                });
-            }
-            _ => {}
+            ifaces.push((lt, snap, tps.max(1)));
+            Ok(None)
         }
-        off += len;
+        6 | 3 => {
+            let short = || bad("packet block cut short");
+            let (ifid, ts, caplen, orig, data_off) = if kind == 6 {
+                let ifid = rd32(body, 0).ok_or_else(short)? as usize;
+                let hi = rd32(body, 4).ok_or_else(short)?;
+                let lo = rd32(body, 8).ok_or_else(short)?;
+                let cap = rd32(body, 12).ok_or_else(short)? as usize;
+                let orig = rd32(body, 16).ok_or_else(short)?;
+                (
+                    ifid,
+                    (u64::from(hi) << 32) | u64::from(lo),
+                    cap,
+                    orig,
+                    20usize,
+                )
+            } else {
+                let orig = rd32(body, 0).ok_or_else(short)?;
+                (
+                    0,
+                    0,
+                    (orig as usize).min(body.len().saturating_sub(4)),
+                    orig,
+                    4,
+                )
+            };
+            let &(_, _, tps) = ifaces
+                .get(ifid)
+                .ok_or_else(|| bad("packet of an undeclared interface"))?;
+            let data = body
+                .get(data_off..data_off.saturating_add(caplen))
+                .ok_or_else(|| bad("packet data cut short"))?;
+            let nsec = ((ts % tps) as u128 * 1_000_000_000 / tps as u128) as u32;
+            Ok(Some(Record {
+                sec: (ts / tps) as u32,
+                nsec,
+                orig_len: orig,
+                data: data.to_vec(),
+            }))
+        }
+        _ => Ok(None),
     }
-    let (lt, snap, _) = ifaces
-        .first()
-        .copied()
-        .unwrap_or((LINKTYPE_ETHERNET, 262_144, 1));
-    Ok((lt, snap, recs))
 }
 
 #[cfg(test)]
@@ -420,5 +580,50 @@ mod tests {
             }
             let _ = parse(&b);
         }
+    }
+
+    /// The streaming reader gives the same records through a one-byte buffer (every read
+    /// short), and refuses lying lengths without allocating them.
+    #[test]
+    fn streaming_reads_and_lying_lengths() {
+        let mut w = Writer::new(Vec::new(), 65535, LINKTYPE_ETHERNET, true).unwrap();
+        let mut ng = Writer::new_pcapng(Vec::new(), 65535, LINKTYPE_ETHERNET).unwrap();
+        for i in 0..50u32 {
+            let data = vec![i as u8; (i as usize * 37) % 1500 + 1];
+            w.write(i, i * 1000, 1500, &data).unwrap();
+            ng.write(i, i * 1000, 1500, &data).unwrap();
+        }
+        for bytes in [w.into_inner(), ng.into_inner()] {
+            let (lt, snap, all) = parse(&bytes).unwrap();
+            let mut r = Reader::new(std::io::BufReader::with_capacity(1, &bytes[..])).unwrap();
+            assert_eq!((r.linktype(), r.snaplen()), (lt, snap));
+            let mut got = Vec::new();
+            while let Some(rec) = r.next_record().unwrap() {
+                got.push(rec);
+            }
+            assert_eq!(got, all);
+            assert_eq!(got.len(), 50);
+            // Cut anywhere: an error or fewer records, never a panic.
+            for cut in (0..bytes.len()).step_by(97) {
+                if let Ok(mut r) = Reader::new(&bytes[..cut]) {
+                    while let Ok(Some(_)) = r.next_record() {}
+                }
+            }
+        }
+        // pcap: a snap length of 4 GiB and a record claiming almost that.
+        let mut lie = Writer::new(Vec::new(), u32::MAX, LINKTYPE_ETHERNET, false)
+            .unwrap()
+            .into_inner();
+        lie.extend_from_slice(&[0; 8]);
+        lie.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
+        lie.extend_from_slice(&60u32.to_le_bytes());
+        let e = Reader::new(&lie[..]).unwrap().next_record().unwrap_err();
+        assert!(e.to_string().contains("largest record"), "{e}");
+        // pcapng: a section header block claiming almost 4 GiB.
+        let mut lie = vec![0x0a, 0x0d, 0x0d, 0x0a, 0xf0, 0xff, 0xff, 0xff];
+        lie.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+        lie.extend_from_slice(&[0; 16]);
+        let e = Reader::new(&lie[..]).unwrap_err();
+        assert!(e.to_string().contains("largest block"), "{e}");
     }
 }

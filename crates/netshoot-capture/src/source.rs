@@ -4,7 +4,7 @@
 //! the VLAN tag the kernel took out put back into the frame and the second copy of each
 //! loopback packet dropped (libpcap does both).
 
-use std::io;
+use std::io::{self, BufRead};
 
 use nix::net::if_::{if_nametoindex, InterfaceFlags};
 
@@ -65,14 +65,58 @@ pub enum FileError {
 }
 
 /// The packets of a pcap or pcapng capture of Ethernet frames (`tcpdump -r`) that pass
-/// `filter`, in file order, each as it was recorded.
+/// `filter`, in file order, each as it was recorded (all in memory: for a file of any size,
+/// [`Recorded`]).
 pub fn recorded(file: &[u8], filter: &[Insn]) -> Result<Vec<Record>, FileError> {
-    let (linktype, _, mut recs) = pcap::parse(file)?;
-    if linktype != pcap::LINKTYPE_ETHERNET {
-        return Err(FileError::LinkType(linktype));
+    Recorded::open(file, filter)?.collect()
+}
+
+/// A pcap or pcapng capture of Ethernet frames read record by record (`tcpdump -r`), only the
+/// packets that pass the filter: memory holds one record, whatever the file's size.
+pub struct Recorded<'f, R: BufRead> {
+    reader: pcap::Reader<R>,
+    filter: &'f [Insn],
+    failed: bool,
+}
+
+impl<'f, R: BufRead> Recorded<'f, R> {
+    /// Reads the file's header; refuses a capture of another link layer than Ethernet.
+    pub fn open(r: R, filter: &'f [Insn]) -> Result<Self, FileError> {
+        let reader = pcap::Reader::new(r)?;
+        if reader.linktype() != pcap::LINKTYPE_ETHERNET {
+            return Err(FileError::LinkType(reader.linktype()));
+        }
+        Ok(Recorded {
+            reader,
+            filter,
+            failed: false,
+        })
     }
-    recs.retain(|r| bpf::run(filter, &r.data, r.orig_len) != 0);
-    Ok(recs)
+}
+
+impl<R: BufRead> Iterator for Recorded<'_, R> {
+    type Item = Result<Record, FileError>;
+
+    /// The next packet that passes the filter; after an error, the end.
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            match self.reader.next_record() {
+                Ok(None) => return None,
+                Ok(Some(r)) => {
+                    if bpf::run(self.filter, &r.data, r.orig_len) != 0 {
+                        return Some(Ok(r));
+                    }
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e.into()));
+                }
+            }
+        }
+    }
 }
 
 impl Record {

@@ -14,8 +14,12 @@ use crate::source::Frame;
 pub struct TopReport {
     /// The interface (or `any`).
     pub interface: String,
-    /// Bytes of frames that were not IP (ARP, …).
+    /// Bytes not counted in a pair: frames that were not IP (ARP, …), and `overflow_bytes`.
     pub other_bytes: u64,
+    /// Bytes of new pairs that found the table full (`--max-pairs`).
+    pub overflow_bytes: u64,
+    /// Pairs kept now (at most `--max-pairs`; a pair idle for 40 s is forgotten).
+    pub tracked_pairs: usize,
     /// The busiest pairs, highest 2 s rate first (at most the number of lines asked for).
     pub pairs: Vec<PairReport>,
     /// Seconds counted so far.
@@ -40,6 +44,14 @@ pub struct Top {
 }
 
 impl Top {
+    /// Counts that keep at most `max_pairs` pairs ([`crate::flows::DEFAULT_MAX_PAIRS`] by
+    /// default).
+    pub fn with_max_pairs(max_pairs: usize) -> Top {
+        Top {
+            flows: Flows::with_max_pairs(max_pairs),
+        }
+    }
+
     /// Counts one frame. `owner_of(address, port, IP protocol)` names the local process
     /// (`pid/command`) that owns an endpoint, if any; the source end is asked first.
     pub fn add<'o>(
@@ -70,6 +82,8 @@ impl Top {
         TopReport {
             interface: interface.to_string(),
             other_bytes: self.flows.other_bytes,
+            overflow_bytes: self.flows.overflow_bytes,
+            tracked_pairs: self.flows.len(),
             pairs,
             seconds: self.flows.seconds,
             unlisted,
@@ -115,6 +129,17 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         let mut keys: Vec<&String> = json.as_object().unwrap().keys().collect();
         keys.sort();
-        assert_eq!(keys, ["interface", "other_bytes", "pairs", "seconds"]);
+        assert_eq!(
+            keys,
+            [
+                "interface",
+                "other_bytes",
+                "overflow_bytes",
+                "pairs",
+                "seconds",
+                "tracked_pairs"
+            ]
+        );
+        assert_eq!(r.tracked_pairs, 1);
     }
 }

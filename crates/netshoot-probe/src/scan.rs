@@ -348,17 +348,74 @@ pub fn classify_reply(
     }
 }
 
+/// The raw sockets of a SYN scan (one to send, one for TCP replies, one for ICMP errors):
+/// opened once, so a caller can drop its privileges before any reply is read.
+pub struct SynSockets {
+    tx: Socket,
+    rx_tcp: UdpSocket,
+    rx_icmp: UdpSocket,
+}
+
+impl SynSockets {
+    /// Opens the raw sockets (CAP_NET_RAW).
+    pub fn open() -> Result<SynSockets, ProbeError> {
+        let raw = |p: Protocol| {
+            Socket::new(Domain::IPV4, Type::RAW, Some(p)).map_err(|e| match e.kind() {
+                ErrorKind::PermissionDenied => ProbeError::NoRawSocket,
+                _ => ProbeError::Io {
+                    what: "opening a raw socket".into(),
+                    source: e,
+                },
+            })
+        };
+        let tx = raw(Protocol::TCP)?;
+        let rx_tcp = raw(Protocol::TCP)?;
+        let rx_icmp = raw(Protocol::ICMPV4)?;
+        for s in [&rx_tcp, &rx_icmp] {
+            let _ = s.set_recv_buffer_size(8 << 20);
+            s.set_nonblocking(true).map_err(|source| ProbeError::Io {
+                what: "non-blocking".into(),
+                source,
+            })?;
+        }
+        // std's datagram API reads a raw socket into an initialised buffer without `unsafe`.
+        Ok(SynSockets {
+            tx,
+            rx_tcp: rx_tcp.into(),
+            rx_icmp: rx_icmp.into(),
+        })
+    }
+}
+
 /// SYN scan (IPv4): raw SYNs from one source port, SYN-ACK open, RST closed, ICMP unreachable
 /// or silence filtered. The kernel answers our SYN-ACKs with a reset, as for nmap's.
 pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortResult>, ProbeError> {
+    if ip.is_ipv4() {
+        syn_scan_with(&SynSockets::open()?, ip, ports, o)
+    } else {
+        syn_scan_with_v6_refused()
+    }
+}
+
+fn syn_scan_with_v6_refused() -> Result<Vec<PortResult>, ProbeError> {
+    Err(ProbeError::Io {
+        what: "a SYN scan".into(),
+        source: std::io::Error::new(
+            ErrorKind::Unsupported,
+            "SYN scan is IPv4 only here; use the connect scan (-sT) for IPv6",
+        ),
+    })
+}
+
+/// [`syn_scan`] with sockets already open (one [`SynSockets`] serves every host in turn).
+pub fn syn_scan_with(
+    socks: &SynSockets,
+    ip: IpAddr,
+    ports: &[u16],
+    o: &ScanOptions,
+) -> Result<Vec<PortResult>, ProbeError> {
     let IpAddr::V4(dst) = ip else {
-        return Err(ProbeError::Io {
-            what: "a SYN scan".into(),
-            source: std::io::Error::new(
-                ErrorKind::Unsupported,
-                "SYN scan is IPv4 only here; use the connect scan (-sT) for IPv6",
-            ),
-        });
+        return syn_scan_with_v6_refused();
     };
     let io = |what: &'static str| {
         move |source| ProbeError::Io {
@@ -366,24 +423,11 @@ pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortRe
             source,
         }
     };
-    let raw = |p: Protocol| {
-        Socket::new(Domain::IPV4, Type::RAW, Some(p)).map_err(|e| match e.kind() {
-            ErrorKind::PermissionDenied => ProbeError::NoRawSocket,
-            _ => ProbeError::Io {
-                what: "opening a raw socket".into(),
-                source: e,
-            },
-        })
-    };
-    let tx = raw(Protocol::TCP)?;
-    let rx_tcp = raw(Protocol::TCP)?;
-    let rx_icmp = raw(Protocol::ICMPV4)?;
-    for s in [&rx_tcp, &rx_icmp] {
-        let _ = s.set_recv_buffer_size(8 << 20);
-        s.set_nonblocking(true).map_err(io("non-blocking"))?;
-    }
-    // std's datagram API reads a raw socket into an initialised buffer without `unsafe`.
-    let (rx_tcp, rx_icmp): (UdpSocket, UdpSocket) = (rx_tcp.into(), rx_icmp.into());
+    let SynSockets {
+        tx,
+        rx_tcp,
+        rx_icmp,
+    } = socks;
     let src = match source_for(ip).map_err(io("finding the source address"))? {
         IpAddr::V4(v) => v,
         IpAddr::V6(_) => unreachable!("an IPv4 destination has an IPv4 source"),
@@ -407,7 +451,7 @@ pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortRe
             }
             i += burst;
             drain(
-                &rx_tcp, &rx_icmp, dst, sport, &mut buf, &mut state, &sent_at, &mut rtt,
+                rx_tcp, rx_icmp, dst, sport, &mut buf, &mut state, &sent_at, &mut rtt,
             );
             o.progress.tick(state.len(), ports.len());
         }
@@ -416,7 +460,7 @@ pub fn syn_scan(ip: IpAddr, ports: &[u16], o: &ScanOptions) -> Result<Vec<PortRe
         while Instant::now() < end {
             let before = state.len();
             drain(
-                &rx_tcp, &rx_icmp, dst, sport, &mut buf, &mut state, &sent_at, &mut rtt,
+                rx_tcp, rx_icmp, dst, sport, &mut buf, &mut state, &sent_at, &mut rtt,
             );
             if state.len() == ports.len() {
                 break;

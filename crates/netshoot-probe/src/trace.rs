@@ -350,9 +350,20 @@ pub struct TraceOptions {
 pub fn trace(
     dst: IpAddr,
     o: &TraceOptions,
-    mut on_hop: impl FnMut(&Hop),
+    on_hop: impl FnMut(&Hop),
 ) -> Result<Vec<Hop>, ProbeError> {
     let t = Tracer::new(dst, o.method, o.port)?;
+    trace_with(&t, o, on_hop)
+}
+
+/// A whole trace with sockets already open (a caller that drops its privileges between
+/// opening and probing): the tracer's destination, method and port; `o`'s TTLs, queries and
+/// waits.
+pub fn trace_with(
+    t: &Tracer,
+    o: &TraceOptions,
+    mut on_hop: impl FnMut(&Hop),
+) -> Result<Vec<Hop>, ProbeError> {
     let mut hops = Vec::new();
     let mut n: u16 = 0;
     for ttl in o.first_ttl..=o.max_hops {

@@ -17,6 +17,8 @@ pub fn flag() -> Arc<AtomicBool> {
     if set.thread_block().is_ok() {
         let s = Arc::clone(&stop);
         std::thread::spawn(move || {
+            // This thread only waits: it keeps no capability, whatever the command keeps.
+            let _ = crate::privs::drop_all_but(&[]);
             if set.wait().is_ok() {
                 s.store(true, Ordering::SeqCst);
             }

@@ -591,12 +591,20 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         } else {
             "connect"
         };
+        let live: Vec<(String, IpAddr)> = hosts
+            .iter()
+            .zip(&up)
+            .filter(|(_, u)| u.is_some())
+            .map(|(t, _)| (t.shown.clone(), t.ip))
+            .collect();
+        let syn = crate::cmd::scan::open_syn_and_drop_privileges(&live, kind)?;
         for (t, u) in hosts.iter().zip(&up) {
             let Some(lat) = u else { continue };
             let scans = crate::cmd::scan::scan_hosts(
                 &[(t.shown.clone(), t.ip)],
                 &ports,
                 kind,
+                syn.as_ref(),
                 max_rtt,
                 if udp {
                     services::nmap_payloads()

@@ -35,7 +35,8 @@ Examples:
     /// Bandwidth per host pair like iftop: 2 s, 10 s and 40 s averages and totals, sorted;
     /// a refreshing table on a terminal, snapshots with --json.
     #[command(after_help = "\
-Bytes are IP lengths. --json prints one JSON object per snapshot (one line each).
+Bytes are IP lengths. --json prints one JSON object per snapshot (one line each), with
+tracked_pairs (pairs kept) and overflow_bytes (bytes of new pairs beyond --max-pairs).
 
 Examples:
   netshoot -t web top -i eth0                      who is talking to container web, how fast
@@ -58,6 +59,11 @@ pub struct TopArgs {
     /// Pairs to show.
     #[arg(short = 'n', long = "lines", default_value_t = 20)]
     pub lines: usize,
+    /// Host pairs to keep counting at most (a flood of spoofed sources makes a pair per
+    /// packet); the bytes of new pairs beyond it are counted as other traffic. A pair idle for
+    /// 40 s is forgotten, as iftop forgets it.
+    #[arg(long = "max-pairs", default_value_t = netshoot_capture::flows::DEFAULT_MAX_PAIRS, value_name = "PAIRS")]
+    pub max_pairs: usize,
     /// Ring buffer size in KiB.
     #[arg(
         short = 'B',
@@ -279,23 +285,45 @@ fn read_file(
     lines: &mut summary::Summarizer,
     json: bool,
 ) -> anyhow::Result<i32> {
-    let bytes = std::fs::read(path).with_context(|| format!("-r {path}: cannot read"))?;
-    let recs = source::recorded(&bytes, prog).map_err(|e| anyhow!("-r {path}: {e}"))?;
-    eprintln!("reading from file {path}, link-type EN10MB (Ethernet)");
+    // Record by record: memory holds one packet, whatever the file's size.
+    let file = std::fs::File::open(path).with_context(|| format!("-r {path}: cannot read"))?;
+    let mut recs = source::Recorded::open(std::io::BufReader::with_capacity(1 << 18, file), prog)
+        .map_err(|e| anyhow!("-r {path}: {e}"))?;
     let mut sink = open_sink(a)?;
+    // Every file is open: the bytes of the capture are parsed without any capability.
+    crate::privs::drop_all_but(&[])?;
+    // A file damaged from its first record is one error line, as before any packet.
+    let first = recs
+        .next()
+        .transpose()
+        .map_err(|e| anyhow!("-r {path}: {e}"))?;
+    eprintln!("reading from file {path}, link-type EN10MB (Ethernet)");
     let stdout = std::io::stdout();
     let mut so = BufWriter::new(stdout.lock());
-    for (n, r) in (1u64..).zip(&recs) {
+    let mut failure = None;
+    let mut next = first;
+    let mut n = 0u64;
+    while let Some(r) = next.take() {
+        n += 1;
         deliver(a, &mut sink, lines, json, &r.frame(), None, &mut so)?;
         if a.count.is_some_and(|c| n >= c) {
             break;
+        }
+        match recs.next() {
+            Some(Ok(r)) => next = Some(r),
+            Some(Err(e)) => failure = Some(anyhow!("-r {path}: {e}")),
+            None => {}
         }
     }
     so.flush()?;
     if let Some(s) = sink {
         s.finish()?;
     }
-    Ok(0)
+    match failure {
+        // The packets before the damage were shown (tcpdump's "truncated dump file").
+        Some(e) => Err(e),
+        None => Ok(0),
+    }
 }
 
 /// One packet to the -w files, or printed.
@@ -370,6 +398,10 @@ fn live(
         buffer_kib: a.buffer_kib,
     })?;
     let mut sink = open_sink(a)?;
+    // The packet socket and the first -w file are open: the packets of hostile peers are
+    // parsed without any capability (files -C/-G open later are created as uid 0 without
+    // CAP_DAC_OVERRIDE: in a directory root may write to).
+    crate::privs::drop_all_but(&[])?;
     let name = src.name().to_string();
     let stop = crate::interrupt::flag();
     eprintln!(
@@ -439,6 +471,9 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     if t.interval == 0 {
         bail!("--interval must be at least 1 second");
     }
+    if t.max_pairs == 0 {
+        bail!("--max-pairs must be at least 1");
+    }
     // Headers are enough: a short snap length keeps the ring from overflowing at line rate.
     let prog = filter::compile(&t.filter.join(" "), 128).map_err(|e| anyhow!("filter: {e}"))?;
     let mut src = Source::open(&source::Options {
@@ -447,6 +482,9 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         promiscuous: true,
         buffer_kib: t.buffer_kib,
     })?;
+    // The packet socket is open: what remains is kept only to name the processes behind a
+    // pair. Before any thread starts, so they inherit the reduced sets.
+    crate::privs::drop_all_but(&crate::privs::TOP_KEEPS)?;
     let name = src.name().to_string();
     let stop = crate::interrupt::flag();
     let tty = !out.json && !t.iftop_text && std::io::stdout().is_terminal();
@@ -478,7 +516,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     } else {
         None
     };
-    let mut counts = Top::default();
+    let mut counts = Top::with_max_pairs(t.max_pairs);
     // Socket owners are refreshed once a second on a helper thread, which inherits the
     // target's namespace.
     let owners = OwnersWatch::spawn(Duration::from_secs(1));
@@ -841,6 +879,8 @@ mod tests {
         TopReport {
             interface: "eth0".into(),
             other_bytes: 0,
+            overflow_bytes: 0,
+            tracked_pairs: 1,
             pairs,
             seconds: 3,
             unlisted,

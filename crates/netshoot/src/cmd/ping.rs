@@ -144,6 +144,8 @@ fn single(
     out: &Output,
 ) -> anyhow::Result<i32> {
     let p = Pinger::new(addr, opts)?;
+    // The socket is open (raw or datagram): replies are read without any capability.
+    crate::privs::drop_all_but(&[])?;
     let text = !out.json;
     if text {
         // With -I, iputils names the source address and the interface (empty for an address).

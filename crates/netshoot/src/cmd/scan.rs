@@ -142,12 +142,29 @@ pub fn kind(args: &ScanArgs) -> &'static str {
     }
 }
 
+/// A SYN scan's raw sockets, opened once before any host (`kind` `syn` with an IPv4 host),
+/// after which the calling thread keeps no capability: the replies of hostile hosts are parsed
+/// without privileges. None for the other kinds.
+pub fn open_syn_and_drop_privileges(
+    hosts: &[(String, IpAddr)],
+    kind: &str,
+) -> anyhow::Result<Option<scan::SynSockets>> {
+    if kind != "syn" || !hosts.iter().any(|(_, ip)| ip.is_ipv4()) {
+        return Ok(None);
+    }
+    let s = scan::SynSockets::open().map_err(|e| anyhow!("{e}"))?;
+    crate::privs::drop_all_but(&[])?;
+    Ok(Some(s))
+}
+
 /// Scans `ports` of every host with `kind` (see [`kind`]), one host after the other, with a
-/// progress bar on a terminal.
+/// progress bar on a terminal. A SYN scan uses `syn`'s sockets when given
+/// ([`open_syn_and_drop_privileges`]), else opens its own for each host.
 pub fn scan_hosts(
     hosts: &[(String, IpAddr)],
     ports: &[u16],
     kind: &'static str,
+    syn: Option<&scan::SynSockets>,
     max_rtt_timeout_ms: u64,
     udp_payloads: std::collections::HashMap<u16, Vec<u8>>,
 ) -> anyhow::Result<Vec<HostScan>> {
@@ -174,9 +191,11 @@ pub fn scan_hosts(
     for (h, ip) in hosts {
         let t0 = Instant::now();
         let ports = match kind {
-            "syn" if ip.is_ipv4() => {
-                scan::syn_scan(*ip, ports, &opts).map_err(|e| anyhow!("{e}"))?
+            "syn" if ip.is_ipv4() => match syn {
+                Some(socks) => scan::syn_scan_with(socks, *ip, ports, &opts),
+                None => scan::syn_scan(*ip, ports, &opts),
             }
+            .map_err(|e| anyhow!("{e}"))?,
             "syn" => bail!("the SYN scan is IPv4 only here: use -sT for {ip}"),
             "udp" => scan::udp_scan(*ip, ports, &opts),
             _ => scan::connect_scan(*ip, ports, &opts),
@@ -203,10 +222,13 @@ pub fn run(args: &ScanArgs, target: &Target, out: &Output) -> anyhow::Result<i32
     };
     let hosts = targets(args, target)?;
     let started = Instant::now();
+    let kind = kind(args);
+    let syn = open_syn_and_drop_privileges(&hosts, kind)?;
     let results = scan_hosts(
         &hosts,
         &ports,
-        kind(args),
+        kind,
+        syn.as_ref(),
         args.max_rtt_timeout,
         Default::default(),
     )?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use clap::Args;
 use netshoot_ns::Target;
-use netshoot_probe::trace::{trace, Hop, TraceMethod, TraceOptions};
+use netshoot_probe::trace::{trace, trace_with, Hop, TraceMethod, TraceOptions, Tracer};
 use serde::Serialize;
 
 use crate::render::Output;
@@ -164,8 +164,11 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
             args.host, args.max_hops
         )
     })?;
+    // The raw sockets are open: nothing after needs a capability.
+    let tracer = Tracer::new(IpAddr::V4(v4), opts.method, opts.port).map_err(|e| anyhow!("{e}"))?;
+    crate::privs::drop_all_but(&[])?;
     let mut shown = Ok(());
-    let hops = trace(IpAddr::V4(v4), &opts, |h| {
+    let hops = trace_with(&tracer, &opts, |h| {
         if shown.is_ok() {
             shown = out.event(h, |h| {
                 hop_line(h, args.classic && !args.numeric, args.tcp_info)
