@@ -5,9 +5,10 @@
 //! with a plain body and closes the connection: no chunked decoding, no keep-alive.
 
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,33 @@ use crate::NsError;
 
 /// The default engine socket.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+/// The default bound on one whole API request (connect, send, the whole answer): 5 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The environment variable that changes it (seconds, decimals allowed).
+pub const TIMEOUT_ENV: &str = "NETSHOOT_DOCKER_TIMEOUT";
+/// The most bytes one answer may hold: 64 MiB (`GET /containers/json` for thousands of
+/// containers is a few MiB).
+pub const MAX_ANSWER_BYTES: usize = 64 << 20;
+
+/// The bound on one whole request: `NETSHOOT_DOCKER_TIMEOUT` seconds when it is a positive
+/// number (at most a day), else [`DEFAULT_TIMEOUT`].
+pub fn timeout_from_env() -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && *s <= 86_400.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// The first `n` characters of `s` (ids are ASCII hex, but an engine may send anything: never
+/// slice inside a character).
+pub fn short(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
 
 /// A connection recipe for the Docker Engine API.
 #[derive(Debug, Clone)]
@@ -55,7 +83,7 @@ impl Docker {
         };
         Ok(Docker {
             socket,
-            timeout: Duration::from_secs(5),
+            timeout: timeout_from_env(),
         })
     }
 
@@ -69,15 +97,96 @@ impl Docker {
         self.socket.exists()
     }
 
-    /// GET `path` and decode its JSON body.
+    /// The same client with another bound on each whole request.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connects to the socket within `deadline`: a listener whose backlog is full makes a
+    /// blocking connect wait for as long as it does not accept.
+    fn connect(&self, deadline: Instant) -> std::io::Result<UnixStream> {
+        use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+        let addr = UnixAddr::new(&self.socket)?;
+        loop {
+            let fd = socket(
+                AddressFamily::Unix,
+                SockType::Stream,
+                SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+                None,
+            )?;
+            match connect(fd.as_raw_fd(), &addr) {
+                Ok(()) => {
+                    let s = UnixStream::from(fd);
+                    s.set_nonblocking(false)?;
+                    return Ok(s);
+                }
+                // The listener's backlog is full: try again until the deadline.
+                Err(nix::errno::Errno::EAGAIN) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(nix::errno::Errno::EAGAIN) => return Err(self.timed_out("connecting")),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn timed_out(&self, what: &str) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no answer within {:.1} s while {what} ({TIMEOUT_ENV}=SECS changes the bound)",
+                self.timeout.as_secs_f64()
+            ),
+        )
+    }
+
+    /// GET `path` and decode its JSON body. The whole request (connect, send, every byte of the
+    /// answer) ends within the client's timeout; an answer over [`MAX_ANSWER_BYTES`] is refused.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let mut s = UnixStream::connect(&self.socket).map_err(ApiError::Unreachable)?;
-        s.set_read_timeout(Some(self.timeout)).ok();
-        s.set_write_timeout(Some(self.timeout)).ok();
+        let deadline = Instant::now() + self.timeout;
+        let mut s = self.connect(deadline).map_err(ApiError::Unreachable)?;
+        let left = |what: &str| {
+            deadline
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| ApiError::Unreachable(self.timed_out(what)))
+        };
+        s.set_write_timeout(Some(left("sending")?)).ok();
         let req = format!("GET {path} HTTP/1.0\r\nHost: docker\r\nUser-Agent: netshoot\r\n\r\n");
-        s.write_all(req.as_bytes()).map_err(ApiError::Unreachable)?;
+        s.write_all(req.as_bytes()).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                ApiError::Unreachable(self.timed_out("sending"))
+            }
+            _ => ApiError::Unreachable(e),
+        })?;
         let mut raw = Vec::new();
-        s.read_to_end(&mut raw).map_err(ApiError::Unreachable)?;
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            s.set_read_timeout(Some(left("reading the answer")?)).ok();
+            match s.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if raw.len() + n > MAX_ANSWER_BYTES {
+                        return Err(ApiError::Malformed(format!(
+                            "an answer over {} MiB",
+                            MAX_ANSWER_BYTES >> 20
+                        )));
+                    }
+                    raw.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(ApiError::Unreachable(self.timed_out("reading the answer")))
+                }
+                Err(e) => return Err(ApiError::Unreachable(e)),
+            }
+        }
         let split = raw
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
@@ -112,6 +221,9 @@ impl Docker {
             ),
             std::io::ErrorKind::ConnectionRefused => {
                 format!("nothing answers on {sock} (connection refused): is dockerd running?")
+            }
+            std::io::ErrorKind::TimedOut => {
+                format!("the Docker engine on {sock} is not answering: {e}")
             }
             _ => format!("cannot talk to Docker on {sock}: {e}"),
         };
@@ -459,6 +571,6 @@ impl NetworkInspect {
         self.options
             .as_ref()
             .and_then(|o| o.get("com.docker.network.bridge.name").cloned())
-            .or_else(|| Some(format!("br-{}", &self.id[..self.id.len().min(12)])))
+            .or_else(|| Some(format!("br-{}", short(&self.id, 12))))
     }
 }

@@ -43,12 +43,45 @@ pub fn enter(target: &Target) -> Result<(), NsError> {
             "entering a namespace with {n} threads running; enter before any thread starts"
         )));
     }
-    setns_path(&target.netns, &target.label)
+    // Join the descriptor opened when resolving: the path may name another namespace by now
+    // (a pid that exited and was reused, a bind mount replaced). Without one, reopen the path
+    // and check it still is the namespace resolved.
+    let reopened;
+    let f = match &target.ns_file {
+        Some(f) => f.as_ref(),
+        None => {
+            reopened = open_ns(&target.netns, &target.label)?;
+            &reopened
+        }
+    };
+    check_inode(f, &target.netns, target.inode)?;
+    setns_file(f, &target.netns, &target.label)
+}
+
+/// Errors unless `f` is the namespace with nsfs inode `inode` (what was resolved).
+pub(crate) fn check_inode(f: &File, path: &Path, inode: u64) -> Result<(), NsError> {
+    let now = f.metadata().map(|m| m.ino()).map_err(|e| NsError::Io {
+        context: format!("stat {}", path.display()),
+        source: e,
+    })?;
+    if now != inode {
+        return Err(NsError::BadPath {
+            path: path.display().to_string(),
+            why: format!(
+                "now a different namespace (inode {now}, resolved as {inode}): the process                  or mount changed since the target was resolved; run the command again"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn setns_path(path: &Path, label: &str) -> Result<(), NsError> {
     let f = open_ns(path, label)?;
-    setns(&f, CloneFlags::CLONE_NEWNET).map_err(|e| match e {
+    setns_file(&f, path, label)
+}
+
+fn setns_file(f: &File, path: &Path, label: &str) -> Result<(), NsError> {
+    setns(f, CloneFlags::CLONE_NEWNET).map_err(|e| match e {
         Errno::EPERM => NsError::Permission {
             what: format!("entering the network namespace of {label}"),
             cap: "CAP_SYS_ADMIN",
@@ -106,4 +139,28 @@ where
     })
     .join()
     .map_err(|_| NsError::Internal("a namespace worker thread panicked".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_file_is_not_the_one_resolved() {
+        let p = std::env::temp_dir().join(format!("ns-inode-{}", std::process::id()));
+        std::fs::write(&p, "a").unwrap();
+        let f = File::open(&p).unwrap();
+        let inode = f.metadata().unwrap().ino();
+        check_inode(&f, &p, inode).unwrap();
+        // The path now names another file (as /proc/N/ns/net does once N is reused).
+        std::fs::remove_file(&p).unwrap();
+        std::fs::write(&p, "b").unwrap();
+        let again = File::open(&p).unwrap();
+        let e = check_inode(&again, &p, inode).unwrap_err().to_string();
+        assert!(e.contains("now a different namespace"), "{e}");
+        assert!(!e.contains('\n'));
+        // The descriptor kept from resolving still is the one resolved.
+        check_inode(&f, &p, inode).unwrap();
+        std::fs::remove_file(&p).unwrap();
+    }
 }

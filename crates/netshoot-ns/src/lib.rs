@@ -10,10 +10,11 @@ mod enter;
 mod exec;
 mod list;
 mod resolve;
+pub mod rootfile;
 pub mod spec;
 
 pub use enter::{current_inode, enter, in_namespace, netns_inode};
-pub use exec::{exec, ExecRequest};
+pub use exec::{exec, prompt_safe, ExecRequest};
 pub use list::{list, Namespace, NamespaceKind, NsContainer, NsContainerNet, NsNetwork, NsProcess};
 pub use resolve::{current, resolve, ContainerRef, Target};
 pub use spec::TargetSpec;

@@ -290,7 +290,7 @@ fn docker_into(
             if let Some(p) = overlay_sandbox(docker_dir, &n.id) {
                 sandboxes.push(p);
             }
-            let lb: String = format!("lb_{}", &n.id[..n.id.len().min(9)]);
+            let lb: String = format!("lb_{}", crate::docker::short(&n.id, 9));
             sandboxes.push(docker_dir.join(lb));
             if n.ingress {
                 sandboxes.push(docker_dir.join("ingress_sbox"));

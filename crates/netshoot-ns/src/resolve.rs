@@ -1,12 +1,15 @@
 //! Resolving a SPEC into a concrete [`Target`].
 
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::docker::{ContainerInspect, Docker};
 use crate::enter::{netns_inode, open_ns};
-use crate::{NsError, TargetSpec};
+use crate::{rootfile, NsError, TargetSpec};
 
 /// Where Docker keeps its namespace bind mounts.
 pub const DOCKER_NETNS_DIR: &str = "/var/run/docker/netns";
@@ -24,6 +27,10 @@ pub struct Target {
     pub netns: PathBuf,
     /// The nsfs inode of that namespace (its identity).
     pub inode: u64,
+    /// The namespace file as opened when resolving (its inode is `inode`): [`crate::enter`]
+    /// joins this descriptor rather than reopening `netns`. `None` for the current namespace.
+    #[serde(skip)]
+    pub ns_file: Option<Arc<File>>,
     /// A process living in the namespace, when one is known.
     pub pid: Option<u32>,
     /// The container, for container targets.
@@ -66,16 +73,39 @@ pub fn resolve(spec: &TargetSpec) -> Result<Target, NsError> {
     }
 }
 
-fn read_opt(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p).ok()
+/// Reads `rel` (`etc/resolv.conf`) through `root` as the target sees it (symlinks resolved
+/// inside `root`, regular files only, at most [`rootfile::max_bytes`]); a refused file becomes a
+/// note and is treated as absent, so the host's file is never read in its place.
+fn read_target(root: &Path, rel: &str, notes: &mut Vec<String>) -> Option<String> {
+    match rootfile::read_in_root(root, rel, rootfile::max_bytes()) {
+        Ok(text) => text,
+        Err(note) => {
+            notes.push(note);
+            None
+        }
+    }
 }
 
-fn inode_of(path: &Path, label: &str) -> Result<u64, NsError> {
+/// A namespace file opened at resolve time: its path, its nsfs inode, and the open descriptor
+/// that [`crate::enter`] joins, so the namespace entered is the one resolved even if the path
+/// now names another (a pid reused, a bind mount replaced).
+struct NsFile {
+    path: PathBuf,
+    inode: u64,
+    file: Option<Arc<File>>,
+}
+
+fn inode_of(path: &Path, label: &str) -> Result<NsFile, NsError> {
     // Opening first turns permission problems into the right message.
-    open_ns(path, label)?;
-    netns_inode(path).map_err(|e| NsError::Io {
+    let f = open_ns(path, label)?;
+    let inode = f.metadata().map(|m| m.ino()).map_err(|e| NsError::Io {
         context: format!("stat {}", path.display()),
         source: e,
+    })?;
+    Ok(NsFile {
+        path: path.to_path_buf(),
+        inode,
+        file: Some(Arc::new(f)),
     })
 }
 
@@ -90,7 +120,6 @@ pub(crate) fn is_nsfs(path: &Path) -> bool {
 /// The host's root directory as seen from here: `/proc/1/root` (inside a container run with
 /// `--pid host` that is the host's), kthreadd's root where pid 1 is shielded, else `/`.
 pub(crate) fn host_root() -> PathBuf {
-    use std::os::unix::fs::MetadataExt;
     let (_, pid) = host_ns();
     let p = PathBuf::from(format!("/proc/{pid}/root"));
     let id = |m: std::fs::Metadata| (m.dev(), m.ino());
@@ -124,19 +153,23 @@ pub(crate) fn pid1_is_self() -> bool {
     )
 }
 
-fn base(spec: &TargetSpec, netns: PathBuf, inode: u64, root: &Path) -> Target {
+fn base(spec: &TargetSpec, ns: NsFile, root: &Path) -> Target {
     let rc = root.join("etc/resolv.conf");
+    let mut notes = Vec::new();
+    let resolv_conf = read_target(root, "etc/resolv.conf", &mut notes);
+    let hosts = read_target(root, "etc/hosts", &mut notes);
     Target {
         label: spec.to_string(),
         spec: spec.clone(),
-        netns,
-        inode,
+        netns: ns.path,
+        inode: ns.inode,
+        ns_file: ns.file,
         pid: None,
         container: None,
-        resolv_conf: read_opt(&rc),
-        hosts: read_opt(&root.join("etc/hosts")),
+        resolv_conf,
+        hosts,
         resolv_conf_path: Some(rc),
-        notes: Vec::new(),
+        notes,
     }
 }
 
@@ -147,7 +180,12 @@ pub fn current() -> Result<Target, NsError> {
         context: "reading /proc/thread-self/ns/net".into(),
         source: e,
     })?;
-    Ok(base(&TargetSpec::Current, p, inode, Path::new("/")))
+    let ns = NsFile {
+        path: p,
+        inode,
+        file: None,
+    };
+    Ok(base(&TargetSpec::Current, ns, Path::new("/")))
 }
 
 /// The host's (initial) network namespace file: pid 1's, or, where pid 1 is shielded from
@@ -165,8 +203,8 @@ pub(crate) fn host_ns() -> (PathBuf, u32) {
 
 fn host(spec: &TargetSpec) -> Result<Target, NsError> {
     let (ns, pid) = host_ns();
-    let inode = inode_of(&ns, &format!("the host (pid {pid})"))?;
-    let mut t = base(spec, ns, inode, &host_root());
+    let ns = inode_of(&ns, &format!("the host (pid {pid})"))?;
+    let mut t = base(spec, ns, &host_root());
     t.pid = Some(pid);
     if pid1_is_self() {
         t.notes.push(
@@ -187,8 +225,8 @@ fn from_pid(spec: &TargetSpec, pid: u32) -> Result<Target, NsError> {
         });
     }
     let ns = proc_dir.join("ns/net");
-    let inode = inode_of(&ns, &format!("pid {pid}"))?;
-    let mut t = base(spec, ns, inode, &proc_dir.join("root"));
+    let ns = inode_of(&ns, &format!("pid {pid}"))?;
+    let mut t = base(spec, ns, &proc_dir.join("root"));
     t.pid = Some(pid);
     Ok(t)
 }
@@ -209,15 +247,16 @@ fn netns(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
             known: dir_names(Path::new(IP_NETNS_DIR)),
         });
     }
-    let inode = inode_of(&p, &format!("netns {name}"))?;
-    let mut t = base(spec, p, inode, &host_root());
+    let ns = inode_of(&p, &format!("netns {name}"))?;
+    let mut t = base(spec, ns, &host_root());
     // `ip netns exec` bind-mounts /etc/netns/NAME/* over /etc: honour the same files.
-    let etc = host_root().join("etc/netns").join(name);
-    if let Some(rc) = read_opt(&etc.join("resolv.conf")) {
+    let root = host_root();
+    let etc = format!("etc/netns/{name}");
+    if let Some(rc) = read_target(&root, &format!("{etc}/resolv.conf"), &mut t.notes) {
         t.resolv_conf = Some(rc);
-        t.resolv_conf_path = Some(etc.join("resolv.conf"));
+        t.resolv_conf_path = Some(root.join(&etc).join("resolv.conf"));
     }
-    if let Some(h) = read_opt(&etc.join("hosts")) {
+    if let Some(h) = read_target(&root, &format!("{etc}/hosts"), &mut t.notes) {
         t.hosts = Some(h);
     }
     Ok(t)
@@ -249,8 +288,8 @@ fn path(spec: &TargetSpec, p: &Path) -> Result<Target, NsError> {
                 .into(),
         });
     }
-    let inode = inode_of(p, &p.display().to_string())?;
-    Ok(base(spec, p.to_path_buf(), inode, &host_root()))
+    let ns = inode_of(p, &p.display().to_string())?;
+    Ok(base(spec, ns, &host_root()))
 }
 
 fn dir_names(dir: &Path) -> Vec<String> {
@@ -310,13 +349,14 @@ fn container_target(spec: &TargetSpec, c: &ContainerInspect) -> Result<Target, N
                 });
             }
             let p = PathBuf::from(key);
-            let inode = inode_of(&p, &format!("container {name}"))?;
-            let mut t = base(spec, p, inode, &host_root());
+            let ns = inode_of(&p, &format!("container {name}"))?;
+            let mut t = base(spec, ns, &host_root());
             // Docker keeps the container's resolv.conf and hosts beside its config.
-            let dir = host_root().join("var/lib/docker/containers").join(&c.id);
-            t.resolv_conf = read_opt(&dir.join("resolv.conf"));
-            t.hosts = read_opt(&dir.join("hosts"));
-            t.resolv_conf_path = Some(dir.join("resolv.conf"));
+            let root = host_root();
+            let dir = format!("var/lib/docker/containers/{}", c.id);
+            t.resolv_conf = read_target(&root, &format!("{dir}/resolv.conf"), &mut t.notes);
+            t.hosts = read_target(&root, &format!("{dir}/hosts"), &mut t.notes);
+            t.resolv_conf_path = Some(root.join(&dir).join("resolv.conf"));
             t
         }
         Err(e) => return Err(e),
@@ -379,8 +419,8 @@ fn network(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
                     dir: dir.display().to_string(),
                 });
             };
-            let inode = inode_of(&p, &format!("network {}", n.name))?;
-            let mut t = base(spec, p.clone(), inode, &host_root());
+            let ns = inode_of(&p, &format!("network {}", n.name))?;
+            let mut t = base(spec, ns, &host_root());
             t.label = format!("network:{}", n.name);
             t.notes.push(format!(
                 "overlay network {}: namespace {} holds its bridge br0 and the vxlan device",

@@ -13,6 +13,11 @@ Examples:
 Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, netns:NAME,
 a path (/proc/N/ns/net, /var/run/docker/netns/X), host. Without -t, commands run where netshoot runs.
 
+Bounds on what a target supplies (environment): NETSHOOT_TARGET_FILE_MAX=BYTES caps the
+target's resolv.conf and hosts, read through its own root (default 16777216, 16 MiB; a larger
+file, a FIFO or a device is ignored with a note); NETSHOOT_DOCKER_TIMEOUT=SECS bounds each Docker
+API request from connect to last byte (default 5).
+
 Classic names: netshoot also answers to tcpdump, netstat, ss, ip, bridge, brctl, ifconfig, route,
 arp, ping, fping, traceroute, tcptraceroute, mtr, nc, netcat, nmap, dig, drill, nslookup, host,
 curl, iperf3, iperf, iftop, conntrack, ipvsadm, iptables, ip6tables, iptables-save, nft, nsenter

@@ -45,26 +45,11 @@ pub fn interactive(target: Option<&Target>) -> anyhow::Result<i32> {
     let label = m.name.clone().unwrap_or_else(|| m.hostname.clone());
     let req = ExecRequest {
         argv: Vec::new(),
-        label: prompt_safe(&label),
+        label: netshoot_ns::prompt_safe(&label),
     };
     let code = netshoot_ns::exec(&req);
     drop(links);
     Ok(code?)
-}
-
-/// A label for PS1: shells expand `$(…)`, backquotes and backslashes in it, so only plain
-/// characters pass.
-fn prompt_safe(s: &str) -> String {
-    s.chars()
-        .take(64)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._:/@-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Where the classic names come from in the shell.
@@ -170,17 +155,5 @@ fn writable_home() {
             std::env::set_var("HISTFILE", dir.join(".ash_history"));
             return;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prompt_labels_cannot_expand() {
-        assert_eq!(prompt_safe("web"), "web");
-        assert_eq!(prompt_safe("$(rm -rf /)`x`\\w"), "__rm_-rf_/__x__w");
-        assert_eq!(prompt_safe("network:ov"), "network:ov");
     }
 }
