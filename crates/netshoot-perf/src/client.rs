@@ -203,6 +203,7 @@ pub fn run(
         o.interval,
         interrupt,
         true,
+        f64::INFINITY,
         on_event,
         &congestion,
     );

@@ -58,6 +58,12 @@ pub enum Error {
     /// A data stream could not be set up.
     #[error("{0}")]
     Stream(String),
+    /// The server refused the client's test (over a limit, an unknown congestion control).
+    #[error("refused the client's test: {0}")]
+    Refused(String),
+    /// Ctrl-C / SIGTERM here before the test ran.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {
@@ -211,12 +217,8 @@ impl Spec {
                 .map(str::to_string),
             udp64: flag("udp_counters_64bit"),
         };
-        if spec.len > 1 << 24 || spec.parallel > 128 {
-            return Err(Error::Usage(format!(
-                "refusing parameters: len {} / parallel {}",
-                spec.len, spec.parallel
-            )));
-        }
+        // The bounds (iperf3's fixed ones and the server's limits) are the server's to check:
+        // see `server::Limits::check`.
         Ok(spec)
     }
 
@@ -387,6 +389,7 @@ pub(crate) fn run_streams(
     interval: f64,
     interrupt: &AtomicBool,
     is_client: bool,
+    max_secs: f64,
     on_event: &mut dyn FnMut(&Event),
     congestion: &Option<String>,
 ) -> Ran {
@@ -417,6 +420,7 @@ pub(crate) fn run_streams(
             interval,
             interrupt,
             is_client,
+            max_secs,
         },
         &mut |rows| {
             on_event(&Event::Interval {
@@ -499,6 +503,9 @@ pub(crate) struct Running<'a> {
     pub interval: f64,
     pub interrupt: &'a AtomicBool,
     pub is_client: bool,
+    /// The server's `--max-duration`: past it (and a grace period) the server ends the test
+    /// whatever the client asked (infinite for the client).
+    pub max_secs: f64,
 }
 
 /// The test's run phase, the same for client and server: sample intervals, watch the control
@@ -576,7 +583,13 @@ pub(crate) fn run_phase(
                 last_progress = (total, Instant::now());
             }
             let stalled = !time_based && last_progress.1.elapsed() > Duration::from_secs(30);
-            if (time_based && now > watchdog) || stalled {
+            if now > r.max_secs + 5.0 {
+                let _ = proto::send_state(r.ctrl, state::SERVER_TERMINATE);
+                ending = Some(Ending::PeerLost(format!(
+                    "the test ran past the server's --max-duration {} s; the server ended it",
+                    r.max_secs
+                )));
+            } else if (time_based && now > watchdog) || stalled {
                 ending = Some(Ending::PeerLost(format!(
                     "no end of test from the client after {now:.0} s"
                 )));

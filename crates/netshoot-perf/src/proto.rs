@@ -4,7 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 
@@ -46,8 +47,39 @@ pub const UDP_CONNECT_MSG: u32 = 0x3637_3839;
 pub const UDP_CONNECT_REPLY: u32 = 0x3938_3736;
 /// The reply of servers before 3.11.
 pub const LEGACY_UDP_CONNECT_REPLY: u32 = 987_654_321;
+/// The UDP "connect" datagram of clients before 3.11.
+pub const LEGACY_UDP_CONNECT_MSG: u32 = 123_456_789;
 /// Largest JSON document accepted on the control channel.
 pub const MAX_JSON: usize = 1 << 20;
+/// Largest parameters document a server accepts (iperf3's `MAX_PARAMS_JSON_STRING`, 8 KiB).
+pub const MAX_PARAMS_JSON: usize = 8 * 1024;
+
+/// iperf3's error numbers (`i_errno`) that a server sends after [`state::SERVER_ERROR`]; an
+/// iperf3 client prints its own text for each.
+pub mod ierr {
+    /// "test duration too long".
+    pub const DURATION: i32 = 5;
+    /// "number of parallel streams too large".
+    pub const NUMSTREAMS: i32 = 6;
+    /// "block size too large".
+    pub const BLOCKSIZE: i32 = 7;
+    /// "socket buffer size too large".
+    pub const BUFSIZE: i32 = 8;
+    /// "TCP MSS too large".
+    pub const MSS: i32 = 10;
+    /// "bogus value for --omit".
+    pub const OMIT: i32 = 12;
+    /// "block size invalid" (UDP).
+    pub const UDPBLOCKSIZE: i32 = 20;
+    /// "client's requested duration exceeds the server's maximum permitted limit" (3.13+).
+    pub const MAXSERVERTESTDURATIONEXCEEDED: i32 = 37;
+    /// "unable to create a new test" (with the errno's text).
+    pub const NEWTEST: i32 = 100;
+    /// "unable to receive parameters from client".
+    pub const RECVPARAMS: i32 = 114;
+    /// "unable to set TCP_CONGESTION: Supplied congestion control algorithm not supported".
+    pub const SETCONGESTION: i32 = 134;
+}
 
 /// A fresh cookie: 36 characters of iperf3's alphabet and a NUL.
 pub fn make_cookie() -> [u8; COOKIE_SIZE] {
@@ -91,6 +123,83 @@ pub fn is_timeout(e: &std::io::Error) -> bool {
         e.kind(),
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
     )
+}
+
+/// Writes [`state::SERVER_ERROR`] and iperf3's error number and errno (big-endian), which an
+/// iperf3 client prints as "error - …".
+pub fn send_server_error(s: &mut TcpStream, ierrno: i32, errno: i32) -> Result<(), Error> {
+    let mut msg = vec![state::SERVER_ERROR as u8];
+    msg.extend_from_slice(&ierrno.to_be_bytes());
+    msg.extend_from_slice(&errno.to_be_bytes());
+    s.write_all(&msg)
+        .map_err(|e| Error::Control(format!("sending an error: {e}")))
+}
+
+/// Fills `buf` from `s` by `deadline` (the whole read, however the bytes trickle in), in
+/// slices of at most 100 ms so that `interrupt` ends it promptly. The socket's read timeout
+/// is left changed.
+pub fn read_exact_by(
+    s: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+    interrupt: &AtomicBool,
+) -> Result<(), Error> {
+    let mut off = 0;
+    while off < buf.len() {
+        if interrupt.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout);
+        }
+        let _ = s.set_read_timeout(Some(
+            left.clamp(Duration::from_millis(1), Duration::from_millis(100)),
+        ));
+        match s.read(&mut buf[off..]) {
+            Ok(0) => return Err(Error::Closed),
+            Ok(n) => off += n,
+            Err(e) if is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Control(format!("reading the control channel: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Reads a length-prefixed JSON document of at most `max` bytes, all of it by `deadline`
+/// (see [`read_exact_by`]).
+pub fn recv_json_by(
+    s: &mut TcpStream,
+    max: usize,
+    deadline: Instant,
+    interrupt: &AtomicBool,
+) -> Result<serde_json::Value, Error> {
+    let mut len = [0u8; 4];
+    read_exact_by(s, &mut len, deadline, interrupt)?;
+    let n = u32::from_be_bytes(len) as usize;
+    if n > max {
+        return Err(Error::NotIperf(format!(
+            "announced a {n}-byte JSON document (the limit is {max})"
+        )));
+    }
+    let mut body = vec![0u8; n];
+    read_exact_by(s, &mut body, deadline, interrupt)?;
+    serde_json::from_slice(&body).map_err(|e| Error::NotIperf(format!("sent invalid JSON: {e}")))
+}
+
+/// Whether a UDP "connect" datagram is one an iperf3 client sends: exactly the 4 bytes of
+/// [`UDP_CONNECT_MSG`] (or the pre-3.11 value) in the sender's byte order, either order.
+pub fn is_udp_connect(d: &[u8]) -> bool {
+    let Ok(b) = <[u8; 4]>::try_from(d) else {
+        return false;
+    };
+    [
+        u32::from_ne_bytes(b),
+        u32::from_be_bytes(b),
+        u32::from_le_bytes(b),
+    ]
+    .iter()
+    .any(|v| *v == UDP_CONNECT_MSG || *v == LEGACY_UDP_CONNECT_MSG)
 }
 
 /// Writes a JSON document with its 4-byte big-endian length.

@@ -292,7 +292,7 @@ const OPTS: &[Opt] = &[
         None,
         &["rcv-timeout"],
         Takes::Value,
-        "the server's idle bound is fixed (10 s); leave --rcv-timeout out",
+        "use netshoot perf server --setup-timeout SECONDS (default 10) instead",
     ),
     Opt::unsupported(
         "extra-data",

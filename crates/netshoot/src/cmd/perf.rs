@@ -63,6 +63,29 @@ pub struct ServerArgs {
     /// JSON output (one document per test), like iperf3 -J.
     #[arg(short = 'J')]
     pub json_short: bool,
+    /// Most parallel streams a client may ask for (-P, each direction); iperf3's own maximum.
+    #[arg(long = "max-streams", default_value_t = 128, value_name = "N")]
+    pub max_streams: u32,
+    /// Largest block / datagram length a client may ask for (-l; K/M suffixes, 1024s);
+    /// iperf3's own maximum.
+    #[arg(long = "max-block", default_value = "1M", value_name = "N[KM]")]
+    pub max_block: String,
+    /// Largest sum of buffers a client's test may need (streams × block length, both
+    /// directions; K/M/G suffixes, 1024s).
+    #[arg(long = "max-buffers", default_value = "128M", value_name = "N[KMG]")]
+    pub max_buffers: String,
+    /// Longest test a client may ask for (-t plus -O), seconds; a byte- or block-count test
+    /// is ended after it.
+    #[arg(
+        long = "max-duration",
+        default_value_t = 3600.0,
+        value_name = "SECONDS"
+    )]
+    pub max_duration: f64,
+    /// Seconds a client has, in all, to send its cookie and parameters, to open its data
+    /// streams, and to exchange results.
+    #[arg(long = "setup-timeout", default_value_t = 10.0, value_name = "SECONDS")]
+    pub setup_timeout: f64,
 }
 
 /// `perf client` options (iperf3's letters).
@@ -256,12 +279,40 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
 fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
     let json = out.json || a.json_short;
     seconds(a.interval, "-i")?;
+    seconds(a.max_duration, "--max-duration")?;
+    if a.max_duration > netshoot_perf::server::MAX_TIME {
+        bail!(
+            "--max-duration {}: at most {} s (iperf3's longest test)",
+            a.max_duration,
+            netshoot_perf::server::MAX_TIME
+        );
+    }
+    if !(a.setup_timeout.is_finite() && a.setup_timeout > 0.0 && a.setup_timeout <= 3600.0) {
+        bail!(
+            "--setup-timeout {}: a number of seconds above 0, at most 3600",
+            a.setup_timeout
+        );
+    }
+    if a.max_streams == 0 {
+        bail!("--max-streams 0: at least 1");
+    }
+    let max_block = size(&Some(a.max_block.clone()), "--max-block", 1024.0)?;
+    if max_block == 0 || max_block > 1 << 30 {
+        bail!("--max-block {}: between 1 and 1G", a.max_block);
+    }
+    let max_buffers = size(&Some(a.max_buffers.clone()), "--max-buffers", 1024.0)?;
     let opts = ServerOptions {
         port: a.port,
         bind: a.bind,
         one_off: a.one_off,
         interval: a.interval,
-        timeout: Duration::from_secs(10),
+        timeout: Duration::from_secs_f64(a.setup_timeout),
+        limits: netshoot_perf::server::Limits {
+            max_streams: a.max_streams,
+            max_block: max_block as usize,
+            max_buffers,
+            max_duration: a.max_duration,
+        },
     };
     let stop = crate::interrupt::flag();
     let mut lines = Lines::new(!json);
