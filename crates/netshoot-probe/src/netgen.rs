@@ -18,6 +18,10 @@ pub const MAX_MESSAGE: usize = 4096;
 pub const MAX_ACTIVE: usize = 64;
 /// How long the listener waits for one message, and the sender for its connection.
 pub const WAIT: Duration = Duration::from_secs(2);
+/// Received messages waiting for the caller (who prints them); when it falls behind (a slow
+/// terminal), readers wait, and past [`MAX_ACTIVE`] new connections are closed unread, so a
+/// flood costs at most this many messages of [`MAX_MESSAGE`] bytes in memory.
+pub const MAX_QUEUED: usize = 256;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -162,7 +166,7 @@ enum Msg {
     Empty,
 }
 
-fn serve(l: TcpListener, stop: Arc<AtomicBool>, tx: mpsc::Sender<Msg>) {
+fn serve(l: TcpListener, stop: Arc<AtomicBool>, tx: mpsc::SyncSender<Msg>) {
     let active = Arc::new(AtomicUsize::new(0));
     while !stop.load(Ordering::Relaxed) {
         match l.accept() {
@@ -231,7 +235,7 @@ pub fn run(
     on: &mut dyn FnMut(&Event),
 ) -> Totals {
     let mut t = Totals::default();
-    let (tx, rx) = mpsc::channel::<Msg>();
+    let (tx, rx) = mpsc::sync_channel::<Msg>(MAX_QUEUED);
     let lstop = Arc::new(AtomicBool::new(false));
     let mut serving = None;
     if let Some(port) = o.listen {

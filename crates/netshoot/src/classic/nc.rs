@@ -31,7 +31,7 @@ const OPTS: &[Opt] = &[
         Some('w'),
         &[],
         "SECONDS",
-        "connection timeout, and idle timeout (default 5)",
+        "connect timeout (default 5) and idle timeout (default none)",
     ),
     Opt::flag("u", Some('u'), &[], "UDP instead of TCP"),
     Opt::flag(
@@ -223,7 +223,9 @@ pub const SPEC: Spec = Spec {
     usage: "[-46klNnuvz] [-p PORT] [-q SECONDS] [-s ADDRESS] [-w SECONDS] [HOST] [PORT[-PORT]...]",
     notes: "\
 Messages are netcat-openbsd's. Without -w the connection timeout is 5 s (nc waits for the
-kernel's). The same engines as `netshoot connect` and `netshoot listen` (see docs/CLASSIC.md).",
+kernel's) and an idle connection stays open, as nc's; -w SECONDS also closes a connection idle
+that long (exit 0), and with -l bounds only the idle connection, not the wait for one.
+The same engines as `netshoot connect` and `netshoot listen` (see docs/CLASSIC.md).",
     single_dash_long: false,
 };
 
@@ -280,11 +282,15 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                     .map_err(|_| usage("nc", format!("-s {a}: give an address")))
             })
             .transpose()?;
+        // nc -l -w: accept waits forever; a connection idle for -w seconds ends (nc's default:
+        // no idle bound).
+        let idle = seconds(p.value("w"), "-w")?.unwrap_or(0.0);
         let la = ListenArgs {
             port,
             bind,
             keep_open: p.has("k"),
             udp,
+            idle,
             classic: true,
         };
         ctx.enter()?;
@@ -312,7 +318,8 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     for s in specs {
         list.extend(ports(s)?);
     }
-    let timeout = seconds(p.value("w"), "-w")?.unwrap_or(5.0);
+    let given = seconds(p.value("w"), "-w")?;
+    let timeout = given.unwrap_or(5.0);
     let quit = seconds(p.value("q"), "-q")?;
     if p.has("n") && host.parse::<IpAddr>().is_err() {
         return Err(usage(
@@ -378,6 +385,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             zero: false,
             udp: true,
             timeout,
+            deadline: None,
             quit_after: quit,
             shutdown: p.has("N"),
             v4: p.has("4"),
@@ -394,7 +402,13 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 succeeded(list[0]);
             }
             let quit = quit.map(Duration::from_secs_f64);
-            crate::cmd::nc::duplex(stream, quit, p.has("N") || quit.is_some())
+            // nc -w: a connection idle that long ends, exit 0 and silent (without -w: no bound).
+            let bounds = crate::cmd::nc::Bounds {
+                idle: given.filter(|w| *w > 0.0).map(Duration::from_secs_f64),
+                ..Default::default()
+            };
+            crate::cmd::nc::duplex(stream, quit, p.has("N") || quit.is_some(), &bounds)?;
+            Ok(0)
         }
         Err(e) => {
             if verbose > 0 {

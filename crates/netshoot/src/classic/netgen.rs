@@ -37,7 +37,7 @@ const OPTS: &[Opt] = &[
         Some('l'),
         &["listen"],
         "PORT",
-        "only listen on PORT (no HOST PORT)",
+        "only listen on PORT (no HOST PORT); the listener keeps 4096 bytes a message, read within 2 s, 64 connections at once",
     ),
     Opt::flag(
         "send-only",

@@ -3,9 +3,9 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 use clap::Args;
@@ -29,9 +29,15 @@ pub struct ConnectArgs {
     /// UDP instead of TCP (with -z: open|filtered unless an ICMP port-unreachable comes back).
     #[arg(short = 'u', long)]
     pub udp: bool,
-    /// Seconds to wait for the connection, and for data when idle.
+    /// Seconds to wait for the connection, and, once connected, how long the connection may
+    /// stay idle (nothing received from the peer nor read from stdin) before it is closed
+    /// (exit 0, as nc -w).
     #[arg(short = 'w', long, default_value = "5", value_name = "SECONDS")]
     pub timeout: f64,
+    /// TCP without -z: seconds for the whole connection, connecting included, however busy
+    /// (exit 1 when reached; default: none, -w still ends an idle connection).
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
     /// After EOF on stdin, wait this many seconds for the peer, then quit (nc -q).
     #[arg(short = 'q', value_name = "SECONDS")]
     pub quit_after: Option<f64>,
@@ -60,6 +66,10 @@ pub struct ListenArgs {
     /// UDP: print datagrams; stdin lines go back to the last sender.
     #[arg(short = 'u', long)]
     pub udp: bool,
+    /// TCP: seconds a connection may stay idle (nothing received from the peer nor read from
+    /// stdin) before it is closed; 0: no bound.
+    #[arg(long, default_value = "60", value_name = "SECONDS")]
+    pub idle: f64,
     /// nc -l's words (`Listening on ADDR PORT`, `Connection received on ADDR PORT`), only
     /// with -v (set by the classic `nc` name).
     #[arg(skip)]
@@ -75,7 +85,9 @@ pub struct NetgenArgs {
     /// Port to send to.
     #[arg(required_unless_present = "listen")]
     pub port: Option<u16>,
-    /// Be the receiving side on this port instead.
+    /// Be the receiving side on this port instead: it keeps at most 4096 bytes of a message,
+    /// waits at most 2 s for it, reads at most 64 connections at once (more are closed) and
+    /// queues at most 256 messages while output is slow.
     #[arg(short = 'l', long, value_name = "PORT", conflicts_with_all = ["host", "port"])]
     pub listen: Option<u16>,
     /// Seconds between messages.
@@ -101,7 +113,11 @@ pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Res
         return if args.udp {
             pipe_udp(addr, args, timeout)
         } else {
-            pipe_tcp(addr, args, timeout)
+            let deadline = args
+                .deadline
+                .map(|d| seconds(d, "--deadline", true))
+                .transpose()?;
+            pipe_tcp(addr, args, timeout, deadline)
         };
     }
     let proto = if args.udp { Proto::Udp } else { Proto::Tcp };
@@ -136,27 +152,100 @@ fn verdict_line(r: &PortCheck) -> String {
     }
 }
 
-/// Copies stdin to the stream and the stream to stdout until both ends are done.
-fn pipe_tcp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
-    let stream = TcpStream::connect_timeout(&addr, timeout)
+/// Copies stdin to the stream and the stream to stdout until both ends are done, the
+/// connection is idle for `-w` seconds, or `--deadline` is reached.
+fn pipe_tcp(
+    addr: SocketAddr,
+    args: &ConnectArgs,
+    timeout: Duration,
+    deadline: Option<Duration>,
+) -> anyhow::Result<i32> {
+    let start = Instant::now();
+    let wait = deadline.map_or(timeout, |d| d.min(timeout));
+    let stream = TcpStream::connect_timeout(&addr, wait)
         .map_err(|e| anyhow!("connect to {addr} (tcp) failed: {e}"))?;
     let quit_after = args
         .quit_after
         .map(|q| seconds(q, "-q", false))
         .transpose()?;
-    duplex(stream, quit_after, args.shutdown || quit_after.is_some())
+    let bounds = Bounds {
+        idle: (!timeout.is_zero()).then_some(timeout),
+        deadline: deadline.map(|d| start + d),
+        stop: None,
+    };
+    Ok(
+        match duplex(
+            stream,
+            quit_after,
+            args.shutdown || quit_after.is_some(),
+            &bounds,
+        )? {
+            End::Closed | End::Stopped => 0,
+            End::Idle => {
+                eprintln!(
+                    "netshoot: {addr}: nothing received or sent for {} s; closed (-w SECONDS waits longer)",
+                    seconds_text(timeout)
+                );
+                0
+            }
+            End::Deadline => {
+                eprintln!(
+                    "netshoot: {addr}: --deadline of {} s reached; closed (--deadline SECONDS allows longer)",
+                    seconds_text(deadline.unwrap_or_default())
+                );
+                1
+            }
+        },
+    )
 }
 
-/// Both directions of a connected TCP stream: stdin → peer on a thread, peer → stdout here.
+/// What ends a [`duplex`] connection besides the peer.
+#[derive(Debug, Default)]
+pub struct Bounds<'a> {
+    /// Close after this long without a byte in either direction (nc -w).
+    pub idle: Option<Duration>,
+    /// Close at this instant, however busy.
+    pub deadline: Option<Instant>,
+    /// Close when this flag rises (SIGINT/SIGTERM, see `crate::interrupt`).
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// Why a [`duplex`] connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The peer closed (or the connection failed, or -q ran out).
+    Closed,
+    /// Nothing moved for [`Bounds::idle`].
+    Idle,
+    /// [`Bounds::deadline`] came.
+    Deadline,
+    /// [`Bounds::stop`] rose.
+    Stopped,
+}
+
+/// How often the reading side looks at its bounds and the stop flag.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Both directions of a connected TCP stream: stdin → peer on a thread, peer → stdout here,
+/// until the peer closes or one of `bounds` ends it (then the socket is shut down both ways,
+/// which also frees a writer blocked on a peer that does not read).
 pub fn duplex(
     stream: TcpStream,
     quit_after: Option<Duration>,
     shutdown: bool,
-) -> anyhow::Result<i32> {
+    bounds: &Bounds,
+) -> anyhow::Result<End> {
     let mut reader = stream.try_clone()?;
     let mut writer = stream;
+    let base = Instant::now();
+    // Nanoseconds after `base` of the last byte moved, either way.
+    let last = Arc::new(AtomicU64::new(0));
+    let touch = move |last: &AtomicU64| {
+        last.store(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    };
     let done_sending = Arc::new(AtomicBool::new(false));
     let d = Arc::clone(&done_sending);
+    let l2 = Arc::clone(&last);
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
         let mut buf = [0u8; 16384];
@@ -164,9 +253,11 @@ pub fn duplex(
             match stdin.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    touch(&l2);
                     if writer.write_all(&buf[..n]).is_err() {
                         break;
                     }
+                    touch(&l2);
                 }
             }
         }
@@ -179,20 +270,46 @@ pub fn duplex(
             let _ = writer.shutdown(Shutdown::Both);
         }
     });
+    reader.set_read_timeout(Some(TICK))?;
     let mut stdout = std::io::stdout().lock();
     let mut buf = [0u8; 16384];
-    loop {
+    let end = loop {
+        if bounds.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            break End::Stopped;
+        }
+        let now = Instant::now();
+        if bounds.deadline.is_some_and(|d| now >= d) {
+            break End::Deadline;
+        }
+        let quiet = now
+            .duration_since(base)
+            .saturating_sub(Duration::from_nanos(last.load(Ordering::Relaxed)));
+        if bounds.idle.is_some_and(|i| quiet >= i) {
+            break End::Idle;
+        }
         match reader.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => break End::Closed,
             Ok(n) => {
+                touch(&last);
                 stdout.write_all(&buf[..n])?;
                 stdout.flush()?;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::Interrupted
+                        | std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(_) => break End::Closed,
         }
-    }
-    Ok(0)
+    };
+    // Also releases the connection when the stdin thread still holds its half (listen -k).
+    let _ = reader.shutdown(Shutdown::Both);
+    Ok(end)
 }
 
 /// Lines of stdin to a UDP peer, its datagrams to stdout (nc -u).
@@ -229,6 +346,8 @@ pub fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyh
 
 /// Runs `listen`.
 pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
+    let idle = seconds(args.idle, "--idle", false)?;
+    let idle = (!idle.is_zero()).then_some(idle);
     let stop = crate::interrupt::flag();
     let bind = args.bind.unwrap_or(IpAddr::from([0u8; 16]));
     let addr = SocketAddr::new(bind, args.port);
@@ -321,8 +440,20 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         } else if !out.json {
             eprintln!("netshoot: connection from {peer}");
         }
-        duplex(stream, None, true)?;
-        if !args.keep_open {
+        let bounds = Bounds {
+            idle,
+            deadline: None,
+            stop: Some(&stop),
+        };
+        match duplex(stream, None, true, &bounds)? {
+            End::Stopped => return Ok(0),
+            End::Idle if !args.classic && !out.json => eprintln!(
+                "netshoot: {peer}: nothing received or sent for {} s; closed (--idle SECONDS waits longer)",
+                seconds_text(idle.unwrap_or_default())
+            ),
+            _ => {}
+        }
+        if !args.keep_open || stop.load(Ordering::SeqCst) {
             return Ok(0);
         }
     }
