@@ -76,6 +76,22 @@ pub fn require_root() {
     );
 }
 
+/// A number from `/proc/PID/status`: `VmHWM`, `VmRSS`, … in KiB, or a `Cap…` set (hex).
+/// `None` once the process is gone.
+pub fn proc_status(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let v = s
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?;
+    if field.starts_with("Cap") {
+        u64::from_str_radix(v, 16).ok()
+    } else {
+        v.parse().ok()
+    }
+}
+
 /// Runs a program, returning its output; panics with its stderr when it fails.
 pub fn run(argv: &[&str]) -> String {
     let out = run_raw(argv);

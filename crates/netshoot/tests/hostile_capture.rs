@@ -38,21 +38,6 @@ impl Drop for TmpFile {
     }
 }
 
-/// A field of /proc/PID/status (`VmHWM` in KiB, `CapEff` in hex …) as a number.
-fn status_field(pid: u32, field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let v = s
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))?
-        .split_whitespace()
-        .next()?;
-    if field.starts_with("Cap") {
-        u64::from_str_radix(v, 16).ok()
-    } else {
-        v.parse().ok()
-    }
-}
-
 /// The (effective, permitted, bounding) capability sets of every thread of `pid`.
 fn thread_caps(pid: u32) -> Vec<(u64, u64, u64)> {
     let mut v = Vec::new();
@@ -113,7 +98,7 @@ fn watch(args: &[&str], sample_after: Duration, limit: Duration, during: impl Fn
     let mut caps = Vec::new();
     let mut during = Some(during);
     let status = loop {
-        if let Some(k) = status_field(pid, "VmHWM") {
+        if let Some(k) = netshoot_testnet::proc_status(pid, "VmHWM") {
             hwm = hwm.max(k);
         }
         if caps.is_empty() && started.elapsed() >= sample_after {

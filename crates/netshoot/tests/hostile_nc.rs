@@ -321,17 +321,6 @@ fn listen_idle_closes_a_silent_peer_and_keeps_serving() {
     assert_eq!(status.code(), Some(0));
 }
 
-/// kB of the high-water resident set of a process.
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// Ceiling of netgen's listener under the flood (it keeps 4096 bytes of a message, reads 64
 /// connections at once and queues 256 messages while its output is slow).
 const NETGEN_HWM_KB: u64 = 48 * 1024;
@@ -358,7 +347,7 @@ fn netgen_listener_stays_capped_under_an_endless_line_flood() {
         .unwrap();
     s.wait_listen(7731, false);
     let pid = child.id();
-    let before = vm_hwm_kb(pid).unwrap();
+    let before = netshoot_testnet::proc_status(pid, "VmHWM").unwrap();
     let flood = r#"
 import socket, threading, time
 total = [0]
@@ -387,7 +376,7 @@ print(total[0])
 "#;
     let o = c.output(&["/usr/bin/python3", "-c", flood]);
     let sent: u64 = text(&o.stdout).trim().parse().unwrap_or(0);
-    let hwm = vm_hwm_kb(pid).expect("netgen died under the flood");
+    let hwm = netshoot_testnet::proc_status(pid, "VmHWM").expect("netgen died under the flood");
     eprintln!("flood: {sent} bytes handed to the kernel; VmHWM {before} kB -> {hwm} kB");
     assert!(sent > 1_000_000, "the flood sent only {sent} bytes");
     assert!(

@@ -65,13 +65,7 @@ impl Srv {
 
     /// Peak resident memory, KiB.
     fn vm_hwm_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-            .expect("the server runs");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM")
+        netshoot_testnet::proc_status(self.pid() as u32, "VmHWM").expect("the server runs")
     }
 
     /// Sends `sig` and waits up to `within` for the exit (then kills it and fails).
