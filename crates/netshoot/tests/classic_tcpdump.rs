@@ -55,6 +55,10 @@ fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
         "ping -c 2 -i 0.2 10.89.0.2 >/dev/null; ping -6 -c 1 fd89::2 >/dev/null; ",
         "printf 'GET / HTTP/1.1\\r\\nHost: b\\r\\nUser-Agent: t\\r\\n\\r\\n' | timeout 2 nc -q 1 10.89.0.2 80 >/dev/null; ",
         "echo x | nc -u -w 1 10.89.0.2 9999; echo y | nc -6 -u -w 1 fd89::2 9999; ",
+        // Carriage returns where tcpdump -A treats them differently: last, second to last,
+        // before a newline, in a row, in the middle.
+        "for p in 'ab\\r' 'ab\\rc' 'a\\r\\nb' '\\r\\r\\rabc' 'a\\rbcd\\r'; do ",
+        "printf \"$p\" | nc -u -q 0 10.89.0.2 7; done; ",
         "dig +tries=1 +time=1 @10.89.0.2 web.test >/dev/null; true"
     ));
     drop(srv);
@@ -87,6 +91,9 @@ fn reading_a_file_prints_tcpdumps_lines_for_every_flag_set() {
         "ICMP6, echo request",
         "HTTP: GET / HTTP/1.1",
         "A? web.test.",
+        ".7: UDP, length 3",
+        ".7: UDP, length 4",
+        ".7: UDP, length 6",
     ] {
         assert!(base.contains(needle), "the traffic lacks {needle}:\n{base}");
     }

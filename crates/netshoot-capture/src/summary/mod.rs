@@ -151,11 +151,17 @@ pub fn summarize(frame: &[u8], orig_len: u32, style: Style) -> String {
 pub fn hex_ascii(data: &[u8], ascii: bool, hex: bool) -> String {
     let mut s = String::new();
     if !hex {
-        // tcpdump -A: printable characters, tabs, spaces and newlines as they are; a CR
-        // before a newline dropped; anything else as '.'.
+        // tcpdump -A: printable characters, tabs, spaces and newlines as they are; a CR is
+        // a '.' only when at least two bytes follow it and the next is not a newline (so a
+        // CR before a newline, and one among the last two bytes, print nothing); anything
+        // else as '.'.
         for (i, &c) in data.iter().enumerate() {
             match c {
-                b'\r' if data.get(i + 1) == Some(&b'\n') => {}
+                b'\r' => {
+                    if data.len() - i > 2 && data[i + 1] != b'\n' {
+                        s.push('.');
+                    }
+                }
                 b'\t' | b' ' | b'\n' | 0x21..=0x7e => s.push(c as char),
                 _ => s.push('.'),
             }
@@ -228,6 +234,18 @@ mod tests {
         assert!(get("vxlan").contains(
             "VXLAN, flags [I] (0x08), vni 4096\nIP 10.0.1.2 > 10.0.1.3: ICMP echo request"
         ));
+    }
+
+    #[test]
+    fn ascii_carriage_returns_as_tcpdump_prints_them() {
+        // A CR is a '.' only with two or more bytes after it and no newline next.
+        let a = |d: &[u8]| hex_ascii(d, true, false);
+        assert_eq!(a(b"ab\r"), "ab\n");
+        assert_eq!(a(b"ab\rc"), "abc\n");
+        assert_eq!(a(b"a\r\nb"), "a\nb\n");
+        assert_eq!(a(b"\r\r\rabc"), "...abc\n");
+        assert_eq!(a(b"a\rbcd\r"), "a.bcd\n");
+        assert_eq!(a(b"\r"), "\n");
     }
 
     #[test]
