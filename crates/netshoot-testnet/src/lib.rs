@@ -92,6 +92,79 @@ pub fn proc_status(pid: u32, field: &str) -> Option<u64> {
     }
 }
 
+/// Waits for `child` at most `limit`, polling every 10 ms; past it, kills and reaps it and
+/// returns `None`, so a hang fails the test instead of stalling the suite.
+pub fn wait_bounded(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        if let Some(st) = child.try_wait().expect("wait for a child") {
+            return Some(st);
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// What [`output_bounded`] saw: the output, how long the child ran, whether it ended by itself.
+#[derive(Debug)]
+pub struct Bounded {
+    /// Status (a kill's status when it did not end), stdout and stderr.
+    pub output: Output,
+    /// From the call to the child's end (or its kill).
+    pub took: std::time::Duration,
+    /// False when it was still running at the limit and was killed.
+    pub ended: bool,
+}
+
+/// Collects `child`'s piped stdout and stderr (on threads, so a talkative child never blocks
+/// on a full pipe) while waiting for it at most `limit` ([`wait_bounded`]). A grandchild that
+/// keeps the pipes open keeps the readers waiting: give it its own bound.
+pub fn output_bounded(mut child: std::process::Child, limit: std::time::Duration) -> Bounded {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    let drain = |p: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut p) = p {
+                let _ = p.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let ended = wait_bounded(&mut child, limit);
+    let took = start.elapsed();
+    // Reaped already: `wait` gives the status kept from that.
+    let status = child.wait().expect("reap a child");
+    Bounded {
+        output: Output {
+            status,
+            stdout: out.join().expect("stdout reader"),
+            stderr: err.join().expect("stderr reader"),
+        },
+        took,
+        ended: ended.is_some(),
+    }
+}
+
 /// Runs a program, returning its output; panics with its stderr when it fails.
 pub fn run(argv: &[&str]) -> String {
     let out = run_raw(argv);

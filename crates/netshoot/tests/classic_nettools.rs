@@ -622,13 +622,8 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
             .unwrap();
         // Close the read end before the tool writes: its writes fail with EPIPE.
         drop(child.stdout.take());
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{tool} {args:?} still runs with nobody reading");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if netshoot_testnet::wait_bounded(&mut child, Duration::from_secs(10)).is_none() {
+            panic!("{tool} {args:?} still runs with nobody reading");
         }
         let o = child.wait_with_output().unwrap();
         let e = String::from_utf8_lossy(&o.stderr);

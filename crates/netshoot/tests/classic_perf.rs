@@ -60,19 +60,8 @@ fn run_bounded(argv: &[String], secs: u64) -> Output {
     wait_bounded(child, secs)
 }
 
-fn wait_bounded(mut child: std::process::Child, secs: u64) -> Output {
-    let until = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if std::time::Instant::now() > until {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
+fn wait_bounded(child: std::process::Child, secs: u64) -> Output {
+    netshoot_testnet::output_bounded(child, Duration::from_secs(secs)).output
 }
 
 /// Client namespace 10.89.0.1 — server namespace 10.89.0.2.

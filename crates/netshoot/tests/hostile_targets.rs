@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netshoot_testnet::cli::{stderr, stdout, Netshoot};
 use netshoot_testnet::{require_root, Child, Netns};
@@ -23,26 +23,17 @@ fn bounded(mut cmd: Command, input: &[u8], limit: Duration) -> (Output, Duration
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let start = Instant::now();
     let mut child = cmd.spawn().expect("start netshoot");
     let mut stdin = child.stdin.take().unwrap();
     let _ = stdin.write_all(input);
     drop(stdin);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            let out = child.wait_with_output().expect("output");
-            return (out, start.elapsed());
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "{cmd:?} did not end within {limit:?} (killed); stderr: {}",
-                stderr(&out)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let b = netshoot_testnet::output_bounded(child, limit);
+    assert!(
+        b.ended,
+        "{cmd:?} did not end within {limit:?} (killed); stderr: {}",
+        stderr(&b.output)
+    );
+    (b.output, b.took)
 }
 
 /// A scratch directory removed on drop.
