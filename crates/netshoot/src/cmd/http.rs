@@ -357,6 +357,7 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
             target.resolv_conf.as_deref(),
             target.hosts.as_deref(),
             Duration::from_secs(5),
+            Duration::from_secs(15),
         )
         .map_err(|e| format!("{e} (in {})", target.label))
     };
