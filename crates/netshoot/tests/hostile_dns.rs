@@ -1,4 +1,4 @@
-//! A hostile DNS server for `dns` and `http` (issue 14): it answers every UDP question with
+//! A hostile DNS server for `dns`, `http` and `doctor` (issue 14): it answers every UDP question with
 //! TC=1 and no answer, and on TCP sends the length prefix and then one byte a second. Each
 //! case asserts a bounded end (a watchdog kills a regression instead of hanging), the exit
 //! status and one line on stderr; Ctrl-C ends a stalled lookup at once (root).
@@ -251,4 +251,25 @@ fn ctrl_c_ends_a_stalled_lookup() {
         let r = finish(child, at, Duration::from_secs(2), &format!("{args:?}"));
         assert!(r.took < Duration::from_secs(1), "{args:?}: {:?}", r.took);
     }
+}
+
+/// `doctor NAME` with the dripping servers as the target's resolvers ends within its own
+/// deadline, and the name's lookup ends by its timeout (each query whole), not by the drip.
+#[test]
+fn doctor_ends_with_a_tc_then_drip_resolver() {
+    require_root!();
+    let d = drip_ns();
+    let spec = format!("netns:{}", d.ns.name);
+    let r = bounded(
+        &["-t", &spec, "doctor", "web.test"],
+        Duration::from_secs(15),
+    );
+    assert_eq!(r.code, Some(1), "{}{}", r.out, r.err);
+    assert!(r.took < Duration::from_secs(11), "{:?}", r.took);
+    assert!(
+        r.out
+            .contains("web.test: - (unresolved: 127.0.0.1:53: no answer within"),
+        "{}",
+        r.out
+    );
 }
