@@ -12,9 +12,11 @@ use std::time::Duration;
 
 pub use conf::ResolvConf;
 pub use hickory_proto::rr::RecordType;
-pub use lookup::{absolute, ask, candidates, lookup, lookup_host, Asked, Lookup, Tried};
+pub use lookup::{
+    absolute, ask, candidates, lookup, lookup_host, lookup_within, Asked, Lookup, Tried,
+};
 pub use query::{query, query_with_id, reverse_name, Answer, EdnsInfo, Question, Rec, Transport};
-pub use resolve::{resolve_one, Family, Names, ResolveError, RESOLVE_TIMEOUT};
+pub use resolve::{resolve_one, Family, Names, ResolveError, RESOLVE_TIMEOUT, RESOLVE_WHOLE};
 
 /// What can go wrong with a query or a lookup. Each message is one line.
 #[derive(Debug, Clone, thiserror::Error)]

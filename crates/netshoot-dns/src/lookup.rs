@@ -61,7 +61,8 @@ pub fn candidates(name: &str, conf: &ResolvConf) -> Vec<String> {
 }
 
 /// Resolves `name` as the target would: address literal, hosts file, then DNS through the
-/// search list. `timeout` bounds each query; the whole lookup stops after three times that.
+/// search list. `timeout` bounds each query; the whole lookup ends within three times that
+/// ([`lookup_within`] chooses the whole bound).
 ///
 /// When servers answered but no name had an address (NXDOMAIN or no data all along the search
 /// list) the result is `Ok` with no addresses and the trace of what each server said; `Err` means
@@ -71,6 +72,19 @@ pub fn lookup(
     conf: &ResolvConf,
     hosts_text: Option<&str>,
     timeout: Duration,
+) -> Result<Lookup, DnsError> {
+    lookup_within(name, conf, hosts_text, timeout, timeout * 3)
+}
+
+/// [`lookup`] within `whole`: `timeout` bounds each query (and `options timeout:N` of the
+/// resolv.conf, when shorter), and no query outlasts the whole lookup's deadline (each one's
+/// timeout is at most the time left; at most 0.1 s more for a TCP fallback).
+pub fn lookup_within(
+    name: &str,
+    conf: &ResolvConf,
+    hosts_text: Option<&str>,
+    timeout: Duration,
+    whole: Duration,
 ) -> Result<Lookup, DnsError> {
     let base = |source: &str, addresses: Vec<IpAddr>| Lookup {
         name: name.to_string(),
@@ -93,7 +107,7 @@ pub fn lookup(
         return Err(DnsError::NoServers);
     }
     let per_query = timeout.min(Duration::from_secs(conf.timeout_secs as u64));
-    let deadline = Instant::now() + timeout * 3;
+    let deadline = Instant::now() + whole;
     let mut out = base("dns", Vec::new());
     let mut first_failure: Option<DnsError> = None;
     let mut any_answer = false;
@@ -192,10 +206,17 @@ fn in_turn(
         out_of_time: false,
     };
     for server in servers {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            turn.out_of_time = true;
-            break;
-        }
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    turn.out_of_time = true;
+                    break;
+                }
+                timeout.min(left)
+            }
+            None => timeout,
+        };
         let r = query(*server, name, rtype, tcp, timeout);
         tried.push(Tried {
             name: name.to_string(),
@@ -229,13 +250,17 @@ pub type Asked = (Vec<Tried>, Option<Answer>, Option<DnsError>);
 /// resolver does, for dig-like tools: a NOERROR answer ends the search, NXDOMAIN moves to the
 /// next name, any other rcode or no reply to the next server; when no server answered a name at
 /// all, the next names are not tried. `qtype` is a record type's name (`A` when unknown).
+/// `timeout` bounds each question; `within`, when given, the whole: no question outlasts it
+/// (at most 0.1 s more for a TCP fallback), and none is asked after it.
 pub fn ask(
     names: &[String],
     servers: &[SocketAddr],
     qtype: &str,
     tcp: bool,
     timeout: Duration,
+    within: Option<Duration>,
 ) -> Asked {
+    let deadline = within.map(|w| Instant::now() + w);
     let rtype: RecordType = qtype.parse().unwrap_or(RecordType::A);
     let mut tried = Vec::new();
     let mut last: Option<Answer> = None;
@@ -246,7 +271,7 @@ pub fn ask(
     };
     for name in names {
         let turn = in_turn(
-            name, rtype, servers, tcp, timeout, None, &mut tried, &outcome,
+            name, rtype, servers, tcp, timeout, deadline, &mut tried, &outcome,
         );
         if let Some(a) = turn.last {
             last = Some(a);
@@ -254,7 +279,7 @@ pub fn ask(
         } else if turn.error.is_some() {
             error = turn.error;
         }
-        if turn.decisive.as_ref().is_some_and(|a| a.rcode == "NOERROR") {
+        if turn.out_of_time || turn.decisive.as_ref().is_some_and(|a| a.rcode == "NOERROR") {
             break;
         }
         // No server answered this name at all: the next names would fare no better.
@@ -288,15 +313,17 @@ fn short(e: &DnsError) -> String {
 }
 
 /// The addresses of `name` as the target resolves it, from the target's resolv.conf and hosts
-/// texts (`None`: no file; no nameserver then means an error).
+/// texts (`None`: no file; no nameserver then means an error). `timeout` bounds each query,
+/// `whole` the lookup ([`lookup_within`]).
 pub fn lookup_host(
     name: &str,
     resolv_conf: Option<&str>,
     hosts_text: Option<&str>,
     timeout: Duration,
+    whole: Duration,
 ) -> Result<Vec<IpAddr>, DnsError> {
     let conf = ResolvConf::parse(resolv_conf.unwrap_or(""));
-    let l = lookup(name, &conf, hosts_text, timeout)?;
+    let l = lookup_within(name, &conf, hosts_text, timeout, whole)?;
     if l.addresses.is_empty() {
         let summary = l
             .tried
@@ -354,5 +381,25 @@ mod tests {
             lookup("db", &c, None, Duration::from_millis(100)),
             Err(DnsError::NoServers)
         ));
+    }
+
+    #[test]
+    fn ask_within_ends_at_its_deadline_with_a_dripping_server() {
+        let addr = crate::query::tests::tc_then_drip();
+        let start = Instant::now();
+        // Five servers of 1 s each would take 5 s; the whole is bounded at 1.5 s.
+        let (tried, last, error) = ask(
+            &["x.test.".to_string()],
+            &[addr; 5],
+            "A",
+            false,
+            Duration::from_secs(1),
+            Some(Duration::from_millis(1500)),
+        );
+        let took = start.elapsed();
+        assert!(took < Duration::from_millis(1800), "{took:?}");
+        assert!(last.is_none());
+        assert_eq!(tried.len(), 2, "{tried:?}");
+        assert!(matches!(error, Some(DnsError::Timeout { .. })), "{error:?}");
     }
 }

@@ -121,7 +121,9 @@ pub fn reverse_name(ip: IpAddr) -> String {
 }
 
 /// Asks `server` one question (`name` is taken as fully qualified). Over UDP a truncated answer
-/// is asked again over TCP, as dig does.
+/// is asked again over TCP, as dig does. `timeout` bounds the whole question, the TCP
+/// fallback included (which gets what is left, at least 0.1 s): every read waits only for the
+/// time left, so a server that drips its answer cannot make a query last longer.
 pub fn query(
     server: SocketAddr,
     name: &str,
@@ -171,7 +173,14 @@ pub fn query_with_id(
     let left = timeout
         .saturating_sub(start.elapsed())
         .max(Duration::from_millis(100));
-    let (reply, size) = tcp_exchange(server, &wire, id, left)?;
+    // A timeout is the question's, however little of it the TCP retry had.
+    let (reply, size) = tcp_exchange(server, &wire, id, left).map_err(|e| match e {
+        DnsError::Timeout { server, .. } => DnsError::Timeout {
+            server,
+            after: timeout,
+        },
+        e => e,
+    })?;
     Ok(answer(server, Transport::Tcp, &reply, size, start))
 }
 
@@ -243,30 +252,29 @@ fn udp(
     }
 }
 
+/// One question over TCP, everything (connect, write, every read) within one `timeout` from
+/// the start: each read waits only for what is left, so a server that drips its answer a byte
+/// at a time cannot stretch the exchange.
 fn tcp_exchange(
     server: SocketAddr,
     wire: &[u8],
     id: u16,
     timeout: Duration,
 ) -> Result<(Message, usize), DnsError> {
-    let mut s =
-        TcpStream::connect_timeout(&server, timeout).map_err(|e| io_err(server, e, timeout))?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| io_err(server, e, timeout))?;
-    s.set_write_timeout(Some(timeout))
-        .map_err(|e| io_err(server, e, timeout))?;
+    let deadline = Instant::now() + timeout;
+    let err = |e: std::io::Error| io_err(server, e, timeout);
+    let mut s = TcpStream::connect_timeout(&server, timeout).map_err(err)?;
     let mut framed = Vec::with_capacity(wire.len() + 2);
     framed.extend_from_slice(&(wire.len() as u16).to_be_bytes());
     framed.extend_from_slice(wire);
-    s.write_all(&framed)
-        .map_err(|e| io_err(server, e, timeout))?;
+    s.set_write_timeout(Some(left_until(deadline, server, timeout)?))
+        .map_err(err)?;
+    s.write_all(&framed).map_err(err)?;
     let mut len = [0u8; 2];
-    s.read_exact(&mut len)
-        .map_err(|e| io_err(server, e, timeout))?;
+    read_until(&mut s, &mut len, deadline, server, timeout)?;
     let n = u16::from_be_bytes(len) as usize;
     let mut buf = vec![0u8; n];
-    s.read_exact(&mut buf)
-        .map_err(|e| io_err(server, e, timeout))?;
+    read_until(&mut s, &mut buf, deadline, server, timeout)?;
     let m = Message::from_vec(&buf).map_err(|e| DnsError::Malformed {
         server,
         why: e.to_string(),
@@ -278,6 +286,53 @@ fn tcp_exchange(
         });
     }
     Ok((m, n))
+}
+
+/// The time left until `deadline`; a [`DnsError::Timeout`] when none is.
+fn left_until(
+    deadline: Instant,
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<Duration, DnsError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(DnsError::Timeout {
+            server,
+            after: timeout,
+        });
+    }
+    Ok(left)
+}
+
+/// Fills `buf` from `s` by `deadline`, each read waiting only for the time left.
+fn read_until(
+    s: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+    server: SocketAddr,
+    timeout: Duration,
+) -> Result<(), DnsError> {
+    let mut got = 0;
+    while got < buf.len() {
+        let left = left_until(deadline, server, timeout)?;
+        s.set_read_timeout(Some(left))
+            .map_err(|e| io_err(server, e, timeout))?;
+        match s.read(&mut buf[got..]) {
+            Ok(0) => {
+                return Err(DnsError::Malformed {
+                    server,
+                    why: format!(
+                        "the TCP connection closed after {got} of {} bytes",
+                        buf.len()
+                    ),
+                })
+            }
+            Ok(n) => got += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(server, e, timeout)),
+        }
+    }
+    Ok(())
 }
 
 /// dig's mnemonic for a response code.
@@ -369,7 +424,7 @@ fn answer(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -446,5 +501,56 @@ mod tests {
         assert_eq!(a.answers[0].name, "web.test.");
         assert_eq!(a.answers[0].data, "192.0.2.7");
         assert_eq!(a.ips(), vec!["192.0.2.7".parse::<IpAddr>().unwrap()]);
+    }
+
+    /// A server that answers over UDP with TC set and then sends its TCP answer's length and
+    /// one byte every 100 ms, on loopback: (UDP socket, TCP listener) on one port.
+    pub(crate) fn tc_then_drip() -> SocketAddr {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let udp = UdpSocket::bind(addr).unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while let Ok((n, from)) = udp.recv_from(&mut buf) {
+                let q = Message::from_vec(&buf[..n]).unwrap();
+                let mut r = Message::new(q.metadata.id, MessageType::Response, OpCode::Query);
+                r.metadata.truncation = true;
+                r.add_query(q.queries[0].clone());
+                let _ = udp.send_to(&r.to_vec().unwrap(), from);
+            }
+        });
+        std::thread::spawn(move || {
+            for s in tcp.incoming() {
+                let Ok(mut s) = s else { return };
+                std::thread::spawn(move || {
+                    let _ = s.write_all(&[0x01, 0x00]);
+                    for _ in 0..256 {
+                        std::thread::sleep(Duration::from_millis(100));
+                        if s.write_all(&[0]).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn a_dripped_tcp_answer_ends_within_the_query_timeout() {
+        let addr = tc_then_drip();
+        let start = Instant::now();
+        let e = query(
+            addr,
+            "x.test",
+            RecordType::A,
+            false,
+            Duration::from_millis(600),
+        )
+        .unwrap_err();
+        let took = start.elapsed();
+        assert!(matches!(e, DnsError::Timeout { .. }), "{e}");
+        assert!(took < Duration::from_millis(900), "{took:?}");
+        assert!(took >= Duration::from_millis(550), "{took:?}");
     }
 }

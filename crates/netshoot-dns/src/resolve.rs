@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use crate::{lookup_host, DnsError};
 
-/// How long each DNS query of [`resolve_one`] may take (the whole lookup: three times that).
+/// How long each DNS query of [`resolve_one`] may take (the whole lookup: three times that,
+/// [`RESOLVE_WHOLE`]).
 pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long the whole lookup of [`resolve_one`] may take, every query included.
+pub const RESOLVE_WHOLE: Duration = Duration::from_secs(9);
 
 /// The address family a command asks for (`-4`, `-6`, or either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,19 +75,23 @@ pub enum ResolveError {
 
 /// HOST (an address literal or a name) as one address: a literal as it is; a name through the
 /// target's hosts file and then DNS with its search list ([`lookup_host`], [`RESOLVE_TIMEOUT`]
-/// per query), the first address of `family`.
+/// per query, [`RESOLVE_WHOLE`] in all), the first address of `family`.
 pub fn resolve_one(host: &str, names: &Names<'_>, family: Family) -> Result<IpAddr, ResolveError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(ip);
     }
-    let addrs =
-        lookup_host(host, names.resolv_conf, names.hosts, RESOLVE_TIMEOUT).map_err(|source| {
-            ResolveError::Lookup {
-                host: host.to_string(),
-                label: names.label.to_string(),
-                source,
-            }
-        })?;
+    let addrs = lookup_host(
+        host,
+        names.resolv_conf,
+        names.hosts,
+        RESOLVE_TIMEOUT,
+        RESOLVE_WHOLE,
+    )
+    .map_err(|source| ResolveError::Lookup {
+        host: host.to_string(),
+        label: names.label.to_string(),
+        source,
+    })?;
     addrs
         .into_iter()
         .find(|a| family.admits(a))

@@ -5,10 +5,18 @@
 //! It runs on a current-thread tokio runtime created inside [`fetch`]: no thread is spawned, so
 //! every socket opens in the network namespace of the calling thread (netshoot enters the
 //! target first).
+//!
+//! Every wait is bounded: the whole transfer by [`Options::max_time`] (default
+//! [`DEFAULT_MAX_TIME`]: name lookup, connect, TLS handshake, request, response head, body,
+//! every redirect hop against the one deadline), and each hop's connection phase (name lookup,
+//! TCP connect, TLS handshake) by [`Options::connect_timeout`] (default
+//! [`DEFAULT_CONNECT_TIMEOUT`]), as curl's `-m` and `--connect-timeout`. The resolver is
+//! synchronous, so it is given the time left and must not take longer.
 
 pub mod h1;
 pub mod tls;
 
+use std::cell::Cell;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -53,10 +61,11 @@ pub struct Options {
     pub version: Version,
     /// Certificate checks.
     pub tls: TlsOptions,
-    /// Per-address connect timeout.
+    /// Limit for each hop's connection phase: name lookup, TCP connect (the time left is
+    /// shared among the addresses still to try), TLS handshake (curl `--connect-timeout`).
     pub connect_timeout: Duration,
-    /// Limit for the whole transfer, redirects included.
-    pub max_time: Option<Duration>,
+    /// Limit for the whole transfer, every phase of every redirect hop (curl `-m`).
+    pub max_time: Duration,
     /// Follow redirects (curl `-L`).
     pub follow: bool,
     /// How many redirects to follow at most.
@@ -70,7 +79,8 @@ pub struct Options {
 }
 
 impl Options {
-    /// Defaults for `url`: GET, curl's policies, a 10 s connect timeout, 50 redirects at most.
+    /// Defaults for `url`: GET, curl's policies, [`DEFAULT_CONNECT_TIMEOUT`] and
+    /// [`DEFAULT_MAX_TIME`], 50 redirects at most.
     pub fn new(url: &str) -> Self {
         Self {
             url: url.to_string(),
@@ -80,13 +90,63 @@ impl Options {
             body: None,
             version: Version::Auto,
             tls: TlsOptions::default(),
-            connect_timeout: Duration::from_secs(10),
-            max_time: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_time: DEFAULT_MAX_TIME,
             follow: false,
             max_redirs: 50,
             resolve: Vec::new(),
             user_agent: format!("netshoot/{}", env!("CARGO_PKG_VERSION")),
             family: Family::Any,
+        }
+    }
+}
+
+/// The whole transfer's default bound (curl has none; a server that accepts and never answers
+/// would hold it for ever).
+pub const DEFAULT_MAX_TIME: Duration = Duration::from_secs(30);
+
+/// Each hop's connection phase's default bound (name lookup, TCP connect, TLS handshake).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a transfer was when it failed or ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Resolving the host name.
+    NameLookup,
+    /// Connecting over TCP.
+    Connect,
+    /// In the TLS handshake.
+    Tls,
+    /// Sending the request.
+    Request,
+    /// Waiting for the response head.
+    Response,
+    /// Reading the body.
+    Body,
+}
+
+impl Phase {
+    /// The phase as curl's timing points name it: `namelookup`, `connect`, `appconnect`,
+    /// `transfer`.
+    pub fn point(self) -> &'static str {
+        match self {
+            Phase::NameLookup => "namelookup",
+            Phase::Connect => "connect",
+            Phase::Tls => "appconnect",
+            Phase::Request | Phase::Response | Phase::Body => "transfer",
+        }
+    }
+
+    /// What was going on, in words (`resolving the name`, `in the TLS handshake`, …).
+    pub fn doing(self) -> &'static str {
+        match self {
+            Phase::NameLookup => "resolving the name",
+            Phase::Connect => "connecting",
+            Phase::Tls => "in the TLS handshake",
+            Phase::Request => "sending the request",
+            Phase::Response => "waiting for the response",
+            Phase::Body => "reading the body",
         }
     }
 }
@@ -208,8 +268,23 @@ pub enum Error {
     #[error("{0}")]
     Protocol(String),
     /// `max_time` elapsed.
-    #[error("the transfer timed out after {0:.1} s (-m)")]
-    Timeout(f64),
+    #[error("the transfer timed out after {secs:.1} s {} (-m SECONDS allows longer)", phase.doing())]
+    Timeout {
+        /// The limit, in seconds.
+        secs: f64,
+        /// Where the transfer was.
+        phase: Phase,
+    },
+    /// A hop's connection phase (name lookup, TLS handshake) outlasted `connect_timeout`.
+    #[error("no connection to {host} within {secs:.1} s: still {} (--connect-timeout SECONDS allows longer)", phase.doing())]
+    ConnectTimeout {
+        /// Host as given.
+        host: String,
+        /// The limit, in seconds.
+        secs: f64,
+        /// Where the connection was.
+        phase: Phase,
+    },
     /// Too many redirects.
     #[error("maximum ({0}) redirects followed; raise --max-redirs or check for a redirect loop")]
     Redirects(u32),
@@ -233,8 +308,10 @@ impl Error {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Resolves a host name to addresses (the caller's resolver: netshoot uses the target's).
-pub type Resolver<'a> = &'a mut dyn FnMut(&str) -> Result<Vec<IpAddr>, String>;
+/// Resolves a host name to addresses within the time given (the caller's resolver: netshoot
+/// uses the target's). It runs on the runtime's only thread, so nothing else can stop it: it
+/// must return within that time.
+pub type Resolver<'a> = &'a mut dyn FnMut(&str, Duration) -> Result<Vec<IpAddr>, String>;
 
 /// Fetches `opts.url`: the final body goes to `sink`, events to `events`.
 pub fn fetch(
@@ -249,14 +326,18 @@ pub fn fetch(
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the I/O runtime: {e}")))?;
     let start = Instant::now();
+    let deadline = start + opts.max_time;
+    let phase = Cell::new(Phase::NameLookup);
     rt.block_on(async {
-        let work = transfer(opts, resolver, events, sink, start);
-        match opts.max_time {
-            Some(limit) => tokio::time::timeout(limit, work)
-                .await
-                .unwrap_or(Err(Error::Timeout(limit.as_secs_f64()))),
-            None => work.await,
-        }
+        let work = transfer(opts, resolver, events, sink, start, deadline, &phase);
+        tokio::time::timeout_at(deadline.into(), work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    secs: opts.max_time.as_secs_f64(),
+                    phase: phase.get(),
+                })
+            })
     })
 }
 
@@ -266,6 +347,8 @@ async fn transfer(
     events: &mut dyn FnMut(Event<'_>),
     sink: &mut dyn Write,
     start: Instant,
+    deadline: Instant,
+    phase: &Cell<Phase>,
 ) -> Result<Transfer, Error> {
     let mut url = parse_url(&opts.url)?;
     let mut method = match (&opts.method, opts.head, &opts.body) {
@@ -289,7 +372,11 @@ async fn transfer(
             resolver,
             events,
             sink,
-            hop_start,
+            Clock {
+                t0: hop_start,
+                deadline,
+                phase,
+            },
         )
         .await?;
         let status = hop.status;
@@ -308,8 +395,9 @@ async fn transfer(
                 !n.eq_ignore_ascii_case("content-type") && !n.eq_ignore_ascii_case("content-length")
             });
         }
-        if next.host_str() != url.host_str() {
-            // credentials are for the host they were given to
+        if !same_origin(&url, &next) {
+            // Credentials are for the scheme, host and port they were given to (curl drops
+            // them on any change: an https→http hop would send them in clear).
             headers.retain(|(n, _)| {
                 !n.eq_ignore_ascii_case("authorization") && !n.eq_ignore_ascii_case("cookie")
             });
@@ -324,6 +412,23 @@ async fn transfer(
         redirect_time,
         total_time: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Whether `a` and `b` have the same scheme, host and port (the default port counting as
+/// given): a redirect keeps `Authorization` and `Cookie` only then.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// One hop's time: its start, the whole transfer's deadline, and where it is (read when the
+/// deadline fires).
+#[derive(Clone, Copy)]
+struct Clock<'a> {
+    t0: Instant,
+    deadline: Instant,
+    phase: &'a Cell<Phase>,
 }
 
 fn parse_url(s: &str) -> Result<Url, Error> {
@@ -363,8 +468,31 @@ async fn one_hop(
     resolver: Resolver<'_>,
     events: &mut dyn FnMut(Event<'_>),
     sink: &mut dyn Write,
-    t0: Instant,
+    clock: Clock<'_>,
 ) -> Result<(Hop, Option<Url>), Error> {
+    let Clock {
+        t0,
+        deadline,
+        phase,
+    } = clock;
+    // The connection phase's own bound, when it ends before the transfer's.
+    let connect_by = t0 + opts.connect_timeout;
+    let connect_deadline = connect_by.min(deadline);
+    // The connection phase ran out of time: -m's error when -m ended it.
+    let conn_timeout = |host: &str, p: Phase| {
+        if deadline <= connect_by {
+            Error::Timeout {
+                secs: opts.max_time.as_secs_f64(),
+                phase: p,
+            }
+        } else {
+            Error::ConnectTimeout {
+                host: host.to_string(),
+                secs: opts.connect_timeout.as_secs_f64(),
+                phase: p,
+            }
+        }
+    };
     let host = match url.host() {
         Some(url::Host::Domain(d)) => d.to_string(),
         Some(url::Host::Ipv4(a)) => a.to_string(),
@@ -401,10 +529,28 @@ async fn one_hop(
     } else if let Ok(a) = host.parse::<IpAddr>() {
         addrs.push(a);
     } else {
-        addrs = resolver(&host).map_err(|msg| Error::Resolve {
-            host: host.clone(),
-            msg,
-        })?;
+        phase.set(Phase::NameLookup);
+        let budget = connect_deadline.saturating_duration_since(Instant::now());
+        if budget.is_zero() {
+            return Err(conn_timeout(&host, Phase::NameLookup));
+        }
+        let found = resolver(&host, budget);
+        // The resolver ran on the runtime's thread, where no timer could fire.
+        if Instant::now() >= deadline {
+            return Err(conn_timeout(&host, Phase::NameLookup));
+        }
+        addrs = match found {
+            Ok(a) => a,
+            Err(_) if Instant::now() >= connect_deadline => {
+                return Err(conn_timeout(&host, Phase::NameLookup))
+            }
+            Err(msg) => {
+                return Err(Error::Resolve {
+                    host: host.clone(),
+                    msg,
+                })
+            }
+        };
     }
     addrs.retain(|a| opts.family.admits(a));
     if addrs.is_empty() {
@@ -422,25 +568,33 @@ async fn one_hop(
     }
     timings.namelookup = secs(t0);
 
-    // Connect: each address in turn.
+    // Connect: each address in turn, sharing what is left of the connection phase (as curl
+    // does), so a silent first address leaves time for the next.
+    phase.set(Phase::Connect);
     let mut failures = Vec::new();
     let mut tcp = None;
-    for a in &addrs {
+    for (i, a) in addrs.iter().enumerate() {
         let sa = SocketAddr::new(*a, port);
+        let left = connect_deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            failures.push(format!("{a}: not tried (no time left)"));
+            continue;
+        }
+        let wait = left / (addrs.len() - i) as u32;
         events(Event::Info(&format!("  Trying {sa}...")));
-        match tokio::time::timeout(opts.connect_timeout, TcpStream::connect(sa)).await {
+        match tokio::time::timeout(wait, TcpStream::connect(sa)).await {
             Ok(Ok(s)) => {
                 tcp = Some(s);
                 break;
             }
             Ok(Err(e)) => failures.push(format!("{a}: {}", connect_error(&e))),
-            Err(_) => failures.push(format!(
-                "{a}: timed out after {:.1} s",
-                opts.connect_timeout.as_secs_f64()
-            )),
+            Err(_) => failures.push(format!("{a}: timed out after {:.1} s", wait.as_secs_f64())),
         }
     }
     let Some(tcp) = tcp else {
+        if Instant::now() >= deadline {
+            return Err(conn_timeout(&host, Phase::Connect));
+        }
         return Err(Error::Connect {
             host,
             port,
@@ -467,7 +621,12 @@ async fn one_hop(
             })?,
         };
         let connector = tokio_rustls::TlsConnector::from(cfg);
-        let stream = match connector.connect(server_name, tcp).await {
+        phase.set(Phase::Tls);
+        let handshake =
+            tokio::time::timeout_at(connect_deadline.into(), connector.connect(server_name, tcp))
+                .await
+                .map_err(|_| conn_timeout(&host, Phase::Tls))?;
+        let stream = match handshake {
             Ok(s) => s,
             Err(e) => {
                 let (recorded, chain) = match seen.lock() {
@@ -532,6 +691,7 @@ async fn one_hop(
     }
     let target = request_target(url);
 
+    phase.set(Phase::Request);
     let exchange = if use_h2 {
         h2_exchange(
             url,
@@ -542,6 +702,7 @@ async fn one_hop(
             events,
             &mut timings,
             t0,
+            phase,
         )
         .await?
     } else {
@@ -554,6 +715,7 @@ async fn one_hop(
             events,
             &mut timings,
             t0,
+            phase,
         )
         .await?
     };
@@ -581,6 +743,7 @@ async fn one_hop(
             events(Event::Progress(received, expected));
             Ok(())
         };
+        phase.set(Phase::Body);
         body_bytes = body_reader.read(method, &mut write).await?;
         sink.flush().map_err(Error::Output)?;
     }
@@ -694,6 +857,7 @@ async fn h1_exchange(
     events: &mut dyn FnMut(Event<'_>),
     timings: &mut Timings,
     t0: Instant,
+    phase: &Cell<Phase>,
 ) -> Result<Exchange, Error> {
     let head = h1::request_head(method, target, req_headers);
     for line in String::from_utf8_lossy(&head)
@@ -713,6 +877,7 @@ async fn h1_exchange(
     };
     send.await
         .map_err(|e| Error::Protocol(format!("sending the request: {e}")))?;
+    phase.set(Phase::Response);
     let mut reader = h1::Reader::new(io);
     // Skip interim 1xx responses (100 Continue, 103 Early Hints).
     loop {
@@ -749,6 +914,7 @@ async fn h2_exchange(
     events: &mut dyn FnMut(Event<'_>),
     timings: &mut Timings,
     t0: Instant,
+    phase: &Cell<Phase>,
 ) -> Result<Exchange, Error> {
     let h2err = |e: h2::Error| Error::Protocol(format!("HTTP/2: {e}"));
     let (client, conn) = h2::client::handshake(io).await.map_err(h2err)?;
@@ -790,6 +956,7 @@ async fn h2_exchange(
             .send_data(Bytes::copy_from_slice(b), true)
             .map_err(h2err)?;
     }
+    phase.set(Phase::Response);
     let resp = resp.await.map_err(h2err)?;
     timings.starttransfer = secs(t0);
     let (parts, recv) = resp.into_parts();
@@ -826,4 +993,121 @@ fn request_target(url: &Url) -> String {
 /// `rel` resolved against `base` as a browser (and curl -L) would.
 pub fn join_url(base: &str, rel: &str) -> Option<String> {
     Url::parse(base).ok()?.join(rel).ok().map(|u| u.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn credentials_stay_with_scheme_host_and_port() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("https://a.test/x"),
+            &u("https://A.test:443/y")
+        ));
+        assert!(same_origin(&u("http://a.test/x"), &u("http://a.test:80/")));
+        // https→http on the same host: the credentials would go in clear.
+        assert!(!same_origin(&u("https://a.test/"), &u("http://a.test/")));
+        assert!(!same_origin(
+            &u("http://a.test/"),
+            &u("http://a.test:8080/")
+        ));
+        assert!(!same_origin(&u("http://a.test/"), &u("http://b.test/")));
+    }
+
+    /// A loopback listener that accepts, reads what comes and never answers; its address.
+    fn silent() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = l.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in l.incoming().flatten() {
+                held.push(s);
+            }
+        });
+        a
+    }
+
+    fn run(url: &str, tweak: impl FnOnce(&mut Options)) -> (Result<Transfer, Error>, Duration) {
+        let mut o = Options::new(url);
+        tweak(&mut o);
+        let start = Instant::now();
+        let mut resolver = |_: &str, _: Duration| Err("no resolver here".to_string());
+        let r = fetch(&o, &mut resolver, &mut |_| {}, &mut Vec::new());
+        (r, start.elapsed())
+    }
+
+    #[test]
+    fn a_silent_server_ends_at_max_time_named_by_its_phase() {
+        let a = silent();
+        let (r, took) = run(&format!("http://{a}/"), |o| {
+            o.max_time = Duration::from_millis(400)
+        });
+        let e = r.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Timeout {
+                    phase: Phase::Response,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(took < Duration::from_millis(900), "{took:?}");
+        assert_eq!(
+            e.to_string(),
+            "the transfer timed out after 0.4 s waiting for the response (-m SECONDS allows longer)"
+        );
+    }
+
+    #[test]
+    fn a_silent_tls_handshake_ends_at_the_connect_timeout() {
+        let a = silent();
+        let (r, took) = run(&format!("https://{a}/"), |o| {
+            o.connect_timeout = Duration::from_millis(300);
+            o.max_time = Duration::from_secs(5);
+        });
+        let e = r.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ConnectTimeout {
+                    phase: Phase::Tls,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(took < Duration::from_millis(800), "{took:?}");
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn the_resolver_gets_what_is_left_of_the_connection_phase() {
+        let mut o = Options::new("http://name.test/");
+        o.connect_timeout = Duration::from_millis(700);
+        o.max_time = Duration::from_millis(500);
+        let mut given = None;
+        let mut resolver = |_: &str, within: Duration| {
+            given = Some(within);
+            // A resolver that takes all it was given.
+            std::thread::sleep(within);
+            Err("no answer".to_string())
+        };
+        let e = fetch(&o, &mut resolver, &mut |_| {}, &mut Vec::new()).unwrap_err();
+        assert!(given.unwrap() <= Duration::from_millis(500), "{given:?}");
+        assert!(
+            matches!(
+                e,
+                Error::Timeout {
+                    phase: Phase::NameLookup,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
 }

@@ -135,14 +135,14 @@ const OPTS: &[Opt] = &[
         Some('m'),
         &["max-time"],
         "SECONDS",
-        "give up on the whole transfer after SECONDS",
+        "give up on the whole transfer after SECONDS (default 30; curl has none)",
     ),
     Opt::value(
         "connect-timeout",
         None,
         &["connect-timeout"],
         "SECONDS",
-        "give up connecting after SECONDS",
+        "give up connecting (name lookup, TCP, TLS) after SECONDS (default 300)",
     ),
     Opt::value(
         "w",
@@ -514,7 +514,8 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         http11: p.has("http1.1"),
         http2: p.has("http2"),
         http2_prior_knowledge: p.has("http2-prior-knowledge"),
-        max_time: num("m")?,
+        // curl has no default limit; every wait of ours has one.
+        max_time: num("m")?.unwrap_or(netshoot_http::DEFAULT_MAX_TIME.as_secs_f64()),
         connect_timeout: num("connect-timeout")?.unwrap_or(300.0),
         write_out: p.value("w").map(String::from),
         timing: false,

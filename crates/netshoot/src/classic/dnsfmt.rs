@@ -91,7 +91,8 @@ impl Asking {
                 servers.push(*s);
             }
         }
-        netshoot_dns::ask(names, &servers, qtype, tcp, timeout)
+        // dig's own bound: names × servers × tries × timeout (each question is bounded whole).
+        netshoot_dns::ask(names, &servers, qtype, tcp, timeout, None)
     }
 }
 

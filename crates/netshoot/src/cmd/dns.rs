@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use netshoot_dns::{Answer, DnsError, RecordType, ResolvConf, Tried};
+use netshoot_dns::{Answer, RecordType, ResolvConf, Tried};
 use netshoot_ns::Target;
 use serde::Serialize;
 
@@ -18,8 +18,9 @@ pub enum DnsCommand {
     #[command(after_help = "\
 Arguments in dig's style: NAME [TYPE] [@SERVER] [+tcp] [+short] [+nosearch].
 Without @SERVER the target's nameservers are asked in order; names are tried through the
-target's search list and ndots, and every name tried is shown. Exit 1 when the answer is
-NXDOMAIN, SERVFAIL, REFUSED or nothing answered.
+target's search list and ndots, and every name tried is shown. Each question waits -w seconds
+at most (2), its TCP retry of a truncated answer included, and the whole lookup --deadline
+seconds (10). Exit 1 when the answer is NXDOMAIN, SERVFAIL, REFUSED or nothing answered.
 
 Examples:
   netshoot -t web dns db                     Docker's embedded DNS (127.0.0.11) answers for db
@@ -42,7 +43,7 @@ pub struct DnsArgs {
     /// Server port.
     #[arg(short = 'p', long, default_value_t = 53)]
     pub port: u16,
-    /// Seconds to wait for each answer.
+    /// Seconds to wait for each answer (a truncated UDP answer's TCP retry included).
     #[arg(
         short = 'w',
         long = "timeout",
@@ -50,6 +51,10 @@ pub struct DnsArgs {
         default_value = "2"
     )]
     pub timeout: f64,
+    /// Seconds for the whole lookup, every name and server tried: no answer is waited for past
+    /// it.
+    #[arg(long = "deadline", value_name = "SECS", default_value = "10")]
+    pub deadline: f64,
 }
 
 /// The parsed request.
@@ -92,6 +97,7 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
         );
     }
     let timeout = Duration::from_secs_f64(args.timeout);
+    let within = crate::args::seconds(args.deadline, "--deadline", true)?;
     let (q, short) = parse(args)?;
     let conf = ResolvConf::parse(target.resolv_conf.as_deref().unwrap_or(""));
     let servers: Vec<SocketAddr> = match q.server {
@@ -113,8 +119,26 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
     } else {
         vec![netshoot_dns::absolute(&q.name)]
     };
-    let (tried, last, error) =
-        netshoot_dns::ask(&names, &servers, &q.qtype, q.tcp || conf.use_tcp, timeout);
+    let started = std::time::Instant::now();
+    let (tried, last, error) = netshoot_dns::ask(
+        &names,
+        &servers,
+        &q.qtype,
+        q.tcp || conf.use_tcp,
+        timeout,
+        Some(within),
+    );
+    // Out of time: say so, with the last error.
+    let error = error.map(|e| {
+        if started.elapsed() >= within {
+            format!(
+                "no answer within the whole lookup's {} s (--deadline SECS allows longer); last: {e}",
+                args.deadline
+            )
+        } else {
+            e.to_string()
+        }
+    });
     let failed = match &last {
         Some(a) => a.rcode != "NOERROR",
         None => true,
@@ -123,7 +147,7 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
         query: q,
         tried,
         answer: last,
-        error: error.as_ref().map(DnsError::to_string),
+        error,
         resolv_conf: target
             .resolv_conf_path
             .as_ref()

@@ -62,11 +62,22 @@ pub struct HttpArgs {
     /// HTTP/2 without negotiation (also for http://).
     #[arg(long = "http2-prior-knowledge")]
     pub http2_prior_knowledge: bool,
-    /// Seconds allowed for the whole transfer.
-    #[arg(short = 'm', long = "max-time", value_name = "SECONDS")]
-    pub max_time: Option<f64>,
-    /// Seconds allowed for each TCP connect.
-    #[arg(long = "connect-timeout", default_value = "10", value_name = "SECONDS")]
+    /// Seconds allowed for the whole transfer: name lookup, connect, TLS, request, response and
+    /// body, every redirect included (curl has no default limit; we do).
+    #[arg(
+        short = 'm',
+        long = "max-time",
+        value_name = "SECONDS",
+        default_value_t = netshoot_http::DEFAULT_MAX_TIME.as_secs_f64()
+    )]
+    pub max_time: f64,
+    /// Seconds allowed for each connection: name lookup, TCP connect (shared by the addresses
+    /// tried) and TLS handshake, as curl's.
+    #[arg(
+        long = "connect-timeout",
+        value_name = "SECONDS",
+        default_value_t = netshoot_http::DEFAULT_CONNECT_TIMEOUT.as_secs_f64()
+    )]
     pub connect_timeout: f64,
     /// After the transfer print FORMAT with curl's %{variables} (time_namelookup, time_connect,
     /// time_appconnect, time_pretransfer, time_starttransfer, time_total, time_redirect,
@@ -146,7 +157,8 @@ pub struct HttpFailure<'a> {
     pub url: &'a str,
     /// The error, in one line.
     pub error: String,
-    /// `usage`, `resolve`, `connect`, `tls`, `protocol`, `timeout`, `redirects` or `output`.
+    /// `usage`, `resolve`, `connect`, `tls`, `protocol`, `timeout` (`-m` or
+    /// `--connect-timeout`), `redirects` or `output`.
     pub kind: &'static str,
     /// The phase it failed in, named as curl's timing points: `setup`, `namelookup`, `connect`,
     /// `appconnect` (TLS), `transfer` (request and response), `redirect`.
@@ -176,14 +188,16 @@ impl<'a> HttpFailure<'a> {
             E::Connect { .. } => ("connect", "connect"),
             E::Tls { .. } => ("tls", "appconnect"),
             E::Protocol(_) => ("protocol", "transfer"),
-            E::Timeout(_) => ("timeout", "transfer"),
+            E::Timeout { phase, .. } | E::ConnectTimeout { phase, .. } => {
+                ("timeout", phase.point())
+            }
             E::Redirects(_) => ("redirects", "redirect"),
             E::Output(_) => ("output", "transfer"),
         };
         let (host, port) = match e {
             E::Resolve { host, .. } => (Some(host.as_str()), None),
             E::Connect { host, port, .. } => (Some(host.as_str()), Some(*port)),
-            E::Tls { host, .. } => (Some(host.as_str()), None),
+            E::Tls { host, .. } | E::ConnectTimeout { host, .. } => (Some(host.as_str()), None),
             _ => (None, None),
         };
         HttpFailure {
@@ -285,7 +299,7 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
         Version::Auto
     };
     o.connect_timeout = seconds(a.connect_timeout, "--connect-timeout")?;
-    o.max_time = a.max_time.map(|m| seconds(m, "-m")).transpose()?;
+    o.max_time = seconds(a.max_time, "-m")?;
     if let Some(ua) = &a.user_agent {
         o.user_agent = ua.clone();
     }
@@ -351,12 +365,15 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
         None if a.head => Sink::Discard,
         None => Sink::Stdout(std::io::stdout()),
     };
-    let mut resolver = |host: &str| -> Result<Vec<IpAddr>, String> {
+    // Each query 5 s at most (or the resolv.conf's timeout), the lookup what the transfer has
+    // left of its connection phase.
+    let mut resolver = |host: &str, within: Duration| -> Result<Vec<IpAddr>, String> {
         netshoot_dns::lookup_host(
             host,
             target.resolv_conf.as_deref(),
             target.hosts.as_deref(),
             Duration::from_secs(5),
+            within,
         )
         .map_err(|e| format!("{e} (in {})", target.label))
     };
@@ -514,9 +531,20 @@ pub fn curl_error(e: &netshoot_http::Error, elapsed_ms: u128) -> (i32, String) {
             (52, "Empty reply from server".into())
         }
         E::Protocol(m) => (56, format!("Failure when receiving data from the peer: {m}")),
-        E::Timeout(_) => (
+        E::Timeout { .. } => (
             28,
             format!("Operation timed out after {elapsed_ms} milliseconds"),
+        ),
+        E::ConnectTimeout {
+            phase: netshoot_http::Phase::NameLookup,
+            ..
+        } => (
+            28,
+            format!("Resolving timed out after {elapsed_ms} milliseconds"),
+        ),
+        E::ConnectTimeout { .. } => (
+            28,
+            format!("Connection timed out after {elapsed_ms} milliseconds"),
         ),
         E::Redirects(n) => (47, format!("Maximum ({n}) redirects followed")),
         E::Output(err) => (23, format!("Failure writing output to destination: {err}")),
