@@ -3,7 +3,8 @@
 //! The binary's path is only known to the test crate (`env!("CARGO_BIN_EXE_netshoot")`), so a
 //! test file names it once: `const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));`.
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -15,6 +16,23 @@ impl Netshoot {
     /// A `Command` for the binary, without arguments.
     pub fn command(self) -> Command {
         Command::new(self.0)
+    }
+
+    /// Starts `netshoot ARGS…` with stdin closed and stdout and stderr piped (for [`finish`]).
+    pub fn start(self, args: &[&str]) -> Child {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start netshoot")
+    }
+
+    /// Runs `netshoot ARGS…` with stdin closed; a run longer than `limit` is killed and fails
+    /// the test.
+    pub fn bounded(self, args: &[&str], limit: Duration) -> Ran {
+        finish(self.start(args), limit, &format!("netshoot {args:?}"))
     }
 
     /// Runs `netshoot ARGS…` and returns what it printed, whatever its status.
@@ -56,6 +74,36 @@ impl Netshoot {
         let o = self.run(args);
         assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
         text(&o.stdout)
+    }
+}
+
+/// What a bounded run gave: exit code (none after a signal), stdout, stderr, how long it ran.
+#[derive(Debug)]
+pub struct Ran {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Its stdout, lossy UTF-8.
+    pub out: String,
+    /// Its stderr, lossy UTF-8.
+    pub err: String,
+    /// From the call of [`finish`] to its end.
+    pub took: Duration,
+}
+
+/// Waits at most `limit` for `child` (stdout and stderr piped), reading what it prints; when
+/// it outlives `limit` it is killed and the test fails, naming `what` and its stderr.
+pub fn finish(child: Child, limit: Duration, what: &str) -> Ran {
+    let b = crate::output_bounded(child, limit);
+    let err = text(&b.output.stderr);
+    assert!(
+        b.ended,
+        "{what} still ran after {limit:?} (killed); stderr: {err}"
+    );
+    Ran {
+        code: b.output.status.code(),
+        out: text(&b.output.stdout),
+        err,
+        took: b.took,
     }
 }
 

@@ -3,11 +3,10 @@
 //! case asserts a bounded end (a watchdog kills a regression instead of hanging), the exit
 //! status and one line on stderr; Ctrl-C ends a stalled lookup at once (root).
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
 
-use netshoot_testnet::cli::{text, Netshoot};
+use netshoot_testnet::cli::{finish, Netshoot, Ran};
 use netshoot_testnet::{require_root, unique, Netns};
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
@@ -83,59 +82,12 @@ fn drip_ns() -> Drip {
     }
 }
 
-/// What a bounded run gave: status, stdout, stderr, how long it took.
-struct Ran {
-    code: Option<i32>,
-    out: String,
-    err: String,
-    took: Duration,
-}
-
 fn start(args: &[&str]) -> Child {
-    NETSHOOT
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netshoot")
-}
-
-/// Waits for `child` (started at `start`), killing it and failing the test when it outlives
-/// `limit`.
-fn finish(mut child: Child, start: Instant, limit: Duration, what: &str) -> Ran {
-    let done = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break Some(s);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = start.elapsed();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let _ = child.stdout.take().unwrap().read_to_end(&mut out);
-    let _ = child.stderr.take().unwrap().read_to_end(&mut err);
-    let (out, err) = (text(&out), text(&err));
-    assert!(
-        done.is_some(),
-        "{what} still ran after {limit:?} (killed); stderr: {err}"
-    );
-    Ran {
-        code: done.and_then(|s| s.code()),
-        out,
-        err,
-        took,
-    }
+    NETSHOOT.start(args)
 }
 
 fn bounded(args: &[&str], limit: Duration) -> Ran {
-    let at = Instant::now();
-    finish(start(args), at, limit, &format!("netshoot {args:?}"))
+    NETSHOOT.bounded(args, limit)
 }
 
 /// `dns NAME @SERVER`: the TCP retry of the truncated answer ends at -w (2 s by default),
@@ -244,11 +196,10 @@ fn ctrl_c_ends_a_stalled_lookup() {
     ] {
         let child = start(&args);
         std::thread::sleep(Duration::from_millis(1500));
-        let at = Instant::now();
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
-        let r = finish(child, at, Duration::from_secs(2), &format!("{args:?}"));
+        let r = finish(child, Duration::from_secs(2), &format!("{args:?}"));
         assert!(r.took < Duration::from_secs(1), "{args:?}: {:?}", r.took);
     }
 }

@@ -5,11 +5,10 @@
 //! hanging), the exit status and one line on stderr; Ctrl-C ends a stalled transfer at once
 //! (root).
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
 
-use netshoot_testnet::cli::{text, Netshoot};
+use netshoot_testnet::cli::{finish, text, Netshoot, Ran};
 use netshoot_testnet::{require_root, unique, Group, Netns};
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
@@ -30,59 +29,12 @@ fn silent_ns() -> (Netns, Group) {
     (ns, g)
 }
 
-/// What a bounded run gave: status, stdout, stderr, how long it took.
-struct Ran {
-    code: Option<i32>,
-    out: String,
-    err: String,
-    took: Duration,
-}
-
 fn start(args: &[&str]) -> Child {
-    NETSHOOT
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netshoot")
-}
-
-/// Waits for `child` (started at `start`), killing it and failing the test when it outlives
-/// `limit`.
-fn finish(mut child: Child, start: Instant, limit: Duration, what: &str) -> Ran {
-    let done = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break Some(s);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = start.elapsed();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let _ = child.stdout.take().unwrap().read_to_end(&mut out);
-    let _ = child.stderr.take().unwrap().read_to_end(&mut err);
-    let (out, err) = (text(&out), text(&err));
-    assert!(
-        done.is_some(),
-        "{what} still ran after {limit:?} (killed); stderr: {err}"
-    );
-    Ran {
-        code: done.and_then(|s| s.code()),
-        out,
-        err,
-        took,
-    }
+    NETSHOOT.start(args)
 }
 
 fn bounded(args: &[&str], limit: Duration) -> Ran {
-    let at = Instant::now();
-    finish(start(args), at, limit, &format!("netshoot {args:?}"))
+    NETSHOOT.bounded(args, limit)
 }
 
 /// A silent HTTP server ends `http -m 1` after a second waiting for the response; a TLS
@@ -204,11 +156,10 @@ fn ctrl_c_ends_a_stalled_transfer() {
     for url in ["http://127.0.0.1:8080/", "https://127.0.0.1:8080/"] {
         let child = start(&["-t", &spec, "http", "-s", url]);
         std::thread::sleep(Duration::from_millis(1000));
-        let at = Instant::now();
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
-        let r = finish(child, at, Duration::from_secs(2), url);
+        let r = finish(child, Duration::from_secs(2), url);
         assert!(r.took < Duration::from_secs(1), "{url}: {:?}", r.took);
     }
 }

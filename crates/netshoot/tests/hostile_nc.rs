@@ -8,7 +8,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use netshoot_testnet::cli::{text, Netshoot};
+use netshoot_testnet::cli::{finish, text, Netshoot, Ran};
 use netshoot_testnet::{netns_pair, require_root, Group, Link, Netns};
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
@@ -26,14 +26,6 @@ fn group(ns: &Netns, argv: &[&str]) -> Group {
     Group::spawn(cmd)
 }
 
-/// What a bounded run gave: status, stdout, stderr, how long it took.
-struct Ran {
-    code: Option<i32>,
-    out: String,
-    err: String,
-    took: Duration,
-}
-
 /// Runs netshoot with stdin held open (so only the peer or a bound can end it), killing it
 /// and failing the test when it outlives `limit`.
 fn bounded(args: &[&str], limit: Duration) -> Ran {
@@ -45,35 +37,8 @@ fn bounded(args: &[&str], limit: Duration) -> Ran {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start netshoot");
-    let stdin = child.stdin.take();
-    let start = Instant::now();
-    let done = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break Some(s);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = start.elapsed();
-    drop(stdin);
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let _ = child.stdout.take().unwrap().read_to_end(&mut out);
-    let _ = child.stderr.take().unwrap().read_to_end(&mut err);
-    let (out, err) = (text(&out), text(&err));
-    assert!(
-        done.is_some(),
-        "netshoot {args:?} still ran after {limit:?} (killed); stderr: {err}"
-    );
-    Ran {
-        code: done.and_then(|s| s.code()),
-        out,
-        err,
-        took,
-    }
+    let _stdin = child.stdin.take();
+    finish(child, limit, &format!("netshoot {args:?}"))
 }
 
 /// Waits until `ns` holds an established TCP connection on local port `port`.
@@ -196,17 +161,7 @@ fn listen_ends_promptly_on_sigterm_and_sigint_with_a_silent_peer() {
             .args([&format!("-{sig}"), &child.id().to_string()])
             .status()
             .unwrap();
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break Some(st);
-            }
-            if start.elapsed() > Duration::from_secs(3) {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let status = netshoot_testnet::wait_bounded(&mut child, Duration::from_secs(3));
         drop(held);
         let took = start.elapsed();
         let status = status.unwrap_or_else(|| panic!("listen ignored SIG{sig} for 3 s"));
