@@ -154,7 +154,9 @@ pub struct ClientArgs {
     /// 64-bit UDP counters.
     #[arg(long = "udp-counters-64bit")]
     pub udp64: bool,
-    /// Seconds to wait for the connection and for each control-channel answer.
+    /// Seconds to wait for the connection, for each of the server's control-channel answers,
+    /// and for the whole results exchange (the server's results JSON: at most 1 MiB, all of it
+    /// within this time, however it trickles in).
     #[arg(
         long = "connect-timeout",
         default_value_t = 10.0,
