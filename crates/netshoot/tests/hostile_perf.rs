@@ -568,3 +568,35 @@ fn a_servers_huge_or_dripped_results_end_the_client_in_bounded_time() {
     );
     fake.join().unwrap();
 }
+
+/// A UDP reverse test that asks for an unlimited rate (`-b 0`) on two streams gets the
+/// server's `--max-bitrate` shared among them (one line on the server's stderr); given, the
+/// flag caps a TCP reverse test too.
+#[test]
+fn the_server_caps_what_a_client_makes_it_send_over_udp() {
+    require_root!();
+    let (c, s, _l) = pair();
+    let srv = Srv::start(&s, &["--max-bitrate", "20M"]);
+    let o = iperf3(&c, &["-u", "-R", "-b", "0", "-P", "2", "-t", "2", "-J"]);
+    let j: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("iperf3 -J ({e}): {} {}", text(&o.stdout), text(&o.stderr)));
+    assert!(j.get("error").is_none(), "{}", j["error"]);
+    let bps = j["end"]["sum"]["bits_per_second"].as_f64().unwrap_or(0.0);
+    assert!(
+        (10e6..=22e6).contains(&bps),
+        "the server sent {bps} bit/s over UDP with --max-bitrate 20M"
+    );
+    serves_normal_client(&c, &["-R"]);
+    let (_, out) = srv.stop(nix::sys::signal::Signal::SIGTERM, Duration::from_secs(1));
+    let err = text(&out.stderr);
+    let capped: Vec<&str> = err.lines().filter(|l| l.contains("max-bitrate")).collect();
+    assert_eq!(
+        capped,
+        [
+            "netshoot: perf server: the client asked for an unlimited rate per stream (UDP); sending at 10000000 bit/s on each of 2 (--max-bitrate RATE allows more)",
+            // Given, the flag caps TCP too (by default it does not: see Limits' unit test).
+            "netshoot: perf server: the client asked for an unlimited rate per stream (TCP); sending at 20000000 bit/s on each of 1 (--max-bitrate RATE allows more)"
+        ],
+        "{err}"
+    );
+}
