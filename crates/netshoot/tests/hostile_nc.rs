@@ -473,8 +473,9 @@ fn ends_within(mut child: std::process::Child, limit: Duration, what: &str) -> R
 
 /// UDP with a silent peer: `connect -u -w 1` and `nc -u -w 1` end after about a second with
 /// stdin still open (connect: one line, nc: silent, both exit 0), `connect -u` ends within a
-/// second of SIGTERM and of SIGINT, and `listen -u --idle 1` ends a second after its only
-/// sender went silent (one line), `nc -lu -w 1` too (silent).
+/// second of SIGTERM and of SIGINT, `listen -u` too with a silent sender, and `listen -u
+/// --idle 1` ends a second after its only sender went silent (one line), `nc -lu -w 1` too
+/// (silent).
 #[test]
 fn udp_connect_and_listen_end_on_idle_and_on_signals() {
     require_root!();
@@ -531,6 +532,40 @@ fn udp_connect_and_listen_end_on_idle_and_on_signals() {
         drop(held);
         assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
         assert_eq!(r.code, Some(0), "SIG{sig}: {}", r.err);
+    }
+
+    // listen -u with a sender that went silent: SIGTERM and SIGINT end it within a second.
+    for (sig, port) in [("TERM", 7734u16), ("INT", 7735)] {
+        let p = port.to_string();
+        let (child, held) = spawn_held(&[
+            "-t",
+            &sspec,
+            "listen",
+            "-u",
+            "--idle",
+            "30",
+            "-s",
+            "10.86.0.2",
+            &p,
+        ]);
+        s.wait_listen(port, true);
+        c.sh(&format!(
+            "printf 'hello\\n' | socat -u - UDP:10.86.0.2:{port}"
+        ));
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let r = ends_within(child, Duration::from_secs(3), "listen -u after a signal");
+        drop(held);
+        assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
+        assert_eq!(
+            (r.code, r.out.as_str()),
+            (Some(0), "hello\n"),
+            "SIG{sig}: {}",
+            r.err
+        );
     }
 
     // listen -u: one datagram, then silence.
