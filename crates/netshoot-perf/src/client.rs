@@ -1,11 +1,11 @@
 //! The client: connects the control channel, sends the parameters, opens the data streams,
 //! runs the test for its time or byte count, and exchanges results (iperf3 `-c`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::sync::atomic::AtomicBool;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -38,13 +38,24 @@ pub fn stream_id(index: usize) -> u32 {
     }
 }
 
-fn expect_state(ctrl: &mut TcpStream, want: i8, phase: &str) -> Result<(), Error> {
-    match proto::recv_state(ctrl) {
+/// Reads the server's next state byte by `deadline` (Ctrl-C ends the wait), and the error
+/// numbers after a SERVER_ERROR.
+fn expect_state(
+    ctrl: &mut TcpStream,
+    want: i8,
+    phase: &str,
+    deadline: Instant,
+    interrupt: &AtomicBool,
+) -> Result<(), Error> {
+    let mut st = [0u8; 1];
+    let got = proto::read_exact_by(ctrl, &mut st, deadline, interrupt).map(|_| st[0] as i8);
+    match got {
         Ok(s) if s == want => Ok(()),
         Ok(state::ACCESS_DENIED) => Err(Error::Busy),
         Ok(state::SERVER_ERROR) => {
             let mut b = [0u8; 8];
-            ctrl.read_exact(&mut b).map_err(|_| Error::Server(0, 0))?;
+            proto::read_exact_by(ctrl, &mut b, deadline, interrupt)
+                .map_err(|_| Error::Server(0, 0))?;
             Err(Error::Server(
                 i32::from_be_bytes([b[0], b[1], b[2], b[3]]),
                 i32::from_be_bytes([b[4], b[5], b[6], b[7]]),
@@ -154,9 +165,23 @@ pub fn run(
     let cookie = proto::make_cookie();
     ctrl.write_all(&cookie)
         .map_err(|e| Error::Control(format!("sending the cookie: {e}")))?;
-    expect_state(&mut ctrl, state::PARAM_EXCHANGE, "parameter exchange")?;
+    // Each answer of the server within the timeout, however it trickles in.
+    let by = || Instant::now() + o.timeout;
+    expect_state(
+        &mut ctrl,
+        state::PARAM_EXCHANGE,
+        "parameter exchange",
+        by(),
+        interrupt,
+    )?;
     proto::send_json(&mut ctrl, &spec.to_params())?;
-    expect_state(&mut ctrl, state::CREATE_STREAMS, "create streams")?;
+    expect_state(
+        &mut ctrl,
+        state::CREATE_STREAMS,
+        "create streams",
+        by(),
+        interrupt,
+    )?;
 
     let directions: Vec<bool> = if spec.bidir {
         std::iter::repeat_n(true, spec.parallel as usize)
@@ -182,8 +207,14 @@ pub fn run(
         streams.push(st);
         socks.push(sock);
     }
-    expect_state(&mut ctrl, state::TEST_START, "test start")?;
-    expect_state(&mut ctrl, state::TEST_RUNNING, "test running")?;
+    expect_state(&mut ctrl, state::TEST_START, "test start", by(), interrupt)?;
+    expect_state(
+        &mut ctrl,
+        state::TEST_RUNNING,
+        "test running",
+        by(),
+        interrupt,
+    )?;
     if spec.reverse || spec.bidir {
         on_event(&Event::PeerSending {
             host: &o.host,
@@ -209,17 +240,39 @@ pub fn run(
     );
     let mut remote = None;
     if ran.ending == Ending::Done {
-        let _ = ctrl.set_read_timeout(Some(o.timeout));
+        // The whole exchange within the timeout, however the server drips its results (at
+        // most [`proto::MAX_JSON`]).
+        let deadline = by();
         let exchange = (|| -> Result<serde_json::Value, Error> {
-            expect_state(&mut ctrl, state::EXCHANGE_RESULTS, "exchange results")?;
+            expect_state(
+                &mut ctrl,
+                state::EXCHANGE_RESULTS,
+                "exchange results",
+                deadline,
+                interrupt,
+            )?;
             proto::send_json(&mut ctrl, &ran.mine)?;
-            let theirs = proto::recv_json(&mut ctrl)?;
-            expect_state(&mut ctrl, state::DISPLAY_RESULTS, "display results")?;
+            let theirs = proto::recv_json_by(&mut ctrl, proto::MAX_JSON, deadline, interrupt)
+                .map_err(|e| match e {
+                    Error::Timeout => Error::NotIperf(format!(
+                        "sent no whole results within {} s (--connect-timeout SECONDS waits longer)",
+                        o.timeout.as_secs_f64()
+                    )),
+                    e => e,
+                })?;
+            expect_state(
+                &mut ctrl,
+                state::DISPLAY_RESULTS,
+                "display results",
+                deadline,
+                interrupt,
+            )?;
             let _ = proto::send_state(&mut ctrl, state::IPERF_DONE);
             Ok(theirs)
         })();
         match exchange {
             Ok(v) => remote = Some(v),
+            Err(Error::Interrupted) => ran.ending = Ending::Interrupted,
             Err(e) => ran.ending = Ending::PeerLost(format!("exchanging results: {e}")),
         }
     }

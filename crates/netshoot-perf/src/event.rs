@@ -67,6 +67,17 @@ pub enum Event<'a> {
         /// What both sides counted.
         outcome: &'a Outcome,
     },
+    /// The server lowered the rate a client asked it to send at (its `--max-bitrate`).
+    RateCapped {
+        /// The client's `-b`, bits per second per stream (0: unlimited).
+        asked: u64,
+        /// What each of the server's sending streams gets.
+        capped: u64,
+        /// The server's sending streams.
+        streams: u32,
+        /// UDP rather than TCP.
+        udp: bool,
+    },
     /// The server could not run a test; it goes on with the next one.
     TestFailed {
         /// Which test.

@@ -46,7 +46,17 @@ pub struct Limits {
     pub max_buffers: u64,
     /// Longest test, seconds (`-t` plus `-O`); a byte- or block-count test is ended past it.
     pub max_duration: f64,
+    /// Most bits per second the server sends in a UDP reverse or bidirectional test, summed
+    /// over its sending streams (0: no cap). UDP has no congestion control: whatever the
+    /// client asks (`-b 0` is unlimited) goes out, so the server caps it.
+    pub max_udp_bitrate: u64,
+    /// The same for TCP (0: no cap, the default: a TCP receiver must acknowledge what it gets,
+    /// and congestion control slows the sender to what the path and the peer take).
+    pub max_tcp_bitrate: u64,
 }
+
+/// The default of [`Limits::max_udp_bitrate`]: 1 Gbit/s.
+pub const MAX_UDP_BITRATE: u64 = 1_000_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -55,6 +65,8 @@ impl Default for Limits {
             max_block: MAX_BLOCKSIZE,
             max_buffers: 128 << 20,
             max_duration: 3600.0,
+            max_udp_bitrate: MAX_UDP_BITRATE,
+            max_tcp_bitrate: 0,
         }
     }
 }
@@ -114,6 +126,27 @@ pub fn buffers_for(spec: &Spec) -> u64 {
 }
 
 impl Limits {
+    /// The per-stream rate the server sends `spec` at: the client's `-b` (0: unlimited),
+    /// lowered so that the server's sending streams together stay within the cap of the
+    /// protocol. `Some((asked, capped))` when it was lowered.
+    pub fn cap_rate(&self, spec: &Spec) -> Option<(u64, u64)> {
+        let senders = if spec.reverse || spec.bidir {
+            u64::from(spec.parallel.max(1))
+        } else {
+            return None;
+        };
+        let cap = if spec.udp {
+            self.max_udp_bitrate
+        } else {
+            self.max_tcp_bitrate
+        };
+        if cap == 0 {
+            return None;
+        }
+        let per = (cap / senders).max(1);
+        (spec.rate == 0 || spec.rate > per).then_some((spec.rate, per))
+    }
+
     /// Checks a client's test against iperf3's own bounds (those an iperf3 server checks) and
     /// these limits.
     pub fn check(&self, spec: &Spec) -> Result<(), Refusal> {
@@ -379,13 +412,18 @@ fn accept_tcp_stream(
 /// Waits for the client's UDP "connect" datagram: only iperf3's connect value (4 bytes) from
 /// the control connection's peer address counts; anything else is ignored (a datagram's source
 /// is easy to forge, and whoever it names gets the stream's traffic in a reverse test).
+/// Waits for the client's UDP connect datagram on `u`, connects `u` to its sender and answers;
+/// with `another`, the listener for the client's next stream is bound before the answer (as
+/// iperf3 does: the client sends its next connect datagram as soon as it has the answer, and
+/// with no socket on the port it would get a port unreachable).
 fn accept_udp_stream(
     o: &ServerOptions,
     u: UdpSocket,
     client: IpAddr,
     deadline: Instant,
     interrupt: &AtomicBool,
-) -> Result<UdpSocket, Error> {
+    another: bool,
+) -> Result<(UdpSocket, Option<Socket>), Error> {
     let mut b = [0u8; 64];
     let mut ignored = 0u32;
     let peer = loop {
@@ -421,10 +459,15 @@ fn accept_udp_stream(
     };
     u.connect(peer)
         .map_err(|e| Error::Stream(format!("UDP connect to {peer}: {e}")))?;
+    let next = if another {
+        Some(socket(o, Type::DGRAM, Protocol::UDP)?)
+    } else {
+        None
+    };
     u.send(&proto::UDP_CONNECT_REPLY.to_ne_bytes())
         .map_err(|e| Error::Stream(format!("UDP connect reply: {e}")))?;
     let _ = u.set_read_timeout(None);
-    Ok(u)
+    Ok((u, next))
 }
 
 fn one_test(
@@ -469,7 +512,7 @@ fn one_test(
             });
         }
     };
-    let spec = match Spec::from_params(&params) {
+    let mut spec = match Spec::from_params(&params) {
         Ok(s) => s,
         Err(e) => {
             let _ = proto::send_server_error(&mut ctrl, proto::ierr::RECVPARAMS, 0);
@@ -480,6 +523,15 @@ fn one_test(
         // The client prints iperf3's text for the number; the operator gets ours.
         let _ = proto::send_server_error(&mut ctrl, r.ierrno, r.errno);
         return Err(Error::Refused(format!("(from {peer}) {}", r.why)));
+    }
+    if let Some((asked, capped)) = o.limits.cap_rate(&spec) {
+        spec.rate = capped;
+        on_event(&Event::RateCapped {
+            asked,
+            capped,
+            streams: spec.parallel,
+            udp: spec.udp,
+        });
     }
     // The UDP listener exists before the client is told to connect.
     let mut udp_listener = if spec.udp {
@@ -505,10 +557,15 @@ fn one_test(
         let sock = match udp_listener.take() {
             Some(l) => {
                 crate::apply_sockopts(&l, &spec)?;
-                let u = accept_udp_stream(o, l.into(), peer_addr.ip(), deadline, interrupt)?;
-                if i + 1 < to_recv + to_send {
-                    udp_listener = Some(socket(o, Type::DGRAM, Protocol::UDP)?);
-                }
+                let (u, next) = accept_udp_stream(
+                    o,
+                    l.into(),
+                    peer_addr.ip(),
+                    deadline,
+                    interrupt,
+                    i + 1 < to_recv + to_send,
+                )?;
+                udp_listener = next;
                 Sock::Udp(u)
             }
             None => {
@@ -587,6 +644,44 @@ mod tests {
         let mut s = Spec::default();
         f(&mut s);
         s
+    }
+
+    /// By default a UDP reverse or bidirectional test is held to 1 Gbit/s in all (shared
+    /// among the server's sending streams), TCP and the client-sends direction are not.
+    #[test]
+    fn the_default_caps_udp_sending_only() {
+        let l = Limits::default();
+        let udp_r = |rate, parallel| {
+            spec(|s| {
+                s.udp = true;
+                s.reverse = true;
+                s.rate = rate;
+                s.parallel = parallel;
+            })
+        };
+        assert_eq!(l.cap_rate(&udp_r(0, 1)), Some((0, 1_000_000_000)));
+        assert_eq!(
+            l.cap_rate(&udp_r(2_000_000_000, 4)),
+            Some((2_000_000_000, 250_000_000))
+        );
+        assert_eq!(l.cap_rate(&udp_r(100_000_000, 4)), None);
+        let bidir = spec(|s| {
+            s.udp = true;
+            s.bidir = true;
+            s.parallel = 2;
+        });
+        assert_eq!(l.cap_rate(&bidir), Some((0, 500_000_000)));
+        assert_eq!(
+            l.cap_rate(&spec(|s| s.udp = true)),
+            None,
+            "the client sends"
+        );
+        assert_eq!(l.cap_rate(&spec(|s| s.reverse = true)), None, "TCP");
+        let none = Limits {
+            max_udp_bitrate: 0,
+            ..Limits::default()
+        };
+        assert_eq!(none.cap_rate(&udp_r(0, 1)), None);
     }
 
     #[test]

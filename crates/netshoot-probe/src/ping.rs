@@ -226,6 +226,19 @@ impl Pinger {
         })
     }
 
+    /// Points this session's socket at `dst` (of the same family) with a new identifier, so
+    /// that a socket opened once (before dropping privileges) serves host after host.
+    pub fn retarget(&mut self, dst: IpAddr) {
+        debug_assert_eq!(dst.is_ipv6(), self.dst.is_ipv6());
+        self.dst = dst;
+        self.id = next_id();
+    }
+
+    /// The address pinged.
+    pub fn destination(&self) -> IpAddr {
+        self.dst
+    }
+
     /// The method in use.
     pub fn method(&self) -> Method {
         self.method

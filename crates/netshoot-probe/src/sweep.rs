@@ -28,6 +28,33 @@ pub struct HostReport {
     pub stats: PingStats,
 }
 
+/// The ICMP sockets of a sweep, opened up front (as many as run at once, [`AT_ONCE`], per
+/// address family), so that a caller can drop its privileges before the sessions start their
+/// threads: each socket serves host after host ([`Pinger::retarget`]).
+pub struct Sockets {
+    v4: Vec<Pinger>,
+    v6: Vec<Pinger>,
+}
+
+impl Sockets {
+    /// Opens the sockets `hosts` need (at most [`AT_ONCE`] of each family).
+    pub fn open(hosts: &[(String, IpAddr)], opts: &PingOptions) -> Result<Sockets, ProbeError> {
+        let pool = |v6: bool| -> Result<Vec<Pinger>, ProbeError> {
+            let of: Vec<IpAddr> = hosts
+                .iter()
+                .map(|h| h.1)
+                .filter(|a| a.is_ipv6() == v6)
+                .take(AT_ONCE)
+                .collect();
+            of.iter().map(|a| Pinger::new(*a, opts)).collect()
+        };
+        Ok(Sockets {
+            v4: pool(false)?,
+            v6: pool(true)?,
+        })
+    }
+}
+
 /// One session per host (`(shown, address)`), [`AT_ONCE`] at a time, reports in the hosts'
 /// order. With `until_first_reply`, a host's session ends at its first reply (fping's default).
 pub fn sessions(
@@ -35,27 +62,56 @@ pub fn sessions(
     opts: &PingOptions,
     until_first_reply: bool,
 ) -> Result<Vec<HostReport>, ProbeError> {
+    sessions_with(Sockets::open(hosts, opts)?, hosts, opts, until_first_reply)
+}
+
+/// [`sessions`] with sockets opened before ([`Sockets::open`] for the same `hosts`).
+pub fn sessions_with(
+    mut sockets: Sockets,
+    hosts: &[(String, IpAddr)],
+    opts: &PingOptions,
+    until_first_reply: bool,
+) -> Result<Vec<HostReport>, ProbeError> {
+    let lost = || ProbeError::Io {
+        what: "a ping thread".into(),
+        source: std::io::Error::other("it panicked"),
+    };
     let mut reports: Vec<HostReport> = Vec::new();
     for chunk in hosts.chunks(AT_ONCE) {
-        let done: Vec<Result<HostReport, ProbeError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|(h, a)| s.spawn(move || session(h, *a, opts, until_first_reply)))
+        let mut jobs = Vec::new();
+        for (h, a) in chunk {
+            let pool = if a.is_ipv6() {
+                &mut sockets.v6
+            } else {
+                &mut sockets.v4
+            };
+            let mut p = pool.pop().ok_or_else(lost)?;
+            p.retarget(*a);
+            jobs.push((h, *a, p));
+        }
+        let done: Vec<Result<(HostReport, Pinger), ProbeError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .into_iter()
+                .map(|(h, a, p)| {
+                    s.spawn(move || {
+                        let r = session(h, a, &p, opts, until_first_reply);
+                        (r, p)
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ProbeError::Io {
-                            what: "a ping thread".into(),
-                            source: std::io::Error::other("it panicked"),
-                        })
-                    })
-                })
+                .map(|h| h.join().map_err(|_| lost()))
                 .collect()
         });
         for r in done {
-            reports.push(r?);
+            let (report, p) = r?;
+            if p.destination().is_ipv6() {
+                sockets.v6.push(p);
+            } else {
+                sockets.v4.push(p);
+            }
+            reports.push(report);
         }
     }
     Ok(reports)
@@ -65,15 +121,15 @@ pub fn sessions(
 fn session(
     host: &str,
     address: IpAddr,
+    p: &Pinger,
     opts: &PingOptions,
     until_first_reply: bool,
-) -> Result<HostReport, ProbeError> {
+) -> HostReport {
     let mut own = PingOptions::clone(opts);
     let first = Arc::new(AtomicBool::new(false));
     if until_first_reply {
         own.stop = Some(first.clone());
     }
-    let p = Pinger::new(address, &own)?;
     let mut events = Vec::new();
     let stats = p.run(&own, |e| {
         if matches!(e, PingEvent::Reply { .. }) {
@@ -81,13 +137,13 @@ fn session(
         }
         events.push(e.clone())
     });
-    Ok(HostReport {
+    HostReport {
         host: host.to_string(),
         address,
         method: p.method(),
         events,
         stats,
-    })
+    }
 }
 
 #[cfg(test)]

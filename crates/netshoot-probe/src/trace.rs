@@ -80,6 +80,9 @@ pub struct Tracer {
     tcp_rx: Option<UdpSocket>,
     tcp_tx: Option<Socket>,
     id: u16,
+    /// The next probe's number: it keeps rising over the traces of one tracer (mtr's rounds),
+    /// so a late answer to an earlier round never matches a later probe.
+    next: std::cell::Cell<u16>,
 }
 
 fn raw(p: Protocol) -> Result<Socket, ProbeError> {
@@ -129,7 +132,13 @@ impl Tracer {
             tcp_rx,
             tcp_tx,
             id: (std::process::id() as u16) ^ 0x6e73,
+            next: std::cell::Cell::new(0),
         })
+    }
+
+    /// The address traced.
+    pub fn destination(&self) -> IpAddr {
+        IpAddr::V4(self.dst)
     }
 
     /// Sends probe `n` with `ttl`; waits up to `timeout`.
@@ -149,7 +158,7 @@ impl Tracer {
             TraceMethod::Udp => {
                 let s = UdpSocket::bind("0.0.0.0:0").map_err(io("binding a UDP socket"))?;
                 s.set_ttl(u32::from(ttl)).map_err(io("setting the TTL"))?;
-                let port = self.port.wrapping_add(n);
+                let port = self.port.wrapping_add(n).max(1);
                 s.send_to(&[0u8; 32], SocketAddr::new(IpAddr::V4(self.dst), port))
                     .map_err(io("sending a probe"))?;
                 proto = 17;
@@ -179,7 +188,8 @@ impl Tracer {
                 let tx = self.tcp_tx.as_ref().expect("tcp socket");
                 tx.set_ttl_v4(u32::from(ttl))
                     .map_err(io("setting the TTL"))?;
-                let sport = 50000 + (self.id % 5000) + n;
+                // 50000..=64999, whatever the probe's number (n wraps over long mtr runs).
+                let sport = 50000 + ((self.id % 5000) + n % 10000);
                 let pkt = syn_packet(self.src, self.dst, sport, self.port, u32::from(n));
                 tx.send_to(&pkt, &dst.into())
                     .map_err(io("sending a probe"))?;
@@ -235,7 +245,15 @@ impl Tracer {
             }
             if let (true, Some(rx)) = (tcp_ready, &self.tcp_rx) {
                 rx.set_nonblocking(true).map_err(io("non-blocking"))?;
-                while let Ok((len, from)) = rx.recv_from(&mut buf) {
+                // The raw TCP socket hears every TCP segment of the namespace: under busy
+                // traffic it never runs dry, so the draining stops at the probe's deadline
+                // (computed once, above) and goes back to the poll every 64 segments.
+                let mut drained = 0;
+                while drained < 64 && Instant::now() < deadline {
+                    drained += 1;
+                    let Ok((len, from)) = rx.recv_from(&mut buf) else {
+                        break;
+                    };
                     if let Some((_, st, _)) =
                         crate::scan::classify_reply(&buf[..len], self.dst, key)
                     {
@@ -357,23 +375,26 @@ pub fn trace(
 }
 
 /// A whole trace with sockets already open (a caller that drops its privileges between
-/// opening and probing): the tracer's destination, method and port; `o`'s TTLs, queries and
-/// waits.
+/// opening and probing, or traces again with the same sockets, as mtr's rounds): the tracer's
+/// destination, method and port; `o`'s TTLs, queries and waits. Probes are numbered on from
+/// the tracer's previous trace.
 pub fn trace_with(
     t: &Tracer,
     o: &TraceOptions,
     mut on_hop: impl FnMut(&Hop),
 ) -> Result<Vec<Hop>, ProbeError> {
     let mut hops = Vec::new();
-    let mut n: u16 = 0;
+    let mut first = true;
     for ttl in o.first_ttl..=o.max_hops {
         let mut probes = Vec::new();
         for _ in 0..o.queries {
-            if n > 0 && !o.sendwait.is_zero() {
+            if !first && !o.sendwait.is_zero() {
                 std::thread::sleep(o.sendwait);
             }
+            first = false;
+            let n = t.next.get();
+            t.next.set(n.wrapping_add(1));
             probes.push(t.probe(ttl, n, o.timeout)?);
-            n = n.wrapping_add(1);
         }
         let reached = probes.iter().any(|p| p.reached);
         let hop = Hop { ttl, probes };

@@ -386,3 +386,188 @@ print(total[0])
     let _ = reader.join();
     assert_eq!(status.code(), Some(0));
 }
+
+/// Starts `netshoot ARGS…` with stdin held open (returned: dropping it is EOF).
+fn spawn_held(args: &[&str]) -> (std::process::Child, Option<std::process::ChildStdin>) {
+    let mut child = NETSHOOT
+        .command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netshoot");
+    let held = child.stdin.take();
+    (child, held)
+}
+
+/// Waits for `child` up to `limit` (then kills it and fails); its status, stdout, stderr and
+/// how long the wait took.
+fn ends_within(mut child: std::process::Child, limit: Duration, what: &str) -> Ran {
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still ran after {limit:?} (killed)");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = start.elapsed();
+    let o = child.wait_with_output().unwrap();
+    Ran {
+        code: status.code(),
+        out: text(&o.stdout),
+        err: text(&o.stderr),
+        took,
+    }
+}
+
+/// UDP with a silent peer: `connect -u -w 1` and `nc -u -w 1` end after about a second with
+/// stdin still open (connect: one line, nc: silent, both exit 0), `connect -u` ends within a
+/// second of SIGTERM and of SIGINT, `listen -u` too with a silent sender, and `listen -u
+/// --idle 1` ends a second after its only sender went silent (one line), `nc -lu -w 1` too
+/// (silent).
+#[test]
+fn udp_connect_and_listen_end_on_idle_and_on_signals() {
+    require_root!();
+    let (c, s, _l) = pair();
+    let cspec = format!("netns:{}", c.name);
+    let sspec = format!("netns:{}", s.name);
+    // Receives and never answers.
+    let _sink = group(&s, &["socat", "-u", "UDP-RECV:7731", "/dev/null"]);
+    s.wait_listen(7731, true);
+
+    let r = bounded(
+        &[
+            "-t",
+            &cspec,
+            "connect",
+            "-u",
+            "-w",
+            "1",
+            "10.86.0.2",
+            "7731",
+        ],
+        Duration::from_secs(3),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.err);
+    assert!(r.took >= Duration::from_millis(900), "{:?}", r.took);
+    assert_eq!(
+        r.err,
+        "netshoot: 10.86.0.2:7731 (udp): nothing received or sent for 1 s; closed (-w SECONDS waits longer)\n"
+    );
+    let r = bounded(
+        &["-t", &cspec, "nc", "-u", "-w", "1", "10.86.0.2", "7731"],
+        Duration::from_secs(3),
+    );
+    assert_eq!((r.code, r.err.as_str()), (Some(0), ""));
+    assert!(r.took >= Duration::from_millis(900), "{:?}", r.took);
+
+    for sig in ["TERM", "INT"] {
+        let (child, held) = spawn_held(&[
+            "-t",
+            &cspec,
+            "connect",
+            "-u",
+            "-w",
+            "30",
+            "10.86.0.2",
+            "7731",
+        ]);
+        std::thread::sleep(Duration::from_millis(400));
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let r = ends_within(child, Duration::from_secs(3), "connect -u after a signal");
+        drop(held);
+        assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
+        assert_eq!(r.code, Some(0), "SIG{sig}: {}", r.err);
+    }
+
+    // listen -u with a sender that went silent: SIGTERM and SIGINT end it within a second.
+    for (sig, port) in [("TERM", 7734u16), ("INT", 7735)] {
+        let p = port.to_string();
+        let (child, held) = spawn_held(&[
+            "-t",
+            &sspec,
+            "listen",
+            "-u",
+            "--idle",
+            "30",
+            "-s",
+            "10.86.0.2",
+            &p,
+        ]);
+        s.wait_listen(port, true);
+        c.sh(&format!(
+            "printf 'hello\\n' | socat -u - UDP:10.86.0.2:{port}"
+        ));
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let r = ends_within(child, Duration::from_secs(3), "listen -u after a signal");
+        drop(held);
+        assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
+        assert_eq!(
+            (r.code, r.out.as_str()),
+            (Some(0), "hello\n"),
+            "SIG{sig}: {}",
+            r.err
+        );
+    }
+
+    // listen -u: one datagram, then silence.
+    for (classic, port) in [(false, 7732u16), (true, 7733)] {
+        let p = port.to_string();
+        let args: Vec<&str> = if classic {
+            vec!["-t", &sspec, "nc", "-lu", "-w", "1", "-s", "10.86.0.2", &p]
+        } else {
+            vec![
+                "-t",
+                &sspec,
+                "listen",
+                "-u",
+                "--idle",
+                "1",
+                "-s",
+                "10.86.0.2",
+                &p,
+            ]
+        };
+        let (child, held) = spawn_held(&args);
+        s.wait_listen(port, true);
+        c.sh(&format!(
+            "printf 'hello\\n' | socat -u - UDP:10.86.0.2:{port}"
+        ));
+        let r = ends_within(
+            child,
+            Duration::from_secs(4),
+            "listen -u with a silent sender",
+        );
+        drop(held);
+        assert_eq!(r.code, Some(0), "{}", r.err);
+        assert_eq!(r.out, "hello\n");
+        assert!(r.took >= Duration::from_millis(900), "{:?}", r.took);
+        if classic {
+            assert_eq!(r.err, "");
+        } else {
+            let idle: Vec<&str> = r.err.lines().filter(|l| l.contains("nothing")).collect();
+            assert_eq!(idle.len(), 1, "{}", r.err);
+            assert!(
+                idle[0].starts_with("netshoot: 10.86.0.1:")
+                    && idle[0].ends_with(
+                        " (udp): nothing received or sent for 1 s; closed (--idle SECONDS waits longer)"
+                    ),
+                "{}",
+                r.err
+            );
+        }
+    }
+}

@@ -437,3 +437,166 @@ fn bind_listens_on_one_address() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     drop(srv);
 }
+
+/// A fake iperf3 server in `ns` on SERVER:PORT for one test: it runs the protocol up to the
+/// results exchange (draining the client's one data stream), takes the client's results,
+/// then does `results` on the control connection instead of sending its own, and holds the
+/// connection open until `hold` has passed.
+fn fake_server(
+    ns: &Netns,
+    results: impl FnOnce(&mut TcpStream) + Send + 'static,
+    hold: Duration,
+) -> std::thread::JoinHandle<()> {
+    let path = ns.path();
+    let (bound, ready) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let fd = std::fs::File::open(&path).expect("open the namespace");
+        nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        let l = std::net::TcpListener::bind((SERVER, PORT)).expect("bind the fake server");
+        bound.send(()).unwrap();
+        let (mut ctrl, _) = l.accept().unwrap();
+        let mut cookie = [0u8; 37];
+        ctrl.read_exact(&mut cookie).unwrap();
+        ctrl.write_all(&[9]).unwrap();
+        let read_json = |t: &mut TcpStream| {
+            let mut n = [0u8; 4];
+            t.read_exact(&mut n).unwrap();
+            let mut b = vec![0u8; u32::from_be_bytes(n) as usize];
+            t.read_exact(&mut b).unwrap();
+        };
+        read_json(&mut ctrl);
+        ctrl.write_all(&[10]).unwrap();
+        let (mut data, _) = l.accept().unwrap();
+        std::thread::spawn(move || {
+            let mut b = vec![0u8; 1 << 16];
+            while matches!(data.read(&mut b), Ok(n) if n > 0) {}
+        });
+        ctrl.write_all(&[1, 2]).unwrap();
+        // TEST_END from the client, then the exchange.
+        assert_eq!(state(&mut ctrl), 4, "TEST_END");
+        ctrl.write_all(&[13]).unwrap();
+        read_json(&mut ctrl);
+        let t0 = Instant::now();
+        results(&mut ctrl);
+        std::thread::sleep(hold.saturating_sub(t0.elapsed()));
+    });
+    ready
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the fake server is listening");
+    h
+}
+
+/// Runs `netshoot -t netns:NS perf client …` with a watchdog of `limit`: status, stdout,
+/// stderr and how long it took.
+fn client_within(ns: &Netns, args: &[&str], limit: Duration) -> (Option<i32>, String, Duration) {
+    let spec = format!("netns:{}", ns.name);
+    let port = PORT.to_string();
+    let mut child = Command::new(BIN)
+        .args(["-t", &spec, "perf", "client", SERVER, "-p", &port])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the client");
+    let t0 = Instant::now();
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("perf client {args:?} still ran after {limit:?} (killed)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = t0.elapsed();
+    let o = child.wait_with_output().unwrap();
+    (code, text(&o.stdout) + &text(&o.stderr), took)
+}
+
+/// A server whose results JSON announces 4 GiB is refused at once (the client reads at most
+/// 1 MiB), and one that drips its results a byte every 0.3 s is given up at the client's
+/// --connect-timeout for the whole exchange: each one line, exit 1, bounded time.
+#[test]
+fn a_servers_huge_or_dripped_results_end_the_client_in_bounded_time() {
+    require_root!();
+    let (c, s, _l) = pair();
+    let args = ["-t", "1", "-i", "0", "-b", "20M", "--connect-timeout", "2"];
+
+    let fake = fake_server(
+        &s,
+        |t| t.write_all(&0xffff_fff0u32.to_be_bytes()).unwrap(),
+        Duration::from_secs(2),
+    );
+    let (code, out, took) = client_within(&c, &args, Duration::from_secs(8));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let cut: Vec<&str> = out.lines().filter(|l| l.contains("cut short")).collect();
+    assert_eq!(
+        cut,
+        ["netshoot: perf: test cut short: exchanging results: the peer does not speak iperf3: it announced a 4294967280-byte JSON document (the limit is 1048576)"],
+        "{out}"
+    );
+    fake.join().unwrap();
+
+    let fake = fake_server(
+        &s,
+        |t| {
+            t.write_all(&1000u32.to_be_bytes()).unwrap();
+            for _ in 0..30 {
+                if t.write_all(b" ").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        },
+        Duration::ZERO,
+    );
+    let (code, out, took) = client_within(&c, &args, Duration::from_secs(10));
+    assert_eq!(code, Some(1), "{out}");
+    // One second of test, then the 2 s exchange deadline.
+    assert!(
+        took >= Duration::from_millis(2900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    let cut: Vec<&str> = out.lines().filter(|l| l.contains("cut short")).collect();
+    assert_eq!(
+        cut,
+        ["netshoot: perf: test cut short: exchanging results: the peer does not speak iperf3: it sent no whole results within 2 s (--connect-timeout SECONDS waits longer)"],
+        "{out}"
+    );
+    fake.join().unwrap();
+}
+
+/// A UDP reverse test that asks for an unlimited rate (`-b 0`) on two streams gets the
+/// server's `--max-bitrate` shared among them (one line on the server's stderr); given, the
+/// flag caps a TCP reverse test too.
+#[test]
+fn the_server_caps_what_a_client_makes_it_send_over_udp() {
+    require_root!();
+    let (c, s, _l) = pair();
+    let srv = Srv::start(&s, &["--max-bitrate", "20M"]);
+    let o = iperf3(&c, &["-u", "-R", "-b", "0", "-P", "2", "-t", "2", "-J"]);
+    let j: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("iperf3 -J ({e}): {} {}", text(&o.stdout), text(&o.stderr)));
+    assert!(j.get("error").is_none(), "{}", j["error"]);
+    let bps = j["end"]["sum"]["bits_per_second"].as_f64().unwrap_or(0.0);
+    assert!(
+        (10e6..=22e6).contains(&bps),
+        "the server sent {bps} bit/s over UDP with --max-bitrate 20M"
+    );
+    serves_normal_client(&c, &["-R"]);
+    let (_, out) = srv.stop(nix::sys::signal::Signal::SIGTERM, Duration::from_secs(1));
+    let err = text(&out.stderr);
+    let capped: Vec<&str> = err.lines().filter(|l| l.contains("max-bitrate")).collect();
+    assert_eq!(
+        capped,
+        [
+            "netshoot: perf server: the client asked for an unlimited rate per stream (UDP); sending at 10000000 bit/s on each of 2 (--max-bitrate RATE allows more)",
+            // Given, the flag caps TCP too (by default it does not: see Limits' unit test).
+            "netshoot: perf server: the client asked for an unlimited rate per stream (TCP); sending at 20000000 bit/s on each of 1 (--max-bitrate RATE allows more)"
+        ],
+        "{err}"
+    );
+}

@@ -389,7 +389,10 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let target = ctx.enter()?;
     let hosts = crate::cmd::ping::hosts(&pargs, &target)?;
     let opts = crate::cmd::ping::options(&pargs, true)?;
-    let reports = netshoot_probe::sweep::sessions(&hosts, &opts, counting.is_none())?;
+    // Every socket the sweep uses is open: the sessions read replies without a capability.
+    let sockets = netshoot_probe::sweep::Sockets::open(&hosts, &opts)?;
+    crate::privs::drop_all_but(&[])?;
+    let reports = netshoot_probe::sweep::sessions_with(sockets, &hosts, &opts, counting.is_none())?;
     let down = reports.iter().any(|r| r.stats.received == 0);
     if ctx.json {
         ctx.output().emit(&reports, |_| String::new())?;

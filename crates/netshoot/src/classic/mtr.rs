@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use netshoot_probe::trace::{TraceMethod, TraceOptions};
@@ -324,13 +323,15 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     };
     let target = ctx.enter()?;
     let ip = crate::args::host(&host, &target, netshoot_dns::Family::V4)?;
+    // The raw sockets, opened once for every round, then no capability is left.
+    let tracer = crate::cmd::trace::open_tracer(ip, &opts)?;
     let start = start_time();
     let me = hostname();
     if screen {
         return interactive(
             &me,
             &host,
-            ip,
+            &tracer,
             &opts,
             cycles,
             Duration::from_secs_f64(interval),
@@ -338,7 +339,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     }
     let cycles = cycles.unwrap_or(10);
     let hops =
-        crate::cmd::trace::report_hops(ip, &opts, cycles, Duration::from_secs_f64(interval))?;
+        crate::cmd::trace::report_hops(&tracer, &opts, cycles, Duration::from_secs_f64(interval))?;
     if json {
         println!("{}", json_report(&me, &host, cycles, &hops)?);
     } else {
@@ -378,7 +379,7 @@ fn key() -> Option<char> {
 fn interactive(
     me: &str,
     dst: &str,
-    ip: IpAddr,
+    tracer: &netshoot_probe::trace::Tracer,
     opts: &TraceOptions,
     cycles: Option<u32>,
     interval: Duration,
@@ -391,7 +392,7 @@ fn interactive(
     let mut rounds = Vec::new();
     let mut done = 0u32;
     loop {
-        rounds.push(crate::cmd::trace::one_round(ip, opts)?);
+        rounds.push(crate::cmd::trace::one_round(tracer, opts)?);
         done += 1;
         let hops = crate::cmd::trace::hop_stats(&rounds, opts.first_ttl);
         let f = |x: Option<f64>| format!("{:.1}", x.unwrap_or(0.0));
@@ -434,7 +435,8 @@ fn interactive(
         let table = Table::new(rows, widths)
             .header(header)
             .block(Block::bordered().title(format!(
-                " My traceroute (netshoot): {me} -> {dst} ({ip})   {}   r restarts, q quits ",
+                " My traceroute (netshoot): {me} -> {dst} ({})   {}   r restarts, q quits ",
+                tracer.destination(),
                 start_time()
             )));
         screen.0.draw(|fr| fr.render_widget(table, fr.area()))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::services;
 use super::{Ctx, Tool};
-use crate::cmd::nc::{ConnectArgs, ListenArgs};
+use crate::cmd::nc::ListenArgs;
 use netshoot_probe::connect::{check_ports, PortCheck, Proto, Verdict};
 
 /// The tool.
@@ -379,22 +379,22 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     }
     let addr = SocketAddr::new(ip, list[0]);
     if udp {
-        let ca = ConnectArgs {
-            host: host.to_string(),
-            port: list[0].to_string(),
-            zero: false,
-            udp: true,
-            timeout,
-            deadline: None,
-            quit_after: quit,
-            shutdown: p.has("N"),
-            v4: p.has("4"),
-            v6: p.has("6"),
-        };
         if verbose > 0 {
             succeeded(list[0]);
         }
-        return crate::cmd::nc::pipe_udp(addr, &ca, wait);
+        // nc -u -w: a silent exchange that long ends, exit 0 and silent (without -w: no
+        // bound); after EOF on stdin, -q (else min(-w, 1 s)) for answers.
+        let stop = crate::interrupt::flag();
+        let bounds = crate::cmd::nc::Bounds {
+            idle: given.filter(|w| *w > 0.0).map(Duration::from_secs_f64),
+            deadline: None,
+            stop: Some(&stop),
+        };
+        let linger = quit
+            .map(Duration::from_secs_f64)
+            .unwrap_or(wait.min(Duration::from_secs(1)));
+        crate::cmd::nc::pipe_udp(addr, linger, &bounds)?;
+        return Ok(0);
     }
     match std::net::TcpStream::connect_timeout(&addr, wait) {
         Ok(stream) => {

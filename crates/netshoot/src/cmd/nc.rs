@@ -31,7 +31,8 @@ pub struct ConnectArgs {
     pub udp: bool,
     /// Seconds to wait for the connection, and, once connected, how long the connection may
     /// stay idle (nothing received from the peer nor read from stdin) before it is closed
-    /// (exit 0, as nc -w).
+    /// (exit 0, as nc -w); with -u, how long a silent exchange lasts, and after EOF on stdin
+    /// the wait for answers (at most 1 s unless -q); 0: no idle bound.
     #[arg(short = 'w', long, default_value = "5", value_name = "SECONDS")]
     pub timeout: f64,
     /// TCP without -z: seconds for the whole connection, connecting included, however busy
@@ -66,8 +67,9 @@ pub struct ListenArgs {
     /// UDP: print datagrams; stdin lines go back to the last sender.
     #[arg(short = 'u', long)]
     pub udp: bool,
-    /// TCP: seconds a connection may stay idle (nothing received from the peer nor read from
-    /// stdin) before it is closed; 0: no bound.
+    /// Seconds a connection may stay idle (nothing received from the peer nor read from
+    /// stdin) before it is closed; UDP: from the first datagram, the last sender's exchange
+    /// (with -k the next sender starts a new one); 0: no bound.
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     pub idle: f64,
     /// nc -l's words (`Listening on ADDR PORT`, `Connection received on ADDR PORT`), only
@@ -111,7 +113,30 @@ pub fn connect(args: &ConnectArgs, target: &Target, out: &Output) -> anyhow::Res
         }
         let addr = SocketAddr::new(ip, list[0]);
         return if args.udp {
-            pipe_udp(addr, args, timeout)
+            let quit = args
+                .quit_after
+                .map(|q| seconds(q, "-q", false))
+                .transpose()?;
+            let stop = crate::interrupt::flag();
+            let bounds = Bounds {
+                idle: (!timeout.is_zero()).then_some(timeout),
+                deadline: None,
+                stop: Some(&stop),
+            };
+            match pipe_udp(
+                addr,
+                quit.unwrap_or(timeout.min(Duration::from_secs(1))),
+                &bounds,
+            )? {
+                End::Idle => {
+                    eprintln!(
+                        "netshoot: {addr} (udp): nothing received or sent for {} s; closed (-w SECONDS waits longer)",
+                        seconds_text(timeout)
+                    );
+                    Ok(0)
+                }
+                _ => Ok(0),
+            }
         } else {
             let deadline = args
                 .deadline
@@ -312,8 +337,10 @@ pub fn duplex(
     Ok(end)
 }
 
-/// Lines of stdin to a UDP peer, its datagrams to stdout (nc -u).
-pub fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyhow::Result<i32> {
+/// Lines of stdin to a UDP peer, its datagrams to stdout (nc -u), until stdin ends (then
+/// `quit_after` more for answers), nothing moves either way for `bounds.idle`, or
+/// `bounds.stop` rises.
+pub fn pipe_udp(addr: SocketAddr, quit_after: Duration, bounds: &Bounds) -> anyhow::Result<End> {
     let bind: SocketAddr = if addr.is_ipv4() {
         "0.0.0.0:0".parse()?
     } else {
@@ -321,27 +348,67 @@ pub fn pipe_udp(addr: SocketAddr, args: &ConnectArgs, timeout: Duration) -> anyh
     };
     let s = UdpSocket::bind(bind)?;
     s.connect(addr)?;
-    let r = s.try_clone()?;
-    let quit = args
-        .quit_after
-        .map(|q| seconds(q, "-q", false))
-        .transpose()?;
-    std::thread::spawn(move || {
-        let mut stdout = std::io::stdout();
-        let mut b = vec![0u8; 65536];
-        while let Ok(n) = r.recv(&mut b) {
-            let _ = stdout.write_all(&b[..n]);
-            let _ = stdout.flush();
+    let w = s.try_clone()?;
+    let base = Instant::now();
+    // Nanoseconds after `base` of the last datagram or line moved, either way.
+    let last = Arc::new(AtomicU64::new(0));
+    let touch = move |last: &AtomicU64| {
+        last.store(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    };
+    let l2 = Arc::clone(&last);
+    let sender = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut line = String::new();
+        let stdin = std::io::stdin();
+        while stdin.read_line(&mut line)? > 0 {
+            touch(&l2);
+            w.send(line.as_bytes())?;
+            line.clear();
         }
+        Ok(())
     });
-    let mut line = String::new();
-    let stdin = std::io::stdin();
-    while stdin.read_line(&mut line)? > 0 {
-        s.send(line.as_bytes())?;
-        line.clear();
+    s.set_read_timeout(Some(TICK))?;
+    let mut stdout = std::io::stdout();
+    let mut b = vec![0u8; 65536];
+    let mut eof: Option<Instant> = None;
+    loop {
+        if bounds.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Ok(End::Stopped);
+        }
+        let now = Instant::now();
+        if eof.is_none() && sender.is_finished() {
+            eof = Some(now);
+        }
+        if eof.is_some_and(|e| now >= e + quit_after) {
+            break;
+        }
+        let quiet = now
+            .duration_since(base)
+            .saturating_sub(Duration::from_nanos(last.load(Ordering::Relaxed)));
+        if eof.is_none() && bounds.idle.is_some_and(|i| quiet >= i) {
+            return Ok(End::Idle);
+        }
+        match s.recv(&mut b) {
+            Ok(n) => {
+                touch(&last);
+                stdout.write_all(&b[..n])?;
+                stdout.flush()?;
+            }
+            // An ICMP port unreachable for an earlier datagram: nc goes on.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::Interrupted
+                        | std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
-    std::thread::sleep(quit.unwrap_or(timeout.min(Duration::from_secs(1))));
-    Ok(0)
+    match sender.join() {
+        Ok(Err(e)) => Err(anyhow!("sending to {addr} (udp): {e}")),
+        _ => Ok(End::Closed),
+    }
 }
 
 /// Runs `listen`.
@@ -361,14 +428,22 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         } else if !out.json {
             eprintln!("netshoot: listening on {} (udp)", s.local_addr()?);
         }
-        s.set_read_timeout(Some(Duration::from_millis(200)))?;
+        s.set_read_timeout(Some(TICK))?;
         let last: Arc<std::sync::Mutex<Option<SocketAddr>>> = Default::default();
         let (l2, s2) = (Arc::clone(&last), s.try_clone()?);
+        let base = Instant::now();
+        // Nanoseconds after `base` of the last datagram or line moved, either way.
+        let moved = Arc::new(AtomicU64::new(0));
+        let touch = move |m: &AtomicU64| {
+            m.store(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        };
+        let m2 = Arc::clone(&moved);
         std::thread::spawn(move || {
             let mut line = String::new();
             let stdin = std::io::stdin();
             while stdin.read_line(&mut line).unwrap_or(0) > 0 {
                 if let Some(peer) = *l2.lock().unwrap_or_else(|e| e.into_inner()) {
+                    touch(&m2);
                     let _ = s2.send_to(line.as_bytes(), peer);
                 }
                 line.clear();
@@ -377,8 +452,28 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
         let mut b = vec![0u8; 65536];
         let mut stdout = std::io::stdout();
         while !stop.load(Ordering::SeqCst) {
+            // Once a sender is the "connection", --idle without a datagram or a line either
+            // way ends it (with -k: the next sender becomes the connection).
+            let quiet = base
+                .elapsed()
+                .saturating_sub(Duration::from_nanos(moved.load(Ordering::Relaxed)));
+            if idle.is_some_and(|i| quiet >= i) {
+                let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(peer) = l.take() {
+                    if !args.classic && !out.json {
+                        eprintln!(
+                            "netshoot: {peer} (udp): nothing received or sent for {} s; closed (--idle SECONDS waits longer)",
+                            seconds_text(idle.unwrap_or_default())
+                        );
+                    }
+                    if !args.keep_open {
+                        return Ok(0);
+                    }
+                }
+            }
             match s.recv_from(&mut b) {
                 Ok((n, peer)) => {
+                    touch(&moved);
                     let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                     // nc -luv names the first sender as its "connection".
                     if args.classic && out.verbose > 0 && l.is_none() {

@@ -82,6 +82,13 @@ pub struct ServerArgs {
         value_name = "SECONDS"
     )]
     pub max_duration: f64,
+    /// Most bits per second the server sends in a reverse (-R) or bidirectional test, summed
+    /// over its sending streams (K/M/G suffixes, 1000s; 0: no cap); a client asking more, or
+    /// unlimited (-b 0), gets this shared among its streams. Default: 1G for UDP (no
+    /// congestion control: the server would send whatever the client asks), none for TCP (the
+    /// receiver must acknowledge, congestion control paces the sender).
+    #[arg(long = "max-bitrate", value_name = "N[KMG]")]
+    pub max_bitrate: Option<String>,
     /// Seconds a client has, in all, to send its cookie and parameters, to open its data
     /// streams, and to exchange results.
     #[arg(long = "setup-timeout", default_value_t = 10.0, value_name = "SECONDS")]
@@ -154,7 +161,9 @@ pub struct ClientArgs {
     /// 64-bit UDP counters.
     #[arg(long = "udp-counters-64bit")]
     pub udp64: bool,
-    /// Seconds to wait for the connection and for each control-channel answer.
+    /// Seconds to wait for the connection, for each of the server's control-channel answers,
+    /// and for the whole results exchange (the server's results JSON: at most 1 MiB, all of it
+    /// within this time, however it trickles in).
     #[arg(
         long = "connect-timeout",
         default_value_t = 10.0,
@@ -301,6 +310,10 @@ fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
         bail!("--max-block {}: between 1 and 1G", a.max_block);
     }
     let max_buffers = size(&Some(a.max_buffers.clone()), "--max-buffers", 1024.0)?;
+    let max_bitrate = match &a.max_bitrate {
+        Some(_) => Some(size(&a.max_bitrate, "--max-bitrate", 1000.0)?),
+        None => None,
+    };
     let opts = ServerOptions {
         port: a.port,
         bind: a.bind,
@@ -312,6 +325,8 @@ fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
             max_block: max_block as usize,
             max_buffers,
             max_duration: a.max_duration,
+            max_udp_bitrate: max_bitrate.unwrap_or(netshoot_perf::server::MAX_UDP_BITRATE),
+            max_tcp_bitrate: max_bitrate.unwrap_or(0),
         },
     };
     let stop = crate::interrupt::flag();

@@ -66,6 +66,22 @@ impl Lines {
             Event::Interval { udp, rows } => self.interval(rows, udp),
             Event::Finished { .. } => {}
             Event::TestFailed { test, error } => self.error(&format!("test {test}: {error}")),
+            Event::RateCapped {
+                asked,
+                capped,
+                streams,
+                udp,
+            } => {
+                let asked = if asked == 0 {
+                    "an unlimited rate".to_string()
+                } else {
+                    format!("{asked} bit/s")
+                };
+                eprintln!(
+                    "netshoot: perf server: the client asked for {asked} per stream ({}); sending at {capped} bit/s on each of {streams} (--max-bitrate RATE allows more)",
+                    if udp { "UDP" } else { "TCP" }
+                );
+            }
         }
     }
 

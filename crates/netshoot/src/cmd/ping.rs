@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use clap::Args;
 use netshoot_ns::Target;
 use netshoot_probe::ping::{PingEvent, PingOptions, Pinger};
-use netshoot_probe::sweep::{sessions, HostReport};
+use netshoot_probe::sweep::{sessions_with, HostReport, Sockets};
 
 use crate::args::seconds;
 use crate::render::Output;
@@ -109,7 +109,10 @@ pub fn run(args: &PingArgs, target: &Target, out: &Output) -> anyhow::Result<i32
     if !several {
         return single(&hosts[0].0, hosts[0].1, &opts, args, out);
     }
-    let reports = sessions(&hosts, &opts, false)?;
+    // Every socket the sweep uses is open: the sessions read replies without a capability.
+    let sockets = Sockets::open(&hosts, &opts)?;
+    crate::privs::drop_all_but(&[])?;
+    let reports = sessions_with(sockets, &hosts, &opts, false)?;
     let any_down = reports.iter().any(|r| r.stats.received == 0);
     out.emit(&reports, |rs| {
         let mut s = String::new();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use clap::Args;
 use netshoot_ns::Target;
-use netshoot_probe::trace::{trace, trace_with, Hop, TraceMethod, TraceOptions, Tracer};
+use netshoot_probe::trace::{trace_with, Hop, TraceMethod, TraceOptions, Tracer};
 use serde::Serialize;
 
 use crate::render::Output;
@@ -145,13 +145,15 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
             None => Duration::ZERO,
         },
     };
-    if args.report {
-        return report(ip, args, &opts, out);
-    }
     let v4 = match ip {
         IpAddr::V4(v) => v,
         IpAddr::V6(_) => return Err(anyhow!("trace is IPv4 only here")),
     };
+    if args.report {
+        // The raw sockets, opened once for every round: nothing after needs a capability.
+        let tracer = open_tracer(ip, &opts)?;
+        return report(&tracer, ip, args, &opts, out);
+    }
     let bytes = match method {
         TraceMethod::Udp => 60,
         TraceMethod::Icmp => 60,
@@ -165,8 +167,7 @@ pub fn run(args: &TraceArgs, target: &Target, out: &Output) -> anyhow::Result<i3
         )
     })?;
     // The raw sockets are open: nothing after needs a capability.
-    let tracer = Tracer::new(IpAddr::V4(v4), opts.method, opts.port).map_err(|e| anyhow!("{e}"))?;
-    crate::privs::drop_all_but(&[])?;
+    let tracer = open_tracer(IpAddr::V4(v4), &opts)?;
     let mut shown = Ok(());
     let hops = trace_with(&tracer, &opts, |h| {
         if shown.is_ok() {
@@ -225,9 +226,18 @@ fn hop_line(h: &Hop, names: bool, tcp_info: bool) -> String {
     s
 }
 
-/// mtr's statistics: `cycles` rounds of one probe per hop, then loss and latency per hop.
+/// Opens the tracer's raw sockets for `ip` and then drops every capability (on the calling
+/// thread, before any other starts): traces and mtr's rounds reuse these sockets.
+pub fn open_tracer(ip: IpAddr, opts: &TraceOptions) -> anyhow::Result<Tracer> {
+    let tracer = Tracer::new(ip, opts.method, opts.port).map_err(|e| anyhow!("{e}"))?;
+    crate::privs::drop_all_but(&[])?;
+    Ok(tracer)
+}
+
+/// mtr's statistics: `cycles` rounds of one probe per hop with `tracer`'s sockets, then loss
+/// and latency per hop.
 pub fn report_hops(
-    ip: IpAddr,
+    tracer: &Tracer,
     opts: &TraceOptions,
     cycles: u32,
     interval: Duration,
@@ -237,18 +247,18 @@ pub fn report_hops(
         if i > 0 && !interval.is_zero() {
             std::thread::sleep(interval);
         }
-        rounds.push(one_round(ip, opts)?);
+        rounds.push(one_round(tracer, opts)?);
     }
     Ok(hop_stats(&rounds, opts.first_ttl))
 }
 
-/// One round of mtr: a trace with one probe per hop.
-pub fn one_round(ip: IpAddr, opts: &TraceOptions) -> anyhow::Result<Vec<Hop>> {
+/// One round of mtr: a trace with one probe per hop, with `tracer`'s sockets.
+pub fn one_round(tracer: &Tracer, opts: &TraceOptions) -> anyhow::Result<Vec<Hop>> {
     let one = TraceOptions {
         queries: 1,
         ..opts.clone()
     };
-    trace(ip, &one, |_| {}).map_err(|e| anyhow!("{e}"))
+    trace_with(tracer, &one, |_| {}).map_err(|e| anyhow!("{e}"))
 }
 
 /// mtr's per-hop statistics over `rounds` (each a trace with one probe per hop).
@@ -303,8 +313,14 @@ pub fn hop_stats(rounds: &[Vec<Hop>], first_ttl: u8) -> Vec<ReportHop> {
     hops
 }
 
-fn report(ip: IpAddr, args: &TraceArgs, opts: &TraceOptions, out: &Output) -> anyhow::Result<i32> {
-    let hops = report_hops(ip, opts, u32::from(args.cycles), Duration::ZERO)?;
+fn report(
+    tracer: &Tracer,
+    ip: IpAddr,
+    args: &TraceArgs,
+    opts: &TraceOptions,
+    out: &Output,
+) -> anyhow::Result<i32> {
+    let hops = report_hops(tracer, opts, u32::from(args.cycles), Duration::ZERO)?;
     let reached = hops.last().is_some_and(|h| h.host == Some(ip));
     out.emit(&hops, |hs| {
         let mut s = format!(
