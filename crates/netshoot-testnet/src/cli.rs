@@ -35,6 +35,63 @@ impl Netshoot {
         finish(self.start(args), limit, &format!("netshoot {args:?}"))
     }
 
+    /// Runs `netshoot ARGS…` with stdin closed, sampling `/proc/PID/status` every 20 ms for
+    /// the peak VmHWM, and reading every thread's capability sets once `sample_after` has
+    /// passed (then `during` runs, once); a run longer than `limit` is killed and fails the
+    /// test.
+    pub fn watch(
+        self,
+        args: &[&str],
+        sample_after: Duration,
+        limit: Duration,
+        during: impl FnOnce(),
+    ) -> Watched {
+        let mut child = self.start(args);
+        let pid = child.id();
+        let start = std::time::Instant::now();
+        let drain = |mut p: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                let _ = p.read_to_end(&mut v);
+                v
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
+        let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
+        let (mut hwm, mut caps, mut during) = (0, Vec::new(), Some(during));
+        let code = loop {
+            if let Some(k) = crate::proc_status(pid, "VmHWM") {
+                hwm = hwm.max(k);
+            }
+            if caps.is_empty() && start.elapsed() >= sample_after {
+                caps = thread_caps(pid);
+                if let Some(f) = during.take() {
+                    f();
+                }
+            }
+            if let Some(st) = child.try_wait().expect("wait for netshoot") {
+                break st.code();
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "netshoot {args:?} still ran after {limit:?} (killed); stderr: {}",
+                    text(&err.join().unwrap_or_default())
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Watched {
+            code,
+            took: start.elapsed(),
+            out: text(&out.join().expect("stdout reader")),
+            err: text(&err.join().expect("stderr reader")),
+            hwm_kib: hwm,
+            caps,
+        }
+    }
+
     /// Runs `netshoot ARGS…` and returns what it printed, whatever its status.
     pub fn run(self, args: &[&str]) -> Output {
         self.run_env(args, &[])
@@ -88,6 +145,38 @@ pub struct Ran {
     pub err: String,
     /// From the call of [`finish`] to its end.
     pub took: Duration,
+}
+
+/// What [`Netshoot::watch`] saw.
+#[derive(Debug)]
+pub struct Watched {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Its stdout, lossy UTF-8.
+    pub out: String,
+    /// Its stderr, lossy UTF-8.
+    pub err: String,
+    /// The highest VmHWM seen, KiB.
+    pub hwm_kib: u64,
+    /// `(CapEff, CapPrm, CapBnd)` of each thread, read once `sample_after` had passed (empty
+    /// when it ended before).
+    pub caps: Vec<(u64, u64, u64)>,
+    /// From the start to its end.
+    pub took: Duration,
+}
+
+/// `(CapEff, CapPrm, CapBnd)` of every thread of `pid` (`u64::MAX` for a set not read).
+pub fn thread_caps(pid: u32) -> Vec<(u64, u64, u64)> {
+    let mut v = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Some(tid) = t.file_name().to_str().and_then(|s| s.parse().ok()) {
+                let cap = |f: &str| crate::proc_status(tid, f).unwrap_or(u64::MAX);
+                v.push((cap("CapEff"), cap("CapPrm"), cap("CapBnd")));
+            }
+        }
+    }
+    v
 }
 
 /// Waits at most `limit` for `child` (stdout and stderr piped), reading what it prints; when

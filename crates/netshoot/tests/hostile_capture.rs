@@ -5,9 +5,9 @@
 //! `scan -sS` run without capabilities (top: only the two that name processes) while they
 //! still capture, count, ping, trace and scan. Every command ends within a watchdog's bound.
 
-use std::io::{BufWriter, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufWriter, Write};
+use std::process::Command;
+use std::time::Duration;
 
 use netshoot_testnet::cli::{text, Netshoot};
 use netshoot_testnet::{netns_pair, require_root, unique, Link, Netns};
@@ -38,95 +38,6 @@ impl Drop for TmpFile {
     }
 }
 
-/// The (effective, permitted, bounding) capability sets of every thread of `pid`.
-fn thread_caps(pid: u32) -> Vec<(u64, u64, u64)> {
-    let mut v = Vec::new();
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let tid = t.file_name().to_string_lossy().to_string();
-            let s = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status"))
-                .unwrap_or_default();
-            let cap = |f: &str| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix(&format!("{f}:")))
-                    .and_then(|x| u64::from_str_radix(x.trim(), 16).ok())
-                    .unwrap_or(u64::MAX)
-            };
-            v.push((cap("CapEff"), cap("CapPrm"), cap("CapBnd")));
-        }
-    }
-    v
-}
-
-/// What a watched run left: its output, the highest VmHWM seen (KiB), the capability sets of
-/// its threads once `sample_after` had passed, and how long it took.
-struct Watched {
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-    hwm_kib: u64,
-    caps: Vec<(u64, u64, u64)>,
-    took: Duration,
-}
-
-/// Runs `netshoot ARGS…`, sampling /proc/PID/status every 20 ms; kills it after `limit` (a
-/// regression fails instead of hanging). `during` runs once `sample_after` has passed, right
-/// after the capabilities are read.
-fn watch(args: &[&str], sample_after: Duration, limit: Duration, during: impl FnOnce()) -> Watched {
-    let started = Instant::now();
-    let mut child: Child = NETSHOOT
-        .command()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netshoot");
-    let pid = child.id();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let mut hwm = 0;
-    let mut caps = Vec::new();
-    let mut during = Some(during);
-    let status = loop {
-        if let Some(k) = netshoot_testnet::proc_status(pid, "VmHWM") {
-            hwm = hwm.max(k);
-        }
-        if caps.is_empty() && started.elapsed() >= sample_after {
-            caps = thread_caps(pid);
-            if let Some(f) = during.take() {
-                f();
-            }
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            break st.code();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("netshoot {args:?} still ran after {limit:?}: killed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Watched {
-        status,
-        stdout: text(&reader.join().unwrap()),
-        stderr: text(&err_reader.join().unwrap()),
-        hwm_kib: hwm,
-        caps,
-        took: started.elapsed(),
-    }
-}
-
 /// UDP from random sources in 10.100.0.0/16 (spoofed, raw socket) to 10.89.0.2 for `secs`.
 const FLOOD: &str = r#"
 import random, socket, struct, sys, time
@@ -153,7 +64,7 @@ fn top_under_a_spoofed_source_flood_keeps_its_cap_and_memory() {
     let _flood = a.spawn(&["python3", "-c", FLOOD, "12"]);
     std::thread::sleep(Duration::from_millis(300));
     let spec = format!("netns:{}", a.name);
-    let w = watch(
+    let w = NETSHOOT.watch(
         &[
             "-t",
             &spec,
@@ -175,13 +86,13 @@ fn top_under_a_spoofed_source_flood_keeps_its_cap_and_memory() {
         Duration::from_secs(20),
         || {},
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
+    assert_eq!(w.code, Some(0), "{}", w.err);
     let snaps: Vec<serde_json::Value> = w
-        .stdout
+        .out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert_eq!(snaps.len(), 5, "{}", w.stdout);
+    assert_eq!(snaps.len(), 5, "{}", w.out);
     for s in &snaps {
         let tracked = s["tracked_pairs"].as_u64().unwrap();
         assert!(tracked <= 2000, "{s}");
@@ -305,13 +216,13 @@ fn capture_r_streams_a_large_file_in_constant_memory() {
     let n = 200_000_000 / 1530;
     big_pcap(&big.0, n);
     let copy = TmpFile::new("copy.pcap");
-    let w = watch(
+    let w = NETSHOOT.watch(
         &["capture", "-r", &big.0, "-w", &copy.0],
         Duration::ZERO,
         Duration::from_secs(60),
         || {},
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
+    assert_eq!(w.code, Some(0), "{}", w.err);
     assert!(
         w.hwm_kib < 30 * 1024,
         "VmHWM {} KiB for -r of 200 MB",
@@ -330,14 +241,14 @@ fn capture_r_streams_a_large_file_in_constant_memory() {
 
     let ng = TmpFile::new("big.pcapng");
     big_pcapng(&ng.0, 64_000_000 / 1546);
-    let w = watch(
+    let w = NETSHOOT.watch(
         &["capture", "-r", &ng.0, "udp port 53"],
         Duration::ZERO,
         Duration::from_secs(60),
         || {},
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
-    assert_eq!(w.stdout.lines().count(), 64_000_000 / 1546);
+    assert_eq!(w.code, Some(0), "{}", w.err);
+    assert_eq!(w.out.lines().count(), 64_000_000 / 1546);
     assert!(
         w.hwm_kib < 30 * 1024,
         "VmHWM {} KiB for -r of 64 MB",
@@ -422,7 +333,7 @@ fn packet_tools_drop_their_capabilities_once_the_sockets_are_open() {
     };
     // capture: the packets arrive after the capabilities are gone.
     let name = a.name.clone();
-    let w = watch(
+    let w = NETSHOOT.watch(
         &["-t", &spec, "capture", "-i", &ia, "-c", "3", "icmp"],
         Duration::from_millis(700),
         Duration::from_secs(15),
@@ -433,21 +344,21 @@ fn packet_tools_drop_their_capabilities_once_the_sockets_are_open() {
                 .output();
         },
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
-    assert_eq!(w.stdout.lines().count(), 3, "{}", w.stdout);
+    assert_eq!(w.code, Some(0), "{}", w.err);
+    assert_eq!(w.out.lines().count(), 3, "{}", w.out);
     all_zero("capture", &w.caps);
     // ping: a new namespace refuses ICMP datagram sockets (ping_group_range 1 0): raw.
-    let w = watch(
+    let w = NETSHOOT.watch(
         &["-t", &spec, "ping", "-c", "5", "-i", "0.5", "10.89.0.2"],
         Duration::from_millis(800),
         Duration::from_secs(15),
         || {},
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
-    assert!(w.stdout.contains("5 received"), "{}", w.stdout);
+    assert_eq!(w.code, Some(0), "{}", w.err);
+    assert!(w.out.contains("5 received"), "{}", w.out);
     all_zero("ping", &w.caps);
     // trace to a silent address: 3 hops of 1 s.
-    let w = watch(
+    let w = NETSHOOT.watch(
         &[
             "-t",
             &spec,
@@ -466,18 +377,14 @@ fn packet_tools_drop_their_capabilities_once_the_sockets_are_open() {
         || {},
     );
     // Unanswered (1), or the kernel's own host-unreachable once ARP gives up.
-    assert!(matches!(w.status, Some(0 | 1)), "{}", w.stderr);
-    assert!(
-        w.stdout.starts_with("traceroute to 10.89.0.9"),
-        "{}",
-        w.stdout
-    );
-    assert!(w.stdout.lines().count() >= 2, "{}", w.stdout);
+    assert!(matches!(w.code, Some(0 | 1)), "{}", w.err);
+    assert!(w.out.starts_with("traceroute to 10.89.0.9"), "{}", w.out);
+    assert!(w.out.lines().count() >= 2, "{}", w.out);
     all_zero("trace", &w.caps);
     // scan -sS: a listener is found open after the capabilities are gone.
     let _sink = b.tcp_sinks(&["8080"]);
     b.wait_listen(8080, false);
-    let w = watch(
+    let w = NETSHOOT.watch(
         &[
             "-t",
             &spec,
@@ -496,8 +403,8 @@ fn packet_tools_drop_their_capabilities_once_the_sockets_are_open() {
         Duration::from_secs(20),
         || {},
     );
-    assert_eq!(w.status, Some(0), "{}", w.stderr);
-    let v: serde_json::Value = serde_json::from_str(&w.stdout).expect("JSON");
+    assert_eq!(w.code, Some(0), "{}", w.err);
+    let v: serde_json::Value = serde_json::from_str(&w.out).expect("JSON");
     assert_eq!(v[0]["ports"][0]["state"], "open", "{v}");
     assert_eq!(v[0]["ports"][1]["state"], "closed", "{v}");
     all_zero("scan -sS", &w.caps);

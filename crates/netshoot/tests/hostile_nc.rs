@@ -401,31 +401,6 @@ fn spawn_held(args: &[&str]) -> (std::process::Child, Option<std::process::Child
     (child, held)
 }
 
-/// Waits for `child` up to `limit` (then kills it and fails); its status, stdout, stderr and
-/// how long the wait took.
-fn ends_within(mut child: std::process::Child, limit: Duration, what: &str) -> Ran {
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still ran after {limit:?} (killed)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let took = start.elapsed();
-    let o = child.wait_with_output().unwrap();
-    Ran {
-        code: status.code(),
-        out: text(&o.stdout),
-        err: text(&o.stderr),
-        took,
-    }
-}
-
 /// UDP with a silent peer: `connect -u -w 1` and `nc -u -w 1` end after about a second with
 /// stdin still open (connect: one line, nc: silent, both exit 0), `connect -u` ends within a
 /// second of SIGTERM and of SIGINT, `listen -u` too with a silent sender, and `listen -u
@@ -483,7 +458,7 @@ fn udp_connect_and_listen_end_on_idle_and_on_signals() {
             .args([&format!("-{sig}"), &child.id().to_string()])
             .status()
             .unwrap();
-        let r = ends_within(child, Duration::from_secs(3), "connect -u after a signal");
+        let r = finish(child, Duration::from_secs(3), "connect -u after a signal");
         drop(held);
         assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
         assert_eq!(r.code, Some(0), "SIG{sig}: {}", r.err);
@@ -512,7 +487,7 @@ fn udp_connect_and_listen_end_on_idle_and_on_signals() {
             .args([&format!("-{sig}"), &child.id().to_string()])
             .status()
             .unwrap();
-        let r = ends_within(child, Duration::from_secs(3), "listen -u after a signal");
+        let r = finish(child, Duration::from_secs(3), "listen -u after a signal");
         drop(held);
         assert!(r.took < Duration::from_secs(1), "SIG{sig}: {:?}", r.took);
         assert_eq!(
@@ -546,7 +521,7 @@ fn udp_connect_and_listen_end_on_idle_and_on_signals() {
         c.sh(&format!(
             "printf 'hello\\n' | socat -u - UDP:10.86.0.2:{port}"
         ));
-        let r = ends_within(
+        let r = finish(
             child,
             Duration::from_secs(4),
             "listen -u with a silent sender",

@@ -4,12 +4,11 @@
 //! in any thread while they run. Each case has a watchdog that kills a regression instead of
 //! hanging (root).
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use netshoot_testnet::cli::{text, Netshoot};
-use netshoot_testnet::{netns_pair, proc_status, require_root, Group, Link, Netns};
+use netshoot_testnet::cli::{Netshoot, Watched};
+use netshoot_testnet::{netns_pair, require_root, Group, Link, Netns};
 
 const NETSHOOT: Netshoot = Netshoot(env!("CARGO_BIN_EXE_netshoot"));
 
@@ -26,72 +25,10 @@ fn group(ns: &Netns, argv: &[&str]) -> Group {
     Group::spawn(cmd)
 }
 
-/// What a watched run left.
-struct Watched {
-    code: Option<i32>,
-    out: String,
-    err: String,
-    /// `CapEff` of every thread, read once `sample_after` had passed.
-    caps: Vec<u64>,
-    took: Duration,
-}
-
-/// Runs `netshoot ARGS…`, reads every thread's `CapEff` once `sample_after` has passed, and
-/// kills it after `limit` (the test then fails instead of hanging).
+/// Runs `netshoot ARGS…`, reading its threads' capabilities once `sample_after` has passed;
+/// killed (and the test failed) after `limit`.
 fn watch(args: &[&str], sample_after: Duration, limit: Duration) -> Watched {
-    let mut child: Child = NETSHOOT
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netshoot");
-    let pid = child.id();
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let mut caps = Vec::new();
-    let code = loop {
-        if caps.is_empty() && start.elapsed() >= sample_after {
-            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-                for t in tasks.flatten() {
-                    if let Some(tid) = t.file_name().to_str().and_then(|s| s.parse().ok()) {
-                        caps.extend(proc_status(tid, "CapEff"));
-                    }
-                }
-            }
-        }
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "netshoot {args:?} still ran after {limit:?} (killed); stderr: {}",
-                text(&err.join().unwrap())
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Watched {
-        code,
-        took: start.elapsed(),
-        out: text(&out.join().unwrap()),
-        err: text(&err.join().unwrap()),
-        caps,
-    }
+    NETSHOOT.watch(args, sample_after, limit, || {})
 }
 
 /// Drops TCP SYNs to `port` in `ns`: a silent port.
@@ -177,7 +114,7 @@ fn trace_tcp_ends_on_time_under_busy_tcp() {
         "3 s of probes took {:?}",
         w.took
     );
-    assert!(w.caps.iter().all(|c| *c == 0), "CapEff {:x?}", w.caps);
+    assert!(w.caps.iter().all(|c| c.0 == 0), "CapEff {:x?}", w.caps);
 
     // Closed (no listener, not dropped): the reset answers at the first hop.
     let w = watch(
@@ -219,7 +156,7 @@ fn sweeps_and_mtr_rounds_run_without_capabilities() {
             "{what} ended before its CapEff was read"
         );
         assert!(
-            w.caps.iter().all(|c| *c == 0),
+            w.caps.iter().all(|c| c.0 == 0),
             "{what}: CapEff of its threads {:x?}",
             w.caps
         );
