@@ -163,6 +163,12 @@ pub struct ServerOptions {
     pub window: Option<usize>,
     /// Serve one test, then exit (`-1`).
     pub one_shot: bool,
+    /// Most bits per second the UDP reverse (`-R`) senders send in all (0: no cap). iperf 2
+    /// has no control connection: the first datagram's source address, which can be forged,
+    /// decides where the server sends, at the rate that datagram asks; a flow asking for more
+    /// than is left gets what is left, and none when nothing is ([`crate::server::MAX_UDP_BITRATE`]
+    /// by default).
+    pub max_udp_bitrate: u64,
 }
 
 /// UDP receive statistics of a report.
@@ -1148,12 +1154,47 @@ fn udp_receive(
     }
 }
 
-/// UDP -R, the server's side: send to the client at its rate for its amount, then the FIN
-/// once.
+/// The bits per second the server's UDP senders may still take (`u64::MAX` when uncapped).
+#[derive(Clone)]
+struct Budget(Arc<std::sync::atomic::AtomicU64>);
+
+impl Budget {
+    fn new(cap: u64) -> Budget {
+        Budget(Arc::new(std::sync::atomic::AtomicU64::new(if cap == 0 {
+            u64::MAX
+        } else {
+            cap
+        })))
+    }
+
+    /// Takes `asked`, or what is left when that is less; `None` when nothing is left.
+    fn take(&self, asked: u64) -> Option<u64> {
+        let mut got = 0;
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                got = asked.min(left);
+                (left != u64::MAX).then_some(left - got)
+            });
+        (got > 0).then_some(got)
+    }
+
+    fn give_back(&self, rate: u64) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                (left != u64::MAX).then_some(left.saturating_add(rate))
+            });
+    }
+}
+
+/// UDP -R, the server's side: send to the client at `rate` (its own, or what the server's
+/// budget had left) for its amount, then the FIN once.
 fn udp_serve_reverse(
     u: UdpSocket,
     peer: SocketAddr,
     h: PeerHeader,
+    rate: u64,
     id: u32,
     stop: &AtomicBool,
     tx: &mpsc::Sender<Event>,
@@ -1164,11 +1205,6 @@ fn udp_serve_reverse(
     };
     let mut buf = vec![0u8; len];
     pattern(&mut buf);
-    let rate = if h.rate > 0 {
-        u64::from(h.rate)
-    } else {
-        1024 * 1024
-    };
     let start = Instant::now();
     let (next, mut sent) = send_paced(
         &mut |b| u.send_to(b, peer),
@@ -1556,6 +1592,7 @@ fn serve_udp(
     let mut first_peer: Option<IpAddr> = None;
     let mut buf = vec![0u8; MAX_READ];
     let port = o.port;
+    let budget = Budget::new(o.max_udp_bitrate);
     while !stop.load(Ordering::Relaxed) {
         while let Ok(ev) = events.try_recv() {
             on(ev);
@@ -1584,10 +1621,18 @@ fn serve_udp(
                     });
                     if let Some(h) = rev {
                         // -R: we send; the client's datagrams after this one are ignored.
-                        if let Ok(us) = u.try_clone() {
-                            let (tx, stop) = (tx.clone(), stop.clone());
+                        // Its rate comes out of the server's budget, returned at its end.
+                        let asked = if h.rate > 0 {
+                            u64::from(h.rate)
+                        } else {
+                            1024 * 1024
+                        };
+                        let rate = budget.take(asked);
+                        if let (Some(rate), Ok(us)) = (rate, u.try_clone()) {
+                            let (tx, stop, budget) = (tx.clone(), stop.clone(), budget.clone());
                             senders.push(std::thread::spawn(move || {
-                                udp_serve_reverse(us, peer, h, fid, &stop, &tx)
+                                udp_serve_reverse(us, peer, h, rate, fid, &stop, &tx);
+                                budget.give_back(rate);
                             }));
                         }
                         flows.insert(
@@ -1816,6 +1861,70 @@ mod tests {
         assert_eq!(&r[..4], &[0x44, 0x01, 0x00, 0x78]);
         assert!(parse_header(&r).unwrap().reverse);
         assert!(parse_header(b"0123456789").is_none());
+    }
+
+    #[test]
+    fn the_budget_shares_a_cap_and_takes_it_back() {
+        let b = Budget::new(10);
+        assert_eq!(b.take(4), Some(4));
+        assert_eq!(b.take(8), Some(6));
+        assert_eq!(b.take(1), None);
+        b.give_back(6);
+        assert_eq!(b.take(100), Some(6));
+        let free = Budget::new(0);
+        assert_eq!(free.take(u64::from(u32::MAX)), Some(u64::from(u32::MAX)));
+        free.give_back(5);
+        assert_eq!(free.take(7), Some(7));
+    }
+
+    /// A UDP -R client on loopback asking 80 Mbit/s of a server capped at 8 Mbit/s in all
+    /// (two flows) gets about 1 MB in its second, not the 10 MB it asked for.
+    #[test]
+    fn udp_reverse_senders_share_the_servers_cap() {
+        let port = 20_000 + (std::process::id() % 20_000) as u16;
+        let server = ServerOptions {
+            port,
+            bind: Some("127.0.0.1".parse().unwrap()),
+            udp: true,
+            interval: 0.0,
+            window: None,
+            one_shot: false,
+            max_udp_bitrate: 8_000_000,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let s_stop = stop.clone();
+        let srv = std::thread::spawn(move || serve(&server, &s_stop, &mut |_| {}));
+        std::thread::sleep(Duration::from_millis(300));
+        let o = ClientOptions {
+            host: "127.0.0.1".into(),
+            addr: SocketAddr::new("127.0.0.1".parse().unwrap(), port),
+            udp: true,
+            amount: Amount::Time(1.0),
+            interval: 0.0,
+            parallel: 2,
+            rate: 80_000_000,
+            len: 1470,
+            window: None,
+            reverse: true,
+            dual: None,
+            listen_port: 0,
+            timeout: Duration::from_secs(2),
+        };
+        let mut got = 0u64;
+        let c_stop = Arc::new(AtomicBool::new(false));
+        let _ = client(&o, &c_stop, &mut |e| {
+            if let Event::Report(r) = e {
+                if r.last && r.id.is_some() {
+                    got += r.bytes;
+                }
+            }
+        });
+        stop.store(true, Ordering::SeqCst);
+        let _ = srv.join();
+        assert!(
+            got > 200_000 && got < 1_600_000,
+            "{got} bytes in 1 s under an 8 Mbit/s cap"
+        );
     }
 
     #[test]

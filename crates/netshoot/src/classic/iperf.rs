@@ -362,6 +362,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 interval,
                 window,
                 one_shot: p.has("1"),
+                max_udp_bitrate: netshoot_perf::server::MAX_UDP_BITRATE,
             };
             ctx.enter()?;
             let stop = crate::interrupt::flag();
