@@ -396,7 +396,10 @@ fn screen_under_a_pty_shows_containers_and_q_quits() {
         out.contains("\x1b[?1049h") && out.contains("\x1b[?1049l"),
         "alternate screen entered and left: {out:?}"
     );
-    assert!(out.contains("netshoot") && out.contains("stats:"), "{out:?}");
+    assert!(
+        out.contains("netshoot") && out.contains("stats:"),
+        "{out:?}"
+    );
     assert!(out.contains(&c.name), "{out:?}");
     // The detail view: its interfaces and the listener's socket.
     assert!(

@@ -89,7 +89,7 @@ pub fn run(args: &StatsArgs, target: Option<&str>, out: &Output) -> anyhow::Resu
     };
     let tty = !out.json && std::io::stdout().is_terminal();
     if tty {
-        return screen(&docker, &opts, interval, args.count, &mut view);
+        return screen(&docker, interval, args.count, &mut view);
     }
     let stop = crate::interrupt::flag();
     let mut prev = stats::sample(&docker, &opts)?;
@@ -294,14 +294,12 @@ fn detail(c: &ContainerStats) -> Detail {
                 Ok(socks) if socks.is_empty() => lines.push("  none".into()),
                 Ok(socks) => {
                     for s in socks {
-                        let proto = serde_json::to_value(s.proto)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default();
-                        let state = serde_json::to_value(&s.state)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default();
+                        let proto = match s.proto {
+                            netshoot_inspect::Proto::Tcp => "tcp",
+                            netshoot_inspect::Proto::Udp => "udp",
+                            netshoot_inspect::Proto::Raw => "raw",
+                        };
+                        let state = s.state.as_str();
                         lines.push(format!(
                             "  {proto:<4} {state:<11} {:<28} {}",
                             endpoint(s.local, s.local_port),
@@ -329,7 +327,6 @@ fn endpoint(ip: std::net::IpAddr, port: u16) -> String {
 /// The screen: the table refreshed every interval; keys sort, filter, open one container.
 fn screen(
     docker: &Docker,
-    opts: &SampleOptions,
     interval: Duration,
     count: Option<u64>,
     view: &mut View,
@@ -337,7 +334,6 @@ fn screen(
     // Every container is sampled; the view hides exited ones when asked (`a` toggles).
     let opts = SampleOptions {
         running_only: false,
-        ..opts.clone()
     };
     let stop = crate::interrupt::flag();
     let mut prev: Option<Sample> = None;
