@@ -10,6 +10,7 @@ use clap::Args;
 use netshoot_inspect::stats::{self, ContainerStats, Sample, SampleOptions, SortKey, StatsReport};
 use netshoot_ns::docker::Docker;
 
+use crate::cmd::motd::clean;
 use crate::render::Output;
 use crate::screen::{Key, Screen};
 
@@ -169,6 +170,9 @@ pub fn decimal_size(b: u64) -> String {
     format!("{}{}", sig(v, 3), U[i])
 }
 
+/// The most socket lines the detail view holds (a container may have many more).
+const MAX_SOCKET_LINES: usize = 1000;
+
 /// The columns of one container: name, id, state, CPU %, memory, mem %, net, block, PIDs.
 fn columns(c: &ContainerStats) -> [String; 9] {
     let pair = |a: Option<u64>, b: Option<u64>, f: fn(u64) -> String| match (a, b) {
@@ -176,10 +180,11 @@ fn columns(c: &ContainerStats) -> [String; 9] {
         _ => "-".into(),
     };
     let pct = |p: Option<f64>| p.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into());
+    // What the engine and the container named are shown escaped (control and bidi characters).
     [
-        c.name.clone(),
-        netshoot_ns::docker::short(&c.id, 12).to_string(),
-        c.state.clone(),
+        clean(&c.name),
+        clean(netshoot_ns::docker::short(&c.id, 12)),
+        clean(&c.state),
         pct(c.cpu_percent),
         pair(c.mem_used, c.mem_limit, binary_size),
         pct(c.mem_percent),
@@ -239,8 +244,8 @@ struct Detail {
 fn detail(c: &ContainerStats) -> Detail {
     let mut lines = Vec::new();
     let [name, id, state, cpu, mem, memp, net, blk, pids] = columns(c);
-    lines.push(format!("{name} ({id}), {state}: {}", c.status));
-    lines.push(format!("image {}", c.image));
+    lines.push(format!("{name} ({id}), {state}: {}", clean(&c.status)));
+    lines.push(format!("image {}", clean(&c.image)));
     lines.push(format!(
         "CPU {cpu}   memory {mem} ({memp})   net I/O {net}   block I/O {blk}   PIDs {pids}"
     ));
@@ -278,8 +283,8 @@ fn detail(c: &ContainerStats) -> Detail {
                             .unwrap_or((0, 0));
                         lines.push(format!(
                             "  {:<16} {:<8} rx {:>8}  tx {:>8}  {}",
-                            i.name,
-                            i.operstate,
+                            clean(&i.name),
+                            clean(&i.operstate),
                             decimal_size(rx),
                             decimal_size(tx),
                             addrs.join(" ")
@@ -293,7 +298,13 @@ fn detail(c: &ContainerStats) -> Detail {
             match socks {
                 Ok(socks) if socks.is_empty() => lines.push("  none".into()),
                 Ok(socks) => {
-                    for s in socks {
+                    if socks.len() > MAX_SOCKET_LINES {
+                        lines.push(format!(
+                            "  {} sockets; the first {MAX_SOCKET_LINES}:",
+                            socks.len()
+                        ));
+                    }
+                    for s in socks.into_iter().take(MAX_SOCKET_LINES) {
                         let proto = match s.proto {
                             netshoot_inspect::Proto::Tcp => "tcp",
                             netshoot_inspect::Proto::Udp => "udp",
