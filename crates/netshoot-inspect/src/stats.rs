@@ -660,6 +660,102 @@ eth1:    1000      10    0    0    0     0          0         0      500       8
         assert_eq!(unescape("/a\\040b"), "/a b");
     }
 
+    /// A fake hierarchy in a temporary directory, with the files Docker's cgroup has.
+    fn fake(files: &[(&str, &str)]) -> PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "netshoot-stats-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        for (rel, text) in files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn reads_a_cgroup_v2_container_of_the_systemd_driver() {
+        let d = "system.slice/docker-abc.scope";
+        let root = fake(&[
+            (
+                &format!("{d}/cpu.stat"),
+                "usage_usec 2500000\nuser_usec 2000000\n",
+            ),
+            (&format!("{d}/memory.current"), "104857600\n"),
+            (
+                &format!("{d}/memory.stat"),
+                "anon 1\ninactive_file 4857600\n",
+            ),
+            (&format!("{d}/memory.max"), "max\n"),
+            (
+                &format!("{d}/io.stat"),
+                "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n",
+            ),
+            (&format!("{d}/pids.current"), "3\n"),
+            (&format!("{d}/cgroup.procs"), "4242\n4243\n"),
+        ]);
+        let m = Mounts {
+            v2: Some(root.clone()),
+            v1: HashMap::new(),
+        };
+        let cg = m.locate("abc", || None).expect("found");
+        let mut raw = Raw::default();
+        read_cgroup(&cg, Some(1 << 30), &mut raw);
+        assert_eq!(raw.cpu_ns, Some(2_500_000_000));
+        assert_eq!(raw.mem_used, Some(100_000_000));
+        assert_eq!(raw.mem_limit, Some(1 << 30), "no limit: the host's memory");
+        assert_eq!(raw.blk, Some((4096, 8192)));
+        assert_eq!(raw.pids, Some(3));
+        assert_eq!(raw.pid, Some(4242));
+        assert!(m.locate("other", || None).is_none());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn reads_a_cgroup_v1_container_of_the_cgroupfs_driver() {
+        let root = fake(&[
+            ("cpuacct/docker/abc/cpuacct.usage", "1000\n"),
+            ("memory/docker/abc/memory.usage_in_bytes", "5000\n"),
+            (
+                "memory/docker/abc/memory.stat",
+                "inactive_file 9\ntotal_inactive_file 1000\n",
+            ),
+            ("memory/docker/abc/memory.limit_in_bytes", "2048\n"),
+            ("memory/docker/abc/cgroup.procs", "77\n"),
+            (
+                "blkio/docker/abc/blkio.throttle.io_service_bytes_recursive",
+                "8:0 Read 10\n8:0 Write 20\nTotal 30\n",
+            ),
+            (
+                "blkio/docker/abc/blkio.io_service_bytes_recursive",
+                "Total 0\n",
+            ),
+            ("pids/docker/abc/pids.current", "2\n"),
+        ]);
+        let v1 = ["cpuacct", "memory", "blkio", "pids"]
+            .iter()
+            .map(|c| (c.to_string(), root.join(c)))
+            .collect();
+        let m = Mounts { v2: None, v1 };
+        let cg = m.locate("abc", || None).expect("found");
+        let mut raw = Raw::default();
+        read_cgroup(&cg, Some(1 << 30), &mut raw);
+        assert_eq!(raw.cpu_ns, Some(1000));
+        assert_eq!(raw.mem_used, Some(4000), "usage minus total_inactive_file");
+        assert_eq!(raw.mem_limit, Some(2048));
+        assert_eq!(
+            raw.blk,
+            Some((10, 20)),
+            "the throttle file when the others are empty"
+        );
+        assert_eq!(raw.pids, Some(2));
+        assert_eq!(raw.pid, Some(77));
+        let _ = std::fs::remove_dir_all(root);
+    }
+
     fn sample(at: Instant, cpu: u64) -> Sample {
         Sample {
             at,
