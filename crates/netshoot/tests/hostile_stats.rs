@@ -8,13 +8,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netshoot_testnet::cli::finish;
-use netshoot_testnet::docker::{require_docker, test_image, Container};
+use netshoot_testnet::docker::{test_image, Container};
 use netshoot_testnet::run;
 
 #[test]
 fn an_escape_sequence_in_an_interface_name_is_shown_escaped() {
     netshoot_testnet::require_docker!();
-    require_docker();
     let c = Container::run("sth", &[test_image(), "sleep", "infinity"]);
     let pid = c.pid().to_string();
     // Made in the container's namespace (removed with it): a veth pair, one end named so.
