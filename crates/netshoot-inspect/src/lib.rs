@@ -21,6 +21,7 @@ pub mod owners;
 pub mod peer;
 pub mod route;
 pub mod sockets;
+pub mod stats;
 pub mod xt;
 
 pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};

@@ -430,9 +430,27 @@ pub struct ContainerSummary {
     /// `running`, `exited`, …
     #[serde(default)]
     pub state: String,
+    /// The engine's words for the state (`Up 3 minutes`, `Exited (0) 2 seconds ago`).
+    #[serde(default)]
+    pub status: String,
+    /// The image as it was given to `docker run`.
+    #[serde(default)]
+    pub image: String,
+    /// The network mode (`HostConfig.NetworkMode`: `bridge`, `host`, `container:ID`, …).
+    #[serde(default)]
+    pub host_config: Option<SummaryHostConfig>,
     /// Networks and their endpoint settings.
     #[serde(default)]
     pub network_settings: Option<SummaryNetworks>,
+}
+
+/// `HostConfig` of a list entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SummaryHostConfig {
+    /// `bridge`, `host`, `none`, `container:<id>`, or a network name.
+    #[serde(default)]
+    pub network_mode: String,
 }
 
 impl ContainerSummary {

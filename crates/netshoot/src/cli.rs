@@ -20,8 +20,8 @@ API request from connect to last byte (default 5).
 
 Classic names: netshoot also answers to tcpdump, netstat, ss, ip, bridge, brctl, ifconfig, route,
 arp, ping, fping, traceroute, tcptraceroute, mtr, nc, netcat, nmap, dig, drill, nslookup, host,
-curl, iperf3, iperf, iftop, conntrack, ipvsadm, iptables, ip6tables, iptables-save, nft, nsenter
-and netgen, with their own command lines: through a link named so (netshoot install-links DIR),
+curl, iperf3, iperf, iftop, conntrack, ipvsadm, iptables, ip6tables, iptables-save, nft, nsenter,
+ctop and netgen, with their own command lines: through a link named so (netshoot install-links DIR),
 or as `netshoot [-t SPEC] NAME ARGS…` (e.g. netshoot -t web tcpdump -i eth0 port 80 -c 1 -Xvv).
 See docs/CLASSIC.md.
 
@@ -77,6 +77,26 @@ Examples:
   netshoot -t netns:blue exec -- ss -tln
   netshoot -t network:ov exec              a shell, with NETSHOOT_TARGET set and the target in the prompt")]
     Exec(ExecArgs),
+
+    /// Per container CPU %, memory used/limit, network and block IO, PIDs and state (running
+    /// and exited), read from the cgroups and /proc; ctop's screen on a terminal.
+    #[command(after_help = "\
+The containers come from one Docker Engine list call; their figures from the kernel (cgroup v2,
+or v1, and /proc/PID/net/dev), counted as `docker stats` counts them: CPU % is CPU time over
+wall time (100 per busy CPU), memory is usage minus the inactive file cache, the limit the
+host's total memory when the container has none, network bytes every interface but lo.
+
+On a terminal: a screen refreshed every interval (q quits; c m n i p N S sort by cpu, memory,
+network, block IO, PIDs, name, state; r reverses; a toggles exited containers; / filters;
+Enter opens the selected container with its interfaces and sockets, Esc goes back). Otherwise
+a table after one interval, or with --json one JSON line per snapshot.
+
+Examples:
+  netshoot stats
+  netshoot stats --sort mem --filter web
+  netshoot stats --json --count 2 --interval 0.5
+  docker run --rm -it --pid host --privileged -v /var/run/docker.sock:/var/run/docker.sock netshoot stats")]
+    Stats(crate::cmd::stats::StatsArgs),
 
     /// Do nothing until SIGTERM/SIGINT (or for DURATION seconds): keeps a debug container alive.
     #[command(after_help = "\

@@ -6,6 +6,7 @@
 
 pub mod getopt;
 
+mod ctop;
 mod iftop;
 mod nsenter;
 mod tcpdump;
@@ -128,6 +129,8 @@ pub static TOOLS: &[&Tool] = &[
     &iftop::TOOL,
     // namespaces
     &nsenter::TOOL,
+    // docker room
+    &ctop::TOOL,
     // probes room
     &ping::TOOL,
     &fping::TOOL,

@@ -348,31 +348,16 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The terminal screen, restored on drop (also when a trace fails).
-struct Screen(ratatui::DefaultTerminal);
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        ratatui::restore();
-    }
-}
-
 /// The key pressed, if any: q/Esc/Ctrl-C quit, r restarts the statistics.
 fn key() -> Option<char> {
-    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
-    while event::poll(Duration::ZERO).unwrap_or(false) {
-        if let Ok(Event::Key(k)) = event::read() {
-            if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-                return Some('q');
-            }
-            match k.code {
-                KeyCode::Char('q') | KeyCode::Esc => return Some('q'),
-                KeyCode::Char('r') => return Some('r'),
-                _ => {}
-            }
-        }
-    }
-    None
+    use crate::screen::Key;
+    crate::screen::keys(Duration::ZERO)
+        .into_iter()
+        .find_map(|k| match k {
+            Key::Quit | Key::Esc => Some('q'),
+            Key::Char('r') => Some('r'),
+            _ => None,
+        })
 }
 
 /// mtr's screen: the hop table refreshed after every cycle, until q (or -c cycles).
@@ -387,7 +372,7 @@ fn interactive(
     use ratatui::layout::Constraint;
     use ratatui::style::{Modifier, Style};
     use ratatui::widgets::{Block, Row, Table};
-    let mut screen = Screen(ratatui::init());
+    let mut screen = crate::screen::Screen::init();
     let stop = crate::interrupt::flag();
     let mut rounds = Vec::new();
     let mut done = 0u32;

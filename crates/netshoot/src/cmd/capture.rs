@@ -14,6 +14,7 @@ use netshoot_capture::{bpf, filter, summary};
 use netshoot_inspect::owners::{Owners, OwnersWatch};
 
 use crate::render::Output;
+use crate::screen::Screen;
 
 /// The capture room.
 #[derive(Debug, Subcommand)]
@@ -511,11 +512,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     let mut peaks = Peaks::default();
     // On a terminal: a ratatui screen (alternate screen, raw mode; q or Ctrl-C quits),
     // restored by the guard whatever ends the loop.
-    let mut screen = if tty {
-        Some(Screen(ratatui::init()))
-    } else {
-        None
-    };
+    let mut screen = if tty { Some(Screen::init()) } else { None };
     let mut counts = Top::with_max_pairs(t.max_pairs);
     // Socket owners are refreshed once a second on a helper thread, which inherits the
     // target's namespace.
@@ -527,7 +524,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut snapshots = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        if screen.is_some() && quit_key_pressed() {
+        if screen.is_some() && crate::screen::quit_pressed() {
             break;
         }
         let latest = owners.current();
@@ -797,30 +794,6 @@ fn iftop_block(
     let _ = writeln!(s, "{}", "=".repeat(92));
     let _ = writeln!(s);
     s
-}
-
-/// The ratatui terminal, restored on drop.
-struct Screen(ratatui::DefaultTerminal);
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        ratatui::restore();
-    }
-}
-
-/// q, Esc or Ctrl-C (raw mode turns Ctrl-C into a key).
-fn quit_key_pressed() -> bool {
-    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
-    while event::poll(Duration::ZERO).unwrap_or(false) {
-        if let Ok(Event::Key(k)) = event::read() {
-            let ctrl_c =
-                k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
-            if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// One snapshot on the ratatui screen: the same rows as the table.

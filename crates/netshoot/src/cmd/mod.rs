@@ -22,6 +22,7 @@ pub mod ping;
 pub mod probes;
 pub mod scan;
 pub mod sockets;
+pub mod stats;
 pub mod target;
 pub mod targets;
 pub mod trace;
