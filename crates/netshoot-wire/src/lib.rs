@@ -152,10 +152,10 @@ pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod tcp;
+pub mod text;
 pub mod udp;
 pub mod vlan;
 pub mod vxlan;
-pub mod text;
 
 pub use arp::{ArpPacket, ArpRepr};
 pub use dns::DnsHeader;

@@ -111,17 +111,13 @@ pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
 /// would write its bytes as `\DDD` too), and `"` and `\` are left as they are (the caller
 /// quotes; hickory already escapes names).
 pub fn dig(s: &str) -> Cow<'_, str> {
-    rewrite(
-        s,
-        is_unsafe,
-        |out, c| {
-            use std::fmt::Write;
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "\\{b:03}");
-            }
-        },
-    )
+    rewrite(s, is_unsafe, |out, c| {
+        use std::fmt::Write;
+        let mut buf = [0u8; 4];
+        for b in c.encode_utf8(&mut buf).bytes() {
+            let _ = write!(out, "\\{b:03}");
+        }
+    })
 }
 
 /// Text as tcpdump prints a DNS label or other peer text (`fn_print_char`): a control as `^`
@@ -159,7 +155,13 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {
-        for s in ["", "web.test.", "GET / HTTP/1.1", "nginx: worker", "é ü 日本"] {
+        for s in [
+            "",
+            "web.test.",
+            "GET / HTTP/1.1",
+            "nginx: worker",
+            "é ü 日本",
+        ] {
             assert!(matches!(escape(s), Cow::Borrowed(x) if x == s), "{s}");
             assert!(matches!(escape_lines(s), Cow::Borrowed(x) if x == s), "{s}");
             assert!(matches!(dig(s), Cow::Borrowed(x) if x == s), "{s}");
