@@ -106,6 +106,61 @@ pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// A byte stream (an HTTP body on its way to a terminal) escaped as [`escape_lines`] shows
+/// text, piece by piece: bytes that are not UTF-8 as `\xHH`; a character cut between two
+/// pieces is held until the next one (or [`LinesEscaper::finish`]).
+#[derive(Debug, Default)]
+pub struct LinesEscaper {
+    carry: Vec<u8>,
+}
+
+impl LinesEscaper {
+    /// The text for `piece` (and what was held from before), safe to print.
+    pub fn push(&mut self, piece: &[u8]) -> String {
+        self.carry.extend_from_slice(piece);
+        let keep = incomplete_tail(&self.carry);
+        let whole = self.carry.len() - keep;
+        let out = lines_bytes(&self.carry[..whole]);
+        self.carry.drain(..whole);
+        out
+    }
+
+    /// What is still held (a character cut at the very end), shown as bytes.
+    pub fn finish(self) -> String {
+        lines_bytes(&self.carry)
+    }
+}
+
+/// How many bytes at the end of `b` start a UTF-8 character that is not complete yet.
+fn incomplete_tail(b: &[u8]) -> usize {
+    for back in 1..=b.len().min(3) {
+        let lead = b[b.len() - back];
+        if lead & 0xc0 == 0x80 {
+            continue;
+        }
+        let need = match lead {
+            0xf0..=0xf7 => 4,
+            0xe0..=0xef => 3,
+            0xc0..=0xdf => 2,
+            _ => 1,
+        };
+        return if need > back { back } else { 0 };
+    }
+    0
+}
+
+fn lines_bytes(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        out.push_str(&escape_lines(chunk.valid()));
+        for x in chunk.invalid() {
+            let _ = write!(out, "\\x{x:02x}");
+        }
+    }
+    out
+}
+
 /// DNS text as dig shows it in a name or a quoted TXT string: each byte of an unsafe
 /// character as `\DDD` (decimal, RFC 1035 §5.1). Other non-ASCII text stays readable (dig
 /// would write its bytes as `\DDD` too), and `"` and `\` are left as they are (the caller
@@ -205,6 +260,15 @@ mod tests {
         assert_eq!(escape_bytes(b"nginx"), "nginx");
         assert_eq!(escape_bytes(b"a\x1bb"), "a\\x1bb");
         assert_eq!(escape_bytes(b"a\xff\x1b\xc3\xa9"), "a\\xff\\x1bé");
+    }
+
+    #[test]
+    fn lines_escaper_streams_and_keeps_cut_characters_whole() {
+        let mut e = LinesEscaper::default();
+        let mut out = e.push(b"a\x1b[2J\n\xc3");
+        out += &e.push(b"\xa9\xff\tz\xe2\x80");
+        out += &e.finish();
+        assert_eq!(out, "a\\x1b[2J\né\\xff\tz\\xe2\\x80");
     }
 
     #[test]
