@@ -24,6 +24,19 @@ pub fn write_text(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Text whose lines are made of names netshoot does not choose (containers, processes,
+/// interfaces): each line escaped with `netshoot_wire::text::escape`, the newlines kept.
+pub fn escape_each_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&netshoot_wire::text::escape(line));
+    }
+    out
+}
+
 /// What kind of error ended a run, for `--json` readers (`"kind"` of the error object).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -481,9 +481,11 @@ impl Programs {
                 }
             })
             .clone();
-        let mut s = format!("{}/{}", o.pid, name);
-        s.truncate(19);
-        s
+        // argv[0] is the process's own to set: escaped, then cut to 19 characters.
+        format!("{}/{}", o.pid, netshoot_wire::text::escape(&name))
+            .chars()
+            .take(19)
+            .collect()
     }
 }
 
