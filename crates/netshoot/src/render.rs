@@ -103,8 +103,11 @@ pub struct ErrorReport<'a> {
 
 /// Reports an error that ends the run: `line` on stderr for people, always; with `json` also
 /// `{"error": LINE, "kind": KIND}` on stdout, so a program reading stdout gets JSON either way.
+/// An error may quote a peer (an HTTP reason, a DNS server's text, a container's name): the
+/// stderr line has control characters escaped (`netshoot_wire::text::escape`), the JSON object
+/// keeps the line exact.
 pub fn error(json: bool, line: &str, kind: ErrorKind) {
-    eprintln!("{line}");
+    eprintln!("{}", netshoot_wire::text::escape(line));
     if json {
         error_json(line, kind);
     }
