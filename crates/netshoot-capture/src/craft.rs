@@ -500,16 +500,6 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
     v
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn corpus_is_built() {
-        let c = super::corpus();
-        assert!(c.len() >= 40);
-        assert!(c.iter().all(|(_, f)| f.len() >= 14));
-    }
-}
-
 /// Frames whose text a hostile peer wrote (escape sequences in an HTTP request line and
 /// header, in a DNS label and a TXT string): (name, frame), for the summariser's escaping tests.
 pub fn hostile() -> Vec<(String, Vec<u8>)> {
@@ -551,4 +541,14 @@ pub fn hostile() -> Vec<(String, Vec<u8>)> {
         ),
         ("dns txt with ESC".into(), udp4(53, 40001, &txt)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn corpus_is_built() {
+        let c = super::corpus();
+        assert!(c.len() >= 40);
+        assert!(c.iter().all(|(_, f)| f.len() >= 14));
+    }
 }
