@@ -417,7 +417,10 @@ impl Names {
                         "[::]".into()
                     };
                 }
-                h.name(a).map_or_else(|| a.to_string(), str::to_string)
+                h.name(a).map_or_else(
+                    || a.to_string(),
+                    |n| netshoot_wire::text::escape(n).into_owned(),
+                )
             }
         }
     }
