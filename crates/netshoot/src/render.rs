@@ -24,17 +24,12 @@ pub fn write_text(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Text whose lines are made of names netshoot does not choose (containers, processes,
-/// interfaces): each line escaped with `netshoot_wire::text::escape`, the newlines kept.
-pub fn escape_each_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(&netshoot_wire::text::escape(line));
-    }
-    out
+/// Whole text output made of names netshoot does not choose (containers, processes,
+/// interfaces): control characters other than newline and tab escaped
+/// (`netshoot_wire::text::escape_lines`). Backslashes stay: `ip -o` ends its folded lines with
+/// one.
+pub fn safe_text(text: &str) -> String {
+    netshoot_wire::text::escape_lines(text).into_owned()
 }
 
 /// What kind of error ended a run, for `--json` readers (`"kind"` of the error object).

@@ -330,7 +330,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     if r.json {
         print!("{out}");
     } else {
-        print!("{}", crate::render::escape_each_line(&out));
+        print!("{}", crate::render::safe_text(&out));
     }
     Ok(0)
 }
