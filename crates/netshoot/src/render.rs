@@ -164,9 +164,10 @@ impl Output {
         }
     }
 
-    /// A note for people, on stderr (never mixed into JSON on stdout).
+    /// A note for people, on stderr (never mixed into JSON on stdout); it may name a container
+    /// or a path a target chose, so control characters are escaped.
     pub fn note(&self, msg: &str) {
-        eprintln!("netshoot: note: {msg}");
+        eprintln!("netshoot: note: {}", netshoot_wire::text::escape(msg));
     }
 
     /// Whether stdout is a terminal (for colour and progress).
