@@ -500,6 +500,49 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// Frames whose text a hostile peer wrote (escape sequences in an HTTP request line and
+/// header, in a DNS label and a TXT string): (name, frame), for the summariser's escaping tests.
+pub fn hostile() -> Vec<(String, Vec<u8>)> {
+    let tcp4 = |sport, dport, payload: &[u8]| {
+        eth(
+            MAC_B,
+            MAC_A,
+            0x800,
+            &ipv4(A1, A2, 6, 0x4000, &[], &tcp(sport, dport, 0x18, payload)),
+        )
+    };
+    let udp4 = |sport, dport, payload: &[u8]| {
+        eth(
+            MAC_B,
+            MAC_A,
+            0x800,
+            &ipv4(A1, A2, 17, 0x4000, &[], &udp(sport, dport, payload)),
+        )
+    };
+    let mut txt = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    txt.extend_from_slice(b"\x01x\x00\x00\x10\x00\x01");
+    txt.extend_from_slice(b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x3c\x00\x06\x05\x1b[31m");
+    vec![
+        (
+            "http request line with ESC".into(),
+            tcp4(40000, 80, b"GET /\x1b[31mred HTTP/1.1\r\nHost: a\r\n\r\n"),
+        ),
+        (
+            "http header with ESC".into(),
+            tcp4(
+                80,
+                40000,
+                b"HTTP/1.1 200 OK\r\nX: a\x1b]0;t\x07\r\nY: b\r\n\r\n",
+            ),
+        ),
+        (
+            "dns label with ESC".into(),
+            udp4(40001, 53, &dns_query(0x1234, "a\x1b[2Jb.test")),
+        ),
+        ("dns txt with ESC".into(), udp4(53, 40001, &txt)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -66,7 +66,9 @@ fn spawn_error(program: &str, e: std::io::Error) -> NsError {
 
 /// A label made safe for a shell prompt: shells expand `$(…)`, backquotes, `$VAR` and
 /// backslash escapes in PS1 every time they print it, so only letters, digits and `._:/@-`
-/// pass (others become `_`), at most 64 of them.
+/// pass (others become `_`), at most 64 of them. Stricter than the text sanitiser
+/// (`netshoot_wire::text::escape`), which it agrees with: no character it keeps is one that
+/// function would escape (a test in `netshoot`'s `cmd/exec.rs` checks).
 pub fn prompt_safe(s: &str) -> String {
     s.chars()
         .take(64)

@@ -249,7 +249,7 @@ const AVAILABLE_CC: &str = "/proc/sys/net/ipv4/tcp_available_congestion_control"
 /// kernel's form (1 to 15 of `[A-Za-z0-9_-]`) and already loaded (as root, an unknown name
 /// would make the kernel try to load a module named after it).
 pub fn congestion_available(name: &str) -> Result<(), String> {
-    let shown: String = name.escape_debug().take(40).collect();
+    let shown: String = netshoot_wire::text::escape(name).chars().take(40).collect();
     if name.is_empty()
         || name.len() > 15
         || !name

@@ -118,7 +118,7 @@ pub struct Totals {
 fn printable(b: &[u8]) -> String {
     let s = String::from_utf8_lossy(b);
     let s = s.strip_suffix('\n').unwrap_or(&s);
-    s.chars().flat_map(|c| c.escape_debug()).collect::<String>()
+    netshoot_wire::text::escape(s).into_owned()
 }
 
 fn listener(port: u16) -> std::io::Result<TcpListener> {
@@ -347,6 +347,6 @@ mod tests {
     #[test]
     fn messages_print_on_one_line() {
         assert_eq!(printable(b"web\n"), "web");
-        assert_eq!(printable(b"a\tb\x1b[2J\n"), "a\\tb\\u{1b}[2J");
+        assert_eq!(printable(b"a\tb\x1b[2J\n"), "a\\tb\\x1b[2J");
     }
 }

@@ -4,7 +4,8 @@
 //! accessor can panic afterwards, whatever the bytes. `Repr`s parse a view into plain values and
 //! emit them back into a buffer, so headers are never built by hand.
 //!
-//! Also here: the one Internet checksum ([`checksum`]), the one parser of "the ICMP error that
+//! Also here: the one Internet checksum ([`checksum`]), the one sanitiser of peer text for a
+//! terminal ([`text`]), the one parser of "the ICMP error that
 //! quotes our probe" ([`icmp_error`]) and the one table of ICMP meanings ([`icmp_meaning`]).
 //!
 //! No sockets, no allocation in the views, no `unsafe`.
@@ -151,6 +152,7 @@ pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod tcp;
+pub mod text;
 pub mod udp;
 pub mod vlan;
 pub mod vxlan;

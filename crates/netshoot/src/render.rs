@@ -24,6 +24,14 @@ pub fn write_text(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Whole text output made of names netshoot does not choose (containers, processes,
+/// interfaces): control characters other than newline and tab escaped
+/// (`netshoot_wire::text::escape_lines`). Backslashes stay: `ip -o` ends its folded lines with
+/// one.
+pub fn safe_text(text: &str) -> String {
+    netshoot_wire::text::escape_lines(text).into_owned()
+}
+
 /// What kind of error ended a run, for `--json` readers (`"kind"` of the error object).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,8 +98,11 @@ pub struct ErrorReport<'a> {
 
 /// Reports an error that ends the run: `line` on stderr for people, always; with `json` also
 /// `{"error": LINE, "kind": KIND}` on stdout, so a program reading stdout gets JSON either way.
+/// An error may quote a peer (an HTTP reason, a DNS server's text, a container's name): the
+/// stderr line has control characters escaped (`netshoot_wire::text::escape`), the JSON object
+/// keeps the line exact.
 pub fn error(json: bool, line: &str, kind: ErrorKind) {
-    eprintln!("{line}");
+    eprintln!("{}", netshoot_wire::text::escape(line));
     if json {
         error_json(line, kind);
     }
@@ -153,9 +164,10 @@ impl Output {
         }
     }
 
-    /// A note for people, on stderr (never mixed into JSON on stdout).
+    /// A note for people, on stderr (never mixed into JSON on stdout); it may name a container
+    /// or a path a target chose, so control characters are escaped.
     pub fn note(&self, msg: &str) {
-        eprintln!("netshoot: note: {msg}");
+        eprintln!("netshoot: note: {}", netshoot_wire::text::escape(msg));
     }
 
     /// Whether stdout is a terminal (for colour and progress).

@@ -249,6 +249,36 @@ mod tests {
     }
 
     #[test]
+    fn peer_text_reaches_the_line_as_tcpdump_4_99_shows_it() {
+        // tcpdump prints an HTTP line only when it is printable ASCII, and DNS text with
+        // fn_print_char (`^[` for ESC): no raw control byte in any style.
+        let c = crate::craft::hostile();
+        let get = |n: &str, verbose: bool| {
+            let f = &c.iter().find(|(name, _)| name == n).unwrap().1;
+            let style = Style {
+                verbose,
+                ..Style::default()
+            };
+            summarize(f, f.len() as u32, style)
+        };
+        let req = get("http request line with ESC", false);
+        assert!(req.ends_with("length 35: HTTP"), "{req}");
+        assert!(get("http request line with ESC", true).ends_with("HTTP, length: 35"));
+        let head = get("http header with ESC", true);
+        assert!(head.ends_with("\n\tHTTP/1.1 200 OK"), "{head}");
+        let q = get("dns label with ESC", false);
+        assert!(q.contains("4660+ A? a^[[2Jb.test. ("), "{q}");
+        let txt = get("dns txt with ESC", false);
+        assert!(txt.contains("4660 1/0/0 TXT \"^[[31m\" ("), "{txt}");
+        for (n, _) in &c {
+            for v in [false, true] {
+                let line = get(n, v);
+                assert!(!line.contains('\x1b') && !line.contains('\x07'), "{line}");
+            }
+        }
+    }
+
+    #[test]
     fn truncated_and_junk_never_panic() {
         for (_, f) in crate::craft::corpus() {
             for cut in 0..f.len() {

@@ -565,7 +565,7 @@ pub struct Answer {
     /// The type's name.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The address or name it carries (empty for other types).
+    /// The address or name it carries, or a TXT record's quoted strings (empty for other types).
     pub data: String,
 }
 

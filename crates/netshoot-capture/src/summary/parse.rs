@@ -424,34 +424,26 @@ fn tcp(pkt: &mut Packet, ep: &Ends, b: &[u8], len: usize, cx: &mut Cx<'_>) {
     }
 }
 
-/// The lines of an HTTP message as tcpdump -v prints them: every line of the segment (at most
-/// 64), non-printable bytes shown as `.`; a last line without its end gets ` [|http]`.
+/// The lines of an HTTP message as tcpdump -v prints them (`print_txt_line`): each line of the
+/// segment (at most 64) up to the first that is not text to tcpdump (a byte other than tab
+/// outside printable ASCII, or a CR not followed by LF), which ends the list unprinted, so no
+/// control byte from a peer is kept; a last line without its end gets ` [|http]`.
 fn header_lines(p: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = p;
-    let show = |line: &[u8]| -> String {
-        line.iter()
-            .map(|&c| {
-                if (0x20..0x7f).contains(&c) {
-                    c as char
-                } else {
-                    '.'
-                }
-            })
-            .collect()
-    };
+    let text = |c: u8| c == b'\t' || (0x20..0x7f).contains(&c);
     while !rest.is_empty() && out.len() < 64 {
-        match rest.iter().position(|&c| c == b'\n') {
-            Some(e) => {
-                let line = &rest[..e];
-                out.push(show(line.strip_suffix(b"\r").unwrap_or(line)));
-                rest = &rest[e + 1..];
-            }
-            None => {
-                out.push(format!("{} [|http]", show(rest)));
-                break;
-            }
+        let Some(e) = rest.iter().position(|&c| !text(c)) else {
+            out.push(format!("{} [|http]", String::from_utf8_lossy(rest)));
+            break;
+        };
+        let line = String::from_utf8_lossy(&rest[..e]).into_owned();
+        match &rest[e..] {
+            [b'\n', ..] => rest = &rest[e + 1..],
+            [b'\r', b'\n', ..] => rest = &rest[e + 2..],
+            _ => break,
         }
+        out.push(line);
     }
     out
 }
@@ -605,6 +597,20 @@ fn dns_name(m: &[u8], mut off: usize) -> Option<(String, usize)> {
     None
 }
 
+/// A TXT record's character-strings, each quoted, space-separated (as tcpdump's `ns_rprint`);
+/// the text itself is exact here and escaped when the line is rendered.
+fn txt_strings(mut rd: &[u8]) -> String {
+    let mut out = Vec::new();
+    while let Some((&l, rest)) = rd.split_first() {
+        let Some(t) = rest.get(..usize::from(l)) else {
+            break;
+        };
+        out.push(format!("\"{}\"", String::from_utf8_lossy(t)));
+        rd = &rest[usize::from(l)..];
+    }
+    out.join(" ")
+}
+
 fn qtype(t: u16) -> String {
     match t {
         1 => "A".into(),
@@ -701,6 +707,8 @@ fn dns(m: &[u8], vv: bool) -> Option<Dns> {
             (1, 4) => Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3]).to_string(),
             (28, 16) => Ipv6Addr::from(bytes::<16>(rd, 0..16)).to_string(),
             (5 | 2 | 12, _) => dns_name(m, end + 10).map(|x| x.0).unwrap_or_default(),
+            // tcpdump quotes each character-string of a TXT record.
+            (16, _) => txt_strings(rd),
             _ => String::new(),
         };
         d.answer.push(Answer {

@@ -8,6 +8,7 @@ use netshoot_wire::tcp::flags;
 use super::packet::*;
 use super::parse::{is_dns_port, is_http_port};
 use super::Style;
+use netshoot_wire::text::caret;
 
 fn ethertype_name(t: u16) -> &'static str {
     match t {
@@ -377,9 +378,16 @@ fn tcp(s: &mut String, p: &Packet, t: &Tcp, (src, dst): (&str, &str), st: Style)
                     let _ = write!(s, "\n\t{line}");
                 }
             }
-            Some(line) => {
+            // tcpdump prints the first line only when it is printable ASCII (tabs allowed):
+            // anything else is binary to it, and the line says `HTTP` alone.
+            Some(line)
+                if line
+                    .bytes()
+                    .all(|c| c == b'\t' || (0x20..0x7f).contains(&c)) =>
+            {
                 let _ = write!(s, ": HTTP: {line}");
             }
+            Some(_) => s.push_str(": HTTP"),
             None => s.push_str(": HTTP"),
         }
     }
@@ -447,7 +455,7 @@ fn dns(out: &mut String, d: &Dns) {
             }
         }
         if let Some(q) = &d.question {
-            let _ = write!(out, " {}? {}", q.kind, q.name);
+            let _ = write!(out, " {}? {}", q.kind, caret(&q.name));
         }
         for (i, r) in d.additional_records.iter().enumerate() {
             out.push_str(if i == 0 { " ar: " } else { ", " });
@@ -458,7 +466,7 @@ fn dns(out: &mut String, d: &Dns) {
                     dnssec_ok,
                     options,
                 } => {
-                    let _ = write!(out, "{name} OPT UDPsize={udp_size}");
+                    let _ = write!(out, "{} OPT UDPsize={udp_size}", caret(name));
                     if *dnssec_ok {
                         out.push_str(" DO");
                     }
@@ -475,7 +483,7 @@ fn dns(out: &mut String, d: &Dns) {
                     }
                 }
                 Additional::Record { name, kind } => {
-                    let _ = write!(out, "{name} {kind}");
+                    let _ = write!(out, "{} {kind}", caret(name));
                 }
             }
         }
@@ -492,7 +500,7 @@ fn dns(out: &mut String, d: &Dns) {
     }
     let _ = write!(s, " {}/{}/{}", d.answers, d.authority, d.additional);
     for a in &d.answer {
-        let _ = write!(s, " {} {}", a.kind, a.data);
+        let _ = write!(s, " {} {}", a.kind, caret(&a.data));
     }
     out.push_str(s.trim_end());
 }

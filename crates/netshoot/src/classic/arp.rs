@@ -168,7 +168,12 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let hosts = (!p.has("n")).then(Hosts::load);
-    let name = |a: IpAddr| hosts.as_ref().and_then(|h| h.name(a).map(str::to_string));
+    let name = |a: IpAddr| {
+        hosts.as_ref().and_then(|h| {
+            h.name(a)
+                .map(|n| netshoot_wire::text::escape(n).into_owned())
+        })
+    };
     let bsd = p.has("a");
     let mut out = String::new();
     for (k, n) in shown.iter().enumerate() {
@@ -188,7 +193,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             if perm {
                 out.push_str("PERM ");
             }
-            out.push_str(&format!("on {}\n", n.dev));
+            out.push_str(&format!("on {}\n", netshoot_wire::text::escape(&n.dev)));
             continue;
         }
         if k == 0 {
@@ -213,7 +218,8 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         };
         out.push_str(&format!(
             "{addr:<23}  {ty:<8}{hw:<20}{fl:<6}{:<15} {}\n",
-            "", n.dev
+            "",
+            netshoot_wire::text::escape(&n.dev)
         ));
     }
     if p.has("v") {

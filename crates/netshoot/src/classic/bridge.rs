@@ -326,6 +326,11 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             view::fdb_lines(&f, r.dev.is_some(), r.stats)
         }
     };
-    print!("{out}");
+    // Interface names are any netns root's to set: escaped in text.
+    if r.json {
+        print!("{out}");
+    } else {
+        print!("{}", crate::render::safe_text(&out));
+    }
     Ok(0)
 }

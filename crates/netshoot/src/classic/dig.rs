@@ -326,9 +326,10 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             };
             let _ = writeln!(
                 s,
-                ";; communications error to {}#{}: {why}",
+                ";; communications error to {}#{}: {}",
                 t.server.ip(),
-                t.server.port()
+                t.server.port(),
+                netshoot_wire::text::escape(&why)
             );
         }
         if show.cmd {
@@ -344,7 +345,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     };
     if show.short {
         for r in &a.answers {
-            let _ = writeln!(s, "{}", r.data);
+            let _ = writeln!(s, "{}", super::dnsfmt::dig(&r.data));
         }
         print!("{s}");
         return Ok(0);

@@ -8,6 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use netshoot_dns::{Answer, Rec, ResolvConf};
+// Record data comes from the server: control characters as dig writes them (`\027`).
+pub use netshoot_wire::text::dig;
 
 use super::getopt::usage;
 use super::Ctx;
@@ -125,7 +127,7 @@ pub fn bind_record(r: &Rec) -> String {
     s.push_str(&r.rtype);
     col += r.rtype.len();
     indent(&mut s, &mut col, 48);
-    s.push_str(&r.data);
+    s.push_str(&dig(&r.data));
     s
 }
 

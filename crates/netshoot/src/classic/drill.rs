@@ -206,7 +206,7 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     let mut s = String::new();
     if p.has("Q") {
         for r in &a.answers {
-            let _ = writeln!(s, "{}", r.data);
+            let _ = writeln!(s, "{}", super::dnsfmt::dig(&r.data));
         }
         print!("{s}");
         return Ok(0);
@@ -257,7 +257,11 @@ fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             let _ = writeln!(
                 s,
                 "{}\t{}\t{}\t{}\t{}",
-                r.name, r.ttl, r.class, r.rtype, r.data
+                r.name,
+                r.ttl,
+                r.class,
+                r.rtype,
+                super::dnsfmt::dig(&r.data)
             );
         }
     }

@@ -112,7 +112,7 @@ fn line(s: &mut String, r: &netshoot_dns::Rec) {
         "PTR" => "domain name pointer".to_string(),
         t => format!("has {t} record"),
     };
-    let _ = writeln!(s, "{n} {what} {}", r.data);
+    let _ = writeln!(s, "{n} {what} {}", super::dnsfmt::dig(&r.data));
 }
 
 fn run(name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {

@@ -80,7 +80,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         if ctx.json {
             ctx.output().emit(i, |_| String::new())?;
         } else {
-            crate::render::write_text(&long(i))?;
+            crate::render::write_text(&crate::render::safe_text(&long(i)))?;
         }
         return Ok(0);
     }
@@ -90,7 +90,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let out: String = shown.iter().map(|i| long(i)).collect();
-    crate::render::write_text(&out)?;
+    crate::render::write_text(&crate::render::safe_text(&out))?;
     Ok(0)
 }
 
@@ -379,7 +379,7 @@ fn interface_table(
         for i in &shown {
             out.push_str(&long(i));
         }
-        crate::render::write_text(&out)?;
+        crate::render::write_text(&crate::render::safe_text(&out))?;
         return Ok(0);
     }
     out.push_str(if ifconfig {
@@ -414,7 +414,7 @@ fn interface_table(
             short_flags(i.if_flags)
         ));
     }
-    crate::render::write_text(&out)?;
+    crate::render::write_text(&crate::render::safe_text(&out))?;
     Ok(0)
 }
 

@@ -743,7 +743,13 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             }
         }
     };
-    print!("{out}");
+    // Interface names and other kernel strings are any netns root's to set: escaped in text
+    // (iproute2 prints them raw).
+    if v.json {
+        print!("{out}");
+    } else {
+        print!("{}", crate::render::safe_text(&out));
+    }
     Ok(0)
 }
 

@@ -417,7 +417,10 @@ impl Names {
                         "[::]".into()
                     };
                 }
-                h.name(a).map_or_else(|| a.to_string(), str::to_string)
+                h.name(a).map_or_else(
+                    || a.to_string(),
+                    |n| netshoot_wire::text::escape(n).into_owned(),
+                )
             }
         }
     }
@@ -481,9 +484,11 @@ impl Programs {
                 }
             })
             .clone();
-        let mut s = format!("{}/{}", o.pid, name);
-        s.truncate(19);
-        s
+        // argv[0] is the process's own to set: escaped, then cut to 19 characters.
+        format!("{}/{}", o.pid, netshoot_wire::text::escape(&name))
+            .chars()
+            .take(19)
+            .collect()
     }
 }
 

@@ -147,9 +147,10 @@ fn expand(tool: &str, a: &str) -> anyhow::Result<String> {
 /// A record as nslookup prints it (the name without its final dot).
 fn record(s: &mut String, r: &netshoot_dns::Rec) {
     let n = r.name.trim_end_matches('.');
-    let field = |f: &str| format!("{n}\t{f} = {}\n", r.data);
+    let data = super::dnsfmt::dig(&r.data);
+    let field = |f: &str| format!("{n}\t{f} = {data}\n");
     let line = match r.rtype.as_str() {
-        "A" | "AAAA" => format!("Name:\t{n}\nAddress: {}\n", r.data),
+        "A" | "AAAA" => format!("Name:\t{n}\nAddress: {data}\n"),
         "CNAME" => field("canonical name"),
         "MX" => field("mail exchanger"),
         "NS" => field("nameserver"),
@@ -157,7 +158,7 @@ fn record(s: &mut String, r: &netshoot_dns::Rec) {
         "PTR" => field("name"),
         "SRV" => field("service"),
         "SOA" => {
-            let f: Vec<&str> = r.data.split_whitespace().collect();
+            let f: Vec<&str> = data.split_whitespace().collect();
             if f.len() == 7 {
                 format!(
                     "{n}\n\torigin = {}\n\tmail addr = {}\n\tserial = {}\n\trefresh = {}\n\tretry = {}\n\texpire = {}\n\tminimum = {}\n",
@@ -173,7 +174,7 @@ fn record(s: &mut String, r: &netshoot_dns::Rec) {
                 field("origin")
             }
         }
-        t => format!("{n}\trdata_{} = {}\n", t_num(t), r.data),
+        t => format!("{n}\trdata_{} = {data}\n", t_num(t)),
     };
     s.push_str(&line);
 }

@@ -247,7 +247,7 @@ pub fn print_table(numeric: bool, extend: bool, ctx: &Ctx) -> anyhow::Result<i32
             ));
         }
     }
-    crate::render::write_text(&out)?;
+    crate::render::write_text(&crate::render::safe_text(&out))?;
     Ok(0)
 }
 

@@ -376,7 +376,7 @@ pub fn brctl_show(bridges: &[Bridge]) -> String {
         let _ = write!(
             s,
             "{}\t\t{}\t{}\t\t",
-            b.name,
+            netshoot_wire::text::escape(&b.name),
             b.bridge_id.as_deref().unwrap_or(""),
             if b.stp { "yes" } else { "no" }
         );
@@ -389,7 +389,7 @@ pub fn brctl_show(bridges: &[Bridge]) -> String {
             if k > 0 {
                 s.push_str("\t\t\t\t\t\t\t");
             }
-            let _ = writeln!(s, "{p}");
+            let _ = writeln!(s, "{}", netshoot_wire::text::escape(p));
         }
     }
     s

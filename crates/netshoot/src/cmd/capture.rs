@@ -12,6 +12,7 @@ use netshoot_capture::source::{self, Frame, Source};
 use netshoot_capture::top::{Top, TopReport};
 use netshoot_capture::{bpf, filter, summary};
 use netshoot_inspect::owners::{Owners, OwnersWatch};
+use netshoot_wire::text::escape;
 
 use crate::render::Output;
 use crate::screen::Screen;
@@ -407,7 +408,7 @@ fn live(
     let stop = crate::interrupt::flag();
     eprintln!(
         "netshoot: listening on {}, link-type EN10MB (Ethernet), snapshot length {} bytes",
-        src.name(),
+        escape(src.name()),
         a.snaplen
     );
     let started = Instant::now();
@@ -496,7 +497,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
             for i in ifs.iter().filter(|i| name == "any" || i.name == name) {
                 if i.name == name {
                     if let Some(a) = i.addresses.iter().find(|a| a.address.is_ipv4()) {
-                        eprintln!("interface: {name}\nIP address is: {}", a.address);
+                        eprintln!("interface: {}\nIP address is: {}", escape(&name), a.address);
                     }
                     if let Some(m) = &i.mac {
                         eprintln!("MAC address is: {m}");
@@ -507,7 +508,7 @@ fn top(t: &TopArgs, out: &Output) -> anyhow::Result<i32> {
         }
         println!("Listening on {name}");
     } else if !out.json && !tty {
-        eprintln!("netshoot: top on {name}; Ctrl-C to stop");
+        eprintln!("netshoot: top on {}; Ctrl-C to stop", escape(&name));
     }
     let mut peaks = Peaks::default();
     // On a terminal: a ratatui screen (alternate screen, raw mode; q or Ctrl-C quits),
@@ -659,7 +660,8 @@ fn pair_rows(p: &PairReport) -> [[String; 8]; 2] {
             a10,
             a40,
             at,
-            p.processes.join(" "),
+            // Process names are their own to set (prctl, exec -a).
+            escape(&p.processes.join(" ")).into_owned(),
         ],
         [
             String::new(),
@@ -678,7 +680,7 @@ fn pair_rows(p: &PairReport) -> [[String; 8]; 2] {
 fn table_block(r: &TopReport) -> String {
     let mut s = format!(
         "{:<40} {:<40} {:>10} {:>10} {:>10} {:>10}\n",
-        format!("{}, {} s", r.interface, r.seconds),
+        format!("{}, {} s", escape(&r.interface), r.seconds),
         "",
         "2s",
         "10s",
@@ -820,7 +822,8 @@ fn draw(term: &mut ratatui::DefaultTerminal, r: &TopReport) -> std::io::Result<(
         .header(header)
         .block(Block::bordered().title(format!(
             " netshoot top: {}, {} s (q quits) ",
-            r.interface, r.seconds
+            escape(&r.interface),
+            r.seconds
         )));
     term.draw(|f| f.render_widget(table, f.area()))?;
     Ok(())

@@ -10,6 +10,7 @@ use netshoot_ns::Target;
 use serde::Serialize;
 
 use crate::render::Output;
+use netshoot_wire::text::{dig, escape};
 
 /// The `dns` command.
 #[derive(Debug, Subcommand)]
@@ -156,7 +157,7 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
     out.emit(&report, |r| text(r, short, out.verbose > 0))?;
     if report.answer.is_none() {
         if let Some(e) = &report.error {
-            eprintln!("netshoot: {e}");
+            eprintln!("netshoot: {}", escape(e));
         }
     }
     Ok(if failed { 1 } else { 0 })
@@ -254,7 +255,11 @@ fn section(s: &mut String, title: &str, recs: &[netshoot_dns::Rec]) {
         let _ = writeln!(
             s,
             "{:<23} {:<7} {:<7} {:<7} {}",
-            r.name, r.ttl, r.class, r.rtype, r.data
+            r.name,
+            r.ttl,
+            r.class,
+            r.rtype,
+            dig(&r.data)
         );
     }
 }
@@ -267,7 +272,10 @@ fn text(r: &DnsReport, short: bool, verbose: bool) -> String {
                 let _ = writeln!(
                     s,
                     ";; tried {} {} @{}: {}",
-                    t.name, t.qtype, t.server, t.outcome
+                    t.name,
+                    t.qtype,
+                    t.server,
+                    escape(&t.outcome)
                 );
             }
             let _ = writeln!(s, ";; no server answered");
@@ -276,7 +284,7 @@ fn text(r: &DnsReport, short: bool, verbose: bool) -> String {
     };
     if short {
         for rec in &a.answers {
-            let _ = writeln!(s, "{}", rec.data);
+            let _ = writeln!(s, "{}", dig(&rec.data));
         }
         return s;
     }
@@ -293,7 +301,7 @@ fn text(r: &DnsReport, short: bool, verbose: bool) -> String {
                 t.name,
                 t.qtype,
                 t.server.ip(),
-                t.outcome
+                escape(&t.outcome)
             );
         }
     }

@@ -8,6 +8,7 @@ use netshoot_doctor::{Finding, Options, Report, Status};
 use netshoot_ns::Target;
 
 use crate::render::Output;
+use netshoot_wire::text::escape;
 
 /// `doctor` options.
 #[derive(Debug, Args)]
@@ -68,7 +69,7 @@ fn text(r: &Report, colour: bool) -> String {
     let _ = writeln!(
         s,
         "doctor: {}{}",
-        r.target,
+        escape(&r.target),
         if dests.is_empty() {
             String::new()
         } else {
@@ -86,7 +87,7 @@ fn text(r: &Report, colour: bool) -> String {
             } else {
                 addrs.join(" ")
             },
-            d.resolved_by.as_deref().unwrap_or("-")
+            escape(d.resolved_by.as_deref().unwrap_or("-"))
         );
     }
     let _ = writeln!(s);
@@ -109,7 +110,7 @@ fn text(r: &Report, colour: bool) -> String {
                 s,
                 "  {} {}  [{}]",
                 paint("ok", "32", colour),
-                f.summary,
+                escape(&f.summary),
                 f.id
             );
         }
@@ -122,7 +123,7 @@ fn text(r: &Report, colour: bool) -> String {
     if !skipped.is_empty() {
         let _ = writeln!(s, "skipped:");
         for f in skipped {
-            let _ = writeln!(s, "  {}: {}", f.id, f.summary);
+            let _ = writeln!(s, "  {}: {}", f.id, escape(&f.summary));
         }
     }
     let c = &r.counts;
@@ -143,19 +144,22 @@ fn finding(s: &mut String, f: &Finding, colour: bool) {
         Status::Fail => paint("FAIL", "1;31", colour),
         _ => paint("WARN", "1;33", colour),
     };
-    let _ = writeln!(s, "{tag}  {}  [{}]", f.summary, f.id);
+    // Findings quote what the network said (DNS errors, names, HTTP reasons): escaped, while
+    // the colour codes around the tag are ours.
+    let _ = writeln!(s, "{tag}  {}  [{}]", escape(&f.summary), f.id);
     for (i, e) in f.evidence.iter().enumerate() {
         let _ = writeln!(
             s,
-            "      {} {e}",
-            if i == 0 { "evidence:" } else { "         " }
+            "      {} {}",
+            if i == 0 { "evidence:" } else { "         " },
+            escape(e)
         );
     }
     if let Some(w) = &f.why {
-        let _ = writeln!(s, "      why:      {w}");
+        let _ = writeln!(s, "      why:      {}", escape(w));
     }
     if let Some(x) = &f.fix {
-        let _ = writeln!(s, "      fix:      {x}");
+        let _ = writeln!(s, "      fix:      {}", escape(x));
     }
     let _ = writeln!(s);
 }

@@ -157,3 +157,24 @@ fn writable_home() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prompt_labels_agree_with_the_text_sanitiser() {
+        // prompt_safe keeps nothing that text::escape would change: a label is already safe.
+        for hostile in [
+            "netns:web",
+            "container:a\x1b]0;pwn\x07",
+            "$(id)\\w\u{9b}2J\u{202e}",
+            "pid:1\r\n\t\x7f",
+        ] {
+            let label = netshoot_ns::prompt_safe(hostile);
+            assert_eq!(
+                netshoot_wire::text::escape(&label),
+                label.as_str(),
+                "{hostile:?}"
+            );
+        }
+    }
+}

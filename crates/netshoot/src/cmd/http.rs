@@ -12,6 +12,8 @@ use netshoot_http::{CertInfo, Event, Family, Hop, Options, TlsOptions, Transfer,
 use netshoot_ns::Target;
 use serde::Serialize;
 
+use netshoot_wire::text::{escape, LinesEscaper};
+
 use crate::progress::Progress;
 use crate::render::Output;
 
@@ -317,6 +319,9 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
 enum Sink {
     File(std::io::BufWriter<std::fs::File>),
     Stdout(std::io::Stdout),
+    /// Stdout that is a terminal: control characters other than newline and tab escaped, as
+    /// `netshoot_wire::text::escape_lines` shows them (`-o FILE` or a pipe gets the bytes).
+    Terminal(std::io::Stdout, LinesEscaper),
     Buffer(Vec<u8>, bool),
     /// curl -f: the whole body, held until the status is known.
     Hold(Vec<u8>),
@@ -330,6 +335,10 @@ impl Write for Sink {
         match self {
             Sink::File(f) => f.write(b),
             Sink::Stdout(s) => s.write(b),
+            Sink::Terminal(s, e) => {
+                s.write_all(e.push(b).as_bytes())?;
+                Ok(b.len())
+            }
             Sink::Buffer(v, truncated) => {
                 let room = JSON_BODY_MAX.saturating_sub(v.len());
                 v.extend_from_slice(&b[..room.min(b.len())]);
@@ -346,7 +355,7 @@ impl Write for Sink {
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sink::File(f) => f.flush(),
-            Sink::Stdout(s) => s.flush(),
+            Sink::Stdout(s) | Sink::Terminal(s, _) => s.flush(),
             _ => Ok(()),
         }
     }
@@ -363,6 +372,9 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
         )),
         None if out.json => Sink::Buffer(Vec::new(), false),
         None if a.head => Sink::Discard,
+        None if std::io::stdout().is_terminal() => {
+            Sink::Terminal(std::io::stdout(), LinesEscaper::default())
+        }
         None => Sink::Stdout(std::io::stdout()),
     };
     // Each query 5 s at most (or the resolv.conf's timeout), the lookup what the transfer has
@@ -381,26 +393,33 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     let include = (a.include || a.head) && !out.json;
     let mut progress =
         (!a.silent && !verbose && std::io::stderr().is_terminal()).then(|| Progress::new("http"));
-    let mut dump: Option<Box<dyn Write>> = match a.dump_header.as_deref() {
+    let mut dump: Option<(Box<dyn Write>, bool)> = match a.dump_header.as_deref() {
         None => None,
-        Some("-") => Some(Box::new(std::io::stdout())),
-        Some(f) => Some(Box::new(std::io::BufWriter::new(
-            std::fs::File::create(f).with_context(|| format!("-D {f}: cannot create the file"))?,
-        ))),
+        Some("-") => Some((Box::new(std::io::stdout()), true)),
+        Some(f) => Some((
+            Box::new(std::io::BufWriter::new(
+                std::fs::File::create(f)
+                    .with_context(|| format!("-D {f}: cannot create the file"))?,
+            )),
+            false,
+        )),
     };
     let mut events = |e: Event<'_>| match e {
-        Event::Info(m) if verbose => eprintln!("* {m}"),
-        Event::Sent(l) if verbose => eprintln!("> {l}"),
+        // Certificate fields, redirect targets and the head come from the server: escaped on
+        // the terminal, kept exact in a -D file.
+        Event::Info(m) if verbose => eprintln!("* {}", escape(m)),
+        Event::Sent(l) if verbose => eprintln!("> {}", escape(l)),
         Event::Received(l) => {
             if verbose {
-                eprintln!("< {l}");
+                eprintln!("< {}", escape(l));
             }
             if include {
                 // the final head goes to stdout before the body, like curl -i / -I
                 let mut so = std::io::stdout().lock();
-                let _ = write!(so, "{l}\r\n");
+                let _ = write!(so, "{}\r\n", escape(l));
             }
-            if let Some(d) = dump.as_mut() {
+            if let Some((d, to_stdout)) = dump.as_mut() {
+                let l = if *to_stdout { escape(l) } else { l.into() };
                 let _ = write!(d, "{l}\r\n");
                 let _ = d.flush();
             }
@@ -437,11 +456,11 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
             if a.curl {
                 let (code, msg) = curl_error(&e, started.elapsed().as_millis());
                 if !a.silent || a.show_error {
-                    eprintln!("curl: ({code}) {msg}");
+                    eprintln!("curl: ({code}) {}", escape(&msg));
                 }
                 return Ok(code);
             }
-            eprintln!("netshoot: http: {e}");
+            eprintln!("netshoot: http: {}", escape(&e.to_string()));
             return Ok(e.exit_code());
         }
     };
@@ -452,12 +471,15 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
                 "TLS: {} {}, ALPN {}, verify {}",
                 tls.version,
                 tls.cipher,
-                tls.alpn.as_deref().unwrap_or("none"),
-                tls.verify
+                escape(tls.alpn.as_deref().unwrap_or("none")),
+                escape(&tls.verify)
             );
             eprint!("{}", chain_text(&tls.chain, true));
         } else {
-            eprintln!("netshoot: note: {} is not https: no certificates", last.url);
+            eprintln!(
+                "netshoot: note: {} is not https: no certificates",
+                escape(&last.url)
+            );
         }
     }
     if a.timing {
@@ -467,9 +489,20 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
     if let Sink::Hold(body) = &sink {
         if !failed {
             let mut so = std::io::stdout().lock();
-            so.write_all(body)?;
+            if so.is_terminal() {
+                let mut e = LinesEscaper::default();
+                so.write_all(e.push(body).as_bytes())?;
+                so.write_all(e.finish().as_bytes())?;
+            } else {
+                so.write_all(body)?;
+            }
             so.flush()?;
         }
+    }
+    if let Sink::Terminal(so, e) = &mut sink {
+        let mut so = so.lock();
+        so.write_all(std::mem::take(e).finish().as_bytes())?;
+        so.flush()?;
     }
     {
         let (body, truncated) = match sink {
@@ -559,8 +592,8 @@ pub fn curl_error(e: &netshoot_http::Error, elapsed_ms: u128) -> (i32, String) {
 pub fn chain_text(chain: &[CertInfo], pem: bool) -> String {
     let mut s = String::from("Certificate chain\n");
     for (i, c) in chain.iter().enumerate() {
-        let _ = writeln!(s, "{i:>2} s:{}", c.subject);
-        let _ = writeln!(s, "   i:{}", c.issuer);
+        let _ = writeln!(s, "{i:>2} s:{}", escape(&c.subject));
+        let _ = writeln!(s, "   i:{}", escape(&c.issuer));
         let _ = writeln!(s, "   a:PKEY: {}; sigalg: {}", c.key, c.sig_alg);
         let _ = writeln!(
             s,
@@ -568,7 +601,7 @@ pub fn chain_text(chain: &[CertInfo], pem: bool) -> String {
             c.not_before, c.not_after
         );
         if !c.sans.is_empty() {
-            let _ = writeln!(s, "   SAN: {}", c.sans.join(", "));
+            let _ = writeln!(s, "   SAN: {}", escape(&c.sans.join(", ")));
         }
         if pem {
             s.push_str(&c.pem);
@@ -634,7 +667,8 @@ pub fn write_out(fmt: &str, t: &Transfer) -> String {
             if let Some(end) = after.find('}') {
                 let var = &after[..end];
                 match var_value(var, t, h, tm, r) {
-                    Some(v) => out.push_str(&v),
+                    // Header values and URLs come from the server.
+                    Some(v) => out.push_str(&escape(&v)),
                     None => {
                         let _ = write!(out, "%{{{var}}}");
                     }

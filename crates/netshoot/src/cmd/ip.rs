@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use netshoot_inspect::{Family, Interface, LinkStats, Neighbour, Route, Table};
 use netshoot_ns::Target;
 
-use crate::render::Output;
+use crate::render::{safe_text, Output};
 
 /// The `ip` command family.
 #[derive(Debug, Subcommand)]
@@ -108,7 +108,7 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                     None => true,
                 });
             }
-            out.emit(&ifs, |v| addr_lines(v, &View::default()))?;
+            out.emit(&ifs, |v| safe_text(&addr_lines(v, &View::default())))?;
         }
         IpWhat::Link(d) => {
             let mut ifs = netlink(netshoot_inspect::interfaces())?;
@@ -117,13 +117,13 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
             for i in &mut ifs {
                 i.addresses.clear();
             }
-            out.emit(&ifs, |v| link_lines(v, &View::default()))?;
+            out.emit(&ifs, |v| safe_text(&link_lines(v, &View::default())))?;
         }
         IpWhat::Route(r) => match &r.action {
             Some(RouteAction::Get { dest }) => {
                 let ip = parse_dest(dest, target)?;
                 let route = netshoot_inspect::route_get(ip).map_err(|e| route_get_error(ip, e))?;
-                out.emit(&route, |r| route_line(r, &RouteOpts::default()))?;
+                out.emit(&route, |r| safe_text(&route_line(r, &RouteOpts::default())))?;
             }
             None | Some(RouteAction::Show) => {
                 let table = match r.table.as_str() {
@@ -142,9 +142,11 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                     routes.extend(netlink(netshoot_inspect::routes(f, table))?);
                 }
                 out.emit(&routes, |v: &Vec<Route>| {
-                    v.iter()
-                        .map(|r| route_line(r, &RouteOpts::default()))
-                        .collect::<String>()
+                    safe_text(
+                        &v.iter()
+                            .map(|r| route_line(r, &RouteOpts::default()))
+                            .collect::<String>(),
+                    )
                 })?;
             }
         },
@@ -155,7 +157,7 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                 check_dev(&ifs, dev, target)?;
                 n.retain(|x| &x.dev == dev);
             }
-            out.emit(&n, |x| neigh_lines(x, false, &View::default()))?;
+            out.emit(&n, |x| safe_text(&neigh_lines(x, false, &View::default())))?;
         }
     }
     Ok(0)
@@ -406,6 +408,11 @@ impl JsonWriter {
                 '\u{8}' => self.out.push_str("\\b"),
                 '\\' => self.out.push_str("\\\\"),
                 '"' => self.out.push_str("\\\""),
+                // iproute2 writes other control characters raw (invalid JSON); an interface
+                // name may hold ESC, so they are escaped as JSON requires.
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    let _ = write!(self.out, "\\u{:04x}", c as u32);
+                }
                 c => self.out.push(c),
             }
         }

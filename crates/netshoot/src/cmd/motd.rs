@@ -255,18 +255,11 @@ fn by_docker_dns(ips: &[IpAddr]) -> Option<(String, String)> {
     None
 }
 
-/// Text from a peer made safe for a terminal: control and bidi characters escaped, length capped.
+/// Text from a peer made safe for a terminal: at most 253 characters, control and bidi
+/// characters escaped (`netshoot_wire::text::escape`).
 pub fn clean(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().take(253) {
-        let bidi = matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069);
-        if c.is_control() || bidi {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    let capped: String = s.chars().take(253).collect();
+    netshoot_wire::text::escape(&capped).into_owned()
 }
 
 /// The banner as text.
@@ -342,7 +335,7 @@ mod tests {
     #[test]
     fn clean_escapes_control_and_bidi_characters() {
         assert_eq!(clean("web"), "web");
-        assert_eq!(clean("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(clean("a\x1b[2Jb"), "a\\x1b[2Jb");
         assert_eq!(clean("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(clean("l\nm"), "l\\nm");
         assert_eq!(clean(&"a".repeat(400)).len(), 253);

@@ -8,6 +8,7 @@ use netshoot_inspect::sockets::{select, Query};
 use netshoot_inspect::{Proto, Socket};
 
 use crate::render::Output;
+use netshoot_wire::text::escape;
 
 /// `sockets` options (ss's letters).
 #[derive(Debug, Args)]
@@ -211,7 +212,8 @@ fn users(p: &[netshoot_inspect::sockets::Owner]) -> String {
     }
     let inner: Vec<String> = p
         .iter()
-        .map(|o| format!("(\"{}\",pid={},fd={})", o.command, o.pid, o.fd))
+        // The command is any process's own name (prctl, exec -a): escaped.
+        .map(|o| format!("(\"{}\",pid={},fd={})", escape(&o.command), o.pid, o.fd))
         .collect();
     format!(" users:({})", inner.join(","))
 }

@@ -62,7 +62,9 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
         namespaces,
         warnings,
     };
-    out.emit(&report, text)?;
+    // Every name here is someone else's (Docker's, a netns's, a process's, an interface's):
+    // each line is escaped whole.
+    out.emit(&report, |r| crate::render::safe_text(&text(r)))?;
     Ok(0)
 }
 
