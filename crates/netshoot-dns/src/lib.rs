@@ -13,6 +13,8 @@ use std::time::Duration;
 pub use conf::ResolvConf;
 pub use hickory_proto::rr::RecordType;
 pub use lookup::{absolute, ask, candidates, lookup, lookup_host, Asked, Lookup, Tried};
+#[doc(hidden)]
+pub use query::decode_reply;
 pub use query::{query, query_with_id, reverse_name, Answer, EdnsInfo, Question, Rec, Transport};
 pub use resolve::{resolve_one, Family, Names, ResolveError, RESOLVE_TIMEOUT};
 
