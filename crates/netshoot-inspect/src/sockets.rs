@@ -350,14 +350,30 @@ fn inet_dump(
     body[req_v2::PAD] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
     body[req_v2::STATES..req_v2::STATES + 4].copy_from_slice(&states.to_ne_bytes());
     let req = crate::netlink::message(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &body);
-    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| {
-        if m.kind == SOCK_DIAG_BY_FAMILY {
-            let s = parse_inet_diag(m.payload, proto)
-                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
-            out.push(s);
-        }
-        Ok(())
-    })
+    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| inet_reply(m, proto, out))
+}
+
+/// One message of a sock_diag dump reply: a socket into `out`.
+fn inet_reply(
+    m: &crate::netlink::Message<'_>,
+    proto: Proto,
+    out: &mut Vec<Socket>,
+) -> io::Result<()> {
+    if m.kind == SOCK_DIAG_BY_FAMILY {
+        let s = parse_inet_diag(m.payload, proto)
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+        out.push(s);
+    }
+    Ok(())
+}
+
+/// The sockets a sock_diag dump reply that came as `datagram` gives for the request of
+/// sequence number `seq` (the fuzz target's entry point: no socket).
+#[doc(hidden)]
+pub fn inet_replies(datagram: &[u8], seq: u32, proto: Proto) -> io::Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    crate::netlink::datagram(datagram, seq, &mut |m| inet_reply(m, proto, &mut out))?;
+    Ok(out)
 }
 
 /// Parses one `inet_diag_msg` and its attributes (a sock_diag dump's message body). Every
