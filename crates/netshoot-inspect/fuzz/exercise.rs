@@ -106,17 +106,21 @@ pub fn nfnetlink(data: &[u8]) {
     }
 }
 
-/// `sockdiag`: 0: a sock_diag dump reply datagram through `sockets::inet_replies` (bits 1-2:
-/// TCP, UDP or raw); 1: /proc/net/raw text through `sockets::parse_proc_raw`.
+/// `sockdiag`: a selector byte, then: with bit 0 set, /proc/net/raw text through
+/// `sockets::parse_proc_raw`; else with bit 7 set, a unix_diag dump reply datagram through
+/// `sockets::unix_replies`; else an inet_diag dump reply datagram through
+/// `sockets::inet_replies` (bits 1-2: TCP, UDP or raw).
 pub fn sockdiag(data: &[u8]) {
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };
-    if sel % 2 == 0 {
+    if sel & 1 != 0 {
+        let _ = sockets::parse_proc_raw(&String::from_utf8_lossy(rest));
+    } else if sel & 0x80 != 0 {
+        let _ = sockets::unix_replies(rest, seq_of(rest));
+    } else {
         let proto = [Proto::Tcp, Proto::Udp, Proto::Raw][usize::from((sel >> 1) % 3)];
         let _ = sockets::inet_replies(rest, seq_of(rest), proto);
-    } else {
-        let _ = sockets::parse_proc_raw(&String::from_utf8_lossy(rest));
     }
 }
 

@@ -138,6 +138,21 @@ for sel, (fam, proto, name) in {
 }.items():
     req = struct.pack("=BBBBI", fam, proto if proto != 255 else 255, 0, 255 if proto == 255 else 0, 0xFFFFFFFF) + b"\0" * 48
     write("sockdiag", "inet-" + name, bytes([sel]) + dump(4, nlmsg(20, 0x301, req)))
+ul = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ul.bind("\0netshoot-fuzz-abstract")
+ul.listen(3)
+pl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+path = "/tmp/netshoot-fuzz-%d.sock" % os.getpid()
+pl.bind(path)
+pl.listen(1)
+keep += [ul, pl, *socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)]
+keep.append(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+uc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+uc.connect("\0netshoot-fuzz-abstract")
+keep.append(uc)
+req = struct.pack("=BBHIII", 1, 0, 0, 0xFFFFFFFF, 0, 1 | 4 | 0x10) + b"\xff" * 8
+write("sockdiag", "unix", b"\x80" + dump(4, nlmsg(20, 0x301, req)))
+os.unlink(path)
 with open("/proc/net/raw") as f:
     write("sockdiag", "proc-raw", b"\x01" + f.read().encode())
 with open("/proc/net/raw6") as f:

@@ -564,14 +564,23 @@ where
     packet.serialize(&mut buf[..]);
     let mut out = Vec::new();
     transact_bytes(protocol, &buf, |m| {
-        let msg: NetlinkMessage<M> = NetlinkMessage::deserialize(m.bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}")))?;
-        if let NetlinkPayload::InnerMessage(x) = msg.payload {
-            out.push(x);
-        }
+        out.extend(typed(m)?);
         Ok(())
     })?;
     Ok(out)
+}
+
+/// One reply message decoded as `M` (`None` for netlink's own messages).
+pub fn typed<M>(m: &Message<'_>) -> io::Result<Option<M>>
+where
+    M: NetlinkDeserializable + std::fmt::Debug,
+{
+    let msg: NetlinkMessage<M> = NetlinkMessage::deserialize(m.bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}")))?;
+    Ok(match msg.payload {
+        NetlinkPayload::InnerMessage(x) => Some(x),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
