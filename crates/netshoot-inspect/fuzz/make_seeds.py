@@ -109,6 +109,22 @@ for name, rules in RULESETS.items():
     fam = 2 if name == "filter" else 1
     elems = nfnl(10, 13, fam, nlattr(1, table + b"\0") + nlattr(2, set_name + b"\0"))
     write("nfnetlink", "nft-" + name, b"\x01" + framed(chains, rules_, elems, sets))
+# iptables-nft rules: native expressions and xtables matches and targets in compat expressions.
+sh("nft flush ruleset")
+for rule in [
+    "-A INPUT -i lo -j ACCEPT",
+    "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    "-A INPUT -p tcp -m multiport --dports 22,80,443 -j ACCEPT",
+    "-A INPUT -m addrtype --dst-type LOCAL -p icmp --icmp-type 8 -m limit --limit 5/sec -j ACCEPT",
+    "-A INPUT -s 10.9.0.0/16 -p udp --dport 53 -j REJECT --reject-with icmp-port-unreachable",
+    "-N DOCKER-USER",
+    "-A DOCKER-USER ! -i eth0+ -d 172.17.0.0/16 -j RETURN",
+    "-A FORWARD -j DOCKER-USER",
+    "-t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.5:80",
+    "-t nat -A POSTROUTING -o eth0 -p tcp -j MASQUERADE --to-ports 1024-65535",
+]:
+    sh("iptables-nft " + rule)
+write("nfnetlink", "nft-iptables-compat", b"\x01" + framed(nfnl(10, 4, 0), nfnl(10, 7, 0), b"", nfnl(10, 10, 0)))
 sh("nft flush ruleset")
 
 # --- conntrack ----------------------------------------------------------------------------
