@@ -15,6 +15,8 @@ pub use hickory_proto::rr::RecordType;
 pub use lookup::{
     absolute, ask, candidates, lookup, lookup_host, lookup_within, Asked, Lookup, Tried,
 };
+#[doc(hidden)]
+pub use query::decode_reply;
 pub use query::{query, query_with_id, reverse_name, Answer, EdnsInfo, Question, Rec, Transport};
 pub use resolve::{resolve_one, Family, Names, ResolveError, RESOLVE_TIMEOUT, RESOLVE_WHOLE};
 

@@ -275,7 +275,12 @@ fn tcp_exchange(
     let n = u16::from_be_bytes(len) as usize;
     let mut buf = vec![0u8; n];
     read_until(&mut s, &mut buf, deadline, server, timeout)?;
-    let m = Message::from_vec(&buf).map_err(|e| DnsError::Malformed {
+    Ok((reply_to(server, &buf, id)?, n))
+}
+
+/// Decodes `buf` as the reply to query `id` from `server`.
+fn reply_to(server: SocketAddr, buf: &[u8], id: u16) -> Result<Message, DnsError> {
+    let m = Message::from_vec(buf).map_err(|e| DnsError::Malformed {
         server,
         why: e.to_string(),
     })?;
@@ -285,7 +290,21 @@ fn tcp_exchange(
             why: format!("answer id {} does not match query id {id}", m.metadata.id),
         });
     }
-    Ok((m, n))
+    Ok(m)
+}
+
+/// A reply's bytes (without the TCP length prefix) decoded and summarised as [`query`] does,
+/// for the reply to query `id` from `server`: the fuzz target's entry point, no network.
+#[doc(hidden)]
+pub fn decode_reply(server: SocketAddr, wire: &[u8], id: u16) -> Result<Answer, DnsError> {
+    let m = reply_to(server, wire, id)?;
+    Ok(answer(
+        server,
+        Transport::Tcp,
+        &m,
+        wire.len(),
+        Instant::now(),
+    ))
 }
 
 /// The time left until `deadline`; a [`DnsError::Timeout`] when none is.

@@ -1,6 +1,7 @@
 //! HTTP/1.x on the wire: the request head we send and a bounds-checked reader of the response
 //! (status line, headers, then a body framed by Content-Length, chunked encoding or close).
 
+use std::future::Future;
 use std::io::Write;
 use std::time::Instant;
 
@@ -250,6 +251,59 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             }
             None => self.copy(None, sink).await,
         }
+    }
+}
+
+/// What one HTTP/1 response on the wire decodes to: the final head (after interim 1xx heads),
+/// its body, and the redirect target its `Location` gives against `base`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Decoded {
+    /// The final response head.
+    pub head: Head,
+    /// The body bytes as the reader delivered them.
+    pub body: Vec<u8>,
+    /// `Location` joined to `base`, as `fetch` follows it.
+    pub location: Option<String>,
+}
+
+/// Runs the reader `fetch` uses over `wire` as a whole server response to `method`: heads read
+/// and parsed (1xx skipped), the body framed by Content-Length, chunked encoding or close, and
+/// `Location` joined to `base`. The fuzz target's entry point; no network, no runtime.
+#[doc(hidden)]
+pub fn decode_response(wire: &[u8], method: &str, base: &str) -> Result<Decoded, String> {
+    let base = url::Url::parse(base).map_err(|e| format!("invalid base URL: {e}"))?;
+    let fut = async {
+        let mut reader = Reader::new(wire);
+        let head = loop {
+            let (raw, _) = reader.read_head().await?;
+            let head = parse_head(&raw).map_err(Error::Protocol)?;
+            if !((100..200).contains(&head.status) && head.status != 101) {
+                break head;
+            }
+        };
+        let mut body = Vec::new();
+        reader
+            .read_body(&head, method, &mut |b| {
+                body.extend_from_slice(b);
+                Ok(())
+            })
+            .await?;
+        let location = header(&head.headers, "location")
+            .and_then(|l| base.join(l).ok())
+            .map(|u| u.to_string());
+        Ok::<_, Error>(Decoded {
+            head,
+            body,
+            location,
+        })
+    };
+    // A byte slice never makes a read wait: the future finishes on its first poll.
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(r) => r.map_err(|e| e.to_string()),
+        std::task::Poll::Pending => Err("the reader waited on a byte slice".into()),
     }
 }
 

@@ -433,7 +433,7 @@ fn family_number(f: &str) -> u8 {
 }
 
 /// A set's elements: (key, interval end).
-type Elements = Vec<(Vec<u8>, bool)>;
+pub type Elements = Vec<(Vec<u8>, bool)>;
 
 /// The elements of one set.
 fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
@@ -444,14 +444,20 @@ fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
     };
     let mut req = crate::nfnl::attr(1, &nul(table));
     req.extend(crate::nfnl::attr(2, &nul(set)));
-    let mut out = Vec::new();
-    for (_, body) in crate::nfnl::dump_with(
+    Ok(elements_from(&crate::nfnl::dump_with(
         crate::nfnl::SUBSYS_NFTABLES,
         NFT_MSG_GETSETELEM,
         family_number(family),
         &req,
-    )? {
-        for (t, list) in attrs(&body) {
+    )?))
+}
+
+/// A set's elements from the kernel's `NFT_MSG_GETSETELEM` replies (family, attributes).
+#[doc(hidden)]
+pub fn elements_from(replies: &[(u8, Vec<u8>)]) -> Elements {
+    let mut out = Vec::new();
+    for (_, body) in replies {
+        for (t, list) in attrs(body) {
             if t != 3 {
                 continue;
             }
@@ -471,7 +477,7 @@ fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
             }
         }
     }
-    Ok(out)
+    out
 }
 
 const NFT_MSG_GETSET: u16 = 10;
@@ -499,9 +505,21 @@ pub struct Set {
 /// Every named (not anonymous) set of the calling thread's namespace with its elements, in
 /// kernel order.
 pub fn sets() -> io::Result<Vec<Set>> {
+    Ok(sets_from(&nft_dump(NFT_MSG_GETSET)?, |f, t, s| {
+        set_elements(f, t, s).unwrap_or_default()
+    }))
+}
+
+/// The named sets in the kernel's `NFT_MSG_GETSET` replies (family, attributes), each with
+/// the elements `elements(family, table, set)` gives.
+#[doc(hidden)]
+pub fn sets_from(
+    replies: &[(u8, Vec<u8>)],
+    mut elements: impl FnMut(&str, &str, &str) -> Elements,
+) -> Vec<Set> {
     let mut out = Vec::new();
-    for (fam, body) in nft_dump(NFT_MSG_GETSET)? {
-        let a = attrs(&body);
+    for (fam, body) in replies {
+        let a = attrs(body);
         let s = |t: u16| {
             a.iter()
                 .find(|(x, _)| *x == t)
@@ -514,8 +532,8 @@ pub fn sets() -> io::Result<Vec<Set>> {
             continue;
         }
         let (table, name) = (s(1), s(2));
-        let family = family_name(fam);
-        let elements = set_elements(family, &table, &name).unwrap_or_default();
+        let family = family_name(*fam);
+        let elements = elements(family, &table, &name);
         out.push(Set {
             family,
             table,
@@ -526,7 +544,7 @@ pub fn sets() -> io::Result<Vec<Set>> {
             elements,
         });
     }
-    Ok(out)
+    out
 }
 
 fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
@@ -536,9 +554,25 @@ fn nft_dump(msg: u16) -> io::Result<Vec<(u8, Vec<u8>)>> {
 /// Every nf_tables chain of the calling thread's namespace with its rules, in kernel order.
 /// Needs CAP_NET_ADMIN (EPERM otherwise).
 pub fn ruleset() -> io::Result<Vec<Chain>> {
+    let chains = nft_dump(NFT_MSG_GETCHAIN)?;
+    let rules = nft_dump(NFT_MSG_GETRULE)?;
+    Ok(ruleset_from(&chains, &rules, |f, t, s| {
+        set_elements(f, t, s).unwrap_or_default()
+    }))
+}
+
+/// The chains in the kernel's `NFT_MSG_GETCHAIN` replies with the rules of its
+/// `NFT_MSG_GETRULE` replies (family, attributes), anonymous sets filled with the elements
+/// `elements(family, table, set)` gives.
+#[doc(hidden)]
+pub fn ruleset_from(
+    chain_replies: &[(u8, Vec<u8>)],
+    rule_replies: &[(u8, Vec<u8>)],
+    mut elements: impl FnMut(&str, &str, &str) -> Elements,
+) -> Vec<Chain> {
     let mut chains: Vec<Chain> = Vec::new();
-    for (fam, body) in nft_dump(NFT_MSG_GETCHAIN)? {
-        let a = attrs(&body);
+    for (fam, body) in chain_replies {
+        let a = attrs(body);
         let s = |t: u16| {
             a.iter()
                 .find(|(x, _)| *x == t)
@@ -547,7 +581,7 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
         };
         let hook = a.iter().find(|(t, _)| *t == 4).map(|(_, v)| attrs(v));
         chains.push(Chain {
-            family: family_name(fam),
+            family: family_name(*fam),
             table: s(1),
             name: s(3),
             hook: hook
@@ -586,15 +620,15 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
     for (i, c) in chains.iter().enumerate() {
         index.insert((c.family, c.table.clone(), c.name.clone()), i);
     }
-    for (fam, body) in nft_dump(NFT_MSG_GETRULE)? {
-        let a = attrs(&body);
+    for (fam, body) in rule_replies {
+        let a = attrs(body);
         let s = |t: u16| {
             a.iter()
                 .find(|(x, _)| *x == t)
                 .map(|(_, v)| string(v))
                 .unwrap_or_default()
         };
-        let key = (family_name(fam), s(1), s(2));
+        let key = (family_name(*fam), s(1), s(2));
         let exprs = a
             .iter()
             .find(|(t, _)| *t == 4)
@@ -624,21 +658,26 @@ pub fn ruleset() -> io::Result<Vec<Chain>> {
     for c in chains.iter_mut() {
         for r in c.rules.iter_mut() {
             for e in r.exprs.iter_mut() {
-                if let Expr::Lookup { set, elements, .. } = e {
+                if let Expr::Lookup {
+                    set,
+                    elements: set_elems,
+                    ..
+                } = e
+                {
                     if !set.starts_with("__set") {
                         continue;
                     }
                     let key = (c.family, c.table.clone(), set.clone());
                     if !cache.contains_key(&key) {
-                        let got = set_elements(c.family, &c.table, set).unwrap_or_default();
+                        let got = elements(c.family, &c.table, set);
                         cache.insert(key.clone(), got);
                     }
-                    elements.clone_from(&cache[&key]);
+                    set_elems.clone_from(&cache[&key]);
                 }
             }
         }
     }
-    Ok(chains)
+    chains
 }
 
 /// A rule as `iptables -S` prints it (`-A CHAIN …`), for people; the evaluator works on the

@@ -178,7 +178,8 @@ fn parse(spec: &str) -> Parsed {
             "-f" => p.frag = Some(neg),
             "-m" | "-j" | "-g" => {
                 let name = take(&mut i);
-                let start = i + 1;
+                // A rule ending in `-j` (a target without a name) has no words after it.
+                let start = (i + 1).min(ws.len());
                 let mut end = start;
                 while end < ws.len() && !matches!(ws[end].as_str(), "-m" | "-j" | "-g") {
                     // A `!` right before the next -m belongs to nothing here (iptables writes

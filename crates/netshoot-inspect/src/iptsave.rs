@@ -104,7 +104,7 @@ fn limit_rate(rate: u64, unit: u64) -> String {
     if rate == 0 {
         return "inf".into();
     }
-    let period = (SCALE * unit / rate).max(1);
+    let period = (SCALE.saturating_mul(unit) / rate).max(1);
     let rates = [
         ("day", SCALE * 86_400),
         ("hour", SCALE * 3600),
@@ -217,7 +217,7 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
                         full[..n].copy_from_slice(&data[..n]);
                         let prefix: u32 = match &mask {
                             Some(m) => m.iter().map(|b| b.count_ones()).sum(),
-                            None => len * 8,
+                            None => len.saturating_mul(8),
                         };
                         let ip = if ipv6 {
                             IpAddr::from(<[u8; 16]>::try_from(&full[..]).unwrap_or([0; 16]))

@@ -464,23 +464,36 @@ pub fn transact_bytes(
                 "netlink socket closed mid-reply",
             ));
         }
-        let mut replied = false;
-        for m in Messages::new(buf.get(..n).unwrap_or(&buf)) {
-            let m = m?;
-            match step(&m, seq) {
-                Step::Reply => {
-                    each(&m)?;
-                    replied = true;
-                }
-                Step::Skip => {}
-                Step::End => return Ok(()),
-                Step::Failed(errno) => return Err(io::Error::from_raw_os_error(errno)),
-            }
-        }
-        if replied && !dump && !ack {
-            return Ok(());
+        match datagram(buf.get(..n).unwrap_or(&buf), seq, &mut each)? {
+            None => return Ok(()),
+            Some(true) if !dump && !ack => return Ok(()),
+            Some(_) => {}
         }
     }
+}
+
+/// Hands the replies in one received datagram for the request of sequence number `seq` to
+/// `each`: `None` when the reply is complete, else whether the datagram held a reply. A kernel
+/// error comes back as `io::Error` with its errno, a lying length as `InvalidData`.
+pub fn datagram(
+    buf: &[u8],
+    seq: u32,
+    each: &mut impl FnMut(&Message<'_>) -> io::Result<()>,
+) -> io::Result<Option<bool>> {
+    let mut replied = false;
+    for m in Messages::new(buf) {
+        let m = m?;
+        match step(&m, seq) {
+            Step::Reply => {
+                each(&m)?;
+                replied = true;
+            }
+            Step::Skip => {}
+            Step::End => return Ok(None),
+            Step::Failed(errno) => return Err(io::Error::from_raw_os_error(errno)),
+        }
+    }
+    Ok(Some(replied))
 }
 
 /// The size probe's flags: the next datagram's full length, leaving it queued.
@@ -492,11 +505,32 @@ const PEEK_TRUNC: i32 = nix::libc::MSG_PEEK | nix::libc::MSG_TRUNC;
 pub fn transact_fixed4(protocol: isize, request: &[u8]) -> io::Result<Vec<(u8, Vec<u8>)>> {
     let mut out = Vec::new();
     transact_bytes(protocol, request, |m| {
-        if let (Some(first), Some(attrs)) = (m.payload.first(), m.payload.get(4..)) {
-            out.push((*first, attrs.to_vec()));
-        }
+        out.extend(fixed4(m));
         Ok(())
     })?;
+    Ok(out)
+}
+
+/// A message of a family with a 4-byte header: that header's first byte and the attributes.
+fn fixed4(m: &Message<'_>) -> Option<(u8, Vec<u8>)> {
+    let (first, attrs) = (m.payload.first()?, m.payload.get(4..)?);
+    Some((*first, attrs.to_vec()))
+}
+
+/// What [`transact_fixed4`] returns for a reply that came as the datagrams `datagrams`, for
+/// the request of sequence number `seq` (the fuzz targets' entry point: no socket).
+#[doc(hidden)]
+pub fn replies_fixed4(datagrams: &[&[u8]], seq: u32) -> io::Result<Vec<(u8, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for d in datagrams {
+        let done = datagram(d, seq, &mut |m| {
+            out.extend(fixed4(m));
+            Ok(())
+        })?;
+        if done.is_none() {
+            break;
+        }
+    }
     Ok(out)
 }
 
@@ -530,14 +564,23 @@ where
     packet.serialize(&mut buf[..]);
     let mut out = Vec::new();
     transact_bytes(protocol, &buf, |m| {
-        let msg: NetlinkMessage<M> = NetlinkMessage::deserialize(m.bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}")))?;
-        if let NetlinkPayload::InnerMessage(x) = msg.payload {
-            out.push(x);
-        }
+        out.extend(typed(m)?);
         Ok(())
     })?;
     Ok(out)
+}
+
+/// One reply message decoded as `M` (`None` for netlink's own messages).
+pub fn typed<M>(m: &Message<'_>) -> io::Result<Option<M>>
+where
+    M: NetlinkDeserializable + std::fmt::Debug,
+{
+    let msg: NetlinkMessage<M> = NetlinkMessage::deserialize(m.bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("netlink: {e}")))?;
+    Ok(match msg.payload {
+        NetlinkPayload::InnerMessage(x) => Some(x),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -230,7 +230,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                             };
                             let prefix: u32 = match &mask {
                                 Some(m) => m.iter().map(|x| x.count_ones()).sum(),
-                                None => len * 8,
+                                None => len.saturating_mul(8),
                             };
                             let shown = if prefix as usize == full * 8 {
                                 ip.to_string()
@@ -596,14 +596,19 @@ fn elements_text(elements: &[(Vec<u8>, bool)], kind: ElemKind) -> String {
                 Some(en) if en == sn + 1 => out.push(elem_text(s, kind)),
                 Some(en) => {
                     let size = en - sn;
-                    let bits = (s.len() * 8) as u32;
+                    // Keys are compared by their first 16 bytes (a longer, concatenated key is
+                    // shown by those).
+                    let shown = s.len().min(16);
+                    let bits = (shown * 8) as u32;
                     // An address block nft prints as a prefix.
-                    if matches!(kind, ElemKind::Addr) && size.is_power_of_two() && sn % size == 0 {
-                        let prefix = bits - size.trailing_zeros();
+                    let prefix = bits.checked_sub(size.trailing_zeros());
+                    if let (ElemKind::Addr, true, Some(prefix)) =
+                        (kind, size.is_power_of_two() && sn % size == 0, prefix)
+                    {
                         out.push(format!("{}/{prefix}", elem_text(s, kind)));
                     } else {
                         let last = (en - 1).to_be_bytes();
-                        let last = &last[16 - s.len()..];
+                        let last = &last[16 - shown..];
                         out.push(format!("{}-{}", elem_text(s, kind), elem_text(last, kind)));
                     }
                 }
@@ -748,7 +753,7 @@ pub fn set_text(set: &crate::firewall::Set, terse: bool) -> String {
     if !set.elements.is_empty() && !terse {
         // nft breaks a named set's elements into lines: 5 per line for keys up to 16 bits, 2
         // up to 32 bits, one for longer keys.
-        let per_line = match set.key_len * 8 {
+        let per_line = match set.key_len.saturating_mul(8) {
             0..=16 => 5,
             17..=32 => 2,
             _ => 1,

@@ -350,14 +350,30 @@ fn inet_dump(
     body[req_v2::PAD] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
     body[req_v2::STATES..req_v2::STATES + 4].copy_from_slice(&states.to_ne_bytes());
     let req = crate::netlink::message(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &body);
-    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| {
-        if m.kind == SOCK_DIAG_BY_FAMILY {
-            let s = parse_inet_diag(m.payload, proto)
-                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
-            out.push(s);
-        }
-        Ok(())
-    })
+    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| inet_reply(m, proto, out))
+}
+
+/// One message of a sock_diag dump reply: a socket into `out`.
+fn inet_reply(
+    m: &crate::netlink::Message<'_>,
+    proto: Proto,
+    out: &mut Vec<Socket>,
+) -> io::Result<()> {
+    if m.kind == SOCK_DIAG_BY_FAMILY {
+        let s = parse_inet_diag(m.payload, proto)
+            .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+        out.push(s);
+    }
+    Ok(())
+}
+
+/// The sockets a sock_diag dump reply that came as `datagram` gives for the request of
+/// sequence number `seq` (the fuzz target's entry point: no socket).
+#[doc(hidden)]
+pub fn inet_replies(datagram: &[u8], seq: u32, proto: Proto) -> io::Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    crate::netlink::datagram(datagram, seq, &mut |m| inet_reply(m, proto, &mut out))?;
+    Ok(out)
 }
 
 /// Parses one `inet_diag_msg` and its attributes (a sock_diag dump's message body). Every
@@ -515,45 +531,63 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
     });
     let mut out = Vec::new();
     for m in transact(NETLINK_SOCK_DIAG, req, NLM_F_REQUEST | NLM_F_DUMP)? {
-        let SockDiagMessage::UnixResponse(r) = m else {
-            continue;
-        };
-        let kind = match r.header.kind {
-            1 => "u_str",
-            2 => "u_dgr",
-            5 => "u_seq",
-            _ => "u_???",
-        };
-        // UNIX_DIAG_RQLEN: (queued, limit); for a listener (pending connections, backlog).
-        let (recv_q, send_q) = r
-            .nlas
-            .iter()
-            .find_map(|n| match n {
-                unix::nlas::Nla::ReceiveQueueLength(a, b) => Some((*a, *b)),
-                _ => None,
-            })
-            .unwrap_or((0, 0));
-        let path = r.name().map(|n| match n {
-            unix::nlas::UnixDiagName::Pathname(p) => p.to_string_lossy().into_owned(),
-            unix::nlas::UnixDiagName::Abstract(a) => {
-                format!("@{}", String::from_utf8_lossy(a).replace('\0', "@"))
-            }
-        });
-        let state = match r.header.state {
-            1 if r.header.kind == 2 && r.peer().is_none() => SocketState::Unconnected,
-            s => SocketState::from_kernel(Proto::Tcp, s),
-        };
-        out.push(UnixSocket {
-            kind: kind.into(),
-            state,
-            path,
-            inode: r.header.inode,
-            peer_inode: r.peer().filter(|p| *p != 0),
-            recv_q,
-            send_q,
-            processes: Vec::new(),
-        });
+        if let SockDiagMessage::UnixResponse(r) = m {
+            out.push(unix_socket(&r));
+        }
     }
+    Ok(out)
+}
+
+/// One `unix_diag` reply as a socket.
+fn unix_socket(r: &unix::UnixResponse) -> UnixSocket {
+    let kind = match r.header.kind {
+        1 => "u_str",
+        2 => "u_dgr",
+        5 => "u_seq",
+        _ => "u_???",
+    };
+    // UNIX_DIAG_RQLEN: (queued, limit); for a listener (pending connections, backlog).
+    let (recv_q, send_q) = r
+        .nlas
+        .iter()
+        .find_map(|n| match n {
+            unix::nlas::Nla::ReceiveQueueLength(a, b) => Some((*a, *b)),
+            _ => None,
+        })
+        .unwrap_or((0, 0));
+    let path = r.name().map(|n| match n {
+        unix::nlas::UnixDiagName::Pathname(p) => p.to_string_lossy().into_owned(),
+        unix::nlas::UnixDiagName::Abstract(a) => {
+            format!("@{}", String::from_utf8_lossy(a).replace('\0', "@"))
+        }
+    });
+    let state = match r.header.state {
+        1 if r.header.kind == 2 && r.peer().is_none() => SocketState::Unconnected,
+        s => SocketState::from_kernel(Proto::Tcp, s),
+    };
+    UnixSocket {
+        kind: kind.into(),
+        state,
+        path,
+        inode: r.header.inode,
+        peer_inode: r.peer().filter(|p| *p != 0),
+        recv_q,
+        send_q,
+        processes: Vec::new(),
+    }
+}
+
+/// The Unix sockets a sock_diag dump reply that came as `datagram` gives for the request of
+/// sequence number `seq` (the fuzz target's entry point: no socket).
+#[doc(hidden)]
+pub fn unix_replies(datagram: &[u8], seq: u32) -> io::Result<Vec<UnixSocket>> {
+    let mut out = Vec::new();
+    crate::netlink::datagram(datagram, seq, &mut |m| {
+        if let Some(SockDiagMessage::UnixResponse(r)) = crate::netlink::typed(m)? {
+            out.push(unix_socket(&r));
+        }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -187,25 +187,7 @@ impl Docker {
                 Err(e) => return Err(ApiError::Unreachable(e)),
             }
         }
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| ApiError::Malformed("no end of HTTP headers".into()))?;
-        let head = String::from_utf8_lossy(&raw[..split]);
-        let body = &raw[split + 4..];
-        let status: u16 = head
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| ApiError::Malformed(format!("bad status line in {head:?}")))?;
-        if !(200..300).contains(&status) {
-            let msg = serde_json::from_slice::<ApiMessage>(body)
-                .map(|m| m.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
-            return Err(ApiError::Status(status, msg));
-        }
-        serde_json::from_slice(body).map_err(|e| ApiError::Malformed(e.to_string()))
+        decode_answer(&raw)
     }
 
     /// Turns a transport failure into the user-facing error that names the mount to add.
@@ -303,6 +285,32 @@ impl Docker {
             Err(e) => Err(self.to_error(e)),
         }
     }
+}
+
+/// A whole HTTP/1.0 answer of the Docker Engine API (head and body as read from the socket)
+/// decoded as `T`: a 2xx status with `T`'s JSON, or the API's error message. The code
+/// [`Docker::get`] runs on every answer; the fuzz target's entry point.
+#[doc(hidden)]
+pub fn decode_answer<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| ApiError::Malformed("no end of HTTP headers".into()))?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
+    let status: u16 = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| ApiError::Malformed(format!("bad status line in {head:?}")))?;
+    if !(200..300).contains(&status) {
+        let msg = serde_json::from_slice::<ApiMessage>(body)
+            .map(|m| m.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
+        return Err(ApiError::Status(status, msg));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
 /// The parts of `GET /info` netshoot uses.

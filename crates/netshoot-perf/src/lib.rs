@@ -747,6 +747,24 @@ pub(crate) fn local_results(
     v
 }
 
+/// Stream `id`'s entry in the peer's results JSON (`streams[]` with that `id`), if any.
+#[doc(hidden)]
+pub fn peer_stream(remote: Option<&Value>, id: u32) -> Option<&Value> {
+    remote?
+        .get("streams")?
+        .as_array()?
+        .iter()
+        .find(|s| s.get("id").and_then(Value::as_u64) == Some(u64::from(id)))
+}
+
+/// Number `k` of a peer's stream entry; 0 when absent or not a number.
+#[doc(hidden)]
+pub fn peer_num(p: Option<&Value>, k: &str) -> f64 {
+    p.and_then(|p| p.get(k))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
 /// Combines our streams and the peer's results into per-stream results.
 pub(crate) fn combine(
     streams: &[Arc<Stream>],
@@ -761,24 +779,13 @@ pub(crate) fn combine(
             .map(|(_, s)| *s)
             .unwrap_or_default()
     };
-    let peer = |id: u32| -> Option<&Value> {
-        remote?
-            .get("streams")?
-            .as_array()?
-            .iter()
-            .find(|s| s.get("id").and_then(Value::as_u64) == Some(u64::from(id)))
-    };
     streams
         .iter()
         .map(|s| {
             let b = base(s.id);
             let cur = snap(s);
-            let p = peer(s.id);
-            let pn = |k: &str| {
-                p.and_then(|p| p.get(k))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(0.0)
-            };
+            let p = peer_stream(remote, s.id);
+            let pn = |k: &str| peer_num(p, k);
             let psecs = p.map(|_| pn("end_time") - pn("start_time")).unwrap_or(0.0);
             let mine = cur.bytes.saturating_sub(b.bytes);
             let mut r = StreamResult {

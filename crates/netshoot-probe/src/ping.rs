@@ -503,6 +503,21 @@ enum Parsed {
     },
 }
 
+/// [`parse`] for the fuzz target: what one received message is to a session to `dst` with
+/// identifier `id` (its `Debug` form), `None` when it is not about our requests.
+#[doc(hidden)]
+pub fn parse_received(
+    d: &[u8],
+    with_ip: bool,
+    v6: bool,
+    id: u16,
+    method: Method,
+    dst: IpAddr,
+    from: IpAddr,
+) -> Option<String> {
+    parse(d, with_ip, v6, id, method, dst, from).map(|p| format!("{p:?}"))
+}
+
 /// Parses one received message. `with_ip`: an IPv4 header comes first. Datagram sockets get
 /// only their own replies (the kernel matched the identifier), so theirs is not checked.
 fn parse(

@@ -238,7 +238,9 @@ impl Tracer {
                     .map_err(io("timeout"))?;
                 if let Ok((len, from)) = self.icmp.recv_from(&mut buf) {
                     let rtt = start.elapsed().as_secs_f64() * 1000.0;
-                    if let Some(r) = self.match_icmp(&buf[..len], proto, key, from.ip(), rtt) {
+                    if let Some(r) =
+                        match_icmp(&buf[..len], proto, key, from.ip(), rtt, self.dst, self.id)
+                    {
                         return Ok(r);
                     }
                 }
@@ -278,23 +280,25 @@ impl Tracer {
             let _ = &udp_sock;
         }
     }
+}
 
-    /// An ICMP message about probe (`proto`, `key`), if it is one.
-    fn match_icmp(
-        &self,
-        d: &[u8],
-        proto: u8,
-        key: u16,
-        from: IpAddr,
-        rtt: f64,
-    ) -> Option<ProbeReply> {
-        let ip = Ipv4Packet::new_checked(d).ok()?;
-        let icmp = Icmpv4Packet::new_checked(ip.after_header_slice()).ok()?;
-        let t = icmp.msg_type();
-        if t == icmpv4::msg_type::ECHO_REPLY && proto == ip_proto::ICMP {
-            return (icmp.echo_ident() == self.id
-                && icmp.echo_seq_no() == key
-                && from == IpAddr::V4(self.dst))
+/// A received ICMP message (IPv4 header first) about probe (`proto`, `key`) of a trace to `dst`
+/// with echo identifier `id`, if it is one. `Tracer::probe` runs every message through it.
+#[doc(hidden)]
+pub fn match_icmp(
+    d: &[u8],
+    proto: u8,
+    key: u16,
+    from: IpAddr,
+    rtt: f64,
+    dst: Ipv4Addr,
+    id: u16,
+) -> Option<ProbeReply> {
+    let ip = Ipv4Packet::new_checked(d).ok()?;
+    let icmp = Icmpv4Packet::new_checked(ip.after_header_slice()).ok()?;
+    let t = icmp.msg_type();
+    if t == icmpv4::msg_type::ECHO_REPLY && proto == ip_proto::ICMP {
+        return (icmp.echo_ident() == id && icmp.echo_seq_no() == key && from == IpAddr::V4(dst))
             .then_some(ProbeReply {
                 from: Some(from),
                 rtt_ms: Some(rtt),
@@ -303,37 +307,36 @@ impl Tracer {
                 tcp_flags: None,
                 icmp: Some(IcmpMessage::v4(t, icmp.msg_code())),
             });
-        }
-        if t != icmpv4::msg_type::TIME_EXCEEDED && t != icmpv4::msg_type::DST_UNREACHABLE {
-            return None;
-        }
-        let e = icmp_error::parse_v4(icmp.into_inner()).ok()?;
-        let q = e.quoted;
-        // The quote must hold the whole first 8 bytes of our probe.
-        if q.protocol != proto || q.dst_addr != IpAddr::V4(self.dst) || q.transport().len() < 8 {
-            return None;
-        }
-        let ours = match proto {
-            ip_proto::UDP => q.dst_port() == Some(key),
-            ip_proto::TCP => q.src_port() == Some(key),
-            _ => q.icmp_ident() == Some(self.id) && q.icmp_seq() == Some(key),
-        };
-        if !ours {
-            return None;
-        }
-        // Time exceeded: a router on the way. Unreachable: the end of the road; a port
-        // unreachable is the destination's expected answer, anything else gets a flag.
-        let reached = t == icmpv4::msg_type::DST_UNREACHABLE;
-        let flag = icmp_meaning::traceroute_flag(t, e.code).map(|f| f.into_owned());
-        Some(ProbeReply {
-            from: Some(from),
-            rtt_ms: Some(rtt),
-            reached,
-            flag,
-            tcp_flags: None,
-            icmp: Some(IcmpMessage::v4(t, e.code)),
-        })
     }
+    if t != icmpv4::msg_type::TIME_EXCEEDED && t != icmpv4::msg_type::DST_UNREACHABLE {
+        return None;
+    }
+    let e = icmp_error::parse_v4(icmp.into_inner()).ok()?;
+    let q = e.quoted;
+    // The quote must hold the whole first 8 bytes of our probe.
+    if q.protocol != proto || q.dst_addr != IpAddr::V4(dst) || q.transport().len() < 8 {
+        return None;
+    }
+    let ours = match proto {
+        ip_proto::UDP => q.dst_port() == Some(key),
+        ip_proto::TCP => q.src_port() == Some(key),
+        _ => q.icmp_ident() == Some(id) && q.icmp_seq() == Some(key),
+    };
+    if !ours {
+        return None;
+    }
+    // Time exceeded: a router on the way. Unreachable: the end of the road; a port
+    // unreachable is the destination's expected answer, anything else gets a flag.
+    let reached = t == icmpv4::msg_type::DST_UNREACHABLE;
+    let flag = icmp_meaning::traceroute_flag(t, e.code).map(|f| f.into_owned());
+    Some(ProbeReply {
+        from: Some(from),
+        rtt_ms: Some(rtt),
+        reached,
+        flag,
+        tcp_flags: None,
+        icmp: Some(IcmpMessage::v4(t, e.code)),
+    })
 }
 
 /// One hop: its probes.

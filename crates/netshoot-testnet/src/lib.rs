@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod docker;
 pub mod fixtures;
+pub mod fuzz;
 mod record;
 
 pub use record::{doctor_record_args, RECORD_ENV};

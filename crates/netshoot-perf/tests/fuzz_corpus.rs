@@ -1,0 +1,10 @@
+//! The fuzz targets' bodies over their committed seed corpora (fuzz/corpus/TARGET), every prefix
+//! of every seed, and each seed with every byte flipped: runs in plain `cargo test`, without
+//! cargo-fuzz or nightly.
+
+include!("../fuzz/exercise.rs");
+
+#[test]
+fn the_perf_corpus_never_panics() {
+    netshoot_testnet::fuzz::replay(env!("CARGO_MANIFEST_DIR"), "perf", perf, 8);
+}
