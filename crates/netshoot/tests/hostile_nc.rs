@@ -29,15 +29,7 @@ fn group(ns: &Netns, argv: &[&str]) -> Group {
 /// Runs netshoot with stdin held open (so only the peer or a bound can end it), killing it
 /// and failing the test when it outlives `limit`.
 fn bounded(args: &[&str], limit: Duration) -> Ran {
-    let mut child = NETSHOOT
-        .command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netshoot");
-    let _stdin = child.stdin.take();
+    let (child, _held) = spawn_held(args);
     finish(child, limit, &format!("netshoot {args:?}"))
 }
 
