@@ -57,6 +57,7 @@ impl ErrorKind {
             Some(
                 N::NoSuchContainer { .. }
                 | N::NotRunning { .. }
+                | N::SwarmTarget { .. }
                 | N::NoSuchNetwork { .. }
                 | N::NetworkWithoutNamespace { .. }
                 | N::NetworkNamespaceMissing { .. }
