@@ -201,6 +201,25 @@ fn service_target_errors_are_one_line() {
     one_error_line(&o, "no Swarm task 'nstnotatask'");
     let o = NETSHOOT.run(&["-t", &format!("service:{svc}.x"), "exec", "--", "true"]);
     one_error_line(&o, "a task slot (after the '.') is a positive whole number");
+    // A service whose task cannot be placed: pending, no container anywhere.
+    let stuck = Service::create(&[
+        "--constraint",
+        "node.hostname==nst-no-such-node",
+        test_image(),
+        "sleep",
+        "infinity",
+    ]);
+    let o = NETSHOOT.run(&[
+        "-t",
+        &format!("service:{}", stuck.name),
+        "exec",
+        "--",
+        "true",
+    ]);
+    one_error_line(
+        &o,
+        &format!("service '{}' has no running task (", stuck.name),
+    );
     // --json: the same line as an error object of kind target.
     let (code, v) = NETSHOOT.json(&["--json", "-t", "service:nst-no-such-svc", "ip", "addr"]);
     assert_eq!(code, 2);
