@@ -389,6 +389,30 @@ pub struct ServiceSpec {
     /// Endpoint mode settings.
     #[serde(default)]
     pub endpoint_spec: Option<EndpointSpec>,
+    /// `Replicated` (with its replica count) or `Global`.
+    #[serde(default)]
+    pub mode: Option<ServiceMode>,
+}
+
+/// `Spec.Mode` of a service: one of the two is present.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ServiceMode {
+    /// Replicated mode and its replica count.
+    #[serde(default)]
+    pub replicated: Option<Replicated>,
+    /// Global mode (one task per node).
+    #[serde(default)]
+    pub global: Option<serde_json::Value>,
+}
+
+/// `Spec.Mode.Replicated`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Replicated {
+    /// Desired replica count.
+    #[serde(default)]
+    pub replicas: Option<u64>,
 }
 
 /// `Spec.EndpointSpec`.

@@ -12,11 +12,12 @@ mod list;
 mod resolve;
 pub mod rootfile;
 pub mod spec;
+pub mod swarm;
 
 pub use enter::{current_inode, enter, in_namespace, netns_inode};
 pub use exec::{exec, prompt_safe, ExecRequest};
 pub use list::{list, Namespace, NamespaceKind, NsContainer, NsContainerNet, NsNetwork, NsProcess};
-pub use resolve::{current, resolve, ContainerRef, Target};
+pub use resolve::{current, resolve, ContainerRef, Target, TaskRef};
 pub use spec::TargetSpec;
 
 /// Everything that can go wrong while resolving or entering a target. Each message is one line
@@ -47,6 +48,13 @@ pub enum NsError {
         name: String,
         /// Names of the running containers.
         running: Vec<String>,
+    },
+    /// A `service:` or `task:` target that names no running task on this node (no such
+    /// service or task, a slot out of range, an ambiguous prefix, a task on another node).
+    #[error("{why}")]
+    SwarmTarget {
+        /// Message naming the problem and the fix.
+        why: String,
     },
     /// The container exists but does not run.
     #[error(

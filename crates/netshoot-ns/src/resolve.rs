@@ -35,6 +35,9 @@ pub struct Target {
     pub pid: Option<u32>,
     /// The container, for container targets.
     pub container: Option<ContainerRef>,
+    /// The Swarm task, for `service:` and `task:` targets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskRef>,
     /// The target's own `/etc/resolv.conf`, read before entering.
     #[serde(skip)]
     pub resolv_conf: Option<String>,
@@ -56,6 +59,21 @@ pub struct ContainerRef {
     pub id: String,
 }
 
+/// The Swarm task a `service:` or `task:` target was resolved to.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskRef {
+    /// Task id.
+    pub id: String,
+    /// Its name as `docker service ps` shows it (`web.2`, or `web.<node id>` for global services).
+    pub name: String,
+    /// Service name.
+    pub service: String,
+    /// Slot (replicated services).
+    pub slot: Option<u64>,
+    /// The node it runs on (hostname when known, else id).
+    pub node: String,
+}
+
 /// Resolves `spec` against the running system. Touches Docker and `/proc` but enters nothing.
 pub fn resolve(spec: &TargetSpec) -> Result<Target, NsError> {
     match spec {
@@ -69,6 +87,8 @@ pub fn resolve(spec: &TargetSpec) -> Result<Target, NsError> {
         TargetSpec::Path(p) => path(spec, p),
         TargetSpec::Container(name) => container(spec, name),
         TargetSpec::Network(name) => network(spec, name),
+        TargetSpec::Service { name, slot } => crate::swarm::service_target(spec, name, *slot),
+        TargetSpec::Task(id) => crate::swarm::task_target(spec, id),
         TargetSpec::Current => current(),
     }
 }
@@ -166,6 +186,7 @@ fn base(spec: &TargetSpec, ns: NsFile, root: &Path) -> Target {
         ns_file: ns.file,
         pid: None,
         container: None,
+        task: None,
         resolv_conf,
         hosts,
         resolv_conf_path: Some(rc),
@@ -321,7 +342,7 @@ fn container(spec: &TargetSpec, name: &str) -> Result<Target, NsError> {
     container_target(spec, &c)
 }
 
-fn container_target(spec: &TargetSpec, c: &ContainerInspect) -> Result<Target, NsError> {
+pub(crate) fn container_target(spec: &TargetSpec, c: &ContainerInspect) -> Result<Target, NsError> {
     let name = c.short_name().to_string();
     if !c.state.running || c.state.pid <= 0 {
         return Err(NsError::NotRunning {

@@ -8,8 +8,9 @@ use serde::Serialize;
 use crate::NsError;
 
 /// The accepted forms of a target SPEC, shown when a SPEC does not parse.
-pub const FORMS: &str = "container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, \
-netns:NAME, a path such as /proc/N/ns/net or /var/run/docker/netns/X, or host";
+pub const FORMS: &str = "container:NAME|ID (or a bare NAME|ID), service:NAME[.SLOT], task:ID, \
+network:NAME|ID, pid:N, netns:NAME, a path such as /proc/N/ns/net or /var/run/docker/netns/X, \
+or host";
 
 /// A parsed target SPEC, not yet resolved against the system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +20,16 @@ pub enum TargetSpec {
     Host,
     /// A Docker container by name or id (also the bare form).
     Container(String),
+    /// A Swarm service: one of its running tasks on this node (`service:web`), or the task in
+    /// one slot (`service:web.2`).
+    Service {
+        /// Service name or id.
+        name: String,
+        /// The task slot (replicated services), when given.
+        slot: Option<u64>,
+    },
+    /// A Swarm task by id or unique id prefix.
+    Task(String),
     /// A Docker network's own namespace (overlay sandboxes), or its bridge for bridge networks.
     Network(String),
     /// The network namespace of a process.
@@ -59,6 +70,10 @@ impl TargetSpec {
                 "network" | "net" | "n" => name_ok(value)
                     .map(|v| TargetSpec::Network(v.to_string()))
                     .map_err(&bad),
+                "service" | "svc" => service(value).map_err(&bad),
+                "task" => name_ok(value)
+                    .map(|v| TargetSpec::Task(v.to_string()))
+                    .map_err(&bad),
                 "netns" => name_ok(value)
                     .map(|v| TargetSpec::Netns(v.to_string()))
                     .map_err(&bad),
@@ -75,6 +90,31 @@ impl TargetSpec {
         name_ok(s_trim)
             .map(|v| TargetSpec::Container(v.to_string()))
             .map_err(&bad)
+    }
+}
+
+/// `NAME` or `NAME.SLOT`: Swarm service names hold no `.`, so a dot followed by digits is a slot.
+fn service(v: &str) -> Result<TargetSpec, &'static str> {
+    let v = name_ok(v)?;
+    match v.rsplit_once('.') {
+        None => Ok(TargetSpec::Service {
+            name: v.to_string(),
+            slot: None,
+        }),
+        Some((name, slot)) => {
+            let slot = slot
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or("a task slot (after the '.') is a positive whole number")?;
+            if name.is_empty() || name.contains('.') {
+                return Err("a service name holds no '.'; write service:NAME or service:NAME.SLOT");
+            }
+            Ok(TargetSpec::Service {
+                name: name.to_string(),
+                slot: Some(slot),
+            })
+        }
     }
 }
 
@@ -97,6 +137,12 @@ impl fmt::Display for TargetSpec {
         match self {
             TargetSpec::Host => write!(f, "host"),
             TargetSpec::Container(n) => write!(f, "container:{n}"),
+            TargetSpec::Service { name, slot: None } => write!(f, "service:{name}"),
+            TargetSpec::Service {
+                name,
+                slot: Some(s),
+            } => write!(f, "service:{name}.{s}"),
+            TargetSpec::Task(id) => write!(f, "task:{id}"),
             TargetSpec::Network(n) => write!(f, "network:{n}"),
             TargetSpec::Pid(p) => write!(f, "pid:{p}"),
             TargetSpec::Netns(n) => write!(f, "netns:{n}"),
@@ -127,6 +173,24 @@ mod tests {
         );
         assert_eq!(TargetSpec::parse("pid:42").unwrap(), TargetSpec::Pid(42));
         assert_eq!(
+            TargetSpec::parse("service:web").unwrap(),
+            TargetSpec::Service {
+                name: "web".into(),
+                slot: None
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("service:web.2").unwrap(),
+            TargetSpec::Service {
+                name: "web".into(),
+                slot: Some(2)
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("task:3f2a").unwrap(),
+            TargetSpec::Task("3f2a".into())
+        );
+        assert_eq!(
             TargetSpec::parse("netns:blue").unwrap(),
             TargetSpec::Netns("blue".into())
         );
@@ -147,6 +211,10 @@ mod tests {
             "we b",
             "-x",
             "container:/x",
+            "service:web.x",
+            "service:web.0",
+            "service:a.b.1",
+            "task:",
         ] {
             let e = TargetSpec::parse(bad).unwrap_err().to_string();
             assert!(e.contains("accepted forms"), "{bad}: {e}");
@@ -162,6 +230,9 @@ mod tests {
             "network:ov",
             "pid:7",
             "netns:a",
+            "service:web",
+            "service:web.3",
+            "task:abc",
             "/x/y",
         ] {
             assert_eq!(TargetSpec::parse(s).unwrap().to_string(), s);

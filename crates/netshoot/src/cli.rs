@@ -8,10 +8,13 @@ Examples:
   netshoot -t web exec -- ip addr          run a host program in container web's namespace
   netshoot -t network:ov exec -- ip link   look inside a Swarm overlay network's namespace
   netshoot -t pid:1234 exec                a shell in process 1234's namespace
+  netshoot -t service:web.2 ip addr        inside the task in slot 2 of Swarm service web
   netshoot targets --json                  the same facts for programs
 
-Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), network:NAME|ID, pid:N, netns:NAME,
-a path (/proc/N/ns/net, /var/run/docker/netns/X), host. Without -t, commands run where netshoot runs.
+Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), service:NAME[.SLOT] (a Swarm service's
+running task on this node, or the task in that slot), task:ID (id or unique prefix),
+network:NAME|ID, pid:N, netns:NAME, a path (/proc/N/ns/net, /var/run/docker/netns/X), host.
+Without -t, commands run where netshoot runs.
 
 Bounds on what a target supplies (environment): NETSHOOT_TARGET_FILE_MAX=BYTES caps the
 target's resolv.conf and hosts, read through its own root (default 16777216, 16 MiB; a larger
@@ -31,7 +34,8 @@ Exit status: 0 ok, 1 a check found a problem, 2 usage or environment error.";
 #[derive(Debug, Parser)]
 #[command(name = "netshoot", version, about, after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
-    /// Where to run: container:NAME, NAME, network:NAME, pid:N, netns:NAME, a netns path, host.
+    /// Where to run: container:NAME, NAME, service:NAME[.SLOT], task:ID, network:NAME, pid:N,
+    /// netns:NAME, a netns path, host.
     /// Given before the command, so commands keep their peers' short flags.
     #[arg(short = 't', long = "target", value_name = "SPEC", global = false)]
     pub target: Option<String>,
@@ -53,13 +57,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every network namespace on the host with its containers, networks, processes and
-    /// interfaces.
+    /// interfaces, then (on a Swarm manager) each service with its VIPs, endpoint mode and tasks.
     #[command(
         visible_alias = "ls",
         after_help = "\
 Examples:
   netshoot targets
   netshoot ls --json | jq '.namespaces[] | select(.kind==\"container\")'
+  netshoot ls --json | jq '.services[] | {name, tasks: [.tasks[].target]}'
   docker run --rm --pid host --privileged -v /var/run/docker.sock:/var/run/docker.sock netshoot targets"
     )]
     Targets(TargetsArgs),

@@ -65,6 +65,7 @@ impl ErrorKind {
             Some(
                 N::NoSuchContainer { .. }
                 | N::NotRunning { .. }
+                | N::SwarmTarget { .. }
                 | N::NoSuchNetwork { .. }
                 | N::NetworkWithoutNamespace { .. }
                 | N::NetworkNamespaceMissing { .. }

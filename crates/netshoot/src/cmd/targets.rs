@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use netshoot_inspect::Interface;
+use netshoot_ns::swarm::ServiceGroup;
 use netshoot_ns::{Namespace, NamespaceKind};
 use serde::Serialize;
 
@@ -14,8 +15,21 @@ use crate::render::Output;
 pub struct TargetsReport {
     /// Every namespace, host first, then containers, Docker networks, `ip netns`, processes.
     pub namespaces: Vec<NamespaceReport>,
+    /// Swarm services with their tasks (this engine a Swarm manager; empty otherwise).
+    pub services: Vec<ServiceReport>,
     /// Sources that could not be read (Docker socket, other processes' namespaces).
     pub warnings: Vec<String>,
+}
+
+/// A Swarm service, its VIPs and endpoint mode, and its tasks with the namespace each task's
+/// container lives in here (tasks on other nodes have none here).
+#[derive(Debug, Serialize)]
+pub struct ServiceReport {
+    /// The service and its tasks.
+    #[serde(flatten)]
+    pub service: ServiceGroup,
+    /// Task id → nsfs inode of its container's namespace, for tasks on this node.
+    pub task_namespaces: std::collections::BTreeMap<String, u64>,
 }
 
 /// One namespace with its interfaces.
@@ -34,7 +48,8 @@ pub struct NamespaceReport {
 
 /// Lists, then visits each namespace on a short-lived thread to read its interfaces.
 pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
-    let (namespaces, warnings) = netshoot_ns::list()?;
+    let (namespaces, mut warnings) = netshoot_ns::list()?;
+    let services = services(&namespaces, &mut warnings);
     let namespaces = namespaces
         .into_iter()
         .map(|ns| {
@@ -60,12 +75,51 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
         .collect();
     let report = TargetsReport {
         namespaces,
+        services,
         warnings,
     };
     // Every name here is someone else's (Docker's, a netns's, a process's, an interface's):
     // each line is escaped whole.
     out.emit(&report, |r| crate::render::safe_text(&text(r)))?;
     Ok(0)
+}
+
+/// The Swarm services, each task matched to the namespace its container was listed in.
+fn services(namespaces: &[Namespace], warnings: &mut Vec<String>) -> Vec<ServiceReport> {
+    let Some(docker) = netshoot_ns::docker::Docker::from_env()
+        .ok()
+        .filter(|d| d.available())
+    else {
+        return Vec::new();
+    };
+    let groups = match netshoot_ns::swarm::services(&docker) {
+        Ok(g) => g.unwrap_or_default(),
+        Err(e) => {
+            warnings.push(format!("Swarm services not listed: {e}"));
+            return Vec::new();
+        }
+    };
+    groups
+        .into_iter()
+        .map(|g| {
+            let task_namespaces = g
+                .tasks
+                .iter()
+                .filter(|t| t.local)
+                .filter_map(|t| {
+                    let cid = t.container_id.as_deref()?;
+                    let ns = namespaces
+                        .iter()
+                        .find(|n| n.containers.iter().any(|c| c.id == cid))?;
+                    Some((t.id.clone(), ns.inode))
+                })
+                .collect();
+            ServiceReport {
+                service: g,
+                task_namespaces,
+            }
+        })
+        .collect()
 }
 
 fn kind_word(k: NamespaceKind) -> &'static str {
@@ -175,6 +229,64 @@ fn text(r: &TargetsReport) -> String {
         }
         if let Some(e) = &n.interfaces_error {
             let _ = writeln!(s, "    interfaces unreadable: {e}");
+        }
+    }
+    for sr in &r.services {
+        let g = &sr.service;
+        let vips: Vec<String> = g
+            .vips
+            .iter()
+            .map(|v| format!("{} on {}", v.addr, v.network))
+            .collect();
+        let running = g.tasks.iter().filter(|t| t.state == "running").count();
+        let _ = writeln!(
+            s,
+            "service:{}  [swarm service {}, {}{}, endpoint mode {}{}]",
+            g.name,
+            g.id,
+            g.mode,
+            match g.replicas {
+                Some(n) => format!(" {running}/{n} running"),
+                None => format!(" {running} running"),
+            },
+            g.endpoint_mode,
+            if vips.is_empty() {
+                String::new()
+            } else {
+                format!(", VIP {}", vips.join(", "))
+            }
+        );
+        for t in &g.tasks {
+            let addrs: Vec<String> = t
+                .addresses
+                .iter()
+                .map(|a| format!("{} {}", a.network, a.addr))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  task {} {} {} on node {}{}{}{}{}",
+                t.name,
+                netshoot_ns::docker::short(&t.id, 12),
+                t.state,
+                t.node,
+                t.container_id
+                    .as_deref()
+                    .map(|c| format!(" container {c}"))
+                    .unwrap_or_default(),
+                sr.task_namespaces
+                    .get(&t.id)
+                    .map(|i| format!(" inode {i}"))
+                    .unwrap_or_default(),
+                if addrs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on {}", addrs.join(", "))
+                },
+                t.target
+                    .as_deref()
+                    .map(|x| format!("  (-t {x})"))
+                    .unwrap_or_default()
+            );
         }
     }
     for w in &r.warnings {
