@@ -155,10 +155,34 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                 check_dev(&ifs, dev, target)?;
                 n.retain(|x| &x.dev == dev);
             }
+            owners(out.json || out.verbose > 0).name_neighbours(&mut n);
             out.emit(&n, |x| neigh_lines(x, false, &View::default()))?;
         }
     }
     Ok(0)
+}
+
+/// The owners of addresses and MACs from the Docker engine when `wanted` (`--json` or `-v`),
+/// else none (iproute2's lines stay as iproute2 prints them). A partial map is said on stderr.
+pub(crate) fn owners(wanted: bool) -> netshoot_inspect::whose::Owners {
+    if !wanted {
+        return Default::default();
+    }
+    let o = netshoot_inspect::whose::Owners::from_env();
+    if let Some(w) = &o.warning {
+        eprintln!("netshoot: warning: names of containers and tasks left out: {w}");
+    }
+    o
+}
+
+/// `# container web`, `# task web.2`: the annotation after an entry's line, the name escaped.
+pub(crate) fn owner_note(o: &netshoot_inspect::whose::Owner) -> String {
+    let clean = netshoot_inspect::whose::Owner {
+        name: crate::cmd::motd::clean(&o.name),
+        network: None,
+        ..o.clone()
+    };
+    format!("# {clean}")
 }
 
 pub(crate) fn netlink<T>(r: std::io::Result<T>) -> anyhow::Result<T> {
@@ -1563,6 +1587,9 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool, v: &View) -> String {
             if let Some(l) = &n.lladdr {
                 s.push_str(l);
             }
+            if let Some(o) = &n.owner {
+                let _ = write!(s, " {}", owner_note(o));
+            }
             s.push('\n');
             continue;
         }
@@ -1591,6 +1618,9 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool, v: &View) -> String {
             if n.nud & bit != 0 {
                 let _ = write!(s, "{name} ");
             }
+        }
+        if let Some(o) = &n.owner {
+            s.push_str(&owner_note(o));
         }
         s.push('\n');
     }
