@@ -33,6 +33,8 @@ pub enum OwnerKind {
     ServiceVip,
     /// An overlay network's load-balancer endpoint (`lb-NAME`).
     LoadBalancer,
+    /// The host-side end of a container's veth (the name is the container's).
+    Veth,
 }
 
 /// The owner of a MAC or an address, as the Docker engine names it.
@@ -57,6 +59,7 @@ impl fmt::Display for Owner {
             OwnerKind::Task => write!(f, "task {}", self.name),
             OwnerKind::ServiceVip => write!(f, "service VIP of {}", self.name),
             OwnerKind::LoadBalancer => write!(f, "load balancer of {}", self.name),
+            OwnerKind::Veth => write!(f, "veth of container {}", self.name),
         }
     }
 }
@@ -109,6 +112,24 @@ impl Owners {
                 .ip(n.dst)
                 .or_else(|| n.lladdr.as_deref().and_then(|m| self.mac(m)))
                 .cloned();
+        }
+    }
+
+    /// Records the MAC of each veth in `ifs` whose peer (`resolve_peers`) is in a container as
+    /// that container's veth.
+    pub fn name_veths(&mut self, ifs: &[Interface]) {
+        for i in ifs {
+            let (Some(p), Some(mac)) = (&i.peer, &i.mac) else {
+                continue;
+            };
+            if let Some(c) = p.target.strip_prefix("container:") {
+                let owner = Owner {
+                    kind: OwnerKind::Veth,
+                    name: c.to_string(),
+                    network: None,
+                };
+                self.insert(Some(mac), &[], &owner);
+            }
         }
     }
 

@@ -325,7 +325,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             json_text(&view::fdb_json(&f, r.dev.is_some(), r.stats), r.pretty)
         } else {
             // `netshoot -v bridge fdb`: each MAC's container, task or load balancer.
-            crate::cmd::ip::owners(ctx.verbose > 0).name_fdb(&mut f);
+            crate::cmd::ip::fdb_owners(ctx.verbose > 0).name_fdb(&mut f);
             view::fdb_lines(&f, r.dev.is_some(), r.stats)
         }
     };

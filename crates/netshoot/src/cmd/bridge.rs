@@ -70,7 +70,7 @@ pub fn run(args: &BridgeArgs, out: &Output) -> anyhow::Result<i32> {
                 }
             }
             let mut f = netshoot_inspect::bridge::fdb(name).map_err(err)?;
-            crate::cmd::ip::owners(out.json || out.verbose > 0).name_fdb(&mut f);
+            crate::cmd::ip::fdb_owners(out.json || out.verbose > 0).name_fdb(&mut f);
             out.emit(&f, |f| fdb_lines(f, false, false))?;
         }
     }

@@ -185,6 +185,20 @@ pub(crate) fn owner_note(o: &netshoot_inspect::whose::Owner) -> String {
     format!("# {clean}")
 }
 
+/// [`owners`], plus the host-side veth of each container (`veth of container web`), for the
+/// fdb's own entries of a bridge's ports.
+pub(crate) fn fdb_owners(wanted: bool) -> netshoot_inspect::whose::Owners {
+    let mut o = owners(wanted);
+    if wanted {
+        if let Ok(mut ifs) = netshoot_inspect::interfaces() {
+            if netshoot_inspect::resolve_peers(&mut ifs).is_ok() {
+                o.name_veths(&ifs);
+            }
+        }
+    }
+    o
+}
+
 pub(crate) fn netlink<T>(r: std::io::Result<T>) -> anyhow::Result<T> {
     r.map_err(|e| {
         if e.raw_os_error() == Some(nix::libc::EPERM) || e.raw_os_error() == Some(nix::libc::EACCES) {
