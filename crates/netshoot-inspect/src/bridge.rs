@@ -337,6 +337,10 @@ pub struct FdbEntry {
     pub link_netnsid: Option<u32>,
     /// Hundredths of a second since the entry was last used and updated (`NDA_CACHEINFO`).
     pub used_updated: Option<(u32, u32)>,
+    /// Whose MAC this is (a container, a Swarm task, a load balancer), filled by callers from
+    /// `whose::Owners`; absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::whose::Owner>,
 }
 
 /// The forwarding database of the calling thread's namespace; with `bridge`, only the entries
@@ -408,6 +412,7 @@ pub fn fdb(bridge: Option<&str>) -> io::Result<Vec<FdbEntry>> {
             via_name: None,
             link_netnsid: None,
             used_updated: None,
+            owner: None,
         };
         let mut master_idx = None;
         for a in &n.attributes {

@@ -22,6 +22,7 @@ pub mod peer;
 pub mod route;
 pub mod sockets;
 pub mod stats;
+pub mod whose;
 pub mod xt;
 
 pub use link::{interfaces, Interface, InterfaceAddress, LinkStats};

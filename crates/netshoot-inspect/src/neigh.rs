@@ -36,6 +36,10 @@ pub struct Neighbour {
     pub cache: Option<(u32, u32, u32, u32)>,
     /// Probes sent (`NDA_PROBES`).
     pub probes: Option<u32>,
+    /// Whose address this is (a container, a Swarm task, a service VIP), filled by callers from
+    /// `whose::Owners`; absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::whose::Owner>,
 }
 
 /// iproute2's default `ip neigh` state mask: everything but NOARP (and so not NONE either).
@@ -114,6 +118,7 @@ pub fn neighbours_in_states(family: Option<Family>, states: u32) -> io::Result<V
                 ntf_flags: ntf,
                 cache,
                 probes,
+                owner: None,
             });
         }
     }

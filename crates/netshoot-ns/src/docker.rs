@@ -272,6 +272,18 @@ impl Docker {
 }
 
 impl Docker {
+    /// `GET /services`: every Swarm service (`Ok(vec![])` when this engine is no Swarm
+    /// manager).
+    pub fn services(&self) -> Result<Vec<ServiceInspect>, NsError> {
+        match self.get("/services") {
+            Ok(s) => Ok(s),
+            Err(ApiError::Status(404 | 503 | 406, _)) => Ok(Vec::new()),
+            Err(e) => Err(self.to_error(e)),
+        }
+    }
+}
+
+impl Docker {
     /// `GET /info`: the engine's Swarm state.
     pub fn info(&self) -> Result<EngineInfo, NsError> {
         self.get("/info").map_err(|e| self.to_error(e))
@@ -474,6 +486,10 @@ pub struct ContainerSummary {
     /// Networks and their endpoint settings.
     #[serde(default)]
     pub network_settings: Option<SummaryNetworks>,
+    /// Labels (Swarm puts `com.docker.swarm.service.name` and `com.docker.swarm.task.name` on
+    /// a task's container).
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// `HostConfig` of a list entry.
@@ -610,6 +626,29 @@ pub struct NetworkInspect {
     /// Whether this is the swarm ingress network.
     #[serde(default)]
     pub ingress: bool,
+    /// The endpoints on this host (one network's inspect only; the list leaves it empty):
+    /// containers, Swarm tasks and the overlay's load balancer (`lb-NAME`), by endpoint or
+    /// container id.
+    #[serde(default)]
+    pub containers: Option<BTreeMap<String, NetworkEndpoint>>,
+}
+
+/// One entry of a network's `Containers`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkEndpoint {
+    /// The container's name (`lb-NAME` for an overlay's load balancer).
+    #[serde(default)]
+    pub name: String,
+    /// MAC address.
+    #[serde(default)]
+    pub mac_address: String,
+    /// IPv4 address with its prefix length (`10.0.1.3/24`), empty when none.
+    #[serde(default, rename = "IPv4Address")]
+    pub ipv4_address: String,
+    /// IPv6 address with its prefix length, empty when none.
+    #[serde(default, rename = "IPv6Address")]
+    pub ipv6_address: String,
 }
 
 impl NetworkInspect {

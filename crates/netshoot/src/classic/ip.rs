@@ -32,6 +32,7 @@ Commands (read-only; netshoot never changes the namespace):
 netshoot's own spellings work too: --dev IFACE, --table T; before the name:
   netshoot [-t TARGET] [--json] ip ...  (--json: netshoot's JSON, -j: iproute2's)
   netshoot -v ip link                   iproute2's lines plus where each veth's peer lives
+  netshoot -v ip neigh                  iproute2's lines plus '# container web' (Docker's names)
 Not supported: -r/-resolve, -c/-color, -b/-batch, -t/-timestamp,
 and every write (add, del, set, change, replace, flush, ...): use the host's ip for those.
 ";
@@ -735,6 +736,10 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 let ifs = view::netlink(netshoot_inspect::interfaces())?;
                 view::check_dev(&ifs, d, &target)?;
                 n.retain(|x| &x.dev == d);
+            }
+            if !v.json {
+                // `netshoot -v ip neigh`: each entry's container, task or service VIP.
+                view::owners(ctx.verbose > 0).name_neighbours(&mut n);
             }
             if v.json {
                 view::json_text(&view::neigh_json(&n, r.dev.is_some(), &v), v.pretty)

@@ -69,7 +69,8 @@ pub fn run(args: &BridgeArgs, out: &Output) -> anyhow::Result<i32> {
                     );
                 }
             }
-            let f = netshoot_inspect::bridge::fdb(name).map_err(err)?;
+            let mut f = netshoot_inspect::bridge::fdb(name).map_err(err)?;
+            crate::cmd::ip::fdb_owners(out.json || out.verbose > 0).name_fdb(&mut f);
             out.emit(&f, |f| fdb_lines(f, false, false))?;
         }
     }
@@ -174,7 +175,15 @@ pub fn fdb_lines(entries: &[FdbEntry], hide_dev: bool, stats: bool) -> String {
         if let Some(m) = &e.master {
             let _ = write!(s, "master {m} ");
         }
-        let _ = writeln!(s, "{}", fdb_state_word(e.nud, false));
+        let state = fdb_state_word(e.nud, false);
+        s.push_str(&state);
+        if let Some(o) = &e.owner {
+            if !state.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&ip::owner_note(o));
+        }
+        s.push('\n');
     }
     s
 }

@@ -22,6 +22,9 @@ Without @SERVER the target's nameservers are asked in order; names are tried thr
 target's search list and ndots, and every name tried is shown. Each question waits -w seconds
 at most (2), its TCP retry of a truncated answer included, and the whole lookup --deadline
 seconds (10). Exit 1 when the answer is NXDOMAIN, SERVFAIL, REFUSED or nothing answered.
+When the Docker socket is reachable, each answered address Docker knows is named after its
+record (`; container db`, `; task web.2`, `; service VIP of web`; `owners` in --json), asked
+within the Docker client's deadline (5 s, NETSHOOT_DOCKER_TIMEOUT).
 
 Examples:
   netshoot -t web dns db                     Docker's embedded DNS (127.0.0.11) answers for db
@@ -86,6 +89,40 @@ pub struct DnsReport {
     pub error: Option<String>,
     /// Where the defaults came from.
     pub resolv_conf: Option<String>,
+    /// Whose each answered address is (a container, a Swarm task, a service VIP), when the
+    /// Docker engine knows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<AddrOwner>,
+}
+
+/// An answered address and its owner.
+#[derive(Debug, Serialize)]
+pub struct AddrOwner {
+    /// The address (an A or AAAA record's data).
+    pub address: IpAddr,
+    /// Its owner.
+    #[serde(flatten)]
+    pub owner: netshoot_inspect::whose::Owner,
+}
+
+/// The owners of the addresses in `answer`, asked of the Docker engine only when there is an
+/// address to name and a socket to ask.
+fn owners_of(answer: Option<&Answer>) -> Vec<AddrOwner> {
+    let ips: Vec<IpAddr> = answer
+        .map(|a| a.answers.iter().filter_map(|r| r.ip()).collect())
+        .unwrap_or_default();
+    if ips.is_empty() {
+        return Vec::new();
+    }
+    let map = netshoot_inspect::whose::Owners::from_env();
+    ips.into_iter()
+        .filter_map(|ip| {
+            map.ip(ip).map(|o| AddrOwner {
+                address: ip,
+                owner: o.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Runs a query inside the (already entered) target.
@@ -144,10 +181,12 @@ pub fn run(cmd: &DnsCommand, target: &Target, out: &Output) -> anyhow::Result<i3
         Some(a) => a.rcode != "NOERROR",
         None => true,
     };
+    let owners = owners_of(last.as_ref());
     let report = DnsReport {
         query: q,
         tried,
         answer: last,
+        owners,
         error,
         resolv_conf: target
             .resolv_conf_path
@@ -246,13 +285,13 @@ pub fn is_type(w: &str) -> bool {
     ) && u.parse::<RecordType>().is_ok()
 }
 
-fn section(s: &mut String, title: &str, recs: &[netshoot_dns::Rec]) {
+fn section(s: &mut String, title: &str, recs: &[netshoot_dns::Rec], owners: &[AddrOwner]) {
     if recs.is_empty() {
         return;
     }
     let _ = writeln!(s, "\n;; {title} SECTION:");
     for r in recs {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{:<23} {:<7} {:<7} {:<7} {}",
             r.name,
@@ -261,6 +300,14 @@ fn section(s: &mut String, title: &str, recs: &[netshoot_dns::Rec]) {
             r.rtype,
             dig(&r.data)
         );
+        // `; service VIP of web`, `; task web.2`, `; container db`: a comment to dig's eyes.
+        if let Some(o) = r
+            .ip()
+            .and_then(|ip| owners.iter().find(|o| o.address == ip))
+        {
+            let _ = write!(s, " ;{}", &crate::cmd::ip::owner_note(&o.owner)[1..]);
+        }
+        s.push('\n');
     }
 }
 
@@ -323,9 +370,9 @@ fn text(r: &DnsReport, short: bool, verbose: bool) -> String {
     for q in &a.question {
         let _ = writeln!(s, ";{:<30} {:<7} {}", q.name, q.class, q.qtype);
     }
-    section(&mut s, "ANSWER", &a.answers);
-    section(&mut s, "AUTHORITY", &a.authority);
-    section(&mut s, "ADDITIONAL", &a.additional);
+    section(&mut s, "ANSWER", &a.answers, &r.owners);
+    section(&mut s, "AUTHORITY", &a.authority, &[]);
+    section(&mut s, "ADDITIONAL", &a.additional, &[]);
     let _ = writeln!(s, "\n;; Query time: {} msec", a.elapsed_us / 1000);
     let _ = writeln!(
         s,

@@ -157,10 +157,48 @@ pub fn run(cmd: &IpCommand, target: &Target, out: &Output) -> anyhow::Result<i32
                 check_dev(&ifs, dev, target)?;
                 n.retain(|x| &x.dev == dev);
             }
+            owners(out.json || out.verbose > 0).name_neighbours(&mut n);
             out.emit(&n, |x| safe_text(&neigh_lines(x, false, &View::default())))?;
         }
     }
     Ok(0)
+}
+
+/// The owners of addresses and MACs from the Docker engine when `wanted` (`--json` or `-v`),
+/// else none (iproute2's lines stay as iproute2 prints them). A partial map is said on stderr.
+pub(crate) fn owners(wanted: bool) -> netshoot_inspect::whose::Owners {
+    if !wanted {
+        return Default::default();
+    }
+    let o = netshoot_inspect::whose::Owners::from_env();
+    if let Some(w) = &o.warning {
+        eprintln!("netshoot: warning: names of containers and tasks left out: {w}");
+    }
+    o
+}
+
+/// `# container web`, `# task web.2`: the annotation after an entry's line, the name escaped.
+pub(crate) fn owner_note(o: &netshoot_inspect::whose::Owner) -> String {
+    let clean = netshoot_inspect::whose::Owner {
+        name: crate::cmd::motd::clean(&o.name),
+        network: None,
+        ..o.clone()
+    };
+    format!("# {clean}")
+}
+
+/// [`owners`], plus the host-side veth of each container (`veth of container web`), for the
+/// fdb's own entries of a bridge's ports.
+pub(crate) fn fdb_owners(wanted: bool) -> netshoot_inspect::whose::Owners {
+    let mut o = owners(wanted);
+    if wanted {
+        if let Ok(mut ifs) = netshoot_inspect::interfaces() {
+            if netshoot_inspect::resolve_peers(&mut ifs).is_ok() {
+                o.name_veths(&ifs);
+            }
+        }
+    }
+    o
 }
 
 pub(crate) fn netlink<T>(r: std::io::Result<T>) -> anyhow::Result<T> {
@@ -1570,6 +1608,9 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool, v: &View) -> String {
             if let Some(l) = &n.lladdr {
                 s.push_str(l);
             }
+            if let Some(o) = &n.owner {
+                let _ = write!(s, " {}", owner_note(o));
+            }
             s.push('\n');
             continue;
         }
@@ -1598,6 +1639,9 @@ pub fn neigh_lines(ns: &[Neighbour], dev_filtered: bool, v: &View) -> String {
             if n.nud & bit != 0 {
                 let _ = write!(s, "{name} ");
             }
+        }
+        if let Some(o) = &n.owner {
+            s.push_str(&owner_note(o));
         }
         s.push('\n');
     }

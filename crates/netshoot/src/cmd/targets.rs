@@ -50,7 +50,7 @@ pub struct NamespaceReport {
 pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
     let (namespaces, mut warnings) = netshoot_ns::list()?;
     let services = services(&namespaces, &mut warnings);
-    let namespaces = namespaces
+    let mut namespaces: Vec<NamespaceReport> = namespaces
         .into_iter()
         .map(|ns| {
             if args.no_interfaces {
@@ -73,6 +73,18 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
             }
         })
         .collect();
+    // Each veth's other end, by ifindex/iflink pairs among the namespaces just read.
+    let mut spaces: Vec<(&Namespace, &mut Vec<Interface>)> = namespaces
+        .iter_mut()
+        .filter_map(
+            |NamespaceReport {
+                 namespace,
+                 interfaces,
+                 ..
+             }| interfaces.as_mut().map(|i| (&*namespace, i)),
+        )
+        .collect();
+    netshoot_inspect::whose::pair_veths(&mut spaces);
     let report = TargetsReport {
         namespaces,
         services,
@@ -214,16 +226,29 @@ fn text(r: &TargetsReport) -> String {
         if let Some(ifs) = &n.interfaces {
             for i in ifs {
                 let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+                // A veth's other end: `peer eth0 in container web`.
+                let peer = i
+                    .peer
+                    .as_ref()
+                    .map(|p| {
+                        format!(
+                            " peer {} in {}",
+                            crate::cmd::motd::clean(p.name.as_deref().unwrap_or("?")),
+                            crate::cmd::motd::clean(&p.owner)
+                        )
+                    })
+                    .unwrap_or_default();
                 let _ = writeln!(
                     s,
-                    "    {:<16} {:<8} {}{}",
+                    "    {:<16} {:<8} {}{}{}",
                     i.name,
                     i.operstate,
                     i.kind
                         .as_deref()
                         .map(|k| format!("{k} "))
                         .unwrap_or_default(),
-                    addrs.join(" ")
+                    addrs.join(" "),
+                    peer
                 );
             }
         }
