@@ -132,11 +132,6 @@ impl Docker {
         self.get(&path).map_err(|e| self.to_error(e))
     }
 
-    /// Every service (`GET /services`).
-    pub fn services(&self) -> Result<Vec<ServiceInspect>, NsError> {
-        self.get("/services").map_err(|e| self.to_error(e))
-    }
-
     /// Node id → hostname, as far as the engine says (empty on workers or on failure).
     pub fn node_names(&self) -> BTreeMap<String, String> {
         let nodes: Result<Vec<NodeBrief>, ApiError> = self.get("/nodes");
