@@ -36,6 +36,18 @@ pub struct Finding {
     pub fix: Option<String>,
     /// How long the check took.
     pub elapsed_ms: u64,
+    /// The destinations (their labels, `db:5432`) this finding is about; empty for findings
+    /// about the target as a whole. Set by the check when its id names something else than the
+    /// destination (a next hop, a container, a service), else filled from the id by
+    /// [`Report::new`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dests: Vec<String>,
+    /// For a consequence: the id of the root-cause finding it follows from (see [`CAUSES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    /// For a root cause: the ids of the findings that follow from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consequences: Vec<String>,
 }
 
 impl Finding {
@@ -68,7 +80,29 @@ impl Finding {
             why: None,
             fix: None,
             elapsed_ms: 0,
+            dests: Vec::new(),
+            because: None,
+            consequences: Vec::new(),
         }
+    }
+
+    /// Notes a destination (its label) this finding is about.
+    pub fn about(mut self, dest: impl Into<String>) -> Self {
+        let dest = dest.into();
+        if !self.dests.contains(&dest) {
+            self.dests.push(dest);
+        }
+        self
+    }
+
+    /// The check part of the id (`reach.tcp` of `reach.tcp:db:5432`).
+    pub fn check(&self) -> &str {
+        self.id.split_once(':').map_or(&self.id, |(c, _)| c)
+    }
+
+    /// The subject part of the id (`db:5432` of `reach.tcp:db:5432`), if any.
+    pub fn subject(&self) -> Option<&str> {
+        self.id.split_once(':').map(|(_, s)| s)
     }
 
     /// Adds an evidence line.
@@ -90,10 +124,88 @@ impl Finding {
     }
 }
 
+/// Which failed findings explain which others about the same destination: `(cause, its
+/// consequences)`, by check (the id before `:`). A failed or warning finding whose check is
+/// listed as a consequence of a *failed* cause about one of its destinations is nested under that
+/// cause; chains resolve to the first root (a neighbour failure nested under `swarm.vip`
+/// takes its `reach.*` findings along). mtu.overlay, dns.server, conntrack and the target-wide
+/// checks relate to no destination and are always roots.
+pub const CAUSES: &[(&str, &[&str])] = &[
+    // The destination itself is not there, or not where packets can go.
+    ("name", &["neighbour", "reach.tcp", "reach.icmp"]),
+    ("docker.running", &["neighbour", "reach.tcp", "reach.icmp"]),
+    (
+        "docker.network",
+        &["route", "neighbour", "reach.tcp", "reach.icmp"],
+    ),
+    (
+        "swarm.vip",
+        &[
+            "neighbour",
+            "mtu.link",
+            "mtu.path",
+            "reach.tcp",
+            "reach.icmp",
+        ],
+    ),
+    ("route", &["neighbour", "reach.tcp", "reach.icmp"]),
+    // The next hop does not answer ARP/NDP: nothing reaches it.
+    ("neighbour", &["reach.tcp", "reach.icmp"]),
+    // A rule drops or rejects the TCP connection to the port (ICMP may still pass).
+    ("firewall.output", &["reach.tcp"]),
+    ("firewall.input", &["reach.tcp"]),
+    // Found from the bridge's FORWARD verdict; a drop there (most often its policy) takes
+    // echoes along.
+    ("firewall.forward", &["reach.tcp", "reach.icmp"]),
+    // Nothing accepts the connection from outside.
+    ("listen.loopback", &["reach.tcp"]),
+    ("listen.none", &["reach.tcp"]),
+];
+
+/// Nests consequences under their causes (see [`CAUSES`]): sets `because` and `consequences`.
+fn relate(findings: &mut [Finding]) {
+    let explains = |cause: &Finding, f: &Finding| {
+        cause.status == Status::Fail
+            && matches!(f.status, Status::Fail | Status::Warn)
+            && cause.id != f.id
+            && CAUSES
+                .iter()
+                .any(|(c, cs)| *c == cause.check() && cs.contains(&f.check()))
+            && f.dests.iter().any(|d| cause.dests.contains(d))
+    };
+    // The first cause (in report order: root causes first) of each finding.
+    let direct: Vec<Option<usize>> = findings
+        .iter()
+        .map(|f| findings.iter().position(|c| explains(c, f)))
+        .collect();
+    for i in 0..findings.len() {
+        let mut root = direct[i];
+        let mut hops = 0;
+        while let Some(r) = root {
+            match direct[r] {
+                Some(up) if hops < findings.len() => {
+                    root = Some(up);
+                    hops += 1;
+                }
+                _ => break,
+            }
+        }
+        if let Some(r) = root.filter(|r| *r != i) {
+            let (cause, id) = (findings[r].id.clone(), findings[i].id.clone());
+            findings[i].because = Some(cause);
+            findings[r].consequences.push(id);
+        }
+    }
+}
+
 /// How many findings of each status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
-    /// Failures.
+    /// Root causes: failures that follow from no other finding.
+    pub causes: usize,
+    /// Failures and warnings nested under a cause (`because` set).
+    pub consequences: usize,
+    /// Failures (root causes and consequences).
     pub fail: usize,
     /// Warnings.
     pub warn: usize,
@@ -129,8 +241,25 @@ impl Report {
     ) -> Self {
         // Stable: checks keep their run order within a status.
         findings.sort_by_key(|f| f.status);
+        // Findings whose id ends in a destination's label are about it.
+        for f in &mut findings {
+            if f.dests.is_empty() {
+                if let Some(d) = destinations
+                    .iter()
+                    .find(|d| f.subject() == Some(&d.label()))
+                {
+                    f.dests.push(d.label());
+                }
+            }
+        }
+        relate(&mut findings);
         let mut counts = Counts::default();
         for f in &findings {
+            if f.because.is_some() {
+                counts.consequences += 1;
+            } else if f.status == Status::Fail {
+                counts.causes += 1;
+            }
             match f.status {
                 Status::Fail => counts.fail += 1,
                 Status::Warn => counts.warn += 1,

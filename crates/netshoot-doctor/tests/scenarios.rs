@@ -79,8 +79,34 @@ fn assert_top<'a>(r: &'a Report, id: &str) -> &'a Finding {
     );
     assert!(!top.evidence.is_empty(), "{}", dump(r));
     assert!(top.fix.is_some(), "no fix: {}", dump(r));
+    assert!(
+        top.because.is_none(),
+        "the top finding is a root cause: {}",
+        dump(r)
+    );
     assert!(r.failed());
+    assert!(r.counts.causes >= 1, "{}", dump(r));
     top
+}
+
+/// The failures that follow from no other finding.
+fn roots(r: &Report) -> Vec<&str> {
+    r.findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.because.is_none())
+        .map(|f| f.id.as_str())
+        .collect()
+}
+
+/// `consequence` is nested under `cause`, both ways round.
+fn assert_because(r: &Report, consequence: &str, cause: &str) {
+    let f = find(r, consequence);
+    assert_eq!(f.because.as_deref(), Some(cause), "{}", dump(r));
+    assert!(
+        find(r, cause).consequences.iter().any(|c| c == consequence),
+        "{}",
+        dump(r)
+    );
 }
 
 fn find<'a>(r: &'a Report, id: &str) -> &'a Finding {
@@ -93,6 +119,15 @@ fn find<'a>(r: &'a Report, id: &str) -> &'a Finding {
 fn healthy(r: &Report) {
     assert_eq!(r.counts.fail, 0, "{}", dump(r));
     assert_eq!(r.counts.warn, 0, "{}", dump(r));
+    assert_eq!(r.counts.causes, 0, "{}", dump(r));
+    assert_eq!(r.counts.consequences, 0, "{}", dump(r));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.because.is_none() && f.consequences.is_empty()),
+        "{}",
+        dump(r)
+    );
     assert!(!r.failed());
 }
 
@@ -147,6 +182,9 @@ fn iptables_drop_on_the_port_is_named() {
     let (_, r) = replay("iptables_drop_on_the_port_is_named");
     let top = assert_top(&r, "firewall");
     assert!(top.id.starts_with("firewall.input:"), "{}", top.id);
+    // The TCP timeout is the drop's consequence.
+    assert_eq!(roots(&r), vec![top.id.as_str()], "{}", dump(&r));
+    assert_because(&r, "reach.tcp:10.231.175.20:8080", &top.id);
     assert!(top.summary.contains("DROPs"), "{}", top.summary);
 }
 
@@ -161,6 +199,13 @@ fn iptables_reject_on_the_port_is_named() {
 fn forward_drop_on_a_hand_made_bridge_is_named() {
     let (rec, r) = replay("forward_drop_on_a_hand_made_bridge_is_named");
     let top = assert_top(&r, "firewall.forward");
+    // A FORWARD drop takes the TCP connect and the echoes along.
+    let dest = &rec.dests[0];
+    let top_id = top.id.clone();
+    assert_eq!(roots(&r), vec![top_id.as_str()], "{}", dump(&r));
+    assert_because(&r, &format!("reach.tcp:{dest}"), &top_id);
+    assert_because(&r, &format!("reach.icmp:{dest}"), &top_id);
+    assert_eq!((r.counts.causes, r.counts.consequences), (1, 2));
     let bridge = fact(&rec, "host_bridge")["bridge"].as_str().unwrap();
     let fix = top.fix.as_deref().unwrap();
     assert_eq!(
@@ -183,8 +228,12 @@ fn path_mtu_black_hole_is_named() {
 
 #[test]
 fn arp_incomplete_because_the_peer_is_down_is_named() {
-    let (_, r) = replay("arp_incomplete_because_the_peer_is_down_is_named");
-    assert_top(&r, "neighbour");
+    let (rec, r) = replay("arp_incomplete_because_the_peer_is_down_is_named");
+    let top = assert_top(&r, "neighbour").id.clone();
+    let dest = &rec.dests[0];
+    assert_eq!(roots(&r), vec![top.as_str()], "{}", dump(&r));
+    assert_because(&r, &format!("reach.tcp:{dest}"), &top);
+    assert_because(&r, &format!("reach.icmp:{dest}"), &top);
 }
 
 #[test]
@@ -284,7 +333,34 @@ fn an_unknown_service_name_is_named() {
 fn a_swarm_vip_on_a_kernel_without_ipvs_is_named() {
     let (rec, r) = replay("a_swarm_vip_on_a_kernel_without_ipvs_is_named");
     let svc = &rec.dests[0];
-    assert_top(&r, &format!("swarm.vip:{svc}"));
+    let vip = format!("swarm.vip:{svc}");
+    assert_top(&r, &vip);
+    // The unanswered next hop (the VIP) and the lost pings follow from it: nested under it,
+    // not separate failures.
+    let hop = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("neighbour:") && f.status == Status::Fail)
+        .unwrap_or_else(|| panic!("no failed neighbour finding: {}", dump(&r)));
+    assert_eq!(hop.dests, vec![svc.clone()], "{}", dump(&r));
+    assert_because(&r, &hop.id, &vip);
+    assert_because(&r, &format!("reach.icmp:{svc}"), &vip);
+    // The only root failure about the service; the overlay's MTU (a fault of the network, not
+    // of this destination) stays a root of its own.
+    let about_svc: Vec<&str> = roots(&r)
+        .into_iter()
+        .filter(|id| find(&r, id).dests.contains(svc))
+        .collect();
+    assert_eq!(about_svc, vec![vip.as_str()], "{}", dump(&r));
+    assert_eq!(roots(&r), vec![vip.as_str(), "mtu.overlay:nstnet4fb75"]);
+    assert_eq!(r.counts.causes, 2, "{}", dump(&r));
+    assert_eq!(r.counts.consequences, 2, "{}", dump(&r));
+    assert_eq!(
+        r.counts.fail,
+        4,
+        "failures are still all counted: {}",
+        dump(&r)
+    );
     // tasks.<service> bypasses the VIP: no VIP finding for it.
     let (_, r) = replay("a_swarm_vip_on_a_kernel_without_ipvs_is_named.2");
     assert!(

@@ -18,7 +18,12 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     for d in &ctx.dests {
-        out.extend(one(d, docker, source.as_ref()));
+        // Ids name the host, container or service: note the destination itself.
+        out.extend(
+            one(d, docker, source.as_ref())
+                .into_iter()
+                .map(|f| f.about(d.label())),
+        );
     }
     if out.is_empty() {
         out.push(Finding::skipped(

@@ -10,6 +10,8 @@ use crate::{Context, Finding};
 /// itself when it is on a attached network) must resolve to a link-layer address.
 pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let mut hops: Vec<(IpAddr, String, String)> = Vec::new();
+    // Every destination behind each hop (ids name the hop, not the destination).
+    let mut behind: Vec<Vec<String>> = Vec::new();
     for d in &ctx.dests {
         for ip in d.addresses.iter().take(1) {
             let Ok(r) = facts.route_get(*ip) else {
@@ -20,8 +22,12 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             }
             let hop = r.gateway.unwrap_or(*ip);
             let dev = r.dev.clone().unwrap_or_default();
-            if !hops.iter().any(|(h, _, _)| *h == hop) {
-                hops.push((hop, dev, d.label()));
+            match hops.iter().position(|(h, _, _)| *h == hop) {
+                Some(i) => behind[i].push(d.label()),
+                None => {
+                    hops.push((hop, dev, d.label()));
+                    behind.push(vec![d.label()]);
+                }
             }
         }
     }
@@ -38,7 +44,10 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let state = facts.resolve_neighbours(&asked, wait);
     hops.iter()
         .zip(state)
-        .map(|((hop, dev, dest), n)| match n {
+        .map(|((hop, dev, dest), n)| (hop, dev, dest, n))
+        .zip(&behind)
+        .map(|((hop, dev, dest, n), behind)| {
+            let f = match n {
             Some(n) if !matches!(n.state.as_str(), "INCOMPLETE" | "FAILED" | "NONE") => Finding::ok(
                 format!("neighbour:{hop}"),
                 format!("Next hop {hop} for {dest} answers ARP/NDP on {dev} ({}, {}).", n.state, n.lladdr.clone().unwrap_or_default()),
@@ -53,6 +62,8 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                 .why("Without the neighbour's link-layer address no packet can be delivered to it.")
                 .fix(format!("check that {hop} is up and attached to the same network as {dev} (netshoot targets shows where it lives; netshoot ip link shows {dev}'s peer)"))
             }
+            };
+            behind.iter().fold(f, |f, d| f.about(d.clone()))
         })
         .collect()
 }
