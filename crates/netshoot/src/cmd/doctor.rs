@@ -91,12 +91,19 @@ fn text(r: &Report, colour: bool) -> String {
         );
     }
     let _ = writeln!(s);
+    // Root causes in report order, each followed by what follows from it.
     for f in r
         .findings
         .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn) && f.because.is_none())
     {
         finding(&mut s, f, colour);
+        for c in &f.consequences {
+            if let Some(c) = r.findings.iter().find(|x| &x.id == c) {
+                consequence(&mut s, c, &f.id, colour);
+            }
+        }
+        let _ = writeln!(s);
     }
     let passed: Vec<&Finding> = r
         .findings
@@ -127,9 +134,14 @@ fn text(r: &Report, colour: bool) -> String {
         }
     }
     let c = &r.counts;
+    let causes = match (c.causes, c.consequences) {
+        (0, _) => String::new(),
+        (n, 0) => format!("{n} root cause(s); "),
+        (n, k) => format!("{n} root cause(s) ({k} consequence(s)); "),
+    };
     let _ = writeln!(
         s,
-        "\n{} failed, {} warning(s), {} passed, {} skipped in {:.2} s",
+        "\n{causes}{} failed, {} warning(s), {} passed, {} skipped in {:.2} s",
         c.fail,
         c.warn,
         c.ok,
@@ -137,6 +149,21 @@ fn text(r: &Report, colour: bool) -> String {
         r.elapsed_ms as f64 / 1000.0
     );
     s
+}
+
+/// A consequence: one line under its cause (its evidence, why and fix are in the JSON; the
+/// cause's fix is the one to apply).
+fn consequence(s: &mut String, f: &Finding, cause: &str, colour: bool) {
+    let tag = match f.status {
+        Status::Fail => paint("fail", "31", colour),
+        _ => paint("warn", "33", colour),
+    };
+    let _ = writeln!(
+        s,
+        "      -> {tag}  {}  [{}] (because of {cause})",
+        escape(&f.summary),
+        f.id
+    );
 }
 
 fn finding(s: &mut String, f: &Finding, colour: bool) {
@@ -161,5 +188,63 @@ fn finding(s: &mut String, f: &Finding, colour: bool) {
     if let Some(x) = &f.fix {
         let _ = writeln!(s, "      fix:      {}", escape(x));
     }
-    let _ = writeln!(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text report of a recorded scenario (netshoot-doctor's tests/facts), replayed.
+    fn replayed(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../netshoot-doctor/tests/facts")
+            .join(format!("{name}.json"));
+        let rec: netshoot_doctor::facts::Recording =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        text(&netshoot_doctor::replay(&rec).unwrap(), false)
+    }
+
+    #[test]
+    fn consequences_are_printed_under_their_cause() {
+        let t = replayed("a_swarm_vip_on_a_kernel_without_ipvs_is_named");
+        let lines: Vec<&str> = t.lines().collect();
+        let vip = lines
+            .iter()
+            .position(|l| l.starts_with("FAIL") && l.ends_with("[swarm.vip:nstsvc4fb76]"))
+            .unwrap_or_else(|| panic!("{t}"));
+        // The cause first (no FAIL before it), its evidence/why/fix, then its consequences.
+        assert!(!lines[..vip].iter().any(|l| l.starts_with("FAIL")), "{t}");
+        let nested: Vec<&str> = lines[vip..]
+            .iter()
+            .take_while(|l| !l.is_empty())
+            .filter(|l| l.starts_with("      -> fail"))
+            .copied()
+            .collect();
+        assert_eq!(nested.len(), 2, "{t}");
+        assert!(nested[0].contains("[neighbour:10.0.11.2]"), "{t}");
+        assert!(nested[1].contains("[reach.icmp:nstsvc4fb76]"), "{t}");
+        assert!(
+            nested
+                .iter()
+                .all(|l| l.ends_with("(because of swarm.vip:nstsvc4fb76)")),
+            "{t}"
+        );
+        // Not repeated as failures of their own.
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("FAIL")).count(),
+            2,
+            "{t}"
+        );
+        assert!(
+            t.contains("\n2 root cause(s) (2 consequence(s)); 4 failed, 0 warning(s), "),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn a_healthy_report_reads_as_before() {
+        let t = replayed("healthy_topology_has_no_warning_or_failure");
+        assert!(!t.contains("      -> ") && !t.contains("root cause"), "{t}");
+        assert!(t.contains("\n0 failed, 0 warning(s), "), "{t}");
+    }
 }
