@@ -29,6 +29,22 @@ impl Netshoot {
             .expect("start netshoot")
     }
 
+    /// [`Netshoot::start`] with SIGINT and SIGTERM at their default action whatever this test
+    /// inherited (`env --default-signal`): a shell without job control starts background jobs,
+    /// and so a CI run started that way, with SIGINT ignored, and a Ctrl-C test must see what a
+    /// terminal's foreground process sees. The pid is netshoot's (`env` execs it).
+    pub fn start_foreground(self, args: &[&str]) -> Child {
+        Command::new("env")
+            .arg("--default-signal=INT,TERM")
+            .arg(self.0)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start netshoot through env")
+    }
+
     /// Runs `netshoot ARGS…` with stdin closed; a run longer than `limit` is killed and fails
     /// the test.
     pub fn bounded(self, args: &[&str], limit: Duration) -> Ran {

@@ -82,8 +82,10 @@ fn drip_ns() -> Drip {
     }
 }
 
+/// Started as a terminal's foreground process is (SIGINT at its default action), for the
+/// Ctrl-C cases.
 fn start(args: &[&str]) -> Child {
-    NETSHOOT.start(args)
+    NETSHOOT.start_foreground(args)
 }
 
 fn bounded(args: &[&str], limit: Duration) -> Ran {
