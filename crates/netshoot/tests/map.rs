@@ -198,3 +198,23 @@ fn map_holds_every_container_of_a_docker_network_with_its_bridge() {
         );
     }
 }
+
+#[test]
+fn map_shows_a_vxlan_device_with_its_vni_and_remote_vteps() {
+    require_root!();
+    let ns = Netns::new("mvx");
+    ns.ip(&["addr", "add", "10.72.0.1/24", "dev", "lo"]);
+    ns.ip(&["link", "set", "lo", "up"]);
+    netshoot_testnet::fixtures::vxlan_with_remotes(&ns);
+    let g = map_json();
+    let vx = iface(ns_named(&g, &ns.name), "vx0");
+    assert_eq!(vx["kind"], "vxlan");
+    assert_eq!(vx["vni"], 42);
+    let remotes: Vec<&str> = vx["remotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(remotes, ["10.72.0.2", "10.72.0.3"]);
+}

@@ -150,8 +150,9 @@ fn inner(s: &str) -> String {
 }
 
 fn dot(g: &Graph) -> String {
-    let mut s =
-        String::from("digraph netshoot {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
+    let mut s = String::from(
+        "digraph netshoot {\n  rankdir=LR;\n  newrank=true;\n  node [shape=box, fontsize=10];\n",
+    );
     for (k, n) in g.namespaces.iter().enumerate() {
         let _ = writeln!(s, "  subgraph cluster_{k} {{");
         let _ = writeln!(
@@ -179,6 +180,20 @@ fn dot(g: &Graph) -> String {
             }
             parts.extend(i.addresses.iter().cloned());
             parts.extend(i.remotes.iter().map(|r| format!("remote {r}")));
+            // Routes out are lines of their device's label: route nodes inside clusters make
+            // Graphviz lose edges.
+            parts.extend(
+                n.routes_out
+                    .iter()
+                    .filter(|r| r.dev_id.as_deref() == Some(i.id.as_str()))
+                    .map(|r| {
+                        format!(
+                            "route {}{}",
+                            r.dst,
+                            r.gateway.map(|g| format!(" via {g}")).unwrap_or_default()
+                        )
+                    }),
+            );
             let shape = if i.kind.as_deref() == Some("bridge") {
                 "box3d"
             } else {
@@ -187,21 +202,6 @@ fn dot(g: &Graph) -> String {
             let parts: Vec<String> = parts.iter().map(|p| inner(p)).collect();
             let lbl = format!("\"{}\"", parts.join("\\n"));
             let _ = writeln!(s, "    {} [label={lbl}, shape={shape}];", q(&i.id));
-        }
-        for (r_i, r) in n.routes_out.iter().enumerate() {
-            let Some(dev) = &r.dev_id else { continue };
-            let rid = format!("{}:route{r_i}", n.id);
-            let _ = writeln!(
-                s,
-                "    {} [label={}, shape=ellipse];",
-                q(&rid),
-                q(&format!(
-                    "{}{}",
-                    r.dst,
-                    r.gateway.map(|g| format!(" via {g}")).unwrap_or_default()
-                ))
-            );
-            let _ = writeln!(s, "    {} -> {} [style=dotted];", q(dev), q(&rid));
         }
         let _ = writeln!(s, "  }}");
     }
