@@ -12,6 +12,7 @@ pub mod iptsave;
 pub mod ipvs;
 pub mod legacy;
 pub mod link;
+pub mod map;
 pub mod names;
 pub mod neigh;
 pub mod netlink;

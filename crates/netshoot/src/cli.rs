@@ -69,6 +69,17 @@ Examples:
     )]
     Targets(TargetsArgs),
 
+    /// The host's network as a graph: every namespace (host, containers, Swarm tasks, overlay and
+    /// ingress sandboxes, ip netns), its interfaces, veth pairs, bridges and their ports, vxlan
+    /// devices (VNI, remote VTEPs from the fdb), and default routes out. A text tree, `--json`
+    /// (the graph: `namespaces`, `edges`), or Graphviz DOT (`--dot`; `--json` wins over it).
+    #[command(after_help = "\
+Examples:
+  netshoot map
+  netshoot map --dot | dot -Tsvg > map.svg
+  netshoot map --json | jq '.edges[] | select(.kind==\"veth\")'")]
+    Map(MapArgs),
+
     /// Run a host program inside the target's network namespace only (nsenter --net); with no
     /// program, a shell with the banner (netshoot motd) and every classic name on PATH.
     #[command(after_help = "\
@@ -192,6 +203,14 @@ pub struct TargetsArgs {
     /// Leave out the interfaces (faster; no namespace is entered).
     #[arg(long)]
     pub no_interfaces: bool,
+}
+
+/// `map` options.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Print Graphviz DOT instead of the text tree (render with `dot -Tsvg`).
+    #[arg(long)]
+    pub dot: bool,
 }
 
 /// `exec` options.

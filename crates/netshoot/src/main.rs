@@ -114,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     // Commands that look at the whole host, or at nothing, run where netshoot runs.
     match command {
         Command::Targets(a) => return cmd::targets::run(&a, &out),
+        Command::Map(a) => return cmd::map::run(&a, &out),
         Command::Stats(a) => return cmd::stats::run(&a, cli.target.as_deref(), &out),
         Command::Completions { shell } => return cmd::misc::completions(shell),
         Command::Man => return cmd::misc::man(),
@@ -136,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Capture(c) => cmd::capture::run(&c, &out),
         Command::Motd(a) => cmd::motd::run(&a, &target, &out),
         Command::Targets(_)
+        | Command::Map(_)
         | Command::Stats(_)
         | Command::Completions { .. }
         | Command::Man

@@ -13,6 +13,7 @@ pub mod http;
 pub mod inspect;
 pub mod ip;
 pub mod ipvs;
+pub mod map;
 pub mod misc;
 pub mod motd;
 pub mod nc;

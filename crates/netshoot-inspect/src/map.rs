@@ -1,0 +1,249 @@
+//! The host's network as a graph (`netshoot map`): namespaces, their interfaces, veth pairs,
+//! bridge ports and vxlan devices with their VNI and remote VTEPs, and each namespace's routes
+//! out (default routes).
+//!
+//! Built from what the caller already read in each namespace (interfaces after
+//! `whose::pair_veths`, the fdb, the routes); nothing here enters a namespace or talks netlink.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use netshoot_ns::{Namespace, NamespaceKind};
+use serde::Serialize;
+
+use crate::bridge::FdbEntry;
+use crate::link::Interface;
+use crate::route::Route;
+
+/// What one namespace held when it was read.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Its interfaces, veth peers already paired.
+    pub interfaces: Vec<Interface>,
+    /// Its forwarding database (for vxlan remote VTEPs).
+    pub fdb: Vec<FdbEntry>,
+    /// Its routes (IPv4 and IPv6, main table).
+    pub routes: Vec<Route>,
+}
+
+/// The whole graph.
+#[derive(Debug, Serialize)]
+pub struct Graph {
+    /// Every namespace with its interfaces, host first.
+    pub namespaces: Vec<NsNode>,
+    /// Edges between interfaces: veth pairs and bridge ports.
+    pub edges: Vec<Edge>,
+}
+
+/// A namespace node.
+#[derive(Debug, Serialize)]
+pub struct NsNode {
+    /// Node id, `ns:INODE`.
+    pub id: String,
+    /// nsfs inode.
+    pub inode: u64,
+    /// `host`, `container`, `docker-network` (an overlay or ingress sandbox), `netns`,
+    /// `process`.
+    pub kind: NamespaceKind,
+    /// The `-t` spec that enters it.
+    pub target: String,
+    /// Who lives there (`container web`, `ip netns blue`, …), as `peer::describe` names it.
+    pub label: String,
+    /// Containers' names (Swarm tasks' containers among them).
+    pub containers: Vec<String>,
+    /// Docker networks whose sandbox this is (`ingress`, an overlay's id).
+    pub docker_networks: Vec<String>,
+    /// `ip netns` names.
+    pub netns_names: Vec<String>,
+    /// Interfaces.
+    pub interfaces: Vec<IfNode>,
+    /// Default routes: `default via GW dev IF`.
+    pub routes_out: Vec<RouteOut>,
+    /// Why the namespace could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A default route.
+#[derive(Debug, Serialize)]
+pub struct RouteOut {
+    /// `default` (IPv4 or IPv6).
+    pub dst: String,
+    /// The gateway.
+    pub gateway: Option<IpAddr>,
+    /// The device.
+    pub dev: Option<String>,
+    /// The device's node id.
+    pub dev_id: Option<String>,
+}
+
+/// An interface node.
+#[derive(Debug, Serialize)]
+pub struct IfNode {
+    /// Node id, `if:NSINODE:IFINDEX`.
+    pub id: String,
+    /// ifindex in its namespace.
+    pub index: u32,
+    /// iflink (a veth's peer's index, a vxlan's underlay).
+    pub iflink: Option<u32>,
+    /// Name.
+    pub name: String,
+    /// `veth`, `bridge`, `vxlan`, … (none for a physical device).
+    pub kind: Option<String>,
+    /// Operational state.
+    pub operstate: String,
+    /// MAC address.
+    pub mac: Option<String>,
+    /// Addresses with prefix lengths.
+    pub addresses: Vec<String>,
+    /// The bridge it is a port of, by name.
+    pub master: Option<String>,
+    /// Bridge ports (for a bridge), by name.
+    pub ports: Vec<String>,
+    /// VXLAN network identifier (vxlan devices).
+    pub vni: Option<u32>,
+    /// Remote VTEPs (vxlan devices; from the device's fdb).
+    pub remotes: Vec<IpAddr>,
+    /// A veth's other end: `if:NSINODE:IFINDEX`, when found.
+    pub peer_id: Option<String>,
+}
+
+/// What joins two interfaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// The two ends of a veth pair.
+    Veth,
+    /// A port (`from`) and its bridge (`to`).
+    Port,
+}
+
+/// An edge between two interface nodes.
+#[derive(Debug, Serialize)]
+pub struct Edge {
+    /// What it is.
+    pub kind: EdgeKind,
+    /// An interface id (a veth end; the port).
+    pub from: String,
+    /// An interface id (the other end; the bridge).
+    pub to: String,
+}
+
+fn if_id(inode: u64, index: u32) -> String {
+    format!("if:{inode}:{index}")
+}
+
+/// Builds the graph from each namespace and what was read there (`Err`: why not).
+pub fn build(spaces: &[(&Namespace, Result<&Read, String>)]) -> Graph {
+    let mut namespaces = Vec::new();
+    let mut edges = Vec::new();
+    let mut veths: BTreeSet<(String, String)> = BTreeSet::new();
+    for (ns, read) in spaces {
+        let mut node = NsNode {
+            id: format!("ns:{}", ns.inode),
+            inode: ns.inode,
+            kind: ns.kind,
+            target: ns.target.clone(),
+            label: crate::peer::describe(ns),
+            containers: ns.containers.iter().map(|c| c.name.clone()).collect(),
+            docker_networks: ns.docker_networks.iter().map(|d| d.name.clone()).collect(),
+            netns_names: ns.netns_names.clone(),
+            interfaces: Vec::new(),
+            routes_out: Vec::new(),
+            error: None,
+        };
+        let read = match read {
+            Ok(r) => r,
+            Err(e) => {
+                node.error = Some(e.clone());
+                namespaces.push(node);
+                continue;
+            }
+        };
+        let name_of = |idx: u32| {
+            read.interfaces
+                .iter()
+                .find(|i| i.index == idx)
+                .map(|i| i.name.clone())
+        };
+        for i in &read.interfaces {
+            let id = if_id(ns.inode, i.index);
+            let vni = i
+                .details
+                .kind_data
+                .iter()
+                .find(|(k, _)| k == "id")
+                .and_then(|(_, v)| v.parse().ok())
+                .filter(|_| i.kind.as_deref() == Some("vxlan"));
+            let remotes: Vec<IpAddr> = if i.kind.as_deref() == Some("vxlan") {
+                let set: BTreeSet<IpAddr> = read
+                    .fdb
+                    .iter()
+                    .filter(|f| f.ifindex == i.index)
+                    .filter_map(|f| f.dst)
+                    .collect();
+                set.into_iter().collect()
+            } else {
+                Vec::new()
+            };
+            let peer_id = i
+                .peer
+                .as_ref()
+                .and_then(|p| p.netns_inode.map(|n| if_id(n, p.index)));
+            if let Some(p) = &peer_id {
+                let key = if id < *p {
+                    (id.clone(), p.clone())
+                } else {
+                    (p.clone(), id.clone())
+                };
+                if veths.insert(key.clone()) {
+                    edges.push(Edge {
+                        kind: EdgeKind::Veth,
+                        from: key.0,
+                        to: key.1,
+                    });
+                }
+            }
+            if let Some(m) = i.master {
+                edges.push(Edge {
+                    kind: EdgeKind::Port,
+                    from: id.clone(),
+                    to: if_id(ns.inode, m),
+                });
+            }
+            node.interfaces.push(IfNode {
+                id,
+                index: i.index,
+                iflink: i.link_index,
+                name: i.name.clone(),
+                kind: i.kind.clone(),
+                operstate: i.operstate.clone(),
+                mac: i.mac.clone(),
+                addresses: i.addresses.iter().map(|a| a.to_string()).collect(),
+                master: i.master.and_then(name_of),
+                ports: read
+                    .interfaces
+                    .iter()
+                    .filter(|p| p.master == Some(i.index))
+                    .map(|p| p.name.clone())
+                    .collect(),
+                vni,
+                remotes,
+                peer_id,
+            });
+        }
+        node.routes_out = read
+            .routes
+            .iter()
+            .filter(|r| r.dst == "default" && r.kind.is_none())
+            .map(|r| RouteOut {
+                dst: r.dst.clone(),
+                gateway: r.gateway,
+                dev: r.dev.clone(),
+                dev_id: r.oif.map(|o| if_id(ns.inode, o)),
+            })
+            .collect();
+        namespaces.push(node);
+    }
+    Graph { namespaces, edges }
+}
