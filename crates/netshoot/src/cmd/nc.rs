@@ -319,16 +319,7 @@ pub fn duplex(
                 stdout.write_all(&buf[..n])?;
                 stdout.flush()?;
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::Interrupted
-                        | std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                continue
-            }
+            Err(e) if no_data_yet(&e) => continue,
             Err(_) => break End::Closed,
         }
     };
@@ -395,13 +386,7 @@ pub fn pipe_udp(addr: SocketAddr, quit_after: Duration, bounds: &Bounds) -> anyh
             }
             // An ICMP port unreachable for an earlier datagram: nc goes on.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::Interrupted
-                        | std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                ) => {}
+            Err(e) if no_data_yet(&e) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -488,13 +473,7 @@ pub fn listen(args: &ListenArgs, out: &Output) -> anyhow::Result<i32> {
                     stdout.write_all(&b[..n])?;
                     stdout.flush()?;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if no_data_yet(&e) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -692,4 +671,15 @@ pub fn netgen_run(o: &netgen::Options, target: &Target, out: &Output) -> anyhow:
         (None, _) => true,
     };
     Ok(if reached { 0 } else { 1 })
+}
+
+/// A read or receive that ended without data and without failing: a timeout tick, a
+/// non-blocking socket with nothing queued, or a signal.
+fn no_data_yet(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::Interrupted
+            | std::io::ErrorKind::WouldBlock
+            | std::io::ErrorKind::TimedOut
+    )
 }
