@@ -941,9 +941,205 @@ pub fn save_table(chains: &[Chain], family: &str, table: &str, counters: bool) -
     s
 }
 
+/// One DNAT rule of a nat table: a published port (Docker's `DOCKER` chain, Swarm's
+/// `DOCKER-INGRESS`) or anyone's port forward, taken from its `iptables -S` form.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Dnat {
+    /// The chain (`DOCKER`, `DOCKER-INGRESS`, `PREROUTING`, …).
+    pub chain: String,
+    /// IPv6 (`ip6tables`).
+    pub ipv6: bool,
+    /// `tcp`, `udp`, `sctp`, … (any when absent).
+    pub proto: Option<String>,
+    /// The destination the rule matches (`127.0.0.1/32`; any address when absent), `!` first
+    /// when negated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst: Option<String>,
+    /// The input interface it matches, `!` first when negated (Docker writes `! -i docker0`:
+    /// not from the bridge itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_iface: Option<String>,
+    /// The destination port or range (`8080`, `1000:1010`) it matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dport: Option<String>,
+    /// Where it sends the packet, as iptables writes it (`172.17.0.2:80`, `[fd00::2]:80`,
+    /// `10.0.0.3-10.0.0.5`).
+    pub to: String,
+    /// The first address of `to`.
+    pub to_addr: Option<std::net::IpAddr>,
+    /// The port or range of `to`, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<String>,
+}
+
+impl Dnat {
+    /// `tcp 127.0.0.1:18081` / `tcp *:8080`: what the rule catches, as `docker port` shows it.
+    pub fn from_text(&self) -> String {
+        let addr = match self.dst.as_deref() {
+            None => "*".to_string(),
+            Some(d) => {
+                let d = d
+                    .strip_suffix("/32")
+                    .or(d.strip_suffix("/128"))
+                    .unwrap_or(d);
+                if self.ipv6 && !d.starts_with('!') {
+                    format!("[{d}]")
+                } else {
+                    d.to_string()
+                }
+            }
+        };
+        let port = self
+            .dport
+            .as_deref()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!("{} {addr}{port}", self.proto.as_deref().unwrap_or("all"))
+    }
+}
+
+/// Splits a `--to-destination` value into its first address and its port part:
+/// `172.17.0.2:80`, `[fd00::2]:80`, `10.0.0.3-10.0.0.5`, `fd00::2`.
+fn nat_to(to: &str, ipv6: bool) -> (Option<std::net::IpAddr>, Option<String>) {
+    let (addrs, port) = if let Some(rest) = to.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((a, p)) => (a, p.strip_prefix(':')),
+            None => (rest, None),
+        }
+    } else if ipv6 {
+        (to, None)
+    } else {
+        match to.split_once(':') {
+            Some((a, p)) => (a, Some(p)),
+            None => (to, None),
+        }
+    };
+    let first = addrs.split('-').next().unwrap_or(addrs);
+    (
+        first.parse().ok(),
+        port.filter(|p| !p.is_empty()).map(str::to_string),
+    )
+}
+
+/// The DNAT rules among `iptables -S` lines (`-A CHAIN … -j DNAT --to-destination X`).
+pub fn dnat_rules(lines: &[String], ipv6: bool) -> Vec<Dnat> {
+    let neg = |v: &Option<(bool, String)>| {
+        v.as_ref()
+            .map(|(n, s)| if *n { format!("!{s}") } else { s.clone() })
+    };
+    lines
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("-A ")?;
+            let (chain, spec) = rest.split_once(' ')?;
+            let p = parse(spec);
+            if p.target != "DNAT" {
+                return None;
+            }
+            let to = p
+                .target_opts
+                .iter()
+                .find(|o| o.key == "to-destination")
+                .map(|o| first(o).to_string())?;
+            let dport = p
+                .matches
+                .iter()
+                .flat_map(|(_, opts)| opts)
+                .find(|o| o.key == "dport" || o.key == "destination-port")
+                .map(|o| first(o).to_string());
+            let (to_addr, to_port) = nat_to(&to, ipv6);
+            Some(Dnat {
+                chain: chain.to_string(),
+                ipv6,
+                proto: p.proto.as_ref().map(|(_, s)| s.clone()),
+                dst: neg(&p.dst),
+                in_iface: neg(&p.iif),
+                dport,
+                to,
+                to_addr,
+                to_port,
+            })
+        })
+        .collect()
+}
+
+/// The DNAT rules of the calling thread's namespace: its nat tables in nf_tables (IPv4 and IPv6,
+/// as iptables-nft wrote them) and, where nf_tables has no IPv4 nat table, the legacy one.
+/// Needs CAP_NET_ADMIN.
+pub fn dnat_here() -> std::io::Result<Vec<Dnat>> {
+    let chains = crate::firewall::ruleset()?;
+    let has = |family: &str| {
+        chains
+            .iter()
+            .any(|c| c.family == family && c.table == "nat")
+    };
+    let mut out = Vec::new();
+    if has("ip") {
+        out.extend(dnat_rules(
+            &crate::iptsave::save(&chains, "ip", "nat", false).unwrap_or_default(),
+            false,
+        ));
+    } else if crate::legacy::tables().iter().any(|t| t == "nat") {
+        let blob = crate::legacy::read("nat")?;
+        out.extend(dnat_rules(&crate::legacy::save(&blob, false), false));
+    }
+    if has("ip6") {
+        out.extend(dnat_rules(
+            &crate::iptsave::save(&chains, "ip6", "nat", false).unwrap_or_default(),
+            true,
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dnat_rules_take_dockers_published_ports_and_any_port_forward() {
+        let lines: Vec<String> = [
+            "-P PREROUTING ACCEPT",
+            "-N DOCKER",
+            "-A DOCKER -i docker0 -j RETURN",
+            "-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p udp -m udp --dport 18081 -j DNAT --to-destination 172.17.0.2:81",
+            "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 18080 -j DNAT --to-destination 172.17.0.2:80",
+            "-A PREROUTING -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.3-10.0.0.5",
+            "-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let d = dnat_rules(&lines, false);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[0].chain, "DOCKER");
+        assert_eq!(d[0].proto.as_deref(), Some("udp"));
+        assert_eq!(d[0].dst.as_deref(), Some("127.0.0.1/32"));
+        assert_eq!(d[0].in_iface.as_deref(), Some("!docker0"));
+        assert_eq!(d[0].dport.as_deref(), Some("18081"));
+        assert_eq!(d[0].to_addr, Some("172.17.0.2".parse().unwrap()));
+        assert_eq!(d[0].to_port.as_deref(), Some("81"));
+        assert_eq!(d[0].from_text(), "udp 127.0.0.1:18081");
+        assert_eq!(d[1].from_text(), "tcp *:18080");
+        assert_eq!(d[2].to_addr, Some("10.0.0.3".parse().unwrap()));
+        assert_eq!(d[2].to_port, None);
+        let v6 = dnat_rules(
+            &["-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination [fd00::2]:8080".to_string()],
+            true,
+        );
+        assert_eq!(v6[0].to_addr, Some("fd00::2".parse().unwrap()));
+        assert_eq!(v6[0].to_port.as_deref(), Some("8080"));
+        // A DNAT without its destination, or a truncated line, is no rule and no panic.
+        assert!(dnat_rules(
+            &[
+                "-A X -j DNAT".to_string(),
+                "-A".to_string(),
+                "-A X".to_string()
+            ],
+            false
+        )
+        .is_empty());
+    }
 
     #[test]
     fn words_undo_quotes() {

@@ -71,11 +71,15 @@ Examples:
 
     /// The host's network as a graph: every namespace (host, containers, Swarm tasks, overlay and
     /// ingress sandboxes, ip netns), its interfaces, veth pairs, bridges and their ports, vxlan
-    /// devices (VNI, remote VTEPs from the fdb), and default routes out. A text tree, `--json`
-    /// (the graph: `namespaces`, `edges`), or Graphviz DOT (`--dot`; `--json` wins over it).
+    /// devices (VNI, remote VTEPs from the fdb), published ports (each namespace's DNAT rules,
+    /// tied to the container they lead to), default routes out, and the Swarm services with
+    /// their VIPs and tasks. A text tree, `--json` (the graph: `namespaces`, `edges`,
+    /// `services`), Graphviz DOT (`--dot`; `--json` wins over it), or an HTML page with the
+    /// picture (`--html FILE`).
     #[command(after_help = "\
 Examples:
   netshoot map
+  netshoot map --html map.html          # open map.html in a browser
   netshoot map --dot | dot -Tsvg > map.svg
   netshoot map --json | jq '.edges[] | select(.kind==\"veth\")'")]
     Map(MapArgs),
@@ -209,8 +213,12 @@ pub struct TargetsArgs {
 #[derive(Debug, Args)]
 pub struct MapArgs {
     /// Print Graphviz DOT instead of the text tree (render with `dot -Tsvg`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "html")]
     pub dot: bool,
+    /// Write a self-contained HTML page with the map drawn as SVG (no scripts, no external
+    /// files; open it in any browser) to FILE, instead of printing the text tree.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
 }
 
 /// `exec` options.

@@ -1,5 +1,7 @@
 //! `map`: the graph holds test namespaces, a bridge and its ports, veth pairs as `ip link` sees
-//! them (ifindex/iflink), Docker containers with their bridge; Graphviz accepts `--dot`.
+//! them (ifindex/iflink), every container of `docker ps` and every bridge of `ip link`, published
+//! ports as `docker port` shows them; Graphviz accepts `--dot`; Chromium renders `--html` with a
+//! box for every container and bridge, in the DOM and on the screenshot.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -148,55 +150,340 @@ fn map_dot_is_accepted_by_graphviz() {
     assert!(String::from_utf8_lossy(&got.stdout).contains("<svg"));
 }
 
+/// Running containers' names, as `docker ps` lists them.
+fn docker_ps() -> Vec<String> {
+    let ps = Command::new("docker")
+        .args(["ps", "--format", "{{.Names}}"])
+        .output()
+        .unwrap();
+    assert!(ps.status.success(), "docker ps: {}", stderr(&ps));
+    stdout(&ps).lines().map(str::to_string).collect()
+}
+
+/// The host's bridges, as `ip link show type bridge` lists them.
+fn host_bridges() -> Vec<String> {
+    let v = json(&netshoot_testnet::run(&[
+        "ip", "-j", "link", "show", "type", "bridge",
+    ]));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Names listed both before and after: the ones no other test could have added or removed
+/// while the map was read.
+fn stable(before: Vec<String>, after: Vec<String>) -> Vec<String> {
+    before.into_iter().filter(|n| after.contains(n)).collect()
+}
+
+fn ns_of_container<'a>(g: &'a Value, name: &str) -> &'a Value {
+    g["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| {
+            n["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == name)
+        })
+        .unwrap_or_else(|| panic!("container {name} not in the map"))
+}
+
 #[test]
-fn map_holds_every_container_of_a_docker_network_with_its_bridge() {
+fn map_holds_every_container_of_docker_ps_and_every_bridge_of_ip_link() {
     require_docker!();
     let net = DockerNet::new("bridge", &[]);
     let image = test_image();
-    let _a = Container::run("ma", &["--network", &net.name, image, "sleep", "infinity"]);
-    let _b = Container::run("mb", &["--network", &net.name, image, "sleep", "infinity"]);
-    let ps = Command::new("docker")
-        .args([
-            "ps",
-            "--filter",
-            &format!("network={}", net.name),
-            "--format",
-            "{{.Names}}",
-        ])
-        .output()
-        .unwrap();
-    let names: Vec<String> = stdout(&ps).lines().map(str::to_string).collect();
-    assert_eq!(names.len(), 2, "{names:?}");
-    let bridge = format!("br-{}", &net.id[..12]);
+    let a = Container::run("ma", &["--network", &net.name, image, "sleep", "infinity"]);
+    let b = Container::run("mb", &["--network", &net.name, image, "sleep", "infinity"]);
+    let (ps, bridges) = (docker_ps(), host_bridges());
     let g = map_json();
+    let names = stable(ps, docker_ps());
+    let bridges = stable(bridges, host_bridges());
+    assert!(
+        names.contains(&a.name) && names.contains(&b.name),
+        "{names:?}"
+    );
     let nss = g["namespaces"].as_array().unwrap();
     let host = nss.iter().find(|n| n["kind"] == "host").expect("host");
-    let br = iface(host, &bridge);
-    assert_eq!(br["kind"], "bridge");
+    for br in &bridges {
+        assert_eq!(iface(host, br)["kind"], "bridge", "{br}");
+    }
     for name in &names {
-        let ns = nss
-            .iter()
-            .find(|n| {
-                n["containers"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|c| c == name.as_str())
-            })
-            .unwrap_or_else(|| panic!("container {name} not in the map"));
-        let eth0 = iface(ns, "eth0");
+        ns_of_container(&g, name);
+    }
+    // This network's containers: each eth0's host-side peer is a port of the network's bridge.
+    let bridge = format!("br-{}", &net.id[..12]);
+    assert!(bridges.contains(&bridge), "{bridge} not in {bridges:?}");
+    for c in [&a, &b] {
+        let eth0 = iface(ns_of_container(&g, &c.name), "eth0");
         let peer = host["interfaces"]
             .as_array()
             .unwrap()
             .iter()
             .find(|i| i["id"] == eth0["peer_id"])
-            .unwrap_or_else(|| panic!("{name}'s eth0 has no host-side peer"));
-        assert_eq!(
-            peer["master"],
-            bridge.as_str(),
-            "{name}'s veth on its bridge"
+            .unwrap_or_else(|| panic!("{}'s eth0 has no host-side peer", c.name));
+        assert_eq!(peer["master"], bridge.as_str(), "{}'s veth", c.name);
+    }
+}
+
+/// `docker port NAME`'s IPv4 lines as (proto, host address or `*`, host port, container port):
+/// `80/tcp -> 127.0.0.1:32768`.
+fn docker_ports(name: &str) -> Vec<(String, String, String, String)> {
+    let out = netshoot_testnet::run(&["docker", "port", name]);
+    let mut v: Vec<_> = out
+        .lines()
+        .filter_map(|l| {
+            let (cport, host) = l.split_once(" -> ")?;
+            let (port, proto) = cport.split_once('/')?;
+            let (addr, hport) = host.rsplit_once(':')?;
+            if addr.starts_with('[') {
+                return None; // IPv6: docker-proxy's, no DNAT rule without ip6tables.
+            }
+            let addr = if addr == "0.0.0.0" { "*" } else { addr };
+            Some((proto.into(), addr.into(), hport.into(), port.into()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn map_ties_published_ports_to_their_container_as_docker_port_shows_them() {
+    require_docker!();
+    let c = Container::run(
+        "mp",
+        &[
+            "-p",
+            "127.0.0.1::80/tcp",
+            "-p",
+            "81/udp",
+            test_image(),
+            "sleep",
+            "infinity",
+        ],
+    );
+    let want = docker_ports(&c.name);
+    assert_eq!(want.len(), 2, "docker port: {want:?}");
+    let g = map_json();
+    let eth0 = iface(ns_of_container(&g, &c.name), "eth0");
+    let host = g["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "host")
+        .unwrap();
+    let mut got: Vec<(String, String, String, String)> = host["dnat"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["to_ids"].as_array().unwrap().contains(&eth0["id"]))
+        .map(|d| {
+            let dst = d["dst"].as_str().unwrap_or("*");
+            (
+                d["proto"].as_str().unwrap().to_string(),
+                dst.trim_end_matches("/32").to_string(),
+                d["dport"].as_str().unwrap().to_string(),
+                d["to_port"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want, "the host's DNAT rules to {}", c.name);
+    // The container's interface lists them, and the text tree says so.
+    let published: Vec<&str> = eth0["published"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for (proto, addr, hport, cport) in &want {
+        let line = format!("{proto} {addr}:{hport} -> {cport}");
+        assert!(
+            published.contains(&line.as_str()),
+            "{line} not in {published:?}"
         );
     }
+    let text = NETSHOOT.ok_text(&["map"]);
+    let (proto, addr, hport, _) = &want[0];
+    assert!(
+        text.contains(&format!("published {proto} {addr}:{hport}")),
+        "{text}"
+    );
+}
+
+/// One drawn box of the page: its class, `data-name`, rectangle and fill.
+#[derive(Debug)]
+struct Drawn {
+    class: String,
+    name: String,
+    rect: [u32; 4],
+    fill: [u8; 3],
+}
+
+fn attr<'a>(s: &'a str, name: &str) -> &'a str {
+    let key = format!("{name}=\"");
+    let at = s.find(&key).unwrap_or_else(|| panic!("no {name} in {s}")) + key.len();
+    &s[at..at + s[at..].find('"').unwrap()]
+}
+
+/// The boxes of the DOM Chromium serialised (`<g class="box CLASS" data-name=…><title>…</title>
+/// <rect x= y= width= height= … fill="#rrggbb" …>`).
+fn drawn(dom: &str) -> Vec<Drawn> {
+    dom.split("<g class=\"box ")
+        .skip(1)
+        .map(|g| {
+            let class = g[..g.find('"').unwrap()].to_string();
+            let name = attr(g, "data-name").to_string();
+            let rect = &g[g.find("<rect").expect("a rect")..];
+            let n = |k: &str| attr(rect, k).parse::<u32>().unwrap();
+            let hex = attr(rect, "fill").trim_start_matches('#');
+            let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+            Drawn {
+                class,
+                name,
+                rect: [n("x"), n("y"), n("width"), n("height")],
+                fill: [byte(0), byte(2), byte(4)],
+            }
+        })
+        .collect()
+}
+
+/// Runs headless Chromium (60 s at most) with a throw-away profile.
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = std::env::temp_dir().join(unique("nstchrome"));
+    let child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`chromium` not found: install it (scripts/setup)");
+    let b = netshoot_testnet::output_bounded(child, std::time::Duration::from_secs(60));
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(b.ended, "chromium {args:?} did not end within 60 s");
+    assert!(
+        b.output.status.success(),
+        "chromium {args:?}: {}",
+        stderr(&b.output)
+    );
+    b.output
+}
+
+#[test]
+fn map_html_renders_in_chromium_with_every_container_and_bridge() {
+    require_docker!();
+    let net = DockerNet::new("bridge", &[]);
+    let image = test_image();
+    let a = Container::run("mh", &["--network", &net.name, image, "sleep", "infinity"]);
+    let b = Container::run(
+        "mh",
+        &[
+            "--network",
+            &net.name,
+            "-p",
+            "127.0.0.1::80",
+            image,
+            "sleep",
+            "infinity",
+        ],
+    );
+    let (ps, bridges) = (docker_ps(), host_bridges());
+    let dir = std::env::temp_dir().join(unique("nstmap"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("map.html");
+    let out = NETSHOOT.run(&["map", "--html", page.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let names = stable(ps, docker_ps());
+    let bridges = stable(bridges, host_bridges());
+    assert!(names.contains(&a.name) && names.contains(&b.name));
+    let url = format!("file://{}", page.display());
+    // The DOM after Chromium parsed the page: a box for every container and bridge.
+    let dom = stdout(&chromium(&["--dump-dom", &url]));
+    let boxes = drawn(&dom);
+    let find = |class: &str, name: &str| {
+        boxes
+            .iter()
+            .find(|d| d.class == class && d.name == name)
+            .unwrap_or_else(|| panic!("no {class} box named {name} in the DOM: {boxes:?}"))
+    };
+    let mut want: Vec<&Drawn> = Vec::new();
+    let host_net: Vec<&str> = dom
+        .split("host network: ")
+        .nth(1)
+        .map(|l| l[..l.find('<').unwrap()].split(", ").collect())
+        .unwrap_or_default();
+    for n in names.iter().filter(|n| !host_net.contains(&n.as_str())) {
+        // A Swarm task's box is a `task` box named by its container.
+        let d = boxes
+            .iter()
+            .find(|d| (d.class == "container" || d.class == "task") && d.name == *n)
+            .unwrap_or_else(|| panic!("no box for container {n} in the DOM: {boxes:?}"));
+        want.push(d);
+    }
+    for n in [&a.name, &b.name] {
+        find("container", n);
+        assert!(
+            dom.contains(&format!(">container {n}</text>")),
+            "{n}'s title not in the DOM"
+        );
+    }
+    for br in &bridges {
+        want.push(find("bridge", br));
+    }
+    assert!(
+        dom.contains("published tcp 127.0.0.1:"),
+        "published port not drawn"
+    );
+    // The screenshot, at the picture's size: each box's fill where the box is.
+    let svg = &dom[dom.find("<svg").unwrap()..];
+    let (w, h) = (attr(svg, "width"), attr(svg, "height"));
+    let shot = dir.join("map.png");
+    chromium(&[
+        &format!("--window-size={w},{h}"),
+        &format!("--screenshot={}", shot.display()),
+        &url,
+    ]);
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.width.to_string(), info.height.to_string()),
+        (w.to_string(), h.to_string()),
+        "screenshot size"
+    );
+    let channels = info.color_type.samples();
+    let pixel = |x: u32, y: u32| {
+        let at = (y as usize * info.line_size) + x as usize * channels;
+        [buf[at], buf[at + 1], buf[at + 2]]
+    };
+    for d in want {
+        let [x, y, w, _] = d.rect;
+        // Inside the top-right corner, clear of the rounding and of the text.
+        let got = pixel(x + w - 6, y + 6);
+        let close = got
+            .iter()
+            .zip(d.fill)
+            .all(|(g, f)| (*g as i32 - f as i32).abs() <= 6);
+        assert!(
+            close,
+            "{} {} drawn {got:?} at its box, want {:?}",
+            d.class, d.name, d.fill
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -227,6 +227,85 @@ fn service_target_errors_are_one_line() {
 }
 
 #[test]
+fn map_names_each_task_in_its_namespace_with_its_service_and_overlay() {
+    require_docker!();
+    let f = fixture();
+    let svc = &f.svc.name;
+    let out = NETSHOOT.run(&["map", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let g = json(&stdout(&out));
+    let nss = g["namespaces"].as_array().unwrap();
+    for t in &f.tasks {
+        let want = format!("{svc}.{}", t.slot);
+        // The namespace that holds the task is its container's (docker inspect's pid).
+        let ns = nss
+            .iter()
+            .find(|n| n["tasks"].as_array().unwrap().iter().any(|x| *x == *want))
+            .unwrap_or_else(|| panic!("task {want} not in the map"));
+        assert_eq!(ns["inode"].as_u64(), Some(inode_of_pid(t.pid)), "{want}");
+        assert!(ns["label"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("task {want}")));
+        let addrs: Vec<&str> = ns["interfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["addresses"].as_array().unwrap())
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(
+            addrs
+                .iter()
+                .any(|a| a.split('/').next() == Some(t.ip.as_str())),
+            "{want}: {} not in {addrs:?}",
+            t.ip
+        );
+    }
+    // The service with its VIP and both tasks.
+    let s = g["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == svc.as_str())
+        .expect("the service in the map");
+    assert_eq!(s["tasks"].as_array().unwrap().len(), 2);
+    assert!(s["vips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["network"] == f.net.name.as_str()));
+    // The overlay's sandbox: a bridge with a vxlan port that has a VNI.
+    let sandbox = nss
+        .iter()
+        .find(|n| {
+            n["kind"] == "docker-network"
+                && n["docker_networks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d == f.net.name.as_str())
+                && n["interfaces"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i["kind"] == "bridge")
+        })
+        .unwrap_or_else(|| panic!("no sandbox with a bridge for {}", f.net.name));
+    let vx = sandbox["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "vxlan")
+        .expect("the overlay's vxlan device");
+    assert!(vx["vni"].as_u64().is_some_and(|v| v > 0), "{vx}");
+    assert!(
+        vx["master"].is_string(),
+        "vxlan is a port of the bridge: {vx}"
+    );
+}
+
+#[test]
 fn targets_groups_tasks_under_their_service() {
     require_docker!();
     let f = fixture();
