@@ -60,12 +60,11 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
                     interfaces_error: None,
                 };
             }
-            let got = netshoot_ns::in_namespace(&ns.path, netshoot_inspect::interfaces);
-            let (interfaces, interfaces_error) = match got {
-                Ok(Ok(i)) => (Some(i), None),
-                Ok(Err(e)) => (None, Some(format!("netlink: {e}"))),
-                Err(e) => (None, Some(e.to_string())),
-            };
+            let (interfaces, interfaces_error) =
+                match read_in(&ns, netshoot_inspect::interfaces) {
+                    Ok(i) => (Some(i), None),
+                    Err(e) => (None, Some(e)),
+                };
             NamespaceReport {
                 namespace: ns,
                 interfaces,
@@ -96,22 +95,41 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The Swarm services, each task matched to the namespace its container was listed in.
-fn services(namespaces: &[Namespace], warnings: &mut Vec<String>) -> Vec<ServiceReport> {
+/// Runs `read` in namespace `ns` on a short-lived thread: what it read, or why not in words
+/// (`netlink: …` when `read` failed, the entering error otherwise). `targets` and `map` read
+/// every namespace through it.
+pub fn read_in<T: Send + 'static>(
+    ns: &Namespace,
+    read: fn() -> std::io::Result<T>,
+) -> Result<T, String> {
+    match netshoot_ns::in_namespace(&ns.path, read) {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(format!("netlink: {e}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The engine's Swarm services with their tasks: none without a reachable engine or off a Swarm
+/// manager; an engine that fails adds a warning.
+pub fn swarm_services(warnings: &mut Vec<String>) -> Vec<netshoot_ns::swarm::ServiceGroup> {
     let Some(docker) = netshoot_ns::docker::Docker::from_env()
         .ok()
         .filter(|d| d.available())
     else {
         return Vec::new();
     };
-    let groups = match netshoot_ns::swarm::services(&docker) {
+    match netshoot_ns::swarm::services(&docker) {
         Ok(g) => g.unwrap_or_default(),
         Err(e) => {
             warnings.push(format!("Swarm services not listed: {e}"));
-            return Vec::new();
+            Vec::new()
         }
-    };
-    groups
+    }
+}
+
+/// The Swarm services, each task matched to the namespace its container was listed in.
+fn services(namespaces: &[Namespace], warnings: &mut Vec<String>) -> Vec<ServiceReport> {
+    swarm_services(warnings)
         .into_iter()
         .map(|g| {
             let task_namespaces = g

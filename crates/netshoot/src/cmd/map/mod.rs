@@ -21,11 +21,7 @@ pub fn run(args: &MapArgs, out: &Output) -> anyhow::Result<i32> {
     let (namespaces, mut warnings) = netshoot_ns::list()?;
     let mut reads: Vec<Result<Read, String>> = namespaces
         .iter()
-        .map(|ns| match netshoot_ns::in_namespace(&ns.path, read_here) {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(format!("netlink: {e}")),
-            Err(e) => Err(e.to_string()),
-        })
+        .map(|ns| super::targets::read_in(ns, read_here))
         .collect();
     let mut spaces: Vec<(
         &netshoot_ns::Namespace,
@@ -36,7 +32,7 @@ pub fn run(args: &MapArgs, out: &Output) -> anyhow::Result<i32> {
         .filter_map(|(ns, r)| r.as_mut().ok().map(|r| (ns, &mut r.interfaces)))
         .collect();
     netshoot_inspect::whose::pair_veths(&mut spaces);
-    let services = swarm_services(&mut warnings);
+    let services = super::targets::swarm_services(&mut warnings);
     let pairs: Vec<_> = namespaces
         .iter()
         .zip(reads.iter())
@@ -73,23 +69,6 @@ pub fn run(args: &MapArgs, out: &Output) -> anyhow::Result<i32> {
         }
     })?;
     Ok(0)
-}
-
-/// The engine's Swarm services with their tasks; none off a Swarm manager or without Docker.
-fn swarm_services(warnings: &mut Vec<String>) -> Vec<netshoot_ns::swarm::ServiceGroup> {
-    let Some(docker) = netshoot_ns::docker::Docker::from_env()
-        .ok()
-        .filter(|d| d.available())
-    else {
-        return Vec::new();
-    };
-    match netshoot_ns::swarm::services(&docker) {
-        Ok(g) => g.unwrap_or_default(),
-        Err(e) => {
-            warnings.push(format!("Swarm services not listed: {e}"));
-            Vec::new()
-        }
-    }
 }
 
 /// What `map` reads in one namespace.
