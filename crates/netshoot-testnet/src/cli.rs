@@ -212,6 +212,67 @@ pub fn finish(child: Child, limit: Duration, what: &str) -> Ran {
     }
 }
 
+/// A terminal session: the size of the pty and the keys typed into it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pty<'a> {
+    /// Rows and columns (`stty rows R cols C` before the command); `None` leaves script(1)'s.
+    pub size: Option<(u16, u16)>,
+    /// Keys to type: (milliseconds after the previous key, or after the start, the bytes).
+    pub keys: &'a [(u64, &'a str)],
+    /// How long the session may run before it is killed and the test fails.
+    pub limit: Duration,
+}
+
+impl Pty<'_> {
+    /// A `rows`×`cols` terminal with nothing typed, at most `limit`.
+    pub fn sized(rows: u16, cols: u16, limit: Duration) -> Pty<'static> {
+        Pty {
+            size: Some((rows, cols)),
+            keys: &[],
+            limit,
+        }
+    }
+}
+
+/// Runs the shell command line `cmd` on a pseudo-terminal (util-linux `script -qec CMD
+/// /dev/null`), types `pty.keys` on its input, keeps the input open until the session ends and
+/// returns what the terminal received (control sequences included). Bounded by `pty.limit`
+/// ([`finish`]): a screen that never quits fails the test.
+pub fn pty(cmd: &str, pty: Pty<'_>) -> Ran {
+    use std::io::Write as _;
+    let line = match pty.size {
+        Some((r, c)) => format!("stty rows {r} cols {c}; {cmd}"),
+        None => cmd.to_string(),
+    };
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) not found: install util-linux (scripts/setup)");
+    let mut input = child.stdin.take().expect("piped stdin");
+    let keys: Vec<(u64, Vec<u8>)> = pty
+        .keys
+        .iter()
+        .map(|(w, k)| (*w, k.as_bytes().to_vec()))
+        .collect();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let typist = std::thread::spawn(move || {
+        for (wait, k) in keys {
+            std::thread::sleep(Duration::from_millis(wait));
+            let _ = input.write_all(&k);
+            let _ = input.flush();
+        }
+        // script(1) ends the session when its input closes: hold it until the command ended.
+        let _ = done_rx.recv();
+    });
+    let r = finish(child, pty.limit, &format!("`{cmd}` on a pty"));
+    let _ = done_tx.send(());
+    let _ = typist.join();
+    r
+}
+
 /// Bytes as text (invalid UTF-8 replaced).
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

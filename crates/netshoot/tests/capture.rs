@@ -503,16 +503,16 @@ fn top_draws_a_screen_on_a_terminal() {
             .output();
     });
     let cmd = format!(
-        "stty rows 30 cols 150; {} -t netns:{} top -i lo --interval 1 --count 3",
+        "{} -t netns:{} top -i lo --interval 1 --count 3",
         env!("CARGO_BIN_EXE_netshoot"),
         ns.name
     );
-    let o = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
+    let out = netshoot_testnet::cli::pty(
+        &cmd,
+        netshoot_testnet::cli::Pty::sized(30, 150, Duration::from_secs(30)),
+    )
+    .out;
     pinger.join().unwrap();
-    let out = text(&o.stdout);
     assert!(
         out.contains("\x1b[?1049h") && out.contains("\x1b[?1049l"),
         "alternate screen entered and left"

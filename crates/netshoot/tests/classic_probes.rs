@@ -643,15 +643,15 @@ fn mtr_draws_a_screen_on_a_terminal() {
     require_root!();
     let ch = chain();
     let cmd = format!(
-        "stty rows 20 cols 120; ip netns exec {} {} -n -c 2 -i 0.2 10.85.3.2",
+        "ip netns exec {} {} -n -c 2 -i 0.2 10.85.3.2",
         ch.client.name,
         links().join("mtr").display()
     );
-    let o = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
-    let screen = text(&o.stdout);
+    let screen = netshoot_testnet::cli::pty(
+        &cmd,
+        netshoot_testnet::cli::Pty::sized(20, 120, std::time::Duration::from_secs(30)),
+    )
+    .out;
     assert!(
         screen.contains("\x1b[?1049h") && screen.contains("\x1b[?1049l"),
         "alternate screen entered and left: {screen:?}"

@@ -3,11 +3,9 @@
 //! the raw sequence (`\x1b` and `\x07` written out, so the reader sees them), and the screen
 //! still ends on `q` within its bound.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use netshoot_testnet::cli::finish;
+use netshoot_testnet::cli::{pty, Pty};
 use netshoot_testnet::docker::{test_image, Container};
 use netshoot_testnet::run;
 
@@ -34,28 +32,18 @@ fn an_escape_sequence_in_an_interface_name_is_shown_escaped() {
         "sthpeer",
     ]);
     let cmd = format!(
-        "stty rows 30 cols 150; {} stats --interval 0.5 --filter {}",
+        "{} stats --interval 0.5 --filter {}",
         env!("CARGO_BIN_EXE_netshoot"),
         c.name
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut keys = child.stdin.take().unwrap();
-    let typist = std::thread::spawn(move || {
-        for (wait, k) in [(2000, "\r"), (1500, "q")] {
-            std::thread::sleep(Duration::from_millis(wait));
-            let _ = keys.write_all(k.as_bytes());
-            let _ = keys.flush();
-        }
-        std::thread::sleep(Duration::from_secs(3));
-    });
-    let r = finish(child, Duration::from_secs(20), "stats on a pty");
-    typist.join().unwrap();
+    let r = pty(
+        &cmd,
+        Pty {
+            size: Some((30, 150)),
+            keys: &[(2000, "\r"), (1500, "q")],
+            limit: Duration::from_secs(20),
+        },
+    );
     assert!(r.out.contains("Interfaces"), "the detail view: {:?}", r.out);
     assert!(r.out.contains("sthpeer"), "{:?}", r.out);
     assert!(

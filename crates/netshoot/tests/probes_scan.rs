@@ -159,11 +159,15 @@ fn progress_bar_only_on_a_terminal() {
         env!("CARGO_BIN_EXE_netshoot"),
         ns.name
     );
-    let tty = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&tty.stdout);
+    let shown = netshoot_testnet::cli::pty(
+        &cmd,
+        netshoot_testnet::cli::Pty {
+            size: None,
+            keys: &[],
+            limit: Duration::from_secs(60),
+        },
+    )
+    .out;
     assert!(shown.contains("scan ["), "no bar on a tty: {shown:?}");
     assert!(shown.contains("/500"), "{shown:?}");
     assert!(

@@ -7,10 +7,10 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use netshoot_testnet::cli::{finish, stderr, stdout, Netshoot};
+use netshoot_testnet::cli::{finish, pty, stderr, stdout, Netshoot, Pty};
 use netshoot_testnet::docker::{inspect, require_docker, test_image, Container, DockerNet};
 use netshoot_testnet::run;
 use serde_json::Value;
@@ -368,29 +368,18 @@ fn screen_under_a_pty_shows_containers_and_q_quits() {
         ],
     );
     let cmd = format!(
-        "stty rows 30 cols 150; {} stats --interval 0.5 --filter {}",
+        "{} stats --interval 0.5 --filter {}",
         env!("CARGO_BIN_EXE_netshoot"),
         c.name
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut keys = child.stdin.take().unwrap();
-    let typist = std::thread::spawn(move || {
-        for (wait, k) in [(2000, "\r"), (1500, "\x1b"), (800, "q")] {
-            std::thread::sleep(Duration::from_millis(wait));
-            let _ = keys.write_all(k.as_bytes());
-            let _ = keys.flush();
-        }
-        // Keep the pty's input open until the screen has ended.
-        std::thread::sleep(Duration::from_secs(3));
-    });
-    let r = finish(child, Duration::from_secs(20), "stats on a pty");
-    typist.join().unwrap();
+    let r = pty(
+        &cmd,
+        Pty {
+            size: Some((30, 150)),
+            keys: &[(2000, "\r"), (1500, "\x1b"), (800, "q")],
+            limit: Duration::from_secs(20),
+        },
+    );
     let out = &r.out;
     assert!(
         out.contains("\x1b[?1049h") && out.contains("\x1b[?1049l"),

@@ -60,11 +60,10 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
                     interfaces_error: None,
                 };
             }
-            let (interfaces, interfaces_error) =
-                match read_in(&ns, netshoot_inspect::interfaces) {
-                    Ok(i) => (Some(i), None),
-                    Err(e) => (None, Some(e)),
-                };
+            let (interfaces, interfaces_error) = match read_in(&ns, netshoot_inspect::interfaces) {
+                Ok(i) => (Some(i), None),
+                Err(e) => (None, Some(e)),
+            };
             NamespaceReport {
                 namespace: ns,
                 interfaces,
