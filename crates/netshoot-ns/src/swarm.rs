@@ -146,13 +146,15 @@ impl Docker {
     }
 }
 
-/// What `/info` says about this node, once checked to be an active manager.
+/// What `/info` says about this node, once checked to be in an active Swarm.
 struct LocalNode {
     id: String,
+    /// A manager lists services and tasks; a worker knows only its own tasks' containers.
+    manager: bool,
 }
 
-/// Fails with a one-line error unless this engine is an active Swarm manager.
-fn local_manager(docker: &Docker, spec: &TargetSpec) -> Result<LocalNode, NsError> {
+/// Fails with a one-line error unless this engine is in an active Swarm.
+fn local_node(docker: &Docker, spec: &TargetSpec) -> Result<LocalNode, NsError> {
     let info = docker.info()?;
     let swarm = info.swarm.unwrap_or(crate::docker::SwarmInfo {
         local_node_state: "inactive".into(),
@@ -174,16 +176,137 @@ fn local_manager(docker: &Docker, spec: &TargetSpec) -> Result<LocalNode, NsErro
             ),
         });
     }
-    if !swarm.control_available {
-        return Err(NsError::Docker {
-            why: format!(
-                "{spec}: this node is a Swarm worker, and only a manager's engine lists services \
-                 and tasks: run netshoot on a manager, or target the task's container here by \
-                 name (-t container:NAME, see docker ps)"
-            ),
-        });
-    }
-    Ok(LocalNode { id: swarm.node_id })
+    Ok(LocalNode {
+        id: swarm.node_id,
+        manager: swarm.control_available,
+    })
+}
+
+/// Swarm's labels on a task's container.
+const SERVICE_LABEL: &str = "com.docker.swarm.service.name";
+const TASK_ID_LABEL: &str = "com.docker.swarm.task.id";
+const TASK_NAME_LABEL: &str = "com.docker.swarm.task.name";
+
+/// A running task container of this engine, from Swarm's labels on it.
+struct LocalTask {
+    service: String,
+    /// `web.2.<task id>` has slot 2; a global service's `web.<node id>.<task id>` has none.
+    slot: Option<u64>,
+    task: String,
+    container: String,
+}
+
+/// This engine's running task containers.
+fn local_tasks(docker: &Docker) -> Result<Vec<LocalTask>, NsError> {
+    Ok(docker
+        .containers(false)?
+        .into_iter()
+        .filter_map(|c| {
+            let l = c.labels.as_ref()?;
+            let service = l.get(SERVICE_LABEL)?.clone();
+            let task = l.get(TASK_ID_LABEL)?.clone();
+            let slot = l
+                .get(TASK_NAME_LABEL)
+                .and_then(|n| n.strip_prefix(&format!("{service}.")))
+                .and_then(|rest| rest.split('.').next())
+                .and_then(|s| s.parse().ok())
+                .filter(|s: &u64| *s > 0);
+            Some(LocalTask {
+                service,
+                slot,
+                task,
+                container: c.id,
+            })
+        })
+        .collect())
+}
+
+/// On a worker node, which lists no services or tasks: the task's container among this
+/// engine's own, found by Swarm's labels (`service` with an optional slot, or a task id
+/// prefix), entered like a `container:` target.
+fn worker_target(
+    docker: &Docker,
+    spec: &TargetSpec,
+    service: Option<(&str, Option<u64>)>,
+    task_id: Option<&str>,
+) -> Result<Target, NsError> {
+    let mut mine = local_tasks(docker)?;
+    mine.sort_by(|a, b| (a.slot, &a.task).cmp(&(b.slot, &b.task)));
+    let elsewhere = "a worker sees only the tasks it runs: run netshoot on the node that runs it \
+                     (or on a manager, which names that node)";
+    let found: Vec<&LocalTask> = match (service, task_id) {
+        (Some((name, slot)), _) => {
+            let of: Vec<_> = mine.iter().filter(|t| t.service == name).collect();
+            if of.is_empty() {
+                let mut here: Vec<String> = mine.iter().map(|t| t.service.clone()).collect();
+                here.sort();
+                here.dedup();
+                return Err(swarm_err(format!(
+                    "no running task of service '{name}' on this worker node; {elsewhere} ({})",
+                    crate::list_or_none("services with tasks here", &here)
+                )));
+            }
+            match slot {
+                Some(s) => {
+                    let hit: Vec<_> = of.into_iter().filter(|t| t.slot == Some(s)).collect();
+                    if hit.is_empty() {
+                        return Err(swarm_err(format!(
+                            "no running task {name}.{s} on this worker node; {elsewhere}"
+                        )));
+                    }
+                    hit
+                }
+                None => of.into_iter().take(1).collect(),
+            }
+        }
+        (None, Some(id)) => {
+            let hit: Vec<_> = mine.iter().filter(|t| t.task.starts_with(id)).collect();
+            if hit.is_empty() {
+                return Err(swarm_err(format!(
+                    "no running task '{id}' on this worker node; {elsewhere}"
+                )));
+            }
+            match hit.iter().find(|t| t.task == id) {
+                Some(whole) => vec![*whole],
+                None if hit.len() == 1 => hit,
+                None => {
+                    return Err(swarm_err(format!(
+                        "task id prefix '{id}' is ambiguous on this node: give more characters"
+                    )))
+                }
+            }
+        }
+        (None, None) => Vec::new(),
+    };
+    let LocalTask {
+        service: sname,
+        slot,
+        task: tid,
+        container: cid,
+    } = found
+        .first()
+        .copied()
+        .ok_or_else(|| swarm_err(format!("{spec}: nothing to look for")))?;
+    let c = docker.inspect_container(cid)?.ok_or_else(|| {
+        swarm_err(format!(
+            "task {}'s container {} is gone (the task is being replaced): try again",
+            short(tid, 12),
+            short(cid, 12)
+        ))
+    })?;
+    let mut t = container_target(spec, &c)?;
+    t.label = spec.to_string();
+    t.task = Some(TaskRef {
+        id: tid.clone(),
+        name: match slot {
+            Some(s) => format!("{sname}.{s}"),
+            None => format!("{sname}.{}", short(tid, 12)),
+        },
+        service: sname.clone(),
+        slot: *slot,
+        node: "this node (a worker)".into(),
+    });
+    Ok(t)
 }
 
 /// The task's name as `docker service ps` shows it.
@@ -275,7 +398,10 @@ pub(crate) fn service_target(
     slot: Option<u64>,
 ) -> Result<Target, NsError> {
     let docker = Docker::from_env()?;
-    let local = local_manager(&docker, spec)?;
+    let local = local_node(&docker, spec)?;
+    if !local.manager {
+        return worker_target(&docker, spec, Some((name, slot)), None);
+    }
     let svc = inspect_service(&docker, name)?;
     let sname = svc.spec.name.clone();
     let filters = serde_json::json!({"service": [svc.id], "desired-state": ["running"]});
@@ -391,7 +517,10 @@ fn msg(t: &Task) -> String {
 /// `task:ID`: a task by full id or unique prefix (as `docker inspect` resolves them).
 pub(crate) fn task_target(spec: &TargetSpec, id: &str) -> Result<Target, NsError> {
     let docker = Docker::from_env()?;
-    let local = local_manager(&docker, spec)?;
+    let local = local_node(&docker, spec)?;
+    if !local.manager {
+        return worker_target(&docker, spec, None, Some(id));
+    }
     let found = docker.tasks(&serde_json::json!({ "id": [id] }))?;
     let found: Vec<Task> = found.into_iter().filter(|t| t.id.starts_with(id)).collect();
     let t = match found.iter().find(|t| t.id == id) {

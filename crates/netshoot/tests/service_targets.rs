@@ -451,7 +451,7 @@ fn info(state: &str, manager: bool) -> (&'static str, u16, String) {
 }
 
 #[test]
-fn swarm_inactive_and_worker_nodes_are_said_so() {
+fn an_inactive_swarm_is_said_so() {
     // No Docker needed: a fake engine answers /info.
     let e = FakeEngine::start(vec![info("inactive", false)]);
     for spec in ["service:web", "task:abc"] {
@@ -459,8 +459,99 @@ fn swarm_inactive_and_worker_nodes_are_said_so() {
         one_error_line(&o, "not in one (Swarm state: inactive)");
         assert!(stderr(&o).contains("docker swarm init"), "{}", stderr(&o));
     }
-    let e = FakeEngine::start(vec![info("active", false)]);
-    one_error_line(&e.run("service:web.2"), "this node is a Swarm worker");
+}
+
+/// A worker lists no services or tasks: `service:`/`task:` find the task's container among the
+/// engine's own by Swarm's labels, and enter its namespace (here a real namespace: the engine's
+/// containers are processes this test starts in its own netns, as a worker's engine would
+/// report its task containers).
+#[test]
+fn on_a_worker_node_service_and_task_targets_use_the_local_task_containers() {
+    netshoot_testnet::require_root!();
+    let (ns1, ns2) = (
+        netshoot_testnet::Netns::new("wk1"),
+        netshoot_testnet::Netns::new("wk2"),
+    );
+    let mut sleepers: Vec<std::process::Child> = [&ns1, &ns2]
+        .iter()
+        .map(|n| {
+            std::process::Command::new("ip")
+                .args(["netns", "exec", &n.name, "sleep", "60"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let pids: Vec<u32> = sleepers.iter().map(|c| c.id()).collect();
+    // web.1 (task aaa1…) in wk1, web.3 (task bbb3…) in wk2; no tasks of "api" here.
+    let ctr = |id: &str, task: &str, slot: u64| {
+        format!(
+            r#"{{"Id":"{id}","Names":["/web.{slot}.{task}"],"State":"running","Labels":{{"com.docker.swarm.service.name":"web","com.docker.swarm.task.id":"{task}","com.docker.swarm.task.name":"web.{slot}.{task}"}}}}"#
+        )
+    };
+    let inspect = |id: &str, task: &str, slot: u64, pid: u32| {
+        format!(
+            r#"{{"Id":"{id}","Name":"/web.{slot}.{task}","State":{{"Status":"running","Running":true,"Pid":{pid}}}}}"#
+        )
+    };
+    let e = FakeEngine::start(vec![
+        info("active", false),
+        (
+            "/containers/json",
+            200,
+            format!(
+                "[{},{},{}]",
+                ctr("c1aaaaaaaaaa", "aaa1xxxxxxxxxxxxxxxxxxxxx", 1),
+                ctr("c3bbbbbbbbbb", "bbb3xxxxxxxxxxxxxxxxxxxxx", 3),
+                r#"{"Id":"c9","Names":["/plain"],"State":"running","Labels":{}}"#
+            ),
+        ),
+        (
+            "/containers/c1aaaaaaaaaa/json",
+            200,
+            inspect("c1aaaaaaaaaa", "aaa1xxxxxxxxxxxxxxxxxxxxx", 1, pids[0]),
+        ),
+        (
+            "/containers/c3bbbbbbbbbb/json",
+            200,
+            inspect("c3bbbbbbbbbb", "bbb3xxxxxxxxxxxxxxxxxxxxx", 3, pids[1]),
+        ),
+    ]);
+    let entered = |spec: &str| {
+        let host = format!("unix://{}", e.dir.join("docker.sock").display());
+        let o = NETSHOOT.run_env(
+            &["-t", spec, "exec", "--", "readlink", "/proc/self/ns/net"],
+            &[("DOCKER_HOST", &host), ("NETSHOOT_DOCKER_TIMEOUT", "5")],
+        );
+        assert!(o.status.success(), "-t {spec}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    let ino = |n: &netshoot_testnet::Netns| {
+        let m = std::fs::metadata(format!("/run/netns/{}", n.name)).unwrap();
+        format!("net:[{}]", m.ino())
+    };
+    assert_eq!(entered("service:web"), ino(&ns1), "the lowest slot here");
+    assert_eq!(entered("service:web.3"), ino(&ns2));
+    assert_eq!(entered("task:bbb3"), ino(&ns2));
+    assert_eq!(entered("task:aaa1xxxxxxxxxxxxxxxxxxxxx"), ino(&ns1));
+    one_error_line(
+        &e.run("service:web.2"),
+        "no running task web.2 on this worker node",
+    );
+    let o = e.run("service:api");
+    one_error_line(&o, "no running task of service 'api' on this worker node");
+    assert!(
+        stderr(&o).contains("web"),
+        "names the services here: {}",
+        stderr(&o)
+    );
+    one_error_line(
+        &e.run("task:zzz"),
+        "no running task 'zzz' on this worker node",
+    );
+    for c in &mut sleepers {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
 }
 
 #[test]
