@@ -4,7 +4,8 @@
 //! Addresses and MACs come from the Docker engine: containers' endpoints (`MacAddress`,
 //! `IPAddress`, `GlobalIPv6Address`; a Swarm task's container is named as its task, `web.2`),
 //! the endpoints of each Swarm-scoped network on this host (tasks and the overlay's load
-//! balancer `lb-NAME`), and services' virtual IPs. The whole map is built within one deadline
+//! balancer `lb-NAME`), services' virtual IPs, and Swarm nodes' addresses (a vxlan fdb
+//! entry's remote VTEP is named by its node). The whole map is built within one deadline
 //! (the Docker client's, 5 s by default, `NETSHOOT_DOCKER_TIMEOUT`); the first failing call ends
 //! it with what was gathered so far. Veths are paired by ifindex and iflink (`pair_veths`), for
 //! callers that already hold every namespace's interfaces.
@@ -35,6 +36,8 @@ pub enum OwnerKind {
     LoadBalancer,
     /// The host-side end of a container's veth (the name is the container's).
     Veth,
+    /// A Swarm node, by its address (a vxlan fdb entry's remote VTEP).
+    Node,
 }
 
 /// The owner of a MAC or an address, as the Docker engine names it.
@@ -42,8 +45,8 @@ pub enum OwnerKind {
 pub struct Owner {
     /// What it is.
     pub kind: OwnerKind,
-    /// The container's name, the task's (`web.2`), the service's, or the network's for a load
-    /// balancer. As the engine sent it: escape it before printing.
+    /// The container's name, the task's (`web.2`), the service's, the network's for a load
+    /// balancer, or the node's hostname (its short id when it has none). As the engine sent it: escape it before printing.
     pub name: String,
     /// The network the address is on, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +63,7 @@ impl fmt::Display for Owner {
             OwnerKind::ServiceVip => write!(f, "service VIP of {}", self.name),
             OwnerKind::LoadBalancer => write!(f, "load balancer of {}", self.name),
             OwnerKind::Veth => write!(f, "veth of container {}", self.name),
+            OwnerKind::Node => write!(f, "node {}", self.name),
         }
     }
 }
@@ -133,10 +137,13 @@ impl Owners {
         }
     }
 
-    /// Names each fdb entry's owner by its MAC.
+    /// Names each fdb entry's owner by its MAC, else by its remote VTEP (`dst`: a Swarm node).
     pub fn name_fdb(&self, entries: &mut [crate::bridge::FdbEntry]) {
         for e in entries {
-            e.owner = self.mac(&e.mac).cloned();
+            e.owner = self
+                .mac(&e.mac)
+                .or_else(|| e.dst.and_then(|d| self.ip(d)))
+                .cloned();
         }
     }
 
@@ -251,6 +258,15 @@ impl Owners {
                 };
                 self.insert(None, &[addr(&v.addr)], &owner);
             }
+        }
+        // Swarm nodes by address (an overlay's vxlan fdb sends to them); none off a manager.
+        for n in left()?.nodes()? {
+            let owner = Owner {
+                kind: OwnerKind::Node,
+                name: n.label(),
+                network: None,
+            };
+            self.insert(None, &[addr(&n.status.addr)], &owner);
         }
         Ok(())
     }

@@ -360,14 +360,38 @@ pub struct SwarmNode {
     #[serde(rename = "ID")]
     pub id: String,
     /// Status (with its address).
+    #[serde(default)]
     pub status: NodeStatus,
     /// Manager status, for managers.
     #[serde(default)]
     pub manager_status: Option<serde_json::Value>,
+    /// What the node says about itself (its hostname).
+    #[serde(default)]
+    pub description: Option<NodeDescription>,
+}
+
+/// `Description` of a node.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeDescription {
+    /// Its hostname.
+    #[serde(default)]
+    pub hostname: String,
+}
+
+impl SwarmNode {
+    /// Its hostname, else its short id.
+    pub fn label(&self) -> String {
+        self.description
+            .as_ref()
+            .map(|d| d.hostname.clone())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| short(&self.id, 12).to_string())
+    }
 }
 
 /// `Status` of a node.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NodeStatus {
     /// `ready`, `down`, …

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::docker::{short, ApiError, Docker, ServiceInspect};
+use crate::docker::{short, Docker, ServiceInspect};
 use crate::resolve::{container_target, Target, TaskRef};
 use crate::{NsError, TargetSpec};
 
@@ -96,22 +96,6 @@ pub struct NameSpec {
     pub name: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NodeBrief {
-    #[serde(rename = "ID")]
-    id: String,
-    #[serde(default)]
-    description: Option<NodeDescription>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NodeDescription {
-    #[serde(default)]
-    hostname: String,
-}
-
 /// Percent-encodes a query value (everything but unreserved characters).
 fn encode(v: &str) -> String {
     let mut out = String::new();
@@ -134,8 +118,7 @@ impl Docker {
 
     /// Node id → hostname, as far as the engine says (empty on workers or on failure).
     pub fn node_names(&self) -> BTreeMap<String, String> {
-        let nodes: Result<Vec<NodeBrief>, ApiError> = self.get("/nodes");
-        nodes
+        self.nodes()
             .unwrap_or_default()
             .into_iter()
             .filter_map(|n| {

@@ -208,3 +208,67 @@ pub fn underlay_mtu() -> u64 {
         .and_then(|i| i["mtu"].as_u64())
         .expect("underlay interface")
 }
+
+/// A Docker engine stand-in on a unix socket that answers each GET from a table
+/// (path prefix, or `a*b`: starts with `a` and holds `b` later → status, JSON body), for the
+/// engines a test cannot have (a Swarm worker, a multi-node Swarm). Point netshoot at it with
+/// `DOCKER_HOST=`[`FakeEngine::host`]. Removed on drop.
+pub struct FakeEngine {
+    dir: std::path::PathBuf,
+}
+
+impl FakeEngine {
+    /// Serves `routes` (first match wins; unmatched paths get 404) on its own socket.
+    pub fn start(routes: Vec<(&'static str, u16, String)>) -> FakeEngine {
+        let dir = std::env::temp_dir().join(unique("fe"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let l = std::os::unix::net::UnixListener::bind(dir.join("docker.sock")).unwrap();
+        let routes = std::sync::Arc::new(routes);
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                let routes = routes.clone();
+                std::thread::spawn(move || serve(c, &routes));
+            }
+        });
+        FakeEngine { dir }
+    }
+
+    /// Its `DOCKER_HOST` value (`unix:///tmp/…/docker.sock`).
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.dir.join("docker.sock").display())
+    }
+}
+
+impl Drop for FakeEngine {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn serve(mut c: std::os::unix::net::UnixStream, routes: &[(&'static str, u16, String)]) {
+    use std::io::{Read, Write};
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 && c.read(&mut b).unwrap_or(0) == 1 {
+        head.push(b[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let path = head.split_whitespace().nth(1).unwrap_or("");
+    let (code, body) = routes
+        .iter()
+        .find(|(p, _, _)| path.starts_with(p) || (p.contains('*') && matches(p, path)))
+        .map(|(_, c, b)| (*c, b.clone()))
+        .unwrap_or((404, r#"{"message":"not found"}"#.into()));
+    let _ = write!(
+        c,
+        "HTTP/1.0 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// `a*b`: the path starts with `a` and holds `b` somewhere after it.
+fn matches(pattern: &str, path: &str) -> bool {
+    let (a, b) = pattern.split_once('*').unwrap();
+    path.strip_prefix(a).is_some_and(|rest| rest.contains(b))
+}

@@ -319,3 +319,77 @@ fn dns_answers_name_a_container_a_service_vip_and_a_task() {
     ]);
     assert!(ps.trim().starts_with(&format!("{svc}.1.")), "{ps}");
 }
+
+/// A vxlan device's remote VTEPs are named by the Swarm node at that address (the manager's
+/// `/nodes`, here a stand-in engine with two nodes: a real vxlan device and fdb in a namespace
+/// of this test, a multi-node Swarm being out of reach); a MAC's own owner still wins.
+#[test]
+fn vxlan_remote_vteps_are_named_by_their_swarm_node() {
+    netshoot_testnet::require_root!();
+    let ns = netshoot_testnet::Netns::new("nvx");
+    ns.ip(&["addr", "add", "10.72.0.1/24", "dev", "lo"]);
+    ns.ip(&["link", "set", "lo", "up"]);
+    netshoot_testnet::fixtures::vxlan_with_remotes(&ns);
+    let e = netshoot_testnet::docker::FakeEngine::start(vec![
+        (
+            "/nodes",
+            200,
+            r#"[{"ID":"n2xxxxxxxxxxxxxxxxxxxxxxx","Status":{"State":"ready","Addr":"10.72.0.2"},"Description":{"Hostname":"node-b"}},
+                {"ID":"n3yyyyyyyyyyyyyyyyyyyyyyy","Status":{"State":"ready","Addr":"10.72.0.3"}}]"#
+                .into(),
+        ),
+        ("/containers/json", 200, "[]".into()),
+        ("/networks", 200, "[]".into()),
+        ("/services", 200, "[]".into()),
+    ]);
+    let env = [
+        ("DOCKER_HOST", e.host()),
+        ("NETSHOOT_DOCKER_TIMEOUT", "5".into()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let spec = format!("netns:{}", ns.name);
+    let o = NETSHOOT.run_env(
+        &["-t", &spec, "-v", "bridge", "fdb", "show", "dev", "vx0"],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = |mac: &str| {
+        text.lines()
+            .find(|l| l.starts_with(mac))
+            .unwrap_or_else(|| panic!("{mac} not in: {text}"))
+            .to_string()
+    };
+    // Compared with iproute2's line for the same entry: ours adds the owner at the end.
+    let peer = netshoot_testnet::run(&[
+        "ip", "netns", "exec", &ns.name, "bridge", "fdb", "show", "dev", "vx0",
+    ]);
+    for (mac, owner) in [
+        ("00:00:00:00:00:00", "# node node-b"),
+        ("02:00:00:00:72:03", "# node n3yyyyyyyyyy"),
+    ] {
+        let l = line(mac);
+        assert!(l.ends_with(owner), "{l}");
+        let theirs = peer
+            .lines()
+            .find(|p| p.starts_with(mac))
+            .unwrap()
+            .trim_end();
+        assert_eq!(
+            l.trim_end_matches(owner).trim_end(),
+            theirs,
+            "iproute2's words first"
+        );
+    }
+    let v = json(&stdout(
+        &NETSHOOT.run_env(&["-t", &spec, "--json", "bridge", "fdb"], &env),
+    ));
+    let e0 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["mac"] == "00:00:00:00:00:00")
+        .unwrap();
+    assert_eq!(e0["owner"]["kind"], "node", "{e0}");
+    assert_eq!(e0["owner"]["name"], "node-b", "{e0}");
+}

@@ -4,16 +4,13 @@
 //! that need several nodes, or a Swarm that is not active, are built with a fake engine on a
 //! unix socket (DOCKER_HOST), so the shared one-node Swarm is never left.
 
-use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use netshoot_testnet::cli::{json, stderr, stdout, Netshoot};
 use netshoot_testnet::docker::{
-    ensure_swarm, inspect, require_docker, test_image, DockerNet, Service,
+    ensure_swarm, inspect, require_docker, test_image, DockerNet, FakeEngine, Service,
 };
 use netshoot_testnet::run;
 
@@ -377,67 +374,12 @@ fn targets_groups_tasks_under_their_service() {
     }
 }
 
-/// An engine on a unix socket that answers each GET from a table (path prefix → status, body).
-struct FakeEngine {
-    dir: PathBuf,
-}
-
-impl FakeEngine {
-    fn start(routes: Vec<(&'static str, u16, String)>) -> FakeEngine {
-        let dir = std::env::temp_dir().join(netshoot_testnet::unique("fe"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let l = UnixListener::bind(dir.join("docker.sock")).unwrap();
-        let routes = std::sync::Arc::new(routes);
-        std::thread::spawn(move || {
-            for c in l.incoming().flatten() {
-                let routes = routes.clone();
-                std::thread::spawn(move || serve(c, &routes));
-            }
-        });
-        FakeEngine { dir }
-    }
-
-    /// `netshoot -t SPEC exec -- true` against this engine.
-    fn run(&self, spec: &str) -> Output {
-        let host = format!("unix://{}", self.dir.join("docker.sock").display());
-        NETSHOOT.run_env(
-            &["-t", spec, "exec", "--", "true"],
-            &[("DOCKER_HOST", &host), ("NETSHOOT_DOCKER_TIMEOUT", "5")],
-        )
-    }
-}
-
-impl Drop for FakeEngine {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn serve(mut c: UnixStream, routes: &[(&'static str, u16, String)]) {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && c.read(&mut b).unwrap_or(0) == 1 {
-        head.push(b[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    let path = head.split_whitespace().nth(1).unwrap_or("");
-    let (code, body) = routes
-        .iter()
-        .find(|(p, _, _)| path.starts_with(p) || (p.contains('*') && matches(p, path)))
-        .map(|(_, c, b)| (*c, b.clone()))
-        .unwrap_or((404, r#"{"message":"not found"}"#.into()));
-    let _ = write!(
-        c,
-        "HTTP/1.0 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-}
-
-/// `a*b`: the path starts with `a` and holds `b` somewhere after it.
-fn matches(pattern: &str, path: &str) -> bool {
-    let (a, b) = pattern.split_once('*').unwrap();
-    path.strip_prefix(a).is_some_and(|rest| rest.contains(b))
+/// `netshoot -t SPEC exec -- true` against a fake engine.
+fn run_on(e: &FakeEngine, spec: &str) -> Output {
+    NETSHOOT.run_env(
+        &["-t", spec, "exec", "--", "true"],
+        &[("DOCKER_HOST", &e.host()), ("NETSHOOT_DOCKER_TIMEOUT", "5")],
+    )
 }
 
 fn info(state: &str, manager: bool) -> (&'static str, u16, String) {
@@ -455,7 +397,7 @@ fn an_inactive_swarm_is_said_so() {
     // No Docker needed: a fake engine answers /info.
     let e = FakeEngine::start(vec![info("inactive", false)]);
     for spec in ["service:web", "task:abc"] {
-        let o = e.run(spec);
+        let o = run_on(&e, spec);
         one_error_line(&o, "not in one (Swarm state: inactive)");
         assert!(stderr(&o).contains("docker swarm init"), "{}", stderr(&o));
     }
@@ -517,7 +459,7 @@ fn on_a_worker_node_service_and_task_targets_use_the_local_task_containers() {
         ),
     ]);
     let entered = |spec: &str| {
-        let host = format!("unix://{}", e.dir.join("docker.sock").display());
+        let host = e.host();
         let o = NETSHOOT.run_env(
             &["-t", spec, "exec", "--", "readlink", "/proc/self/ns/net"],
             &[("DOCKER_HOST", &host), ("NETSHOOT_DOCKER_TIMEOUT", "5")],
@@ -534,10 +476,10 @@ fn on_a_worker_node_service_and_task_targets_use_the_local_task_containers() {
     assert_eq!(entered("task:bbb3"), ino(&ns2));
     assert_eq!(entered("task:aaa1xxxxxxxxxxxxxxxxxxxxx"), ino(&ns1));
     one_error_line(
-        &e.run("service:web.2"),
+        &run_on(&e, "service:web.2"),
         "no running task web.2 on this worker node",
     );
-    let o = e.run("service:api");
+    let o = run_on(&e, "service:api");
     one_error_line(&o, "no running task of service 'api' on this worker node");
     assert!(
         stderr(&o).contains("web"),
@@ -545,7 +487,7 @@ fn on_a_worker_node_service_and_task_targets_use_the_local_task_containers() {
         stderr(&o)
     );
     one_error_line(
-        &e.run("task:zzz"),
+        &run_on(&e, "task:zzz"),
         "no running task 'zzz' on this worker node",
     );
     for c in &mut sleepers {
@@ -610,26 +552,26 @@ fn tasks_elsewhere_global_slots_and_ambiguous_prefixes_are_named() {
         ("/tasks?", 200, "[]".into()),
     ]);
     one_error_line(
-        &e.run("service:web"),
+        &run_on(&e, "service:web"),
         "service 'web' has no running task on this node (node-a); its tasks run on node-b",
     );
     one_error_line(
-        &e.run("service:web.2"),
+        &run_on(&e, "service:web.2"),
         "task web.2 runs on node node-b, not on this node (node-a)",
     );
     one_error_line(
-        &e.run("task:ab"),
+        &run_on(&e, "task:ab"),
         "task id prefix 'ab' is ambiguous: it matches ab1xxxxxxxxx (web.1), ab2xxxxxxxxx (web.2)",
     );
     one_error_line(
-        &e.run("task:ab2"),
+        &run_on(&e, "task:ab2"),
         "task ab2xxxxxxxxx (web.2) runs on node node-b, not on this node (node-a)",
     );
-    one_error_line(&e.run("service:glob.1"), "service 'glob' is global");
+    one_error_line(&run_on(&e, "service:glob.1"), "service 'glob' is global");
     one_error_line(
-        &e.run("service:stuck"),
+        &run_on(&e, "service:stuck"),
         "service 'stuck' has no running task (tasks: 1 pending)",
     );
-    let o = e.run("service:nope");
+    let o = run_on(&e, "service:nope");
     one_error_line(&o, "no Swarm service 'nope'; services: glob, web");
 }
