@@ -166,6 +166,9 @@ Examples:
     Perf(crate::cmd::perf::PerfCommand),
 
     #[command(flatten)]
+    Mesh(crate::cmd::mesh::MeshCommand),
+
+    #[command(flatten)]
     Capture(crate::cmd::capture::CaptureCommand),
 
     /// Create a link named after every classic tool (tcpdump, netstat, ip, …) pointing at this

@@ -134,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Inspect(c) => cmd::inspect::run(&c, &out),
         Command::Probe(c) => cmd::probes::run(&c, &target, &out),
         Command::Perf(c) => cmd::perf::run(&c, &target, &out),
+        Command::Mesh(c) => cmd::mesh::run(&c, &target, &out),
         Command::Capture(c) => cmd::capture::run(&c, &out),
         Command::Motd(a) => cmd::motd::run(&a, &target, &out),
         Command::Targets(_)

@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod ip;
 pub mod ipvs;
 pub mod map;
+pub mod mesh;
 pub mod misc;
 pub mod motd;
 pub mod nc;
