@@ -702,10 +702,27 @@ fn the_image_fits_the_size_budget() {
 #[test]
 fn kubernetes_manifests_validate_against_three_schema_versions() {
     let root = workspace_root();
-    let files: Vec<String> = ["debug-pod.yaml", "sidecar.yaml", "daemonset.yaml"]
+    let files: Vec<String> = [
+        "debug-pod.yaml",
+        "sidecar.yaml",
+        "daemonset.yaml",
+        "k8s-mesh.yaml",
+    ]
+    .iter()
+    .map(|f| root.join("deploy").join(f).to_string_lossy().into_owned())
+    .collect();
+    // One "passed" line per resource: every document's `kind:`.
+    let resources: usize = files
         .iter()
-        .map(|f| root.join("deploy").join(f).to_string_lossy().into_owned())
-        .collect();
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("kind:"))
+                .count()
+        })
+        .sum();
+    assert_eq!(resources, 6, "the manifests' resources");
     for v in ["1.37.0", "1.36.0", "1.35.0"] {
         let o = Command::new("kubernetes-validate")
             .args(["--strict", "-k", v])
@@ -714,7 +731,7 @@ fn kubernetes_manifests_validate_against_three_schema_versions() {
             .expect("kubernetes-validate (pip install kubernetes-validate; scripts/setup)");
         let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
         assert!(o.status.success(), "Kubernetes {v}: {all}");
-        assert_eq!(all.matches("passed").count(), 3, "Kubernetes {v}: {all}");
+        assert_eq!(all.matches("passed").count(), resources, "Kubernetes {v}: {all}");
     }
     // The validator does reject a broken manifest (capabilities as a string, not a list).
     let dir = std::env::temp_dir().join(unique("k8s"));
