@@ -282,6 +282,7 @@ pub fn fetch_gathered(addr: SocketAddr, timeout: Duration) -> Result<Gathered, S
 pub fn serve(cfg: Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(SocketAddr::new(cfg.bind, cfg.port))?;
     let state = Arc::new(Mutex::new(State::default()));
+    let state_for_gather = state.clone();
     {
         let (cfg, state) = (cfg.clone(), state.clone());
         std::thread::Builder::new()
@@ -294,6 +295,20 @@ pub fn serve(cfg: Config) -> std::io::Result<()> {
             })?;
     }
     let (port, timeout, refresh) = (cfg.port, cfg.timeout, cfg.interval.as_secs().max(1));
+    // One gathering at a time, its result reused for a second: requests to `/` or `?all=1`
+    // never multiply into a storm of requests to every peer.
+    let gathered: Mutex<Option<(Instant, Gathered)>> = Mutex::new(None);
+    let gathered_now = move || {
+        let mut g = gathered.lock().unwrap_or_else(|e| e.into_inner());
+        match g.as_ref() {
+            Some((at, v)) if at.elapsed() < Duration::from_secs(1) => v.clone(),
+            _ => {
+                let v = gather(&state_for_gather, port, timeout);
+                *g = Some((Instant::now(), v.clone()));
+                v
+            }
+        }
+    };
     server::serve(listener, move |target| {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let all = query.split('&').any(|q| q == "all=1" || q == "all=true");
@@ -310,7 +325,7 @@ pub fn serve(cfg: Config) -> std::io::Result<()> {
             "/api/v1/mesh" if all => (
                 200,
                 "application/json",
-                serde_json::to_vec(&gather(&state, port, timeout)).unwrap_or_default(),
+                serde_json::to_vec(&gathered_now()).unwrap_or_default(),
             ),
             "/api/v1/mesh" => {
                 let v = render::view(&state.lock().unwrap_or_else(|e| e.into_inner()));
@@ -323,7 +338,7 @@ pub fn serve(cfg: Config) -> std::io::Result<()> {
             "/" => (
                 200,
                 "text/html; charset=utf-8",
-                render::page(&gather(&state, port, timeout), refresh).into_bytes(),
+                render::page(&gathered_now(), refresh).into_bytes(),
             ),
             _ => (
                 404,
