@@ -6,6 +6,7 @@ mod dns;
 mod docker;
 mod firewall;
 mod interfaces;
+mod kube;
 mod listen;
 mod mtu;
 mod neigh;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("route", route::check),
         ("neighbour", neigh::check),
         ("dns", dns::check),
+        ("kube", kube::check),
         ("firewall", firewall::check),
         ("conntrack", conntrack::check),
         ("listen", listen::check),
