@@ -145,7 +145,10 @@ impl Cluster {
 
     fn doctor(&self, dest: &str) -> (i32, Value) {
         let spec = format!("netns:{}", self.node.name);
-        NETSHOOT.json(&["-t", &spec, "doctor", "--json", dest])
+        let mut args = vec!["-t", spec.as_str(), "doctor", "--json", dest];
+        let rec = netshoot_testnet::doctor_record_args();
+        args.extend(rec.iter().map(String::as_str));
+        NETSHOOT.json(&args)
     }
 }
 
