@@ -161,7 +161,9 @@ pub const CAUSES: &[(&str, &[&str])] = &[
         ],
     ),
     // One endpoint of a Service does not answer: the connections sent to it fail.
-    ("kube.endpoint", &["reach.tcp"]),
+    ("kube.endpoint", &["reach.tcp", "dns.server"]),
+    // The cluster DNS Service has no endpoints: its nameserver address refuses every query.
+    ("kube.dns", &["dns.server"]),
     // The next hop does not answer ARP/NDP: nothing reaches it.
     ("neighbour", &["reach.tcp", "reach.icmp"]),
     // A rule drops or rejects the TCP connection to the port (ICMP may still pass).

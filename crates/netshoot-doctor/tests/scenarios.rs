@@ -451,7 +451,11 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
     assert_eq!(
         r.findings
             .iter()
-            .filter(|f| f.id.starts_with("kube.endpoint:") && f.status == Status::Ok)
+            .filter(|f| {
+                f.id.starts_with("kube.endpoint:")
+                    && f.id.ends_with(":8080")
+                    && f.status == Status::Ok
+            })
             .count(),
         2,
         "{}",
@@ -494,6 +498,25 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     assert_eq!(find(&r, &format!("listen:{np}")).status, Status::Skipped);
     let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named.3");
     assert_top(&r, &format!("kube.endpoints:{}", dest(&rec)));
+}
+
+#[test]
+fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
+    let (_, r) = replay("the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named");
+    let nd = find(&r, "dns.ndots:www.example.test");
+    assert_eq!(nd.status, Status::Warn, "{}", dump(&r));
+    assert!(nd.summary.contains("3 search name(s)"), "{}", nd.summary);
+    let kd = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("kube.dns:"))
+        .unwrap_or_else(|| panic!("no kube.dns: {}", dump(&r)));
+    assert_eq!(kd.status, Status::Ok, "{}", dump(&r));
+    let (_, r) =
+        replay("the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named.2");
+    let top = assert_top(&r, "kube.dns:");
+    let server = format!("dns.server:{}", top.subject().unwrap());
+    assert_because(&r, &server, &top.id);
 }
 
 /// A recording that lacks an answer the checks need shows that check as unfinished (it never

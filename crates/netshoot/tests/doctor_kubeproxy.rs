@@ -7,7 +7,8 @@
 //! whose listener stopped fails, and name a service without endpoints with its fix.
 //!
 //! ```text
-//!   node (cni0 .1, kube-proxy's rules) ── ep1 .11:8080, ep2 .12:8080, gw .254 (default route)
+//!   node (cni0 .1, kube-proxy's rules) ── ep1 .11:8080, ep2 .12:8080, dns .13:53, gw .254
+//!   (the node's resolv.conf is a pod's: the kube-dns ClusterIP, three search domains, ndots:5)
 //! ```
 //!
 //! Every address lives in a namespace this test creates: pods in 10.234.N.0/24, Service IPs in
@@ -32,6 +33,23 @@ struct Cluster {
     _links: Vec<Link>,
     /// The listeners of ep1 and ep2, in order.
     listeners: Vec<Option<Child>>,
+    _dns: Child,
+    /// The cluster DNS pod's query log.
+    dns_log: std::path::PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.dns_log);
+    }
+}
+
+/// Loads rules into a namespace with `iptables-restore`.
+fn restore(ns: &Netns, rules: &str) {
+    let file = std::env::temp_dir().join(format!("{}.rules", ns.name));
+    std::fs::write(&file, rules).unwrap();
+    ns.exec(&["iptables-restore", file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&file);
 }
 
 fn octet() -> u32 {
@@ -39,12 +57,45 @@ fn octet() -> u32 {
     (std::process::id() + N.fetch_add(1, Ordering::Relaxed) * 11) % 250 + 1
 }
 
-/// kube-proxy's rules for three Service ports, as its iptables proxier writes them (argument
+/// kube-proxy's rules for its Service ports, as its iptables proxier writes them (argument
 /// order and all) for `iptables-restore`:
 /// - kpx/web:http, ClusterIP SVC.10:80 and NodePort 30080, endpoints NET.11:8080 and
 ///   NET.12:8080;
-/// - kpx/empty:http, ClusterIP SVC.20:80 and NodePort 30081, no endpoints.
-fn kube_proxy_rules(net: &str, svc: &str) -> String {
+/// - kpx/empty:http, ClusterIP SVC.20:80 and NodePort 30081, no endpoints;
+/// - kube-system/kube-dns:dns and :dns-tcp, ClusterIP SVC.3:53, endpoint NET.13:53 (the cluster
+///   DNS), or none when `dns` is false.
+fn kube_proxy_rules(net: &str, svc: &str, dns: bool) -> String {
+    let (dns_filter, dns_nat) = if dns {
+        (
+            String::new(),
+            format!(
+                r#":KUBE-SVC-DNSUDPDNSUDPDNSUDP - [0:0]
+:KUBE-SVC-DNSTCPDNSTCPDNSTCP - [0:0]
+:KUBE-SEP-DNSUDPONEDNSUDPONE - [0:0]
+:KUBE-SEP-DNSTCPONEDNSTCPONE - [0:0]
+-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp -p udp -d {svc}.3 --dport 53 -j KUBE-SVC-DNSUDPDNSUDPDNSUDP
+-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp -p tcp -d {svc}.3 --dport 53 -j KUBE-SVC-DNSTCPDNSTCPDNSTCP
+-A KUBE-SVC-DNSUDPDNSUDPDNSUDP -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp -p udp -d {svc}.3 --dport 53 ! -s {net}.0/24 -j KUBE-MARK-MASQ
+-A KUBE-SVC-DNSUDPDNSUDPDNSUDP -m comment --comment "kube-system/kube-dns:dns -> {net}.13:53" -j KUBE-SEP-DNSUDPONEDNSUDPONE
+-A KUBE-SVC-DNSTCPDNSTCPDNSTCP -m comment --comment "kube-system/kube-dns:dns-tcp cluster IP" -m tcp -p tcp -d {svc}.3 --dport 53 ! -s {net}.0/24 -j KUBE-MARK-MASQ
+-A KUBE-SVC-DNSTCPDNSTCPDNSTCP -m comment --comment "kube-system/kube-dns:dns-tcp -> {net}.13:53" -j KUBE-SEP-DNSTCPONEDNSTCPONE
+-A KUBE-SEP-DNSUDPONEDNSUDPONE -m comment --comment kube-system/kube-dns:dns -s {net}.13 -j KUBE-MARK-MASQ
+-A KUBE-SEP-DNSUDPONEDNSUDPONE -m comment --comment kube-system/kube-dns:dns -m udp -p udp -j DNAT --to-destination {net}.13:53
+-A KUBE-SEP-DNSTCPONEDNSTCPONE -m comment --comment kube-system/kube-dns:dns-tcp -s {net}.13 -j KUBE-MARK-MASQ
+-A KUBE-SEP-DNSTCPONEDNSTCPONE -m comment --comment kube-system/kube-dns:dns-tcp -m tcp -p tcp -j DNAT --to-destination {net}.13:53
+"#
+            ),
+        )
+    } else {
+        (
+            format!(
+                r#"-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns has no endpoints" -m udp -p udp -d {svc}.3 --dport 53 -j REJECT
+-A KUBE-SERVICES -m comment --comment "kube-system/kube-dns:dns-tcp has no endpoints" -m tcp -p tcp -d {svc}.3 --dport 53 -j REJECT
+"#
+            ),
+            String::new(),
+        )
+    };
     format!(
         r#"*filter
 :KUBE-NODEPORTS - [0:0]
@@ -63,7 +114,7 @@ fn kube_proxy_rules(net: &str, svc: &str) -> String {
 -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
 -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A KUBE-SERVICES -m comment --comment "kpx/empty:http has no endpoints" -m tcp -p tcp -d {svc}.20 --dport 80 -j REJECT
--A KUBE-EXTERNAL-SERVICES -m comment --comment "kpx/empty:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30081 -j REJECT
+{dns_filter}-A KUBE-EXTERNAL-SERVICES -m comment --comment "kpx/empty:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30081 -j REJECT
 -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
@@ -77,7 +128,7 @@ COMMIT
 :KUBE-SEP-EPONEEPONEEPONEEPO - [0:0]
 :KUBE-SEP-EPTWOEPTWOEPTWOEPT - [0:0]
 :KUBE-SVC-WEBHTTPWEBHTTPWEBHT - [0:0]
--A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+{dns_nat}-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
 -A KUBE-NODEPORTS -m comment --comment kpx/web:http -m tcp -p tcp --dport 30080 -j KUBE-EXT-WEBHTTPWEBHTTPWEBHT
@@ -110,21 +161,35 @@ impl Cluster {
         node.ip(&["addr", "add", &format!("{net}.1/24"), "dev", "cni0"]);
         node.ip(&["link", "set", "cni0", "up"]);
         let gw = Netns::new("kg");
-        let eps = vec![Netns::new("ke1"), Netns::new("ke2")];
+        let eps = vec![Netns::new("ke1"), Netns::new("ke2"), Netns::new("kd")];
         let mut links = Vec::new();
-        for (ns, host) in [(&gw, 254), (&eps[0], 11), (&eps[1], 12)] {
+        for (ns, host) in [(&gw, 254), (&eps[0], 11), (&eps[1], 12), (&eps[2], 13)] {
             let addr = format!("{net}.{host}/24");
             let (node_end, _, guard) = veth_pair((Some(&node), None), (Some(ns), Some(&addr)));
             node.ip(&["link", "set", &node_end, "master", "cni0"]);
             links.push(guard);
         }
         node.ip(&["route", "add", "default", "via", &format!("{net}.254")]);
-        node.resolv_conf(&format!("nameserver {net}.254\n"));
-        let rules = std::env::temp_dir().join(format!("{}.rules", node.name));
-        std::fs::write(&rules, kube_proxy_rules(&net, &svc)).unwrap();
-        node.exec(&["iptables-restore", rules.to_str().unwrap()]);
-        let _ = std::fs::remove_file(&rules);
-        let listeners = eps
+        // A pod's resolv.conf, as kubelet writes it for namespace kpx (ClusterFirst).
+        node.resolv_conf(&format!(
+            "search kpx.svc.cluster.local svc.cluster.local cluster.local\nnameserver {svc}.3\noptions ndots:5\n"
+        ));
+        restore(&node, &kube_proxy_rules(&net, &svc, true));
+        // The cluster DNS pod: authoritative for cluster.local (NXDOMAIN for what it lacks) and
+        // for the "external" name www.example.test; no upstream. It logs every query.
+        let dns_log = std::env::temp_dir().join(format!("{}.dns.log", node.name));
+        let dns = eps[2].dnsmasq(
+            &format!("{net}.13"),
+            &[
+                "--local=/cluster.local/",
+                "--local=/example.test/",
+                &format!("--host-record=www.example.test,{net}.11"),
+                "--log-queries",
+                &format!("--log-facility={}", dns_log.display()),
+            ],
+        );
+        eps[2].wait_listen(53, true);
+        let listeners = eps[..2]
             .iter()
             .map(|ep| {
                 let l = ep.tcp_sinks(&["8080"]).pop();
@@ -140,6 +205,8 @@ impl Cluster {
             _eps: eps,
             _links: links,
             listeners,
+            _dns: dns,
+            dns_log,
         }
     }
 
@@ -315,4 +382,81 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
         top["summary"].as_str().unwrap().contains("(node port)"),
         "{top:#}"
     );
+}
+
+/// The queries the cluster DNS pod logged (`query[A] NAME`), in order.
+fn logged_queries(log: &std::path::Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let q = l.split_once(" query[")?.1;
+            let (qtype, rest) = q.split_once("] ")?;
+            let name = rest.split(' ').next()?;
+            Some((qtype.to_string(), name.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
+    require_root!();
+    let c = Cluster::build();
+    let dns = format!("{}.3", c.svc);
+    let dest = "www.example.test:8080";
+
+    // What glibc sends for it from this resolv.conf, as the DNS pod logged it: every search
+    // name, A and AAAA, before the name itself.
+    std::fs::write(&c.dns_log, "").unwrap();
+    let got = c.node.exec(&["getent", "ahosts", "www.example.test"]);
+    assert!(got.contains(&format!("{}.11", c.net)), "{got}");
+    let queries = logged_queries(&c.dns_log);
+    let before = queries
+        .iter()
+        .position(|(_, n)| n == "www.example.test")
+        .unwrap_or_else(|| panic!("glibc never asked the name itself: {queries:?}"));
+    assert!(before >= 6, "{queries:?}");
+
+    let (_, v) = c.doctor(dest);
+    let nd = finding(&v, "dns.ndots:www.example.test");
+    assert_eq!(nd["status"], "warn", "{v:#}");
+    let s = nd["summary"].as_str().unwrap();
+    assert!(s.contains("fewer than ndots:5"), "{s}");
+    assert!(s.contains("3 search name(s)"), "{s}");
+    assert!(
+        s.contains(&format!(
+            "sends {before} queries before the one that answers"
+        )),
+        "glibc sent {before} queries before the answer ({queries:?}); the doctor says: {s}"
+    );
+    assert!(nd["fix"].as_str().unwrap().contains("'www.example.test.'"));
+    // The cluster DNS Service, its endpoint asked directly, and the nameserver itself answer.
+    let kd = finding(&v, &format!("kube.dns:{dns}"));
+    assert_eq!(kd["status"], "ok", "{v:#}");
+    let s = kd["summary"].as_str().unwrap();
+    assert!(s.contains("kube-system/kube-dns:dns"), "{s}");
+    assert!(s.contains(&format!("{}.13:53 (100%)", c.net)), "{s}");
+    let ep = finding(&v, &format!("kube.endpoint:{}.13:53", c.net));
+    assert_eq!(ep["status"], "ok", "{v:#}");
+    assert_eq!(
+        finding(&v, &format!("dns.server:{dns}"))["status"],
+        "ok",
+        "{v:#}"
+    );
+
+    // The DNS pods are gone: kube-proxy rejects every query to the Service.
+    restore(&c.node, &kube_proxy_rules(&c.net, &c.svc, false));
+    let (code, v) = c.doctor(dest);
+    let top = &v["findings"][0];
+    assert_eq!(top["id"], format!("kube.dns:{dns}"), "{v:#}");
+    let s = top["summary"].as_str().unwrap();
+    assert!(
+        s.contains("kube-system/kube-dns:dns, which has no endpoints"),
+        "{s}"
+    );
+    assert!(top["fix"].as_str().unwrap().contains("k8s-app=kube-dns"));
+    let server = finding(&v, &format!("dns.server:{dns}"));
+    assert_eq!(server["status"], "fail", "{v:#}");
+    assert_eq!(server["because"], format!("kube.dns:{dns}"), "{v:#}");
+    assert_eq!(code, 1);
 }

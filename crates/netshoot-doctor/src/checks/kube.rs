@@ -34,6 +34,12 @@ pub(crate) fn find(facts: &dyn Facts, d: &Dest) -> (Option<Found>, bool) {
     let (Some(ip), Some(port)) = (d.addresses.first().copied(), d.port) else {
         return (None, false);
     };
+    find_addr(facts, ip, port, "tcp")
+}
+
+/// The Service `ip`:`port` (`proto` `tcp` or `udp`) is, and whether kube-proxy's iptables chains
+/// exist anywhere looked.
+fn find_addr(facts: &dyn Facts, ip: IpAddr, port: u16, proto: &str) -> (Option<Found>, bool) {
     let mut kube = false;
     let places = places(facts);
     for place in &places {
@@ -56,7 +62,7 @@ pub(crate) fn find(facts: &dyn Facts, d: &Dest) -> (Option<Found>, bool) {
             src_local: *place == Place::Here,
             dst: ip,
             dst_local,
-            proto: "tcp".into(),
+            proto: proto.into(),
             dport: port,
         };
         if let Some(svc) = kubeproxy::follow(&t, &conn) {
@@ -67,10 +73,9 @@ pub(crate) fn find(facts: &dyn Facts, d: &Dest) -> (Option<Found>, bool) {
         let Ok(services) = facts.ipvs_services(place) else {
             continue;
         };
-        if let Some(s) = services
-            .into_iter()
-            .find(|s| s.addr == Some(ip) && s.port == port && s.protocol == "TCP")
-        {
+        if let Some(s) = services.into_iter().find(|s| {
+            s.addr == Some(ip) && s.port == port && s.protocol.eq_ignore_ascii_case(proto)
+        }) {
             return (Some(Found::Ipvs(place.clone(), s)), kube);
         }
     }
@@ -103,8 +108,10 @@ pub(crate) fn not_a_socket(facts: &dyn Facts, d: &Dest) -> Option<String> {
 
 /// `kube.service:<dest>` (ok: the service and its endpoints), `kube.endpoints:<dest>` (the
 /// service has none: kube-proxy rejects or drops), `kube.endpoint:<endpoint>` (one endpoint
-/// answers, or not and why); `kube` (skipped) when kube-proxy is here but no destination is one
-/// of its Services; nothing when there is no kube-proxy.
+/// answers, or not and why); `kube.dns:<nameserver>` for a resolv.conf nameserver that is a
+/// Service (the cluster DNS: its endpoints, each asked one question, or none); `kube` (skipped)
+/// when kube-proxy is here but no destination is one of its Services; nothing when there is no
+/// kube-proxy.
 pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut kube = false;
@@ -122,6 +129,9 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         };
         out.extend(found.into_iter().map(|f| f.about(label.clone())));
     }
+    let (dns, k) = cluster_dns(ctx, facts);
+    kube |= k;
+    out.extend(dns);
     if out.is_empty() && kube {
         out.push(Finding::skipped(
             "kube",
@@ -343,4 +353,113 @@ fn endpoints(
             f
         })
         .collect()
+}
+
+/// `kube.dns:<nameserver>`: each nameserver of the target's resolv.conf that is a Service (a
+/// pod's cluster DNS, `kube-system/kube-dns`), followed for UDP port 53: its endpoints, each
+/// asked one question (a DEST name as the lookup first asked it, else the first search domain:
+/// names the cluster's own zone answers), or kube-proxy's REJECT when it has none.
+fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> (Vec<Finding>, bool) {
+    let conf = netshoot_dns::ResolvConf::parse(ctx.target.resolv_conf.as_deref().unwrap_or(""));
+    let qname = ctx
+        .dests
+        .iter()
+        .find_map(|d| d.tried.first().map(|t| t.name.clone()))
+        .or_else(|| {
+            conf.search
+                .first()
+                .map(|s| format!("{}.", s.trim_end_matches('.')))
+        });
+    let mut out = Vec::new();
+    let mut kube = false;
+    for ns in &conf.nameservers {
+        let (found, k) = find_addr(facts, *ns, 53, "udp");
+        kube |= k;
+        let about = format!("nameserver {ns}");
+        let id = format!("kube.dns:{ns}");
+        let (name, rule, eps): (String, Option<String>, Vec<(SocketAddr, f64)>) = match found {
+            None => continue,
+            Some(Found::Iptables(_, svc)) => (
+                svc.name.clone(),
+                svc.no_endpoints.clone(),
+                svc.endpoints
+                    .iter()
+                    .map(|e| (SocketAddr::new(e.addr, e.port), e.share))
+                    .collect(),
+            ),
+            Some(Found::Ipvs(_, s)) => {
+                let total: u64 = s.dests.iter().map(|d| u64::from(d.weight)).sum();
+                (
+                    format!("UDP {ns}:53 (IPVS)"),
+                    None,
+                    s.dests
+                        .iter()
+                        .filter_map(|d| {
+                            let share = if total == 0 {
+                                0.0
+                            } else {
+                                f64::from(d.weight) / total as f64
+                            };
+                            Some((SocketAddr::new(d.addr?, d.port), share))
+                        })
+                        .collect(),
+                )
+            }
+        };
+        if eps.is_empty() {
+            let mut f = Finding::fail(
+                id,
+                format!("Nameserver {ns} is Kubernetes service {name}, which has no endpoints: every query to it is refused, so no name resolves here."),
+            );
+            if let Some(r) = rule {
+                f = f.evidence(format!("{r} (filter table)"));
+            }
+            out.push(
+                f.why("The cluster DNS Service is only an address; with no ready DNS pod behind it (CoreDNS scaled to 0, crashing, or not Ready) kube-proxy rejects every lookup.")
+                    .fix(format!("kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide; kubectl -n kube-system describe deployment coredns; {}", kubectl_fix(&name)))
+                    .about(about),
+            );
+            continue;
+        }
+        let list: Vec<String> = eps
+            .iter()
+            .map(|(a, s)| format!("{a} ({})", pct(*s)))
+            .collect();
+        out.push(
+            Finding::ok(
+                id,
+                format!(
+                    "Nameserver {ns} is Kubernetes service {name}; kube-proxy balances its queries to {} endpoint{}: {}.",
+                    eps.len(),
+                    if eps.len() == 1 { "" } else { "s" },
+                    list.join(", ")
+                ),
+            )
+            .about(about.clone()),
+        );
+        let Some(q) = &qname else { continue };
+        for (ep, share) in &eps {
+            let id = format!("kube.endpoint:{ep}");
+            let f = match facts.dns_query(*ep, q, false, ctx.opts.probe_timeout) {
+                Ok(a) => Finding::ok(
+                    id,
+                    format!(
+                        "Endpoint {ep} of {name} ({} of queries) answers DNS ({} for {q}, {} ms).",
+                        pct(*share),
+                        a.rcode,
+                        a.elapsed_us / 1000
+                    ),
+                ),
+                Err(e) => Finding::fail(
+                    id,
+                    format!("Endpoint {ep} of {name} ({} of queries) does not answer DNS: {e}.", pct(*share)),
+                )
+                .evidence(format!("{q} A @{ep} over UDP: {e}"))
+                .why(format!("kube-proxy keeps sending {} of the pod's queries to {ep}: those lookups time out or fail while the others work.", pct(*share)))
+                .fix(format!("kubectl -n kube-system get pods -o wide | grep {}; look at that DNS pod's logs and readiness", ep.ip())),
+            };
+            out.push(f.about(about.clone()));
+        }
+    }
+    (out, kube)
 }
