@@ -519,6 +519,21 @@ fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
     assert_because(&r, &server, &top.id);
 }
 
+#[test]
+fn an_ipvs_virtual_service_is_followed_to_its_real_servers() {
+    let (_, r) = replay("an_ipvs_virtual_service_is_followed_to_its_real_servers");
+    // Recorded on a kernel with IPVS, the address is a virtual service with two real servers;
+    // without (as on the machine that recorded it first), it is no Service at all.
+    match r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("kube.service:"))
+    {
+        Some(f) => assert!(f.summary.contains("IPVS virtual service"), "{}", f.summary),
+        None => assert_eq!(find(&r, "kube").status, Status::Skipped, "{}", dump(&r)),
+    }
+}
+
 /// A recording that lacks an answer the checks need shows that check as unfinished (it never
 /// makes an answer up).
 #[test]

@@ -460,3 +460,62 @@ fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
     assert_eq!(server["because"], format!("kube.dns:{dns}"), "{v:#}");
     assert_eq!(code, 1);
 }
+
+/// kube-proxy's ipvs mode: each Service address sits on the dummy `kube-ipvs0` and each port is an
+/// IPVS virtual service whose real servers are the endpoints (`ipvsadm`, as kube-proxy programs
+/// it over netlink). On a kernel without IPVS only the first half runs: an address that no rule
+/// and no virtual service takes is not made a Service.
+#[test]
+fn an_ipvs_virtual_service_is_followed_to_its_real_servers() {
+    require_root!();
+    let c = Cluster::build();
+    let (vip, empty) = (format!("{}.30:80", c.svc), format!("{}.40:80", c.svc));
+    let has_ipvs = std::path::Path::new("/proc/net/ip_vs").exists()
+        || c.node.output(&["ipvsadm", "-Ln"]).status.success();
+    if !has_ipvs {
+        let (_, v) = c.doctor(&vip);
+        let kube: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"].as_str().unwrap_or_default().starts_with("kube"))
+            .filter(|f| !f["id"].as_str().unwrap_or_default().contains(":53"))
+            .filter(|f| !f["id"].as_str().unwrap_or_default().starts_with("kube.dns"))
+            .collect();
+        assert_eq!(kube.len(), 1, "{v:#}");
+        assert_eq!(kube[0]["id"], "kube", "{v:#}");
+        assert_eq!(kube[0]["status"], "skipped", "{v:#}");
+        netshoot_testnet::say_skipped(
+            "this kernel has no IPVS (modprobe ip_vs): the ipvs-mode half did not run",
+        );
+        return;
+    }
+    c.node.ip(&["link", "add", "kube-ipvs0", "type", "dummy"]);
+    for a in [&vip, &empty] {
+        let ip = a.trim_end_matches(":80");
+        c.node
+            .ip(&["addr", "add", &format!("{ip}/32"), "dev", "kube-ipvs0"]);
+        c.node.exec(&["ipvsadm", "-A", "-t", a, "-s", "rr"]);
+    }
+    for ep in [".11:8080", ".12:8080"] {
+        let rs = format!("{}{ep}", c.net);
+        c.node
+            .exec(&["ipvsadm", "-a", "-t", &vip, "-r", &rs, "-m", "-w", "1"]);
+    }
+    let (code, v) = c.doctor(&vip);
+    let svc = finding(&v, &format!("kube.service:{vip}"));
+    let s = svc["summary"].as_str().unwrap();
+    assert!(s.contains("IPVS virtual service (scheduler rr)"), "{s}");
+    assert!(s.contains(&format!("{}.11:8080 (50%)", c.net)), "{s}");
+    assert!(s.contains(&format!("{}.12:8080 (50%)", c.net)), "{s}");
+    for ep in [".11:8080", ".12:8080"] {
+        let f = finding(&v, &format!("kube.endpoint:{}{ep}", c.net));
+        assert_eq!(f["status"], "ok", "{v:#}");
+    }
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = c.doctor(&empty);
+    let top = &v["findings"][0];
+    assert_eq!(top["id"], format!("kube.endpoints:{empty}"), "{v:#}");
+    assert!(top["summary"].as_str().unwrap().contains("no real servers"));
+    assert_eq!(code, 1);
+}

@@ -129,15 +129,13 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         };
         out.extend(found.into_iter().map(|f| f.about(label.clone())));
     }
-    let (dns, k) = cluster_dns(ctx, facts);
-    kube |= k;
-    out.extend(dns);
     if out.is_empty() && kube {
         out.push(Finding::skipped(
             "kube",
             "kube-proxy's chains are here, but no destination is the address and port of one of its Services",
         ));
     }
+    out.extend(cluster_dns(ctx, facts));
     out
 }
 
@@ -359,7 +357,7 @@ fn endpoints(
 /// pod's cluster DNS, `kube-system/kube-dns`), followed for UDP port 53: its endpoints, each
 /// asked one question (a DEST name as the lookup first asked it, else the first search domain:
 /// names the cluster's own zone answers), or kube-proxy's REJECT when it has none.
-fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> (Vec<Finding>, bool) {
+fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
     let conf = netshoot_dns::ResolvConf::parse(ctx.target.resolv_conf.as_deref().unwrap_or(""));
     let qname = ctx
         .dests
@@ -371,10 +369,8 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> (Vec<Finding>, bool) {
                 .map(|s| format!("{}.", s.trim_end_matches('.')))
         });
     let mut out = Vec::new();
-    let mut kube = false;
     for ns in &conf.nameservers {
-        let (found, k) = find_addr(facts, *ns, 53, "udp");
-        kube |= k;
+        let (found, _) = find_addr(facts, *ns, 53, "udp");
         let about = format!("nameserver {ns}");
         let id = format!("kube.dns:{ns}");
         let (name, rule, eps): (String, Option<String>, Vec<(SocketAddr, f64)>) = match found {
@@ -461,5 +457,5 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> (Vec<Finding>, bool) {
             out.push(f.about(about.clone()));
         }
     }
-    (out, kube)
+    out
 }
