@@ -520,6 +520,16 @@ fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
 }
 
 #[test]
+fn a_cluster_ip_under_iptables_legacy_is_followed_too() {
+    let (rec, r) = replay("a_cluster_ip_under_iptables_legacy_is_followed_too");
+    healthy(&r);
+    let svc = find(&r, &format!("kube.service:{}", dest(&rec)));
+    assert!(svc.summary.contains("2 endpoints"), "{}", svc.summary);
+    let (rec, r) = replay("a_cluster_ip_under_iptables_legacy_is_followed_too.2");
+    assert_top(&r, &format!("kube.endpoints:{}", dest(&rec)));
+}
+
+#[test]
 fn an_ipvs_virtual_service_is_followed_to_its_real_servers() {
     let (_, r) = replay("an_ipvs_virtual_service_is_followed_to_its_real_servers");
     // Recorded on a kernel with IPVS, the address is a virtual service with two real servers;

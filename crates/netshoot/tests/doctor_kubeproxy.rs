@@ -46,9 +46,14 @@ impl Drop for Cluster {
 
 /// Loads rules into a namespace with `iptables-restore`.
 fn restore(ns: &Netns, rules: &str) {
+    restore_by(ns, "iptables-restore", rules);
+}
+
+/// Loads rules into a namespace with `tool` (an `iptables-restore`).
+fn restore_by(ns: &Netns, tool: &str, rules: &str) {
     let file = std::env::temp_dir().join(format!("{}.rules", ns.name));
     std::fs::write(&file, rules).unwrap();
-    ns.exec(&["iptables-restore", file.to_str().unwrap()]);
+    ns.exec(&[tool, file.to_str().unwrap()]);
     let _ = std::fs::remove_file(&file);
 }
 
@@ -154,6 +159,12 @@ COMMIT
 
 impl Cluster {
     fn build() -> Cluster {
+        Self::build_with("iptables-restore")
+    }
+
+    /// With kube-proxy's rules loaded by `restore` (`iptables-restore`, iptables-nft here, or
+    /// `iptables-legacy-restore`).
+    fn build_with(restore_with: &str) -> Cluster {
         let n = octet();
         let (net, svc) = (format!("10.234.{n}"), format!("10.235.{n}"));
         let node = Netns::new("kn");
@@ -174,7 +185,7 @@ impl Cluster {
         node.resolv_conf(&format!(
             "search kpx.svc.cluster.local svc.cluster.local cluster.local\nnameserver {svc}.3\noptions ndots:5\n"
         ));
-        restore(&node, &kube_proxy_rules(&net, &svc, true));
+        restore_by(&node, restore_with, &kube_proxy_rules(&net, &svc, true));
         // The cluster DNS pod: authoritative for cluster.local (NXDOMAIN for what it lacks) and
         // for the "external" name www.example.test; no upstream. It logs every query.
         let dns_log = std::env::temp_dir().join(format!("{}.dns.log", node.name));
@@ -518,4 +529,40 @@ fn an_ipvs_virtual_service_is_followed_to_its_real_servers() {
     assert_eq!(top["id"], format!("kube.endpoints:{empty}"), "{v:#}");
     assert!(top["summary"].as_str().unwrap().contains("no real servers"));
     assert_eq!(code, 1);
+}
+
+/// The same chains written by iptables-legacy (x_tables, not nf_tables), as on nodes whose
+/// kube-proxy runs in legacy mode: read the same way and followed the same way.
+#[test]
+fn a_cluster_ip_under_iptables_legacy_is_followed_too() {
+    require_root!();
+    let c = Cluster::build_with("iptables-legacy-restore");
+    let spec = format!("netns:{}", c.node.name);
+    let ours = NETSHOOT.ok_text(&["-t", &spec, "iptables", "-t", "nat", "-S"]);
+    let real = c.node.exec(&["iptables-legacy", "-t", "nat", "-S"]);
+    assert_eq!(ours, real);
+    assert!(
+        real.contains("--mode random --probability 0.50000000000"),
+        "{real}"
+    );
+    let cip = format!("{}.10:80", c.svc);
+    let (code, v) = c.doctor(&cip);
+    let s = finding(&v, &format!("kube.service:{cip}"))["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(s.contains(&format!("{}.11:8080 (50%)", c.net)), "{s}");
+    assert!(s.contains(&format!("{}.12:8080 (50%)", c.net)), "{s}");
+    assert_eq!(
+        finding(&v, &format!("reach.tcp:{cip}"))["status"],
+        "ok",
+        "{v:#}"
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let (_, v) = c.doctor(&format!("{}.20:80", c.svc));
+    assert_eq!(
+        v["findings"][0]["id"],
+        format!("kube.endpoints:{}.20:80", c.svc),
+        "{v:#}"
+    );
 }
