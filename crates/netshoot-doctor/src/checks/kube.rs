@@ -321,9 +321,13 @@ fn endpoints(
     eps: &[(SocketAddr, f64)],
 ) -> Vec<Finding> {
     let timeout = ctx.opts.probe_timeout;
-    eps.iter()
-        .map(|(ep, share)| {
-            let v = facts.connect(*ep, timeout);
+    let (eps, rest) = eps.split_at(eps.len().min(MAX_PROBED));
+    let verdicts = each(eps, |ep| facts.connect(ep, timeout));
+    let mut out: Vec<Finding> = eps
+        .iter()
+        .zip(verdicts)
+        .map(|((ep, share), v)| {
+            let v = v.unwrap_or(ConnectOutcome::Timeout);
             let mut f = super::reach::tcp(format!("kube.endpoint:{ep}"), *ep, &v, timeout);
             f.summary = format!(
                 "Endpoint {ep} of {service} ({} of new connections): {}",
@@ -350,7 +354,33 @@ fn endpoints(
             }
             f
         })
-        .collect()
+        .collect();
+    out.extend(not_tried(service, rest.len()));
+    out
+}
+
+/// At most this many endpoints of one Service are tried (all at once), so that a large Service
+/// fits the doctor's deadline.
+const MAX_PROBED: usize = 32;
+
+/// `f` for every endpoint, each on its own thread (they inherit the target's namespace); in the
+/// endpoints' order.
+fn each<T: Send>(eps: &[(SocketAddr, f64)], f: impl Fn(SocketAddr) -> T + Sync) -> Vec<Option<T>> {
+    std::thread::scope(|s| {
+        let f = &f;
+        let running: Vec<_> = eps.iter().map(|(ep, _)| s.spawn(move || f(*ep))).collect();
+        running.into_iter().map(|h| h.join().ok()).collect()
+    })
+}
+
+/// The skipped finding for the endpoints beyond [`MAX_PROBED`].
+fn not_tried(service: &str, n: usize) -> Option<Finding> {
+    (n > 0).then(|| {
+        Finding::skipped(
+            "kube.endpoint",
+            format!("{n} more endpoints of {service} not tried (at most {MAX_PROBED} per Service)"),
+        )
+    })
 }
 
 /// `kube.dns:<nameserver>`: each nameserver of the target's resolv.conf that is a Service (a
@@ -434,9 +464,19 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             .about(about.clone()),
         );
         let Some(q) = &qname else { continue };
-        for (ep, share) in &eps {
+        let (eps, rest) = eps.split_at(eps.len().min(MAX_PROBED));
+        let answers = each(eps, |ep| {
+            facts.dns_query(ep, q, false, ctx.opts.probe_timeout)
+        });
+        for ((ep, share), answer) in eps.iter().zip(answers) {
             let id = format!("kube.endpoint:{ep}");
-            let f = match facts.dns_query(*ep, q, false, ctx.opts.probe_timeout) {
+            let answer = answer.unwrap_or_else(|| {
+                Err(crate::facts::DnsFailure {
+                    kind: crate::facts::DnsFailureKind::Other,
+                    text: "the query's thread failed".into(),
+                })
+            });
+            let f = match answer {
                 Ok(a) => Finding::ok(
                     id,
                     format!(
@@ -456,6 +496,7 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             };
             out.push(f.about(about.clone()));
         }
+        out.extend(not_tried(&name, rest.len()).map(|f| f.about(about.clone())));
     }
     out
 }
