@@ -437,6 +437,12 @@ impl Facts for KernelFacts {
     }
 
     fn ipvs_services(&self, place: &Place) -> Result<Vec<IpvsService>, String> {
+        // Asking for the IPVS generic netlink family makes the kernel load ip_vs when it can
+        // (request_module): without the module there is no virtual service, and the doctor
+        // changes nothing on the host.
+        if !self.ipvs() {
+            return Ok(Vec::new());
+        }
         self.at(place, netshoot_inspect::ipvs::table)?
             .map(|t| t.services)
             .map_err(|e| e.to_string())
