@@ -149,6 +149,21 @@ pub const CAUSES: &[(&str, &[&str])] = &[
         ],
     ),
     ("route", &["neighbour", "reach.tcp", "reach.icmp"]),
+    // A Kubernetes Service without endpoints: kube-proxy's REJECT (or DROP) answers for it.
+    (
+        "kube.endpoints",
+        &[
+            "firewall.output",
+            "firewall.forward",
+            "firewall.input",
+            "reach.tcp",
+            "reach.icmp",
+        ],
+    ),
+    // One endpoint of a Service does not answer: the connections sent to it fail.
+    ("kube.endpoint", &["reach.tcp", "dns.server"]),
+    // The cluster DNS Service has no endpoints: its nameserver address refuses every query.
+    ("kube.dns", &["dns.server"]),
     // The next hop does not answer ARP/NDP: nothing reaches it.
     ("neighbour", &["reach.tcp", "reach.icmp"]),
     // A rule drops or rejects the TCP connection to the port (ICMP may still pass).

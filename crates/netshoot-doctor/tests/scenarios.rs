@@ -430,6 +430,120 @@ fn an_overlay_mtu_that_leaves_no_room_for_vxlan_is_named() {
     assert!(fix.contains(&format!("mtu={under}")), "{fix}");
 }
 
+// kube-proxy's chains in a node namespace (doctor_kubeproxy.rs).
+
+/// The destination the recording asked about.
+fn dest(rec: &Recording) -> String {
+    rec.dests[0].clone()
+}
+
+#[test]
+fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
+    let (rec, r) = replay("a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named");
+    healthy(&r);
+    let cip = dest(&rec);
+    let svc = find(&r, &format!("kube.service:{cip}"));
+    assert!(
+        svc.summary.contains("kpx/web:http (cluster IP)"),
+        "{}",
+        svc.summary
+    );
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| {
+                f.id.starts_with("kube.endpoint:")
+                    && f.id.ends_with(":8080")
+                    && f.status == Status::Ok
+            })
+            .count(),
+        2,
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(
+        find(&r, &format!("reach.icmp:{cip}")).status,
+        Status::Skipped
+    );
+    let (_, r) = replay("a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named.2");
+    let top = assert_top(&r, "kube.endpoint:");
+    assert!(
+        top.summary.contains("refuses TCP connections"),
+        "{}",
+        top.summary
+    );
+    assert!(top
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("Nothing listens on TCP port 8080")));
+}
+
+#[test]
+fn a_service_without_endpoints_and_a_node_port_are_named() {
+    let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named");
+    let cip = dest(&rec);
+    let top = assert_top(&r, &format!("kube.endpoints:{cip}"));
+    assert!(top.summary.contains("has no endpoints"), "{}", top.summary);
+    assert_because(
+        &r,
+        &format!("reach.tcp:{cip}"),
+        &format!("kube.endpoints:{cip}"),
+    );
+    let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named.2");
+    healthy(&r);
+    let np = dest(&rec);
+    assert!(find(&r, &format!("kube.service:{np}"))
+        .summary
+        .contains("(node port)"));
+    assert_eq!(find(&r, &format!("listen:{np}")).status, Status::Skipped);
+    let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named.3");
+    assert_top(&r, &format!("kube.endpoints:{}", dest(&rec)));
+}
+
+#[test]
+fn the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named() {
+    let (_, r) = replay("the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named");
+    let nd = find(&r, "dns.ndots:www.example.test");
+    assert_eq!(nd.status, Status::Warn, "{}", dump(&r));
+    assert!(nd.summary.contains("3 search name(s)"), "{}", nd.summary);
+    let kd = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("kube.dns:"))
+        .unwrap_or_else(|| panic!("no kube.dns: {}", dump(&r)));
+    assert_eq!(kd.status, Status::Ok, "{}", dump(&r));
+    let (_, r) =
+        replay("the_cluster_dns_service_and_the_ndots_cost_of_an_external_name_are_named.2");
+    let top = assert_top(&r, "kube.dns:");
+    let server = format!("dns.server:{}", top.subject().unwrap());
+    assert_because(&r, &server, &top.id);
+}
+
+#[test]
+fn a_cluster_ip_under_iptables_legacy_is_followed_too() {
+    let (rec, r) = replay("a_cluster_ip_under_iptables_legacy_is_followed_too");
+    healthy(&r);
+    let svc = find(&r, &format!("kube.service:{}", dest(&rec)));
+    assert!(svc.summary.contains("2 endpoints"), "{}", svc.summary);
+    let (rec, r) = replay("a_cluster_ip_under_iptables_legacy_is_followed_too.2");
+    assert_top(&r, &format!("kube.endpoints:{}", dest(&rec)));
+}
+
+#[test]
+fn an_ipvs_virtual_service_is_followed_to_its_real_servers() {
+    let (_, r) = replay("an_ipvs_virtual_service_is_followed_to_its_real_servers");
+    // Recorded on a kernel with IPVS, the address is a virtual service with two real servers;
+    // without (as on the machine that recorded it first), it is no Service at all.
+    match r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("kube.service:"))
+    {
+        Some(f) => assert!(f.summary.contains("IPVS virtual service"), "{}", f.summary),
+        None => assert_eq!(find(&r, "kube").status, Status::Skipped, "{}", dump(&r)),
+    }
+}
+
 /// A recording that lacks an answer the checks need shows that check as unfinished (it never
 /// makes an answer up).
 #[test]

@@ -1021,39 +1021,126 @@ fn nat_to(to: &str, ipv6: bool) -> (Option<std::net::IpAddr>, Option<String>) {
     )
 }
 
+/// One `-A CHAIN …` line of `iptables -S`, taken apart by the parser `iptables -L` lays rules out
+/// with: its addresses, protocol, interfaces, matches and target, for readers that follow rules
+/// by their text (published ports, kube-proxy's chains).
+#[derive(Debug)]
+pub struct SavedRule {
+    /// The chain it is in.
+    pub chain: String,
+    /// The line as given.
+    pub text: String,
+    parsed: Parsed,
+}
+
+/// A rule column: negated (`!`), and its value.
+pub type Negatable = Option<(bool, String)>;
+
+impl SavedRule {
+    /// Takes an `-A CHAIN …` line apart; `None` for other lines (`-P`, `-N`) and for a rule
+    /// without a spec.
+    pub fn parse(line: &str) -> Option<SavedRule> {
+        let rest = line.strip_prefix("-A ")?;
+        let (chain, spec) = rest.split_once(' ')?;
+        Some(SavedRule {
+            chain: chain.to_string(),
+            text: line.to_string(),
+            parsed: parse(spec),
+        })
+    }
+
+    /// `-s`.
+    pub fn src(&self) -> &Negatable {
+        &self.parsed.src
+    }
+
+    /// `-d`.
+    pub fn dst(&self) -> &Negatable {
+        &self.parsed.dst
+    }
+
+    /// `-i`.
+    pub fn in_iface(&self) -> &Negatable {
+        &self.parsed.iif
+    }
+
+    /// `-o`.
+    pub fn out_iface(&self) -> &Negatable {
+        &self.parsed.oif
+    }
+
+    /// `-p`.
+    pub fn proto(&self) -> &Negatable {
+        &self.parsed.proto
+    }
+
+    /// The target (`-j`/`-g`), empty when the rule has none.
+    pub fn target(&self) -> &str {
+        &self.parsed.target
+    }
+
+    /// True for `-g` (go to, no coming back).
+    pub fn goto(&self) -> bool {
+        self.parsed.goto
+    }
+
+    /// The names of its matches (`-m NAME`), in order.
+    pub fn matches(&self) -> impl Iterator<Item = &str> {
+        self.parsed.matches.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The first value of option `--key` of match `-m module` (any match when `module` is
+    /// `None`), with its negation.
+    pub fn match_opt(&self, module: Option<&str>, key: &str) -> Negatable {
+        self.parsed
+            .matches
+            .iter()
+            .filter(|(n, _)| module.is_none_or(|m| m == n))
+            .flat_map(|(_, opts)| opts)
+            .find(|o| o.key == key)
+            .map(|o| (o.neg, first(o).to_string()))
+    }
+
+    /// The first value of the target's option `--key`.
+    pub fn target_opt(&self, key: &str) -> Option<String> {
+        self.parsed
+            .target_opts
+            .iter()
+            .find(|o| o.key == key)
+            .map(|o| first(o).to_string())
+    }
+
+    /// Its `-m comment --comment` text.
+    pub fn comment(&self) -> Option<String> {
+        self.match_opt(Some("comment"), "comment").map(|(_, c)| c)
+    }
+}
+
 /// The DNAT rules among `iptables -S` lines (`-A CHAIN … -j DNAT --to-destination X`).
 pub fn dnat_rules(lines: &[String], ipv6: bool) -> Vec<Dnat> {
-    let neg = |v: &Option<(bool, String)>| {
+    let neg = |v: &Negatable| {
         v.as_ref()
             .map(|(n, s)| if *n { format!("!{s}") } else { s.clone() })
     };
     lines
         .iter()
         .filter_map(|l| {
-            let rest = l.strip_prefix("-A ")?;
-            let (chain, spec) = rest.split_once(' ')?;
-            let p = parse(spec);
-            if p.target != "DNAT" {
+            let r = SavedRule::parse(l)?;
+            if r.target() != "DNAT" {
                 return None;
             }
-            let to = p
-                .target_opts
-                .iter()
-                .find(|o| o.key == "to-destination")
-                .map(|o| first(o).to_string())?;
-            let dport = p
-                .matches
-                .iter()
-                .flat_map(|(_, opts)| opts)
-                .find(|o| o.key == "dport" || o.key == "destination-port")
-                .map(|o| first(o).to_string());
+            let to = r.target_opt("to-destination")?;
+            let dport = r
+                .match_opt(None, "dport")
+                .or_else(|| r.match_opt(None, "destination-port"))
+                .map(|(_, p)| p);
             let (to_addr, to_port) = nat_to(&to, ipv6);
             Some(Dnat {
-                chain: chain.to_string(),
+                chain: r.chain.clone(),
                 ipv6,
-                proto: p.proto.as_ref().map(|(_, s)| s.clone()),
-                dst: neg(&p.dst),
-                in_iface: neg(&p.iif),
+                proto: r.proto().as_ref().map(|(_, s)| s.clone()),
+                dst: neg(r.dst()),
+                in_iface: neg(r.in_iface()),
                 dport,
                 to,
                 to_addr,
@@ -1063,27 +1150,38 @@ pub fn dnat_rules(lines: &[String], ipv6: bool) -> Vec<Dnat> {
         .collect()
 }
 
+/// The `iptables -S` lines of one table of the calling thread's namespace (`family` `ip` or
+/// `ip6`): from nf_tables (`chains`, as iptables-nft wrote them) when it has that table, else,
+/// for IPv4, from the legacy x_tables table; `None` when neither has it. Legacy needs
+/// CAP_NET_ADMIN.
+pub fn table_lines(
+    chains: &[Chain],
+    family: &str,
+    table: &str,
+) -> std::io::Result<Option<Vec<String>>> {
+    if chains
+        .iter()
+        .any(|c| c.family == family && c.table == table)
+    {
+        return Ok(crate::iptsave::save(chains, family, table, false));
+    }
+    if family == "ip" && crate::legacy::tables().iter().any(|t| t == table) {
+        let blob = crate::legacy::read(table)?;
+        return Ok(Some(crate::legacy::save(&blob, false)));
+    }
+    Ok(None)
+}
+
 /// The DNAT rules of the calling thread's namespace: its nat tables in nf_tables (IPv4 and IPv6,
 /// as iptables-nft wrote them) and, where nf_tables has no IPv4 nat table, the legacy one.
 /// Needs CAP_NET_ADMIN.
 pub fn dnat_here() -> std::io::Result<Vec<Dnat>> {
     let chains = crate::firewall::ruleset()?;
-    let has = |family: &str| {
-        chains
-            .iter()
-            .any(|c| c.family == family && c.table == "nat")
-    };
     let mut out = Vec::new();
-    if has("ip") {
-        out.extend(dnat_rules(
-            &crate::iptsave::save(&chains, "ip", "nat", false).unwrap_or_default(),
-            false,
-        ));
-    } else if crate::legacy::tables().iter().any(|t| t == "nat") {
-        let blob = crate::legacy::read("nat")?;
-        out.extend(dnat_rules(&crate::legacy::save(&blob, false), false));
+    if let Some(lines) = table_lines(&chains, "ip", "nat")? {
+        out.extend(dnat_rules(&lines, false));
     }
-    if has("ip6") {
+    if chains.iter().any(|c| c.family == "ip6" && c.table == "nat") {
         out.extend(dnat_rules(
             &crate::iptsave::save(&chains, "ip6", "nat", false).unwrap_or_default(),
             true,

@@ -7,7 +7,7 @@
 use std::io;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::netlink::attr;
 use crate::netlink::{
@@ -29,7 +29,7 @@ const IPVS_CMD_ATTR_SERVICE: u16 = 1;
 const IPVS_CMD_ATTR_DEST: u16 = 2;
 
 /// Traffic counters of a service or real server.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Connections scheduled.
     pub conns: u64,
@@ -44,7 +44,7 @@ pub struct Stats {
 }
 
 /// A real server behind a virtual service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dest {
     /// Its address.
     pub addr: Option<IpAddr>,
@@ -65,7 +65,7 @@ pub struct Dest {
 }
 
 /// A virtual service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     /// Address family: 2 IPv4, 10 IPv6.
     pub af: u16,

@@ -10,6 +10,7 @@ pub mod firewall;
 pub mod iptlist;
 pub mod iptsave;
 pub mod ipvs;
+pub mod kubeproxy;
 pub mod legacy;
 pub mod link;
 pub mod map;

@@ -91,6 +91,15 @@ mod off {
         pub const MODE_V1: usize = 12;
         pub const MODE_V2: usize = 14;
     }
+    /// `struct xt_statistic_info`: mode, flags, then the random or nth union.
+    pub mod statistic {
+        pub const MODE: usize = 0;
+        pub const FLAGS: usize = 2;
+        /// `u.random.probability` (out of 2^31), or `u.nth.every` (minus one).
+        pub const PROBABILITY: usize = 4;
+        /// `u.nth.packet`.
+        pub const PACKET: usize = 8;
+    }
     /// `struct xt_ct_target_info`.
     pub mod ct_tg {
         pub const FLAGS: usize = 0;
@@ -251,6 +260,26 @@ pub fn match_save_af(name: &str, rev: u32, info: &[u8], ipv6: bool) -> String {
             ))
         })(),
         "multiport" if rev == 1 => multiport(info),
+        // kube-proxy's load balancing: `--mode random --probability P` (P out of 2^31 in the
+        // blob, printed with 11 decimals as libxt_statistic does), or `--mode nth`.
+        "statistic" => (|| {
+            use off::statistic as o;
+            let (mode, flags) = (r.ne16(o::MODE)?, r.ne16(o::FLAGS)?);
+            let inv = if flags & 1 != 0 { " !" } else { "" };
+            let v = r.ne32(o::PROBABILITY)?;
+            match mode {
+                0 => Some(format!(
+                    " --mode random{inv} --probability {:.11}",
+                    f64::from(v) / f64::from(0x8000_0000u32)
+                )),
+                1 => Some(format!(
+                    " --mode nth{inv} --every {} --packet {}",
+                    u64::from(v) + 1,
+                    r.ne32(o::PACKET)?
+                )),
+                _ => None,
+            }
+        })(),
         "mark" if rev == 1 => (|| {
             use off::mark as o;
             let (mark, mask, inv) = (r.ne32(o::MARK)?, r.ne32(o::MASK)?, r.u8(o::INVERT)?);
@@ -571,6 +600,7 @@ mod tests {
             "mark",
             "iprange",
             "connmark",
+            "statistic",
             "x",
         ] {
             for len in 0..200 {

@@ -70,6 +70,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                 };
                 out.push(
                     Finding::fail(id, summary)
+                        .about(format!("nameserver {ip}"))
                         .evidence(format!("{name} A @{ip} over UDP: {e}"))
                         .evidence(format!("{path}: nameserver {}", conf.nameservers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", nameserver ")))
                         .why(why)
@@ -84,10 +85,12 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                             id,
                             format!("Nameserver {ip} answers over UDP and TCP ({} for {name}, {} ms).", a.rcode, a.elapsed_us / 1000),
                         )
+                        .about(format!("nameserver {ip}"))
                         .evidence(format!("{name} A @{ip}: {}", a.rcode)),
                     ),
                     Err(e) => out.push(
                         Finding::warn(id, format!("Nameserver {ip} answers over UDP but not over TCP."))
+                            .about(format!("nameserver {ip}"))
                             .evidence(format!("{name} A @{ip} over TCP: {e}"))
                             .why("Answers too large for UDP come back truncated and must be fetched over TCP: those lookups fail.")
                             .fix("allow TCP port 53 to the nameserver (firewall), or fix the server"),
@@ -126,36 +129,58 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             );
         }
     }
-    // ndots pitfall: a dotted name that was tried through the search list first.
+    // ndots pitfall: a dotted name with fewer dots than ndots goes through the whole search list
+    // before it is asked as given (a pod's ndots:5 with its three cluster search domains).
     for d in &ctx.dests {
-        let dots = d.host.matches('.').count();
-        let misses = d
-            .tried
-            .iter()
-            .take_while(|t| !t.outcome.starts_with("NOERROR"))
-            .count();
-        if dots > 0 && dots < conf.ndots as usize && misses >= 2 && !d.addresses.is_empty() {
-            let mut f = Finding::warn(
-                format!("dns.ndots:{}", d.host),
-                format!(
-                    "'{}' has {dots} dot(s), fewer than ndots:{}, so every lookup first tries the search list ({misses} wasted queries).",
-                    d.host, conf.ndots
-                ),
-            );
-            for t in d.tried.iter().take(6) {
-                f = f.evidence(format!(
-                    "{} {} @{}: {}",
-                    t.name,
-                    t.qtype,
-                    t.server.ip(),
-                    t.outcome
-                ));
-            }
-            out.push(
-                f.why("Each wasted query costs a round trip (and a timeout when a search domain does not answer).")
-                    .fix(format!("use the absolute name '{}.' (trailing dot), or lower ndots in the pod's dnsConfig", d.host)),
-            );
+        let host = d.host.trim_end_matches('.');
+        let dots = host.matches('.').count();
+        if d.host.ends_with('.')
+            || dots == 0
+            || dots >= conf.ndots as usize
+            || d.addresses.is_empty()
+        {
+            continue;
         }
+        // The names asked, in order; the last is the one that answered.
+        let mut names: Vec<&str> = Vec::new();
+        for t in &d.tried {
+            if names.last() != Some(&t.name.as_str()) {
+                names.push(&t.name);
+            }
+        }
+        let Some((answered, before)) = names.split_last() else {
+            continue;
+        };
+        if before.is_empty() || answered.trim_end_matches('.') != host {
+            continue;
+        }
+        let k = before.len();
+        let mut f = Finding::warn(
+            format!("dns.ndots:{}", d.host),
+            format!(
+                "'{host}' has {dots} dot(s), fewer than ndots:{}: {k} search name(s) are asked before '{host}.' itself, so a resolver that asks A and AAAA (glibc, musl) sends {} queries before the one that answers.",
+                conf.ndots,
+                2 * k
+            ),
+        )
+        .evidence(format!(
+            "{path}: search {}; options ndots:{}",
+            conf.search.join(" "),
+            conf.ndots
+        ));
+        for t in d.tried.iter().take(8) {
+            f = f.evidence(format!(
+                "{} {} @{}: {}",
+                t.name,
+                t.qtype,
+                t.server.ip(),
+                t.outcome
+            ));
+        }
+        out.push(
+            f.why("Each wasted query is a round trip to the nameserver (the cluster DNS, and its upstream for names outside the cluster) before every new connection: external names resolve slowly, and a slow or lost answer for any search name delays them all.")
+                .fix(format!("use the absolute name '{host}.' (trailing dot), or lower ndots to {dots} or less (a pod's spec.dnsConfig.options: name ndots, value \"{dots}\")")),
+        );
     }
     out
 }

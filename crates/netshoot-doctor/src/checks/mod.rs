@@ -6,6 +6,7 @@ mod dns;
 mod docker;
 mod firewall;
 mod interfaces;
+mod kube;
 mod listen;
 mod mtu;
 mod neigh;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<(&'static str, CheckFn)> {
         ("interfaces", interfaces::check),
         ("route", route::check),
         ("neighbour", neigh::check),
+        ("kube", kube::check),
         ("dns", dns::check),
         ("firewall", firewall::check),
         ("conntrack", conntrack::check),

@@ -19,8 +19,9 @@ use netshoot_ns::{Namespace, NamespaceKind, Target};
 use netshoot_probe::{ConnectOutcome, EchoOutcome};
 
 use super::{
-    DnsAnswer, DnsFailure, DnsFailureKind, Facts, FwDecision, HostBridge, Link, LinkAddr, Neigh,
-    OsError, Place, Resident, Resolved, RouteFact, Sock, TargetContainer, TargetFacts,
+    DnsAnswer, DnsFailure, DnsFailureKind, Facts, FwDecision, HostBridge, IpvsService, KubeTables,
+    Link, LinkAddr, Neigh, OsError, Place, Resident, Resolved, RouteFact, Sock, TargetContainer,
+    TargetFacts,
 };
 
 type Rules = Result<Arc<Vec<Chain>>, OsError>;
@@ -32,6 +33,7 @@ pub struct KernelFacts {
     namespaces: OnceLock<Option<Vec<Namespace>>>,
     docker: OnceLock<Option<Docker>>,
     rules: Mutex<HashMap<Place, Rules>>,
+    kube: Mutex<HashMap<(Place, bool), Result<KubeTables, String>>>,
 }
 
 impl KernelFacts {
@@ -42,6 +44,7 @@ impl KernelFacts {
             namespaces: OnceLock::new(),
             docker: OnceLock::new(),
             rules: Mutex::new(HashMap::new()),
+            kube: Mutex::new(HashMap::new()),
         }
     }
 
@@ -417,5 +420,31 @@ impl Facts for KernelFacts {
 
     fn ipvs(&self) -> bool {
         std::path::Path::new("/proc/net/ip_vs").exists()
+    }
+
+    fn kube_tables(&self, place: &Place, ipv6: bool) -> Result<KubeTables, String> {
+        // Read once per run: the kube, listen and reach checks all ask.
+        let mut cache = self.kube.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry((place.clone(), ipv6))
+            .or_insert_with(|| {
+                self.at(place, move || {
+                    netshoot_inspect::kubeproxy::tables_here(ipv6)
+                })?
+                .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    fn ipvs_services(&self, place: &Place) -> Result<Vec<IpvsService>, String> {
+        // Asking for the IPVS generic netlink family makes the kernel load ip_vs when it can
+        // (request_module): without the module there is no virtual service, and the doctor
+        // changes nothing on the host.
+        if !self.ipvs() {
+            return Ok(Vec::new());
+        }
+        self.at(place, netshoot_inspect::ipvs::table)?
+            .map(|t| t.services)
+            .map_err(|e| e.to_string())
     }
 }
