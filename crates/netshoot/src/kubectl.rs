@@ -41,6 +41,10 @@ const DEBUG_POD: &str = include_str!("../../../deploy/debug-pod.yaml");
 const SIDECAR: &str = include_str!("../../../deploy/sidecar.yaml");
 const DAEMONSET: &str = include_str!("../../../deploy/daemonset.yaml");
 
+/// The pod's default container as kubectl picks it: its `kubectl.kubernetes.io/default-container`
+/// annotation, then its first container.
+const DEFAULT_CONTAINER: &str = "jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/default-container}{\"|\"}{.spec.containers[0].name}";
+
 /// What the node pod's shell runs first: the node's namespaces, then the banner and a shell.
 const NODE_SHELL: &str = "netshoot targets; exec netshoot entrypoint";
 
@@ -140,7 +144,8 @@ enum Sub {
     Debug {
         /// The pod.
         pod: String,
-        /// The container whose processes to see (default: the pod's first container).
+        /// The container whose processes to see (default: the pod's
+        /// kubectl.kubernetes.io/default-container annotation, else its first container).
         #[arg(short = 'c', long, value_name = "CONTAINER")]
         container: Option<String>,
         /// The ephemeral container's name (default: netshoot-XXXXX).
@@ -254,16 +259,17 @@ fn run(cli: &Plugin) -> anyhow::Result<i32> {
             };
             let target = match container {
                 Some(c) => checked(c, "container name", Kind::Label)?.to_string(),
-                // Read-only, and needed for the exact body even with --dry-run.
+                // As kubectl picks it: the pod's default-container annotation, else its first
+                // container. Read-only, and needed for the exact body even with --dry-run.
                 None => {
-                    let first = k.output(&[
-                        "get",
-                        "pod",
-                        pod,
-                        "-o",
-                        "jsonpath={.spec.containers[0].name}",
-                    ])?;
-                    checked(first.trim(), "pod's first container", Kind::Label)?.to_string()
+                    let out = k.output(&["get", "pod", pod, "-o", DEFAULT_CONTAINER])?;
+                    let (annotated, first) = out.trim().split_once('|').unwrap_or(("", ""));
+                    let c = if annotated.is_empty() {
+                        first
+                    } else {
+                        annotated
+                    };
+                    checked(c, "pod's default container", Kind::Label)?.to_string()
                 }
             };
             let patch = debug_patch(&name, &target, &out.image)?;

@@ -374,27 +374,49 @@ fn the_plugins_objects_are_deploys_manifests() {
 }
 
 /// A fake kubectl that records each command line (arguments separated by \x1f, KUBECONFIG
-/// first), what it read on stdin for `create`, and answers `get` as a cluster would.
+/// first) and what it read on stdin for `create`. `get pod NAME -o JSONPATH` is answered by the
+/// real kubectl evaluating the plugin's jsonpath on $FAKE_POD (a pod with container statuses, as
+/// the API server returns it), so what the plugin reads back is real kubectl output.
 const FAKE: &str = r#"#!/bin/sh
 log="$FAKE_LOG"
-state='Running|{"running":{"startedAt":"2026-12-02T00:00:00Z"}}'
-[ -n "${FAKE_STATE-}" ] && state="$FAKE_STATE"
 { printf 'KUBECONFIG=%s' "${KUBECONFIG-}"; for a in "$@"; do printf '\037%s' "$a"; done; printf '\n'; } >>"$log"
 for a in "$@"; do
   case "$a" in
     create) cat >"$log.stdin"; echo "pod created"; exit 0 ;;
     get)
-      case "$*" in
-        *'containers[0]'*) printf 'app' ;;
-        *) printf '%s' "$state" ;;
-      esac
-      exit 0 ;;
+      eval "jsonpath=\${$#}"
+      exec "$REAL_KUBECTL" patch --local -f "$FAKE_POD" --type=merge -p '{}' -o "$jsonpath" ;;
     attach|exec) exit 3 ;;
     delete|patch) exit 0 ;;
   esac
 done
 exit 0
 "#;
+
+/// The pod the fake's `get` reads: `app` and `web` containers, web the default by annotation;
+/// netshoot's container and the ephemeral netshoot-x1 in `state`.
+fn fake_pod(state: &str) -> Value {
+    let state: Value = serde_json::from_str(state).unwrap();
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web-0", "annotations": {"kubectl.kubernetes.io/default-container": "web"}},
+        "spec": {"containers": [{"name": "app", "image": "app"}, {"name": "web", "image": "web"}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {"name": "app", "state": {"terminated": {"exitCode": 1}}},
+                {"name": "netshoot", "state": state},
+            ],
+            "ephemeralContainerStatuses": [
+                {"name": "other", "state": {"terminated": {"exitCode": 0}}},
+                {"name": "netshoot-x1", "state": state},
+            ],
+        },
+    })
+}
+
+const RUNNING: &str = r#"{"running":{"startedAt":"2026-12-02T00:00:00Z"}}"#;
 
 struct Fake {
     s: Scratch,
@@ -420,8 +442,9 @@ impl Fake {
 
     /// `kubectl netshoot ARGS…` through the real kubectl (found by path, not on PATH), which
     /// finds the plugin on PATH; the plugin runs the fake.
-    fn run(&self, args: &[&str], state: Option<&str>) -> (Output, Vec<Vec<String>>, String) {
+    fn run(&self, args: &[&str], state: &str) -> (Output, Vec<Vec<String>>, String) {
         let log = self.s.path("log");
+        let pod = write(&self.s, "pod.json", &fake_pod(state));
         let _ = std::fs::remove_file(&log);
         let _ = std::fs::remove_file(self.s.path("log.stdin"));
         let mut c = Command::new(real_kubectl());
@@ -430,10 +453,9 @@ impl Fake {
             .env("PATH", &self.path)
             .env("HOME", &self.s.0)
             .env("KUBECONFIG", "/tmp/kubeconfig-of-the-user")
-            .env("FAKE_LOG", &log);
-        if let Some(st) = state {
-            c.env("FAKE_STATE", st);
-        }
+            .env("FAKE_LOG", &log)
+            .env("FAKE_POD", &pod)
+            .env("REAL_KUBECTL", real_kubectl());
         let o = c.output().unwrap();
         let calls = std::fs::read_to_string(&log)
             .unwrap_or_default()
@@ -484,7 +506,7 @@ fn the_kubectl_command_lines_it_runs() {
     // run: create (the dry-run object on stdin), wait, attach, delete; the shell's exit status.
     let mut args = vec!["run", "shell-1"];
     args.extend(flags);
-    let (o, calls, stdin) = f.run(&args, None);
+    let (o, calls, stdin) = f.run(&args, RUNNING);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     assert_eq!(
         calls,
@@ -499,7 +521,7 @@ fn the_kubectl_command_lines_it_runs() {
     assert_eq!(sent, f.dry(&["run", "shell-1"]));
 
     // --keep keeps the pod; no flags: no flags passed (KUBECONFIG still, with the environment).
-    let (_, calls, _) = f.run(&["run", "shell-2", "--keep"], None);
+    let (_, calls, _) = f.run(&["run", "shell-2", "--keep"], RUNNING);
     assert_eq!(calls.len(), 3);
     assert_eq!(
         calls[2],
@@ -509,7 +531,7 @@ fn the_kubectl_command_lines_it_runs() {
     // node: create, wait, exec targets then the shell, delete.
     let mut args = vec!["node", "worker-1", "--name", "nn-1"];
     args.extend(flags);
-    let (o, calls, stdin) = f.run(&args, None);
+    let (o, calls, stdin) = f.run(&args, RUNNING);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     assert_eq!(
         calls,
@@ -534,21 +556,25 @@ fn the_kubectl_command_lines_it_runs() {
     let sent: Value = serde_json::from_str(&stdin).unwrap();
     assert_eq!(sent, f.dry(&["node", "worker-1", "--name", "nn-1"]));
 
-    // debug without -c: the first container read from the pod, then the patch, wait, attach.
+    // debug without -c: the default container read from the pod (its annotation names web),
+    // then the patch, wait, attach.
     let mut args = vec!["debug", "web-0", "--name", "netshoot-x1"];
     args.extend(flags);
-    let (o, calls, _) = f.run(&args, None);
+    let (o, calls, _) = f.run(&args, RUNNING);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
-    let dry = f.dry(&["debug", "web-0", "-c", "app", "--name", "netshoot-x1"]);
+    let dry = f.dry(&["debug", "web-0", "-c", "web", "--name", "netshoot-x1"]);
     assert_eq!(
         dry["spec"]["ephemeralContainers"][0]["targetContainerName"],
-        "app"
+        "web"
     );
     let body = serde_json::to_string(&dry).unwrap();
     assert_eq!(
         calls,
         vec![
-            with(&["get", "pod", "web-0", "-o", "jsonpath={.spec.containers[0].name}"]),
+            with(&[
+                "get", "pod", "web-0", "-o",
+                "jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/default-container}{\"|\"}{.spec.containers[0].name}",
+            ]),
             with(&[
                 "patch", "pod", "web-0", "--subresource=ephemeralcontainers",
                 "--type=strategic", "-p", &body,
@@ -564,7 +590,7 @@ fn the_kubectl_command_lines_it_runs() {
     // sidecar --apply: one patch; without --apply nothing runs.
     let mut args = vec!["sidecar", "web", "--apply"];
     args.extend(flags);
-    let (o, calls, _) = f.run(&args, None);
+    let (o, calls, _) = f.run(&args, RUNNING);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let body = serde_json::to_string(&f.dry(&["sidecar", "web"])).unwrap();
     assert_eq!(
@@ -578,7 +604,7 @@ fn the_kubectl_command_lines_it_runs() {
             &body
         ])]
     );
-    let (o, calls, _) = f.run(&["sidecar", "web"], None);
+    let (o, calls, _) = f.run(&["sidecar", "web"], RUNNING);
     assert!(o.status.success());
     assert!(calls.is_empty(), "{calls:?}");
     assert!(text(&o.stdout).contains("name: netshoot"));
@@ -586,7 +612,7 @@ fn the_kubectl_command_lines_it_runs() {
     // A pod that cannot start: named with kubelet's reason, exit 2, and deleted all the same.
     let (o, calls, _) = f.run(
         &["run", "shell-3", "--timeout", "20"],
-        Some(r#"Pending|{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"netshoot:latest\""}}"#),
+        r#"{"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"netshoot:latest\""}}"#,
     );
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
@@ -599,6 +625,29 @@ fn the_kubectl_command_lines_it_runs() {
         &argv(&[kc, "delete", "pod", "shell-3", "--wait=false"])
     );
     assert!(!calls.iter().any(|c| c.contains(&"attach".to_string())));
+
+    // Still creating after --timeout: said so, and deleted.
+    let (o, calls, _) = f.run(
+        &["node", "worker-1", "--timeout", "1"],
+        r#"{"waiting":{"reason":"ContainerCreating"}}"#,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("not running after 1s"), "{err}");
+    assert_eq!(calls.last().unwrap()[1], "delete", "{calls:?}");
+
+    // An ephemeral container that ended (its own status, not the other one's): no attach.
+    let (o, calls, _) = f.run(
+        &["debug", "web-0", "-c", "web", "--name", "netshoot-x1"],
+        r#"{"terminated":{"reason":"Error","exitCode":2}}"#,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("pod web-0, container netshoot-x1: ended (Error, exit 2)"),
+        "{err}"
+    );
+    assert_eq!(calls.len(), 2, "{calls:?}");
 }
 
 #[test]
