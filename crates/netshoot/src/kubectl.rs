@@ -576,9 +576,11 @@ impl Kubectl {
             .output()
             .context("cannot run kubectl")?;
         if !o.status.success() {
+            // The words before the output format name the step (its message is above).
+            let step: Vec<&str> = args.iter().copied().take_while(|a| *a != "-o").collect();
             bail!(
                 "kubectl {} failed (exit {})",
-                args.join(" "),
+                step.join(" "),
                 o.status.code().unwrap_or(-1)
             );
         }
