@@ -19,6 +19,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
@@ -185,6 +186,12 @@ pub fn main(argv: &[String]) -> ExitCode {
                 let _ = e.print();
                 return ExitCode::from(0);
             }
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                eprintln!(
+                    "{NAME}: which command? run, debug, node or sidecar (see 'kubectl netshoot --help')"
+                );
+                return ExitCode::from(2);
+            }
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
             eprintln!(
@@ -286,7 +293,7 @@ fn run(cli: &Plugin) -> anyhow::Result<i32> {
                 "-p",
                 &body,
             ])?;
-            let stop = crate::interrupt::flag();
+            let stop = interrupted();
             k.wait_running(pod, &name, true, timeout, &stop)?;
             let code = k.run(&["attach", "-i", "-t", pod, "-c", &name], None)?;
             eprintln!(
@@ -552,7 +559,11 @@ impl Kubectl {
                 .context("cannot write to kubectl's stdin")?;
         }
         let status = child.wait().context("kubectl")?;
-        Ok(status.code().unwrap_or(128 + 2))
+        // Killed by a signal: the shell's convention, 128 + its number.
+        use std::os::unix::process::ExitStatusExt;
+        Ok(status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
     }
 
     /// Runs a kubectl step that must succeed.
@@ -600,8 +611,9 @@ impl Kubectl {
     ) -> anyhow::Result<i32> {
         Self::path()?;
         let body = serde_json::to_vec(pod)?;
+        // From here a Ctrl-C ends kubectl, not the plugin, which then deletes what it created.
+        let stop = interrupted();
         self.step_with(&["create", "-f", "-"], Some(&body))?;
-        let stop = crate::interrupt::flag();
         let result = self
             .wait_running(name, CONTAINER, false, timeout, &stop)
             .and_then(|()| self.run(session, None));
@@ -652,6 +664,18 @@ impl Kubectl {
             std::thread::sleep(Duration::from_secs(1));
         }
     }
+}
+
+/// A flag SIGINT and SIGTERM raise from now on, through a handler. Not a blocked mask (what
+/// `interrupt::flag` does for netshoot's own long commands): kubectl would inherit a mask, while
+/// a handler is reset to the default action when kubectl is exec'd. So a Ctrl-C on the terminal
+/// (the whole foreground group) ends the kubectl running, and the plugin goes on to clean up.
+fn interrupted() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
 }
 
 /// What a pod phase and a container state (kubectl's JSON) say: running (`Ok`), cannot run

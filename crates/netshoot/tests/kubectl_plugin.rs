@@ -386,7 +386,7 @@ for a in "$@"; do
     get)
       eval "jsonpath=\${$#}"
       exec "$REAL_KUBECTL" patch --local -f "$FAKE_POD" --type=merge -p '{}' -o "$jsonpath" ;;
-    attach|exec) exit 3 ;;
+    attach|exec) [ -n "${FAKE_HANG-}" ] && exec sleep 30; exit 3 ;;
     delete|patch) exit 0 ;;
   esac
 done
@@ -651,6 +651,55 @@ fn the_kubectl_command_lines_it_runs() {
 }
 
 #[test]
+fn ctrl_c_in_a_session_still_deletes_the_pod() {
+    use std::os::unix::process::CommandExt;
+    let f = Fake::new();
+    let log = f.s.path("log");
+    let pod = write(&f.s, "pod.json", &fake_pod(RUNNING));
+    // The plugin in a process group of its own, as a shell's foreground job; the fake's attach
+    // hangs until the terminal's Ctrl-C (SIGINT to the whole group) ends it.
+    let mut child = Command::new(&f.link)
+        .args(["run", "shell-9"])
+        .env("PATH", &f.path)
+        .env("HOME", &f.s.0)
+        .env("FAKE_LOG", &log)
+        .env("FAKE_POD", &pod)
+        .env("FAKE_HANG", "1")
+        .env("REAL_KUBECTL", real_kubectl())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("\x1fattach")
+    {
+        assert!(start.elapsed().as_secs() < 20, "never attached");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let last = calls
+        .lines()
+        .last()
+        .unwrap()
+        .split('\x1f')
+        .collect::<Vec<_>>();
+    assert_eq!(
+        &last[1..],
+        ["delete", "pod", "shell-9", "--wait=false"],
+        "{calls}"
+    );
+    // kubectl's end by SIGINT is the session's status: 128 + 2.
+    assert_eq!(status.code(), Some(130));
+}
+
+#[test]
 fn errors_are_one_line_with_exit_2() {
     let s = Scratch::new("kerr");
     let links = plugin_dir(&s);
@@ -685,6 +734,7 @@ fn errors_are_one_line_with_exit_2() {
         vec!["node", "--dry-run", "-n", "x y", "n1"],
         vec!["sidecar", "--bogus", "web"],
         vec!["run", "--dry-run", "-o", "table"],
+        vec![],
     ] {
         let o = plugin(&link, &args, &only);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));
