@@ -458,24 +458,26 @@ fn suffix() -> String {
 enum Kind {
     /// RFC 1123 label (container names): at most 63 of `a-z0-9-`, alphanumeric at both ends.
     Label,
-    /// RFC 1123 subdomain (pod, node, deployment names): labels joined by dots, at most 253.
+    /// RFC 1123 subdomain (pod, node, deployment names): such parts joined by dots, at most 253
+    /// in all.
     Subdomain,
 }
 
 /// `name` if it has the syntax Kubernetes requires, which also keeps it from reading as a flag
 /// on kubectl's command line.
 fn checked<'a>(name: &'a str, what: &str, kind: Kind) -> anyhow::Result<&'a str> {
-    let label = |l: &str| {
+    // Kubernetes' own rules (IsDNS1123Label, IsDNS1123Subdomain): a subdomain's parts have no
+    // length limit of their own, only the whole.
+    let part = |l: &str| {
         !l.is_empty()
-            && l.len() <= 63
             && l.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !l.starts_with('-')
             && !l.ends_with('-')
     };
     let ok = match kind {
-        Kind::Label => label(name),
-        Kind::Subdomain => name.len() <= 253 && name.split('.').all(label),
+        Kind::Label => name.len() <= 63 && part(name),
+        Kind::Subdomain => name.len() <= 253 && name.split('.').all(part),
     };
     if !ok {
         return Err(anyhow::Error::new(crate::classic::getopt::Usage(format!(
@@ -758,6 +760,9 @@ mod tests {
         assert!(checked("Web", "x", Kind::Label).is_err());
         assert!(checked("a.b", "x", Kind::Label).is_err());
         assert!(checked(&"a".repeat(64), "x", Kind::Label).is_err());
+        assert!(checked(&"a".repeat(200), "x", Kind::Subdomain).is_ok());
+        assert!(checked(&"a".repeat(254), "x", Kind::Subdomain).is_err());
+        assert!(checked("a..b", "x", Kind::Subdomain).is_err());
         let s = suffix();
         assert_eq!(s.len(), 5);
         assert!(checked(&format!("netshoot-{s}"), "x", Kind::Label).is_ok());
