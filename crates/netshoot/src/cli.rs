@@ -173,9 +173,12 @@ Examples:
 
     /// Create a link named after every classic tool (tcpdump, netstat, ip, …) pointing at this
     /// binary, so each name runs netshoot's engine with the classic command line.
+    ///
+    /// And one named kubectl-netshoot: the kubectl plugin (kubectl netshoot run|debug|node|sidecar).
     #[command(after_help = "\
 Examples:
   netshoot install-links /usr/local/bin     then: tcpdump -i eth0 port 80 -c 1 -Xvv
+  netshoot install-links ~/.local/bin       then: kubectl netshoot debug POD -c CONTAINER
   netshoot install-links --force ~/bin      replace links or files of the same names")]
     InstallLinks {
         /// The directory for the links (created when missing).

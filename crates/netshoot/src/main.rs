@@ -6,6 +6,7 @@ mod classic;
 mod cli;
 mod cmd;
 mod interrupt;
+mod kubectl;
 mod privs;
 mod progress;
 mod render;

@@ -268,6 +268,10 @@ fn program_name(argv0: &str) -> &str {
 pub fn dispatch(argv: &[String]) -> Option<ExitCode> {
     let prog = program_name(argv.first().map(String::as_str).unwrap_or("netshoot"));
     if prog != "netshoot" {
+        // kubectl's plugin discovery runs a `kubectl-netshoot` on PATH: the kubectl plugin.
+        if prog == crate::kubectl::NAME {
+            return Some(crate::kubectl::main(argv));
+        }
         if let Some(tool) = lookup(prog) {
             return Some(run_tool(tool, prog, &argv[1..], &Ctx::default()));
         }
@@ -305,6 +309,9 @@ pub fn dispatch(argv: &[String]) -> Option<ExitCode> {
     // A classic name that is also one of our verbs (`ip`, `ss`, `ping`, `bridge`, `conntrack`,
     // `netgen`) goes to the classic parser, which accepts the verb's own options too.
     let word = argv.get(i)?;
+    if word == crate::kubectl::NAME {
+        return Some(crate::kubectl::main(&argv[i..]));
+    }
     let tool = lookup(word)?;
     Some(run_tool(tool, word, &argv[i + 1..], &ctx))
 }
@@ -314,7 +321,8 @@ pub fn names_line() -> String {
     names().join(", ")
 }
 
-/// `netshoot install-links DIR`: a symlink to this binary for every classic name.
+/// `netshoot install-links DIR`: a symlink to this binary for every classic name, and one named
+/// `kubectl-netshoot` (the kubectl plugin).
 pub fn install_links(dir: &str, force: bool, hard: bool) -> anyhow::Result<i32> {
     let exe =
         std::env::current_exe().context("cannot find netshoot's own path (/proc/self/exe)")?;
@@ -326,7 +334,7 @@ pub fn install_links(dir: &str, force: bool, hard: bool) -> anyhow::Result<i32> 
         )
     })?;
     let mut made = 0;
-    for name in names() {
+    for name in names().into_iter().chain([crate::kubectl::NAME]) {
         let link = dir.join(name);
         if link.symlink_metadata().is_ok() {
             if !force {
@@ -345,8 +353,9 @@ pub fn install_links(dir: &str, force: bool, hard: bool) -> anyhow::Result<i32> 
             std::os::unix::fs::symlink(&exe, &link)
         };
         made_it.with_context(|| format!("cannot create {}", link.display()))?;
-        if let Some(t) = lookup(name) {
-            println!("{:<16} {}", link.display(), t.about);
+        match lookup(name) {
+            Some(t) => println!("{:<16} {}", link.display(), t.about),
+            None => println!("{:<16} {}", link.display(), crate::kubectl::ABOUT),
         }
         made += 1;
     }
