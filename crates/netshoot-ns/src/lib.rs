@@ -5,6 +5,7 @@
 //! runtime exists: `setns(CLONE_NEWNET)` moves only the calling thread, and threads inherit the
 //! namespace of the thread that creates them.
 
+pub mod cri;
 pub mod docker;
 mod enter;
 mod exec;
@@ -36,6 +37,13 @@ pub enum NsError {
     #[error("{why}")]
     Docker {
         /// Message naming the fix.
+        why: String,
+    },
+    /// The container runtime's CRI socket cannot be used, or a `pod:`/`cri:` target names no
+    /// sandbox there.
+    #[error("{why}")]
+    Cri {
+        /// Message naming the socket and the fix.
         why: String,
     },
     /// No container has that name or id.
