@@ -474,6 +474,11 @@ impl Cri {
         &self.socket
     }
 
+    /// How the socket was chosen.
+    pub fn source(&self) -> SocketSource {
+        self.source
+    }
+
     /// One unary call of `runtime.v1.RuntimeService/METHOD`, bounded by the client's timeout
     /// from connect to the trailers; answers over [`MAX_MESSAGE_BYTES`] are refused.
     pub fn call<Req: Message, Resp: Message + Default>(
@@ -885,5 +890,68 @@ mod tests {
         assert!(e.contains("/nonexistent/cri.sock"), "{e}");
         assert!(e.contains("--cri-socket"), "{e}");
         assert!(!e.contains('\n'));
+    }
+
+    /// A socket in a fresh directory, with `serve` run on the first connection.
+    fn fake_runtime(tag: &str, serve: fn(std::os::unix::net::UnixStream)) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netshoot-cri-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("cri.sock");
+        let l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        std::thread::spawn(move || {
+            if let Ok((c, _)) = l.accept() {
+                serve(c);
+            }
+        });
+        sock
+    }
+
+    #[test]
+    fn a_silent_runtime_ends_at_the_deadline() {
+        let sock = fake_runtime("silent", |c| {
+            std::thread::sleep(Duration::from_secs(5));
+            drop(c);
+        });
+        let start = Instant::now();
+        let e = Cri::new(&sock)
+            .with_timeout(Duration::from_millis(300))
+            .list_pod_sandboxes()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            e.contains("is not answering") && e.contains(TIMEOUT_ENV),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(sock.parent().unwrap());
+    }
+
+    #[test]
+    fn a_runtime_speaking_something_else_is_refused() {
+        let sock = fake_runtime("http1", |mut c| {
+            use std::io::{Read, Write};
+            let _ = c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
+            let mut sink = [0u8; 4096];
+            while matches!(c.read(&mut sink), Ok(n) if n > 0) {}
+        });
+        let start = Instant::now();
+        let e = Cri::new(&sock)
+            .with_timeout(Duration::from_secs(3))
+            .list_pod_sandboxes()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(e.contains(&sock.display().to_string()), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let _ = std::fs::remove_dir_all(sock.parent().unwrap());
     }
 }

@@ -378,13 +378,25 @@ pub struct PodContainer {
 }
 
 /// Every pod sandbox the runtime knows, ready ones first. `Ok(None)` when no CRI socket is
-/// chosen or found (nothing to list on a node without Kubernetes).
+/// chosen or found, or when the default socket's runtime does not serve the CRI (a containerd
+/// with its CRI plugin disabled, as Docker's is): nothing to list on a node without Kubernetes.
 pub fn pods() -> Result<Option<Vec<PodSummary>>, NsError> {
     let cri = match Cri::from_env() {
         Ok(c) => c,
         Err(_) => return Ok(None),
     };
-    let items = cri.list_pod_sandboxes()?;
+    let items = match cri.call::<_, api::ListPodSandboxResponse>(
+        "ListPodSandbox",
+        &api::ListPodSandboxRequest::default(),
+    ) {
+        Ok(r) => r.items,
+        Err(crate::cri::CallError::Status(crate::cri::GRPC_UNIMPLEMENTED, _))
+            if cri.source() == crate::cri::SocketSource::Default =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(cri.to_error("ListPodSandbox", e)),
+    };
     let mut out = Vec::new();
     for sb in &items {
         let (namespace, name) = meta(sb);

@@ -21,6 +21,70 @@ const SUBNET: &str = "10.251.17.0/24";
 const PAUSE_IMAGE: &str = "docker.io/netshoot/pause:test";
 const NS: &str = "netshoot-test";
 
+/// The container messages only this test needs (`runtime.v1`, upstream field numbers).
+mod containers {
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ImageSpec {
+        #[prost(string, tag = "1")]
+        pub image: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct LinuxContainerSecurityContext {
+        #[prost(message, optional, tag = "3")]
+        pub namespace_options: Option<netshoot_ns::cri::api::NamespaceOption>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct LinuxContainerConfig {
+        #[prost(message, optional, tag = "2")]
+        pub security_context: Option<LinuxContainerSecurityContext>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerConfig {
+        #[prost(message, optional, tag = "1")]
+        pub metadata: Option<netshoot_ns::cri::api::ContainerMetadata>,
+        #[prost(message, optional, tag = "2")]
+        pub image: Option<ImageSpec>,
+        #[prost(string, repeated, tag = "3")]
+        pub command: Vec<String>,
+        #[prost(btree_map = "string, string", tag = "9")]
+        pub labels: BTreeMap<String, String>,
+        #[prost(string, tag = "11")]
+        pub log_path: String,
+        #[prost(message, optional, tag = "15")]
+        pub linux: Option<LinuxContainerConfig>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct CreateContainerRequest {
+        #[prost(string, tag = "1")]
+        pub pod_sandbox_id: String,
+        #[prost(message, optional, tag = "2")]
+        pub config: Option<ContainerConfig>,
+        #[prost(message, optional, tag = "3")]
+        pub sandbox_config: Option<netshoot_ns::cri::api::PodSandboxConfig>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct CreateContainerResponse {
+        #[prost(string, tag = "1")]
+        pub container_id: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct StartContainerRequest {
+        #[prost(string, tag = "1")]
+        pub container_id: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct StartContainerResponse {}
+}
+
 /// Why the CRI tier cannot run here, if it cannot.
 fn missing_runtime() -> Option<String> {
     for (what, path) in [
@@ -249,8 +313,9 @@ state = "{d}/state"
         );
     }
 
-    /// Creates a pod sandbox as kubelet does, removed again on drop.
-    fn pod(&self, name: &str) -> Pod {
+    /// Creates a pod sandbox as kubelet does (its resolv.conf naming `dns`), removed again on
+    /// drop.
+    fn pod(&self, name: &str, dns: &str) -> Pod {
         let uid = format!(
             "{:08x}-0000-4000-8000-{:012x}",
             std::process::id(),
@@ -281,7 +346,7 @@ state = "{d}/state"
                 .display()
                 .to_string(),
             dns_config: Some(api::DnsConfig {
-                servers: vec!["10.251.17.10".into()],
+                servers: vec![dns.to_string()],
                 searches: vec![
                     format!("{NS}.svc.cluster.local"),
                     "svc.cluster.local".into(),
@@ -307,9 +372,9 @@ state = "{d}/state"
         };
         let cri = self.cri();
         let id = cri
-            .run_pod_sandbox(config)
+            .run_pod_sandbox(config.clone())
             .unwrap_or_else(|e| panic!("RunPodSandbox {name}: {e}"));
-        Pod { cri, id }
+        Pod { cri, id, config }
     }
 }
 
@@ -380,9 +445,65 @@ impl Drop for Containerd {
 struct Pod {
     cri: Cri,
     id: String,
+    config: api::PodSandboxConfig,
 }
 
 impl Pod {
+    /// Creates and starts container `name` (the pause image) in the pod, as kubelet does.
+    fn container(&self, name: &str) -> String {
+        use containers::*;
+        let meta = self.config.metadata.clone().unwrap();
+        std::fs::create_dir_all(Path::new(&self.config.log_directory).join(name)).unwrap();
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert("io.kubernetes.container.name".to_string(), name.to_string());
+        labels.insert("io.kubernetes.pod.name".to_string(), meta.name.clone());
+        labels.insert(
+            "io.kubernetes.pod.namespace".to_string(),
+            meta.namespace.clone(),
+        );
+        labels.insert("io.kubernetes.pod.uid".to_string(), meta.uid.clone());
+        let req = CreateContainerRequest {
+            pod_sandbox_id: self.id.clone(),
+            config: Some(ContainerConfig {
+                metadata: Some(api::ContainerMetadata {
+                    name: name.to_string(),
+                    attempt: 0,
+                }),
+                image: Some(ImageSpec {
+                    image: PAUSE_IMAGE.to_string(),
+                }),
+                command: vec!["/pause".into()],
+                labels,
+                log_path: format!("{name}/0.log"),
+                linux: Some(LinuxContainerConfig {
+                    security_context: Some(LinuxContainerSecurityContext {
+                        namespace_options: self
+                            .config
+                            .linux
+                            .as_ref()
+                            .and_then(|l| l.security_context.as_ref())
+                            .and_then(|s| s.namespace_options.clone()),
+                    }),
+                }),
+            }),
+            sandbox_config: Some(self.config.clone()),
+        };
+        let r: CreateContainerResponse = self
+            .cri
+            .call("CreateContainer", &req)
+            .unwrap_or_else(|e| panic!("CreateContainer {name}: {e:?}"));
+        let _: StartContainerResponse = self
+            .cri
+            .call(
+                "StartContainer",
+                &StartContainerRequest {
+                    container_id: r.container_id.clone(),
+                },
+            )
+            .unwrap_or_else(|e| panic!("StartContainer {name}: {e:?}"));
+        r.container_id
+    }
+
     fn status(&self) -> api::PodSandboxStatusResponse {
         self.cri.pod_sandbox_status(&self.id).unwrap().unwrap()
     }
@@ -416,9 +537,31 @@ fn pod_targets_enter_pods_found_through_the_cri() {
     let ctd = Containerd::start();
     let dir = ctd.dir.clone();
     ctd.import(&pause_image(&dir));
-    let alpha = ctd.pod("alpha");
-    let beta = ctd.pod("beta");
-    let (ip_a, ip_b) = (alpha.ip(), beta.ip());
+    // beta serves DNS for the pods' cluster domain; alpha's resolv.conf names it.
+    let beta = ctd.pod("beta", "10.251.17.10");
+    let ip_b = beta.ip();
+    let _dns = netshoot_testnet::Child(
+        Command::new("ip")
+            .args(["netns", "exec", &beta.netns_name()])
+            .args([
+                "dnsmasq",
+                "-k",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--pid-file=",
+                "--bind-interfaces",
+                "--user=root",
+                &format!("--listen-address={ip_b}"),
+                &format!("--host-record=web.{NS}.svc.cluster.local,10.251.17.200"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start dnsmasq"),
+    );
+    let alpha = ctd.pod("alpha", &ip_b);
+    let ip_a = alpha.ip();
     assert!(in_subnet(&ip_a) && in_subnet(&ip_b), "{ip_a} {ip_b}");
     let sock = ctd.sock();
 
@@ -521,6 +664,105 @@ fn pod_targets_enter_pods_found_through_the_cri() {
         "{}{}",
         stdout(&connected),
         stderr(&connected)
+    );
+
+    // The pod's own resolv.conf (containerd's, from the DNS config kubelet gave): `web` goes
+    // through its search list to beta's server.
+    let until = Instant::now() + Duration::from_secs(10);
+    let dns = loop {
+        let d = NETSHOOT.run(&[
+            "--cri-socket",
+            &sock,
+            "-t",
+            &spec_a,
+            "dns",
+            "web",
+            "+short",
+            "-w",
+            "1",
+        ]);
+        if d.status.success() || Instant::now() > until {
+            break d;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(dns.status.success(), "{}{}", stdout(&dns), stderr(&dns));
+    assert_eq!(stdout(&dns).trim(), "10.251.17.200");
+
+    // -c CONTAINER: the container's own process, in the pod's namespace.
+    let app = alpha.container("app");
+    let info = alpha.cri.container_info(&app).unwrap();
+    let app_pid = netshoot_ns::pods::runtime_info(&info)
+        .pid
+        .expect("the container's pid");
+    let o = NETSHOOT.run(&[
+        "--cri-socket",
+        &sock,
+        "-v",
+        "-t",
+        &spec_a,
+        "-c",
+        "app",
+        "exec",
+        "--",
+        "ip",
+        "-j",
+        "addr",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&stdout(&o)), json(&peer));
+    assert!(
+        stderr(&o).contains(&format!(
+            "target pod:{NS}/alpha/app: entering /proc/{app_pid}/ns/net"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let o = NETSHOOT.run(&[
+        "--cri-socket",
+        &sock,
+        "-t",
+        &spec_a,
+        "-c",
+        "nope",
+        "exec",
+        "--",
+        "true",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "pod {NS}/alpha has no container 'nope'; its containers: app"
+        )),
+        "{}",
+        stderr(&o)
+    );
+
+    // targets: both pods with the CRI's IPs, alpha's container, and each pod's veth whose
+    // other end is a port of the CNI bridge on the node.
+    let v = NETSHOOT.ok_json(&["--cri-socket", &sock, "targets", "--json"]);
+    let pods = v["pods"].as_array().expect("pods");
+    let ports = sh(&format!("ip -j link show master {}", ctd.bridge));
+    for (name, ip) in [("alpha", &ip_a), ("beta", &ip_b)] {
+        let p = pods
+            .iter()
+            .find(|p| p["target"] == format!("pod:{NS}/{name}"))
+            .unwrap_or_else(|| panic!("{name} in {v}"));
+        assert_eq!(p["state"], "ready");
+        assert_eq!(p["ips"], serde_json::json!([ip]));
+        let veth = &p["veths"][0];
+        assert_eq!(veth["inside"], "eth0", "{p}");
+        assert_eq!(veth["peer_target"], "host", "{p}");
+        let host_end = veth["peer"].as_str().unwrap();
+        assert!(
+            ports.contains(&format!("\"ifname\":\"{host_end}\"")),
+            "{host_end} not on the bridge: {ports}"
+        );
+    }
+    let alpha_json = pods.iter().find(|p| p["name"] == "alpha").unwrap();
+    assert_eq!(
+        alpha_json["containers"],
+        serde_json::json!([{"name": "app", "state": "running"}])
     );
 
     // A pod that is not there: one line naming it and the pods there are, exit 2.
