@@ -479,6 +479,24 @@ impl Cri {
         self.source
     }
 
+    /// Whether the pids the runtime reports are this process's: the socket's peer (the
+    /// runtime, by `SO_PEERCRED`) is visible here and lives in this pid namespace. Not so in a
+    /// container with a pid namespace of its own, where a runtime's pid names another process.
+    pub fn shares_pid_namespace(&self) -> bool {
+        use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+        let deadline = Instant::now() + self.timeout;
+        let Ok(s) = crate::docker::connect_unix(&self.socket, deadline) else {
+            return false;
+        };
+        let pid = match getsockopt(&s, PeerCredentials) {
+            Ok(c) if c.pid() > 0 => c.pid(),
+            _ => return false,
+        };
+        let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        let theirs = ns(&pid.to_string());
+        theirs.is_some() && theirs == ns("self")
+    }
+
     /// One unary call of `runtime.v1.RuntimeService/METHOD`, bounded by the client's timeout
     /// from connect to the trailers; answers over [`MAX_MESSAGE_BYTES`] are refused.
     pub fn call<Req: Message, Resp: Message + Default>(

@@ -194,20 +194,21 @@ fn visible(p: &Path) -> Option<PathBuf> {
     .find(|c| is_nsfs(c))
 }
 
-/// Enters what `info` points at: the process when visible here and in the namespace file (when
-/// both are known), else the namespace file itself.
+/// Enters what `info` points at: the process when the runtime's pids are ours and it is in the
+/// namespace file (when both are known), else the namespace file itself.
 fn enter_info(
+    cri: &Cri,
     spec: &TargetSpec,
     info: &RuntimeInfo,
     what: &str,
 ) -> Result<Option<Target>, NsError> {
     let ns_file = info.netns.as_deref().and_then(visible);
     let ns_inode = ns_file.as_deref().and_then(|p| crate::netns_inode(p).ok());
-    if let Some(pid) = info.pid {
+    if let Some(pid) = info.pid.filter(|_| cri.shares_pid_namespace()) {
         let proc_ns = PathBuf::from(format!("/proc/{pid}/ns/net"));
         let pid_inode = crate::netns_inode(&proc_ns).ok();
-        // A pid of another pid namespace names another process here: only trust it when it
-        // agrees with the namespace file, or when there is no file to compare with.
+        // Only trust the process when it agrees with the namespace file, or when there is no
+        // file to compare with.
         if pid_inode.is_some() && (ns_inode.is_none() || pid_inode == ns_inode) {
             return from_pid(spec, pid).map(Some);
         }
@@ -272,10 +273,10 @@ fn sandbox(
             format!("container {c} of pod {pod}"),
         ),
     };
-    let Some(mut t) = enter_info(spec, &info, &what)? else {
+    let Some(mut t) = enter_info(cri, spec, &info, &what)? else {
         let pid = info
             .pid
-            .map(|p| format!("its process {p} is not visible here"))
+            .map(|p| format!("its process {p} is not visible here (the runtime's pid namespace is not this one)"))
             .unwrap_or_else(|| "the runtime names no process".into());
         let ns = info
             .netns

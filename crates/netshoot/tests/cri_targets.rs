@@ -689,6 +689,35 @@ fn pod_targets_enter_pods_found_through_the_cri() {
     assert!(dns.status.success(), "{}{}", stdout(&dns), stderr(&dns));
     assert_eq!(stdout(&dns).trim(), "10.251.17.200");
 
+    // From a pid namespace of its own (a container without --pid host) the runtime's pids
+    // name nothing here: the pod is entered through its namespace file, and its resolv.conf
+    // read from the file the runtime mounts over /etc/resolv.conf.
+    let unshared = |args: &[&str]| {
+        Command::new("unshare")
+            .args([
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                NETSHOOT.0,
+                "--cri-socket",
+                &sock,
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = unshared(&["-v", "-t", &spec_a, "exec", "--", "ip", "-j", "addr"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&stdout(&o)), json(&peer));
+    assert!(
+        stderr(&o).contains(&format!("entering /var/run/netns/{}", alpha.netns_name())),
+        "{}",
+        stderr(&o)
+    );
+    let o = unshared(&["-t", &spec_a, "dns", "web", "+short", "-w", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "10.251.17.200");
+
     // -c CONTAINER: the container's own process, in the pod's namespace.
     let app = alpha.container("app");
     let info = alpha.cri.container_info(&app).unwrap();
