@@ -794,6 +794,22 @@ fn pod_targets_enter_pods_found_through_the_cri() {
         serde_json::json!([{"name": "app", "state": "running"}])
     );
 
+    let text = NETSHOOT.ok_text(&["--cri-socket", &sock, "targets", "--no-interfaces"]);
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "pod:{NS}/alpha  [pod, sandbox {}",
+                &alpha.id[..13]
+            ))
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("ready, inode ") && line.ends_with(&format!("IP {ip_a}]")),
+        "{line}"
+    );
+    assert!(text.contains("  containers app (running)\n"), "{text}");
+
     // A pod that is not there: one line naming it and the pods there are, exit 2.
     let o = NETSHOOT.run(&[
         "--cri-socket",
