@@ -621,7 +621,7 @@ impl Cri {
         }
     }
 
-    /// `ListContainers` of one sandbox.
+    /// `ListContainers` of one sandbox, or of every sandbox (`""`).
     pub fn containers_of(&self, sandbox_id: &str) -> Result<Vec<api::Container>, NsError> {
         let req = api::ListContainersRequest {
             filter: Some(api::ContainerFilter {

@@ -378,7 +378,9 @@ pub struct PodContainer {
     pub state: String,
 }
 
-/// Every pod sandbox the runtime knows, ready ones first. `Ok(None)` when no CRI socket is
+/// Every pod sandbox the runtime knows, ready ones first: one `ListPodSandbox`, one
+/// `ListContainers` and a `PodSandboxStatus` per ready sandbox, each call within the client's
+/// deadline. `Ok(None)` when no CRI socket is
 /// chosen or found, or when the default socket's runtime does not serve the CRI (a containerd
 /// with its CRI plugin disabled, as Docker's is): nothing to list on a node without Kubernetes.
 pub fn pods() -> Result<Option<Vec<PodSummary>>, NsError> {
@@ -398,6 +400,22 @@ pub fn pods() -> Result<Option<Vec<PodSummary>>, NsError> {
         }
         Err(e) => return Err(cri.to_error("ListPodSandbox", e)),
     };
+    let mut containers: BTreeMap<String, Vec<PodContainer>> = BTreeMap::new();
+    for c in cri.containers_of("")? {
+        let state = match api::ContainerState::try_from(c.state) {
+            Ok(api::ContainerState::ContainerCreated) => "created",
+            Ok(api::ContainerState::ContainerRunning) => "running",
+            Ok(api::ContainerState::ContainerExited) => "exited",
+            _ => "unknown",
+        };
+        containers
+            .entry(c.pod_sandbox_id)
+            .or_default()
+            .push(PodContainer {
+                name: c.metadata.map(|m| m.name).unwrap_or_default(),
+                state: state.into(),
+            });
+    }
     let mut out = Vec::new();
     for sb in &items {
         let (namespace, name) = meta(sb);
@@ -438,18 +456,7 @@ pub fn pods() -> Result<Option<Vec<PodSummary>>, NsError> {
                     });
             }
         }
-        for c in cri.containers_of(&sb.id)? {
-            let state = match api::ContainerState::try_from(c.state) {
-                Ok(api::ContainerState::ContainerCreated) => "created",
-                Ok(api::ContainerState::ContainerRunning) => "running",
-                Ok(api::ContainerState::ContainerExited) => "exited",
-                _ => "unknown",
-            };
-            p.containers.push(PodContainer {
-                name: c.metadata.map(|m| m.name).unwrap_or_default(),
-                state: state.into(),
-            });
-        }
+        p.containers = containers.remove(&sb.id).unwrap_or_default();
         p.containers.sort_by(|a, b| a.name.cmp(&b.name));
         out.push(p);
     }
