@@ -747,6 +747,22 @@ fn pod_targets_enter_pods_found_through_the_cri() {
         "{}",
         stderr(&o)
     );
+    // The same through a classic name, the socket given as --cri-socket=PATH.
+    let o = NETSHOOT.run(&[
+        &format!("--cri-socket={sock}"),
+        "-t",
+        &spec_a,
+        "-c",
+        "app",
+        "ip",
+        "addr",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("inet {ip_a}/24")),
+        "{}",
+        stdout(&o)
+    );
     let o = NETSHOOT.run(&[
         "--cri-socket",
         &sock,
