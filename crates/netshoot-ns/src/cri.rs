@@ -972,4 +972,99 @@ mod tests {
         assert!(!e.contains('\n'), "{e}");
         let _ = std::fs::remove_dir_all(sock.parent().unwrap());
     }
+
+    /// What the fake gRPC runtime answers every call with.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        /// A message frame announcing 17 MiB, and the bytes to go with it.
+        Huge,
+        /// A trailers-only answer with this gRPC status.
+        Status(u32),
+    }
+
+    /// A gRPC server (h2) on a fresh socket answering every call with `answer`.
+    fn grpc_runtime(tag: &str, answer: Answer) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netshoot-cri-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("cri.sock");
+        let l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (c, _) = l.accept().unwrap();
+                c.set_nonblocking(true).unwrap();
+                let io = tokio::net::UnixStream::from_std(c).unwrap();
+                let Ok(mut conn) = h2::server::handshake(io).await else {
+                    return;
+                };
+                // Streams kept open: a dropped one is reset before its data is read.
+                let mut open = Vec::new();
+                while let Some(Ok((_req, mut respond))) = conn.accept().await {
+                    let head = http::Response::builder()
+                        .status(200)
+                        .header("content-type", "application/grpc");
+                    match answer {
+                        Answer::Status(code) => {
+                            let resp = head
+                                .header("grpc-status", code.to_string())
+                                .header("grpc-message", "sandbox%20%22x%22%20not%20found")
+                                .body(())
+                                .unwrap();
+                            let _ = respond.send_response(resp, true);
+                        }
+                        Answer::Huge => {
+                            let Ok(mut send) = respond.send_response(head.body(()).unwrap(), false)
+                            else {
+                                return;
+                            };
+                            let len: u32 = 17 << 20;
+                            let mut first = vec![0u8];
+                            first.extend_from_slice(&len.to_be_bytes());
+                            let _ = send.send_data(Bytes::from(first), false);
+                            let chunk = Bytes::from(vec![0u8; 1 << 20]);
+                            for _ in 0..17 {
+                                let _ = send.send_data(chunk.clone(), false);
+                            }
+                            open.push(send);
+                        }
+                    }
+                }
+            });
+        });
+        sock
+    }
+
+    #[test]
+    fn an_answer_over_the_cap_is_refused() {
+        let sock = grpc_runtime("huge", Answer::Huge);
+        let e = Cri::new(&sock)
+            .with_timeout(Duration::from_secs(20))
+            .list_pod_sandboxes()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("an answer over 16 MiB"), "{e}");
+        let _ = std::fs::remove_dir_all(sock.parent().unwrap());
+    }
+
+    #[test]
+    fn grpc_statuses_become_answers_or_one_line_errors() {
+        let sock = grpc_runtime("notfound", Answer::Status(GRPC_NOT_FOUND));
+        let c = Cri::new(&sock).with_timeout(Duration::from_secs(5));
+        assert!(c.pod_sandbox_status("x").unwrap().is_none());
+        let _ = std::fs::remove_dir_all(sock.parent().unwrap());
+        let sock = grpc_runtime("unimpl", Answer::Status(GRPC_UNIMPLEMENTED));
+        let e = Cri::new(&sock)
+            .with_timeout(Duration::from_secs(5))
+            .list_pod_sandboxes()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not serve the CRI"), "{e}");
+        assert!(e.contains("sandbox \"x\" not found"), "{e}");
+        assert!(e.contains("--cri-socket"), "{e}");
+        let _ = std::fs::remove_dir_all(sock.parent().unwrap());
+    }
 }
