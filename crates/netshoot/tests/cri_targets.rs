@@ -87,6 +87,9 @@ mod containers {
 
 /// Why the CRI tier cannot run here, if it cannot.
 fn missing_runtime() -> Option<String> {
+    if !cfg!(target_arch = "x86_64") {
+        return Some("its pause image is an x86-64 program".into());
+    }
     for (what, path) in [
         ("containerd", "/usr/bin/containerd"),
         ("ctr", "/usr/bin/ctr"),
@@ -120,7 +123,6 @@ macro_rules! require_runtime {
 }
 
 /// A static x86-64 ELF that calls pause(2) in a loop: the pod's sandbox process.
-#[cfg(target_arch = "x86_64")]
 fn pause_elf() -> Vec<u8> {
     const BASE: u64 = 0x40_0000;
     // mov eax, 34 (pause); syscall; jmp back to the mov.
