@@ -47,3 +47,47 @@ pub fn docker(data: &[u8]) {
         }
     }
 }
+
+/// `cri`: the body of a container runtime's gRPC answer (length-prefixed frames) after a
+/// selector byte that picks the call, unframed by `cri::unframe` and decoded as `Cri::call`
+/// does: 0 `ListPodSandbox` (each sandbox's metadata), 1 `PodSandboxStatus` (its IPs and the
+/// runtime's verbose `info` read by `pods::runtime_info`), 2 `ListContainers`, 3 a
+/// `grpc-message` trailer (percent-decoded).
+pub fn cri(data: &[u8]) {
+    use netshoot_ns::cri::{api, grpc_message, unframe};
+    use prost::Message;
+    let Some((&sel, raw)) = data.split_first() else {
+        return;
+    };
+    if sel % 4 == 3 {
+        let _ = grpc_message(raw);
+        return;
+    }
+    let Ok(msg) = unframe(raw, 1 << 20) else {
+        return;
+    };
+    match sel % 4 {
+        0 => {
+            if let Ok(r) = api::ListPodSandboxResponse::decode(msg) {
+                for s in &r.items {
+                    let _ = s
+                        .metadata
+                        .as_ref()
+                        .map(|m| format!("{}/{}", m.namespace, m.name));
+                }
+            }
+        }
+        1 => {
+            if let Ok(r) = api::PodSandboxStatusResponse::decode(msg) {
+                let _ = r
+                    .status
+                    .and_then(|s| s.network)
+                    .map(|n| n.additional_ips.len());
+                let _ = netshoot_ns::pods::runtime_info(&r.info);
+            }
+        }
+        _ => {
+            let _ = api::ListContainersResponse::decode(msg).map(|r| format!("{r:?}"));
+        }
+    }
+}

@@ -29,12 +29,54 @@ pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 /// The bound on one whole request: `NETSHOOT_DOCKER_TIMEOUT` seconds when it is a positive
 /// number (at most a day), else [`DEFAULT_TIMEOUT`].
 pub fn timeout_from_env() -> Duration {
-    std::env::var(TIMEOUT_ENV)
+    timeout_from(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+}
+
+/// `var` as a bound in seconds when it is a positive number (at most a day), else `default`.
+pub fn timeout_from(var: &str, default: Duration) -> Duration {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| *s > 0.0 && *s <= 86_400.0)
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .unwrap_or(DEFAULT_TIMEOUT)
+        .unwrap_or(default)
+}
+
+/// Connects to the unix socket at `path` within `deadline`: a listener whose backlog is full
+/// makes a blocking connect wait for as long as it does not accept, so the connect is
+/// non-blocking and retried until the deadline (then `TimedOut`).
+pub(crate) fn connect_unix(
+    path: &std::path::Path,
+    deadline: Instant,
+) -> std::io::Result<UnixStream> {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let addr = UnixAddr::new(path)?;
+    loop {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        match connect(fd.as_raw_fd(), &addr) {
+            Ok(()) => {
+                let s = UnixStream::from(fd);
+                s.set_nonblocking(false)?;
+                return Ok(s);
+            }
+            // The listener's backlog is full: try again until the deadline.
+            Err(nix::errno::Errno::EAGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(nix::errno::Errno::EAGAIN) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connecting",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The first `n` characters of `s` (ids are ASCII hex, but an engine may send anything: never
@@ -103,32 +145,12 @@ impl Docker {
         self
     }
 
-    /// Connects to the socket within `deadline`: a listener whose backlog is full makes a
-    /// blocking connect wait for as long as it does not accept.
+    /// Connects to the socket within `deadline` (see [`connect_unix`]).
     fn connect(&self, deadline: Instant) -> std::io::Result<UnixStream> {
-        use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
-        let addr = UnixAddr::new(&self.socket)?;
-        loop {
-            let fd = socket(
-                AddressFamily::Unix,
-                SockType::Stream,
-                SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-                None,
-            )?;
-            match connect(fd.as_raw_fd(), &addr) {
-                Ok(()) => {
-                    let s = UnixStream::from(fd);
-                    s.set_nonblocking(false)?;
-                    return Ok(s);
-                }
-                // The listener's backlog is full: try again until the deadline.
-                Err(nix::errno::Errno::EAGAIN) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(nix::errno::Errno::EAGAIN) => return Err(self.timed_out("connecting")),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        connect_unix(&self.socket, deadline).map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => self.timed_out("connecting"),
+            _ => e,
+        })
     }
 
     fn timed_out(&self, what: &str) -> std::io::Error {

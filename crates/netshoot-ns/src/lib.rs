@@ -1,14 +1,17 @@
 //! Network-namespace targets for netshoot.
 //!
-//! Resolve a [`TargetSpec`] into a [`Target`] (Docker API over the unix socket, `/proc`,
-//! `/var/run/netns`), then [`enter`] it on the main thread *before* any other thread or async
-//! runtime exists: `setns(CLONE_NEWNET)` moves only the calling thread, and threads inherit the
-//! namespace of the thread that creates them.
+//! Resolve a [`TargetSpec`] into a [`Target`] (Docker API over the unix socket, the container
+//! runtime's CRI socket for Kubernetes pods, `/proc`, `/var/run/netns`), then [`enter`] it on
+//! the main thread *before* any other thread or async runtime exists: `setns(CLONE_NEWNET)`
+//! moves only the calling thread, and threads inherit the namespace of the thread that creates
+//! them.
 
+pub mod cri;
 pub mod docker;
 mod enter;
 mod exec;
 mod list;
+pub mod pods;
 mod resolve;
 pub mod rootfile;
 pub mod spec;
@@ -36,6 +39,18 @@ pub enum NsError {
     #[error("{why}")]
     Docker {
         /// Message naming the fix.
+        why: String,
+    },
+    /// The container runtime's CRI socket cannot be used.
+    #[error("{why}")]
+    Cri {
+        /// Message naming the socket and the fix.
+        why: String,
+    },
+    /// A `pod:` or `cri:` target that names no running sandbox (or container) on this node.
+    #[error("{why}")]
+    PodTarget {
+        /// Message naming the problem and the pods there are.
         why: String,
     },
     /// No container has that name or id.
@@ -161,7 +176,7 @@ impl NsError {
     }
 }
 
-fn list_or_none(what: &str, items: &[String]) -> String {
+pub(crate) fn list_or_none(what: &str, items: &[String]) -> String {
     if items.is_empty() {
         format!("there are no {what}")
     } else {

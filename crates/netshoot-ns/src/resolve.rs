@@ -38,6 +38,9 @@ pub struct Target {
     /// The Swarm task, for `service:` and `task:` targets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskRef>,
+    /// The Kubernetes pod, for `pod:` and `cri:` targets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<crate::pods::PodRef>,
     /// The target's own `/etc/resolv.conf`, read before entering.
     #[serde(skip)]
     pub resolv_conf: Option<String>,
@@ -89,6 +92,14 @@ pub fn resolve(spec: &TargetSpec) -> Result<Target, NsError> {
         TargetSpec::Network(name) => network(spec, name),
         TargetSpec::Service { name, slot } => crate::swarm::service_target(spec, name, *slot),
         TargetSpec::Task(id) => crate::swarm::task_target(spec, id),
+        TargetSpec::Pod {
+            namespace,
+            name,
+            container,
+        } => crate::pods::pod_target(spec, namespace, name, container.as_deref()),
+        TargetSpec::Sandbox { id, container } => {
+            crate::pods::sandbox_target(spec, id, container.as_deref())
+        }
         TargetSpec::Current => current(),
     }
 }
@@ -96,7 +107,7 @@ pub fn resolve(spec: &TargetSpec) -> Result<Target, NsError> {
 /// Reads `rel` (`etc/resolv.conf`) through `root` as the target sees it (symlinks resolved
 /// inside `root`, regular files only, at most [`rootfile::max_bytes`]); a refused file becomes a
 /// note and is treated as absent, so the host's file is never read in its place.
-fn read_target(root: &Path, rel: &str, notes: &mut Vec<String>) -> Option<String> {
+pub(crate) fn read_target(root: &Path, rel: &str, notes: &mut Vec<String>) -> Option<String> {
     match rootfile::read_in_root(root, rel, rootfile::max_bytes()) {
         Ok(text) => text,
         Err(note) => {
@@ -109,13 +120,13 @@ fn read_target(root: &Path, rel: &str, notes: &mut Vec<String>) -> Option<String
 /// A namespace file opened at resolve time: its path, its nsfs inode, and the open descriptor
 /// that [`crate::enter`] joins, so the namespace entered is the one resolved even if the path
 /// now names another (a pid reused, a bind mount replaced).
-struct NsFile {
+pub(crate) struct NsFile {
     path: PathBuf,
     inode: u64,
     file: Option<Arc<File>>,
 }
 
-fn inode_of(path: &Path, label: &str) -> Result<NsFile, NsError> {
+pub(crate) fn inode_of(path: &Path, label: &str) -> Result<NsFile, NsError> {
     // Opening first turns permission problems into the right message.
     let f = open_ns(path, label)?;
     let inode = f.metadata().map(|m| m.ino()).map_err(|e| NsError::Io {
@@ -173,7 +184,7 @@ pub(crate) fn pid1_is_self() -> bool {
     )
 }
 
-fn base(spec: &TargetSpec, ns: NsFile, root: &Path) -> Target {
+pub(crate) fn base(spec: &TargetSpec, ns: NsFile, root: &Path) -> Target {
     let rc = root.join("etc/resolv.conf");
     let mut notes = Vec::new();
     let resolv_conf = read_target(root, "etc/resolv.conf", &mut notes);
@@ -187,6 +198,7 @@ fn base(spec: &TargetSpec, ns: NsFile, root: &Path) -> Target {
         pid: None,
         container: None,
         task: None,
+        pod: None,
         resolv_conf,
         hosts,
         resolv_conf_path: Some(rc),
@@ -237,7 +249,7 @@ fn host(spec: &TargetSpec) -> Result<Target, NsError> {
     Ok(t)
 }
 
-fn from_pid(spec: &TargetSpec, pid: u32) -> Result<Target, NsError> {
+pub(crate) fn from_pid(spec: &TargetSpec, pid: u32) -> Result<Target, NsError> {
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     if !proc_dir.exists() {
         return Err(NsError::NoSuchPid {

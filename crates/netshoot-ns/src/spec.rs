@@ -9,8 +9,8 @@ use crate::NsError;
 
 /// The accepted forms of a target SPEC, shown when a SPEC does not parse.
 pub const FORMS: &str = "container:NAME|ID (or a bare NAME|ID), service:NAME[.SLOT], task:ID, \
-network:NAME|ID, pid:N, netns:NAME, a path such as /proc/N/ns/net or /var/run/docker/netns/X, \
-or host";
+network:NAME|ID, pod:[NAMESPACE/]NAME, cri:SANDBOX_ID, pid:N, netns:NAME, a path such as \
+/proc/N/ns/net or /var/run/docker/netns/X, or host";
 
 /// A parsed target SPEC, not yet resolved against the system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +32,26 @@ pub enum TargetSpec {
     Task(String),
     /// A Docker network's own namespace (overlay sandboxes), or its bridge for bridge networks.
     Network(String),
+    /// A Kubernetes pod on this node, found through the container runtime's CRI socket
+    /// (`pod:NAME` is in namespace `default`).
+    Pod {
+        /// The pod's namespace.
+        namespace: String,
+        /// The pod's name.
+        name: String,
+        /// One of its containers (`-c`), when its namespace or files are wanted rather than
+        /// the sandbox's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
+    },
+    /// A CRI pod sandbox by id or unique id prefix (as `crictl pods` shows it).
+    Sandbox {
+        /// Sandbox id or prefix.
+        id: String,
+        /// One of its containers (`-c`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
+    },
     /// The network namespace of a process.
     Pid(u32),
     /// A named namespace made with `ip netns add` (under `/var/run/netns`).
@@ -43,6 +63,35 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
+    /// The same pod or sandbox target narrowed to one of its containers (`-c NAME`); an error
+    /// for any other kind of target.
+    pub fn with_container(self, c: &str) -> Result<Self, NsError> {
+        let spec = self.to_string();
+        let bad = |why: String| NsError::BadSpec {
+            spec: spec.clone(),
+            why,
+        };
+        let c = name_ok(c)
+            .map_err(|w| bad(format!("container '{c}': {w}")))?
+            .to_string();
+        match self {
+            TargetSpec::Pod {
+                namespace, name, ..
+            } => Ok(TargetSpec::Pod {
+                namespace,
+                name,
+                container: Some(c),
+            }),
+            TargetSpec::Sandbox { id, .. } => Ok(TargetSpec::Sandbox {
+                id,
+                container: Some(c),
+            }),
+            other => Err(bad(format!(
+                "-c CONTAINER goes with pod: and cri: targets only, not {other}"
+            ))),
+        }
+    }
+
     /// Parses a SPEC. Bare words name a container; a leading `/` or `.` names a path.
     pub fn parse(s: &str) -> Result<Self, NsError> {
         let bad = |why: &str| NsError::BadSpec {
@@ -73,6 +122,13 @@ impl TargetSpec {
                 "service" | "svc" => service(value).map_err(&bad),
                 "task" => name_ok(value)
                     .map(|v| TargetSpec::Task(v.to_string()))
+                    .map_err(&bad),
+                "pod" => pod(value).map_err(&bad),
+                "cri" | "sandbox" => name_ok(value)
+                    .map(|v| TargetSpec::Sandbox {
+                        id: v.to_string(),
+                        container: None,
+                    })
                     .map_err(&bad),
                 "netns" => name_ok(value)
                     .map(|v| TargetSpec::Netns(v.to_string()))
@@ -118,6 +174,22 @@ fn service(v: &str) -> Result<TargetSpec, &'static str> {
     }
 }
 
+/// `NAMESPACE/NAME` or `NAME` (namespace `default`), each a Kubernetes name.
+fn pod(v: &str) -> Result<TargetSpec, &'static str> {
+    let (namespace, name) = match v.split_once('/') {
+        Some((ns, name)) => (ns, name),
+        None => ("default", v),
+    };
+    if namespace.is_empty() || name.is_empty() {
+        return Err("write pod:NAMESPACE/NAME or pod:NAME (namespace default)");
+    }
+    Ok(TargetSpec::Pod {
+        namespace: name_ok(namespace)?.to_string(),
+        name: name_ok(name)?.to_string(),
+        container: None,
+    })
+}
+
 /// Docker names and ids: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; `ip netns` names are as permissive.
 fn name_ok(v: &str) -> Result<&str, &'static str> {
     let mut chars = v.chars();
@@ -144,6 +216,10 @@ impl fmt::Display for TargetSpec {
             } => write!(f, "service:{name}.{s}"),
             TargetSpec::Task(id) => write!(f, "task:{id}"),
             TargetSpec::Network(n) => write!(f, "network:{n}"),
+            TargetSpec::Pod {
+                namespace, name, ..
+            } => write!(f, "pod:{namespace}/{name}"),
+            TargetSpec::Sandbox { id, .. } => write!(f, "cri:{id}"),
             TargetSpec::Pid(p) => write!(f, "pid:{p}"),
             TargetSpec::Netns(n) => write!(f, "netns:{n}"),
             TargetSpec::Path(p) => write!(f, "{}", p.display()),
@@ -195,6 +271,29 @@ mod tests {
             TargetSpec::Netns("blue".into())
         );
         assert_eq!(
+            TargetSpec::parse("pod:kube-system/coredns-5d78c9869d-abcde").unwrap(),
+            TargetSpec::Pod {
+                namespace: "kube-system".into(),
+                name: "coredns-5d78c9869d-abcde".into(),
+                container: None
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("pod:web").unwrap(),
+            TargetSpec::Pod {
+                namespace: "default".into(),
+                name: "web".into(),
+                container: None
+            }
+        );
+        assert_eq!(
+            TargetSpec::parse("cri:3f2a").unwrap(),
+            TargetSpec::Sandbox {
+                id: "3f2a".into(),
+                container: None
+            }
+        );
+        assert_eq!(
             TargetSpec::parse("/proc/1/ns/net").unwrap(),
             TargetSpec::Path("/proc/1/ns/net".into())
         );
@@ -215,6 +314,13 @@ mod tests {
             "service:web.0",
             "service:a.b.1",
             "task:",
+            "pod:",
+            "pod:/web",
+            "pod:ns/",
+            "pod:a/b/c",
+            "pod:a b",
+            "cri:",
+            "cri:../x",
         ] {
             let e = TargetSpec::parse(bad).unwrap_err().to_string();
             assert!(e.contains("accepted forms"), "{bad}: {e}");
@@ -233,6 +339,8 @@ mod tests {
             "service:web",
             "service:web.3",
             "task:abc",
+            "pod:kube-system/dns",
+            "cri:3f2a",
             "/x/y",
         ] {
             assert_eq!(TargetSpec::parse(s).unwrap().to_string(), s);

@@ -8,3 +8,8 @@ include!("../fuzz/exercise.rs");
 fn the_docker_corpus_never_panics() {
     netshoot_testnet::fuzz::replay(env!("CARGO_MANIFEST_DIR"), "docker", docker, 8);
 }
+
+#[test]
+fn the_cri_corpus_never_panics() {
+    netshoot_testnet::fuzz::replay(env!("CARGO_MANIFEST_DIR"), "cri", cri, 6);
+}

@@ -9,17 +9,21 @@ Examples:
   netshoot -t network:ov exec -- ip link   look inside a Swarm overlay network's namespace
   netshoot -t pid:1234 exec                a shell in process 1234's namespace
   netshoot -t service:web.2 ip addr        inside the task in slot 2 of Swarm service web
+  netshoot -t pod:kube-system/coredns-x ip addr   inside a Kubernetes pod on this node
   netshoot targets --json                  the same facts for programs
 
 Targets (-t SPEC): container:NAME|ID (or a bare NAME|ID), service:NAME[.SLOT] (a Swarm service's
 running task on this node, or the task in that slot), task:ID (id or unique prefix),
-network:NAME|ID, pid:N, netns:NAME, a path (/proc/N/ns/net, /var/run/docker/netns/X), host.
-Without -t, commands run where netshoot runs.
+network:NAME|ID, pod:NAMESPACE/NAME or pod:NAME (namespace default; a pod on this node, through
+the container runtime's CRI socket; -c CONTAINER for one of its containers), cri:SANDBOX_ID (id
+or unique prefix, as crictl pods shows it), pid:N, netns:NAME, a path (/proc/N/ns/net,
+/var/run/docker/netns/X), host. Without -t, commands run where netshoot runs.
 
 Bounds on what a target supplies (environment): NETSHOOT_TARGET_FILE_MAX=BYTES caps the
 target's resolv.conf and hosts, read through its own root (default 16777216, 16 MiB; a larger
 file, a FIFO or a device is ignored with a note); NETSHOOT_DOCKER_TIMEOUT=SECS bounds each Docker
-API request from connect to last byte (default 5).
+API request from connect to last byte (default 5); NETSHOOT_CRI_TIMEOUT=SECS each CRI call
+(default 5; answers over 16 MiB are refused).
 
 Classic names: netshoot also answers to tcpdump, netstat, ss, ip, bridge, brctl, ifconfig, route,
 arp, ping, fping, traceroute, tcptraceroute, mtr, nc, netcat, nmap, dig, drill, nslookup, host,
@@ -34,8 +38,8 @@ Exit status: 0 ok, 1 a check found a problem, 2 usage or environment error.";
 #[derive(Debug, Parser)]
 #[command(name = "netshoot", version, about, after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
-    /// Where to run: container:NAME, NAME, service:NAME[.SLOT], task:ID, network:NAME, pid:N,
-    /// netns:NAME, a netns path, host.
+    /// Where to run: container:NAME, NAME, service:NAME[.SLOT], task:ID, network:NAME,
+    /// pod:[NAMESPACE/]NAME, cri:SANDBOX_ID, pid:N, netns:NAME, a netns path, host.
     /// Given before the command, so commands keep their peers' short flags.
     #[arg(short = 't', long = "target", value_name = "SPEC", global = false)]
     pub target: Option<String>,
@@ -47,6 +51,21 @@ pub struct Cli {
     /// More detail (repeat for more).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// With -t pod:… or cri:…: one container of the pod (its own process and files).
+    #[arg(
+        short = 'c',
+        long = "container",
+        value_name = "NAME",
+        requires = "target"
+    )]
+    pub container: Option<String>,
+
+    /// The container runtime's CRI socket for pod: and cri: targets and the pods in `targets`
+    /// (default: /run/containerd/containerd.sock, else /var/run/crio/crio.sock;
+    /// env NETSHOOT_CRI_SOCKET).
+    #[arg(long = "cri-socket", value_name = "PATH")]
+    pub cri_socket: Option<std::path::PathBuf>,
 
     /// The command to run.
     #[command(subcommand)]

@@ -112,6 +112,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         json: cli.json,
         verbose: cli.verbose,
     };
+    if let Some(p) = &cli.cri_socket {
+        netshoot_ns::cri::set_socket(p.clone());
+    }
     // Commands that look at the whole host, or at nothing, run where netshoot runs.
     match command {
         Command::Targets(a) => return cmd::targets::run(&a, &out),
@@ -126,7 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         _ => {}
     }
     // Everything else runs inside the target: resolve, then enter on this (the only) thread.
-    let target = cmd::target::enter(cli.target.as_deref(), &out)?;
+    let target = cmd::target::enter(cli.target.as_deref(), cli.container.as_deref(), &out)?;
     match command {
         Command::Exec(a) => cmd::exec::run(&a, &target),
         Command::Doctor(a) => cmd::doctor::run(&a, &target, &out),

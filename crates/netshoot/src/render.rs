@@ -66,6 +66,7 @@ impl ErrorKind {
                 N::NoSuchContainer { .. }
                 | N::NotRunning { .. }
                 | N::SwarmTarget { .. }
+                | N::PodTarget { .. }
                 | N::NoSuchNetwork { .. }
                 | N::NetworkWithoutNamespace { .. }
                 | N::NetworkNamespaceMissing { .. }
@@ -76,7 +77,7 @@ impl ErrorKind {
             Some(N::Permission { .. }) => ErrorKind::Permission,
             Some(N::Exec { .. }) => ErrorKind::Exec,
             Some(N::Internal(_)) => ErrorKind::Internal,
-            Some(N::Docker { .. } | N::Io { .. }) => ErrorKind::Environment,
+            Some(N::Docker { .. } | N::Cri { .. } | N::Io { .. }) => ErrorKind::Environment,
             None if e
                 .chain()
                 .any(|c| c.is::<std::io::Error>() || c.is::<nix::Error>()) =>

@@ -59,6 +59,8 @@ use crate::render::Output;
 pub struct Ctx {
     /// `netshoot -t SPEC NAME …`: the target to enter first.
     pub target: Option<String>,
+    /// `netshoot -t pod:… -c CONTAINER NAME …`: one container of a pod target.
+    pub container: Option<String>,
     /// `netshoot --json NAME …`.
     pub json: bool,
     /// `netshoot -v NAME …`.
@@ -82,6 +84,10 @@ impl Ctx {
         if let Some(t) = &self.target {
             argv.push("-t".into());
             argv.push(t.clone());
+        }
+        if let Some(c) = &self.container {
+            argv.push("-c".into());
+            argv.push(c.clone());
         }
         if self.json {
             argv.push("--json".into());
@@ -108,7 +114,11 @@ impl Ctx {
     /// Enters the target (if any) for a tool that calls a library function itself. Must run
     /// before the tool starts any thread.
     pub fn enter(&self) -> anyhow::Result<netshoot_ns::Target> {
-        crate::cmd::target::enter(self.target.as_deref(), &self.output())
+        crate::cmd::target::enter(
+            self.target.as_deref(),
+            self.container.as_deref(),
+            &self.output(),
+        )
     }
 }
 
@@ -277,7 +287,7 @@ pub fn dispatch(argv: &[String]) -> Option<ExitCode> {
         }
         // Started under a name we do not know (a renamed binary): behave as netshoot.
     }
-    // netshoot [-t SPEC] [--json] [-v] NAME ARGS…
+    // netshoot [-t SPEC] [-c CONTAINER] [--cri-socket PATH] [--json] [-v] NAME ARGS…
     let mut ctx = Ctx::default();
     let mut i = 1;
     while i < argv.len() {
@@ -287,12 +297,24 @@ pub fn dispatch(argv: &[String]) -> Option<ExitCode> {
                 ctx.target = Some(argv.get(i + 1)?.clone());
                 i += 2;
             }
+            "-c" | "--container" => {
+                ctx.container = Some(argv.get(i + 1)?.clone());
+                i += 2;
+            }
+            "--cri-socket" => {
+                netshoot_ns::cri::set_socket(argv.get(i + 1)?.into());
+                i += 2;
+            }
             "--json" => {
                 ctx.json = true;
                 i += 1;
             }
             "-v" | "--verbose" => {
                 ctx.verbose += 1;
+                i += 1;
+            }
+            _ if a.starts_with("--cri-socket=") => {
+                netshoot_ns::cri::set_socket(a["--cri-socket=".len()..].into());
                 i += 1;
             }
             _ if a.starts_with("--target=") => {

@@ -4,12 +4,17 @@ use netshoot_ns::{Target, TargetSpec};
 
 use crate::render::Output;
 
-/// Resolves `-t SPEC` (or the current namespace when absent) and enters it on the calling
-/// thread. Must run before any other thread or async runtime is created.
-pub fn enter(spec: Option<&str>, out: &Output) -> anyhow::Result<Target> {
+/// Resolves `-t SPEC` (narrowed to `-c CONTAINER` for pod targets; or the current namespace
+/// when absent) and enters it on the calling thread. Must run before any other thread or async
+/// runtime is created.
+pub fn enter(spec: Option<&str>, container: Option<&str>, out: &Output) -> anyhow::Result<Target> {
     let spec = match spec {
         Some(s) => TargetSpec::parse(s)?,
         None => TargetSpec::Current,
+    };
+    let spec = match container {
+        Some(c) => spec.with_container(c)?,
+        None => spec,
     };
     let target = netshoot_ns::resolve(&spec)?;
     for n in &target.notes {

@@ -17,6 +17,9 @@ pub struct TargetsReport {
     pub namespaces: Vec<NamespaceReport>,
     /// Swarm services with their tasks (this engine a Swarm manager; empty otherwise).
     pub services: Vec<ServiceReport>,
+    /// Kubernetes pods on this node, from the container runtime's CRI socket (empty without
+    /// one).
+    pub pods: Vec<PodReport>,
     /// Sources that could not be read (Docker socket, other processes' namespaces).
     pub warnings: Vec<String>,
 }
@@ -30,6 +33,27 @@ pub struct ServiceReport {
     pub service: ServiceGroup,
     /// Task id → nsfs inode of its container's namespace, for tasks on this node.
     pub task_namespaces: std::collections::BTreeMap<String, u64>,
+}
+
+/// A pod on this node with its host-side veths.
+#[derive(Debug, Serialize)]
+pub struct PodReport {
+    /// The pod as the runtime reports it.
+    #[serde(flatten)]
+    pub pod: netshoot_ns::pods::PodSummary,
+    /// Its veths: the interface inside the pod and the other end (on the node, usually).
+    pub veths: Vec<PodVeth>,
+}
+
+/// One veth of a pod.
+#[derive(Debug, Serialize)]
+pub struct PodVeth {
+    /// The interface inside the pod (`eth0`).
+    pub inside: String,
+    /// The other end's name, when its namespace could be visited.
+    pub peer: Option<String>,
+    /// Where the other end lives (`host`, …).
+    pub peer_target: String,
 }
 
 /// One namespace with its interfaces.
@@ -83,9 +107,11 @@ pub fn run(args: &TargetsArgs, out: &Output) -> anyhow::Result<i32> {
         )
         .collect();
     netshoot_inspect::whose::pair_veths(&mut spaces);
+    let pods = pods(&namespaces, &mut warnings);
     let report = TargetsReport {
         namespaces,
         services,
+        pods,
         warnings,
     };
     // Every name here is someone else's (Docker's, a netns's, a process's, an interface's):
@@ -124,6 +150,40 @@ pub fn swarm_services(warnings: &mut Vec<String>) -> Vec<netshoot_ns::swarm::Ser
             Vec::new()
         }
     }
+}
+
+/// The runtime's pods, each with the veths of the namespace it was listed in; a runtime that
+/// fails adds a warning, none configured or found lists nothing.
+fn pods(namespaces: &[NamespaceReport], warnings: &mut Vec<String>) -> Vec<PodReport> {
+    let list = match netshoot_ns::pods::pods() {
+        Ok(l) => l.unwrap_or_default(),
+        Err(e) => {
+            warnings.push(format!("pods not listed: {e}"));
+            return Vec::new();
+        }
+    };
+    list.into_iter()
+        .map(|pod| {
+            let veths = namespaces
+                .iter()
+                .find(|n| Some(n.namespace.inode) == pod.netns_inode)
+                .and_then(|n| n.interfaces.as_ref())
+                .map(|ifs| {
+                    ifs.iter()
+                        .filter_map(|i| {
+                            let p = i.peer.as_ref()?;
+                            Some(PodVeth {
+                                inside: i.name.clone(),
+                                peer: p.name.clone(),
+                                peer_target: p.target.clone(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            PodReport { pod, veths }
+        })
+        .collect()
 }
 
 /// The Swarm services, each task matched to the namespace its container was listed in.
@@ -328,6 +388,42 @@ fn text(r: &TargetsReport) -> String {
                     .as_deref()
                     .map(|x| format!("  (-t {x})"))
                     .unwrap_or_default()
+            );
+        }
+    }
+    for pr in &r.pods {
+        let p = &pr.pod;
+        let _ = writeln!(
+            s,
+            "{}  [pod, sandbox {}, {}{}{}{}]",
+            p.target,
+            netshoot_ns::docker::short(&p.sandbox_id, 13),
+            p.state,
+            p.netns_inode
+                .map(|i| format!(", inode {i}"))
+                .unwrap_or_default(),
+            if p.ips.is_empty() {
+                String::new()
+            } else {
+                format!(", IP {}", p.ips.join(" "))
+            },
+            if p.host_network { ", hostNetwork" } else { "" }
+        );
+        if !p.containers.is_empty() {
+            let cs: Vec<String> = p
+                .containers
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.state))
+                .collect();
+            let _ = writeln!(s, "  containers {}", cs.join(", "));
+        }
+        for v in &pr.veths {
+            let _ = writeln!(
+                s,
+                "  veth {} peer {} in {}",
+                v.inside,
+                v.peer.as_deref().unwrap_or("?"),
+                v.peer_target
             );
         }
     }
