@@ -11,6 +11,8 @@ runs="${2:-10}"
 command -v netstat >/dev/null || { echo "bench: netstat missing (scripts/setup installs net-tools)" >&2; exit 2; }
 if [ -z "${BIN:-}" ]; then cargo build -q --release -p netshoot; BIN=$PWD/target/release/netshoot; fi
 bin=$BIN
+. bench/lib/evict.sh
+evict "$bin"
 ns=nstbs$$
 holder=""
 cleanup() { ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null; ip netns del $ns 2>/dev/null || true; }
@@ -58,6 +60,12 @@ tools=(
   "ss -tanp|ss -tanp|ss -tanp"
 )
 res=$(mktemp)
+# One untimed run of each first (netshoot was just evicted from the page cache).
+for t in "${tools[@]}"; do
+  IFS='|' read -r _ cmd _ <<<"$t"
+  # shellcheck disable=SC2086
+  ip netns exec $ns $cmd >/dev/null 2>&1 || true
+done
 for _ in $(seq "$runs"); do
   for t in "${tools[@]}"; do
     IFS='|' read -r label cmd _ <<<"$t"
