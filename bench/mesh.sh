@@ -51,11 +51,12 @@ for p in "${pids[@]}"; do
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$p/status")
   rows+=("$(awk -v u="$used" -v hz="$hz" -v s="$secs" -v h="$hwm" 'BEGIN { printf "%.3f %.1f", 100 * u / hz / s, h / 1024 }')")
 done
-printf '%s\n' "${rows[@]}" | sort -n | awk -v n="$n" -v secs="$secs" -v iv="$interval" '
-  { cpu[NR] = $1; rss[NR] = $2; if ($2 > maxr) maxr = $2; if ($1 > maxc) maxc = $1 }
-  END {
-    asort(rss, r)
-    printf "mesh: %d instances, %d peers each, a round every %s s, measured over %s s\n", n, n - 1, iv, secs
-    printf "CPU %% of a core per instance: median %.3f, max %.3f   (target < 1; ratio median/target %.3f)\n", cpu[int((NR + 1) / 2)], maxc, cpu[int((NR + 1) / 2)] / 1
-    printf "peak RSS per instance, MiB:    median %.1f, max %.1f   (target < 20; ratio max/target %.2f)\n", r[int((NR + 1) / 2)], maxr, maxr / 20
-  }'
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+maxof() { sort -n | tail -1; }
+cpu_med=$(printf '%s\n' "${rows[@]}" | awk '{print $1}' | median)
+cpu_max=$(printf '%s\n' "${rows[@]}" | awk '{print $1}' | maxof)
+rss_med=$(printf '%s\n' "${rows[@]}" | awk '{print $2}' | median)
+rss_max=$(printf '%s\n' "${rows[@]}" | awk '{print $2}' | maxof)
+echo "mesh: $n instances, $((n - 1)) peers each, a round every $interval s, measured over $secs s ($(uptime | sed 's/.*load/load/'))"
+awk -v m="$cpu_med" -v x="$cpu_max" 'BEGIN { printf "CPU %% of a core per instance: median %.3f, max %.3f   (target < 1: median/target %.3f)\n", m, x, m / 1 }'
+awk -v m="$rss_med" -v x="$rss_max" 'BEGIN { printf "peak RSS per instance, MiB:    median %.1f, max %.1f   (target < 20: max/target %.2f)\n", m, x, x / 20 }'

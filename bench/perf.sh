@@ -3,12 +3,14 @@
 # single-stream TCP on loopback and between two namespaces over a bridge (bits/s, CPU seconds
 # per GB for client + server, peak RSS), and UDP with 64-byte datagrams at full speed
 # (datagrams/s received). Namespaces 10.234.0.0/24 made here; nothing leaves the machine.
-#   Usage (root): bench/perf.sh [SECONDS] [ROUNDS]
+#   Usage (root): bench/perf.sh [SECONDS] [ROUNDS]   (BIN=path to measure another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"; rounds="${2:-3}"
-cargo build -q --release -p netshoot
-bin=$PWD/target/release/netshoot
+if [ -z "${BIN:-}" ]; then cargo build -q --release -p netshoot; BIN=$PWD/target/release/netshoot; fi
+bin=$BIN
+. bench/lib/evict.sh
+evict "$bin"   # its pages as running it leaves them (see bench/lib/evict.sh)
 p=nstbf$$
 tmp=$(mktemp -d)
 cleanup() {

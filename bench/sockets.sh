@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # `netshoot sockets` with 20,000+ established TCP sockets vs `ss -tan` and `netstat -tan`, in one
-# run, inside one namespace built here (loopback only; removed at the end). Prints mean wall
-# time, peak RSS and the ratio to ss.   Usage (root): bench/sockets.sh [PAIRS] [RUNS]
+# run, inside one namespace built here (loopback only; removed at the end). Prints wall time
+# (median and spread of the runs), peak RSS and the ratios to ss.
+#   Usage (root): bench/sockets.sh [PAIRS] [RUNS]
+# (BIN=path to measure another build, e.g. an older commit's, instead of building this tree)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs="${1:-10500}"   # each pair is two ESTAB sockets (client and server side)
 runs="${2:-10}"
 command -v netstat >/dev/null || { echo "bench: netstat missing (scripts/setup installs net-tools)" >&2; exit 2; }
-cargo build -q --release -p netshoot
-bin=$PWD/target/release/netshoot
+if [ -z "${BIN:-}" ]; then cargo build -q --release -p netshoot; BIN=$PWD/target/release/netshoot; fi
+bin=$BIN
+. bench/lib/evict.sh
+evict "$bin"
 ns=nstbs$$
 holder=""
 cleanup() { ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null; ip netns del $ns 2>/dev/null || true; }
@@ -42,31 +46,46 @@ for _ in $(seq 100); do
 done
 echo "established TCP sockets in the namespace: $est"
 
-# Each tool runs inside the namespace (the same ip netns exec wrapper for all), output discarded.
-measure() { # label cmd...
-  local label=$1; shift
-  local total=0 rss=0 s e
-  for _ in $(seq "$runs"); do
+# Each tool runs inside the namespace (the same ip netns exec wrapper for all), output discarded;
+# the tools alternate within each round. Per tool: median wall time and spread over the runs, peak
+# RSS (the largest of the runs), and the ratio of medians to ss's.
+tools=(
+  "netshoot sockets -ta|$bin sockets -ta|ss -tan"
+  "ss -tan|ss -tan|ss -tan"
+  "netstat -tan|netstat -tan|ss -tan"
+  "netshoot netstat -tan|$bin netstat -tan|ss -tan"
+  "netshoot sockets -a|$bin sockets -a|ss -an"
+  "ss -an|ss -an|ss -an"
+  "netshoot sockets -tap|$bin sockets -tap|ss -tanp"
+  "ss -tanp|ss -tanp|ss -tanp"
+)
+res=$(mktemp)
+# One untimed run of each first (netshoot was just evicted from the page cache).
+for t in "${tools[@]}"; do
+  IFS='|' read -r _ cmd _ <<<"$t"
+  # shellcheck disable=SC2086
+  ip netns exec $ns $cmd >/dev/null 2>&1 || true
+done
+for _ in $(seq "$runs"); do
+  for t in "${tools[@]}"; do
+    IFS='|' read -r label cmd _ <<<"$t"
     s=$(date +%s%N)
-    r=$(ip netns exec $ns /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1)
+    # shellcheck disable=SC2086
+    r=$(ip netns exec $ns /usr/bin/time -f %M $cmd 2>&1 >/dev/null | tail -1)
     e=$(date +%s%N)
-    total=$((total + (e - s) / 1000)); [ "$r" -gt "$rss" ] && rss=$r
+    echo "$label|$(((e - s) / 1000))|$r" >>"$res"
   done
-  echo "$label $((total / runs)) $rss"
-}
-ours=$(measure "netshoot sockets -ta" "$bin" sockets -ta)
-ssr=$(measure "ss -tan" ss -tan)
-nst=$(measure "netstat -tan" netstat -tan)
-all=$(measure "netshoot sockets -a" "$bin" sockets -a)
-ssa=$(measure "ss -an" ss -an)
-printf '%-22s %10s %10s %8s\n' tool "mean µs" "peak KiB" "vs ss"
-ss_us=$(echo "$ssr" | awk '{print $(NF-1)}')
-ssa_us=$(echo "$ssa" | awk '{print $(NF-1)}')
-for line in "$ours" "$ssr" "$nst"; do
-  us=$(echo "$line" | awk '{print $(NF-1)}'); kb=$(echo "$line" | awk '{print $NF}')
-  printf '%-22s %10d %10d %8.2f\n' "$(echo "$line" | awk '{NF-=2; print}')" "$us" "$kb" "$(echo "$us / $ss_us" | bc -l)"
 done
-for line in "$all" "$ssa"; do
-  us=$(echo "$line" | awk '{print $(NF-1)}'); kb=$(echo "$line" | awk '{print $NF}')
-  printf '%-22s %10d %10d %8.2f\n' "$(echo "$line" | awk '{NF-=2; print}')" "$us" "$kb" "$(echo "$us / $ssa_us" | bc -l)"
-done
+python3 - "$res" "${tools[@]}" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1])]
+tools = [t.split("|") for t in sys.argv[2:]]
+us = {}; kb = {}
+for label, t, r in rows:
+    us.setdefault(label, []).append(int(t)); kb[label] = max(kb.get(label, 0), int(r))
+print(f"{'tool':<24} {'median µs':>10} {'spread µs':>15} {'peak KiB':>9} {'vs ss':>6} {'RSS vs ss':>9}  (peer)")
+for label, _, peer in tools:
+    m, p = statistics.median(us[label]), statistics.median(us[peer])
+    print(f"{label:<24} {m:>10.0f} {min(us[label]):>7}-{max(us[label]):<7} {kb[label]:>9} {m / p:>6.2f} {kb[label] / kb[peer]:>9.2f}  ({peer})")
+PY
+rm -f "$res"

@@ -556,18 +556,35 @@ pub fn transact<M>(protocol: isize, request: M, flags: u16) -> io::Result<Vec<M>
 where
     M: NetlinkSerializable + NetlinkDeserializable + std::fmt::Debug,
 {
+    let mut out = Vec::new();
+    transact_each(protocol, request, flags, |m| {
+        out.push(m);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// As [`transact`], handing each decoded reply to `each` as it is read instead of collecting
+/// them (a large dump is never held whole).
+pub fn transact_each<M>(
+    protocol: isize,
+    request: M,
+    flags: u16,
+    mut each: impl FnMut(M) -> io::Result<()>,
+) -> io::Result<()>
+where
+    M: NetlinkSerializable + NetlinkDeserializable + std::fmt::Debug,
+{
     let mut header = NetlinkHeader::default();
     header.flags = flags;
     let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(request));
     packet.finalize();
     let mut buf = vec![0u8; packet.buffer_len()];
     packet.serialize(&mut buf[..]);
-    let mut out = Vec::new();
-    transact_bytes(protocol, &buf, |m| {
-        out.extend(typed(m)?);
-        Ok(())
-    })?;
-    Ok(out)
+    transact_bytes(protocol, &buf, |m| match typed(m)? {
+        Some(x) => each(x),
+        None => Ok(()),
+    })
 }
 
 /// One reply message decoded as `M` (`None` for netlink's own messages).

@@ -14,7 +14,7 @@ use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use serde::Serialize;
 
-use crate::netlink::{transact, Attrs, Reader};
+use crate::netlink::{transact_each, Attrs, Reader};
 
 pub mod filter;
 
@@ -242,7 +242,10 @@ pub fn sockets(tcp: bool, udp: bool, with_processes: bool) -> io::Result<Vec<Soc
         .collect();
     let mut out = inet_sockets(&protos, true, true)?;
     if with_processes {
-        attach_owners(&mut out, &mut [], &socket_owners());
+        let owners = Owners::scan();
+        for s in &mut out {
+            s.processes = owners.of(s.inode);
+        }
     }
     Ok(out)
 }
@@ -261,6 +264,22 @@ pub fn inet_sockets_in_states(
     states: u32,
 ) -> io::Result<Vec<Socket>> {
     let mut out = Vec::new();
+    inet_each(protos, v4, v6, states, &mut |s| {
+        out.push(s);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// As [`inet_sockets_in_states`], handing each socket to `each` as its dump message is parsed
+/// (in `protos` order, IPv4 before IPv6 within each) instead of collecting them.
+pub fn inet_each(
+    protos: &[Proto],
+    v4: bool,
+    v6: bool,
+    states: u32,
+    each: &mut dyn FnMut(Socket) -> io::Result<()>,
+) -> io::Result<()> {
     for &proto in protos {
         let ipproto = match proto {
             Proto::Tcp => IPPROTO_TCP,
@@ -271,24 +290,29 @@ pub fn inet_sockets_in_states(
             if (family == AF_INET && !v4) || (family == AF_INET6 && !v6) {
                 continue;
             }
-            match inet_dump(family, ipproto, states, proto, &mut out) {
+            // Nothing handed on before a raw_diag failure: the fallback below starts over.
+            let mut any = false;
+            match inet_dump(family, ipproto, states, proto, &mut |s| {
+                any = true;
+                each(s)
+            }) {
                 Ok(()) => {}
                 // raw_diag is a module some kernels lack: then the kernel's own table in
                 // /proc/thread-self/net/raw{,6} (of this thread's namespace), as ss does.
-                Err(e) if proto == Proto::Raw && e.raw_os_error() == Some(2) => {
+                Err(e) if proto == Proto::Raw && !any && e.raw_os_error() == Some(2) => {
                     let file = if family == AF_INET { "raw" } else { "raw6" };
                     let text = std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))?;
-                    out.extend(
-                        parse_proc_raw(&text)
-                            .into_iter()
-                            .filter(|s| states & (1 << s.state.number()) != 0),
-                    );
+                    for s in parse_proc_raw(&text) {
+                        if states & (1 << s.state.number()) != 0 {
+                            each(s)?;
+                        }
+                    }
                 }
                 Err(e) => return Err(e),
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
@@ -341,7 +365,7 @@ fn inet_dump(
     ipproto: u8,
     states: u32,
     proto: Proto,
-    out: &mut Vec<Socket>,
+    each: &mut dyn FnMut(Socket) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut body = [0u8; req_v2::SIZE];
     body[req_v2::FAMILY] = family;
@@ -350,19 +374,19 @@ fn inet_dump(
     body[req_v2::PAD] = if proto == Proto::Raw { IPPROTO_RAW } else { 0 };
     body[req_v2::STATES..req_v2::STATES + 4].copy_from_slice(&states.to_ne_bytes());
     let req = crate::netlink::message(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &body);
-    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| inet_reply(m, proto, out))
+    crate::netlink::transact_bytes(NETLINK_SOCK_DIAG, &req, |m| inet_reply(m, proto, each))
 }
 
-/// One message of a sock_diag dump reply: a socket into `out`.
+/// One message of a sock_diag dump reply: a socket handed to `each`.
 fn inet_reply(
     m: &crate::netlink::Message<'_>,
     proto: Proto,
-    out: &mut Vec<Socket>,
+    each: &mut dyn FnMut(Socket) -> io::Result<()>,
 ) -> io::Result<()> {
     if m.kind == SOCK_DIAG_BY_FAMILY {
         let s = parse_inet_diag(m.payload, proto)
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
-        out.push(s);
+        each(s)?;
     }
     Ok(())
 }
@@ -372,7 +396,12 @@ fn inet_reply(
 #[doc(hidden)]
 pub fn inet_replies(datagram: &[u8], seq: u32, proto: Proto) -> io::Result<Vec<Socket>> {
     let mut out = Vec::new();
-    crate::netlink::datagram(datagram, seq, &mut |m| inet_reply(m, proto, &mut out))?;
+    crate::netlink::datagram(datagram, seq, &mut |m| {
+        inet_reply(m, proto, &mut |s| {
+            out.push(s);
+            Ok(())
+        })
+    })?;
     Ok(out)
 }
 
@@ -521,6 +550,16 @@ pub fn unix_refcounts() -> HashMap<u32, u32> {
 
 /// Unix-domain sockets of the calling thread's namespace (no process lookup).
 pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
+    let mut out = Vec::new();
+    unix_each(&mut |s| {
+        out.push(s);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// As [`unix_sockets`], handing each socket to `each` as its dump message is parsed.
+pub fn unix_each(each: &mut dyn FnMut(UnixSocket) -> io::Result<()>) -> io::Result<()> {
     let req = SockDiagMessage::UnixRequest(UnixRequest {
         // Every state: the crate's flags name only ESTABLISHED and LISTEN, and `all()` would
         // leave out unconnected datagram sockets (CLOSE) and connecting streams.
@@ -529,13 +568,15 @@ pub fn unix_sockets() -> io::Result<Vec<UnixSocket>> {
         show_flags: ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN,
         cookie: [0xff; 8],
     });
-    let mut out = Vec::new();
-    for m in transact(NETLINK_SOCK_DIAG, req, NLM_F_REQUEST | NLM_F_DUMP)? {
-        if let SockDiagMessage::UnixResponse(r) = m {
-            out.push(unix_socket(&r));
-        }
-    }
-    Ok(out)
+    transact_each(
+        NETLINK_SOCK_DIAG,
+        req,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        |m| match m {
+            SockDiagMessage::UnixResponse(r) => each(unix_socket(&r)),
+            _ => Ok(()),
+        },
+    )
 }
 
 /// One `unix_diag` reply as a socket.
@@ -672,110 +713,220 @@ fn default_states(q: &Query, tcp_or_unix: bool, udp_or_raw: bool) -> StateSet {
     }
 }
 
-/// Dumps the sockets `q` selects (protocols, families, `-l`/`-a`, the state and port filter,
-/// owners with `processes`) in the calling thread's namespace. `ss`, `netstat` and `sockets`
-/// all list through this one function.
-pub fn select(q: &Query) -> Result<Selection, SelectError> {
-    let any = q.tcp || q.udp || q.raw || q.unix;
-    let (tcp, udp, raw, unix) = if any {
-        (q.tcp, q.udp, q.raw, q.unix)
-    } else {
-        (true, true, true, !(q.v4 || q.v6))
-    };
-    let filter = Filter::parse(&q.filter, default_states(q, tcp || unix, udp || raw))?;
-    // ss's order: raw, udp, tcp (unix sockets come before all of them).
-    let protos: Vec<Proto> = [(raw, Proto::Raw), (udp, Proto::Udp), (tcp, Proto::Tcp)]
-        .into_iter()
-        .filter_map(|(on, p)| on.then_some(p))
-        .collect();
-    let mut inet = inet_sockets_in_states(&protos, !q.v6, !q.v4, filter.states.bits())
-        .map_err(SelectError::Inet)?;
-    inet.retain(|s| filter.matches(s));
-    let mut ux = if unix && filter.expr.is_none() {
-        unix_sockets().map_err(SelectError::Unix)?
-    } else {
-        Vec::new()
-    };
-    ux.retain(|s| filter.matches_unix(s));
-    if q.processes {
-        attach_owners(&mut inet, &mut ux, &socket_owners());
+/// A listing ready to run: the [`Query`]'s filter parsed, its protocols, and (with
+/// `processes`) the owners of every socket inode read from `/proc` once, compactly. `ss`,
+/// `netstat` and `sockets` all list through this one type: [`Selector::each_unix`] and
+/// [`Selector::each_inet`] hand each selected socket on as its dump message is parsed (owners
+/// filled in), so a text listing never holds the whole dump; [`select`] collects them.
+pub struct Selector {
+    filter: Filter,
+    /// Raw, UDP, TCP: those asked for, in ss's order.
+    protos: Vec<Proto>,
+    unix: bool,
+    v4: bool,
+    v6: bool,
+    owners: Option<Owners>,
+    /// More than one kind of socket: ss shows the Netid column.
+    pub netid: bool,
+    /// More than one state asked for: ss shows the State column.
+    pub state_col: bool,
+}
+
+impl Selector {
+    /// Parses `q`'s filter and, with `processes`, reads the socket owners.
+    pub fn new(q: &Query) -> Result<Selector, SelectError> {
+        let any = q.tcp || q.udp || q.raw || q.unix;
+        let (tcp, udp, raw, unix) = if any {
+            (q.tcp, q.udp, q.raw, q.unix)
+        } else {
+            (true, true, true, !(q.v4 || q.v6))
+        };
+        let filter = Filter::parse(&q.filter, default_states(q, tcp || unix, udp || raw))?;
+        // ss's order: raw, udp, tcp (unix sockets come before all of them).
+        let protos: Vec<Proto> = [(raw, Proto::Raw), (udp, Proto::Udp), (tcp, Proto::Tcp)]
+            .into_iter()
+            .filter_map(|(on, p)| on.then_some(p))
+            .collect();
+        Ok(Selector {
+            // ss labels unix sockets by kind (u_str, u_dgr, u_seq), so it shows the column
+            // with -x.
+            netid: protos.len() > 1 || unix,
+            // As ss: a filter down to one state makes the State column redundant.
+            state_col: filter.states.len() != 1,
+            unix: unix && filter.expr.is_none(),
+            filter,
+            protos,
+            v4: !q.v6,
+            v6: !q.v4,
+            owners: q.processes.then(Owners::scan),
+        })
     }
+
+    /// The inet protocols selected, in ss's order (raw, udp, tcp).
+    pub fn protos(&self) -> &[Proto] {
+        &self.protos
+    }
+
+    /// Dumps the selected inet sockets of `protos` (in that order; those not selected are
+    /// skipped), IPv4 before IPv6 within each, and hands each one the filter keeps to `each`.
+    pub fn each_inet(
+        &self,
+        protos: &[Proto],
+        mut each: impl FnMut(Socket) -> io::Result<()>,
+    ) -> Result<(), SelectError> {
+        let protos: Vec<Proto> = protos
+            .iter()
+            .copied()
+            .filter(|p| self.protos.contains(p))
+            .collect();
+        inet_each(
+            &protos,
+            self.v4,
+            self.v6,
+            self.filter.states.bits(),
+            &mut |mut s| {
+                if !self.filter.matches(&s) {
+                    return Ok(());
+                }
+                if let Some(o) = &self.owners {
+                    s.processes = o.of(s.inode);
+                }
+                each(s)
+            },
+        )
+        .map_err(SelectError::Inet)
+    }
+
+    /// Dumps the unix sockets (when selected and no address filter is given) and hands each
+    /// one the filter keeps to `each`.
+    pub fn each_unix(
+        &self,
+        mut each: impl FnMut(UnixSocket) -> io::Result<()>,
+    ) -> Result<(), SelectError> {
+        if !self.unix {
+            return Ok(());
+        }
+        unix_each(&mut |mut s| {
+            if !self.filter.matches_unix(&s) {
+                return Ok(());
+            }
+            if let Some(o) = &self.owners {
+                s.processes = o.of(s.inode);
+            }
+            each(s)
+        })
+        .map_err(SelectError::Unix)
+    }
+}
+
+/// Dumps the sockets `q` selects (protocols, families, `-l`/`-a`, the state and port filter,
+/// owners with `processes`) in the calling thread's namespace, collected (for `--json`; text
+/// listings stream through [`Selector`]).
+pub fn select(q: &Query) -> Result<Selection, SelectError> {
+    let sel = Selector::new(q)?;
+    let mut inet = Vec::new();
+    sel.each_inet(sel.protos(), |s| {
+        inet.push(s);
+        Ok(())
+    })?;
+    let mut ux = Vec::new();
+    sel.each_unix(|s| {
+        ux.push(s);
+        Ok(())
+    })?;
     Ok(Selection {
         report: SocketsReport {
             sockets: inet,
             unix: ux,
         },
-        // ss labels unix sockets by kind (u_str, u_dgr, u_seq), so it shows the column with -x.
-        netid: protos.len() > 1 || unix,
-        // As ss: a filter down to one state makes the State column redundant.
-        state_col: filter.states.len() != 1,
+        netid: sel.netid,
+        state_col: sel.state_col,
     })
 }
 
-/// Fills in each socket's owning processes from an inode → processes map.
-pub fn attach_owners(
-    inet: &mut [Socket],
-    unix: &mut [UnixSocket],
-    owners: &HashMap<u32, Vec<Owner>>,
-) {
-    for s in inet {
-        if let Some(p) = owners.get(&s.inode) {
-            s.processes = p.clone();
+/// Socket inode → the descriptors holding it, from `/proc/*/fd/*` links of the form
+/// `socket:[INODE]`, kept compact: one sorted array of (inode, process, fd) and each process's
+/// command once (12 bytes a descriptor, where a map of owner lists takes ~100).
+#[derive(Debug, Default)]
+pub struct Owners {
+    /// (pid, command) of each process holding a socket.
+    procs: Vec<(u32, String)>,
+    /// (inode, index in `procs`, fd), sorted by inode, in /proc order within one inode.
+    fds: Vec<(u32, u32, u32)>,
+}
+
+impl Owners {
+    /// Reads every process's descriptors (those readable).
+    pub fn scan() -> Owners {
+        let mut o = Owners::default();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return o;
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+                continue;
+            };
+            let mut index: Option<u32> = None;
+            for fd in fds.flatten() {
+                let Some(num) = fd.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Ok(target) = std::fs::read_link(fd.path()) else {
+                    continue;
+                };
+                let Some(ino) = target
+                    .to_str()
+                    .and_then(|t| t.strip_prefix("socket:["))
+                    .and_then(|t| t.strip_suffix(']'))
+                    .and_then(|t| t.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                let i = *index.get_or_insert_with(|| {
+                    let command = std::fs::read_to_string(p.path().join("comm"))
+                        .map(|s| s.trim_end().to_string())
+                        .unwrap_or_default();
+                    o.procs.push((pid, command));
+                    (o.procs.len() - 1) as u32
+                });
+                o.fds.push((ino, i, num));
+            }
         }
+        // Stable: the /proc order stays within each inode.
+        o.fds.sort_by_key(|f| f.0);
+        o.fds.shrink_to_fit();
+        o
     }
-    for s in unix {
-        if let Some(p) = owners.get(&s.inode) {
-            s.processes = p.clone();
-        }
+
+    /// The descriptors holding socket `inode`, as ss lists them: the last found first.
+    pub fn of(&self, inode: u32) -> Vec<Owner> {
+        let start = self.fds.partition_point(|f| f.0 < inode);
+        let end = self.fds.partition_point(|f| f.0 <= inode);
+        self.fds[start..end]
+            .iter()
+            .rev()
+            .map(|&(_, i, fd)| {
+                let (pid, command) = &self.procs[i as usize];
+                Owner {
+                    pid: *pid,
+                    command: command.clone(),
+                    fd,
+                }
+            })
+            .collect()
     }
 }
 
-/// Socket inode → the descriptors holding it, from `/proc/*/fd/*` links of the form
-/// `socket:[INODE]`. Listed as ss lists them: the last found first.
+/// Socket inode → the descriptors holding it (see [`Owners`], the compact form the listings
+/// use), each list as ss lists it: the last found first.
 pub fn socket_owners() -> HashMap<u32, Vec<Owner>> {
+    let o = Owners::scan();
     let mut map: HashMap<u32, Vec<Owner>> = HashMap::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return map;
-    };
-    for p in procs.flatten() {
-        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
-            continue;
-        };
-        let mut comm: Option<String> = None;
-        for fd in fds.flatten() {
-            let Some(num) = fd.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let Some(ino) = target
-                .to_str()
-                .and_then(|t| t.strip_prefix("socket:["))
-                .and_then(|t| t.strip_suffix(']'))
-                .and_then(|t| t.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let command = comm
-                .get_or_insert_with(|| {
-                    std::fs::read_to_string(p.path().join("comm"))
-                        .map(|s| s.trim_end().to_string())
-                        .unwrap_or_default()
-                })
-                .clone();
-            map.entry(ino).or_default().push(Owner {
-                pid,
-                command,
-                fd: num,
-            });
-        }
-    }
-    for v in map.values_mut() {
-        v.reverse();
+    for &(ino, _, _) in &o.fds {
+        map.entry(ino).or_insert_with(|| o.of(ino));
     }
     map
 }

@@ -35,9 +35,13 @@ See docs/CLASSIC.md.
 Exit status: 0 ok, 1 a check found a problem, 2 usage or environment error.";
 
 /// The network trouble-shooting swiss-army knife for Docker and Kubernetes.
+// `C` is the set of commands the parser knows: every command (`Command`) for help, errors,
+// completions and the man page; one group of them when `parse` sees which group the command
+// line names (building clap's whole tree of ~60 commands costs ~2 MiB of resident memory). Not a
+// doc comment: clap would print it in --help.
 #[derive(Debug, Parser)]
 #[command(name = "netshoot", version, about, after_help = EXAMPLES, propagate_version = true)]
-pub struct Cli {
+pub struct Cli<C: Subcommand = Command> {
     /// Where to run: container:NAME, NAME, service:NAME[.SLOT], task:ID, network:NAME,
     /// pod:[NAMESPACE/]NAME, cri:SANDBOX_ID, pid:N, netns:NAME, a netns path, host.
     /// Given before the command, so commands keep their peers' short flags.
@@ -69,12 +73,116 @@ pub struct Cli {
 
     /// The command to run.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<C>,
 }
 
-/// Every netshoot command.
+impl<C: Subcommand> Cli<C> {
+    /// The same command line with its command widened (a group's into [`Command`]).
+    fn widen(self, f: impl FnOnce(C) -> Command) -> Cli {
+        Cli {
+            target: self.target,
+            json: self.json,
+            verbose: self.verbose,
+            container: self.container,
+            cri_socket: self.cri_socket,
+            command: self.command.map(f),
+        }
+    }
+}
+
+/// No command: a parser for `netshoot --version` alone.
+#[derive(Debug, Subcommand)]
+pub enum NoCommand {}
+
+/// Parses a netshoot command line (argv[0] first). When it names a command, only that
+/// command's group is built into clap's parser (the command itself is built whole, so its
+/// options, errors and help are the same); anything else (no command, an unknown word, `help`)
+/// goes to the parser of every command.
+pub fn parse(argv: &[String]) -> Result<Cli, clap::Error> {
+    if argv.len() == 2 && (argv[1] == "--version" || argv[1] == "-V") {
+        return Cli::<NoCommand>::try_parse_from(argv).map(|c| c.widen(|n| match n {}));
+    }
+    let Some(word) = command_word(argv) else {
+        return Cli::<Command>::try_parse_from(argv);
+    };
+    macro_rules! group {
+        ($($ty:ty => $variant:path),* $(,)?) => {
+            $(if <$ty as Subcommand>::has_subcommand(word) {
+                return Cli::<$ty>::try_parse_from(argv).map(|c| c.widen($variant));
+            })*
+        };
+    }
+    group!(
+        HostCommand => Command::Host,
+        crate::cmd::ip::IpCommand => Command::Ip,
+        crate::cmd::dns::DnsCommand => Command::Dns,
+        crate::cmd::inspect::InspectCommand => Command::Inspect,
+        crate::cmd::probes::ProbeCommand => Command::Probe,
+        crate::cmd::perf::PerfCommand => Command::Perf,
+        crate::cmd::mesh::MeshCommand => Command::Mesh,
+        crate::cmd::capture::CaptureCommand => Command::Capture,
+        ToolCommand => Command::Tools,
+    );
+    Cli::<Command>::try_parse_from(argv)
+}
+
+/// The command a command line names: the first word that is not one of netshoot's own options
+/// (`-t SPEC`, `--target[=]SPEC`, `--json`, `-v`); none after `--`.
+fn command_word(argv: &[String]) -> Option<&str> {
+    let mut words = argv.iter().skip(1);
+    while let Some(a) = words.next() {
+        match a.as_str() {
+            "--" => return None,
+            "-t" | "--target" => {
+                words.next();
+            }
+            s if s.starts_with("--") => {}
+            // A short cluster ending in t (-vt) takes the next word as its SPEC; -tSPEC holds it.
+            s if s.starts_with('-') && s.len() > 1 => {
+                if s.ends_with('t') && !s[1..s.len() - 1].contains('t') {
+                    words.next();
+                }
+            }
+            s => return Some(s),
+        }
+    }
+    None
+}
+
+/// Every netshoot command, in groups (one parser is built per group; see [`parse`]).
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Host(HostCommand),
+
+    #[command(flatten)]
+    Ip(crate::cmd::ip::IpCommand),
+
+    #[command(flatten)]
+    Dns(crate::cmd::dns::DnsCommand),
+
+    #[command(flatten)]
+    Inspect(crate::cmd::inspect::InspectCommand),
+
+    #[command(flatten)]
+    Probe(crate::cmd::probes::ProbeCommand),
+
+    #[command(flatten)]
+    Perf(crate::cmd::perf::PerfCommand),
+
+    #[command(flatten)]
+    Mesh(crate::cmd::mesh::MeshCommand),
+
+    #[command(flatten)]
+    Capture(crate::cmd::capture::CaptureCommand),
+
+    #[command(flatten)]
+    Tools(ToolCommand),
+}
+
+/// The commands of no other group: the host-wide ones, exec, stats, doctor.
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
     /// List every network namespace on the host with its containers, networks, processes and
     /// interfaces, then (on a Swarm manager) each service with its VIPs, endpoint mode and tasks.
     #[command(
@@ -168,28 +276,11 @@ Examples:
   netshoot doctor                            the namespace netshoot runs in, no destination
   netshoot -t web doctor db --json")]
     Doctor(crate::cmd::doctor::DoctorArgs),
+}
 
-    #[command(flatten)]
-    Ip(crate::cmd::ip::IpCommand),
-
-    #[command(flatten)]
-    Dns(crate::cmd::dns::DnsCommand),
-
-    #[command(flatten)]
-    Inspect(crate::cmd::inspect::InspectCommand),
-
-    #[command(flatten)]
-    Probe(crate::cmd::probes::ProbeCommand),
-
-    #[command(flatten)]
-    Perf(crate::cmd::perf::PerfCommand),
-
-    #[command(flatten)]
-    Mesh(crate::cmd::mesh::MeshCommand),
-
-    #[command(flatten)]
-    Capture(crate::cmd::capture::CaptureCommand),
-
+/// The commands of no other group that come last in `--help`: install-links, motd, man.
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
     /// Create a link named after every classic tool (tcpdump, netstat, ip, …) pointing at this
     /// binary, so each name runs netshoot's engine with the classic command line.
     ///
@@ -265,27 +356,116 @@ mod tests {
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        <Cli>::command().debug_assert();
     }
 
     #[test]
     fn json_is_accepted_after_the_command() {
-        let c = Cli::try_parse_from(["netshoot", "targets", "--json"]).unwrap();
+        let c = <Cli>::try_parse_from(["netshoot", "targets", "--json"]).unwrap();
         assert!(c.json);
-        let c = Cli::try_parse_from(["netshoot", "--json", "ls"]).unwrap();
+        let c = <Cli>::try_parse_from(["netshoot", "--json", "ls"]).unwrap();
         assert!(c.json);
     }
 
     #[test]
     fn target_goes_before_the_command() {
-        let c = Cli::try_parse_from(["netshoot", "-t", "web", "exec", "--", "ip", "-j", "addr"])
+        let c = <Cli>::try_parse_from(["netshoot", "-t", "web", "exec", "--", "ip", "-j", "addr"])
             .unwrap();
         assert_eq!(c.target.as_deref(), Some("web"));
         match c.command {
-            Some(Command::Exec(a)) => assert_eq!(a.argv, ["ip", "-j", "addr"]),
+            Some(Command::Host(HostCommand::Exec(a))) => assert_eq!(a.argv, ["ip", "-j", "addr"]),
             other => panic!("{other:?}"),
         }
         // After the command, -t is not netshoot's: it belongs to the command (or is an error).
-        assert!(Cli::try_parse_from(["netshoot", "targets", "-t", "web"]).is_err());
+        assert!(<Cli>::try_parse_from(["netshoot", "targets", "-t", "web"]).is_err());
+    }
+
+    /// Every command line through `parse` (one group's parser) gives what the parser of every
+    /// command gives: the same help, errors, version and parsed command.
+    #[test]
+    fn a_group_parser_answers_as_the_whole_tree() {
+        let render = |r: Result<Cli, clap::Error>| match r {
+            Ok(c) => format!("{c:?}"),
+            Err(e) => format!("{:?} {}", e.kind(), e.render()),
+        };
+        let full = <Cli>::command();
+        let mut lines: Vec<Vec<String>> = vec![
+            vec!["--version".into()],
+            vec!["-V".into()],
+            vec![],
+            vec!["--json".into()],
+            vec!["-t".into(), "web".into(), "sockets".into(), "-ta".into()],
+            vec![
+                "-vt".into(),
+                "sockets".into(),
+                "ping".into(),
+                "-c".into(),
+                "1".into(),
+            ],
+            vec![
+                "-tweb".into(),
+                "--json".into(),
+                "perf".into(),
+                "server".into(),
+            ],
+            vec!["--target=web".into(), "ss".into(), "-tan".into()],
+            vec![
+                "sockets".into(),
+                "--json".into(),
+                "state".into(),
+                "listening".into(),
+            ],
+            vec![
+                "perf".into(),
+                "client".into(),
+                "127.0.0.1".into(),
+                "-t".into(),
+                "1".into(),
+            ],
+            vec!["perf".into(), "server".into(), "-1".into()],
+            vec!["nosuchcommand".into()],
+            vec!["help".into(), "sockets".into()],
+        ];
+        for sc in full.get_subcommands() {
+            let names = std::iter::once(sc.get_name()).chain(sc.get_all_aliases());
+            for n in names {
+                for tail in [
+                    &["--help"][..],
+                    &["--no-such-flag"],
+                    &["-h"],
+                    &["--version"],
+                    &[],
+                ] {
+                    let mut l = vec![n.to_string()];
+                    l.extend(tail.iter().map(|t| t.to_string()));
+                    lines.push(l);
+                }
+            }
+        }
+        for l in lines {
+            let argv: Vec<String> = std::iter::once("netshoot".to_string()).chain(l).collect();
+            assert_eq!(
+                render(parse(&argv)),
+                render(<Cli>::try_parse_from(&argv)),
+                "{argv:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_word_skips_netshoots_own_options() {
+        let w = |a: &[&str]| {
+            let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            command_word(&v).map(str::to_string)
+        };
+        assert_eq!(w(&["netshoot", "-t", "ping", "ss"]).as_deref(), Some("ss"));
+        assert_eq!(w(&["netshoot", "-vt", "ping", "ss"]).as_deref(), Some("ss"));
+        assert_eq!(w(&["netshoot", "-tping", "ss"]).as_deref(), Some("ss"));
+        assert_eq!(
+            w(&["netshoot", "--target", "x", "--json", "perf"]).as_deref(),
+            Some("perf")
+        );
+        assert_eq!(w(&["netshoot", "--json", "-v"]), None);
+        assert_eq!(w(&["netshoot", "--", "ss"]), None);
     }
 }

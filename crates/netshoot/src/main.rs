@@ -14,9 +14,7 @@ mod screen;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use cli::{Cli, Command};
+use cli::{Cli, Command, HostCommand as H, ToolCommand as T};
 
 fn main() -> ExitCode {
     // The classic names first: `tcpdump …` through a link, or `netshoot [-t SPEC] tcpdump …`.
@@ -35,7 +33,7 @@ fn main_with(argv: Vec<String>) -> ExitCode {
     if let Some(code) = classic::dispatch(&argv) {
         return code;
     }
-    let cli = match Cli::try_parse_from(&argv) {
+    let cli = match cli::parse(&argv) {
         Ok(c) => c,
         Err(e) if e.kind() == clap::error::ErrorKind::InvalidSubcommand => {
             let word = e
@@ -105,7 +103,7 @@ fn one_line(e: &anyhow::Error) -> String {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let Some(command) = cli.command else {
         use clap::CommandFactory;
-        Cli::command().print_help()?;
+        <Cli>::command().print_help()?;
         return Ok(0);
     };
     let out = render::Output {
@@ -117,13 +115,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     // Commands that look at the whole host, or at nothing, run where netshoot runs.
     match command {
-        Command::Targets(a) => return cmd::targets::run(&a, &out),
-        Command::Map(a) => return cmd::map::run(&a, &out),
-        Command::Stats(a) => return cmd::stats::run(&a, cli.target.as_deref(), &out),
-        Command::Completions { shell } => return cmd::misc::completions(shell),
-        Command::Man => return cmd::misc::man(),
-        Command::Sleep { duration } => return cmd::misc::sleep(duration.as_deref()),
-        Command::InstallLinks { dir, force, hard } => {
+        Command::Host(H::Targets(a)) => return cmd::targets::run(&a, &out),
+        Command::Host(H::Map(a)) => return cmd::map::run(&a, &out),
+        Command::Host(H::Stats(a)) => return cmd::stats::run(&a, cli.target.as_deref(), &out),
+        Command::Host(H::Completions { shell }) => return cmd::misc::completions(shell),
+        Command::Tools(T::Man) => return cmd::misc::man(),
+        Command::Host(H::Sleep { duration }) => return cmd::misc::sleep(duration.as_deref()),
+        Command::Tools(T::InstallLinks { dir, force, hard }) => {
             return classic::install_links(&dir, force, hard)
         }
         _ => {}
@@ -131,8 +129,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     // Everything else runs inside the target: resolve, then enter on this (the only) thread.
     let target = cmd::target::enter(cli.target.as_deref(), cli.container.as_deref(), &out)?;
     match command {
-        Command::Exec(a) => cmd::exec::run(&a, &target),
-        Command::Doctor(a) => cmd::doctor::run(&a, &target, &out),
+        Command::Host(H::Exec(a)) => cmd::exec::run(&a, &target),
+        Command::Host(H::Doctor(a)) => cmd::doctor::run(&a, &target, &out),
         Command::Ip(c) => cmd::ip::run(&c, &target, &out),
         Command::Dns(c) => cmd::dns::run(&c, &target, &out),
         Command::Inspect(c) => cmd::inspect::run(&c, &out),
@@ -140,14 +138,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Perf(c) => cmd::perf::run(&c, &target, &out),
         Command::Mesh(c) => cmd::mesh::run(&c, &target, &out),
         Command::Capture(c) => cmd::capture::run(&c, &out),
-        Command::Motd(a) => cmd::motd::run(&a, &target, &out),
-        Command::Targets(_)
-        | Command::Map(_)
-        | Command::Stats(_)
-        | Command::Completions { .. }
-        | Command::Man
-        | Command::InstallLinks { .. }
-        | Command::Sleep { .. } => {
+        Command::Tools(T::Motd(a)) => cmd::motd::run(&a, &target, &out),
+        Command::Host(
+            H::Targets(_) | H::Map(_) | H::Stats(_) | H::Completions { .. } | H::Sleep { .. },
+        )
+        | Command::Tools(T::Man | T::InstallLinks { .. }) => {
             unreachable!("handled above")
         }
     }

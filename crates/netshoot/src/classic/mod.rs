@@ -79,7 +79,6 @@ impl Ctx {
     /// Runs one of our own verbs with `args` (our syntax, after the verb's name), keeping the
     /// target and `--json`: the classic name and the verb share one engine.
     pub fn verb<S: AsRef<str>>(&self, args: &[S]) -> anyhow::Result<i32> {
-        use clap::Parser;
         let mut argv: Vec<String> = vec!["netshoot".into()];
         if let Some(t) = &self.target {
             argv.push("-t".into());
@@ -96,7 +95,7 @@ impl Ctx {
             argv.push("-v".into());
         }
         argv.extend(args.iter().map(|a| a.as_ref().to_string()));
-        let cli = crate::cli::Cli::try_parse_from(&argv).map_err(|e| {
+        let cli = crate::cli::parse(&argv).map_err(|e| {
             // A value our verb refuses (`-c abc`): clap's first line, without its usage block.
             let text = e.to_string();
             let first = text

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use netshoot_inspect::names::{Hosts, Services};
-use netshoot_inspect::sockets::{select, unix_refcounts, Owner, Query, SocketState};
+use netshoot_inspect::sockets::{select, unix_refcounts, Owner, Query, Selector, SocketState};
 use netshoot_inspect::{Proto, Socket, UnixSocket};
 
 use super::getopt::{usage, Opt, Spec, Takes};
@@ -316,21 +316,23 @@ fn sockets(
         v6: k.v6 && !k.v4,
         filter: Vec::new(),
     };
-    let mut sel = select(&query)?;
     let keep = |l: bool| all || l == listening;
-    sel.report.sockets.retain(|s| keep(s.is_listening()));
-    sel.report.unix.retain(|s| keep(s.is_listening()));
-    // netstat reads /proc/net/tcp, tcp6, udp, udp6, raw, raw6 in that order.
-    let rank = |s: &Socket| match s.proto {
-        Proto::Tcp => 0,
-        Proto::Udp => 1,
-        Proto::Raw => 2,
-    };
-    sel.report.sockets.sort_by_key(rank);
     if ctx.json {
+        let mut sel = select(&query)?;
+        sel.report.sockets.retain(|s| keep(s.is_listening()));
+        sel.report.unix.retain(|s| keep(s.is_listening()));
+        // netstat reads /proc/net/tcp, tcp6, udp, udp6, raw, raw6 in that order.
+        let rank = |s: &Socket| match s.proto {
+            Proto::Tcp => 0,
+            Proto::Udp => 1,
+            Proto::Raw => 2,
+        };
+        sel.report.sockets.sort_by_key(rank);
         ctx.output().emit(&sel.report, |_| String::new())?;
         return Ok(0);
     }
+    // Text: each row written as the dump is parsed (netstat's columns are fixed).
+    let sel = Selector::new(&query)?;
     let mode = if all {
         "servers and established"
     } else if listening {
@@ -343,7 +345,7 @@ fn sockets(
         extend: p.has("e"),
         progs,
     };
-    let mut out = String::new();
+    let mut out = Chunks::default();
     let names = Names::load(numeric);
     let programs = if progs {
         Programs::default()
@@ -351,26 +353,77 @@ fn sockets(
         Programs::none()
     };
     if k.tcp || k.udp || k.raw {
-        out.push_str(&format!("Active Internet connections ({mode})\n"));
-        out.push_str(&inet_header(&opts));
-        for s in &sel.report.sockets {
-            out.push_str(&inet_row(s, &opts, &names, &programs));
-        }
+        out.push(&format!("Active Internet connections ({mode})\n"));
+        out.push(&inet_header(&opts));
+        // netstat reads /proc/net/tcp, tcp6, udp, udp6, raw, raw6 in that order.
+        let r = sel.each_inet(&[Proto::Tcp, Proto::Udp, Proto::Raw], |s| {
+            if keep(s.is_listening()) {
+                out.push(&inet_row(&s, &opts, &names, &programs));
+            }
+            out.status()
+        });
+        out.check(r)?;
     }
     if k.unix {
-        out.push_str(&format!("Active UNIX domain sockets ({mode})\n"));
-        out.push_str("Proto RefCnt Flags       Type       State         I-Node  ");
+        out.push(&format!("Active UNIX domain sockets ({mode})\n"));
+        out.push("Proto RefCnt Flags       Type       State         I-Node  ");
         if progs {
-            out.push_str(&format!(" {:<20}", "PID/Program name"));
+            out.push(&format!(" {:<20}", "PID/Program name"));
         }
-        out.push_str(" Path\n");
+        out.push(" Path\n");
         let refs = unix_refcounts();
-        for s in &sel.report.unix {
-            out.push_str(&unix_row(s, &refs, progs, &programs));
+        let r = sel.each_unix(|s| {
+            if keep(s.is_listening()) {
+                out.push(&unix_row(&s, &refs, progs, &programs));
+            }
+            out.status()
+        });
+        out.check(r)?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// Text written to stdout in 64 KiB pieces while a dump runs; a failed write stops the dump
+/// and is the error reported.
+#[derive(Default)]
+struct Chunks {
+    buf: String,
+    failed: Option<anyhow::Error>,
+}
+
+impl Chunks {
+    fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        if self.buf.len() >= 64 * 1024 && self.failed.is_none() {
+            if let Err(e) = crate::render::write_text(&self.buf) {
+                self.failed = Some(e);
+            }
+            self.buf.clear();
         }
     }
-    crate::render::write_text(&out)?;
-    Ok(0)
+
+    /// Err (stopping the dump) once a write failed.
+    fn status(&self) -> std::io::Result<()> {
+        match self.failed {
+            Some(_) => Err(std::io::Error::other("write to stdout failed")),
+            None => Ok(()),
+        }
+    }
+
+    /// The write error if there was one, else the dump's result.
+    fn check<E: Into<anyhow::Error>>(&mut self, r: Result<(), E>) -> anyhow::Result<()> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => r.map_err(Into::into),
+        }
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        crate::render::write_text(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
 }
 
 struct RowOpts {

@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> ExitCode {
 /// Whether `word` is one of our verbs (or an alias of one).
 fn is_verb(word: &str) -> bool {
     use clap::CommandFactory;
-    crate::cli::Cli::command()
+    <crate::cli::Cli>::command()
         .get_subcommands()
         .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
 }

@@ -37,13 +37,13 @@ pub fn sleep(duration: Option<&str>) -> anyhow::Result<i32> {
 
 /// Prints a completion script for `shell`.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
-    let mut cmd = Cli::command();
+    let mut cmd = <Cli>::command();
     clap_complete::generate(shell, &mut cmd, "netshoot", &mut std::io::stdout());
     Ok(0)
 }
 
 /// Prints the man page.
 pub fn man() -> anyhow::Result<i32> {
-    clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+    clap_mangen::Man::new(<Cli>::command()).render(&mut std::io::stdout())?;
     Ok(0)
 }

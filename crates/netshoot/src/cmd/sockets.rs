@@ -1,11 +1,11 @@
 //! `sockets` (alias `ss`): TCP, UDP, raw and unix sockets over sock_diag, like `ss -tuwxanp`.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use clap::Args;
-pub use netshoot_inspect::sockets::SocketsReport;
-use netshoot_inspect::sockets::{select, Query};
-use netshoot_inspect::{Proto, Socket};
+use netshoot_inspect::sockets::{select, Owner, Query, Selector};
+use netshoot_inspect::{Proto, Socket, UnixSocket};
 
 use crate::render::Output;
 use netshoot_wire::text::escape;
@@ -78,9 +78,16 @@ impl SocketsArgs {
     }
 }
 
-/// Runs `sockets` in the (already entered) target.
+/// Runs `sockets` in the (already entered) target. Text is ss's table, filled as the dump is
+/// parsed (only the cells' text is kept, as ss keeps it, until the column widths are known);
+/// `--json` collects the report.
 pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
-    let sel = select(&args.query())?;
+    if out.json {
+        let sel = select(&args.query())?;
+        out.emit(&sel.report, |_| String::new())?;
+        return Ok(0);
+    }
+    let sel = Selector::new(&args.query())?;
     let opts = TextOpts {
         netid: sel.netid,
         state_col: sel.state_col,
@@ -89,7 +96,16 @@ pub fn run(args: &SocketsArgs, out: &Output) -> anyhow::Result<i32> {
         numeric: args.numeric,
         timers: args.options,
     };
-    out.emit(&sel.report, |r| text(r, &opts))?;
+    let mut rows = Rows::new(&opts);
+    sel.each_unix(|s| {
+        rows.unix(&s);
+        Ok(())
+    })?;
+    sel.each_inet(sel.protos(), |s| {
+        rows.inet(&s);
+        Ok(())
+    })?;
+    rows.table.print(screen_width())?;
     Ok(0)
 }
 
@@ -105,17 +121,17 @@ struct TextOpts {
 
 /// The host part of an address as ss prints it, with its delimiter (`127.0.0.1:`, `*:`,
 /// `[::1]:`, `10.0.0.1%eth0:`).
-fn host_cell(a: IpAddr, ifname: Option<&str>, v6_only: Option<bool>) -> String {
-    let host = match a {
-        IpAddr::V4(v) => v.to_string(),
+fn host_cell(w: &mut Table, a: IpAddr, ifname: Option<&str>, v6_only: Option<bool>) {
+    let _ = match a {
+        IpAddr::V4(v) => write!(w, "{v}"),
         // A dual-stack wildcard takes IPv4 too: ss writes it `*`.
-        IpAddr::V6(v) if v.is_unspecified() && v6_only != Some(true) => "*".into(),
-        IpAddr::V6(v) => format!("[{v}]"),
+        IpAddr::V6(v) if v.is_unspecified() && v6_only != Some(true) => w.write_str("*"),
+        IpAddr::V6(v) => write!(w, "[{v}]"),
     };
-    match ifname {
-        Some(i) => format!("{host}%{i}:"),
-        None => format!("{host}:"),
-    }
+    let _ = match ifname {
+        Some(i) => write!(w, "%{i}:"),
+        None => w.write_str(":"),
+    };
 }
 
 /// Port names as ss prints them without `-n`: `/etc/services` outside the ephemeral range,
@@ -149,18 +165,20 @@ impl PortNames {
         }
     }
 
-    fn port(&self, port: u16, proto: Proto) -> String {
+    fn port(&self, w: &mut Table, port: u16, proto: Proto) {
         if port == 0 {
-            return "*".into();
+            let _ = w.write_str("*");
+            return;
         }
         if proto == Proto::Raw {
-            return match &self.protocols {
-                Some(p) => p
-                    .name(port as u8)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("ipproto-{port}")),
-                None => port.to_string(),
+            let _ = match &self.protocols {
+                Some(p) => match p.name(port as u8) {
+                    Some(n) => w.write_str(n),
+                    None => write!(w, "ipproto-{port}"),
+                },
+                None => write!(w, "{port}"),
             };
+            return;
         }
         let named = self.services.as_ref().and_then(|s| {
             let (lo, hi) = self.ephemeral;
@@ -169,7 +187,10 @@ impl PortNames {
             }
             s.name(port, if proto == Proto::Udp { "udp" } else { "tcp" })
         });
-        named.map_or_else(|| port.to_string(), str::to_string)
+        let _ = match named {
+            Some(n) => w.write_str(n),
+            None => write!(w, "{port}"),
+        };
     }
 }
 
@@ -197,25 +218,38 @@ fn ms_timer(ms: u32) -> String {
 }
 
 /// ss -o's ` timer:(NAME,WHEN,RETRANS)` for a TCP socket with a timer running.
-fn timer(s: &Socket) -> String {
+fn timer(w: &mut Table, s: &Socket) {
     if s.proto != Proto::Tcp || s.timer == 0 {
-        return String::new();
+        return;
     }
     let name =
         ["off", "on", "keepalive", "timewait", "persist", "unknown"][s.timer.min(5) as usize];
-    format!(" timer:({name},{},{})", ms_timer(s.expires_ms), s.retrans)
+    let _ = write!(
+        w,
+        " timer:({name},{},{})",
+        ms_timer(s.expires_ms),
+        s.retrans
+    );
 }
 
-fn users(p: &[netshoot_inspect::sockets::Owner]) -> String {
+/// ss -p's ` users:(("CMD",pid=N,fd=N),…)`.
+fn users(w: &mut Table, p: &[Owner]) {
     if p.is_empty() {
-        return String::new();
+        return;
     }
-    let inner: Vec<String> = p
-        .iter()
+    let _ = w.write_str(" users:(");
+    for (i, o) in p.iter().enumerate() {
         // The command is any process's own name (prctl, exec -a): escaped.
-        .map(|o| format!("(\"{}\",pid={},fd={})", escape(&o.command), o.pid, o.fd))
-        .collect();
-    format!(" users:({})", inner.join(","))
+        let _ = write!(
+            w,
+            "{}(\"{}\",pid={},fd={})",
+            if i > 0 { "," } else { "" },
+            escape(&o.command),
+            o.pid,
+            o.fd
+        );
+    }
+    let _ = w.write_str(")");
 }
 
 /// ss's columns: Netid, State, Recv-Q, Send-Q, local host, local port, peer host, peer port,
@@ -233,79 +267,156 @@ const COLUMNS: [(bool, &str, &str); 10] = [
     (false, "", ""),
 ];
 
-/// ss's table. Every column is as wide as its widest cell, plus its left delimiter unless it
-/// is the first; addresses are right-aligned against their ports; trailing padding is kept. On
-/// a terminal `screen` columns wide, ss then spreads the spare width evenly over the columns of
-/// each screen line (its render_calc_width); to a pipe it prints the compact widths.
-fn render(
-    rows: &[[String; 10]],
+/// ss's table, kept as ss keeps it until it prints: the text of each shown cell (each followed
+/// by a NUL; a NUL inside a cell ends it, as ss's `%s` would), and each column's widest cell.
+/// Every column is as wide as its widest cell, plus its left delimiter unless it is the first;
+/// addresses are right-aligned against their ports; trailing padding is kept. On a terminal
+/// `screen` columns wide, ss then spreads the spare width evenly over the columns of each
+/// screen line (its render_calc_width); to a pipe it prints the compact widths.
+struct Table {
+    /// The shown cells' text, row after row, each cell followed by a NUL.
+    cells: String,
+    /// Where the cell being written starts in `cells`.
+    start: usize,
+    /// The column of the cell being written.
+    col: usize,
+    /// The columns shown (Netid and State may be hidden).
     enabled: [bool; 10],
+    /// Each column's widest cell so far.
+    max: [usize; 10],
+    /// The last row's Process cell, measured only once another row follows: ss measures a cell
+    /// when it moves on to the next one, and never moves on from the last socket's last cell
+    /// (a header alone is measured).
+    pending: Option<usize>,
+    /// Rows so far, the header included.
+    rows: usize,
     header: bool,
-    screen: Option<usize>,
-) -> String {
-    let mut width = [0usize; 10];
-    let mut first = true;
-    // ss measures a cell when it moves on to the next one; the last socket's last cell (its
-    // Process text) is never moved on from, so it does not widen its column.
-    let unmeasured = (rows.len() > usize::from(header)).then(|| rows.len() - 1);
-    for c in 0..10 {
-        if !enabled[c] {
-            continue;
+}
+
+impl std::fmt::Write for Table {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.enabled[self.col] {
+            self.cells.push_str(s);
         }
-        let max = rows
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| !(c == 8 && Some(*k) == unmeasured))
-            .map(|(_, r)| r[c].len())
-            .max()
-            .unwrap_or(0);
-        width[c] = if !first && max > 0 {
-            max + COLUMNS[c].1.len()
-        } else {
-            max
+        Ok(())
+    }
+}
+
+impl Table {
+    fn new(enabled: [bool; 10], header: bool) -> Table {
+        let mut t = Table {
+            cells: String::new(),
+            start: 0,
+            col: 0,
+            enabled,
+            max: [0; 10],
+            pending: None,
+            rows: 0,
+            header,
         };
-        if let Some(sw) = screen {
-            width[c] = width[c].min(sw);
+        if header {
+            for (_, _, name) in COLUMNS {
+                let _ = t.write_str(name);
+                t.next();
+            }
         }
-        if width[c] > 0 {
-            first = false;
+        t
+    }
+
+    /// Ends the cell being written (and the row after the tenth).
+    fn next(&mut self) {
+        let c = self.col;
+        if self.enabled[c] {
+            if let Some(nul) = self.cells[self.start..].find('\0') {
+                self.cells.truncate(self.start + nul);
+            }
+            let len = self.cells.len() - self.start;
+            if c == 8 {
+                if let Some(p) = self.pending.replace(len) {
+                    self.max[8] = self.max[8].max(p);
+                }
+            } else {
+                self.max[c] = self.max[c].max(len);
+            }
+            self.cells.push('\0');
+            self.start = self.cells.len();
+        }
+        self.col += 1;
+        if self.col == 10 {
+            self.col = 0;
+            self.rows += 1;
         }
     }
-    if let Some(sw) = screen {
-        spread(&mut width, sw);
-    }
-    let mut out = String::new();
-    for r in rows {
-        let mut started = false;
-        let Some(start) = (0..10).find(|&c| enabled[c] && width[c] > 0) else {
-            continue;
-        };
-        for c in start..10 {
+
+    /// The widths, then every row, written out in 64 KiB pieces.
+    fn print(mut self, screen: Option<usize>) -> anyhow::Result<()> {
+        if self.rows <= usize::from(self.header) {
+            if let Some(p) = self.pending.take() {
+                self.max[8] = self.max[8].max(p);
+            }
+        }
+        let enabled = self.enabled;
+        let mut width = [0usize; 10];
+        let mut first = true;
+        for c in 0..10 {
             if !enabled[c] {
                 continue;
             }
-            let (right, ldelim, _) = COLUMNS[c];
-            let mut printed = 0;
-            if started {
-                out.push_str(ldelim);
-                printed = ldelim.len();
+            let max = self.max[c];
+            width[c] = if !first && max > 0 {
+                max + COLUMNS[c].1.len()
+            } else {
+                max
+            };
+            if let Some(sw) = screen {
+                width[c] = width[c].min(sw);
             }
-            started = true;
-            let cell = &r[c];
-            if right && width[c] > 0 {
-                let pad = width[c].saturating_sub(cell.len() + printed);
-                out.extend(std::iter::repeat_n(' ', pad));
-                printed += pad;
-            }
-            out.push_str(cell);
-            printed += cell.len();
-            if !right && width[c] > 0 {
-                out.extend(std::iter::repeat_n(' ', width[c].saturating_sub(printed)));
+            if width[c] > 0 {
+                first = false;
             }
         }
-        out.push('\n');
+        if let Some(sw) = screen {
+            spread(&mut width, sw);
+        }
+        let Some(start) = (0..10).find(|&c| enabled[c] && width[c] > 0) else {
+            return Ok(());
+        };
+        let shown: Vec<usize> = (0..10).filter(|&c| enabled[c]).collect();
+        let mut out = String::with_capacity(64 * 1024 + 1024);
+        let mut cells = self.cells.split_terminator('\0');
+        for _ in 0..self.rows {
+            let mut started = false;
+            for &c in &shown {
+                let cell = cells.next().unwrap_or("");
+                if c < start {
+                    continue;
+                }
+                let (right, ldelim, _) = COLUMNS[c];
+                let mut printed = 0;
+                if started {
+                    out.push_str(ldelim);
+                    printed = ldelim.len();
+                }
+                started = true;
+                if right && width[c] > 0 {
+                    let pad = width[c].saturating_sub(cell.len() + printed);
+                    out.extend(std::iter::repeat_n(' ', pad));
+                    printed += pad;
+                }
+                out.push_str(cell);
+                printed += cell.len();
+                if !right && width[c] > 0 {
+                    out.extend(std::iter::repeat_n(' ', width[c].saturating_sub(printed)));
+                }
+            }
+            out.push('\n');
+            if out.len() >= 64 * 1024 {
+                crate::render::write_text(&out)?;
+                out.clear();
+            }
+        }
+        crate::render::write_text(&out)
     }
-    out
 }
 
 /// ss's second pass on a terminal: break the columns into screen lines and give each line's
@@ -359,65 +470,92 @@ fn spread(width: &mut [usize; 10], screen: usize) {
     }
 }
 
-fn text(r: &SocketsReport, o: &TextOpts) -> String {
-    let names = if r.sockets.iter().any(|s| s.bound_if.is_some()) {
-        interface_names()
-    } else {
-        Default::default()
-    };
-    let ports = PortNames::new(o.numeric);
-    let mut rows: Vec<[String; 10]> = Vec::with_capacity(r.sockets.len() + r.unix.len() + 1);
-    if o.header {
-        rows.push(COLUMNS.map(|c| c.2.to_string()));
-    }
-    let owners = |p: &[netshoot_inspect::sockets::Owner]| {
-        if o.processes {
-            users(p)
-        } else {
-            String::new()
+/// Each socket's row of ss's table.
+struct Rows<'a> {
+    o: &'a TextOpts,
+    ports: PortNames,
+    /// Interface names, read at the first socket bound to one.
+    names: Option<std::collections::HashMap<u32, String>>,
+    table: Table,
+}
+
+impl<'a> Rows<'a> {
+    fn new(o: &'a TextOpts) -> Rows<'a> {
+        let mut enabled = [true; 10];
+        enabled[0] = o.netid;
+        enabled[1] = o.state_col;
+        Rows {
+            o,
+            ports: PortNames::new(o.numeric),
+            names: None,
+            table: Table::new(enabled, o.header),
         }
-    };
-    for s in &r.unix {
-        rows.push([
-            s.kind.clone(),
-            s.state.to_string(),
-            format!("{:<6}", s.recv_q),
-            format!("{:<6}", s.send_q),
-            format!("{} ", s.path.as_deref().unwrap_or("*")),
-            s.inode.to_string(),
-            "* ".into(),
-            s.peer_inode.unwrap_or(0).to_string(),
-            owners(&s.processes),
-            String::new(),
-        ]);
     }
-    for s in &r.sockets {
-        let ifname = s
-            .bound_if
-            .map(|i| names.get(&i).cloned().unwrap_or_else(|| i.to_string()));
-        rows.push([
-            match s.proto {
-                Proto::Tcp => "tcp",
-                Proto::Udp => "udp",
-                Proto::Raw => "raw",
-            }
-            .to_string(),
-            s.state.to_string(),
-            format!("{:<6}", s.recv_q),
-            format!("{:<6}", s.send_q),
-            host_cell(s.local, ifname.as_deref(), s.v6_only),
-            ports.port(s.local_port, s.proto),
-            host_cell(s.peer, None, s.v6_only),
-            ports.port(s.peer_port, s.proto),
-            // ss appends -o's timer to the Process column.
-            owners(&s.processes) + &if o.timers { timer(s) } else { String::new() },
-            String::new(),
-        ]);
+
+    fn unix(&mut self, s: &UnixSocket) {
+        let t = &mut self.table;
+        let _ = t.write_str(&s.kind);
+        t.next();
+        let _ = t.write_str(s.state.as_str());
+        t.next();
+        let _ = write!(t, "{:<6}", s.recv_q);
+        t.next();
+        let _ = write!(t, "{:<6}", s.send_q);
+        t.next();
+        let _ = write!(t, "{} ", s.path.as_deref().unwrap_or("*"));
+        t.next();
+        let _ = write!(t, "{}", s.inode);
+        t.next();
+        let _ = t.write_str("* ");
+        t.next();
+        let _ = write!(t, "{}", s.peer_inode.unwrap_or(0));
+        t.next();
+        if self.o.processes {
+            users(t, &s.processes);
+        }
+        t.next();
+        t.next();
     }
-    let mut enabled = [true; 10];
-    enabled[0] = o.netid;
-    enabled[1] = o.state_col;
-    render(&rows, enabled, o.header, screen_width())
+
+    fn inet(&mut self, s: &Socket) {
+        let ifname = s.bound_if.map(|i| {
+            self.names
+                .get_or_insert_with(interface_names)
+                .get(&i)
+                .cloned()
+                .unwrap_or_else(|| i.to_string())
+        });
+        let t = &mut self.table;
+        let _ = t.write_str(match s.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Raw => "raw",
+        });
+        t.next();
+        let _ = t.write_str(s.state.as_str());
+        t.next();
+        let _ = write!(t, "{:<6}", s.recv_q);
+        t.next();
+        let _ = write!(t, "{:<6}", s.send_q);
+        t.next();
+        host_cell(t, s.local, ifname.as_deref(), s.v6_only);
+        t.next();
+        self.ports.port(t, s.local_port, s.proto);
+        t.next();
+        host_cell(t, s.peer, None, s.v6_only);
+        t.next();
+        self.ports.port(t, s.peer_port, s.proto);
+        t.next();
+        if self.o.processes {
+            users(t, &s.processes);
+        }
+        // ss appends -o's timer to the Process column.
+        if self.o.timers {
+            timer(t, s);
+        }
+        t.next();
+        t.next();
+    }
 }
 
 /// The terminal's width when stdout is one (ss spreads its columns over it).
