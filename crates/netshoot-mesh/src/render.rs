@@ -270,21 +270,9 @@ pub fn metrics(state: &State) -> String {
     s
 }
 
-/// XML/HTML text: control characters made visible, then the five specials escaped.
+/// Page text: the one sanitiser, then entities (`netshoot_wire::text::escape_xml`).
 fn html(s: &str) -> String {
-    let visible = netshoot_wire::text::escape(s);
-    let mut o = String::with_capacity(visible.len());
-    for c in visible.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    netshoot_wire::text::escape_xml(s)
 }
 
 /// A cell's colour: red for a failing pair, else green to amber by TCP connect time.

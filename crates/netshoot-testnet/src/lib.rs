@@ -1,6 +1,7 @@
 //! Dev-only test topologies: namespaces, veth pairs, bridges and Docker fixtures with unique
 //! names, torn down on drop (and so on panic).
 
+pub mod browser;
 pub mod cli;
 pub mod docker;
 pub mod fixtures;

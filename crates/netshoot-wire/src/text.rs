@@ -86,6 +86,24 @@ pub fn escape_lines(s: &str) -> Cow<'_, str> {
     rewrite(s, |c| c != '\n' && c != '\t' && is_unsafe(c), push_escaped)
 }
 
+/// Text for an HTML or XML page (text nodes and quoted attributes): [`escape`] first, so a
+/// control character shows instead of acting, then `& < > " '` as entities.
+pub fn escape_xml(s: &str) -> String {
+    let visible = escape(s);
+    let mut o = String::with_capacity(visible.len());
+    for c in visible.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// Bytes that should be text (a process name, an interface alias) made safe: valid UTF-8 as
 /// [`escape`] shows it, every byte that is not UTF-8 as `\xHH` (above 0x7f, so it never reads
 /// as a character's escape).
@@ -207,6 +225,14 @@ pub fn caret(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_text_escapes_entities_after_controls() {
+        assert_eq!(
+            escape_xml("a<b>&\"'\u{1b}[2J"),
+            "a&lt;b&gt;&amp;&quot;&#39;\\x1b[2J"
+        );
+    }
 
     #[test]
     fn plain_text_is_borrowed_unchanged() {

@@ -731,7 +731,11 @@ fn kubernetes_manifests_validate_against_three_schema_versions() {
             .expect("kubernetes-validate (pip install kubernetes-validate; scripts/setup)");
         let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
         assert!(o.status.success(), "Kubernetes {v}: {all}");
-        assert_eq!(all.matches("passed").count(), resources, "Kubernetes {v}: {all}");
+        assert_eq!(
+            all.matches("passed").count(),
+            resources,
+            "Kubernetes {v}: {all}"
+        );
     }
     // The validator does reject a broken manifest (capabilities as a string, not a list).
     let dir = std::env::temp_dir().join(unique("k8s"));

@@ -353,34 +353,6 @@ fn drawn(dom: &str) -> Vec<Drawn> {
         .collect()
 }
 
-/// Runs headless Chromium (60 s at most) with a throw-away profile.
-fn chromium(args: &[&str]) -> std::process::Output {
-    let profile = std::env::temp_dir().join(unique("nstchrome"));
-    let child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`chromium` not found: install it (scripts/setup)");
-    let b = netshoot_testnet::output_bounded(child, std::time::Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(b.ended, "chromium {args:?} did not end within 60 s");
-    assert!(
-        b.output.status.success(),
-        "chromium {args:?}: {}",
-        stderr(&b.output)
-    );
-    b.output
-}
-
 #[test]
 fn map_html_renders_in_chromium_with_every_container_and_bridge() {
     require_docker!();
@@ -410,7 +382,7 @@ fn map_html_renders_in_chromium_with_every_container_and_bridge() {
     assert!(names.contains(&a.name) && names.contains(&b.name));
     let url = format!("file://{}", page.display());
     // The DOM after Chromium parsed the page: a box for every container and bridge.
-    let dom = stdout(&chromium(&["--dump-dom", &url]));
+    let dom = netshoot_testnet::browser::dom(&url);
     let boxes = drawn(&dom);
     let find = |class: &str, name: &str| {
         boxes
@@ -449,30 +421,21 @@ fn map_html_renders_in_chromium_with_every_container_and_bridge() {
     // The screenshot, at the picture's size: each box's fill where the box is.
     let svg = &dom[dom.find("<svg").unwrap()..];
     let (w, h) = (attr(svg, "width"), attr(svg, "height"));
-    let shot = dir.join("map.png");
-    chromium(&[
-        &format!("--window-size={w},{h}"),
-        &format!("--screenshot={}", shot.display()),
+    let shot = netshoot_testnet::browser::screenshot(
         &url,
-    ]);
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
+        w.parse().unwrap(),
+        h.parse().unwrap(),
+        &dir.join("map.png"),
+    );
     assert_eq!(
-        (info.width.to_string(), info.height.to_string()),
+        (shot.width.to_string(), shot.height.to_string()),
         (w.to_string(), h.to_string()),
         "screenshot size"
     );
-    let channels = info.color_type.samples();
-    let pixel = |x: u32, y: u32| {
-        let at = (y as usize * info.line_size) + x as usize * channels;
-        [buf[at], buf[at + 1], buf[at + 2]]
-    };
     for d in want {
         let [x, y, w, _] = d.rect;
         // Inside the top-right corner, clear of the rounding and of the text.
-        let got = pixel(x + w - 6, y + 6);
+        let got = shot.rgb(x + w - 6, y + 6);
         let close = got
             .iter()
             .zip(d.fill)

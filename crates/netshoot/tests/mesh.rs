@@ -119,29 +119,6 @@ fn get(ns: &Netns, path: &str) -> String {
     stdout(&o)
 }
 
-fn chromium(args: &[&str]) -> std::process::Output {
-    let profile = std::env::temp_dir().join(unique("nstchrome"));
-    let child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`chromium` not found: install it (scripts/setup)");
-    let b = netshoot_testnet::output_bounded(child, Duration::from_secs(60));
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(b.ended, "chromium {args:?} did not end within 60 s");
-    assert!(b.output.status.success(), "chromium: {}", stderr(&b.output));
-    b.output
-}
-
 /// The heatmap page in Chromium: one cell per ordered pair in the DOM; on the screenshot, as
 /// many cell-sized patches of red as there are failing pairs.
 fn heatmap_shows(page: &str, pairs: usize, red: usize) {
@@ -150,29 +127,15 @@ fn heatmap_shows(page: &str, pairs: usize, red: usize) {
     let file = dir.join("mesh.html");
     std::fs::write(&file, page).unwrap();
     let url = format!("file://{}", file.display());
-    let dom = stdout(&chromium(&["--dump-dom", &url]));
+    let dom = netshoot_testnet::browser::dom(&url);
     assert_eq!(
         dom.matches("data-from=").count(),
         pairs,
         "one cell per pair"
     );
     assert_eq!(dom.matches("class=\"cell bad\"").count(), red, "{dom}");
-    let shot = dir.join("mesh.png");
-    chromium(&[
-        "--window-size=700,400",
-        &format!("--screenshot={}", shot.display()),
-        &url,
-    ]);
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let n = info.color_type.samples();
-    let count = |rgb: [i32; 3]| {
-        buf.chunks(n)
-            .filter(|p| (0..3).all(|k| (p[k] as i32 - rgb[k]).abs() < 8))
-            .count()
-    };
+    let shot = netshoot_testnet::browser::screenshot(&url, 700, 400, &dir.join("mesh.png"));
+    let count = |rgb: [u8; 3]| shot.count(rgb);
     let reds = count([0xdc, 0x26, 0x26]);
     // The ok cells' colours (green to amber by connect time).
     let oks: usize = [

@@ -509,22 +509,9 @@ pub(super) fn layout(g: &Graph) -> Layout {
     }
 }
 
-/// XML text: control characters made visible (`netshoot_wire::text::escape`), then the five
-/// XML specials escaped.
+/// Page text: the one sanitiser, then entities (`netshoot_wire::text::escape_xml`).
 fn xml(s: &str) -> String {
-    let visible = netshoot_wire::text::escape(s);
-    let mut o = String::with_capacity(visible.len());
-    for c in visible.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    netshoot_wire::text::escape_xml(s)
 }
 
 /// `s` cut to `n` characters, an ellipsis marking the cut.
