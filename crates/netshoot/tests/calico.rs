@@ -557,3 +557,75 @@ fn tls_with_client_certificates() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// A hostile or broken "etcd": an endless answer is cut at the cap, a silent one at the
+/// deadline; both one line, exit 2. The next endpoint in ETCD_ENDPOINTS is tried after a dead
+/// one.
+#[test]
+fn endless_and_silent_servers_are_bounded() {
+    use std::io::{Read, Write};
+    // Endless: a 200 with a huge Content-Length and bytes for ever.
+    let endless = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endless_port = endless.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = endless.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
+            );
+            let chunk = vec![b' '; 1 << 16];
+            while s.write_all(&chunk).is_ok() {}
+        }
+    });
+    let start = Instant::now();
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools"],
+        &[("ETCD_ENDPOINTS", format!("http://127.0.0.1:{endless_port}"))],
+    );
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("larger than 64 MiB"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // Silent: accepts, reads, never answers: the 10 s deadline.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = silent.accept() {
+            let mut buf = [0u8; 4096];
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        }
+    });
+    let start = Instant::now();
+    let (code, _, err) = run(
+        &["calicoctl", "get", "ippools"],
+        &[("ETCD_ENDPOINTS", format!("http://127.0.0.1:{silent_port}"))],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("timed out"), "{err}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
+
+    // A dead endpoint first, a live one second: the second answers.
+    let e = Etcd::start(false);
+    populate(&e);
+    let dead = free_port();
+    let (code, out, err) = run(
+        &["calicoctl", "get", "bgpconfig"],
+        &[(
+            "ETCD_ENDPOINTS",
+            format!("http://127.0.0.1:{dead},{}", e.url),
+        )],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, get(&e, &["get", "bgpconfig"]));
+}

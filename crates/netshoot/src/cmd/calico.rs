@@ -611,6 +611,14 @@ pub fn range(
             Err(e @ netshoot_http::Error::Usage(_)) => {
                 return Err(CalicoError::Datastore(format!("etcd TLS settings: {e}")))
             }
+            // The client's own timeout messages name curl's flags: say it for calicoctl.
+            Err(netshoot_http::Error::Timeout { secs, phase }) => failures.push(format!(
+                "{ep}: timed out after {secs:.0} s {}",
+                phase.doing()
+            )),
+            Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => failures.push(
+                format!("{ep}: no connection within {secs:.0} s: still {}", phase.doing()),
+            ),
             Err(e) => failures.push(format!("{ep}: {e}")),
         }
     }
