@@ -475,6 +475,16 @@ spec:
         err.contains("resource type 'frobnicators' is not supported"),
         "{err}"
     );
+    // calicoctl's namespace rules (commands/common/resources.go, handleNamespace).
+    let (code, _, err) = run(&["calicoctl", "get", "ippools", "-A"], &e.env());
+    assert_eq!(code, 2);
+    assert!(err.contains("IPPool is not namespaced"), "{err}");
+    let (code, _, err) = run(&["calicoctl", "get", "wep", "-n", "prod", "-A"], &e.env());
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot use both --namespace and --all-namespaces"),
+        "{err}"
+    );
     let (code, _, err) = run(&["calicoctl", "get", "wep", "x", "-A"], &e.env());
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -114,6 +114,20 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
             format!("-o {output}: netshoot prints ps, wide, yaml or json"),
         ));
     }
+    // calicoctl's handleNamespace rules.
+    let (ns, all) = (p.value("namespace"), p.has("all-namespaces"));
+    if kind.namespaced && ns.is_some() && all {
+        return Err(usage(
+            "calicoctl",
+            "cannot use both --namespace and --all-namespaces flags at the same time",
+        ));
+    }
+    if !kind.namespaced && (ns.is_some() || all) {
+        return Err(usage(
+            "calicoctl",
+            format!("{} is not namespaced", kind.kind),
+        ));
+    }
     let q = Query {
         kind,
         names: ops[2..].iter().map(|s| s.to_string()).collect(),

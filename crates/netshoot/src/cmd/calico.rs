@@ -616,9 +616,12 @@ pub fn range(
                 "{ep}: timed out after {secs:.0} s {}",
                 phase.doing()
             )),
-            Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => failures.push(
-                format!("{ep}: no connection within {secs:.0} s: still {}", phase.doing()),
-            ),
+            Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => {
+                failures.push(format!(
+                    "{ep}: no connection within {secs:.0} s: still {}",
+                    phase.doing()
+                ))
+            }
             Err(e) => failures.push(format!("{ep}: {e}")),
         }
     }
