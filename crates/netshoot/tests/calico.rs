@@ -639,3 +639,41 @@ fn endless_and_silent_servers_are_bounded() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, get(&e, &["get", "bgpconfig"]));
 }
+
+/// etcd's own authentication (`ETCD_USERNAME`, `ETCD_PASSWORD`): a token from
+/// `/v3/auth/authenticate` sent with each range; without it or with a wrong password, etcd's
+/// refusal in one line, exit 2.
+#[test]
+fn etcd_user_and_password() {
+    let e = Etcd::start(false);
+    populate(&e);
+    for args in [
+        &["user", "add", "root", "--new-user-password", "s3cret"][..],
+        &["auth", "enable"][..],
+    ] {
+        let o = e.etcdctl(args);
+        assert!(o.status.success(), "etcdctl {args:?}: {}", text(&o.stderr));
+    }
+    let mut env = e.env();
+    let (code, out, err) = run(&["calicoctl", "get", "ippools"], &env);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("answered HTTP"), "{err}");
+    env.push(("ETCD_USERNAME", "root".into()));
+    env.push(("ETCD_PASSWORD", "wrong".into()));
+    let (code, _, err) = run(&["calicoctl", "get", "ippools"], &env);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("authentication failed"), "{err}");
+    env.pop();
+    env.push(("ETCD_PASSWORD", "s3cret".into()));
+    let (code, out, err) = run(&["calicoctl", "get", "ippools"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "NAME                  CIDR             SELECTOR      \n\
+         default-ipv4-ippool   192.168.0.0/16   all()         \n\
+         v6-pool               fd00:10::/64     zone == 'b'   \n\
+         \n"
+    );
+}

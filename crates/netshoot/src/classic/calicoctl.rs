@@ -76,9 +76,9 @@ KIND: workloadendpoints|wep, ippools|ippool, bgpconfigurations|bgpconfig, bgppee
 networkpolicies|networkpolicy, globalnetworkpolicies|globalnetworkpolicy, hostendpoints (and
 calicoctl's other short names). The etcdv3 datastore only: DATASTORE_TYPE=etcdv3 (the default),
 ETCD_ENDPOINTS (comma-separated URLs, default http://127.0.0.1:2379), ETCD_CA_CERT_FILE,
-ETCD_CERT_FILE, ETCD_KEY_FILE, read through etcd's v3 JSON gateway (etcd 3.4+). Each call has
-10 s, an answer at most 64 MiB. Exit 1 for a resource that does not exist, 2 for bad usage or an
-unreachable datastore.
+ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD, read through etcd's v3 JSON gateway
+(etcd 3.4+). Each call has 10 s, an answer at most 64 MiB. Exit 1 for a resource that does not
+exist, 2 for bad usage or an unreachable datastore.
 ",
     single_dash_long: false,
 };

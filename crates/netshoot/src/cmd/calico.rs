@@ -414,6 +414,8 @@ pub struct Etcd {
     pub endpoints: Vec<String>,
     /// The TLS settings from `ETCD_CA_CERT_FILE`, `ETCD_CERT_FILE`, `ETCD_KEY_FILE`.
     pub tls: netshoot_http::TlsOptions,
+    /// `ETCD_USERNAME` and `ETCD_PASSWORD` (etcd's own authentication), when set.
+    pub credentials: Option<(String, String)>,
 }
 
 /// A failure to reach or read the datastore (exit 2) or a resource that is not there (exit 1).
@@ -491,7 +493,12 @@ impl Etcd {
                 ))
             }
         };
+        let credentials = match (env("ETCD_USERNAME"), env("ETCD_PASSWORD")) {
+            (Some(u), p) if !u.is_empty() => Some((u, p.unwrap_or_default())),
+            _ => None,
+        };
         Ok(Etcd {
+            credentials,
             endpoints,
             tls: netshoot_http::TlsOptions {
                 insecure: false,
@@ -589,46 +596,122 @@ pub fn range(
     body.push('}');
     let mut failures = Vec::new();
     for ep in &etcd.endpoints {
-        let mut o = netshoot_http::Options::new(&format!("{ep}/v3/kv/range"));
-        o.method = Some("POST".into());
-        o.headers = vec![("Content-Type".into(), "application/json".into())];
-        o.body = Some(body.clone().into_bytes());
-        o.version = netshoot_http::Version::Http11;
-        o.tls = etcd.tls.clone();
-        o.max_time = CALL_TIME;
-        o.connect_timeout = CONNECT_TIME;
-        let mut sink = Capped(Vec::new());
-        match netshoot_http::fetch(&o, &mut *resolver, &mut |_| {}, &mut sink) {
-            Ok(t) if t.last().status == 200 => return parse_range(ep, &sink.0),
-            Ok(t) => {
-                let text = String::from_utf8_lossy(&sink.0);
-                let msg: String = text.trim().chars().take(200).collect();
-                return Err(CalicoError::Datastore(format!(
-                    "etcd at {ep} answered HTTP {}: {msg}",
-                    t.last().status
-                )));
-            }
-            Err(e @ netshoot_http::Error::Usage(_)) => {
-                return Err(CalicoError::Datastore(format!("etcd TLS settings: {e}")))
-            }
-            // The client's own timeout messages name curl's flags: say it for calicoctl.
-            Err(netshoot_http::Error::Timeout { secs, phase }) => failures.push(format!(
-                "{ep}: timed out after {secs:.0} s {}",
-                phase.doing()
-            )),
-            Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => {
-                failures.push(format!(
-                    "{ep}: no connection within {secs:.0} s: still {}",
-                    phase.doing()
-                ))
-            }
-            Err(e) => failures.push(format!("{ep}: {e}")),
+        let answer = authenticate(etcd, ep, resolver).and_then(|token| {
+            post(
+                etcd,
+                ep,
+                "/v3/kv/range",
+                body.as_bytes(),
+                token.as_deref(),
+                resolver,
+            )
+        });
+        match answer {
+            Ok(a) => return parse_range(ep, &a),
+            Err(Failed::Fatal(e)) => return Err(e),
+            Err(Failed::Next(m)) => failures.push(m),
         }
     }
     Err(CalicoError::Datastore(format!(
         "cannot read the etcdv3 datastore (ETCD_ENDPOINTS): {}",
         failures.join("; ")
     )))
+}
+
+/// Why a call failed: give up, or try the next endpoint.
+enum Failed {
+    Fatal(CalicoError),
+    Next(String),
+}
+
+/// With `ETCD_USERNAME`/`ETCD_PASSWORD`, etcd's auth token for `ep` (`/v3/auth/authenticate`).
+fn authenticate(
+    etcd: &Etcd,
+    ep: &str,
+    resolver: netshoot_http::Resolver<'_>,
+) -> Result<Option<String>, Failed> {
+    let Some((user, password)) = &etcd.credentials else {
+        return Ok(None);
+    };
+    let body = serde_json::json!({ "name": user, "password": password }).to_string();
+    let a = post(
+        etcd,
+        ep,
+        "/v3/auth/authenticate",
+        body.as_bytes(),
+        None,
+        resolver,
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&a).map_err(|e| {
+        Failed::Fatal(CalicoError::Datastore(format!(
+            "etcd at {ep}: the authenticate answer is not JSON: {e}"
+        )))
+    })?;
+    match v.get("token").and_then(|t| t.as_str()) {
+        Some(t) if !t.is_empty() => Ok(Some(t.to_string())),
+        _ => Err(Failed::Fatal(CalicoError::Datastore(format!(
+            "etcd at {ep}: no token in the authenticate answer"
+        )))),
+    }
+}
+
+/// One bounded POST of JSON to `ep` + `path`: the answer of a 200, else why not.
+fn post(
+    etcd: &Etcd,
+    ep: &str,
+    path: &str,
+    body: &[u8],
+    token: Option<&str>,
+    resolver: netshoot_http::Resolver<'_>,
+) -> Result<Vec<u8>, Failed> {
+    let mut o = netshoot_http::Options::new(&format!("{ep}{path}"));
+    o.method = Some("POST".into());
+    o.headers = vec![("Content-Type".into(), "application/json".into())];
+    if let Some(t) = token {
+        o.headers.push(("Authorization".into(), t.into()));
+    }
+    o.body = Some(body.to_vec());
+    o.version = netshoot_http::Version::Http11;
+    o.tls = etcd.tls.clone();
+    o.max_time = CALL_TIME;
+    o.connect_timeout = CONNECT_TIME;
+    let mut sink = Capped(Vec::new());
+    match netshoot_http::fetch(&o, &mut *resolver, &mut |_| {}, &mut sink) {
+        Ok(t) if t.last().status == 200 => Ok(sink.0),
+        Ok(t) => {
+            // The gateway's error object ({"error": …, "code": …}), or the start of the body.
+            let msg = serde_json::from_slice::<serde_json::Value>(&sink.0)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                .unwrap_or_else(|| {
+                    String::from_utf8_lossy(&sink.0)
+                        .trim()
+                        .chars()
+                        .take(200)
+                        .collect()
+                });
+            Err(Failed::Fatal(CalicoError::Datastore(format!(
+                "etcd at {ep} answered HTTP {}: {}",
+                t.last().status,
+                msg.replace('\n', " ")
+            ))))
+        }
+        Err(e @ netshoot_http::Error::Usage(_)) => Err(Failed::Fatal(CalicoError::Datastore(
+            format!("etcd TLS settings: {e}"),
+        ))),
+        // The client's own timeout messages name curl's flags: say it for calicoctl.
+        Err(netshoot_http::Error::Timeout { secs, phase }) => Err(Failed::Next(format!(
+            "{ep}: timed out after {secs:.0} s {}",
+            phase.doing()
+        ))),
+        Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => {
+            Err(Failed::Next(format!(
+                "{ep}: no connection within {secs:.0} s: still {}",
+                phase.doing()
+            )))
+        }
+        Err(e) => Err(Failed::Next(format!("{ep}: {e}"))),
+    }
 }
 
 fn parse_range(ep: &str, answer: &[u8]) -> Result<(Vec<Kv>, String), CalicoError> {
