@@ -50,6 +50,13 @@ const OPTS: &[Opt] = &[
         "give the datastore through DATASTORE_TYPE=etcdv3, ETCD_ENDPOINTS and ETCD_*_FILE",
     ),
     Opt::unsupported(
+        "filename",
+        Some('f'),
+        &["filename"],
+        Takes::Value,
+        "netshoot's calicoctl reads only (get); apply, create, replace and delete are calicoctl's",
+    ),
+    Opt::unsupported(
         "export",
         None,
         &["export"],
