@@ -501,13 +501,13 @@ fn unreachable_datastore_is_one_line_exit_2() {
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(err.contains("connection refused"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(10));
-    // The Kubernetes datastore is not read: said so, exit 2.
-    let (code, _, err) = run(
-        &["calicoctl", "get", "ippools"],
-        &[("DATASTORE_TYPE", "kubernetes".to_string())],
-    );
-    assert_eq!(code, 2);
-    assert!(err.contains("etcdv3 datastore only"), "{err}");
+    // The Kubernetes datastore (calicoctl's choice without ETCD_ENDPOINTS) is not read: said
+    // so, exit 2.
+    for env in [vec![("DATASTORE_TYPE", "kubernetes".to_string())], vec![]] {
+        let (code, _, err) = run(&["calicoctl", "get", "ippools"], &env);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("etcdv3 datastore only"), "{err}");
+    }
 }
 
 #[test]
@@ -635,6 +635,16 @@ fn endless_and_silent_servers_are_bounded() {
             "ETCD_ENDPOINTS",
             format!("http://127.0.0.1:{dead},{}", e.url),
         )],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, get(&e, &["get", "bgpconfig"]));
+    // CALICO_ETCD_ENDPOINTS wins over ETCD_ENDPOINTS (libcalico-go's envconfig prefix).
+    let (code, out, err) = run(
+        &["calicoctl", "get", "bgpconfig"],
+        &[
+            ("ETCD_ENDPOINTS", format!("http://127.0.0.1:{dead}")),
+            ("CALICO_ETCD_ENDPOINTS", e.url.clone()),
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, get(&e, &["get", "bgpconfig"]));

@@ -81,8 +81,8 @@ pub const SPEC: Spec = Spec {
     notes: "\
 KIND: workloadendpoints|wep, ippools|ippool, bgpconfigurations|bgpconfig, bgppeers, nodes,
 networkpolicies|networkpolicy, globalnetworkpolicies|globalnetworkpolicy, hostendpoints (and
-calicoctl's other short names). The etcdv3 datastore only: DATASTORE_TYPE=etcdv3 (the default),
-ETCD_ENDPOINTS (comma-separated URLs, default http://127.0.0.1:2379), ETCD_CA_CERT_FILE,
+calicoctl's other short names). The etcdv3 datastore only: DATASTORE_TYPE=etcdv3 (the default
+when ETCD_ENDPOINTS is set), ETCD_ENDPOINTS (comma-separated URLs), each also as CALICO_NAME, ETCD_CA_CERT_FILE,
 ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD, read through etcd's v3 JSON gateway
 (etcd 3.4+). Each call has 10 s, an answer at most 64 MiB. Exit 1 for a resource that does not
 exist, 2 for bad usage or an unreachable datastore.
@@ -142,7 +142,13 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         all_namespaces: p.has("all-namespaces"),
         output,
     };
-    let etcd = Etcd::from_env(&|v| std::env::var(v).ok()).map_err(anyhow::Error::msg)?;
+    // envconfig.Process("calico", …): CALICO_NAME first, then NAME.
+    let etcd = Etcd::from_env(&|v| {
+        std::env::var(format!("CALICO_{v}"))
+            .ok()
+            .or_else(|| std::env::var(v).ok())
+    })
+    .map_err(anyhow::Error::msg)?;
     let target = ctx.enter()?;
     let mut resolver = |host: &str, within: Duration| {
         netshoot_dns::lookup_host(

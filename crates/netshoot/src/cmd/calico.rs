@@ -439,15 +439,24 @@ impl std::fmt::Display for CalicoError {
 
 impl Etcd {
     /// calicoctl's variables from `env` (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`, `ETCD_CA_CERT_FILE`,
-    /// `ETCD_CERT_FILE`, `ETCD_KEY_FILE`); the files are read now.
+    /// `ETCD_CERT_FILE`, `ETCD_KEY_FILE`, `ETCD_USERNAME`, `ETCD_PASSWORD`; the caller looks up
+    /// `CALICO_NAME` before `NAME`, as libcalico-go's envconfig does); the files are read now.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Etcd, CalicoError> {
-        let ds = env("DATASTORE_TYPE").unwrap_or_else(|| "etcdv3".into());
+        // libcalico-go's applyConfigDefaults: without a type, etcdv3 when endpoints are given,
+        // else kubernetes.
+        let ds = env("DATASTORE_TYPE")
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| match env("ETCD_ENDPOINTS") {
+                Some(e) if !e.is_empty() => "etcdv3".into(),
+                _ => "kubernetes".into(),
+            });
         match ds.as_str() {
             "etcdv3" => {}
             "kubernetes" => {
                 return Err(CalicoError::Datastore(
-                    "DATASTORE_TYPE=kubernetes: netshoot reads Calico's etcdv3 datastore only \
-                     (set DATASTORE_TYPE=etcdv3 and ETCD_ENDPOINTS)"
+                    "the Kubernetes datastore (DATASTORE_TYPE=kubernetes, calicoctl's default \
+                     without ETCD_ENDPOINTS) is not read: netshoot reads Calico's etcdv3 datastore \
+                     only (set ETCD_ENDPOINTS)"
                         .into(),
                 ))
             }
