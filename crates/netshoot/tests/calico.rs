@@ -256,6 +256,13 @@ fn populate(e: &Etcd) {
         "default.deny-egress-metadata",
         r#"{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"default.deny-egress-metadata","uid":"50617283-0000-4000-8000-000000000001","creationTimestamp":"2026-12-01T10:06:00Z"},"spec":{"tier":"default","order":10.5,"egress":[{"action":"Deny","protocol":"TCP","destination":{"nets":["169.254.169.254/32"],"ports":[80]}},{"action":"Allow"}],"selector":"has(app) && !has(trusted)","types":["Egress"]}}"#,
     );
+    // No order: Go's template prints the nil *float64 as <nil>.
+    e.put(
+        "globalnetworkpolicies",
+        None,
+        "allow-dns",
+        r#"{"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"allow-dns","uid":"50617283-0000-4000-8000-000000000002","creationTimestamp":"2026-12-01T10:06:30Z"},"spec":{"tier":"default","egress":[{"action":"Allow","protocol":"UDP","destination":{"ports":[53]}}],"selector":"all()","types":["Egress"]}}"#,
+    );
     e.put(
         "hostendpoints",
         None,
@@ -346,6 +353,7 @@ fn tables_yaml_and_json_from_etcd() {
     assert_eq!(
         get(&e, &["get", "globalnetworkpolicies", "-o", "wide"]),
         "NAME                           ORDER   SELECTOR                    \n\
+         allow-dns                      <nil>   all()                       \n\
          default.deny-egress-metadata   10.5    has(app) && !has(trusted)   \n\
          \n"
     );
