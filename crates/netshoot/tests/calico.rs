@@ -646,6 +646,36 @@ fn endless_and_silent_servers_are_bounded() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, get(&e, &["get", "bgpconfig"]));
+    // Hostile text in the datastore: no raw ESC reaches the terminal in any format.
+    e.put(
+        "ippools",
+        None,
+        "evil",
+        r#"{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"evil"},"spec":{"cidr":"10.9.0.0/16","nodeSelector":"\u001b[2J\u001b]0;owned\u0007 == 'x'"}}"#,
+    );
+    for o in ["ps", "wide", "yaml", "json"] {
+        let out = get(&e, &["get", "ippool", "evil", "-o", o]);
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07'),
+            "-o {o}: {out:?}"
+        );
+        match o {
+            "ps" | "wide" => assert!(out.contains("\\x1b[2J\\x1b]0;owned\\x07 == 'x'"), "{out}"),
+            "yaml" => assert!(
+                out.contains("nodeSelector: \"\\u001b[2J\\u001b]0;owned\\u0007 == 'x'\""),
+                "{out}"
+            ),
+            _ => assert!(
+                out.contains("\"nodeSelector\": \"\\u001b[2J\\u001b]0;owned\\u0007 == 'x'\""),
+                "{out}"
+            ),
+        }
+    }
+    // A resource without creationTimestamp shows it as null, as Go's encoder writes a zero
+    // metav1.Time.
+    let out = get(&e, &["get", "ippool", "evil", "-o", "yaml"]);
+    assert!(out.contains("  creationTimestamp: null\n"), "{out}");
+
     // CALICO_ETCD_ENDPOINTS wins over ETCD_ENDPOINTS (libcalico-go's envconfig prefix).
     let (code, out, err) = run(
         &["calicoctl", "get", "bgpconfig"],

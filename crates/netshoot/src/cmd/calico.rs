@@ -702,7 +702,7 @@ fn post(
             Err(Failed::Fatal(CalicoError::Datastore(format!(
                 "etcd at {ep} answered HTTP {}: {}",
                 t.last().status,
-                msg.replace('\n', " ")
+                netshoot_wire::text::escape(&msg)
             ))))
         }
         Err(e @ netshoot_http::Error::Usage(_)) => Err(Failed::Fatal(CalicoError::Datastore(
@@ -766,12 +766,16 @@ pub fn key_prefix(kind: &Kind, namespace: Option<&str>) -> String {
 /// A stored resource as calicoctl shows it: `kind`, `apiVersion`, `metadata` in ObjectMeta's
 /// field order (with `resourceVersion` = the key's mod_revision), then the rest as stored.
 fn shape(kind: &Kind, kv: &Kv) -> Result<J, CalicoError> {
-    let v: J = serde_json::from_slice(&kv.value)
-        .map_err(|e| CalicoError::Datastore(format!("{}: not a resource's JSON: {e}", kv.key)))?;
+    let v: J = serde_json::from_slice(&kv.value).map_err(|e| {
+        CalicoError::Datastore(format!(
+            "{}: not a resource's JSON: {e}",
+            netshoot_wire::text::escape(&kv.key)
+        ))
+    })?;
     let J::Obj(top) = v else {
         return Err(CalicoError::Datastore(format!(
             "{}: not a JSON object",
-            kv.key
+            netshoot_wire::text::escape(&kv.key)
         )));
     };
     let mut meta: Vec<(String, J)> = match top.iter().find(|(k, _)| k == "metadata") {
@@ -836,7 +840,10 @@ pub fn get(
         list_revision = Some(rev);
         for kv in &kvs {
             // Only the kind's own depth: `<plural>/<name>` or `<plural>/<ns>/<name>`.
-            let rest = &kv.key[prefix.len().min(kv.key.len())..];
+            // (A key outside the prefix, from a broken or hostile server, is left out.)
+            let Some(rest) = kv.key.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
             let depth = rest.matches('/').count();
             let want = usize::from(q.kind.namespaced && ns.is_none());
             if depth == want {
@@ -859,7 +866,8 @@ pub fn get(
                         None => format!("{}({name})", q.kind.kind),
                     };
                     return Err(CalicoError::NotFound(format!(
-                        "resource does not exist: {id}"
+                        "resource does not exist: {}",
+                        netshoot_wire::text::escape(&id)
                     )));
                 }
             }
@@ -929,7 +937,11 @@ pub fn get(
                 rows.push(
                     heads
                         .iter()
-                        .map(|h| cell(q.kind, h, it, &mut default_asn))
+                        // A datastore's text reaches a terminal: escaped (netshoot_wire::text).
+                        .map(|h| {
+                            netshoot_wire::text::escape(&cell(q.kind, h, it, &mut default_asn))
+                                .into_owned()
+                        })
                         .collect(),
                 );
             }
@@ -961,7 +973,9 @@ fn go_str(s: &str, out: &mut String) {
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c if (c as u32) < 0x20 => {
+            // Go leaves DEL, C1 and bidi controls raw; escaped here (the same string to a JSON
+            // reader) so that none reaches a terminal.
+            c if (c as u32) < 0x20 || netshoot_wire::text::is_unsafe(c) => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
@@ -1064,7 +1078,7 @@ fn yaml_scalar(v: &J) -> String {
         J::Null => "null".into(),
         J::Bool(b) => b.to_string(),
         J::Num(n) => n.to_string(),
-        J::Str(s) if s.contains('\n') => {
+        J::Str(s) if s.contains('\n') || s.chars().any(netshoot_wire::text::is_unsafe) => {
             // go-yaml writes a literal block; keep it simple and exact with double quotes.
             let mut o = String::new();
             go_str(s, &mut o);
