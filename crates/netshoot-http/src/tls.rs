@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Serialize;
 use x509_parser::prelude::*;
@@ -62,6 +62,9 @@ pub struct TlsOptions {
     pub insecure: bool,
     /// PEM CA certificates that replace the built-in roots (curl `--cacert`).
     pub ca_pem: Option<Vec<u8>>,
+    /// A client certificate chain (PEM) and its private key (PEM: PKCS#8, PKCS#1 or SEC1), sent
+    /// when the server asks for one (curl `--cert`/`--key`; etcd's `--client-cert-auth`).
+    pub client_pem: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// What the verifier saw: its verdict and the chain the server sent (DER, leaf first).
@@ -188,12 +191,30 @@ pub(crate) fn client_config(
         insecure: opts.insecure,
         seen: seen.clone(),
     };
-    let mut cfg = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Usage(format!("TLS: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut cfg = match &opts.client_pem {
+        None => builder.with_no_client_auth(),
+        Some((cert_pem, key_pem)) => {
+            let chain = CertificateDer::pem_slice_iter(cert_pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::Usage(format!("client certificate: not PEM: {e}")))?;
+            if chain.is_empty() {
+                return Err(Error::Usage(
+                    "client certificate: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        .into(),
+                ));
+            }
+            let key = PrivateKeyDer::from_pem_slice(key_pem)
+                .map_err(|e| Error::Usage(format!("client key: no PEM private key: {e}")))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| Error::Usage(format!("client certificate and key: {e}")))?
+        }
+    };
     cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok((Arc::new(cfg), seen))
 }

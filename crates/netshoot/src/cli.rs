@@ -28,7 +28,7 @@ API request from connect to last byte (default 5); NETSHOOT_CRI_TIMEOUT=SECS eac
 Classic names: netshoot also answers to tcpdump, netstat, ss, ip, bridge, brctl, ifconfig, route,
 arp, ping, fping, traceroute, tcptraceroute, mtr, nc, netcat, nmap, dig, drill, nslookup, host,
 curl, iperf3, iperf, iftop, conntrack, ipvsadm, iptables, ip6tables, iptables-save, nft, nsenter,
-ctop and netgen, with their own command lines: through a link named so (netshoot install-links DIR),
+ctop, netgen and calicoctl (calico), with their own command lines: through a link named so (netshoot install-links DIR),
 or as `netshoot [-t SPEC] NAME ARGS…` (e.g. netshoot -t web tcpdump -i eth0 port 80 -c 1 -Xvv).
 See docs/CLASSIC.md.
 

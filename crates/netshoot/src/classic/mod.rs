@@ -45,6 +45,8 @@ mod ifconfig;
 mod netstat;
 mod route;
 mod ss;
+// kubernetes room
+mod calicoctl;
 // (one `mod TOOL;` line per tool module, grouped by room; keep each room's lines together)
 
 use std::path::Path;
@@ -173,6 +175,8 @@ pub static TOOLS: &[&Tool] = &[
     &ifconfig::TOOL,
     &route::TOOL,
     &arp::TOOL,
+    // kubernetes room
+    &calicoctl::TOOL,
     // (further rooms add their tools here)
 ];
 

@@ -292,6 +292,7 @@ fn options(a: &HttpArgs) -> anyhow::Result<Options> {
                 None => None,
             },
         },
+        client_pem: None,
     };
     o.version = if a.http11 {
         Version::Http11

@@ -2,6 +2,7 @@
 //! and renders the typed report it gets back.
 
 pub mod bridge;
+pub mod calico;
 pub mod capture;
 pub mod conntrack;
 pub mod dns;
