@@ -275,10 +275,14 @@ fn html(s: &str) -> String {
     netshoot_wire::text::escape_xml(s)
 }
 
-/// A cell's colour: red for a failing pair, else green to amber by TCP connect time.
+/// A cell's colour: red for a failing pair; dark orange for one that answers now but lost
+/// rounds among those kept; else green to amber by TCP connect time.
 pub fn colour(c: &Cell) -> &'static str {
     if !c.ok {
         return "#dc2626";
+    }
+    if c.loss > 0.0 {
+        return "#c2410c";
     }
     match c.tcp_ms.unwrap_or(0.0) {
         t if t < 5.0 => "#16a34a",
@@ -452,4 +456,53 @@ pub fn table(g: &Gathered) -> String {
         g.unreachable.len()
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(ok: bool, loss: f64, tcp_ms: Option<f64>) -> Cell {
+        Cell {
+            from: "10.0.0.1".parse().unwrap(),
+            to: "10.0.0.2".parse().unwrap(),
+            ok,
+            failed: if ok { vec![] } else { vec!["tcp".into()] },
+            tcp_ms,
+            icmp_ms: None,
+            loss,
+            rounds: 10,
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn cells_are_coloured_by_failure_then_loss_then_latency() {
+        assert_eq!(colour(&cell(false, 0.1, None)), "#dc2626");
+        assert_eq!(colour(&cell(true, 0.1, Some(0.2))), "#c2410c");
+        assert_eq!(colour(&cell(true, 0.0, Some(0.2))), "#16a34a");
+        assert_eq!(colour(&cell(true, 0.0, Some(300.0))), "#f97316");
+    }
+
+    #[test]
+    fn a_gathered_matrix_counts_an_unreachable_instance_as_failing() {
+        let v = View {
+            instance: Some("10.0.0.1".parse().unwrap()),
+            rounds: 1,
+            peers: vec![],
+            warnings: vec![],
+        };
+        let g = gather(
+            vec![v],
+            vec![Unreachable {
+                addr: "10.0.0.2".parse().unwrap(),
+                error: "timeout".into(),
+            }],
+        );
+        assert_eq!(g.instances.len(), 2);
+        assert!(!g.all_ok());
+        assert_eq!(g.matrix.len(), 1);
+        assert_eq!(g.matrix[0].failed, ["unreachable"]);
+        assert!(table(&g).contains("FAIL unreachable"));
+    }
 }

@@ -137,8 +137,9 @@ fn heatmap_shows(page: &str, pairs: usize, red: usize) {
     let shot = netshoot_testnet::browser::screenshot(&url, 700, 400, &dir.join("mesh.png"));
     let count = |rgb: [u8; 3]| shot.count(rgb);
     let reds = count([0xdc, 0x26, 0x26]);
-    // The ok cells' colours (green to amber by connect time).
+    // The ok cells' colours (green to amber by connect time, dark orange after a loss).
     let oks: usize = [
+        [0xc2, 0x41, 0x0c],
         [0x16, 0xa3, 0x4a],
         [0x84, 0xcc, 0x16],
         [0xea, 0xb3, 0x08],
