@@ -424,6 +424,17 @@ fn on_a_worker_node_service_and_task_targets_use_the_local_task_containers() {
         })
         .collect();
     let pids: Vec<u32> = sleepers.iter().map(|c| c.id()).collect();
+    // `ip netns exec` joins the namespace, then execs sleep: wait until each pid is inside.
+    for (pid, ns) in pids.iter().zip([&ns1, &ns2]) {
+        let want = std::fs::metadata(format!("/run/netns/{}", ns.name))
+            .unwrap()
+            .ino();
+        let until = Instant::now() + Duration::from_secs(5);
+        while inode_of_pid(*pid) != want {
+            assert!(Instant::now() < until, "pid {pid} never joined {}", ns.name);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     // web.1 (task aaa1…) in wk1, web.3 (task bbb3…) in wk2; no tasks of "api" here.
     let ctr = |id: &str, task: &str, slot: u64| {
         format!(
