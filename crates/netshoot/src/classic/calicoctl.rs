@@ -2,8 +2,6 @@
 //! (`cmd::calico`), with calicoctl's environment (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`,
 //! `ETCD_CA_CERT_FILE`, `ETCD_CERT_FILE`, `ETCD_KEY_FILE`) and its output formats.
 
-use std::time::Duration;
-
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::{Ctx, Tool};
 use crate::cmd::calico::{self, CalicoError, Etcd, Query};
@@ -150,16 +148,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
     })
     .map_err(anyhow::Error::msg)?;
     let target = ctx.enter()?;
-    let mut resolver = |host: &str, within: Duration| {
-        netshoot_dns::lookup_host(
-            host,
-            target.resolv_conf.as_deref(),
-            target.hosts.as_deref(),
-            Duration::from_secs(5),
-            within,
-        )
-        .map_err(|e| format!("{e} (in {})", target.label))
-    };
+    let mut resolver = crate::cmd::http::target_resolver(&target);
     match calico::get(&q, &etcd, &mut resolver) {
         Ok(text) => {
             calico::print(&text)?;

@@ -378,18 +378,7 @@ pub fn run(a: &HttpArgs, target: &Target, out: &Output) -> anyhow::Result<i32> {
         }
         None => Sink::Stdout(std::io::stdout()),
     };
-    // Each query 5 s at most (or the resolv.conf's timeout), the lookup what the transfer has
-    // left of its connection phase.
-    let mut resolver = |host: &str, within: Duration| -> Result<Vec<IpAddr>, String> {
-        netshoot_dns::lookup_host(
-            host,
-            target.resolv_conf.as_deref(),
-            target.hosts.as_deref(),
-            Duration::from_secs(5),
-            within,
-        )
-        .map_err(|e| format!("{e} (in {})", target.label))
-    };
+    let mut resolver = target_resolver(target);
     let verbose = out.verbose > 0;
     let include = (a.include || a.head) && !out.json;
     let mut progress =
@@ -773,6 +762,24 @@ fn var_value(
 
 fn url_join(base: &str, rel: &str) -> Option<String> {
     netshoot_http::join_url(base, rel)
+}
+
+/// The HTTP client's resolver for `target`: its resolv.conf and hosts, each query 5 s at most
+/// (or the resolv.conf's timeout), the whole lookup within what the caller has left (`within`).
+/// `http` and `calicoctl` resolve through it.
+pub(crate) fn target_resolver(
+    target: &netshoot_ns::Target,
+) -> impl FnMut(&str, Duration) -> Result<Vec<IpAddr>, String> + '_ {
+    move |host: &str, within: Duration| {
+        netshoot_dns::lookup_host(
+            host,
+            target.resolv_conf.as_deref(),
+            target.hosts.as_deref(),
+            Duration::from_secs(5),
+            within,
+        )
+        .map_err(|e| format!("{e} (in {})", target.label))
+    }
 }
 
 #[cfg(test)]
