@@ -6,6 +6,7 @@ pub mod cli;
 pub mod docker;
 pub mod fixtures;
 pub mod fuzz;
+pub mod kube;
 mod record;
 
 pub use record::{doctor_record_args, RECORD_ENV};
