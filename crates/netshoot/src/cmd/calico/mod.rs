@@ -1,12 +1,18 @@
-//! Calico's resources read from its etcdv3 datastore, printed as `calicoctl get` prints them.
+//! Calico's resources read from its datastore, printed as `calicoctl get` prints them.
 //!
-//! The datastore is read through etcd's v3 JSON gateway (`POST /v3/kv/range`, served on the
-//! client port next to gRPC) with netshoot's HTTP client: one deadline per call, a capped answer,
-//! TLS with the CA and client certificate calicoctl's `ETCD_*` variables name. Keys follow
-//! libcalico-go's layout, `/calico/resources/v3/projectcalico.org/<plural>/[<namespace>/]<name>`,
-//! each holding the resource's v3 JSON. Tables follow calicoctl's column templates and its
-//! tabwriter (minimum width 5, padding 3, every cell tab-terminated); `-o yaml` and `-o json`
-//! follow its printers (Go's JSON encoder with HTML escaping; YAML through JSON, keys sorted).
+//! Two datastores, as libcalico-go has: etcdv3 ([`etcd`]: etcd's v3 JSON gateway) and the
+//! Kubernetes datastore ([`kdd`]: `crd.projectcalico.org/v1` custom resources, Pods and Nodes
+//! through the API server). Both go through netshoot's HTTP client (one deadline per call, a
+//! capped answer) and hand this module `projectcalico.org/v3` objects; the printing is shared.
+//! Tables follow calicoctl's column templates and its tabwriter (minimum width 5, padding 3,
+//! every cell tab-terminated); `-o yaml` and `-o json` follow its printers (Go's JSON encoder
+//! with HTML escaping; YAML through JSON, keys sorted).
+
+pub mod etcd;
+pub mod kdd;
+
+pub use etcd::Etcd;
+pub use kdd::Kube;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -15,11 +21,12 @@ use std::time::Duration;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// One call's deadline (name lookup, connect, TLS, request and answer).
-const CALL_TIME: Duration = Duration::from_secs(10);
+pub(crate) const CALL_TIME: Duration = Duration::from_secs(10);
 /// The connection phase's share of it.
-const CONNECT_TIME: Duration = Duration::from_secs(5);
-/// The largest answer read from etcd (the gateway's JSON, base64 values included).
-const MAX_ANSWER: usize = 64 << 20;
+pub(crate) const CONNECT_TIME: Duration = Duration::from_secs(5);
+/// The largest answer read in one call (etcd's JSON with base64 values, or one page of a
+/// Kubernetes list).
+pub(crate) const MAX_ANSWER: usize = 64 << 20;
 
 /// A resource kind calicoctl gets: its names, etcd plural and table columns.
 #[derive(Debug)]
@@ -233,7 +240,7 @@ impl J {
         path.iter().try_fold(self, |v, k| v.get(k))
     }
 
-    fn str_or_empty(&self) -> String {
+    pub(crate) fn str_or_empty(&self) -> String {
         match self {
             J::Str(s) => s.clone(),
             J::Num(n) => n.to_string(),
@@ -407,17 +414,6 @@ pub struct Query {
     pub output: String,
 }
 
-/// Where the datastore is and how to reach it (calicoctl's environment).
-#[derive(Debug, Clone)]
-pub struct Etcd {
-    /// `ETCD_ENDPOINTS`, in order.
-    pub endpoints: Vec<String>,
-    /// The TLS settings from `ETCD_CA_CERT_FILE`, `ETCD_CERT_FILE`, `ETCD_KEY_FILE`.
-    pub tls: netshoot_http::TlsOptions,
-    /// `ETCD_USERNAME` and `ETCD_PASSWORD` (etcd's own authentication), when set.
-    pub credentials: Option<(String, String)>,
-}
-
 /// A failure to reach or read the datastore (exit 2) or a resource that is not there (exit 1).
 #[derive(Debug)]
 pub enum CalicoError {
@@ -437,13 +433,23 @@ impl std::fmt::Display for CalicoError {
     }
 }
 
-impl Etcd {
-    /// calicoctl's variables from `env` (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`, `ETCD_CA_CERT_FILE`,
-    /// `ETCD_CERT_FILE`, `ETCD_KEY_FILE`, `ETCD_USERNAME`, `ETCD_PASSWORD`; the caller looks up
-    /// `CALICO_NAME` before `NAME`, as libcalico-go's envconfig does); the files are read now.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Etcd, CalicoError> {
-        // libcalico-go's applyConfigDefaults: without a type, etcdv3 when endpoints are given,
-        // else kubernetes.
+/// Where the datastore is and how to reach it.
+#[derive(Debug, Clone)]
+pub enum Datastore {
+    /// `DATASTORE_TYPE=etcdv3`.
+    Etcd(Etcd),
+    /// `DATASTORE_TYPE=kubernetes`.
+    Kubernetes(Kube),
+}
+
+impl Datastore {
+    /// calicoctl's choice from `env` (libcalico-go's applyConfigDefaults: without
+    /// `DATASTORE_TYPE`, etcdv3 when `ETCD_ENDPOINTS` is given, else kubernetes); `context` is
+    /// calicoctl's `--context` (it wins over `K8S_CURRENT_CONTEXT`). Files are read now.
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        context: Option<&str>,
+    ) -> Result<Datastore, CalicoError> {
         let ds = env("DATASTORE_TYPE")
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| match env("ETCD_ENDPOINTS") {
@@ -451,81 +457,215 @@ impl Etcd {
                 _ => "kubernetes".into(),
             });
         match ds.as_str() {
-            "etcdv3" => {}
-            "kubernetes" => {
-                return Err(CalicoError::Datastore(
-                    "the Kubernetes datastore (DATASTORE_TYPE=kubernetes, calicoctl's default \
-                     without ETCD_ENDPOINTS) is not read: netshoot reads Calico's etcdv3 datastore \
-                     only (set ETCD_ENDPOINTS)"
-                        .into(),
-                ))
-            }
-            other => {
-                return Err(CalicoError::Datastore(format!(
-                    "DATASTORE_TYPE={other}: unknown datastore type (etcdv3 or kubernetes)"
-                )))
-            }
+            "etcdv3" => Etcd::from_env(env).map(Datastore::Etcd),
+            "kubernetes" => Kube::from_env(env, context).map(Datastore::Kubernetes),
+            other => Err(CalicoError::Datastore(format!(
+                "DATASTORE_TYPE={}: unknown datastore type (etcdv3 or kubernetes)",
+                netshoot_wire::text::escape(other)
+            ))),
         }
-        let endpoints: Vec<String> = env("ETCD_ENDPOINTS")
-            .unwrap_or_else(|| "http://127.0.0.1:2379".into())
-            .split(',')
-            .map(|e| e.trim().trim_end_matches('/').to_string())
-            .filter(|e| !e.is_empty())
-            .collect();
-        if endpoints.is_empty() {
-            return Err(CalicoError::Datastore(
-                "ETCD_ENDPOINTS is empty (give URLs such as https://10.0.0.1:2379)".into(),
-            ));
+    }
+
+    /// Every resource of `kind` (in `ns`, or in all namespaces) and the list's revision.
+    fn list(
+        &self,
+        kind: &'static Kind,
+        ns: Option<&str>,
+        resolver: netshoot_http::Resolver<'_>,
+    ) -> Result<(Vec<J>, String), CalicoError> {
+        match self {
+            Datastore::Etcd(e) => etcd::list(e, kind, ns, resolver),
+            Datastore::Kubernetes(k) => kdd::list(k, kind, ns, resolver),
         }
-        for e in &endpoints {
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                return Err(CalicoError::Datastore(format!(
-                    "ETCD_ENDPOINTS: '{e}' is not an http:// or https:// URL"
-                )));
-            }
+    }
+
+    /// The resource `name` of `kind`, if it exists.
+    fn one(
+        &self,
+        kind: &'static Kind,
+        ns: Option<&str>,
+        name: &str,
+        resolver: netshoot_http::Resolver<'_>,
+    ) -> Result<Option<J>, CalicoError> {
+        match self {
+            Datastore::Etcd(e) => etcd::one(e, kind, ns, name, resolver),
+            Datastore::Kubernetes(k) => kdd::one(k, kind, ns, name, resolver),
         }
-        let read = |var: &str| -> Result<Option<Vec<u8>>, CalicoError> {
-            match env(var).filter(|p| !p.is_empty()) {
-                None => Ok(None),
-                Some(p) => std::fs::read(&p)
-                    .map(Some)
-                    .map_err(|e| CalicoError::Datastore(format!("{var}={p}: cannot read: {e}"))),
-            }
-        };
-        let ca = read("ETCD_CA_CERT_FILE")?;
-        let client = match (read("ETCD_CERT_FILE")?, read("ETCD_KEY_FILE")?) {
-            (Some(c), Some(k)) => Some((c, k)),
-            (None, None) => None,
-            _ => {
-                return Err(CalicoError::Datastore(
-                    "ETCD_CERT_FILE and ETCD_KEY_FILE go together: give both or neither".into(),
-                ))
-            }
-        };
-        let credentials = match (env("ETCD_USERNAME"), env("ETCD_PASSWORD")) {
-            (Some(u), p) if !u.is_empty() => Some((u, p.unwrap_or_default())),
-            _ => None,
-        };
-        Ok(Etcd {
-            credentials,
-            endpoints,
-            tls: netshoot_http::TlsOptions {
-                insecure: false,
-                ca_pem: ca,
-                client_pem: client,
-            },
-        })
     }
 }
 
-/// A writer that refuses to grow past a cap.
-struct Capped(Vec<u8>);
+/// A v3 resource as calicoctl shows it: `kind`, `apiVersion`, `metadata` in ObjectMeta's
+/// field order (a missing `creationTimestamp` as null, as Go writes a zero metav1.Time), then
+/// `rest` (spec, status) as given.
+pub(crate) fn resource(kind: &Kind, mut meta: Vec<(String, J)>, rest: Vec<(String, J)>) -> J {
+    if !meta.iter().any(|(k, _)| k == "creationTimestamp") {
+        meta.push(("creationTimestamp".into(), J::Null));
+    }
+    const ORDER: &[&str] = &[
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ];
+    meta.sort_by_key(|(k, _)| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    let mut out = vec![
+        ("kind".to_string(), J::Str(kind.kind.into())),
+        (
+            "apiVersion".to_string(),
+            J::Str("projectcalico.org/v3".into()),
+        ),
+        ("metadata".to_string(), J::Obj(meta)),
+    ];
+    out.extend(
+        rest.into_iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "kind" | "apiVersion" | "metadata")),
+    );
+    J::Obj(out)
+}
+
+/// Runs the query against the datastore and returns what calicoctl prints on stdout.
+pub fn get(
+    q: &Query,
+    ds: &Datastore,
+    resolver: netshoot_http::Resolver<'_>,
+) -> Result<String, CalicoError> {
+    let ns = if q.kind.namespaced && !q.all_namespaces {
+        Some(q.namespace.clone().unwrap_or_else(|| "default".into()))
+    } else {
+        None
+    };
+    let mut items = Vec::new();
+    let mut list_revision = None;
+    if q.names.is_empty() {
+        let (found, rev) = ds.list(q.kind, ns.as_deref(), resolver)?;
+        items = found;
+        list_revision = Some(rev);
+    } else {
+        if q.kind.namespaced && q.all_namespaces {
+            return Err(CalicoError::Datastore(
+                "cannot use --all-namespace flag for getting a single resource".into(),
+            ));
+        }
+        for name in &q.names {
+            match ds.one(q.kind, ns.as_deref(), name, resolver)? {
+                Some(o) => items.push(o),
+                None => {
+                    let id = match &ns {
+                        Some(ns) => format!("{}({ns}/{name})", q.kind.kind),
+                        None => format!("{}({name})", q.kind.kind),
+                    };
+                    return Err(CalicoError::NotFound(format!(
+                        "resource does not exist: {}",
+                        netshoot_wire::text::escape(&id)
+                    )));
+                }
+            }
+        }
+    }
+    Ok(match q.output.as_str() {
+        "yaml" | "yml" | "json" => {
+            let doc = match (&list_revision, items.len()) {
+                (Some(rev), _) => J::Obj(vec![
+                    ("kind".into(), J::Str(format!("{}List", q.kind.kind))),
+                    ("apiVersion".into(), J::Str("projectcalico.org/v3".into())),
+                    (
+                        "metadata".into(),
+                        J::Obj(vec![("resourceVersion".into(), J::Str(rev.clone()))]),
+                    ),
+                    (
+                        "items".into(),
+                        if items.is_empty() {
+                            J::Null
+                        } else {
+                            J::Arr(items)
+                        },
+                    ),
+                ]),
+                (None, 1) => items.remove(0),
+                (None, _) => J::Arr(items),
+            };
+            let mut out = String::new();
+            if q.output == "json" {
+                go_json(&doc, 0, &mut out);
+                out.push('\n');
+            } else {
+                yaml_doc(&doc, &mut out);
+            }
+            out
+        }
+        _ => {
+            let mut heads: Vec<&str> = if q.output == "wide" {
+                q.kind.wide.to_vec()
+            } else {
+                q.kind.heads.to_vec()
+            };
+            let print_ns = q.kind.namespaced && (q.all_namespaces || q.namespace.is_some());
+            if print_ns {
+                heads.insert(0, "NAMESPACE");
+            }
+            // `{{config "asnumber"}}`: the default BGPConfiguration's AS number (64512 when
+            // unset), read once and only when a node needs it.
+            let mut asn: Option<String> = None;
+            let mut default_asn = || -> String {
+                asn.get_or_insert_with(|| {
+                    let bgp = kind("bgpconfiguration").expect("a known kind");
+                    match ds.one(bgp, None, "default", &mut *resolver) {
+                        Ok(o) => o
+                            .and_then(|v| v.at(&["spec", "asNumber"]).map(J::str_or_empty))
+                            .filter(|a| !a.is_empty())
+                            .unwrap_or_else(|| "64512".into()),
+                        Err(_) => "unknown".into(),
+                    }
+                })
+                .clone()
+            };
+            let mut rows = vec![heads.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+            for it in &items {
+                rows.push(
+                    heads
+                        .iter()
+                        // A datastore's text reaches a terminal: escaped (netshoot_wire::text).
+                        .map(|h| {
+                            netshoot_wire::text::escape(&cell(q.kind, h, it, &mut default_asn))
+                                .into_owned()
+                        })
+                        .collect(),
+                );
+            }
+            // calicoctl prints a table per resource fetched by name, and a blank line after each.
+            if q.names.len() > 1 {
+                let mut out = String::new();
+                for r in &rows[1..] {
+                    out += &tabwrite(&[rows[0].clone(), r.clone()]);
+                    out.push('\n');
+                }
+                out
+            } else {
+                tabwrite(&rows) + "\n"
+            }
+        }
+    })
+}
+
+/// A writer that refuses to grow past [`MAX_ANSWER`].
+pub(crate) struct Capped(pub(crate) Vec<u8>);
 
 impl std::io::Write for Capped {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.0.len() + buf.len() > MAX_ANSWER {
             return Err(std::io::Error::other(format!(
-                "etcd's answer is larger than {} MiB",
+                "the answer is larger than {} MiB",
                 MAX_ANSWER >> 20
             )));
         }
@@ -572,392 +712,6 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// One key-value pair read from etcd.
-#[derive(Debug, Clone)]
-pub struct Kv {
-    /// The key.
-    pub key: String,
-    /// Its value (a resource's JSON).
-    pub value: Vec<u8>,
-    /// Its `mod_revision` (Calico's resourceVersion).
-    pub mod_revision: String,
-}
-
-/// `Range` through the JSON gateway: the key `key`, or with `prefix` every key under it.
-/// Returns the pairs and the store's revision. Endpoints are tried in order until one answers.
-pub fn range(
-    etcd: &Etcd,
-    key: &str,
-    prefix: bool,
-    resolver: netshoot_http::Resolver<'_>,
-) -> Result<(Vec<Kv>, String), CalicoError> {
-    let mut body = format!("{{\"key\":\"{}\"", b64_encode(key.as_bytes()));
-    if prefix {
-        let mut end = key.as_bytes().to_vec();
-        // The range end of a prefix: the prefix with its last byte plus one ('/' + 1 = '0').
-        if let Some(l) = end.last_mut() {
-            *l += 1;
-        }
-        let _ = write!(body, ",\"range_end\":\"{}\"", b64_encode(&end));
-    }
-    body.push('}');
-    let mut failures = Vec::new();
-    for ep in &etcd.endpoints {
-        let answer = authenticate(etcd, ep, resolver).and_then(|token| {
-            post(
-                etcd,
-                ep,
-                "/v3/kv/range",
-                body.as_bytes(),
-                token.as_deref(),
-                resolver,
-            )
-        });
-        match answer {
-            Ok(a) => return parse_range(ep, &a),
-            Err(Failed::Fatal(e)) => return Err(e),
-            Err(Failed::Next(m)) => failures.push(m),
-        }
-    }
-    Err(CalicoError::Datastore(format!(
-        "cannot read the etcdv3 datastore (ETCD_ENDPOINTS): {}",
-        failures.join("; ")
-    )))
-}
-
-/// Why a call failed: give up, or try the next endpoint.
-enum Failed {
-    Fatal(CalicoError),
-    Next(String),
-}
-
-/// With `ETCD_USERNAME`/`ETCD_PASSWORD`, etcd's auth token for `ep` (`/v3/auth/authenticate`).
-fn authenticate(
-    etcd: &Etcd,
-    ep: &str,
-    resolver: netshoot_http::Resolver<'_>,
-) -> Result<Option<String>, Failed> {
-    let Some((user, password)) = &etcd.credentials else {
-        return Ok(None);
-    };
-    let body = serde_json::json!({ "name": user, "password": password }).to_string();
-    let a = post(
-        etcd,
-        ep,
-        "/v3/auth/authenticate",
-        body.as_bytes(),
-        None,
-        resolver,
-    )?;
-    let v: serde_json::Value = serde_json::from_slice(&a).map_err(|e| {
-        Failed::Fatal(CalicoError::Datastore(format!(
-            "etcd at {ep}: the authenticate answer is not JSON: {e}"
-        )))
-    })?;
-    match v.get("token").and_then(|t| t.as_str()) {
-        Some(t) if !t.is_empty() => Ok(Some(t.to_string())),
-        _ => Err(Failed::Fatal(CalicoError::Datastore(format!(
-            "etcd at {ep}: no token in the authenticate answer"
-        )))),
-    }
-}
-
-/// One bounded POST of JSON to `ep` + `path`: the answer of a 200, else why not.
-fn post(
-    etcd: &Etcd,
-    ep: &str,
-    path: &str,
-    body: &[u8],
-    token: Option<&str>,
-    resolver: netshoot_http::Resolver<'_>,
-) -> Result<Vec<u8>, Failed> {
-    let mut o = netshoot_http::Options::new(&format!("{ep}{path}"));
-    o.method = Some("POST".into());
-    o.headers = vec![("Content-Type".into(), "application/json".into())];
-    if let Some(t) = token {
-        o.headers.push(("Authorization".into(), t.into()));
-    }
-    o.body = Some(body.to_vec());
-    o.version = netshoot_http::Version::Http11;
-    o.tls = etcd.tls.clone();
-    o.max_time = CALL_TIME;
-    o.connect_timeout = CONNECT_TIME;
-    let mut sink = Capped(Vec::new());
-    match netshoot_http::fetch(&o, &mut *resolver, &mut |_| {}, &mut sink) {
-        Ok(t) if t.last().status == 200 => Ok(sink.0),
-        Ok(t) => {
-            // The gateway's error object ({"error": …, "code": …}), or the start of the body.
-            let msg = serde_json::from_slice::<serde_json::Value>(&sink.0)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-                .unwrap_or_else(|| {
-                    String::from_utf8_lossy(&sink.0)
-                        .trim()
-                        .chars()
-                        .take(200)
-                        .collect()
-                });
-            Err(Failed::Fatal(CalicoError::Datastore(format!(
-                "etcd at {ep} answered HTTP {}: {}",
-                t.last().status,
-                netshoot_wire::text::escape(&msg)
-            ))))
-        }
-        Err(e @ netshoot_http::Error::Usage(_)) => Err(Failed::Fatal(CalicoError::Datastore(
-            format!("etcd TLS settings: {e}"),
-        ))),
-        // The client's own timeout messages name curl's flags: say it for calicoctl.
-        Err(netshoot_http::Error::Timeout { secs, phase }) => Err(Failed::Next(format!(
-            "{ep}: timed out after {secs:.0} s {}",
-            phase.doing()
-        ))),
-        Err(netshoot_http::Error::ConnectTimeout { secs, phase, .. }) => {
-            Err(Failed::Next(format!(
-                "{ep}: no connection within {secs:.0} s: still {}",
-                phase.doing()
-            )))
-        }
-        Err(e) => Err(Failed::Next(format!("{ep}: {e}"))),
-    }
-}
-
-fn parse_range(ep: &str, answer: &[u8]) -> Result<(Vec<Kv>, String), CalicoError> {
-    let bad = |why: String| CalicoError::Datastore(format!("etcd at {ep}: {why}"));
-    let v: serde_json::Value = serde_json::from_slice(answer)
-        .map_err(|e| bad(format!("the range answer is not JSON: {e}")))?;
-    let num = |x: Option<&serde_json::Value>| match x {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => "0".into(),
-    };
-    let revision = num(v.pointer("/header/revision"));
-    let mut kvs = Vec::new();
-    if let Some(list) = v.get("kvs").and_then(|k| k.as_array()) {
-        for kv in list {
-            let dec = |f: &str| {
-                b64_decode(kv.get(f).and_then(|x| x.as_str()).unwrap_or(""))
-                    .ok_or_else(|| bad(format!("a {f} is not base64")))
-            };
-            kvs.push(Kv {
-                key: String::from_utf8_lossy(&dec("key")?).into_owned(),
-                value: dec("value")?,
-                mod_revision: num(kv.get("mod_revision")),
-            });
-        }
-    }
-    Ok((kvs, revision))
-}
-
-/// The key prefix of `kind` (with its namespace when it has one).
-pub fn key_prefix(kind: &Kind, namespace: Option<&str>) -> String {
-    match namespace {
-        Some(ns) if kind.namespaced => {
-            format!(
-                "/calico/resources/v3/projectcalico.org/{}/{ns}/",
-                kind.plural
-            )
-        }
-        _ => format!("/calico/resources/v3/projectcalico.org/{}/", kind.plural),
-    }
-}
-
-/// A stored resource as calicoctl shows it: `kind`, `apiVersion`, `metadata` in ObjectMeta's
-/// field order (with `resourceVersion` = the key's mod_revision), then the rest as stored.
-fn shape(kind: &Kind, kv: &Kv) -> Result<J, CalicoError> {
-    let v: J = serde_json::from_slice(&kv.value).map_err(|e| {
-        CalicoError::Datastore(format!(
-            "{}: not a resource's JSON: {e}",
-            netshoot_wire::text::escape(&kv.key)
-        ))
-    })?;
-    let J::Obj(top) = v else {
-        return Err(CalicoError::Datastore(format!(
-            "{}: not a JSON object",
-            netshoot_wire::text::escape(&kv.key)
-        )));
-    };
-    let mut meta: Vec<(String, J)> = match top.iter().find(|(k, _)| k == "metadata") {
-        Some((_, J::Obj(m))) => m.clone(),
-        _ => Vec::new(),
-    };
-    meta.retain(|(k, _)| k != "resourceVersion");
-    meta.push(("resourceVersion".into(), J::Str(kv.mod_revision.clone())));
-    if !meta.iter().any(|(k, _)| k == "creationTimestamp") {
-        // metav1.Time is a struct: Go's encoder writes a zero one as null, never omits it.
-        meta.push(("creationTimestamp".into(), J::Null));
-    }
-    const ORDER: &[&str] = &[
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-    ];
-    meta.sort_by_key(|(k, _)| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
-    let mut out = vec![
-        ("kind".to_string(), J::Str(kind.kind.into())),
-        (
-            "apiVersion".to_string(),
-            J::Str("projectcalico.org/v3".into()),
-        ),
-        ("metadata".to_string(), J::Obj(meta)),
-    ];
-    out.extend(
-        top.into_iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "kind" | "apiVersion" | "metadata")),
-    );
-    Ok(J::Obj(out))
-}
-
-/// Runs the query against `etcd` and returns what calicoctl prints on stdout.
-pub fn get(
-    q: &Query,
-    etcd: &Etcd,
-    resolver: netshoot_http::Resolver<'_>,
-) -> Result<String, CalicoError> {
-    let ns = if q.kind.namespaced && !q.all_namespaces {
-        Some(q.namespace.clone().unwrap_or_else(|| "default".into()))
-    } else {
-        None
-    };
-    let prefix = key_prefix(q.kind, ns.as_deref());
-    let mut items = Vec::new();
-    let mut list_revision = None;
-    if q.names.is_empty() {
-        let (kvs, rev) = range(etcd, &prefix, true, resolver)?;
-        list_revision = Some(rev);
-        for kv in &kvs {
-            // Only the kind's own depth: `<plural>/<name>` or `<plural>/<ns>/<name>`.
-            // (A key outside the prefix, from a broken or hostile server, is left out.)
-            let Some(rest) = kv.key.strip_prefix(prefix.as_str()) else {
-                continue;
-            };
-            let depth = rest.matches('/').count();
-            let want = usize::from(q.kind.namespaced && ns.is_none());
-            if depth == want {
-                items.push(shape(q.kind, kv)?);
-            }
-        }
-    } else {
-        if q.kind.namespaced && q.all_namespaces {
-            return Err(CalicoError::Datastore(
-                "cannot use --all-namespace flag for getting a single resource".into(),
-            ));
-        }
-        for name in &q.names {
-            let (kvs, _) = range(etcd, &format!("{prefix}{name}"), false, resolver)?;
-            match kvs.first() {
-                Some(kv) => items.push(shape(q.kind, kv)?),
-                None => {
-                    let id = match &ns {
-                        Some(ns) => format!("{}({ns}/{name})", q.kind.kind),
-                        None => format!("{}({name})", q.kind.kind),
-                    };
-                    return Err(CalicoError::NotFound(format!(
-                        "resource does not exist: {}",
-                        netshoot_wire::text::escape(&id)
-                    )));
-                }
-            }
-        }
-    }
-    Ok(match q.output.as_str() {
-        "yaml" | "yml" | "json" => {
-            let doc = match (&list_revision, items.len()) {
-                (Some(rev), _) => J::Obj(vec![
-                    ("kind".into(), J::Str(format!("{}List", q.kind.kind))),
-                    ("apiVersion".into(), J::Str("projectcalico.org/v3".into())),
-                    (
-                        "metadata".into(),
-                        J::Obj(vec![("resourceVersion".into(), J::Str(rev.clone()))]),
-                    ),
-                    (
-                        "items".into(),
-                        if items.is_empty() {
-                            J::Null
-                        } else {
-                            J::Arr(items)
-                        },
-                    ),
-                ]),
-                (None, 1) => items.remove(0),
-                (None, _) => J::Arr(items),
-            };
-            if q.output == "json" {
-                let mut out = String::new();
-                go_json(&doc, 0, &mut out);
-                out.push('\n');
-                out
-            } else {
-                let mut out = String::new();
-                yaml_doc(&doc, &mut out);
-                out
-            }
-        }
-        _ => {
-            let mut heads: Vec<&str> = if q.output == "wide" {
-                q.kind.wide.to_vec()
-            } else {
-                q.kind.heads.to_vec()
-            };
-            let print_ns = q.kind.namespaced && (q.all_namespaces || q.namespace.is_some());
-            if print_ns {
-                heads.insert(0, "NAMESPACE");
-            }
-            let mut asn: Option<String> = None;
-            let mut default_asn = || -> String {
-                asn.get_or_insert_with(|| {
-                    let key = "/calico/resources/v3/projectcalico.org/bgpconfigurations/default";
-                    match range(etcd, key, false, &mut *resolver) {
-                        Ok((kvs, _)) => kvs
-                            .first()
-                            .and_then(|kv| serde_json::from_slice::<J>(&kv.value).ok())
-                            .and_then(|v| v.at(&["spec", "asNumber"]).map(J::str_or_empty))
-                            .filter(|a| !a.is_empty())
-                            .unwrap_or_else(|| "64512".into()),
-                        Err(_) => "unknown".into(),
-                    }
-                })
-                .clone()
-            };
-            let mut rows = vec![heads.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-            for it in &items {
-                rows.push(
-                    heads
-                        .iter()
-                        // A datastore's text reaches a terminal: escaped (netshoot_wire::text).
-                        .map(|h| {
-                            netshoot_wire::text::escape(&cell(q.kind, h, it, &mut default_asn))
-                                .into_owned()
-                        })
-                        .collect(),
-                );
-            }
-            // calicoctl prints a table per resource fetched by name, and a blank line after each.
-            if q.names.len() > 1 {
-                let mut out = String::new();
-                for r in &rows[1..] {
-                    out += &tabwrite(&[rows[0].clone(), r.clone()]);
-                    out.push('\n');
-                }
-                out
-            } else {
-                tabwrite(&rows) + "\n"
-            }
-        }
-    })
 }
 
 /// A string as Go's `encoding/json` writes it (HTML-safe: `<`, `>`, `&` escaped).
@@ -1016,6 +770,35 @@ fn go_json(v: &J, indent: usize, out: &mut String) {
             out.push_str(&pad(indent));
             out.push('}');
         }
+    }
+}
+
+/// `json.Marshal(v)` (compact, HTML-safe), as Go writes a value into an annotation.
+pub(crate) fn go_json_compact(v: &J, out: &mut String) {
+    match v {
+        J::Arr(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_json_compact(x, out);
+            }
+            out.push(']');
+        }
+        J::Obj(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                go_str(k, out);
+                out.push(':');
+                go_json_compact(x, out);
+            }
+            out.push('}');
+        }
+        other => go_json(other, 0, out),
     }
 }
 
