@@ -177,6 +177,24 @@ impl Etcd {
     }
 }
 
+/// Tables both datastores must print for the same resources.
+const BGPCONFIG_TABLE: &str = "NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \n\
+    default   Info          false         63400      \n\
+    \n";
+const BGPPEERS_TABLE: &str = "NAME        PEERIP       NODE           ASN     \n\
+    global-rr   10.1.0.254   (global)       63400   \n\
+    rack1-tor   10.1.0.1     rack == 'r1'   64513   \n\
+    \n";
+const GNP_WIDE_TABLE: &str =
+    "NAME                           ORDER   SELECTOR                    \n\
+    allow-dns                      <nil>   all()                       \n\
+    default.deny-egress-metadata   10.5    has(app) && !has(trusted)   \n\
+    \n";
+const HEP_WIDE_TABLE: &str =
+    "NAME         NODE    INTERFACE   IPS         PROFILES                      \n\
+    node1-eth0   node1   eth0        10.0.0.11   projectcalico-default-allow   \n\
+    \n";
+
 /// Runs netshoot with `env`: (exit status, stdout, stderr).
 fn run(args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -323,19 +341,8 @@ fn tables_yaml_and_json_from_etcd() {
          prod        node2-k8s-api--7d9f-eth0   api-7d9f   node2   192.168.2.7/32,fd00:10::7/128   calif00dbeef001   kns.prod                          {192.168.2.7 10.0.0.7}   \n\
          \n"
     );
-    assert_eq!(
-        get(&e, &["get", "bgpconfig"]),
-        "NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \n\
-         default   Info          false         63400      \n\
-         \n"
-    );
-    assert_eq!(
-        get(&e, &["get", "bgppeers"]),
-        "NAME        PEERIP       NODE           ASN     \n\
-         global-rr   10.1.0.254   (global)       63400   \n\
-         rack1-tor   10.1.0.1     rack == 'r1'   64513   \n\
-         \n"
-    );
+    assert_eq!(get(&e, &["get", "bgpconfig"]), BGPCONFIG_TABLE);
+    assert_eq!(get(&e, &["get", "bgppeers"]), BGPPEERS_TABLE);
     // A node without its own AS number shows the default one (BGPConfiguration default) in
     // parentheses.
     assert_eq!(
@@ -362,16 +369,11 @@ fn tables_yaml_and_json_from_etcd() {
     );
     assert_eq!(
         get(&e, &["get", "globalnetworkpolicies", "-o", "wide"]),
-        "NAME                           ORDER   SELECTOR                    \n\
-         allow-dns                      <nil>   all()                       \n\
-         default.deny-egress-metadata   10.5    has(app) && !has(trusted)   \n\
-         \n"
+        GNP_WIDE_TABLE
     );
     assert_eq!(
         get(&e, &["get", "hostendpoints", "-o", "wide"]),
-        "NAME         NODE    INTERFACE   IPS         PROFILES                      \n\
-         node1-eth0   node1   eth0        10.0.0.11   projectcalico-default-allow   \n\
-         \n"
+        HEP_WIDE_TABLE
     );
 
     // One resource by name: YAML (keys sorted, go-yaml v2 quoting) and JSON (Go's encoder:
@@ -1158,19 +1160,8 @@ fn kdd_tables_yaml_and_json() {
         )
     );
 
-    assert_eq!(
-        kget(&k, &["get", "bgpconfig"]),
-        "NAME      LOGSEVERITY   MESHENABLED   ASNUMBER   \n\
-         default   Info          false         63400      \n\
-         \n"
-    );
-    assert_eq!(
-        kget(&k, &["get", "bgppeers"]),
-        "NAME        PEERIP       NODE           ASN     \n\
-         global-rr   10.1.0.254   (global)       63400   \n\
-         rack1-tor   10.1.0.1     rack == 'r1'   64513   \n\
-         \n"
-    );
+    assert_eq!(kget(&k, &["get", "bgpconfig"]), BGPCONFIG_TABLE);
+    assert_eq!(kget(&k, &["get", "bgppeers"]), BGPPEERS_TABLE);
     // Nodes from Kubernetes Nodes: the default AS number in parentheses for a node without
     // its own; no BGP annotations, no BGP columns.
     assert_eq!(
@@ -1223,16 +1214,11 @@ fn kdd_tables_yaml_and_json() {
     );
     assert_eq!(
         kget(&k, &["get", "globalnetworkpolicies", "-o", "wide"]),
-        "NAME                           ORDER   SELECTOR                    \n\
-         allow-dns                      <nil>   all()                       \n\
-         default.deny-egress-metadata   10.5    has(app) && !has(trusted)   \n\
-         \n"
+        GNP_WIDE_TABLE
     );
     assert_eq!(
         kget(&k, &["get", "hostendpoints", "-o", "wide"]),
-        "NAME         NODE    INTERFACE   IPS         PROFILES                      \n\
-         node1-eth0   node1   eth0        10.0.0.11   projectcalico-default-allow   \n\
-         \n"
+        HEP_WIDE_TABLE
     );
     // A custom resource as v3: the stored metadata's creationTimestamp and labels, the
     // resource's resourceVersion, the UID's bits reversed; not its generation.

@@ -301,9 +301,11 @@ impl Kube {
                 (Some(o), _, _) => Some(o),
                 (None, Some(c), Some(k)) => Some((c, k)),
                 (None, None, None) => None,
-                _ => return Err(bad(format!(
+                _ => {
+                    return Err(bad(format!(
                     "{origin}: client-certificate and client-key go together: give both or neither"
-                ))),
+                )))
+                }
             };
             let token = match (jstr(user, "token"), jstr(user, "tokenFile")) {
                 (Some(t), _) => Some(t.to_string()),
