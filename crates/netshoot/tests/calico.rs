@@ -589,26 +589,60 @@ fn tls_with_client_certificates() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
+/// A plain-HTTP server on loopback: each connection's first read (the request) is given to
+/// `answer`, which writes what it likes (or nothing). Returns the port.
+fn scripted(answer: fn(&mut std::net::TcpStream, &str)) -> u16 {
+    use std::io::Read;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                answer(&mut s, &String::from_utf8_lossy(&buf[..n]));
+            });
+        }
+    });
+    port
+}
+
+/// A 200 with a huge Content-Length and bytes for ever.
+fn endless(s: &mut std::net::TcpStream, _: &str) {
+    use std::io::Write;
+    let _ = s.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
+    );
+    let chunk = vec![b' '; 1 << 16];
+    while s.write_all(&chunk).is_ok() {}
+}
+
+/// Reads for ever, never answers.
+fn silent(s: &mut std::net::TcpStream, _: &str) {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// A 200 with the JSON `body`, then close.
+fn answer_json(s: &mut std::net::TcpStream, body: &str) {
+    use std::io::Write;
+    let _ = s.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+}
+
 /// A hostile or broken "etcd": an endless answer is cut at the cap, a silent one at the
 /// deadline; both one line, exit 2. The next endpoint in ETCD_ENDPOINTS is tried after a dead
 /// one.
 #[test]
 fn endless_and_silent_servers_are_bounded() {
-    use std::io::{Read, Write};
-    // Endless: a 200 with a huge Content-Length and bytes for ever.
-    let endless = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endless_port = endless.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        if let Ok((mut s, _)) = endless.accept() {
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let _ = s.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
-            );
-            let chunk = vec![b' '; 1 << 16];
-            while s.write_all(&chunk).is_ok() {}
-        }
-    });
+    let endless_port = scripted(endless);
     let start = Instant::now();
     let (code, out, err) = run(
         &["calicoctl", "get", "ippools"],
@@ -624,14 +658,7 @@ fn endless_and_silent_servers_are_bounded() {
     );
 
     // Silent: accepts, reads, never answers: the 10 s deadline.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent_port = silent.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        if let Ok((mut s, _)) = silent.accept() {
-            let mut buf = [0u8; 4096];
-            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-        }
-    });
+    let silent_port = scripted(silent);
     let start = Instant::now();
     let (code, _, err) = run(
         &["calicoctl", "get", "ippools"],
@@ -1464,5 +1491,86 @@ fn kdd_credentials_and_errors() {
         &[("KUBECONFIG", format!("{}/bad.yaml", k.dir))],
         &["ippools"],
         &["not a kubeconfig"],
+    );
+}
+
+/// A hostile or broken API server (plain HTTP through K8S_API_ENDPOINT): an endless answer, a
+/// silent one, a list whose continue token never ends, control characters in its text; each
+/// bounded, one line, exit 2, nothing raw on the terminal.
+#[test]
+fn kdd_hostile_servers_are_bounded() {
+    let env = |port: u16| {
+        vec![
+            ("DATASTORE_TYPE", "kubernetes".to_string()),
+            ("K8S_API_ENDPOINT", format!("http://127.0.0.1:{port}")),
+        ]
+    };
+    let fails = |port: u16, args: &[&str], want: &str, within: Duration| {
+        let mut a = vec!["calicoctl", "get"];
+        a.extend_from_slice(args);
+        let start = Instant::now();
+        let (code, out, err) = run(&a, &env(port));
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "want {want:?}: {err}");
+        assert!(!err.contains('\x1b'), "{err:?}");
+        assert!(start.elapsed() < within, "{:?}", start.elapsed());
+        start.elapsed()
+    };
+    fails(
+        scripted(endless),
+        &["ippools"],
+        "larger than 64 MiB",
+        Duration::from_secs(10),
+    );
+    let took = fails(
+        scripted(silent),
+        &["ippools"],
+        "timed out after 10 s",
+        Duration::from_secs(15),
+    );
+    assert!(took >= Duration::from_secs(9), "{took:?}");
+    // A continue token for ever: 200 pages, then a one-line error.
+    fn again(s: &mut std::net::TcpStream, _: &str) {
+        answer_json(
+            s,
+            r#"{"kind":"IPPoolList","apiVersion":"crd.projectcalico.org/v1","metadata":{"resourceVersion":"1","continue":"again"},"items":[]}"#,
+        );
+    }
+    fails(
+        scripted(again),
+        &["ippools"],
+        "did not end within 200 pages of 500",
+        Duration::from_secs(30),
+    );
+    // Control characters in the server's text.
+    fn hostile(s: &mut std::net::TcpStream, req: &str) {
+        if req.contains("/pods") {
+            answer_json(
+                s,
+                r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"p\u001b[2J","namespace":"default","annotations":{"cni.projectcalico.org/podIP":"\u001b]0;owned\u0007"}},"spec":{"nodeName":"n1"},"status":{}}]}"#,
+            );
+        } else {
+            answer_json(
+                s,
+                r#"{"kind":"IPPoolList","apiVersion":"crd.projectcalico.org/v1","metadata":{"resourceVersion":"1"},"items":[{"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"evil\u001b[2J"},"spec":{"cidr":"10.9.0.0/16","nodeSelector":"\u001b]0;owned\u0007 == 'x'"}}]}"#,
+            );
+        }
+    }
+    let port = scripted(hostile);
+    for o in ["ps", "wide", "yaml", "json"] {
+        let (code, out, err) = run(&["calicoctl", "get", "ippools", "-o", o], &env(port));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07'),
+            "-o {o}: {out:?}"
+        );
+        assert!(out.contains("evil"), "{out}");
+    }
+    fails(
+        port,
+        &["wep"],
+        "is not an IP address",
+        Duration::from_secs(10),
     );
 }

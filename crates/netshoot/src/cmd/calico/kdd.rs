@@ -965,7 +965,8 @@ fn pod_to_wep(k: &Kube, kind: &'static Kind, pod: &Value) -> Result<Option<J>, C
     for ip in &ips {
         nets.push(ip_net(ip.trim()).ok_or_else(|| {
             bad(format!(
-                "pod {ns}/{name}: '{}' is not an IP address",
+                "pod {}: '{}' is not an IP address",
+                netshoot_wire::text::escape(&format!("{ns}/{name}")),
                 netshoot_wire::text::escape(ip)
             ))
         })?);
@@ -984,7 +985,8 @@ fn pod_to_wep(k: &Kube, kind: &'static Kind, pod: &Value) -> Result<Option<J>, C
     if let (Some(f), false) = (ann("cni.projectcalico.org/floatingIPs"), nets.is_empty()) {
         let list: Vec<String> = serde_json::from_str(f).map_err(|e| {
             bad(format!(
-                "pod {ns}/{name}: the floatingIPs annotation is not a JSON list of strings: {e}"
+                "pod {}: the floatingIPs annotation is not a JSON list of strings: {e}",
+                netshoot_wire::text::escape(&format!("{ns}/{name}"))
             ))
         })?;
         let addr = |v6: bool| {
