@@ -968,10 +968,15 @@ contexts:
                 "creationTimestamp": "2026-12-01T10:02:00Z",
                 "annotations": {
                     "cni.projectcalico.org/podIPs": "192.168.2.7/32,fd00:10::7/128",
-                    "cni.projectcalico.org/floatingIPs": "[\"10.0.0.7\"]"
+                    "cni.projectcalico.org/floatingIPs": "[\"10.0.0.7\"]",
+                    "cni.projectcalico.org/allowedSourcePrefixes": "[\"10.9.8.7/24\"]"
                 }
             },
-            "spec": {"containers": [{"name": "api", "image": "api"}], "serviceAccountName": "api", "nodeName": "node2"},
+            "spec": {
+                "containers": [{"name": "api", "image": "api", "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}, {"containerPort": 9090, "protocol": "TCP"}]}],
+                "initContainers": [{"name": "dns", "image": "dns", "ports": [{"containerPort": 53, "hostPort": 5353, "hostIP": "10.0.0.12", "protocol": "UDP"}]}],
+                "serviceAccountName": "api", "nodeName": "node2"
+            },
             "status": {"phase": "Pending"}
         }));
         // Nodes: Calico's BGP settings in annotations (calico/node writes them).
@@ -1174,6 +1179,35 @@ fn kdd_tables_yaml_and_json() {
   }
 }
 "#
+    );
+    // Named and host ports (containers, then init containers), spoofable prefixes as networks.
+    let api: serde_json::Value = serde_json::from_str(&kget(
+        &k,
+        &[
+            "get",
+            "wep",
+            "node2-k8s-api--7d9f-eth0",
+            "-n",
+            "prod",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        api["spec"]["ports"],
+        json!([
+            {"name": "http", "protocol": "TCP", "port": 8080, "hostPort": 0, "hostIP": ""},
+            {"name": "", "protocol": "UDP", "port": 53, "hostPort": 5353, "hostIP": "10.0.0.12"}
+        ])
+    );
+    assert_eq!(
+        api["spec"]["allowSpoofedSourcePrefixes"],
+        json!(["10.9.8.0/24"])
+    );
+    assert_eq!(
+        api["spec"]["ipNATs"],
+        json!([{"internalIP": "192.168.2.7", "externalIP": "10.0.0.7"}])
     );
     let (code, _, err) = run(
         &["calicoctl", "get", "wep", "node1-k8s-nope-eth0"],
@@ -1480,6 +1514,21 @@ fn kdd_credentials_and_errors() {
         &["ippools"],
         &[&format!("127.0.0.1:{dead}"), "connection refused"],
     );
+    // A kubeconfig without a current context and none chosen (the CRDs back).
+    k.api.with(|s| s.crds = true);
+    let bare = format!("{}/bare.yaml", k.dir);
+    let text = std::fs::read_to_string(&k.kubeconfig).unwrap();
+    std::fs::write(&bare, text.replace("current-context: token\n", "")).unwrap();
+    one_line_2(
+        &[("KUBECONFIG", bare.clone())],
+        &["ippools"],
+        &["no current-context", "--context"],
+    );
+    let (code, out, err) = run(
+        &["calicoctl", "get", "ippools", "--context", "token"],
+        &[("KUBECONFIG", bare)],
+    );
+    assert_eq!((code, out.as_str()), (0, pools), "{err}");
     // A kubeconfig that is not there, or not YAML.
     one_line_2(
         &[("KUBECONFIG", format!("{}/nope", k.dir))],

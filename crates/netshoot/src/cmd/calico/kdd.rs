@@ -342,6 +342,11 @@ impl Kube {
                 netshoot_wire::text::escape(c)
             )));
         }
+        let no_context = merged.as_ref().map(|(_, file)| {
+            bad(format!(
+                "KUBECONFIG={file}: no current-context; choose one with --context or K8S_CURRENT_CONTEXT (kubectl config get-contexts lists them)"
+            ))
+        });
         // No kubeconfig (or one without a current context): the pod's service account when
         // running in a pod (client-go's in-cluster config, the overrides applied), else the
         // overrides alone.
@@ -397,10 +402,10 @@ impl Kube {
                 origin: "K8S_API_ENDPOINT".into(),
                 iface_prefix,
             }),
-            None => Err(bad(
+            None => Err(no_context.unwrap_or_else(|| bad(
                 "the Kubernetes datastore (DATASTORE_TYPE=kubernetes, calicoctl's default without ETCD_ENDPOINTS) needs a cluster: set KUBECONFIG, or run in a pod with a service account, or set ETCD_ENDPOINTS for etcdv3"
                     .into(),
-            )),
+            ))),
         }
     }
 }
@@ -896,6 +901,74 @@ fn ip_net(s: &str) -> Option<String> {
     }
 }
 
+/// `cnet.ParseCIDR(s)`'s network, as Go prints it: the address masked to the prefix.
+fn network(s: &str) -> Option<String> {
+    let (ip, len) = s.split_once('/')?;
+    let len: u32 = len.parse().ok()?;
+    match ip.parse::<IpAddr>().ok()? {
+        IpAddr::V4(a) if len <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+            Some(format!(
+                "{}/{len}",
+                std::net::Ipv4Addr::from(u32::from(a) & mask)
+            ))
+        }
+        IpAddr::V6(a) if len <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+            Some(format!(
+                "{}/{len}",
+                std::net::Ipv6Addr::from(u128::from(a) & mask)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `appendEndpointPorts`: the containers' (then the init containers') ports that have a name
+/// or a host port, with the protocol as numorstring spells it (`TCP` when none).
+fn named_ports(spec: &Value) -> Vec<J> {
+    let mut out = Vec::new();
+    for list in ["containers", "initContainers"] {
+        for c in spec
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for p in c
+                .get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let num = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let (port, host_port) = (num("containerPort"), num("hostPort"));
+                let name = jstr(p, "name").unwrap_or_default();
+                if port == 0 || (host_port == 0 && name.is_empty()) {
+                    continue;
+                }
+                let proto = match jstr(p, "protocol").unwrap_or("TCP") {
+                    "TCP" => "TCP",
+                    "UDP" => "UDP",
+                    "SCTP" => "SCTP",
+                    _ => continue,
+                };
+                out.push(J::Obj(vec![
+                    ("name".into(), J::Str(name.into())),
+                    ("protocol".into(), J::Str(proto.into())),
+                    ("port".into(), J::Num((port & 0xffff).into())),
+                    ("hostPort".into(), J::Num((host_port & 0xffff).into())),
+                    (
+                        "hostIP".into(),
+                        J::Str(jstr(p, "hostIP").unwrap_or_default().into()),
+                    ),
+                ]));
+            }
+        }
+    }
+    out
+}
+
 /// The host-side veth Calico's CNI makes for the pod: prefix + SHA-1(`ns.pod`)'s first 11 hex
 /// digits (`VethNameForWorkload`).
 pub fn veth_name(prefix: &str, namespace: &str, pod: &str) -> String {
@@ -1060,6 +1133,30 @@ fn pod_to_wep(k: &Kube, kind: &'static Kind, pod: &Value) -> Result<Option<J>, C
         "interfaceName".into(),
         J::Str(veth_name(&k.iface_prefix, ns, name)),
     ));
+    let ports = named_ports(spec);
+    if !ports.is_empty() {
+        spec_out.push(("ports".into(), J::Arr(ports)));
+    }
+    if let Some(a) = ann("cni.projectcalico.org/allowedSourcePrefixes").filter(|a| !a.is_empty()) {
+        let bad_prefix = |why: String| {
+            bad(format!(
+                "pod {}: allowedSourcePrefixes: {}",
+                netshoot_wire::text::escape(&format!("{ns}/{name}")),
+                netshoot_wire::text::escape(&why)
+            ))
+        };
+        let list: Vec<String> = serde_json::from_str(a)
+            .map_err(|e| bad_prefix(format!("not a JSON list of strings: {e}")))?;
+        let mut nets = Vec::new();
+        for p in &list {
+            nets.push(J::Str(
+                network(p).ok_or_else(|| bad_prefix(format!("'{p}' is not a CIDR")))?,
+            ));
+        }
+        if !nets.is_empty() {
+            spec_out.push(("allowSpoofedSourcePrefixes".into(), J::Arr(nets)));
+        }
+    }
     Ok(Some(resource(
         kind,
         meta,
@@ -1276,6 +1373,10 @@ mod tests {
 
     #[test]
     fn ip_nets() {
+        assert_eq!(network("10.1.2.3/16").unwrap(), "10.1.0.0/16");
+        assert_eq!(network("fd00::1:2/112").unwrap(), "fd00::1:0/112");
+        assert_eq!(network("10.1.2.3/0").unwrap(), "0.0.0.0/0");
+        assert!(network("10.1.2.3/33").is_none());
         assert_eq!(ip_net("10.0.0.5").unwrap(), "10.0.0.5/32");
         assert_eq!(ip_net("fd00::0:5").unwrap(), "fd00::5/128");
         assert!(ip_net("10.0.0.300").is_none());
