@@ -1073,6 +1073,10 @@ contexts:
     }
 }
 
+fn text_of(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
 fn kget(k: &Kdd, args: &[&str]) -> String {
     let mut a = vec!["calicoctl"];
     a.extend_from_slice(args);
@@ -1256,6 +1260,17 @@ fn kdd_tables_yaml_and_json() {
         node["metadata"]["annotations"],
         json!({"projectcalico.org/kube-labels": "{\"kubernetes.io/hostname\":\"node1\",\"rack\":\"r1\"}"})
     );
+    let node3: serde_json::Value =
+        serde_json::from_str(&kget(&k, &["get", "node", "node3", "-o", "json"])).unwrap();
+    assert_eq!(
+        node3["metadata"]["annotations"],
+        json!({"projectcalico.org/kube-labels": "null"})
+    );
+    assert_eq!(
+        node3["spec"],
+        json!({"orchRefs": [{"nodeName": "node3", "orchestrator": "k8s"}]})
+    );
+    assert_eq!(node3["status"], json!({}));
     assert_eq!(
         kget(&k, &["get", "networkpolicy", "-n", "prod", "-o", "wide"]),
         "NAMESPACE   NAME        TIER      ORDER   SELECTOR       \n\
@@ -1517,8 +1532,11 @@ fn kdd_credentials_and_errors() {
     // A kubeconfig without a current context and none chosen (the CRDs back).
     k.api.with(|s| s.crds = true);
     let bare = format!("{}/bare.yaml", k.dir);
-    let text = std::fs::read_to_string(&k.kubeconfig).unwrap();
-    std::fs::write(&bare, text.replace("current-context: token\n", "")).unwrap();
+    std::fs::write(
+        &bare,
+        text_of(&k.kubeconfig).replace("current-context: token\n", ""),
+    )
+    .unwrap();
     one_line_2(
         &[("KUBECONFIG", bare.clone())],
         &["ippools"],
@@ -1529,6 +1547,17 @@ fn kdd_credentials_and_errors() {
         &[("KUBECONFIG", bare)],
     );
     assert_eq!((code, out.as_str()), (0, pools), "{err}");
+    // A cluster behind a proxy-url: refused, not reached around the proxy.
+    let proxied = format!("{}/proxied.yaml", k.dir);
+    std::fs::write(
+        &proxied,
+        text_of(&k.kubeconfig).replace(
+            "    certificate-authority: ca.pem\n",
+            "    certificate-authority: ca.pem\n    proxy-url: http://127.0.0.1:3128\n",
+        ),
+    )
+    .unwrap();
+    one_line_2(&[("KUBECONFIG", proxied)], &["ippools"], &["proxy-url"]);
     // A kubeconfig that is not there, or not YAML.
     one_line_2(
         &[("KUBECONFIG", format!("{}/nope", k.dir))],

@@ -254,6 +254,12 @@ impl Kube {
                         netshoot_wire::text::escape(cluster_name)
                     ))
                 })?;
+            if jstr(cluster, "proxy-url").is_some() {
+                return Err(bad(format!(
+                    "KUBECONFIG={file}: cluster \"{}\" is reached through a proxy-url, which netshoot does not use; run it where the server is reachable directly (-t TARGET, or in a pod)",
+                    netshoot_wire::text::escape(cluster_name)
+                )));
+            }
             let insecure = insecure_o
                 || cluster
                     .get("insecure-skip-tls-verify")
@@ -1190,10 +1196,14 @@ fn node_to_v3(kind: &'static Kind, node: &Value) -> J {
         .and_then(|l| serde_json::from_str::<Value>(&l).ok())
         .map(|v| pairs(Some(&v)))
         .unwrap_or_default();
-    let kube_labels = {
-        let mut s = String::new();
-        super::go_json_compact(&string_map(&k8s_labels), &mut s);
-        s
+    // json.Marshal of the node's labels: `null` for a node without any.
+    let kube_labels = match m.get("labels") {
+        Some(Value::Object(_)) => {
+            let mut s = String::new();
+            super::go_json_compact(&string_map(&k8s_labels), &mut s);
+            s
+        }
+        _ => "null".to_string(),
     };
     put(
         &mut calico_ann,
