@@ -109,6 +109,10 @@ pub struct Spec {
     pub congestion: Option<String>,
     /// 64-bit UDP sequence numbers.
     pub udp64: bool,
+    /// `-Z`: TCP senders on this side use sendfile(2) from an in-memory file instead of
+    /// write(2) (iperf3's zero-copy; not part of the parameters the client sends, as in iperf3).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub zerocopy: bool,
 }
 
 impl Default for Spec {
@@ -129,6 +133,7 @@ impl Default for Spec {
             mss: 0,
             congestion: None,
             udp64: false,
+            zerocopy: false,
         }
     }
 }
@@ -216,6 +221,7 @@ impl Spec {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             udp64: flag("udp_counters_64bit"),
+            zerocopy: false,
         };
         // The bounds (iperf3's fixed ones and the server's limits) are the server's to check:
         // see `server::Limits::check`.
@@ -402,6 +408,7 @@ pub(crate) fn run_streams(
         len: spec.len,
         rate: spec.rate,
         udp64: spec.udp64,
+        zerocopy: spec.zerocopy,
     });
     let cpu0 = cpu_now();
     let wall0 = Instant::now();

@@ -428,7 +428,7 @@ fn iperf3_against_real_iperf3_both_ways() {
 fn iperf3_bad_input_is_one_line_exit_2() {
     let links = Links::new(env!("CARGO_BIN_EXE_netshoot"));
     for (args, needle) in [
-        (&["-c", "127.0.0.1", "--zerocopy"][..], "-Z"),
+        (&["-s", "--zerocopy"][..], "-Z"),
         (&["-c", "127.0.0.1", "--bogus"], "--bogus"),
         (&[], "-c"),
         (&["-s", "-R"], "-R"),

@@ -103,6 +103,12 @@ const OPTS: &[Opt] = &[
         "client: TCP congestion control algorithm",
     ),
     Opt::flag("N", Some('N'), &["no-delay"], "client: TCP_NODELAY"),
+    Opt::flag(
+        "Z",
+        Some('Z'),
+        &["zerocopy"],
+        "client: TCP sends with sendfile (zero copy)",
+    ),
     Opt::value(
         "M",
         Some('M'),
@@ -195,13 +201,6 @@ const OPTS: &[Opt] = &[
         &["affinity"],
         Takes::Value,
         "pin netshoot with taskset -c N instead",
-    ),
-    Opt::unsupported(
-        "Z",
-        Some('Z'),
-        &["zerocopy"],
-        Takes::No,
-        "sends use write(); leave -Z out",
     ),
     Opt::unsupported(
         "S",
@@ -336,7 +335,7 @@ pub const SPEC: Spec = Spec {
     tool: "iperf3",
     opts: OPTS,
     permute: true,
-    usage: "-s [-p PORT] [-1] [-i SECS] [-B ADDR] [-J]\n       iperf3 -c HOST [-p PORT] [-t SECS | -n N | -k N] [-P N] [-R | --bidir] [-u] [-b RATE] [-l LEN] [-i SECS] [-O SECS] [-w N] [-C ALGO] [-N] [-M BYTES] [-J]",
+    usage: "-s [-p PORT] [-1] [-i SECS] [-B ADDR] [-J]\n       iperf3 -c HOST [-p PORT] [-t SECS | -n N | -k N] [-P N] [-R | --bidir] [-u] [-b RATE] [-l LEN] [-i SECS] [-O SECS] [-w N] [-C ALGO] [-N] [-Z] [-M BYTES] [-J]",
     notes: "\
 Runs netshoot perf server / perf client: iperf3's protocol (interoperable with iperf3 3.x),
 iperf3's report lines, and with -J iperf3's JSON structure. See docs/CLASSIC.md.",
@@ -357,6 +356,7 @@ const CLIENT_ONLY: &[(&str, &str)] = &[
     ("w", "-w"),
     ("C", "-C"),
     ("N", "-N"),
+    ("Z", "-Z"),
     ("M", "-M"),
     ("udp64", "--udp-counters-64bit"),
     ("connect-timeout", "--connect-timeout"),
@@ -438,6 +438,7 @@ fn run(_name: &str, args: &[String], ctx: &Ctx) -> anyhow::Result<i32> {
                 ("bidir", "--bidir"),
                 ("u", "-u"),
                 ("N", "-N"),
+                ("Z", "-Z"),
                 ("udp64", "--udp-counters-64bit"),
                 ("4", "-4"),
                 ("6", "-6"),

@@ -158,6 +158,9 @@ pub struct ClientArgs {
     /// TCP maximum segment size.
     #[arg(short = 'M', long = "set-mss", value_name = "BYTES")]
     pub mss: Option<u32>,
+    /// Zero copy: TCP sends with sendfile(2) from an in-memory file instead of write(2).
+    #[arg(short = 'Z', long = "zerocopy")]
+    pub zerocopy: bool,
     /// 64-bit UDP counters.
     #[arg(long = "udp-counters-64bit")]
     pub udp64: bool,
@@ -251,6 +254,7 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         mss: a.mss.unwrap_or(0),
         congestion: a.congestion.clone(),
         udp64: a.udp64,
+        zerocopy: a.zerocopy,
     };
     let ip = crate::args::host(&a.host, target, crate::args::family(a.v4, a.v6))?;
     let opts = ClientOptions {
