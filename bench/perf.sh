@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Throughput against iperf3 in one run, alternating ours (client and server) and iperf3's:
-# single-stream TCP on loopback and between two namespaces over a bridge (bits/s, CPU seconds
-# per GB for client + server, peak RSS), and UDP with 64-byte datagrams at full speed
-# (datagrams/s received). Namespaces 10.234.0.0/24 made here; nothing leaves the machine.
-#   Usage (root): bench/perf.sh [SECONDS] [ROUNDS]   (BIN=path to measure another build)
+# Throughput against iperf3 in one run, ours and iperf3's alternating within every round:
+#   TCP, 1 stream and -P 4, on loopback and between two namespaces over a bridge; TCP -Z
+#   (sendfile) against iperf3 -Z; UDP 64-byte and 1400-byte datagrams at full speed over the
+#   bridge, end to end (our client and server against iperf3's) and receive only (iperf3's
+#   client against our server and against iperf3's server).
+# Each row prints the median of the rounds for both tools, the ratio of the medians, and the
+# spread (lowest-highest) of the per-round ratios; TCP rows add CPU seconds per GB (client +
+# server) and peak RSS (the larger of the two processes), UDP rows the datagrams received per
+# second (bytes the receiver counted / datagram length / seconds) and the loss.
+# Namespaces 10.234.0.0/24 made here; nothing leaves the machine.
+#   Usage (root): bench/perf.sh [SECONDS] [ROUNDS] [ROWS]   (BIN=path to measure another build;
+#   ROWS: a regular expression on the row labels, default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs="${1:-5}"; rounds="${2:-3}"
+secs="${1:-4}"; rounds="${2:-5}"; rows="${3:-.}"
 if [ -z "${BIN:-}" ]; then cargo build -q --release -p netshoot; BIN=$PWD/target/release/netshoot; fi
 bin=$BIN
 . bench/lib/evict.sh
@@ -33,58 +40,88 @@ ip -n ${p}a addr add 10.234.0.1/24 dev ${p}a
 ip -n ${p}b addr add 10.234.0.2/24 dev ${p}b
 ip netns exec ${p}a ping -c 1 -W 3 -q 10.234.0.2 >/dev/null
 
-# one TOOL CLIENT_NS SERVER_NS ADDR ARGS...: prints "bits_per_second packets cpu_s bytes rss_kb"
+# one SERVER CLIENT CLIENT_NS SERVER_NS ADDR ARGS...: SERVER and CLIENT are "ours" or "iperf3";
+# prints "bits_per_second received_dgram_per_s lost_percent cpu_s bytes rss_kb"
 one() {
-  local tool=$1 cns=$2 sns=$3 addr=$4; shift 4
+  local stool=$1 ctool=$2 cns=$3 sns=$4 addr=$5; shift 5
   local srv cli
-  if [ "$tool" = ours ]; then srv=("$bin" perf server -1 -p 5299 --json); cli=("$bin" perf client "$addr" -p 5299 --json -i 0)
-  else srv=(iperf3 -s -1 -p 5299 -J); cli=(iperf3 -c "$addr" -p 5299 -J -i 0); fi
+  if [ "$stool" = ours ]; then srv=("$bin" perf server -1 -p 5299 --json); else srv=(iperf3 -s -1 -p 5299 -J); fi
+  if [ "$ctool" = ours ]; then cli=("$bin" perf client "$addr" -p 5299 --json -i 0); else cli=(iperf3 -c "$addr" -p 5299 -J -i 0); fi
   ip netns exec "$sns" /usr/bin/time -f '%U %S %M' -o "$tmp/srv.time" "${srv[@]}" >"$tmp/srv.json" 2>/dev/null &
   local spid=$!
   for _ in $(seq 50); do ip netns exec "$sns" ss -Htln 'sport = :5299' | grep -q . && break; sleep 0.05; done
   ip netns exec "$cns" /usr/bin/time -f '%U %S %M' -o "$tmp/cli.time" "${cli[@]}" -t "$secs" "$@" >"$tmp/cli.json" 2>/dev/null
   wait $spid || true
-  python3 - "$tmp" <<'PY'
+  python3 - "$tmp" "$@" <<'PY'
 import json, sys
-d = sys.argv[1]
+d = sys.argv[1]; args = sys.argv[2:]
 c = json.load(open(d + "/cli.json"))
 e = c["end"]
 r = e.get("sum_received") or e.get("sum")
 bps = r["bits_per_second"]
-pk = r.get("packets", 0)
-pps = pk / r["seconds"] if r.get("seconds") else 0
+dps = lost = 0.0
+if "-u" in args:
+    ln = int(args[args.index("-l") + 1])
+    dps = r["bytes"] / ln / r["seconds"] if r.get("seconds") else 0.0
+    lost = r.get("lost_percent", 0.0)
 cu, cs, cm = map(float, open(d + "/cli.time").read().split()[-3:])
 su, ss, sm = map(float, open(d + "/srv.time").read().split()[-3:])
-print(f"{bps:.0f} {pps:.0f} {cu+cs+su+ss:.3f} {r['bytes']} {max(cm, sm):.0f}")
+print(f"{bps:.0f} {dps:.0f} {lost:.3f} {cu+cs+su+ss:.3f} {r['bytes']} {max(cm, sm):.0f}")
 PY
 }
 
-# bench LABEL CLIENT_NS SERVER_NS ADDR ARGS...: alternates the two tools $rounds times
+# bench LABEL MODE CLIENT_NS SERVER_NS ADDR ARGS...: MODE "both" (our client and server
+# against iperf3's), "receive" (iperf3's client, our server against iperf3's) or "send" (iperf3's
+# server, our client against iperf3's); ours and the peer alternate, the first of each round
+# alternating too.
 bench() {
-  local label=$1; shift
-  local o=() i=()
-  for _ in $(seq "$rounds"); do
-    o+=("$(one ours "$@")"); i+=("$(one iperf3 "$@")")
+  local label=$1 mode=$2; shift 2
+  [[ "$label" =~ $rows ]] || return 0
+  local o=() i=() k
+  for k in $(seq "$rounds"); do
+    local a b
+    case $mode in
+      both) a=(ours ours); b=(iperf3 iperf3) ;;
+      receive) a=(ours iperf3); b=(iperf3 iperf3) ;;
+      send) a=(iperf3 ours); b=(iperf3 iperf3) ;;
+    esac
+    if [ $((k % 2)) -eq 1 ]; then
+      o+=("$(one "${a[@]}" "$@")"); i+=("$(one "${b[@]}" "$@")")
+    else
+      i+=("$(one "${b[@]}" "$@")"); o+=("$(one "${a[@]}" "$@")")
+    fi
   done
   python3 - "$label" "${o[@]}" -- "${i[@]}" <<'PY'
-import sys
+import statistics, sys
 label = sys.argv[1]; rest = sys.argv[2:]; k = rest.index("--")
-def agg(rows):
-    rows = [list(map(float, r.split())) for r in rows]
-    n = len(rows)
-    bps = sum(r[0] for r in rows) / n; pps = sum(r[1] for r in rows) / n
-    cpu_gb = sum(r[2] for r in rows) / (sum(r[3] for r in rows) / 1e9)
-    rss = max(r[4] for r in rows)
-    return bps, pps, cpu_gb, rss
-o, i = agg(rest[:k]), agg(rest[k + 1:])
-if o[1] > 0 and "UDP" in label:
-    print(f"{label:<44} ours {o[1]:>12,.0f} dgram/s  iperf3 {i[1]:>12,.0f} dgram/s  ratio {o[1]/i[1]:.2f}   peak RSS ours {o[3]/1024:.1f} MiB, iperf3 {i[3]/1024:.1f} MiB")
+o = [list(map(float, r.split())) for r in rest[:k]]
+i = [list(map(float, r.split())) for r in rest[k + 1:]]
+udp = o[0][1] > 0
+col = 1 if udp else 0
+med = lambda rows, c: statistics.median(r[c] for r in rows)
+ratios = [a[col] / b[col] for a, b in zip(o, i) if b[col] > 0]
+ratio = med(o, col) / med(i, col)
+spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+rss = f"peak RSS ours {max(r[5] for r in o)/1024:.1f} MiB, iperf3 {max(r[5] for r in i)/1024:.1f} MiB"
+if udp:
+    print(f"{label:<48} ours {med(o,1):>10,.0f} dgram/s  iperf3 {med(i,1):>10,.0f} dgram/s  "
+          f"ratio {ratio:.2f} (rounds {spread})  lost ours {med(o,2):.1f} %, iperf3 {med(i,2):.1f} %  {rss}")
 else:
-    print(f"{label:<44} ours {o[0]/1e9:7.2f} Gbit/s  iperf3 {i[0]/1e9:7.2f} Gbit/s  ratio {o[0]/i[0]:.2f}   CPU s/GB ours {o[2]:.3f}, iperf3 {i[2]:.3f}   peak RSS ours {o[3]/1024:.1f} MiB, iperf3 {i[3]/1024:.1f} MiB")
+    cpu = lambda rows: statistics.median(r[3] / (r[4] / 1e9) for r in rows)
+    print(f"{label:<48} ours {med(o,0)/1e9:6.2f} Gbit/s  iperf3 {med(i,0)/1e9:6.2f} Gbit/s  "
+          f"ratio {ratio:.2f} (rounds {spread})  CPU s/GB ours {cpu(o):.3f}, iperf3 {cpu(i):.3f}  {rss}")
 PY
 }
 
-echo "perf vs iperf3 $(iperf3 --version | head -1 | awk '{print $2}'): $secs s per run, $rounds rounds alternating"
-bench "TCP 1 stream, loopback" ${p}a ${p}a 127.0.0.1
-bench "TCP 1 stream, namespaces over a bridge" ${p}a ${p}b 10.234.0.2
-bench "UDP 64-byte datagrams, unlimited, bridge" ${p}a ${p}b 10.234.0.2 -u -b 0 -l 64
+echo "perf vs iperf3 $(iperf3 --version | head -1 | awk '{print $2}'): $secs s per run, median of $rounds rounds, alternating; load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench "TCP 1 stream, loopback" both ${p}a ${p}a 127.0.0.1
+bench "TCP 1 stream, namespaces over a bridge" both ${p}a ${p}b 10.234.0.2
+bench "TCP -P 4, loopback" both ${p}a ${p}a 127.0.0.1 -P 4
+bench "TCP -P 4, namespaces over a bridge" both ${p}a ${p}b 10.234.0.2 -P 4
+bench "TCP -Z (sendfile), loopback" both ${p}a ${p}a 127.0.0.1 -Z
+bench "TCP -Z (sendfile), namespaces over a bridge" both ${p}a ${p}b 10.234.0.2 -Z
+bench "UDP 64 B, -b 0, bridge, end to end" both ${p}a ${p}b 10.234.0.2 -u -b 0 -l 64
+bench "UDP 64 B, -b 0, bridge, receive (iperf3 sends)" receive ${p}a ${p}b 10.234.0.2 -u -b 0 -l 64
+bench "UDP 1400 B, -b 0, bridge, end to end" both ${p}a ${p}b 10.234.0.2 -u -b 0 -l 1400
+bench "UDP 1400 B, -b 0, bridge, receive (iperf3 sends)" receive ${p}a ${p}b 10.234.0.2 -u -b 0 -l 1400
+echo "load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
