@@ -79,6 +79,7 @@ pub fn nfnetlink(data: &[u8]) {
                 dport: 80,
                 iif: Some("eth0".into()),
                 oif: Some("eth1".into()),
+                dnat: None,
             };
             for hook in 0..5 {
                 let _ = firewall::decide(&chains, hook, &pkt);
