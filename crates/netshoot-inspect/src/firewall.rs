@@ -1148,10 +1148,8 @@ pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env
                         Some(v) => return RuleOutcome::Verdict(v.clone()),
                         None => return RuleOutcome::NoMatch,
                     },
-                    (Some(r), Some(el)) => {
-                        if !put(&mut regs, *r, &el.value) {
-                            return RuleOutcome::NoMatch;
-                        }
+                    (Some(r), Some(el)) if !put(&mut regs, *r, &el.value) => {
+                        return RuleOutcome::NoMatch;
                     }
                     _ => {}
                 }
@@ -1203,10 +1201,10 @@ pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env
                 let addr = addr_min.and_then(|r| match family {
                     2 => get(&regs, r, 4)
                         .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                        .map(|b| IpAddr::from(b)),
+                        .map(IpAddr::from),
                     10 => get(&regs, r, 16)
                         .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                        .map(|b| IpAddr::from(b)),
+                        .map(IpAddr::from),
                     _ => None,
                 });
                 let port = proto_min
