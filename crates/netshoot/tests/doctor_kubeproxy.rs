@@ -773,6 +773,27 @@ fn nft_json_elements(v: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// The blocks of `nft list table` text for the chains a connection to a Service goes through
+/// (`services`, the endpoint checks, each service's, external and endpoint chains).
+fn followed_chains(text: &str) -> Vec<String> {
+    let followed = [
+        "services ",
+        "service-endpoints-check ",
+        "nodeport-endpoints-check ",
+        "service-",
+        "external-",
+        "endpoint-",
+    ];
+    text.split("\n\n")
+        .map(|b| b.trim_end_matches("\n}").trim_end().to_string())
+        .filter(|b| {
+            b.trim_start()
+                .strip_prefix("chain ")
+                .is_some_and(|n| followed.iter().any(|f| n.starts_with(f)))
+        })
+        .collect()
+}
+
 /// The map elements of netshoot's `nft list table ip kube-proxy`, by map name.
 fn our_elements(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -830,6 +851,13 @@ fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_nam
                 .exec(&["nft", "-j", "list", "table", "ip", "kube-proxy"]),
         )
         .unwrap();
+    // The chains the doctor follows, rule by rule as nft prints them (verdict maps on
+    // concatenations, numgen, fib, dnat); comments and kube-proxy's mark statements elsewhere
+    // in the table are not rendered by netshoot's nft.
+    let real = c.node.exec(&["nft", "list", "table", "ip", "kube-proxy"]);
+    let (ours_chains, real_chains) = (followed_chains(&ours), followed_chains(&real));
+    assert_eq!(ours_chains.len(), 11, "{ours}");
+    assert_eq!(ours_chains, real_chains);
     let (ours, peer) = (our_elements(&ours), nft_json_elements(&peer));
     assert_eq!(peer.len(), 6, "{peer:?}");
     assert!(
