@@ -1530,4 +1530,52 @@ mod tests {
         let u = netshoot_wire::UdpPacket::new_checked(&l4[..]).unwrap();
         assert_eq!((u.src_port(), u.dst_port(), u.len()), (40000, 443, 8));
     }
+
+    #[test]
+    fn set_elements_carry_verdicts_and_comments() {
+        use crate::nfnl::attr;
+        // One element of a verdict map, as NFT_MSG_GETSETELEM gives it: key, data (a goto),
+        // and user data holding the comment.
+        let key = attr(1, &attr(1, &[10, 0, 0, 1]));
+        let verdict = [attr(1, &(-4i32).to_be_bytes()), attr(2, b"reject-chain\0")].concat();
+        let data = attr(2, &attr(2, &verdict));
+        let udata = attr(6, &[0, 4, b'n', b's', b'/', 0]);
+        let elem = attr(1, &[key, data, udata].concat());
+        let body = [attr(1, b"kube-proxy\0"), attr(3, &elem)].concat();
+        let got = elements_from(&[(2, body)]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key, [10, 0, 0, 1]);
+        assert_eq!(got[0].verdict, Some(Verdict::Goto("reject-chain".into())));
+        assert_eq!(got[0].comment.as_deref(), Some("ns/"));
+        // A comment whose length runs past the data is none.
+        assert_eq!(udata_comment(&[0, 9, b'x']), None);
+    }
+
+    #[test]
+    fn interval_lookups_take_the_greatest_boundary_below() {
+        let e = |k: [u8; 4], end: bool| Element {
+            key: k.to_vec(),
+            end,
+            ..Default::default()
+        };
+        // { 10.0.0.0/8, 192.168.1.1 } as the kernel keeps it: starts and end flags.
+        let set = vec![
+            e([11, 0, 0, 0], true),
+            e([10, 0, 0, 0], false),
+            e([192, 168, 1, 2], true),
+            e([192, 168, 1, 1], false),
+        ];
+        for (k, inside) in [
+            ([10, 1, 2, 3], true),
+            ([10, 0, 0, 0], true),
+            ([11, 0, 0, 0], false),
+            ([9, 255, 255, 255], false),
+            ([192, 168, 1, 1], true),
+            ([192, 168, 1, 2], false),
+        ] {
+            assert_eq!(find_element(&set, &k, true).is_some(), inside, "{k:?}");
+        }
+        assert!(find_element(&set, &[10, 0, 0, 0], false).is_some());
+        assert!(find_element(&set, &[10, 1, 2, 3], false).is_none());
+    }
 }

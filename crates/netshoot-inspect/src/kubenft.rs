@@ -372,7 +372,11 @@ fn packet_key(s: &Set, pkt: &Packet) -> Option<Vec<u8>> {
 /// Follows a new connection through kube-proxy's nftables table: `None` when nothing there
 /// takes it (not a Service address and port).
 pub fn follow(raw: &Raw, conn: &Conn) -> Option<Service> {
-    let table = raw.decode();
+    follow_table(&raw.decode(), conn)
+}
+
+/// [`follow`] on a decoded table.
+pub fn follow_table(table: &Table, conn: &Conn) -> Option<Service> {
     let proto = proto_number(&conn.proto)?;
     let unspecified = |v6: bool| -> IpAddr {
         if v6 {
@@ -404,7 +408,7 @@ pub fn follow(raw: &Raw, conn: &Conn) -> Option<Service> {
         nat: true,
     };
     let mut w = Walk {
-        table: &table,
+        table,
         pkt,
         ip,
         l4,
@@ -518,4 +522,330 @@ pub fn follow(raw: &Raw, conn: &Conn) -> Option<Service> {
         // local endpoint.
         local_only: verdict == "DROP",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firewall::{Chain, Expr, Rule};
+
+    fn chain(name: &str, rules: Vec<Vec<Expr>>) -> Chain {
+        Chain {
+            family: "ip",
+            table: TABLE.into(),
+            name: name.into(),
+            hook: None,
+            priority: None,
+            policy: None,
+            counters: None,
+            kind: None,
+            rules: rules
+                .into_iter()
+                .map(|exprs| Rule {
+                    handle: 0,
+                    text: String::new(),
+                    exprs,
+                })
+                .collect(),
+        }
+    }
+
+    fn pad(b: &[u8]) -> Vec<u8> {
+        let mut v = b.to_vec();
+        v.resize(v.len().div_ceil(4) * 4, 0);
+        v
+    }
+
+    fn goto(c: &str) -> Option<Verdict> {
+        Some(Verdict::Goto(c.into()))
+    }
+
+    fn el(key: Vec<u8>, verdict: Option<Verdict>, comment: Option<&str>) -> Element {
+        Element {
+            key,
+            verdict,
+            comment: comment.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    /// `ip daddr . meta l4proto . th dport` into registers 1, 9, 10, as nft compiles it.
+    fn concat3() -> Vec<Expr> {
+        vec![
+            Expr::Payload {
+                base: 1,
+                offset: 16,
+                len: 4,
+                dreg: 1,
+            },
+            Expr::Meta { key: 16, dreg: 9 },
+            Expr::Payload {
+                base: 2,
+                offset: 2,
+                len: 2,
+                dreg: 10,
+            },
+        ]
+    }
+
+    fn vmap(set: &str, sreg: u32, elements: Vec<Element>) -> Expr {
+        Expr::Lookup {
+            sreg,
+            set: set.into(),
+            inverted: false,
+            dreg: Some(0),
+            elements,
+        }
+    }
+
+    fn map(name: &str, key_type: u32, key_len: u32, elements: Vec<Element>) -> Set {
+        Set {
+            family: "ip",
+            table: TABLE.into(),
+            name: name.into(),
+            flags: 0x8,
+            key_type,
+            key_len,
+            data_type: Some(firewall::DATA_VERDICT),
+            elements,
+        }
+    }
+
+    /// kube-proxy's shapes (proxier_test.go's svc4 with two endpoints, a service without
+    /// endpoints, a node port through `fib daddr type local`), as the kernel holds them.
+    fn table() -> Table {
+        let svc = "service-LAUZTJTB-ns4/svc4/tcp/p80";
+        let ext = "external-LAUZTJTB-ns4/svc4/tcp/p80";
+        let ep = |ip: u8| format!("endpoint-X{ip}-ns4/svc4/tcp/p80__10.180.0.{ip}/80");
+        let key3 =
+            |ip: [u8; 4], port: u16| [pad(&ip), pad(&[6]), pad(&port.to_be_bytes())].concat();
+        let key2 = |port: u16| [pad(&[6]), pad(&port.to_be_bytes())].concat();
+        // ipv4_addr . inet_proto . inet_service, inet_proto . inet_service.
+        let (t3, t2) = ((7 << 12) | (12 << 6) | 13, (12 << 6) | 13);
+        let dnat = |ip: u8| {
+            vec![
+                Expr::Meta { key: 16, dreg: 1 },
+                Expr::Cmp {
+                    sreg: 1,
+                    op: 0,
+                    data: vec![6],
+                },
+                Expr::Load {
+                    dreg: 1,
+                    data: vec![10, 180, 0, ip],
+                },
+                Expr::Load {
+                    dreg: 2,
+                    data: 80u16.to_be_bytes().to_vec(),
+                },
+                Expr::Nat {
+                    dnat: true,
+                    family: 2,
+                    addr_min: Some(1),
+                    addr_max: Some(1),
+                    proto_min: Some(2),
+                    proto_max: Some(2),
+                    flags: 3,
+                },
+            ]
+        };
+        let numgen = vec![
+            Expr::Numgen {
+                dreg: 1,
+                modulus: 2,
+                random: true,
+                offset: 0,
+            },
+            vmap(
+                "__map0",
+                1,
+                vec![
+                    el(0u32.to_ne_bytes().to_vec(), goto(&ep(4)), None),
+                    el(1u32.to_ne_bytes().to_vec(), goto(&ep(5)), None),
+                ],
+            ),
+        ];
+        let mut services = concat3();
+        services.push(vmap("service-ips", 1, vec![]));
+        let nodeports = vec![
+            Expr::Fib {
+                dreg: 1,
+                result: 3,
+                flags: 2,
+            },
+            Expr::Cmp {
+                sreg: 1,
+                op: 0,
+                data: 2u32.to_ne_bytes().to_vec(),
+            },
+            Expr::Meta { key: 16, dreg: 1 },
+            Expr::Payload {
+                base: 2,
+                offset: 2,
+                len: 2,
+                dreg: 9,
+            },
+            vmap("service-nodeports", 1, vec![]),
+        ];
+        let mut check = concat3();
+        check.push(vmap("no-endpoint-services", 1, vec![]));
+        Table {
+            chains: vec![
+                chain("services", vec![services, nodeports]),
+                chain("service-endpoints-check", vec![check]),
+                chain(ext, vec![vec![Expr::Immediate { verdict: goto(svc) }]]),
+                chain(svc, vec![numgen]),
+                chain(&ep(4), vec![dnat(4)]),
+                chain(&ep(5), vec![dnat(5)]),
+            ],
+            sets: vec![
+                map(
+                    "service-ips",
+                    t3,
+                    12,
+                    vec![el(key3([172, 30, 0, 44], 80), goto(svc), None)],
+                ),
+                map(
+                    "service-nodeports",
+                    t2,
+                    8,
+                    vec![el(key2(3004), goto(ext), None)],
+                ),
+                map(
+                    "no-endpoint-services",
+                    t3,
+                    12,
+                    vec![el(
+                        key3([172, 30, 0, 46], 80),
+                        goto("reject-chain"),
+                        Some("ns6/svc6:p80"),
+                    )],
+                ),
+                Set {
+                    name: "cluster-ips".into(),
+                    key_type: 7,
+                    key_len: 4,
+                    data_type: None,
+                    flags: 0,
+                    elements: vec![
+                        el(vec![172, 30, 0, 44], None, None),
+                        el(vec![172, 30, 0, 46], None, None),
+                    ],
+                    ..map("", 0, 0, vec![])
+                },
+            ],
+        }
+    }
+
+    fn conn(dst: &str, port: u16, dst_local: bool) -> Conn {
+        Conn {
+            src: Some("10.0.0.7".parse().unwrap()),
+            src_local: true,
+            dst: dst.parse().unwrap(),
+            dst_local,
+            proto: "tcp".into(),
+            dport: port,
+        }
+    }
+
+    #[test]
+    fn a_cluster_ip_is_split_by_numgen_between_its_endpoints() {
+        let s = follow_table(&table(), &conn("172.30.0.44", 80, false)).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.via.as_str()),
+            ("ns4/svc4:p80", "cluster IP")
+        );
+        assert_eq!(s.mode, crate::kubeproxy::Mode::Nftables);
+        let eps: Vec<(String, u16, f64)> = s
+            .endpoints
+            .iter()
+            .map(|e| (e.addr.to_string(), e.port, e.share))
+            .collect();
+        assert_eq!(
+            eps,
+            [
+                ("10.180.0.4".into(), 80, 0.5),
+                ("10.180.0.5".into(), 80, 0.5)
+            ]
+        );
+        assert!(
+            s.path.iter().any(|p| p
+                == "@service-ips: 172.30.0.44 . tcp . 80 : goto service-LAUZTJTB-ns4/svc4/tcp/p80"),
+            "{:?}",
+            s.path
+        );
+        assert_eq!(s.no_endpoints, None);
+        // Another port, another protocol: nothing.
+        assert_eq!(
+            follow_table(&table(), &conn("172.30.0.44", 81, false)),
+            None
+        );
+        let mut udp = conn("172.30.0.44", 80, false);
+        udp.proto = "udp".into();
+        assert_eq!(follow_table(&table(), &udp), None);
+    }
+
+    #[test]
+    fn a_node_port_needs_a_local_destination() {
+        let s = follow_table(&table(), &conn("192.168.0.2", 3004, true)).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.via.as_str()),
+            ("ns4/svc4:p80", "node port")
+        );
+        assert_eq!(s.endpoints.len(), 2);
+        assert_eq!(
+            follow_table(&table(), &conn("192.168.0.2", 3004, false)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_service_without_endpoints_is_named_from_its_element_comment() {
+        let s = follow_table(&table(), &conn("172.30.0.46", 80, false)).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.via.as_str()),
+            ("ns6/svc6:p80", "cluster IP")
+        );
+        assert!(s.endpoints.is_empty());
+        assert_eq!(s.no_endpoints_verdict.as_deref(), Some("REJECT"));
+        assert!(!s.local_only);
+        let text = s.no_endpoints.unwrap();
+        assert!(
+            text.ends_with("@no-endpoint-services: 172.30.0.46 . tcp . 80 comment \"ns6/svc6:p80\" : goto reject-chain"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn names_and_raw_replies() {
+        assert_eq!(
+            service_port_name("service-ULMVA6XW-ns1/svc1/tcp/p80").as_deref(),
+            Some("ns1/svc1:p80")
+        );
+        assert_eq!(
+            service_port_name("endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80").as_deref(),
+            Some("ns1/svc1:p80")
+        );
+        assert_eq!(
+            service_port_name("external-42NFTM6N-ns2/svc2/tcp/").as_deref(),
+            Some("ns2/svc2")
+        );
+        assert_eq!(service_port_name("services"), None);
+        assert_eq!(service_port_name("service-endpoints-check"), None);
+        let raw = Raw {
+            chains: vec![Reply {
+                family: 2,
+                body: vec![0, 1, 0xfe, 0x7f],
+            }],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&raw).unwrap();
+        assert!(json.contains("\"0001fe7f\""), "{json}");
+        assert_eq!(serde_json::from_str::<Raw>(&json).unwrap(), raw);
+        assert!(serde_json::from_str::<Reply>(r#"{"family":2,"body":"0g"}"#).is_err());
+        // Junk replies decode to nothing, without a panic.
+        let t = raw.decode();
+        assert!(t.sets.is_empty());
+        assert_eq!(follow(&raw, &conn("172.30.0.44", 80, false)), None);
+    }
 }

@@ -1158,4 +1158,47 @@ mod tests {
             "10.1.0.0/16, 10.9.0.1-10.9.0.5"
         );
     }
+
+    #[test]
+    fn concatenated_keys_and_map_elements_print_as_nft_does() {
+        // ipv4_addr . inet_proto . inet_service
+        let t = (7 << 12) | (12 << 6) | 13;
+        assert_eq!(concat_types(t), [7, 12, 13]);
+        assert_eq!(concat_types(7), [7]);
+        let key = [172, 30, 0, 41, 6, 0, 0, 0, 0, 80, 0, 0];
+        assert_eq!(key_text(t, &key), "172.30.0.41 . tcp . 80");
+        // A short key prints what it has, without a panic.
+        assert_eq!(key_text(t, &key[..5]), "172.30.0.41 . tcp . 0x");
+        let set = crate::firewall::Set {
+            family: "ip",
+            table: "kube-proxy".into(),
+            name: "no-endpoint-services".into(),
+            flags: 0x8,
+            key_type: t,
+            key_len: 12,
+            data_type: Some(crate::firewall::DATA_VERDICT),
+            elements: Vec::new(),
+        };
+        let e = crate::firewall::Element {
+            key: key.to_vec(),
+            verdict: Some(Verdict::Goto("reject-chain".into())),
+            comment: Some("ns6/svc6:p80".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            element_text(&set, &e),
+            "172.30.0.41 . tcp . 80 comment \"ns6/svc6:p80\" : goto reject-chain"
+        );
+        let text = set_text(
+            &crate::firewall::Set {
+                elements: vec![e],
+                ..set.clone()
+            },
+            false,
+        );
+        assert!(
+            text.starts_with("\tmap no-endpoint-services {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n"),
+            "{text}"
+        );
+    }
 }
