@@ -465,7 +465,14 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
         find(&r, &format!("reach.icmp:{cip}")).status,
         Status::Skipped
     );
-    let (_, r) = replay("a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named.2");
+    a_dead_endpoint_is_replayed(
+        "a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named.2",
+    );
+}
+
+/// The recording of a ClusterIP whose second endpoint's listener stopped.
+fn a_dead_endpoint_is_replayed(name: &str) {
+    let (_, r) = replay(name);
     let top = assert_top(&r, "kube.endpoint:");
     assert!(
         top.summary.contains("refuses TCP connections"),
@@ -478,9 +485,10 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
         .any(|e| e.starts_with("Nothing listens on TCP port 8080")));
 }
 
-#[test]
-fn a_service_without_endpoints_and_a_node_port_are_named() {
-    let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named");
+/// The recording of a Service without endpoints by its ClusterIP: the top finding, and the
+/// refused connection under it; its evidence.
+fn no_endpoints_are_replayed(name: &str) -> Vec<String> {
+    let (rec, r) = replay(name);
     let cip = dest(&rec);
     let top = assert_top(&r, &format!("kube.endpoints:{cip}"));
     assert!(top.summary.contains("has no endpoints"), "{}", top.summary);
@@ -489,6 +497,12 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
         &format!("reach.tcp:{cip}"),
         &format!("kube.endpoints:{cip}"),
     );
+    top.evidence.clone()
+}
+
+#[test]
+fn a_service_without_endpoints_and_a_node_port_are_named() {
+    no_endpoints_are_replayed("a_service_without_endpoints_and_a_node_port_are_named");
     let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named.2");
     healthy(&r);
     let np = dest(&rec);
@@ -589,35 +603,16 @@ fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_nam
     // The firewall check sees the endpoint after the DNAT, not the ClusterIP that
     // cluster-ips-check drops.
     assert_eq!(find(&r, &format!("firewall:{cip}")).status, Status::Ok);
-    let (_, r) = replay(&format!("{name}.2"));
-    let top = assert_top(&r, "kube.endpoint:");
-    assert!(
-        top.summary.contains("refuses TCP connections"),
-        "{}",
-        top.summary
-    );
-    assert!(top
-        .evidence
-        .iter()
-        .any(|e| e.starts_with("Nothing listens on TCP port 8080")));
+    a_dead_endpoint_is_replayed(&format!("{name}.2"));
 }
 
 #[test]
 fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
     let name = "nftables_mode_a_service_without_endpoints_and_a_node_port_are_named";
-    let (rec, r) = replay(name);
-    let cip = dest(&rec);
-    let top = assert_top(&r, &format!("kube.endpoints:{cip}"));
-    assert!(top.summary.contains("has no endpoints"), "{}", top.summary);
+    let evidence = no_endpoints_are_replayed(name);
     assert!(
-        top.evidence[0].contains("@no-endpoint-services"),
-        "{:?}",
-        top.evidence
-    );
-    assert_because(
-        &r,
-        &format!("reach.tcp:{cip}"),
-        &format!("kube.endpoints:{cip}"),
+        evidence[0].contains("@no-endpoint-services"),
+        "{evidence:?}"
     );
     for n in [2, 4] {
         let (rec, r) = replay(&format!("{name}.{n}"));

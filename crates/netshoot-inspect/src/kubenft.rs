@@ -96,18 +96,11 @@ pub struct Table {
     pub sets: Vec<Set>,
 }
 
-fn table_of(body: &[u8]) -> String {
+/// A reply's string attribute `t` (1: its table, 2: a set's name).
+fn string_attr(body: &[u8], t: u16) -> String {
     crate::nfnl::attrs(body)
         .into_iter()
-        .find(|(t, _)| *t == 1)
-        .map(|(_, v)| crate::nfnl::string(v))
-        .unwrap_or_default()
-}
-
-fn name_of(body: &[u8]) -> String {
-    crate::nfnl::attrs(body)
-        .into_iter()
-        .find(|(t, _)| *t == 2)
+        .find(|(x, _)| *x == t)
         .map(|(_, v)| crate::nfnl::string(v))
         .unwrap_or_default()
 }
@@ -130,7 +123,7 @@ pub fn read_here(ipv6: bool) -> io::Result<Option<Raw>> {
         };
         Ok(got
             .into_iter()
-            .filter(|(f, b)| *f == family && table_of(b) == TABLE)
+            .filter(|(f, b)| *f == family && string_attr(b, 1) == TABLE)
             .map(|(family, body)| Reply { family, body })
             .collect())
     };
@@ -142,7 +135,7 @@ pub fn read_here(ipv6: bool) -> io::Result<Option<Raw>> {
     let sets = dump(firewall::NFT_MSG_GETSET, &by_table)?;
     let mut elements = Vec::new();
     for s in sets.iter().take(MAX_SETS) {
-        let name = name_of(&s.body);
+        let name = string_attr(&s.body, 2);
         let mut req = by_table.clone();
         req.extend(crate::nfnl::attr(2, &nul(&name)));
         // A set that vanished meanwhile reads as empty.
@@ -756,13 +749,8 @@ mod tests {
             ("ns4/svc4:p80", "cluster IP")
         );
         assert_eq!(s.mode, crate::kubeproxy::Mode::Nftables);
-        let eps: Vec<(String, u16, f64)> = s
-            .endpoints
-            .iter()
-            .map(|e| (e.addr.to_string(), e.port, e.share))
-            .collect();
         assert_eq!(
-            eps,
+            crate::kubeproxy::tests::endpoint_shares(&s),
             [
                 ("10.180.0.4".into(), 80, 0.5),
                 ("10.180.0.5".into(), 80, 0.5)

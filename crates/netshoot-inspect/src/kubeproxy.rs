@@ -415,8 +415,16 @@ fn follow_iptables(t: &Tables, conn: &Conn) -> Option<Service> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Each endpoint of a followed Service as (address, port, share).
+    pub(crate) fn endpoint_shares(s: &Service) -> Vec<(String, u16, f64)> {
+        s.endpoints
+            .iter()
+            .map(|e| (e.addr.to_string(), e.port, e.share))
+            .collect()
+    }
 
     /// Rules as kube-proxy writes them (its iptables proxier's shapes: comments, the statistic
     /// split, KUBE-MARK-MASQ, the DNAT; the filter REJECT for a service without endpoints), as
@@ -488,13 +496,8 @@ mod tests {
         let s = follow(&t, &conn("172.30.0.44", 80, false)).unwrap();
         assert_eq!(s.name, "ns4/svc4:p80");
         assert_eq!(s.via, "cluster IP");
-        let eps: Vec<(String, u16, f64)> = s
-            .endpoints
-            .iter()
-            .map(|e| (e.addr.to_string(), e.port, e.share))
-            .collect();
         assert_eq!(
-            eps,
+            endpoint_shares(&s),
             [
                 ("10.180.0.4".into(), 80, 0.5),
                 ("10.180.0.5".into(), 80, 0.5)

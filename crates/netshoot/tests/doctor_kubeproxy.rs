@@ -397,51 +397,32 @@ fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no finding {id}: {v:#}"))
 }
 
-#[test]
-fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
-    require_root!();
-    let mut c = Cluster::build();
+/// The ClusterIP SVC.10:80 followed by the doctor (kube-proxy in `mode`) to its two endpoints,
+/// 50% each, with `evidence` among the kube.service finding's; each endpoint connected to; the
+/// ClusterIP itself answers TCP through the kernel's DNAT, and nothing answers ping on it.
+fn cluster_ip_is_followed(c: &Cluster, mode: &str, evidence: &[String]) {
     let cip = format!("{}.10:80", c.svc);
     let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
-
-    // What netshoot reads is what iptables prints (the statistic match included).
-    let ours = NETSHOOT.ok_text(&[
-        "-t",
-        &format!("netns:{}", c.node.name),
-        "iptables",
-        "-t",
-        "nat",
-        "-S",
-    ]);
-    let real = c.node.exec(&["iptables", "-t", "nat", "-S"]);
-    assert_eq!(ours, real);
-    assert!(
-        real.contains("--mode random --probability 0.50000000000"),
-        "{real}"
-    );
-
     let (code, v) = c.doctor(&cip);
     let svc = finding(&v, &format!("kube.service:{cip}"));
     assert_eq!(svc["status"], "ok", "{v:#}");
     let summary = svc["summary"].as_str().unwrap();
     assert!(summary.contains("kpx/web:http (cluster IP)"), "{summary}");
+    assert!(
+        summary.contains(&format!("kube-proxy ({mode})")),
+        "{summary}"
+    );
     assert!(summary.contains(&format!("{ep1} (50%)")), "{summary}");
     assert!(summary.contains(&format!("{ep2} (50%)")), "{summary}");
-    let evidence = svc["evidence"].to_string();
-    assert!(
-        evidence.contains("KUBE-SVC-WEBHTTPWEBHTTPWEBHT"),
-        "{evidence}"
-    );
-    assert!(
-        evidence.contains(&format!("DNAT --to-destination {ep2}")),
-        "{evidence}"
-    );
+    let got = svc["evidence"].to_string();
+    for want in evidence {
+        assert!(got.contains(want.as_str()), "{want} not in {got}");
+    }
     for ep in [&ep1, &ep2] {
         let f = finding(&v, &format!("kube.endpoint:{ep}"));
         assert_eq!(f["status"], "ok", "{v:#}");
         assert_eq!(f["dests"][0], cip.as_str(), "{f:#}");
     }
-    // The ClusterIP itself answers TCP through the DNAT; nothing answers ping on it.
     assert_eq!(
         finding(&v, &format!("reach.tcp:{cip}"))["status"],
         "ok",
@@ -453,13 +434,12 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
     );
     assert_eq!(v["counts"]["fail"], 0, "{v:#}");
     assert_eq!(code, 0, "{v:#}");
+}
 
-    // The text report names them too.
-    let text = NETSHOOT.run(&["-t", &format!("netns:{}", c.node.name), "doctor", &cip]);
-    let out = String::from_utf8_lossy(&text.stdout);
-    assert!(out.contains(&ep1) && out.contains(&ep2), "{out}");
-
-    // ep2's listener stops: its endpoint is named unreachable, with the reason.
+/// ep2's listener stops: its endpoint of SVC.10:80 is named unreachable, with the reason.
+fn a_dead_endpoint_is_named(c: &mut Cluster) {
+    let cip = format!("{}.10:80", c.svc);
+    let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
     c.listeners[1] = None;
     let (code, v) = c.doctor(&cip);
     let f = finding(&v, &format!("kube.endpoint:{ep2}"));
@@ -489,11 +469,9 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
     assert_eq!(code, 1);
 }
 
-#[test]
-fn a_service_without_endpoints_and_a_node_port_are_named() {
-    require_root!();
-    let c = Cluster::build();
-    // No endpoints: kube-proxy's REJECT, with the fix.
+/// SVC.20:80 has no endpoints: kube-proxy's REJECT (its rule or element holding `evidence`) is
+/// the top finding, with the fix, and the refused connection is its consequence.
+fn no_endpoints_are_named(c: &Cluster, evidence: &str) {
     let cip = format!("{}.20:80", c.svc);
     let (code, v) = c.doctor(&cip);
     let top = &v["findings"][0];
@@ -502,10 +480,8 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     let s = top["summary"].as_str().unwrap();
     assert!(s.contains("kpx/empty:http has no endpoints"), "{s}");
     assert!(s.contains("REJECTs"), "{s}");
-    assert!(top["evidence"][0]
-        .as_str()
-        .unwrap()
-        .contains("\"kpx/empty:http has no endpoints\""));
+    let ev = top["evidence"][0].as_str().unwrap();
+    assert!(ev.contains(evidence), "{evidence} not in {ev}");
     let fix = top["fix"].as_str().unwrap();
     assert!(
         fix.contains("kubectl -n kpx get endpointslices -l kubernetes.io/service-name=empty"),
@@ -516,25 +492,23 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     assert_eq!(reach["status"], "fail", "{v:#}");
     assert_eq!(reach["because"], format!("kube.endpoints:{cip}"), "{v:#}");
     assert_eq!(code, 1);
+}
 
-    // The NodePort on the node's address: KUBE-NODEPORTS → KUBE-EXT → the same endpoints.
+/// The NodePort NET.1:30080 on the node's address reaches the same endpoints (with `evidence`
+/// on the way), and NET.1:30081 of the service without endpoints is named so.
+fn node_ports_are_named(c: &Cluster, evidence: &[&str]) {
     let np = format!("{}.1:30080", c.net);
     let (code, v) = c.doctor(&np);
     let svc = finding(&v, &format!("kube.service:{np}"));
     let summary = svc["summary"].as_str().unwrap();
     assert!(summary.contains("kpx/web:http (node port)"), "{summary}");
-    assert!(
-        summary.contains(&format!("{}.11:8080 (50%)", c.net)),
-        "{summary}"
-    );
-    assert!(
-        summary.contains(&format!("{}.12:8080 (50%)", c.net)),
-        "{summary}"
-    );
-    assert!(
-        svc["evidence"].to_string().contains("KUBE-MARK-MASQ"),
-        "{svc:#}"
-    );
+    for ep in [".11:8080 (50%)", ".12:8080 (50%)"] {
+        assert!(summary.contains(&format!("{}{ep}", c.net)), "{summary}");
+    }
+    let ev = svc["evidence"].to_string();
+    for want in evidence {
+        assert!(ev.contains(want), "{want} not in {ev}");
+    }
     // Nothing listens on 30080 in the node, and that is no fault: kube-proxy translates it.
     assert_eq!(finding(&v, &format!("listen:{np}"))["status"], "skipped");
     assert_eq!(
@@ -544,7 +518,6 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     );
     assert_eq!(code, 0, "{v:#}");
 
-    // The NodePort of the service without endpoints.
     let np = format!("{}.1:30081", c.net);
     let (_, v) = c.doctor(&np);
     let top = &v["findings"][0];
@@ -553,6 +526,55 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
         top["summary"].as_str().unwrap().contains("(node port)"),
         "{top:#}"
     );
+}
+
+#[test]
+fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
+    require_root!();
+    let mut c = Cluster::build();
+    let cip = format!("{}.10:80", c.svc);
+    let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
+
+    // What netshoot reads is what iptables prints (the statistic match included).
+    let ours = NETSHOOT.ok_text(&[
+        "-t",
+        &format!("netns:{}", c.node.name),
+        "iptables",
+        "-t",
+        "nat",
+        "-S",
+    ]);
+    let real = c.node.exec(&["iptables", "-t", "nat", "-S"]);
+    assert_eq!(ours, real);
+    assert!(
+        real.contains("--mode random --probability 0.50000000000"),
+        "{real}"
+    );
+
+    cluster_ip_is_followed(
+        &c,
+        "iptables",
+        &[
+            "KUBE-SVC-WEBHTTPWEBHTTPWEBHT".into(),
+            format!("DNAT --to-destination {ep2}"),
+        ],
+    );
+
+    // The text report names them too.
+    let text = NETSHOOT.run(&["-t", &format!("netns:{}", c.node.name), "doctor", &cip]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains(&ep1) && out.contains(&ep2), "{out}");
+
+    a_dead_endpoint_is_named(&mut c);
+}
+
+#[test]
+fn a_service_without_endpoints_and_a_node_port_are_named() {
+    require_root!();
+    let c = Cluster::build();
+    no_endpoints_are_named(&c, "\"kpx/empty:http has no endpoints\"");
+    // KUBE-NODEPORTS → KUBE-EXT → the same endpoints.
+    node_ports_are_named(&c, &["KUBE-NODEPORTS", "KUBE-MARK-MASQ"]);
 }
 
 /// The queries the cluster DNS pod logged (`query[A] NAME`), in order.
@@ -840,8 +862,7 @@ fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_nam
     require_root!();
     let mut c = Cluster::build_loaded(Load::Nft);
     let spec = format!("netns:{}", c.node.name);
-    let cip = format!("{}.10:80", c.svc);
-    let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
+    let ep2 = format!("{}.12:8080", c.net);
 
     // The maps' elements netshoot decodes are the ones nft reads.
     let ours = NETSHOOT.ok_text(&["-t", &spec, "nft", "list", "table", "ip", "kube-proxy"]);
@@ -867,59 +888,20 @@ fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_nam
     );
     assert_eq!(ours, peer);
 
-    let (code, v) = c.doctor(&cip);
-    let svc = finding(&v, &format!("kube.service:{cip}"));
-    assert_eq!(svc["status"], "ok", "{v:#}");
-    let summary = svc["summary"].as_str().unwrap();
-    assert!(summary.contains("kpx/web:http (cluster IP)"), "{summary}");
-    assert!(summary.contains("kube-proxy (nftables)"), "{summary}");
-    assert!(summary.contains(&format!("{ep1} (50%)")), "{summary}");
-    assert!(summary.contains(&format!("{ep2} (50%)")), "{summary}");
-    let evidence = svc["evidence"].to_string();
-    for want in [
-        "ip daddr . meta l4proto . th dport vmap @service-ips",
-        &format!(
-            "{}.10 . tcp . 80 : goto service-WEBHTTP1-kpx/web/tcp/http",
-            c.svc
-        ),
-        "numgen random mod 2 vmap { 0 : goto endpoint-EPONE001",
-        &format!("meta l4proto tcp dnat to {ep2}"),
-    ] {
-        assert!(evidence.contains(want), "{want} not in {evidence}");
-    }
-    for ep in [&ep1, &ep2] {
-        let f = finding(&v, &format!("kube.endpoint:{ep}"));
-        assert_eq!(f["status"], "ok", "{v:#}");
-    }
-    // The kernel's DNAT takes the connection to an endpoint; nothing answers ping on it.
-    assert_eq!(
-        finding(&v, &format!("reach.tcp:{cip}"))["status"],
-        "ok",
-        "{v:#}"
+    cluster_ip_is_followed(
+        &c,
+        "nftables",
+        &[
+            "ip daddr . meta l4proto . th dport vmap @service-ips".into(),
+            format!(
+                "{}.10 . tcp . 80 : goto service-WEBHTTP1-kpx/web/tcp/http",
+                c.svc
+            ),
+            "numgen random mod 2 vmap { 0 : goto endpoint-EPONE001".into(),
+            format!("meta l4proto tcp dnat to {ep2}"),
+        ],
     );
-    assert_eq!(
-        finding(&v, &format!("reach.icmp:{cip}"))["status"],
-        "skipped"
-    );
-    assert_eq!(code, 0, "{v:#}");
-
-    // ep2's listener stops: its endpoint is named unreachable, with the reason.
-    c.listeners[1] = None;
-    let (code, v) = c.doctor(&cip);
-    let f = finding(&v, &format!("kube.endpoint:{ep2}"));
-    assert_eq!(f["status"], "fail", "{v:#}");
-    let s = f["summary"].as_str().unwrap();
-    assert!(s.contains("refuses TCP connections"), "{s}");
-    assert!(s.contains("50% of new connections"), "{s}");
-    assert!(
-        f["evidence"].to_string().contains(&format!(
-            "Nothing listens on TCP port 8080 for {}.12",
-            c.net
-        )),
-        "{f:#}"
-    );
-    assert_eq!(finding(&v, &format!("kube.endpoint:{ep1}"))["status"], "ok");
-    assert_eq!(code, 1);
+    a_dead_endpoint_is_named(&mut c);
 }
 
 #[test]
@@ -927,67 +909,26 @@ fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
     require_root!();
     let c = Cluster::build_loaded(Load::Nft);
     // No endpoints: the element of no-endpoint-services sends it to reject-chain.
-    let cip = format!("{}.20:80", c.svc);
-    let (code, v) = c.doctor(&cip);
-    let top = &v["findings"][0];
-    assert_eq!(top["id"], format!("kube.endpoints:{cip}"), "{v:#}");
-    assert_eq!(top["status"], "fail");
-    let s = top["summary"].as_str().unwrap();
-    assert!(s.contains("kpx/empty:http has no endpoints"), "{s}");
-    assert!(s.contains("REJECTs"), "{s}");
-    let ev = top["evidence"][0].as_str().unwrap();
-    assert!(
-        ev.contains(&format!(
+    no_endpoints_are_named(
+        &c,
+        &format!(
             "@no-endpoint-services: {}.20 . tcp . 80 comment \"kpx/empty:http\" : goto reject-chain",
             c.svc
-        )),
-        "{ev}"
+        ),
     );
-    assert!(ev.contains("nftables table kube-proxy"), "{ev}");
-    assert!(top["fix"]
-        .as_str()
-        .unwrap()
-        .contains("kubectl -n kpx get endpointslices -l kubernetes.io/service-name=empty"));
-    // The kernel refuses the connection, and that is why.
-    let reach = finding(&v, &format!("reach.tcp:{cip}"));
-    assert_eq!(reach["status"], "fail", "{v:#}");
-    assert_eq!(reach["because"], format!("kube.endpoints:{cip}"), "{v:#}");
-    assert_eq!(code, 1);
-
-    // The NodePort on the node's address: `fib daddr type local` → @service-nodeports →
-    // external-… → the service chain.
-    let np = format!("{}.1:30080", c.net);
-    let (code, v) = c.doctor(&np);
-    let svc = finding(&v, &format!("kube.service:{np}"));
-    let summary = svc["summary"].as_str().unwrap();
-    assert!(summary.contains("kpx/web:http (node port)"), "{summary}");
-    for ep in [".11:8080 (50%)", ".12:8080 (50%)"] {
-        assert!(summary.contains(&format!("{}{ep}", c.net)), "{summary}");
-    }
-    let ev = svc["evidence"].to_string();
-    assert!(ev.contains("fib daddr type local"), "{ev}");
-    assert!(ev.contains("tcp . 30080 : goto external-WEBHTTP1"), "{ev}");
-    assert!(ev.contains("jump mark-for-masquerade"), "{ev}");
-    assert_eq!(finding(&v, &format!("listen:{np}"))["status"], "skipped");
-    assert_eq!(
-        finding(&v, &format!("reach.tcp:{np}"))["status"],
-        "ok",
-        "{v:#}"
-    );
-    assert_eq!(code, 0, "{v:#}");
-
-    // The NodePort of the service without endpoints (no-endpoint-nodeports, from the input
-    // hook).
-    let np = format!("{}.1:30081", c.net);
-    let (_, v) = c.doctor(&np);
-    let top = &v["findings"][0];
-    assert_eq!(top["id"], format!("kube.endpoints:{np}"), "{v:#}");
-    assert!(
-        top["summary"].as_str().unwrap().contains("(node port)"),
-        "{top:#}"
+    // `fib daddr type local` → @service-nodeports → external-… → the service chain; the one
+    // without endpoints through @no-endpoint-nodeports, from the input hook.
+    node_ports_are_named(
+        &c,
+        &[
+            "fib daddr type local",
+            "tcp . 30080 : goto external-WEBHTTP1",
+            "jump mark-for-masquerade",
+        ],
     );
 
     // Node ports on the addresses of the nodeport-ips set (`--nodeport-addresses`): the same.
+    let cip = format!("{}.20:80", c.svc);
     nft_load(
         &c.node,
         &kube_proxy_nft(&c.net, &c.svc, true, Some(&format!("{}.1", c.net))),
