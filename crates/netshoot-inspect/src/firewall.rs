@@ -196,6 +196,9 @@ pub enum Expr {
         dreg: Option<u32>,
         /// The elements of an anonymous set or map, read after the rules.
         elements: Elements,
+        /// Those elements are intervals (some end one), noted when they are read.
+        #[serde(skip)]
+        interval: bool,
     },
     /// A number generator (`numgen random mod 2`): a value below `modulus`, plus `offset`.
     Numgen {
@@ -408,6 +411,7 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
             inverted: u(5).is_some_and(|f| f & 1 != 0),
             dreg: u(3),
             elements: Vec::new(),
+            interval: false,
         },
         "numgen" => Expr::Numgen {
             dreg: u(1).unwrap_or(0),
@@ -744,6 +748,7 @@ pub fn ruleset_from(
                 if let Expr::Lookup {
                     set,
                     elements: set_elems,
+                    interval,
                     ..
                 } = e
                 {
@@ -757,6 +762,7 @@ pub fn ruleset_from(
                         cache.insert(key.clone(), got);
                     }
                     set_elems.clone_from(&cache[&key]);
+                    *interval = set_elems.iter().any(|e| e.end);
                 }
             }
         }
@@ -965,6 +971,9 @@ pub struct Env<'a> {
     pub saddr_local: Option<bool>,
     /// Report `dnat to` as [`RuleOutcome::Nat`] and `numgen` as [`RuleOutcome::Split`].
     pub nat: bool,
+    /// The elements of every set and map but interval ones (named, and anonymous in the
+    /// rules) are sorted by key: lookups search them by halves.
+    pub sorted: bool,
 }
 
 /// What one rule does to the packet.
@@ -992,7 +1001,18 @@ pub const MAX_SPLIT: u32 = 65_536;
 
 /// Whether `value` is in a set's elements (`interval`: ranges of start and end elements,
 /// compared as big-endian keys), and the element that holds it.
-fn find_element<'e>(elements: &'e [Element], value: &[u8], interval: bool) -> Option<&'e Element> {
+fn find_element<'e>(
+    elements: &'e [Element],
+    value: &[u8],
+    interval: bool,
+    sorted: bool,
+) -> Option<&'e Element> {
+    if !interval && sorted {
+        return elements
+            .binary_search_by(|e| e.key.as_slice().cmp(value))
+            .ok()
+            .and_then(|i| elements.get(i));
+    }
     if !interval {
         return elements.iter().find(|e| !e.end && e.key == value);
     }
@@ -1118,13 +1138,14 @@ pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env
                 inverted,
                 dreg,
                 elements,
+                interval,
             } => {
                 let Some(sets) = env.sets else {
                     return RuleOutcome::NoMatch;
                 };
                 let (elements, key_len, interval) = if set.starts_with("__") {
                     let len = elements.first().map_or(0, |e| e.key.len());
-                    (elements.as_slice(), len, elements.iter().any(|e| e.end))
+                    (elements.as_slice(), len, *interval)
                 } else {
                     match sets.iter().find(|s| &s.name == set) {
                         Some(s) => (
@@ -1139,7 +1160,7 @@ pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env
                 else {
                     return RuleOutcome::NoMatch;
                 };
-                let found = find_element(elements, &value, interval);
+                let found = find_element(elements, &value, interval, env.sorted);
                 if found.is_some() == *inverted {
                     return RuleOutcome::NoMatch;
                 }
@@ -1573,9 +1594,25 @@ mod tests {
             ([192, 168, 1, 1], true),
             ([192, 168, 1, 2], false),
         ] {
-            assert_eq!(find_element(&set, &k, true).is_some(), inside, "{k:?}");
+            assert_eq!(
+                find_element(&set, &k, true, false).is_some(),
+                inside,
+                "{k:?}"
+            );
         }
-        assert!(find_element(&set, &[10, 0, 0, 0], false).is_some());
-        assert!(find_element(&set, &[10, 1, 2, 3], false).is_none());
+        assert!(find_element(&set, &[10, 0, 0, 0], false, false).is_some());
+        assert!(find_element(&set, &[10, 1, 2, 3], false, false).is_none());
+        let mut plain: Vec<Element> = [[9, 0, 0, 1], [10, 0, 0, 1], [8, 0, 0, 1]]
+            .iter()
+            .map(|k| e(*k, false))
+            .collect();
+        plain.sort_by(|a, b| a.key.cmp(&b.key));
+        for k in [[9, 0, 0, 1], [10, 0, 0, 1], [8, 0, 0, 1]] {
+            assert_eq!(
+                find_element(&plain, &k, false, true).map(|e| e.key.clone()),
+                Some(k.to_vec())
+            );
+        }
+        assert!(find_element(&plain, &[9, 0, 0, 2], false, true).is_none());
     }
 }

@@ -222,15 +222,65 @@ struct Walk<'a> {
     entry: Option<(String, String)>,
     /// The first service chain reached.
     service_chain: Option<String>,
+    /// Rule runs so far, bounded by [`MAX_RUNS`].
+    runs: u32,
 }
 
-/// `chain: rule` as evidence.
+/// At most this many rule runs per walk (a `numgen` split runs its rule once per value; each
+/// lookup searches sorted elements by halves), so that no table, however built, holds the
+/// doctor up.
+const MAX_RUNS: u32 = 1_000_000;
+
+/// `t` with the elements of its sets and maps (but interval ones, whose order the kernel's
+/// boundaries keep) sorted by key, for [`Env::sorted`].
+fn sorted(t: &Table) -> Table {
+    let mut t = t.clone();
+    let by_key = |a: &Element, b: &Element| a.key.cmp(&b.key);
+    for s in t.sets.iter_mut().filter(|s| s.flags & 0x4 == 0) {
+        s.elements.sort_by(by_key);
+    }
+    for e in t
+        .chains
+        .iter_mut()
+        .flat_map(|c| c.rules.iter_mut())
+        .flat_map(|r| r.exprs.iter_mut())
+    {
+        if let firewall::Expr::Lookup {
+            elements,
+            interval: false,
+            ..
+        } = e
+        {
+            elements.sort_by(by_key);
+        }
+    }
+    t
+}
+
+/// The longest rule text kept as evidence (a Service with thousands of endpoints has a
+/// numgen map as long).
+const MAX_LINE: usize = 400;
+
+/// `chain: rule` as evidence, cut after [`MAX_LINE`] bytes.
 fn rule_line(chain: &str, family: &str, exprs: &[firewall::Expr]) -> String {
-    format!("{chain}: {}", crate::nftfmt::rule_text(family, exprs))
+    let mut t = format!("{chain}: {}", crate::nftfmt::rule_text(family, exprs));
+    if t.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !t.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        t.truncate(cut);
+        t.push_str(" …");
+    }
+    t
 }
 
 impl Walk<'_> {
-    fn run(&self, exprs: &[firewall::Expr], numgen: Option<u32>) -> RuleOutcome {
+    fn run(&mut self, exprs: &[firewall::Expr], numgen: Option<u32>) -> RuleOutcome {
+        self.runs = self.runs.saturating_add(1);
+        if self.runs > MAX_RUNS {
+            return RuleOutcome::NoMatch;
+        }
         let env = Env { numgen, ..self.env };
         firewall::run_rule_in(exprs, &self.pkt, &self.ip, &self.l4, &env)
     }
@@ -275,6 +325,12 @@ impl Walk<'_> {
             };
             // What goes on to the next rule: the branches that did not match, or came back.
             let mut back = 0.0;
+            // The rule as evidence, rendered once however many of numgen's values took it.
+            let mut text: Option<String> = None;
+            let mut line = || {
+                text.get_or_insert_with(|| rule_line(name, c.family, &r.exprs))
+                    .clone()
+            };
             for (o, part) in branches {
                 let end = match o {
                     RuleOutcome::NoMatch
@@ -282,7 +338,7 @@ impl Walk<'_> {
                     | RuleOutcome::Verdict(Verdict::Continue) => End::Back,
                     RuleOutcome::Verdict(Verdict::Return) => return End::Back,
                     RuleOutcome::Verdict(Verdict::Jump(t)) if t == "mark-for-masquerade" => {
-                        let line = rule_line(name, c.family, &r.exprs);
+                        let line = line();
                         if !self.masquerade.contains(&line) {
                             self.masquerade.push(line);
                         }
@@ -295,8 +351,7 @@ impl Walk<'_> {
                         if self.entry.is_none() {
                             self.entry = self.looked_up(&r.exprs);
                         }
-                        // The rule once, however many of numgen's values took it.
-                        let line = rule_line(name, c.family, &r.exprs);
+                        let line = line();
                         if !self.path.contains(&line) {
                             self.path.push(line);
                         }
@@ -312,13 +367,22 @@ impl Walk<'_> {
                         }
                     }
                     RuleOutcome::Nat { addr, port } => {
-                        if let Some(addr) = addr {
+                        let port = port.unwrap_or(self.pkt.dport);
+                        // An endpoint reached again (another numgen value to the same chain)
+                        // gets the share added.
+                        let seen =
+                            self.endpoints.iter_mut().rev().find(|e| {
+                                Some(e.addr) == addr && e.port == port && e.chain == name
+                            });
+                        if let Some(e) = seen {
+                            e.share += part;
+                        } else if let Some(addr) = addr {
                             self.endpoints.push(Endpoint {
                                 addr,
-                                port: port.unwrap_or(self.pkt.dport),
+                                port,
                                 share: part,
                                 chain: name.to_string(),
-                                dnat: rule_line(name, c.family, &r.exprs),
+                                dnat: line(),
                             });
                         }
                         End::Done
@@ -370,6 +434,7 @@ pub fn follow(raw: &Raw, conn: &Conn) -> Option<Service> {
 
 /// [`follow`] on a decoded table.
 pub fn follow_table(table: &Table, conn: &Conn) -> Option<Service> {
+    let table = &sorted(table);
     let proto = proto_number(&conn.proto)?;
     let unspecified = |v6: bool| -> IpAddr {
         if v6 {
@@ -399,6 +464,7 @@ pub fn follow_table(table: &Table, conn: &Conn) -> Option<Service> {
         daddr_local: Some(conn.dst_local),
         saddr_local: Some(conn.src_local),
         nat: true,
+        sorted: true,
     };
     let mut w = Walk {
         table,
@@ -411,6 +477,7 @@ pub fn follow_table(table: &Table, conn: &Conn) -> Option<Service> {
         endpoints: Vec::new(),
         entry: None,
         service_chain: None,
+        runs: 0,
     };
     w.chain("services", 1.0, 0);
     // No endpoints: the filter chains' checks, before any DNAT.
@@ -588,6 +655,7 @@ mod tests {
             inverted: false,
             dreg: Some(0),
             elements,
+            interval: false,
         }
     }
 
@@ -835,5 +903,37 @@ mod tests {
         let t = raw.decode();
         assert!(t.sets.is_empty());
         assert_eq!(follow(&raw, &conn("172.30.0.44", 80, false)), None);
+    }
+
+    #[test]
+    fn nested_splits_are_bounded() {
+        // service-… splits 65536 ways, each to a chain that splits 65536 ways again: 4 billion
+        // runs unbounded; the walk stops at its budget and names what it found.
+        let split = |to: &str| {
+            let els = (0..firewall::MAX_SPLIT)
+                .map(|i| el(i.to_ne_bytes().to_vec(), goto(to), None))
+                .collect();
+            vec![
+                Expr::Numgen {
+                    dreg: 1,
+                    modulus: firewall::MAX_SPLIT,
+                    random: true,
+                    offset: 0,
+                },
+                vmap("__map0", 1, els),
+            ]
+        };
+        let mut t = table();
+        let svc = "service-LAUZTJTB-ns4/svc4/tcp/p80";
+        for c in t.chains.iter_mut().filter(|c| c.name == svc) {
+            c.rules[0].exprs = split("inner");
+        }
+        t.chains.push(chain(
+            "inner",
+            vec![split("endpoint-X4-ns4/svc4/tcp/p80__10.180.0.4/80")],
+        ));
+        let s = follow_table(&t, &conn("172.30.0.44", 80, false)).unwrap();
+        assert_eq!(s.name, "ns4/svc4:p80");
+        assert!(!s.endpoints.is_empty(), "{s:?}");
     }
 }

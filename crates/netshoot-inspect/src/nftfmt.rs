@@ -599,6 +599,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 inverted,
                 dreg,
                 elements,
+                ..
             } if *dreg == Some(0)
                 || concat_fields(&regs, *sreg).len() > 1
                 || matches!(
