@@ -776,11 +776,20 @@ mod tests {
                     "no-endpoint-services",
                     t3,
                     12,
-                    vec![el(
-                        key3([172, 30, 0, 46], 80),
-                        goto("reject-chain"),
-                        Some("ns6/svc6:p80"),
-                    )],
+                    vec![
+                        el(
+                            key3([172, 30, 0, 46], 80),
+                            goto("reject-chain"),
+                            Some("ns6/svc6:p80"),
+                        ),
+                        // proxier_test.go's svc2: externalTrafficPolicy Local, no local
+                        // endpoint: its external IP drops.
+                        el(
+                            key3([192, 168, 99, 22], 80),
+                            Some(Verdict::Drop),
+                            Some("ns2/svc2:p80"),
+                        ),
+                    ],
                 ),
                 Set {
                     name: "cluster-ips".into(),
@@ -870,6 +879,17 @@ mod tests {
             text.ends_with("@no-endpoint-services: 172.30.0.46 . tcp . 80 comment \"ns6/svc6:p80\" : goto reject-chain"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_external_ip_without_local_endpoints_is_dropped() {
+        let s = follow_table(&table(), &conn("192.168.99.22", 80, false)).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.via.as_str()),
+            ("ns2/svc2:p80", "external IP")
+        );
+        assert_eq!(s.no_endpoints_verdict.as_deref(), Some("DROP"));
+        assert!(s.local_only);
     }
 
     #[test]
