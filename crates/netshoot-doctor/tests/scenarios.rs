@@ -614,6 +614,11 @@ fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
         evidence[0].contains("@no-endpoint-services"),
         "{evidence:?}"
     );
+    // The firewall check evaluated the verdict map too: reject-chain's REJECT.
+    let (rec, r) = replay(name);
+    let fw = find(&r, &format!("firewall.output:{}", dest(&rec)));
+    assert!(fw.summary.contains("REJECTs"), "{}", fw.summary);
+    assert!(fw.summary.contains("reject-chain"), "{}", fw.summary);
     for n in [2, 4] {
         let (rec, r) = replay(&format!("{name}.{n}"));
         healthy(&r);

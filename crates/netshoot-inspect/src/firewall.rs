@@ -1024,6 +1024,7 @@ fn find_element<'e>(
         .filter(|e| !e.end)
 }
 
+#[cfg(test)]
 fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
     run_rule_in(exprs, pkt, ip, l4, &Env::default())
 }
@@ -1261,6 +1262,7 @@ pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env
 /// of a regular chain (back to the caller).
 fn walk(
     chains: &[Chain],
+    sets: Option<&TableSets>,
     c: &Chain,
     pkt: &Packet,
     ip: &[u8],
@@ -1271,8 +1273,16 @@ fn walk(
         return None;
     }
     let by = |r: &Rule| format!("{} {}/{}: {}", c.family, c.table, c.name, r.text);
+    // The named sets of the chain's table, when known: its lookups are evaluated.
+    let env = Env {
+        sets: sets.map(|m| {
+            m.get(&(c.family, c.table.as_str()))
+                .map_or(&[][..], Vec::as_slice)
+        }),
+        ..Env::default()
+    };
     for r in &c.rules {
-        match run_rule(&r.exprs, pkt, ip, l4) {
+        match run_rule_in(&r.exprs, pkt, ip, l4, &env) {
             RuleOutcome::NoMatch
             | RuleOutcome::Verdict(Verdict::Continue)
             | RuleOutcome::Nat { .. }
@@ -1301,14 +1311,14 @@ fn walk(
             RuleOutcome::Verdict(Verdict::Return) => return None,
             RuleOutcome::Verdict(Verdict::Jump(t)) | RuleOutcome::Verdict(Verdict::Goto(t)) => {
                 let goto = matches!(
-                    run_rule(&r.exprs, pkt, ip, l4),
+                    run_rule_in(&r.exprs, pkt, ip, l4, &env),
                     RuleOutcome::Verdict(Verdict::Goto(_))
                 );
                 if let Some(next) = chains
                     .iter()
                     .find(|x| x.family == c.family && x.table == c.table && x.name == t)
                 {
-                    if let Some(d) = walk(chains, next, pkt, ip, l4, depth + 1) {
+                    if let Some(d) = walk(chains, sets, next, pkt, ip, l4, depth + 1) {
                         return Some(d);
                     }
                     if goto {
@@ -1322,10 +1332,32 @@ fn walk(
     None
 }
 
+/// Named sets by (family, table).
+type TableSets<'a> = HashMap<(&'a str, &'a str), Vec<Set>>;
+
 /// What the calling namespace's rule set does to `pkt` at `hook` (1 input, 2 forward, 3
 /// output): every base chain on that hook for the packet's family, in priority order; the first
-/// drop or reject decides, else accept (with the deciding rule or policy named).
+/// drop or reject decides, else accept (with the deciding rule or policy named). A rule that
+/// looks up a set does not match (see [`decide_with_sets`]).
 pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
+    decide_in(chains, None, hook, pkt)
+}
+
+/// [`decide`] with the named sets and maps of the rule set ([`sets`]): lookups in them and in
+/// anonymous sets are evaluated (`ip daddr @cluster-ips reject`, `tcp dport { 22, 80 } drop`,
+/// verdict maps such as kube-proxy's `vmap @no-endpoint-services`).
+pub fn decide_with_sets(chains: &[Chain], sets: &[Set], hook: u32, pkt: &Packet) -> Decision {
+    let mut by_table: TableSets = HashMap::new();
+    for s in sets {
+        by_table
+            .entry((s.family, s.table.as_str()))
+            .or_default()
+            .push(s.clone());
+    }
+    decide_in(chains, Some(&by_table), hook, pkt)
+}
+
+fn decide_in(chains: &[Chain], sets: Option<&TableSets>, hook: u32, pkt: &Packet) -> Decision {
     let fam = if pkt.src.is_ipv4() { "ip" } else { "ip6" };
     let mut bases: Vec<&Chain> = chains
         .iter()
@@ -1357,7 +1389,7 @@ pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
             }
             _ => (pkt, &ip, &l4),
         };
-        let d = walk(chains, c, pkt, ip, l4, 0).unwrap_or_else(|| Decision {
+        let d = walk(chains, sets, c, pkt, ip, l4, 0).unwrap_or_else(|| Decision {
             verdict: match c.policy {
                 Some(Verdict::Drop) => PacketVerdict::Drop,
                 _ => PacketVerdict::Accept,
@@ -1614,5 +1646,96 @@ mod tests {
             );
         }
         assert!(find_element(&plain, &[9, 0, 0, 2], false, true).is_none());
+    }
+
+    #[test]
+    fn decide_with_sets_follows_verdict_maps() {
+        let pkt = Packet {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.9".parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport: 80,
+            iif: None,
+            oif: None,
+            dnat: None,
+        };
+        let chain = |name: &str, hook: Option<u32>, exprs: Vec<Expr>| Chain {
+            family: "ip",
+            table: "t".into(),
+            name: name.into(),
+            hook,
+            priority: Some(0),
+            policy: Some(Verdict::Accept),
+            counters: None,
+            kind: None,
+            rules: vec![Rule {
+                handle: 1,
+                text: String::new(),
+                exprs,
+            }],
+        };
+        // `ip daddr vmap @m` with `10.0.0.9 : goto rej`, and `rej` rejects.
+        let chains = vec![
+            chain(
+                "out",
+                Some(3),
+                vec![
+                    Expr::Payload {
+                        base: 1,
+                        offset: 16,
+                        len: 4,
+                        dreg: 1,
+                    },
+                    Expr::Lookup {
+                        sreg: 1,
+                        set: "m".into(),
+                        inverted: false,
+                        dreg: Some(0),
+                        elements: Vec::new(),
+                        interval: false,
+                    },
+                ],
+            ),
+            chain("rej", None, vec![Expr::Reject { kind: 0, code: 3 }]),
+        ];
+        let sets = vec![Set {
+            family: "ip",
+            table: "t".into(),
+            name: "m".into(),
+            flags: 0x8,
+            key_type: 7,
+            key_len: 4,
+            data_type: Some(DATA_VERDICT),
+            elements: vec![Element {
+                key: vec![10, 0, 0, 9],
+                verdict: Some(Verdict::Goto("rej".into())),
+                ..Default::default()
+            }],
+        }];
+        assert_eq!(decide(&chains, 3, &pkt).verdict, PacketVerdict::Accept);
+        let d = decide_with_sets(&chains, &sets, 3, &pkt);
+        assert_eq!(d.verdict, PacketVerdict::Reject, "{d:?}");
+        assert!(d.by.contains("t/rej"), "{}", d.by);
+        // Another address is not in the map; a set of another table is not this one's.
+        let other = Packet {
+            dst: "10.0.0.8".parse().unwrap(),
+            ..pkt.clone()
+        };
+        assert_eq!(
+            decide_with_sets(&chains, &sets, 3, &other).verdict,
+            PacketVerdict::Accept
+        );
+        let foreign: Vec<Set> = sets
+            .iter()
+            .map(|s| Set {
+                table: "u".into(),
+                ..s.clone()
+            })
+            .collect();
+        assert_eq!(
+            decide_with_sets(&chains, &foreign, 3, &pkt).verdict,
+            PacketVerdict::Accept
+        );
     }
 }

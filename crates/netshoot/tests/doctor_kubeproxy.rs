@@ -470,8 +470,8 @@ fn a_dead_endpoint_is_named(c: &mut Cluster) {
 }
 
 /// SVC.20:80 has no endpoints: kube-proxy's REJECT (its rule or element holding `evidence`) is
-/// the top finding, with the fix, and the refused connection is its consequence.
-fn no_endpoints_are_named(c: &Cluster, evidence: &str) {
+/// the top finding, with the fix, and the refused connection is its consequence; the report.
+fn no_endpoints_are_named(c: &Cluster, evidence: &str) -> Value {
     let cip = format!("{}.20:80", c.svc);
     let (code, v) = c.doctor(&cip);
     let top = &v["findings"][0];
@@ -492,6 +492,7 @@ fn no_endpoints_are_named(c: &Cluster, evidence: &str) {
     assert_eq!(reach["status"], "fail", "{v:#}");
     assert_eq!(reach["because"], format!("kube.endpoints:{cip}"), "{v:#}");
     assert_eq!(code, 1);
+    v
 }
 
 /// The NodePort NET.1:30080 on the node's address reaches the same endpoints (with `evidence`
@@ -909,12 +910,25 @@ fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
     require_root!();
     let c = Cluster::build_loaded(Load::Nft);
     // No endpoints: the element of no-endpoint-services sends it to reject-chain.
-    no_endpoints_are_named(
+    let v = no_endpoints_are_named(
         &c,
         &format!(
             "@no-endpoint-services: {}.20 . tcp . 80 comment \"kpx/empty:http\" : goto reject-chain",
             c.svc
         ),
+    );
+    // The firewall check evaluates the same verdict map: a REJECT by reject-chain (not the
+    // DROP of unallocated ClusterIPs after it), a consequence of the missing endpoints.
+    let fw = finding(&v, &format!("firewall.output:{}.20:80", c.svc));
+    let s = fw["summary"].as_str().unwrap();
+    assert!(
+        s.contains("REJECTs") && s.contains("reject-chain"),
+        "{fw:#}"
+    );
+    assert_eq!(
+        fw["because"],
+        format!("kube.endpoints:{}.20:80", c.svc),
+        "{fw:#}"
     );
     // `fib daddr type local` → @service-nodeports → external-… → the service chain; the one
     // without endpoints through @no-endpoint-nodeports, from the input hook.
