@@ -1,7 +1,8 @@
 //! The firewall on the way: this namespace's OUTPUT, the destination namespace's INPUT (when it
 //! lives on this host), and the host's FORWARD for bridged paths (br_netfilter), each evaluated
-//! with `netshoot_inspect::firewall::decide` on the packet a new connection would send (to a
-//! kube-proxy Service, translated to its first endpoint for the chains after the DNAT).
+//! with `netshoot_inspect::firewall::decide_with_sets` on the packet a new connection would
+//! send (to a kube-proxy Service, translated to its first endpoint for the chains after the
+//! DNAT).
 
 use std::net::{IpAddr, SocketAddr};
 
