@@ -465,7 +465,14 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
         find(&r, &format!("reach.icmp:{cip}")).status,
         Status::Skipped
     );
-    let (_, r) = replay("a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named.2");
+    a_dead_endpoint_is_replayed(
+        "a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named.2",
+    );
+}
+
+/// The recording of a ClusterIP whose second endpoint's listener stopped.
+fn a_dead_endpoint_is_replayed(name: &str) {
+    let (_, r) = replay(name);
     let top = assert_top(&r, "kube.endpoint:");
     assert!(
         top.summary.contains("refuses TCP connections"),
@@ -478,9 +485,10 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
         .any(|e| e.starts_with("Nothing listens on TCP port 8080")));
 }
 
-#[test]
-fn a_service_without_endpoints_and_a_node_port_are_named() {
-    let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named");
+/// The recording of a Service without endpoints by its ClusterIP: the top finding, and the
+/// refused connection under it; its evidence.
+fn no_endpoints_are_replayed(name: &str) -> Vec<String> {
+    let (rec, r) = replay(name);
     let cip = dest(&rec);
     let top = assert_top(&r, &format!("kube.endpoints:{cip}"));
     assert!(top.summary.contains("has no endpoints"), "{}", top.summary);
@@ -489,6 +497,12 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
         &format!("reach.tcp:{cip}"),
         &format!("kube.endpoints:{cip}"),
     );
+    top.evidence.clone()
+}
+
+#[test]
+fn a_service_without_endpoints_and_a_node_port_are_named() {
+    no_endpoints_are_replayed("a_service_without_endpoints_and_a_node_port_are_named");
     let (rec, r) = replay("a_service_without_endpoints_and_a_node_port_are_named.2");
     healthy(&r);
     let np = dest(&rec);
@@ -558,4 +572,68 @@ fn a_missing_fact_is_not_made_up() {
         .findings
         .iter()
         .any(|f| f.id.starts_with("firewall.input")));
+}
+
+// kube-proxy's nftables mode: its `kube-proxy` table in a node namespace, loaded by `nft -f`
+// (doctor_kubeproxy.rs, the nftables_mode_* tests).
+
+#[test]
+fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
+    let name = "nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named";
+    let (rec, r) = replay(name);
+    healthy(&r);
+    let cip = dest(&rec);
+    let svc = find(&r, &format!("kube.service:{cip}"));
+    assert!(
+        svc.summary
+            .contains("kpx/web:http (cluster IP); kube-proxy (nftables)"),
+        "{}",
+        svc.summary
+    );
+    assert_eq!(
+        svc.summary.matches(":8080 (50%)").count(),
+        2,
+        "{}",
+        svc.summary
+    );
+    assert!(svc
+        .evidence
+        .iter()
+        .any(|e| e.contains("numgen random mod 2 vmap")));
+    // The firewall check sees the endpoint after the DNAT, not the ClusterIP that
+    // cluster-ips-check drops.
+    assert_eq!(find(&r, &format!("firewall:{cip}")).status, Status::Ok);
+    a_dead_endpoint_is_replayed(&format!("{name}.2"));
+}
+
+#[test]
+fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
+    let name = "nftables_mode_a_service_without_endpoints_and_a_node_port_are_named";
+    let evidence = no_endpoints_are_replayed(name);
+    assert!(
+        evidence[0].contains("@no-endpoint-services"),
+        "{evidence:?}"
+    );
+    // The firewall check evaluated the verdict map too: reject-chain's REJECT.
+    let (rec, r) = replay(name);
+    let fw = find(&r, &format!("firewall.output:{}", dest(&rec)));
+    assert!(fw.summary.contains("REJECTs"), "{}", fw.summary);
+    assert!(fw.summary.contains("reject-chain"), "{}", fw.summary);
+    for n in [2, 4] {
+        let (rec, r) = replay(&format!("{name}.{n}"));
+        healthy(&r);
+        let np = dest(&rec);
+        assert!(find(&r, &format!("kube.service:{np}"))
+            .summary
+            .contains("(node port)"));
+    }
+    let (rec, r) = replay(&format!("{name}.3"));
+    assert_top(&r, &format!("kube.endpoints:{}", dest(&rec)));
+    let (_, r) = replay(&format!("{name}.5"));
+    let kd = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("kube.dns:"))
+        .unwrap_or_else(|| panic!("no kube.dns: {}", dump(&r)));
+    assert_eq!(kd.status, Status::Fail, "{}", dump(&r));
 }

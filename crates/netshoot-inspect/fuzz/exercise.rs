@@ -79,10 +79,30 @@ pub fn nfnetlink(data: &[u8]) {
                 dport: 80,
                 iif: Some("eth0".into()),
                 oif: Some("eth1".into()),
+                dnat: None,
             };
             for hook in 0..5 {
                 let _ = firewall::decide(&chains, hook, &pkt);
             }
+            // The same replies as kube-proxy's nftables table, followed for a connection
+            // (verdict maps, numgen splits, fib, dnat) and with a DNAT before the chains.
+            let table = kubenft::Table { chains, sets };
+            for (dst_local, proto) in [(false, "tcp"), (true, "udp")] {
+                let conn = kubeproxy::Conn {
+                    src: Some(pkt.src),
+                    src_local: !dst_local,
+                    dst: pkt.dst,
+                    dst_local,
+                    proto: proto.into(),
+                    dport: pkt.dport,
+                };
+                let _ = kubenft::follow_table(&table, &conn);
+            }
+            let translated = firewall::Packet {
+                dnat: Some(([10, 0, 0, 3], 8080).into()),
+                ..pkt
+            };
+            let _ = firewall::decide(&table.chains, 3, &translated);
         }
         _ => {
             let part = |i: usize| fixed4(ds.get(i..i + 1).unwrap_or(&[]));

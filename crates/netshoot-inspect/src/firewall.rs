@@ -19,8 +19,8 @@ use netshoot_wire::{
 use crate::nfnl::{attrs, be32, be64, string};
 use serde::{Deserialize, Serialize};
 
-const NFT_MSG_GETCHAIN: u16 = 4;
-const NFT_MSG_GETRULE: u16 = 7;
+pub(crate) const NFT_MSG_GETCHAIN: u16 = 4;
+pub(crate) const NFT_MSG_GETRULE: u16 = 7;
 
 /// A verdict as nf_tables encodes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -191,9 +191,34 @@ pub enum Expr {
         set: String,
         /// `!=`: matches when the value is not in the set.
         inverted: bool,
-        /// The elements of an anonymous set (keys; `true` for an interval's end), read after
-        /// the rules.
-        elements: Vec<(Vec<u8>, bool)>,
+        /// A map's destination register: 0 for a verdict map (`vmap`), none for a set.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dreg: Option<u32>,
+        /// The elements of an anonymous set or map, read after the rules.
+        elements: Elements,
+        /// Those elements are intervals (some end one), noted when they are read.
+        #[serde(skip)]
+        interval: bool,
+    },
+    /// A number generator (`numgen random mod 2`): a value below `modulus`, plus `offset`.
+    Numgen {
+        /// Destination register.
+        dreg: u32,
+        /// The modulus.
+        modulus: u32,
+        /// `random` (else `inc`).
+        random: bool,
+        /// Added to the value.
+        offset: u32,
+    },
+    /// A FIB lookup (`fib daddr type local`).
+    Fib {
+        /// Destination register.
+        dreg: u32,
+        /// NFT_FIB_RESULT_*: 1 oif, 2 oifname, 3 address type.
+        result: u32,
+        /// NFTA_FIB_F_*: 1 saddr, 2 daddr, 4 mark, 8 iif, 16 oif, 32 present.
+        flags: u32,
     },
     /// nf_tables' own limit (iptables-nft writes `-m limit` as one).
     Limit {
@@ -384,7 +409,20 @@ fn expr_of(name: &str, d: &[u8]) -> Expr {
             sreg: u(2).unwrap_or(0),
             set: raw(1).map(string).unwrap_or_default(),
             inverted: u(5).is_some_and(|f| f & 1 != 0),
+            dreg: u(3),
             elements: Vec::new(),
+            interval: false,
+        },
+        "numgen" => Expr::Numgen {
+            dreg: u(1).unwrap_or(0),
+            modulus: u(2).unwrap_or(0),
+            random: u(3) == Some(1),
+            offset: u(4).unwrap_or(0),
+        },
+        "fib" => Expr::Fib {
+            dreg: u(1).unwrap_or(0),
+            result: u(2).unwrap_or(0),
+            flags: u(3).unwrap_or(0),
         },
         "limit" => Expr::Limit {
             rate: raw(1).and_then(be64).unwrap_or(0),
@@ -418,7 +456,7 @@ fn exprs_of(b: &[u8]) -> Vec<Expr> {
         .collect()
 }
 
-const NFT_MSG_GETSETELEM: u16 = 13;
+pub(crate) const NFT_MSG_GETSETELEM: u16 = 13;
 
 fn family_number(f: &str) -> u8 {
     match f {
@@ -432,8 +470,40 @@ fn family_number(f: &str) -> u8 {
     }
 }
 
-/// A set's elements: (key, interval end).
-pub type Elements = Vec<(Vec<u8>, bool)>;
+/// One element of a set or map.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Element {
+    /// Its key (a concatenation's fields each padded to 4 bytes).
+    pub key: Vec<u8>,
+    /// True for the end of an interval (the value after its last one).
+    pub end: bool,
+    /// A verdict map's verdict for the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// A data map's value for the key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub value: Vec<u8>,
+    /// Its comment (`comment "…"`, kept in the element's user data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A set's elements, in kernel order.
+pub type Elements = Vec<Element>;
+
+/// The comment in an element's user data (nftnl's TLVs: type 0 is the comment, NUL-ended).
+fn udata_comment(b: &[u8]) -> Option<String> {
+    let mut i = 0;
+    while i + 2 <= b.len() {
+        let (t, l) = (b[i], b[i + 1] as usize);
+        let v = b.get(i + 2..i + 2 + l)?;
+        if t == 0 {
+            return Some(string(v));
+        }
+        i += 2 + l;
+    }
+    None
+}
 
 /// The elements of one set.
 fn set_elements(family: &str, table: &str, set: &str) -> io::Result<Elements> {
@@ -463,24 +533,34 @@ pub fn elements_from(replies: &[(u8, Vec<u8>)]) -> Elements {
             }
             for (_, elem) in attrs(list).into_iter().filter(|(t, _)| *t == 1) {
                 let e = attrs(elem);
-                let key = e
+                let get = |t: u16| e.iter().find(|(x, _)| *x == t).map(|(_, v)| *v);
+                let key = get(1).map(data_value).unwrap_or_default();
+                let end = get(3).and_then(be32).is_some_and(|f| f & 1 != 0);
+                // NFTA_SET_ELEM_DATA: a value or (NFTA_DATA_VERDICT) a verdict.
+                let data = get(2).map(attrs).unwrap_or_default();
+                let verdict = data
+                    .iter()
+                    .find(|(t, _)| *t == 2)
+                    .and_then(|(_, v)| verdict_of(v));
+                let value = data
                     .iter()
                     .find(|(t, _)| *t == 1)
-                    .map(|(_, v)| data_value(v))
+                    .map(|(_, v)| v.to_vec())
                     .unwrap_or_default();
-                let end = e
-                    .iter()
-                    .find(|(t, _)| *t == 3)
-                    .and_then(|(_, v)| be32(v))
-                    .is_some_and(|f| f & 1 != 0);
-                out.push((key, end));
+                out.push(Element {
+                    key,
+                    end,
+                    verdict,
+                    value,
+                    comment: get(6).and_then(udata_comment),
+                });
             }
         }
     }
     out
 }
 
-const NFT_MSG_GETSET: u16 = 10;
+pub(crate) const NFT_MSG_GETSET: u16 = 10;
 
 /// A named set (`set NAME { type …; elements = { … } }`).
 #[derive(Debug, Clone, Serialize)]
@@ -497,10 +577,16 @@ pub struct Set {
     pub key_type: u32,
     /// Key length in bytes.
     pub key_len: u32,
-    /// Its elements: (key, interval end).
+    /// A map's data type (0xffffff00 for verdicts), none for a set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<u32>,
+    /// Its elements.
     #[serde(skip)]
     pub elements: Elements,
 }
+
+/// `NFT_DATA_VERDICT`: the data type of a verdict map.
+pub const DATA_VERDICT: u32 = 0xffff_ff00;
 
 /// Every named (not anonymous) set of the calling thread's namespace with its elements, in
 /// kernel order.
@@ -541,6 +627,7 @@ pub fn sets_from(
             flags,
             key_type: u(4).unwrap_or(0),
             key_len: u(5).unwrap_or(0),
+            data_type: u(6),
             elements,
         });
     }
@@ -661,10 +748,12 @@ pub fn ruleset_from(
                 if let Expr::Lookup {
                     set,
                     elements: set_elems,
+                    interval,
                     ..
                 } = e
                 {
-                    if !set.starts_with("__set") {
+                    // `__set%d` and `__map%d`.
+                    if !set.starts_with("__") {
                         continue;
                     }
                     let key = (c.family, c.table.clone(), set.clone());
@@ -673,6 +762,7 @@ pub fn ruleset_from(
                         cache.insert(key.clone(), got);
                     }
                     set_elems.clone_from(&cache[&key]);
+                    *interval = set_elems.iter().any(|e| e.end);
                 }
             }
         }
@@ -706,6 +796,11 @@ pub struct Packet {
     pub iif: Option<String>,
     /// Output interface name (for forward/output hooks).
     pub oif: Option<String>,
+    /// Where a destination NAT before the chains sends it (a kube-proxy Service's endpoint):
+    /// the base chains of the prerouting and output hooks that run after NAT's priority
+    /// (-100, dstnat) see this destination and port instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnat: Option<std::net::SocketAddr>,
 }
 
 /// What a hook's rule set does to a packet in the end (`accept`, `drop` or `reject` in text
@@ -753,7 +848,7 @@ impl Packet {
     /// Network and transport headers as bytes, for payload expressions: a real IPv4 (20 bytes)
     /// or IPv6 (40 bytes) header for the source's family, then a TCP SYN, a UDP header, an
     /// ICMP/ICMPv6 echo request, or (other protocols) 20 bytes starting with the ports.
-    fn headers(&self) -> (Vec<u8>, Vec<u8>) {
+    pub fn headers(&self) -> (Vec<u8>, Vec<u8>) {
         let l4 = self.transport();
         let mut ip = Vec::new();
         match (self.src, self.dst) {
@@ -851,7 +946,7 @@ fn ifname_bytes(n: &Option<String>) -> Vec<u8> {
 
 /// Register file offsets: NFT_REG_1..4 are 16 bytes each from 0; NFT_REG32_00..15 (8..23) 4
 /// bytes each from 0.
-fn reg_off(r: u32) -> Option<usize> {
+pub(crate) fn reg_off(r: u32) -> Option<usize> {
     match r {
         1..=4 => Some((r as usize - 1) * 16),
         8..=23 => Some((r as usize - 8) * 4),
@@ -859,18 +954,92 @@ fn reg_off(r: u32) -> Option<usize> {
     }
 }
 
-enum RuleOutcome {
-    NoMatch,
-    Verdict(Verdict),
-    Reject,
+/// What the evaluator knows beyond the packet's headers. The default knows nothing more: a rule
+/// that looks up a named set, draws a number, asks the FIB or translates addresses does not
+/// match (what [`decide`] needs); kube-proxy's reader ([`crate::kubenft`]) fills it in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Env<'a> {
+    /// The named sets and maps of the rules' table, for lookups (`@service-ips`); with none,
+    /// a lookup (of an anonymous set too) does not match.
+    pub sets: Option<&'a [Set]>,
+    /// The value `numgen` draws; none: the rule stops there as [`RuleOutcome::Split`] when
+    /// `nat` is on (else it does not match).
+    pub numgen: Option<u32>,
+    /// Whether the destination is an address of this host (`fib daddr type local`).
+    pub daddr_local: Option<bool>,
+    /// Whether the source is (`fib saddr type local`).
+    pub saddr_local: Option<bool>,
+    /// Report `dnat to` as [`RuleOutcome::Nat`] and `numgen` as [`RuleOutcome::Split`].
+    pub nat: bool,
+    /// The elements of every set and map but interval ones (named, and anonymous in the
+    /// rules) are sorted by key: lookups search them by halves.
+    pub sorted: bool,
 }
 
+/// What one rule does to the packet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleOutcome {
+    /// Its conditions do not hold (or it asks what the evaluator does not model).
+    NoMatch,
+    /// A verdict (`Continue` for a rule without one).
+    Verdict(Verdict),
+    /// A reject.
+    Reject,
+    /// A destination NAT to this address and port.
+    Nat {
+        /// The new destination address.
+        addr: Option<IpAddr>,
+        /// The new destination port.
+        port: Option<u16>,
+    },
+    /// `numgen … mod N` with no value drawn: run the rule again with each of the N values.
+    Split(u32),
+}
+
+/// The most values one `numgen` is split into (kube-proxy draws one per endpoint).
+pub const MAX_SPLIT: u32 = 65_536;
+
+/// Whether `value` is in a set's elements (`interval`: ranges of start and end elements,
+/// compared as big-endian keys), and the element that holds it.
+fn find_element<'e>(
+    elements: &'e [Element],
+    value: &[u8],
+    interval: bool,
+    sorted: bool,
+) -> Option<&'e Element> {
+    if !interval && sorted {
+        return elements
+            .binary_search_by(|e| e.key.as_slice().cmp(value))
+            .ok()
+            .and_then(|i| elements.get(i));
+    }
+    if !interval {
+        return elements.iter().find(|e| !e.end && e.key == value);
+    }
+    // The greatest boundary at or below the value decides: a start holds it, an end does not.
+    elements
+        .iter()
+        .filter(|e| e.key.len() == value.len() && e.key.as_slice() <= value)
+        .max_by(|a, b| a.key.cmp(&b.key).then(b.end.cmp(&a.end)))
+        .filter(|e| !e.end)
+}
+
+#[cfg(test)]
 fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
+    run_rule_in(exprs, pkt, ip, l4, &Env::default())
+}
+
+/// Runs one rule's expressions against the packet whose headers are `ip` and `l4`.
+pub fn run_rule_in(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8], env: &Env) -> RuleOutcome {
     let mut regs = [0u8; 80];
+    // A value shorter than a 4-byte word is zero-padded to it, as the kernel stores it (a
+    // concatenation's fields are compared padded).
     let put = |regs: &mut [u8; 80], r: u32, v: &[u8]| -> bool {
+        let padded = v.len().div_ceil(4) * 4;
         match reg_off(r) {
-            Some(o) if o + v.len() <= regs.len() => {
+            Some(o) if o + padded <= regs.len() => {
                 regs[o..o + v.len()].copy_from_slice(v);
+                regs[o + v.len()..o + padded].fill(0);
                 true
             }
             _ => false,
@@ -959,6 +1128,112 @@ fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
                     return RuleOutcome::NoMatch;
                 }
             }
+            Expr::Load { dreg, data } => {
+                if !put(&mut regs, *dreg, data) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Lookup {
+                sreg,
+                set,
+                inverted,
+                dreg,
+                elements,
+                interval,
+            } => {
+                let Some(sets) = env.sets else {
+                    return RuleOutcome::NoMatch;
+                };
+                let (elements, key_len, interval) = if set.starts_with("__") {
+                    let len = elements.first().map_or(0, |e| e.key.len());
+                    (elements.as_slice(), len, *interval)
+                } else {
+                    match sets.iter().find(|s| &s.name == set) {
+                        Some(s) => (
+                            s.elements.as_slice(),
+                            s.key_len as usize,
+                            s.flags & 0x4 != 0,
+                        ),
+                        None => return RuleOutcome::NoMatch,
+                    }
+                };
+                let Some(value) = (key_len > 0).then(|| get(&regs, *sreg, key_len)).flatten()
+                else {
+                    return RuleOutcome::NoMatch;
+                };
+                let found = find_element(elements, &value, interval, env.sorted);
+                if found.is_some() == *inverted {
+                    return RuleOutcome::NoMatch;
+                }
+                match (dreg, found) {
+                    (Some(0), Some(el)) => match &el.verdict {
+                        Some(v) => return RuleOutcome::Verdict(v.clone()),
+                        None => return RuleOutcome::NoMatch,
+                    },
+                    (Some(r), Some(el)) if !put(&mut regs, *r, &el.value) => {
+                        return RuleOutcome::NoMatch;
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Numgen {
+                dreg,
+                modulus,
+                offset,
+                ..
+            } => {
+                let value = match env.numgen {
+                    Some(v) if v < *modulus => v,
+                    None if env.nat && *modulus > 0 && *modulus <= MAX_SPLIT => {
+                        return RuleOutcome::Split(*modulus)
+                    }
+                    _ => return RuleOutcome::NoMatch,
+                };
+                if !put(&mut regs, *dreg, &value.wrapping_add(*offset).to_ne_bytes()) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Fib {
+                dreg,
+                result: 3,
+                flags,
+            } => {
+                // The address type of the source or destination (RTN_LOCAL 2, else
+                // RTN_UNICAST 1), when known; other FIB questions are not modelled.
+                let local = match flags & !0x20 {
+                    1 => env.saddr_local,
+                    2 => env.daddr_local,
+                    _ => None,
+                };
+                let Some(local) = local else {
+                    return RuleOutcome::NoMatch;
+                };
+                let rtn: u32 = if local { 2 } else { 1 };
+                if !put(&mut regs, *dreg, &rtn.to_ne_bytes()) {
+                    return RuleOutcome::NoMatch;
+                }
+            }
+            Expr::Nat {
+                dnat: true,
+                family,
+                addr_min,
+                proto_min,
+                ..
+            } if env.nat => {
+                let addr = addr_min.and_then(|r| match family {
+                    2 => get(&regs, r, 4)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map(IpAddr::from),
+                    10 => get(&regs, r, 16)
+                        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                        .map(IpAddr::from),
+                    _ => None,
+                });
+                let port = proto_min
+                    .and_then(|r| get(&regs, r, 2))
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
+                return RuleOutcome::Nat { addr, port };
+            }
             Expr::Counter { .. } => {}
             Expr::Reject { .. } => return RuleOutcome::Reject,
             Expr::Log { .. } => {}
@@ -987,6 +1262,7 @@ fn run_rule(exprs: &[Expr], pkt: &Packet, ip: &[u8], l4: &[u8]) -> RuleOutcome {
 /// of a regular chain (back to the caller).
 fn walk(
     chains: &[Chain],
+    sets: Option<&TableSets>,
     c: &Chain,
     pkt: &Packet,
     ip: &[u8],
@@ -997,9 +1273,20 @@ fn walk(
         return None;
     }
     let by = |r: &Rule| format!("{} {}/{}: {}", c.family, c.table, c.name, r.text);
+    // The named sets of the chain's table, when known: its lookups are evaluated.
+    let env = Env {
+        sets: sets.map(|m| {
+            m.get(&(c.family, c.table.as_str()))
+                .map_or(&[][..], Vec::as_slice)
+        }),
+        ..Env::default()
+    };
     for r in &c.rules {
-        match run_rule(&r.exprs, pkt, ip, l4) {
-            RuleOutcome::NoMatch | RuleOutcome::Verdict(Verdict::Continue) => {}
+        match run_rule_in(&r.exprs, pkt, ip, l4, &env) {
+            RuleOutcome::NoMatch
+            | RuleOutcome::Verdict(Verdict::Continue)
+            | RuleOutcome::Nat { .. }
+            | RuleOutcome::Split(_) => {}
             RuleOutcome::Reject => {
                 return Some(Decision {
                     verdict: PacketVerdict::Reject,
@@ -1024,14 +1311,14 @@ fn walk(
             RuleOutcome::Verdict(Verdict::Return) => return None,
             RuleOutcome::Verdict(Verdict::Jump(t)) | RuleOutcome::Verdict(Verdict::Goto(t)) => {
                 let goto = matches!(
-                    run_rule(&r.exprs, pkt, ip, l4),
+                    run_rule_in(&r.exprs, pkt, ip, l4, &env),
                     RuleOutcome::Verdict(Verdict::Goto(_))
                 );
                 if let Some(next) = chains
                     .iter()
                     .find(|x| x.family == c.family && x.table == c.table && x.name == t)
                 {
-                    if let Some(d) = walk(chains, next, pkt, ip, l4, depth + 1) {
+                    if let Some(d) = walk(chains, sets, next, pkt, ip, l4, depth + 1) {
                         return Some(d);
                     }
                     if goto {
@@ -1045,10 +1332,32 @@ fn walk(
     None
 }
 
+/// Named sets by (family, table).
+type TableSets<'a> = HashMap<(&'a str, &'a str), Vec<Set>>;
+
 /// What the calling namespace's rule set does to `pkt` at `hook` (1 input, 2 forward, 3
 /// output): every base chain on that hook for the packet's family, in priority order; the first
-/// drop or reject decides, else accept (with the deciding rule or policy named).
+/// drop or reject decides, else accept (with the deciding rule or policy named). A rule that
+/// looks up a set does not match (see [`decide_with_sets`]).
 pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
+    decide_in(chains, None, hook, pkt)
+}
+
+/// [`decide`] with the named sets and maps of the rule set ([`sets`]): lookups in them and in
+/// anonymous sets are evaluated (`ip daddr @cluster-ips reject`, `tcp dport { 22, 80 } drop`,
+/// verdict maps such as kube-proxy's `vmap @no-endpoint-services`).
+pub fn decide_with_sets(chains: &[Chain], sets: &[Set], hook: u32, pkt: &Packet) -> Decision {
+    let mut by_table: TableSets = HashMap::new();
+    for s in sets {
+        by_table
+            .entry((s.family, s.table.as_str()))
+            .or_default()
+            .push(s.clone());
+    }
+    decide_in(chains, Some(&by_table), hook, pkt)
+}
+
+fn decide_in(chains: &[Chain], sets: Option<&TableSets>, hook: u32, pkt: &Packet) -> Decision {
     let fam = if pkt.src.is_ipv4() { "ip" } else { "ip6" };
     let mut bases: Vec<&Chain> = chains
         .iter()
@@ -1061,8 +1370,26 @@ pub fn decide(chains: &[Chain], hook: u32, pkt: &Packet) -> Decision {
         by: "no rule set on this hook".into(),
         policy: true,
     };
+    let translated = pkt.dnat.map(|to| {
+        let p = Packet {
+            dst: to.ip(),
+            dport: to.port(),
+            dnat: None,
+            ..pkt.clone()
+        };
+        let (ip, l4) = p.headers();
+        (p, ip, l4)
+    });
     for c in bases {
-        let d = walk(chains, c, pkt, &ip, &l4, 0).unwrap_or_else(|| Decision {
+        // After the destination NAT (priority dstnat, -100) of prerouting and output, the
+        // chains see the translated packet.
+        let (pkt, ip, l4) = match &translated {
+            Some((p, tip, tl4)) if matches!(hook, 0 | 3) && c.priority.unwrap_or(0) > -100 => {
+                (p, tip, tl4)
+            }
+            _ => (pkt, &ip, &l4),
+        };
+        let d = walk(chains, sets, c, pkt, ip, l4, 0).unwrap_or_else(|| Decision {
             verdict: match c.policy {
                 Some(Verdict::Drop) => PacketVerdict::Drop,
                 _ => PacketVerdict::Accept,
@@ -1150,6 +1477,7 @@ mod tests {
             dport: 8080,
             iif: Some("eth0".into()),
             oif: None,
+            dnat: None,
         };
         let chain =
             |name: &str, hook: Option<u32>, policy: Option<Verdict>, rules: Vec<Vec<Expr>>| Chain {
@@ -1205,6 +1533,7 @@ mod tests {
             dport: 443,
             iif: None,
             oif: None,
+            dnat: None,
         };
         let (ip, l4) = v6.headers();
         let p = netshoot_wire::Ipv6Packet::new_checked(&ip[..]).unwrap();
@@ -1253,5 +1582,160 @@ mod tests {
         ));
         let u = netshoot_wire::UdpPacket::new_checked(&l4[..]).unwrap();
         assert_eq!((u.src_port(), u.dst_port(), u.len()), (40000, 443, 8));
+    }
+
+    #[test]
+    fn set_elements_carry_verdicts_and_comments() {
+        use crate::nfnl::attr;
+        // One element of a verdict map, as NFT_MSG_GETSETELEM gives it: key, data (a goto),
+        // and user data holding the comment.
+        let key = attr(1, &attr(1, &[10, 0, 0, 1]));
+        let verdict = [attr(1, &(-4i32).to_be_bytes()), attr(2, b"reject-chain\0")].concat();
+        let data = attr(2, &attr(2, &verdict));
+        let udata = attr(6, &[0, 4, b'n', b's', b'/', 0]);
+        let elem = attr(1, &[key, data, udata].concat());
+        let body = [attr(1, b"kube-proxy\0"), attr(3, &elem)].concat();
+        let got = elements_from(&[(2, body)]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key, [10, 0, 0, 1]);
+        assert_eq!(got[0].verdict, Some(Verdict::Goto("reject-chain".into())));
+        assert_eq!(got[0].comment.as_deref(), Some("ns/"));
+        // A comment whose length runs past the data is none.
+        assert_eq!(udata_comment(&[0, 9, b'x']), None);
+    }
+
+    #[test]
+    fn interval_lookups_take_the_greatest_boundary_below() {
+        let e = |k: [u8; 4], end: bool| Element {
+            key: k.to_vec(),
+            end,
+            ..Default::default()
+        };
+        // { 10.0.0.0/8, 192.168.1.1 } as the kernel keeps it: starts and end flags.
+        let set = vec![
+            e([11, 0, 0, 0], true),
+            e([10, 0, 0, 0], false),
+            e([192, 168, 1, 2], true),
+            e([192, 168, 1, 1], false),
+        ];
+        for (k, inside) in [
+            ([10, 1, 2, 3], true),
+            ([10, 0, 0, 0], true),
+            ([11, 0, 0, 0], false),
+            ([9, 255, 255, 255], false),
+            ([192, 168, 1, 1], true),
+            ([192, 168, 1, 2], false),
+        ] {
+            assert_eq!(
+                find_element(&set, &k, true, false).is_some(),
+                inside,
+                "{k:?}"
+            );
+        }
+        assert!(find_element(&set, &[10, 0, 0, 0], false, false).is_some());
+        assert!(find_element(&set, &[10, 1, 2, 3], false, false).is_none());
+        let mut plain: Vec<Element> = [[9, 0, 0, 1], [10, 0, 0, 1], [8, 0, 0, 1]]
+            .iter()
+            .map(|k| e(*k, false))
+            .collect();
+        plain.sort_by(|a, b| a.key.cmp(&b.key));
+        for k in [[9, 0, 0, 1], [10, 0, 0, 1], [8, 0, 0, 1]] {
+            assert_eq!(
+                find_element(&plain, &k, false, true).map(|e| e.key.clone()),
+                Some(k.to_vec())
+            );
+        }
+        assert!(find_element(&plain, &[9, 0, 0, 2], false, true).is_none());
+    }
+
+    #[test]
+    fn decide_with_sets_follows_verdict_maps() {
+        let pkt = Packet {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.9".parse().unwrap(),
+            proto: 6,
+            sport: 40000,
+            dport: 80,
+            iif: None,
+            oif: None,
+            dnat: None,
+        };
+        let chain = |name: &str, hook: Option<u32>, exprs: Vec<Expr>| Chain {
+            family: "ip",
+            table: "t".into(),
+            name: name.into(),
+            hook,
+            priority: Some(0),
+            policy: Some(Verdict::Accept),
+            counters: None,
+            kind: None,
+            rules: vec![Rule {
+                handle: 1,
+                text: String::new(),
+                exprs,
+            }],
+        };
+        // `ip daddr vmap @m` with `10.0.0.9 : goto rej`, and `rej` rejects.
+        let chains = vec![
+            chain(
+                "out",
+                Some(3),
+                vec![
+                    Expr::Payload {
+                        base: 1,
+                        offset: 16,
+                        len: 4,
+                        dreg: 1,
+                    },
+                    Expr::Lookup {
+                        sreg: 1,
+                        set: "m".into(),
+                        inverted: false,
+                        dreg: Some(0),
+                        elements: Vec::new(),
+                        interval: false,
+                    },
+                ],
+            ),
+            chain("rej", None, vec![Expr::Reject { kind: 0, code: 3 }]),
+        ];
+        let sets = vec![Set {
+            family: "ip",
+            table: "t".into(),
+            name: "m".into(),
+            flags: 0x8,
+            key_type: 7,
+            key_len: 4,
+            data_type: Some(DATA_VERDICT),
+            elements: vec![Element {
+                key: vec![10, 0, 0, 9],
+                verdict: Some(Verdict::Goto("rej".into())),
+                ..Default::default()
+            }],
+        }];
+        assert_eq!(decide(&chains, 3, &pkt).verdict, PacketVerdict::Accept);
+        let d = decide_with_sets(&chains, &sets, 3, &pkt);
+        assert_eq!(d.verdict, PacketVerdict::Reject, "{d:?}");
+        assert!(d.by.contains("t/rej"), "{}", d.by);
+        // Another address is not in the map; a set of another table is not this one's.
+        let other = Packet {
+            dst: "10.0.0.8".parse().unwrap(),
+            ..pkt.clone()
+        };
+        assert_eq!(
+            decide_with_sets(&chains, &sets, 3, &other).verdict,
+            PacketVerdict::Accept
+        );
+        let foreign: Vec<Set> = sets
+            .iter()
+            .map(|s| Set {
+                table: "u".into(),
+                ..s.clone()
+            })
+            .collect();
+        assert_eq!(
+            decide_with_sets(&chains, &foreign, 3, &pkt).verdict,
+            PacketVerdict::Accept
+        );
     }
 }

@@ -351,6 +351,8 @@ pub fn rule_spec(exprs: &[Expr], ipv6: bool, counters: bool) -> String {
             Expr::Immediate { verdict: None }
             | Expr::Other { .. }
             | Expr::Lookup { .. }
+            | Expr::Numgen { .. }
+            | Expr::Fib { .. }
             | Expr::Load { .. }
             | Expr::Nat { .. }
             | Expr::Masq { .. } => {}

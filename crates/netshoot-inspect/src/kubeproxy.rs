@@ -6,6 +6,9 @@
 //! --probability` split turned into each endpoint's share of new connections; and the filter
 //! table's REJECT (or DROP) that kube-proxy writes for a service without (local) endpoints.
 //!
+//! kube-proxy's native nftables mode (its `kube-proxy` table) is read and followed by
+//! [`crate::kubenft`]; [`follow`] takes whichever mode is here and gives the same [`Service`].
+//!
 //! Rules are read with [`crate::iptlist::SavedRule`], the parser `iptables -L` uses; a rule is
 //! matched against the packet by the columns and matches kube-proxy writes (`-s`, `-d`, `-p`,
 //! `--dport`, `-m addrtype --src-type/--dst-type LOCAL`, `-m conntrack --ctstate NEW`); a rule
@@ -19,31 +22,37 @@ use serde::{Deserialize, Serialize};
 
 use crate::iptlist::{Negatable, SavedRule};
 
-/// The `iptables -S` lines of one family's nat and filter tables (empty when a table is absent).
+/// One family's kube-proxy rules: the `iptables -S` lines of the nat and filter tables (empty
+/// when a table is absent) and kube-proxy's own nftables table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Tables {
-    /// IPv6 (`ip6tables`).
+    /// IPv6 (`ip6tables`, `ip6 kube-proxy`).
     pub ipv6: bool,
     /// The nat table.
     pub nat: Vec<String>,
     /// The filter table.
     pub filter: Vec<String>,
+    /// The `kube-proxy` nftables table (kube-proxy's nftables mode), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nft: Option<crate::kubenft::Raw>,
 }
 
 impl Tables {
     /// True when kube-proxy's iptables mode has written its entry chain (`KUBE-SERVICES`) into
-    /// either table.
+    /// either table, or its nftables mode its table.
     pub fn has_kube_proxy(&self) -> bool {
-        self.nat
-            .iter()
-            .chain(&self.filter)
-            .any(|l| l == "-N KUBE-SERVICES")
+        self.nft.is_some()
+            || self
+                .nat
+                .iter()
+                .chain(&self.filter)
+                .any(|l| l == "-N KUBE-SERVICES")
     }
 }
 
 /// The nat and filter tables of the calling thread's namespace, as `iptables -S` (or
-/// `ip6tables -S`) prints them: nf_tables first (iptables-nft), else legacy x_tables. Needs
-/// CAP_NET_ADMIN.
+/// `ip6tables -S`) prints them: nf_tables first (iptables-nft), else legacy x_tables; and
+/// kube-proxy's nftables table. Needs CAP_NET_ADMIN.
 pub fn tables_here(ipv6: bool) -> io::Result<Tables> {
     let chains = crate::firewall::ruleset()?;
     let family = if ipv6 { "ip6" } else { "ip" };
@@ -51,7 +60,29 @@ pub fn tables_here(ipv6: bool) -> io::Result<Tables> {
         ipv6,
         nat: crate::iptlist::table_lines(&chains, family, "nat")?.unwrap_or_default(),
         filter: crate::iptlist::table_lines(&chains, family, "filter")?.unwrap_or_default(),
+        nft: crate::kubenft::read_here(ipv6)?,
     })
+}
+
+/// Which of kube-proxy's modes wrote the rules a [`Service`] was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// iptables (`KUBE-SERVICES` in the nat table).
+    #[default]
+    Iptables,
+    /// nftables (the `kube-proxy` table).
+    Nftables,
+}
+
+impl Mode {
+    /// `iptables` or `nftables`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Iptables => "iptables",
+            Mode::Nftables => "nftables",
+        }
+    }
 }
 
 /// A new connection, as the rules see it.
@@ -106,6 +137,13 @@ pub struct Service {
     pub no_endpoints: Option<String>,
     /// That rule's verdict (`REJECT` or `DROP`).
     pub no_endpoints_verdict: Option<String>,
+    /// The mode whose rules these are.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The service has endpoints, but none on this node, and sends external traffic only to
+    /// local ones (externalTrafficPolicy: Local): what `no_endpoints` stops.
+    #[serde(default)]
+    pub local_only: bool,
 }
 
 fn in_net(ip: IpAddr, net: &str) -> bool {
@@ -315,9 +353,13 @@ impl Walk<'_> {
     }
 }
 
-/// Follows a new connection through kube-proxy's rules: `None` when no kube-proxy rule takes
-/// it (not a Service address, or no kube-proxy here).
+/// Follows a new connection through kube-proxy's rules, iptables mode first, then nftables
+/// mode: `None` when no kube-proxy rule takes it (not a Service address, or no kube-proxy here).
 pub fn follow(t: &Tables, conn: &Conn) -> Option<Service> {
+    follow_iptables(t, conn).or_else(|| crate::kubenft::follow(t.nft.as_ref()?, conn))
+}
+
+fn follow_iptables(t: &Tables, conn: &Conn) -> Option<Service> {
     let nat: Vec<SavedRule> = t.nat.iter().filter_map(|l| SavedRule::parse(l)).collect();
     let mut w = Walk {
         rules: &nat,
@@ -364,12 +406,25 @@ pub fn follow(t: &Tables, conn: &Conn) -> Option<Service> {
         endpoints: w.endpoints,
         no_endpoints: none.map(|r| r.text.clone()),
         no_endpoints_verdict: none.map(|r| r.target().to_string()),
+        mode: Mode::Iptables,
+        local_only: none.is_some_and(|r| {
+            r.comment()
+                .is_some_and(|c| c.ends_with(" has no local endpoints"))
+        }),
     })
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Each endpoint of a followed Service as (address, port, share).
+    pub(crate) fn endpoint_shares(s: &Service) -> Vec<(String, u16, f64)> {
+        s.endpoints
+            .iter()
+            .map(|e| (e.addr.to_string(), e.port, e.share))
+            .collect()
+    }
 
     /// Rules as kube-proxy writes them (its iptables proxier's shapes: comments, the statistic
     /// split, KUBE-MARK-MASQ, the DNAT; the filter REJECT for a service without endpoints), as
@@ -419,6 +474,7 @@ mod tests {
             ipv6: false,
             nat: nat.lines().map(str::to_string).collect(),
             filter: filter.lines().map(str::to_string).collect(),
+            nft: None,
         }
     }
 
@@ -440,13 +496,8 @@ mod tests {
         let s = follow(&t, &conn("172.30.0.44", 80, false)).unwrap();
         assert_eq!(s.name, "ns4/svc4:p80");
         assert_eq!(s.via, "cluster IP");
-        let eps: Vec<(String, u16, f64)> = s
-            .endpoints
-            .iter()
-            .map(|e| (e.addr.to_string(), e.port, e.share))
-            .collect();
         assert_eq!(
-            eps,
+            endpoint_shares(&s),
             [
                 ("10.180.0.4".into(), 80, 0.5),
                 ("10.180.0.5".into(), 80, 0.5)

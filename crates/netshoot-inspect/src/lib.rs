@@ -10,6 +10,7 @@ pub mod firewall;
 pub mod iptlist;
 pub mod iptsave;
 pub mod ipvs;
+pub mod kubenft;
 pub mod kubeproxy;
 pub mod legacy;
 pub mod link;

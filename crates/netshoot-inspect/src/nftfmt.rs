@@ -2,7 +2,10 @@
 //! priority and policy; rules with interface names, addresses and prefixes, ports, ranges and
 //! comparisons, conntrack state, counters, log, reject, masquerade and verdicts. The protocol
 //! dependencies nft adds itself (`meta nfproto`, `meta l4proto` before a header match) are
-//! folded back as nft does. Set lookups and other expressions are named, not rendered.
+//! folded back as nft does. Set and map lookups with concatenated keys (`ip daddr . meta l4proto
+//! . th dport vmap @service-ips`), `numgen`, `fib … type` and named maps with their verdicts
+//! and element comments print too (kube-proxy's nftables mode writes them); other expressions
+//! are named, not rendered.
 
 use std::net::IpAddr;
 
@@ -98,7 +101,156 @@ enum Reg {
     CtState {
         mask: Option<Vec<u8>>,
     },
+    Numgen {
+        modulus: u32,
+        random: bool,
+        offset: u32,
+    },
+    Fib {
+        flags: u32,
+    },
     Other,
+}
+
+impl Reg {
+    /// Its bytes in a register (a concatenation pads each field to 4).
+    fn len(&self) -> usize {
+        let l = match self {
+            Reg::Data(d) => d.len(),
+            Reg::Meta(16) => 1,
+            Reg::Meta(6 | 7) => 16,
+            Reg::Net { len, .. } | Reg::Transport { len, .. } => *len as usize,
+            _ => 4,
+        };
+        l.div_ceil(4) * 4
+    }
+
+    /// How nft names what it holds in a concatenation or lookup (`ip daddr`, `meta l4proto`,
+    /// `th dport`, `numgen random mod 2`).
+    fn field(&self, v6: bool, l4: Option<u8>) -> Option<String> {
+        Some(match self {
+            Reg::Net { v6: x, offset, .. } => format!(
+                "{} {}",
+                if *x || v6 { "ip6" } else { "ip" },
+                match (*x || v6, offset) {
+                    (false, 12) | (true, 8) => "saddr",
+                    (false, 16) | (true, 24) => "daddr",
+                    _ => return None,
+                }
+            ),
+            Reg::Transport { offset, len: 2 } => format!(
+                "{} {}",
+                l4.map(proto_word).unwrap_or_else(|| "th".into()),
+                if *offset == 0 { "sport" } else { "dport" }
+            ),
+            Reg::Meta(16) => "meta l4proto".into(),
+            Reg::Meta(6) => "iifname".into(),
+            Reg::Meta(7) => "oifname".into(),
+            Reg::Numgen {
+                modulus,
+                random,
+                offset,
+            } => {
+                let mut t = format!(
+                    "numgen {} mod {modulus}",
+                    if *random { "random" } else { "inc" }
+                );
+                if *offset != 0 {
+                    t.push_str(&format!(" offset {offset}"));
+                }
+                t
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The fields of a concatenation starting at register `sreg`: the registers loaded at
+/// consecutive 4-byte-aligned places from it.
+fn concat_fields(regs: &[(u32, Reg)], sreg: u32) -> Vec<Reg> {
+    let off = |r: u32| crate::firewall::reg_off(r);
+    let mut out = Vec::new();
+    let Some(mut at) = off(sreg) else {
+        return out;
+    };
+    while let Some((_, r)) = regs.iter().rev().find(|(x, _)| off(*x) == Some(at)) {
+        at += r.len();
+        out.push(r.clone());
+        if out.len() >= 8 {
+            break;
+        }
+    }
+    out
+}
+
+/// A verdict as nft prints it.
+pub fn verdict_text(v: &Verdict) -> String {
+    match v {
+        Verdict::Accept => "accept".into(),
+        Verdict::Drop => "drop".into(),
+        Verdict::Return => "return".into(),
+        Verdict::Jump(c) => format!("jump {c}"),
+        Verdict::Goto(c) => format!("goto {c}"),
+        Verdict::Continue => "continue".into(),
+        Verdict::Other(c) => format!("verdict {c}"),
+    }
+}
+
+/// The basic types of a set's key type: one, or a concatenation's in order (nft packs them 6
+/// bits each, the first highest).
+pub fn concat_types(key_type: u32) -> Vec<u32> {
+    let mut v = Vec::new();
+    let mut t = key_type;
+    while t != 0 && v.len() < 6 {
+        v.push(t & 0x3f);
+        t >>= 6;
+    }
+    v.reverse();
+    v
+}
+
+/// One field of a key of basic type `t` and its bytes in the key (padded to 4).
+fn typed_field(t: u32, k: &[u8]) -> (String, usize) {
+    let (kind, len) = match t {
+        7 => (ElemKind::Addr, 4),
+        8 => (ElemKind::Addr, 16),
+        12 => (ElemKind::Proto, 1),
+        13 => (ElemKind::Port, 2),
+        41 => (ElemKind::Name, 16),
+        _ => (ElemKind::Hex, 4),
+    };
+    let b = k.get(..len.min(k.len())).unwrap_or(&[]);
+    (elem_text(b, kind), len.div_ceil(4) * 4)
+}
+
+/// A key of a set of type `key_type` as nft prints it (`172.30.0.41 . tcp . 80`).
+pub fn key_text(key_type: u32, key: &[u8]) -> String {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for t in concat_types(key_type) {
+        let (text, len) = typed_field(t, key.get(at..).unwrap_or(&[]));
+        out.push(text);
+        at += len;
+    }
+    if out.is_empty() {
+        return format!("0x{}", hex(key));
+    }
+    out.join(" . ")
+}
+
+/// One element of a named set or map as nft prints it: its key, its comment, and a map's
+/// verdict or value (`172.30.0.46 . tcp . 80 comment "ns6/svc6:p80" : goto reject-chain`).
+pub fn element_text(set: &crate::firewall::Set, e: &crate::firewall::Element) -> String {
+    let mut t = key_text(set.key_type, &e.key);
+    if let Some(c) = &e.comment {
+        t.push_str(&format!(" comment \"{c}\""));
+    }
+    if let Some(v) = &e.verdict {
+        t.push_str(&format!(" : {}", verdict_text(v)));
+    } else if set.data_type.is_some() {
+        t.push_str(&format!(" : 0x{}", hex(&e.value)));
+    }
+    t
 }
 
 /// One rule's statement text.
@@ -144,6 +296,26 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 };
                 set(&mut regs, *dreg, r);
             }
+            Expr::Numgen {
+                dreg,
+                modulus,
+                random,
+                offset,
+            } => set(
+                &mut regs,
+                *dreg,
+                Reg::Numgen {
+                    modulus: *modulus,
+                    random: *random,
+                    offset: *offset,
+                },
+            ),
+            Expr::Fib {
+                dreg,
+                result: 3,
+                flags,
+            } => set(&mut regs, *dreg, Reg::Fib { flags: *flags }),
+            Expr::Fib { dreg, .. } => set(&mut regs, *dreg, Reg::Other),
             Expr::Ct { key: 0, dreg } => set(&mut regs, *dreg, Reg::CtState { mask: None }),
             Expr::Ct { dreg, .. } => set(&mut regs, *dreg, Reg::Other),
             Expr::Bitwise {
@@ -198,6 +370,37 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                         }
                     }
                     Reg::Meta(k) => out.push(format!("meta {k} {}0x{}", op_word(*op), hex(data))),
+                    Reg::Fib { flags } if data.len() == 4 => {
+                        let mut what: Vec<&str> = Vec::new();
+                        for (bit, w) in [
+                            (1, "saddr"),
+                            (2, "daddr"),
+                            (4, "mark"),
+                            (8, "iif"),
+                            (16, "oif"),
+                        ] {
+                            if flags & bit != 0 {
+                                what.push(w);
+                            }
+                        }
+                        let rtn = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]);
+                        let ty = match rtn {
+                            1 => "unicast".to_string(),
+                            2 => "local".into(),
+                            3 => "broadcast".into(),
+                            4 => "anycast".into(),
+                            5 => "multicast".into(),
+                            6 => "blackhole".into(),
+                            7 => "unreachable".into(),
+                            8 => "prohibit".into(),
+                            n => n.to_string(),
+                        };
+                        out.push(format!(
+                            "fib {} type {}{ty}",
+                            what.join(" . "),
+                            op_word(*op)
+                        ));
+                    }
                     Reg::Net {
                         v6,
                         offset,
@@ -323,15 +526,7 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 (0, c) => format!("reject with icmp {}", icmp_code(*c)),
                 (_, c) => format!("reject with icmpx {}", icmpx_code(*c)),
             }),
-            Expr::Immediate { verdict: Some(v) } => out.push(match v {
-                Verdict::Accept => "accept".into(),
-                Verdict::Drop => "drop".into(),
-                Verdict::Return => "return".into(),
-                Verdict::Jump(c) => format!("jump {c}"),
-                Verdict::Goto(c) => format!("goto {c}"),
-                Verdict::Continue => "continue".into(),
-                Verdict::Other(c) => format!("verdict {c}"),
-            }),
+            Expr::Immediate { verdict: Some(v) } => out.push(verdict_text(v)),
             Expr::Load { dreg, data } => set(&mut regs, *dreg, Reg::Data(data.clone())),
             Expr::Nat {
                 dnat,
@@ -402,8 +597,73 @@ pub fn rule_text(family: &str, exprs: &[Expr]) -> String {
                 sreg,
                 set,
                 inverted,
+                dreg,
                 elements,
+                ..
+            } if *dreg == Some(0)
+                || concat_fields(&regs, *sreg).len() > 1
+                || matches!(
+                    concat_fields(&regs, *sreg).first(),
+                    Some(Reg::Numgen { .. })
+                ) =>
+            {
+                // A concatenation, a number, or a verdict map.
+                let fields = concat_fields(&regs, *sreg);
+                let v6 = family == "ip6";
+                let lhs: Vec<String> = fields
+                    .iter()
+                    .map(|r| {
+                        r.field(v6, if fields.len() > 1 { None } else { l4 })
+                            .unwrap_or_else(|| "?".into())
+                    })
+                    .collect();
+                let lhs = lhs.join(" . ");
+                let word = match (dreg, inverted) {
+                    (Some(0), _) => "vmap ",
+                    (Some(_), _) => "map ",
+                    (None, true) => "!= ",
+                    (None, false) => "",
+                };
+                if !set.starts_with("__") {
+                    out.push(format!("{lhs} {word}@{set}").trim_start().to_string());
+                } else {
+                    // An anonymous map's keys: numbers (numgen's, host order) or hex.
+                    let mut items: Vec<(u128, String)> = elements
+                        .iter()
+                        .filter(|e| !e.end)
+                        .map(|e| {
+                            let k = match (&fields.first(), e.key.len()) {
+                                (Some(Reg::Numgen { .. }), 4) => {
+                                    let n = u32::from_ne_bytes([
+                                        e.key[0], e.key[1], e.key[2], e.key[3],
+                                    ]);
+                                    (u128::from(n), n.to_string())
+                                }
+                                _ => (key_num(&e.key), format!("0x{}", hex(&e.key))),
+                            };
+                            let v = e
+                                .verdict
+                                .as_ref()
+                                .map(|v| format!(" : {}", verdict_text(v)))
+                                .unwrap_or_default();
+                            (k.0, format!("{}{v}", k.1))
+                        })
+                        .collect();
+                    items.sort_by_key(|(n, _)| *n);
+                    let body: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
+                    out.push(format!("{lhs} {word}{{ {} }}", body.join(", ")));
+                }
+            }
+            Expr::Lookup {
+                sreg,
+                set,
+                inverted,
+                elements,
+                ..
             } => {
+                let keys: Vec<(Vec<u8>, bool)> =
+                    elements.iter().map(|e| (e.key.clone(), e.end)).collect();
+                let elements = &keys;
                 let reg = regs.iter().find(|(x, _)| x == sreg).map(|(_, r)| r.clone());
                 let neg = if *inverted { "!= " } else { "" };
                 let (lhs, kind) = match &reg {
@@ -730,12 +990,26 @@ fn set_type(t: u32) -> (&'static str, ElemKind) {
 /// A named set's declaration as nft prints it inside its table (without its elements when
 /// `terse`, as `nft -t`).
 pub fn set_text(set: &crate::firewall::Set, terse: bool) -> String {
-    let (tname, kind) = set_type(set.key_type);
-    let mut s = format!("\tset {} {{\n", set.name);
-    if tname.is_empty() {
+    let (mut tname, kind) = set_type(set.key_type);
+    let types = concat_types(set.key_type);
+    let concat = types.len() > 1;
+    let names: Vec<&str> = types.iter().map(|t| set_type(*t).0).collect();
+    if concat && names.iter().all(|n| !n.is_empty()) {
+        tname = "";
+    }
+    let map = set.data_type.is_some();
+    let mut s = format!("\t{} {} {{\n", if map { "map" } else { "set" }, set.name);
+    let data = match set.data_type {
+        Some(crate::firewall::DATA_VERDICT) => " : verdict".to_string(),
+        Some(t) => format!(" : {}", set_type(t).0),
+        None => String::new(),
+    };
+    if concat && tname.is_empty() && names.iter().all(|n| !n.is_empty()) {
+        s.push_str(&format!("\t\ttype {}{data}\n", names.join(" . ")));
+    } else if tname.is_empty() {
         s.push_str(&format!("\t\t# type {} not rendered\n", set.key_type));
     } else {
-        s.push_str(&format!("\t\ttype {tname}\n"));
+        s.push_str(&format!("\t\ttype {tname}{data}\n"));
     }
     let flags: Vec<&str> = [
         (0x2, "constant"),
@@ -758,10 +1032,22 @@ pub fn set_text(set: &crate::firewall::Set, terse: bool) -> String {
             17..=32 => 2,
             _ => 1,
         };
-        let items: Vec<String> = elements_text(&set.elements, kind)
-            .split(", ")
-            .map(str::to_string)
+        let keys: Vec<(Vec<u8>, bool)> = set
+            .elements
+            .iter()
+            .map(|e| (e.key.clone(), e.end))
             .collect();
+        let items: Vec<String> = if map || concat {
+            let mut e: Vec<&crate::firewall::Element> =
+                set.elements.iter().filter(|e| !e.end).collect();
+            e.sort_by(|a, b| a.key.cmp(&b.key));
+            e.into_iter().map(|e| element_text(set, e)).collect()
+        } else {
+            elements_text(&keys, kind)
+                .split(", ")
+                .map(str::to_string)
+                .collect()
+        };
         let mut body = String::new();
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
@@ -871,6 +1157,49 @@ mod tests {
         assert_eq!(
             elements_text(&nets, ElemKind::Addr),
             "10.1.0.0/16, 10.9.0.1-10.9.0.5"
+        );
+    }
+
+    #[test]
+    fn concatenated_keys_and_map_elements_print_as_nft_does() {
+        // ipv4_addr . inet_proto . inet_service
+        let t = (7 << 12) | (12 << 6) | 13;
+        assert_eq!(concat_types(t), [7, 12, 13]);
+        assert_eq!(concat_types(7), [7]);
+        let key = [172, 30, 0, 41, 6, 0, 0, 0, 0, 80, 0, 0];
+        assert_eq!(key_text(t, &key), "172.30.0.41 . tcp . 80");
+        // A short key prints what it has, without a panic.
+        assert_eq!(key_text(t, &key[..5]), "172.30.0.41 . tcp . 0x");
+        let set = crate::firewall::Set {
+            family: "ip",
+            table: "kube-proxy".into(),
+            name: "no-endpoint-services".into(),
+            flags: 0x8,
+            key_type: t,
+            key_len: 12,
+            data_type: Some(crate::firewall::DATA_VERDICT),
+            elements: Vec::new(),
+        };
+        let e = crate::firewall::Element {
+            key: key.to_vec(),
+            verdict: Some(Verdict::Goto("reject-chain".into())),
+            comment: Some("ns6/svc6:p80".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            element_text(&set, &e),
+            "172.30.0.41 . tcp . 80 comment \"ns6/svc6:p80\" : goto reject-chain"
+        );
+        let text = set_text(
+            &crate::firewall::Set {
+                elements: vec![e],
+                ..set.clone()
+            },
+            false,
+        );
+        assert!(
+            text.starts_with("\tmap no-endpoint-services {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n"),
+            "{text}"
         );
     }
 }

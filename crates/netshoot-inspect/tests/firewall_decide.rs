@@ -33,6 +33,7 @@ fn packet(src: &str, dst: &str, proto: u8, dport: u16) -> Packet {
         dport,
         iif: None,
         oif: None,
+        dnat: None,
     }
 }
 

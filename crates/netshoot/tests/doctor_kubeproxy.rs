@@ -53,7 +53,9 @@ fn restore(ns: &Netns, rules: &str) {
 fn restore_by(ns: &Netns, tool: &str, rules: &str) {
     let file = std::env::temp_dir().join(format!("{}.rules", ns.name));
     std::fs::write(&file, rules).unwrap();
-    ns.exec(&[tool, file.to_str().unwrap()]);
+    let mut argv: Vec<&str> = tool.split(' ').collect();
+    argv.push(file.to_str().unwrap());
+    ns.exec(&argv);
     let _ = std::fs::remove_file(&file);
 }
 
@@ -157,22 +159,177 @@ COMMIT
     )
 }
 
+/// kube-proxy's nftables mode for the same Services, as its nftables proxier writes them
+/// (`pkg/proxy/nftables/proxier.go`; the shapes of `proxier_test.go`'s `baseRules` and
+/// `TestOverallNFTablesRules`, kubernetes/kubernetes as of v1.33+) for `nft -f`, node ports taken on
+/// every local address (`fib daddr type local`, kube-proxy's choice when `--nodeport-addresses`
+/// matches all), or on the addresses of the `nodeport-ips` set (`nodeport_ips`). The table is
+/// deleted first, so loading again replaces it. Chain-name hashes are stand-ins.
+fn kube_proxy_nft(net: &str, svc: &str, dns: bool, nodeport_ips: Option<&str>) -> String {
+    let web = "WEBHTTP1-kpx/web/tcp/http";
+    let (ep1, ep2) = (
+        format!("endpoint-EPONE001-kpx/web/tcp/http__{net}.11/8080"),
+        format!("endpoint-EPTWO002-kpx/web/tcp/http__{net}.12/8080"),
+    );
+    let mut chains = vec![
+        format!("service-{web}"),
+        format!("external-{web}"),
+        ep1.clone(),
+        ep2.clone(),
+    ];
+    let mut rules = format!(
+        r#"add rule ip kube-proxy service-{web} ip daddr {svc}.10 ip saddr != {net}.0/24 jump mark-for-masquerade
+add rule ip kube-proxy service-{web} numgen random mod 2 vmap {{ 0 : goto {ep1} , 1 : goto {ep2} }}
+add rule ip kube-proxy external-{web} jump mark-for-masquerade
+add rule ip kube-proxy external-{web} goto service-{web}
+add rule ip kube-proxy {ep1} ip saddr {net}.11 jump mark-for-masquerade
+add rule ip kube-proxy {ep1} meta l4proto tcp dnat to {net}.11:8080
+add rule ip kube-proxy {ep2} ip saddr {net}.12 jump mark-for-masquerade
+add rule ip kube-proxy {ep2} meta l4proto tcp dnat to {net}.12:8080
+add element ip kube-proxy cluster-ips {{ {svc}.10 }}
+add element ip kube-proxy service-ips {{ {svc}.10 . tcp . 80 : goto service-{web} }}
+add element ip kube-proxy service-nodeports {{ tcp . 30080 : goto external-{web} }}
+add element ip kube-proxy cluster-ips {{ {svc}.20 }}
+add element ip kube-proxy no-endpoint-services {{ {svc}.20 . tcp . 80 comment "kpx/empty:http" : goto reject-chain }}
+add element ip kube-proxy no-endpoint-nodeports {{ tcp . 30081 comment "kpx/empty:http" : goto reject-chain }}
+add element ip kube-proxy cluster-ips {{ {svc}.3 }}
+"#
+    );
+    for (proto, port) in [("udp", "dns"), ("tcp", "dns-tcp")] {
+        let hash = if proto == "udp" {
+            "DNSUDP01"
+        } else {
+            "DNSTCP02"
+        };
+        if !dns {
+            rules.push_str(&format!(
+                "add element ip kube-proxy no-endpoint-services {{ {svc}.3 . {proto} . 53 comment \"kube-system/kube-dns:{port}\" : goto reject-chain }}\n"
+            ));
+            continue;
+        }
+        let base = format!("{hash}-kube-system/kube-dns/{proto}/{port}");
+        let ep = format!("endpoint-{hash}-kube-system/kube-dns/{proto}/{port}__{net}.13/53");
+        chains.push(format!("service-{base}"));
+        chains.push(ep.clone());
+        rules.push_str(&format!(
+            r#"add rule ip kube-proxy service-{base} ip daddr {svc}.3 ip saddr != {net}.0/24 jump mark-for-masquerade
+add rule ip kube-proxy service-{base} numgen random mod 1 vmap {{ 0 : goto {ep} }}
+add rule ip kube-proxy {ep} ip saddr {net}.13 jump mark-for-masquerade
+add rule ip kube-proxy {ep} meta l4proto {proto} dnat to {net}.13:53
+add element ip kube-proxy service-ips {{ {svc}.3 . {proto} . 53 : goto service-{base} }}
+"#
+        ));
+    }
+    let (nodeports, nodeport_check, nodeport_set) = match nodeport_ips {
+        None => (
+            "fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports".to_string(),
+            "ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports".to_string(),
+            String::new(),
+        ),
+        Some(ip) => (
+            "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports".to_string(),
+            "ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports".to_string(),
+            format!("add set ip kube-proxy nodeport-ips {{ type ipv4_addr ; comment \"IPs that accept NodePort traffic\" ; }}\nadd element ip kube-proxy nodeport-ips {{ {ip} }}\n"),
+        ),
+    };
+    let chains: String = chains
+        .iter()
+        .map(|c| format!("add chain ip kube-proxy {c}\n"))
+        .collect();
+    format!(
+        r#"add table ip kube-proxy
+delete table ip kube-proxy
+add table ip kube-proxy {{ comment "rules for kube-proxy" ; }}
+add set ip kube-proxy cluster-ips {{ type ipv4_addr ; comment "Active ClusterIPs" ; }}
+{nodeport_set}add map ip kube-proxy firewall-ips {{ type ipv4_addr . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }}
+add map ip kube-proxy no-endpoint-nodeports {{ type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }}
+add map ip kube-proxy no-endpoint-services {{ type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }}
+add map ip kube-proxy service-ips {{ type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }}
+add map ip kube-proxy service-nodeports {{ type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }}
+add chain ip kube-proxy cluster-ips-check
+add chain ip kube-proxy filter-prerouting {{ type filter hook prerouting priority -110 ; }}
+add chain ip kube-proxy filter-input {{ type filter hook input priority -110 ; }}
+add chain ip kube-proxy filter-forward {{ type filter hook forward priority -110 ; }}
+add chain ip kube-proxy filter-output {{ type filter hook output priority -110 ; }}
+add chain ip kube-proxy filter-output-post-dnat {{ type filter hook output priority -90 ; }}
+add chain ip kube-proxy firewall-check
+add chain ip kube-proxy mark-for-masquerade
+add chain ip kube-proxy masquerading
+add chain ip kube-proxy nat-output {{ type nat hook output priority -100 ; }}
+add chain ip kube-proxy nat-postrouting {{ type nat hook postrouting priority 100 ; }}
+add chain ip kube-proxy nat-prerouting {{ type nat hook prerouting priority -100 ; }}
+add chain ip kube-proxy nodeport-endpoints-check
+add chain ip kube-proxy reject-chain {{ comment "helper for @no-endpoint-services / @no-endpoint-nodeports" ; }}
+add chain ip kube-proxy services
+add chain ip kube-proxy service-endpoints-check
+{chains}add rule ip kube-proxy cluster-ips-check ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+add rule ip kube-proxy cluster-ips-check ip daddr {{ {svc}.0/24 }} drop comment "Drop traffic to unallocated ClusterIPs"
+add rule ip kube-proxy filter-prerouting ct state new jump firewall-check
+add rule ip kube-proxy filter-forward ct state new jump service-endpoints-check
+add rule ip kube-proxy filter-forward ct state new jump cluster-ips-check
+add rule ip kube-proxy filter-input ct state new jump nodeport-endpoints-check
+add rule ip kube-proxy filter-input ct state new jump service-endpoints-check
+add rule ip kube-proxy filter-output ct state new jump service-endpoints-check
+add rule ip kube-proxy filter-output ct state new jump firewall-check
+add rule ip kube-proxy filter-output-post-dnat ct state new jump cluster-ips-check
+add rule ip kube-proxy firewall-check ip daddr . meta l4proto . th dport vmap @firewall-ips
+add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000
+add rule ip kube-proxy masquerading mark and 0x4000 == 0 return
+add rule ip kube-proxy masquerading mark set mark xor 0x4000
+add rule ip kube-proxy masquerading masquerade fully-random
+add rule ip kube-proxy nat-output jump services
+add rule ip kube-proxy nat-postrouting jump masquerading
+add rule ip kube-proxy nat-prerouting jump services
+add rule ip kube-proxy nodeport-endpoints-check {nodeport_check}
+add rule ip kube-proxy reject-chain reject
+add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips
+add rule ip kube-proxy services {nodeports}
+add rule ip kube-proxy service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+{rules}"#
+    )
+}
+
+/// Loads an nftables ruleset into a namespace with the real `nft -f`.
+fn nft_load(ns: &Netns, rules: &str) {
+    restore_by(ns, "nft -f", rules);
+}
+
+/// How kube-proxy's rules are loaded into the node.
+#[derive(Clone, Copy)]
+enum Load<'a> {
+    /// Its iptables mode, by this `iptables-restore` (iptables-nft, or
+    /// `iptables-legacy-restore`).
+    Iptables(&'a str),
+    /// Its nftables mode, by `nft -f`.
+    Nft,
+}
+
 impl Cluster {
     fn build() -> Cluster {
         Self::build_with("iptables-restore")
     }
 
-    /// With kube-proxy's rules loaded by `restore` (`iptables-restore`, iptables-nft here, or
-    /// `iptables-legacy-restore`).
     fn build_with(restore_with: &str) -> Cluster {
+        Self::build_loaded(Load::Iptables(restore_with))
+    }
+
+    /// With kube-proxy's rules loaded as `load` says.
+    fn build_loaded(load: Load) -> Cluster {
         let n = octet();
         let (net, svc) = (format!("10.234.{n}"), format!("10.235.{n}"));
-        let node = Netns::new("kn");
+        // Namespaces of the nftables-mode tests are named nstkpn….
+        let nft = matches!(load, Load::Nft);
+        let tag = |t: &'static str| if nft { "kpn" } else { t };
+        let node = Netns::new(tag("kn"));
         node.ip(&["link", "add", "cni0", "type", "bridge"]);
         node.ip(&["addr", "add", &format!("{net}.1/24"), "dev", "cni0"]);
         node.ip(&["link", "set", "cni0", "up"]);
-        let gw = Netns::new("kg");
-        let eps = vec![Netns::new("ke1"), Netns::new("ke2"), Netns::new("kd")];
+        let gw = Netns::new(tag("kg"));
+        let eps = vec![
+            Netns::new(tag("ke1")),
+            Netns::new(tag("ke2")),
+            Netns::new(tag("kd")),
+        ];
         let mut links = Vec::new();
         for (ns, host) in [(&gw, 254), (&eps[0], 11), (&eps[1], 12), (&eps[2], 13)] {
             let addr = format!("{net}.{host}/24");
@@ -185,7 +342,10 @@ impl Cluster {
         node.resolv_conf(&format!(
             "search kpx.svc.cluster.local svc.cluster.local cluster.local\nnameserver {svc}.3\noptions ndots:5\n"
         ));
-        restore_by(&node, restore_with, &kube_proxy_rules(&net, &svc, true));
+        match load {
+            Load::Iptables(tool) => restore_by(&node, tool, &kube_proxy_rules(&net, &svc, true)),
+            Load::Nft => nft_load(&node, &kube_proxy_nft(&net, &svc, true, None)),
+        }
         // The cluster DNS pod: authoritative for cluster.local (NXDOMAIN for what it lacks) and
         // for the "external" name www.example.test; no upstream. It logs every query.
         let dns_log = std::env::temp_dir().join(format!("{}.dns.log", node.name));
@@ -237,51 +397,32 @@ fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no finding {id}: {v:#}"))
 }
 
-#[test]
-fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
-    require_root!();
-    let mut c = Cluster::build();
+/// The ClusterIP SVC.10:80 followed by the doctor (kube-proxy in `mode`) to its two endpoints,
+/// 50% each, with `evidence` among the kube.service finding's; each endpoint connected to; the
+/// ClusterIP itself answers TCP through the kernel's DNAT, and nothing answers ping on it.
+fn cluster_ip_is_followed(c: &Cluster, mode: &str, evidence: &[String]) {
     let cip = format!("{}.10:80", c.svc);
     let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
-
-    // What netshoot reads is what iptables prints (the statistic match included).
-    let ours = NETSHOOT.ok_text(&[
-        "-t",
-        &format!("netns:{}", c.node.name),
-        "iptables",
-        "-t",
-        "nat",
-        "-S",
-    ]);
-    let real = c.node.exec(&["iptables", "-t", "nat", "-S"]);
-    assert_eq!(ours, real);
-    assert!(
-        real.contains("--mode random --probability 0.50000000000"),
-        "{real}"
-    );
-
     let (code, v) = c.doctor(&cip);
     let svc = finding(&v, &format!("kube.service:{cip}"));
     assert_eq!(svc["status"], "ok", "{v:#}");
     let summary = svc["summary"].as_str().unwrap();
     assert!(summary.contains("kpx/web:http (cluster IP)"), "{summary}");
+    assert!(
+        summary.contains(&format!("kube-proxy ({mode})")),
+        "{summary}"
+    );
     assert!(summary.contains(&format!("{ep1} (50%)")), "{summary}");
     assert!(summary.contains(&format!("{ep2} (50%)")), "{summary}");
-    let evidence = svc["evidence"].to_string();
-    assert!(
-        evidence.contains("KUBE-SVC-WEBHTTPWEBHTTPWEBHT"),
-        "{evidence}"
-    );
-    assert!(
-        evidence.contains(&format!("DNAT --to-destination {ep2}")),
-        "{evidence}"
-    );
+    let got = svc["evidence"].to_string();
+    for want in evidence {
+        assert!(got.contains(want.as_str()), "{want} not in {got}");
+    }
     for ep in [&ep1, &ep2] {
         let f = finding(&v, &format!("kube.endpoint:{ep}"));
         assert_eq!(f["status"], "ok", "{v:#}");
         assert_eq!(f["dests"][0], cip.as_str(), "{f:#}");
     }
-    // The ClusterIP itself answers TCP through the DNAT; nothing answers ping on it.
     assert_eq!(
         finding(&v, &format!("reach.tcp:{cip}"))["status"],
         "ok",
@@ -293,13 +434,12 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
     );
     assert_eq!(v["counts"]["fail"], 0, "{v:#}");
     assert_eq!(code, 0, "{v:#}");
+}
 
-    // The text report names them too.
-    let text = NETSHOOT.run(&["-t", &format!("netns:{}", c.node.name), "doctor", &cip]);
-    let out = String::from_utf8_lossy(&text.stdout);
-    assert!(out.contains(&ep1) && out.contains(&ep2), "{out}");
-
-    // ep2's listener stops: its endpoint is named unreachable, with the reason.
+/// ep2's listener stops: its endpoint of SVC.10:80 is named unreachable, with the reason.
+fn a_dead_endpoint_is_named(c: &mut Cluster) {
+    let cip = format!("{}.10:80", c.svc);
+    let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
     c.listeners[1] = None;
     let (code, v) = c.doctor(&cip);
     let f = finding(&v, &format!("kube.endpoint:{ep2}"));
@@ -329,11 +469,9 @@ fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
     assert_eq!(code, 1);
 }
 
-#[test]
-fn a_service_without_endpoints_and_a_node_port_are_named() {
-    require_root!();
-    let c = Cluster::build();
-    // No endpoints: kube-proxy's REJECT, with the fix.
+/// SVC.20:80 has no endpoints: kube-proxy's REJECT (its rule or element holding `evidence`) is
+/// the top finding, with the fix, and the refused connection is its consequence; the report.
+fn no_endpoints_are_named(c: &Cluster, evidence: &str) -> Value {
     let cip = format!("{}.20:80", c.svc);
     let (code, v) = c.doctor(&cip);
     let top = &v["findings"][0];
@@ -342,10 +480,8 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     let s = top["summary"].as_str().unwrap();
     assert!(s.contains("kpx/empty:http has no endpoints"), "{s}");
     assert!(s.contains("REJECTs"), "{s}");
-    assert!(top["evidence"][0]
-        .as_str()
-        .unwrap()
-        .contains("\"kpx/empty:http has no endpoints\""));
+    let ev = top["evidence"][0].as_str().unwrap();
+    assert!(ev.contains(evidence), "{evidence} not in {ev}");
     let fix = top["fix"].as_str().unwrap();
     assert!(
         fix.contains("kubectl -n kpx get endpointslices -l kubernetes.io/service-name=empty"),
@@ -356,25 +492,24 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     assert_eq!(reach["status"], "fail", "{v:#}");
     assert_eq!(reach["because"], format!("kube.endpoints:{cip}"), "{v:#}");
     assert_eq!(code, 1);
+    v
+}
 
-    // The NodePort on the node's address: KUBE-NODEPORTS → KUBE-EXT → the same endpoints.
+/// The NodePort NET.1:30080 on the node's address reaches the same endpoints (with `evidence`
+/// on the way), and NET.1:30081 of the service without endpoints is named so.
+fn node_ports_are_named(c: &Cluster, evidence: &[&str]) {
     let np = format!("{}.1:30080", c.net);
     let (code, v) = c.doctor(&np);
     let svc = finding(&v, &format!("kube.service:{np}"));
     let summary = svc["summary"].as_str().unwrap();
     assert!(summary.contains("kpx/web:http (node port)"), "{summary}");
-    assert!(
-        summary.contains(&format!("{}.11:8080 (50%)", c.net)),
-        "{summary}"
-    );
-    assert!(
-        summary.contains(&format!("{}.12:8080 (50%)", c.net)),
-        "{summary}"
-    );
-    assert!(
-        svc["evidence"].to_string().contains("KUBE-MARK-MASQ"),
-        "{svc:#}"
-    );
+    for ep in [".11:8080 (50%)", ".12:8080 (50%)"] {
+        assert!(summary.contains(&format!("{}{ep}", c.net)), "{summary}");
+    }
+    let ev = svc["evidence"].to_string();
+    for want in evidence {
+        assert!(ev.contains(want), "{want} not in {ev}");
+    }
     // Nothing listens on 30080 in the node, and that is no fault: kube-proxy translates it.
     assert_eq!(finding(&v, &format!("listen:{np}"))["status"], "skipped");
     assert_eq!(
@@ -384,7 +519,6 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
     );
     assert_eq!(code, 0, "{v:#}");
 
-    // The NodePort of the service without endpoints.
     let np = format!("{}.1:30081", c.net);
     let (_, v) = c.doctor(&np);
     let top = &v["findings"][0];
@@ -393,6 +527,55 @@ fn a_service_without_endpoints_and_a_node_port_are_named() {
         top["summary"].as_str().unwrap().contains("(node port)"),
         "{top:#}"
     );
+}
+
+#[test]
+fn a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
+    require_root!();
+    let mut c = Cluster::build();
+    let cip = format!("{}.10:80", c.svc);
+    let (ep1, ep2) = (format!("{}.11:8080", c.net), format!("{}.12:8080", c.net));
+
+    // What netshoot reads is what iptables prints (the statistic match included).
+    let ours = NETSHOOT.ok_text(&[
+        "-t",
+        &format!("netns:{}", c.node.name),
+        "iptables",
+        "-t",
+        "nat",
+        "-S",
+    ]);
+    let real = c.node.exec(&["iptables", "-t", "nat", "-S"]);
+    assert_eq!(ours, real);
+    assert!(
+        real.contains("--mode random --probability 0.50000000000"),
+        "{real}"
+    );
+
+    cluster_ip_is_followed(
+        &c,
+        "iptables",
+        &[
+            "KUBE-SVC-WEBHTTPWEBHTTPWEBHT".into(),
+            format!("DNAT --to-destination {ep2}"),
+        ],
+    );
+
+    // The text report names them too.
+    let text = NETSHOOT.run(&["-t", &format!("netns:{}", c.node.name), "doctor", &cip]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains(&ep1) && out.contains(&ep2), "{out}");
+
+    a_dead_endpoint_is_named(&mut c);
+}
+
+#[test]
+fn a_service_without_endpoints_and_a_node_port_are_named() {
+    require_root!();
+    let c = Cluster::build();
+    no_endpoints_are_named(&c, "\"kpx/empty:http has no endpoints\"");
+    // KUBE-NODEPORTS → KUBE-EXT → the same endpoints.
+    node_ports_are_named(&c, &["KUBE-NODEPORTS", "KUBE-MARK-MASQ"]);
 }
 
 /// The queries the cluster DNS pod logged (`query[A] NAME`), in order.
@@ -564,5 +747,231 @@ fn a_cluster_ip_under_iptables_legacy_is_followed_too() {
         v["findings"][0]["id"],
         format!("kube.endpoints:{}.20:80", c.svc),
         "{v:#}"
+    );
+}
+
+/// Each element of kube-proxy's maps as `nft -j list table ip kube-proxy` gives it, in nft's
+/// text form (`10.1.2.3 . tcp . 80 comment "x" : goto chain`), by map name.
+fn nft_json_elements(v: &Value) -> Vec<(String, String)> {
+    fn part(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Object(o) if o.contains_key("concat") => o["concat"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(part)
+                .collect::<Vec<_>>()
+                .join(" . "),
+            other => panic!("unexpected key {other}"),
+        }
+    }
+    fn verdict(v: &Value) -> String {
+        let (k, x) = v.as_object().unwrap().iter().next().unwrap();
+        match x.get("target") {
+            Some(t) => format!("{k} {}", t.as_str().unwrap()),
+            None => k.clone(),
+        }
+    }
+    let mut out = Vec::new();
+    for item in v["nftables"].as_array().unwrap() {
+        let Some(m) = item.get("map") else { continue };
+        let name = m["name"].as_str().unwrap();
+        for e in m["elem"].as_array().into_iter().flatten() {
+            let (key, value) = (&e[0], &e[1]);
+            let text = match key.get("elem") {
+                Some(el) => format!(
+                    "{} comment \"{}\" : {}",
+                    part(&el["val"]),
+                    el["comment"].as_str().unwrap(),
+                    verdict(value)
+                ),
+                None => format!("{} : {}", part(key), verdict(value)),
+            };
+            out.push((name.to_string(), text));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The blocks of `nft list table` text for the chains a connection to a Service goes through
+/// (`services`, the endpoint checks, each service's, external and endpoint chains).
+fn followed_chains(text: &str) -> Vec<String> {
+    let followed = [
+        "services ",
+        "service-endpoints-check ",
+        "nodeport-endpoints-check ",
+        "service-",
+        "external-",
+        "endpoint-",
+    ];
+    text.split("\n\n")
+        .map(|b| b.trim_end_matches("\n}").trim_end().to_string())
+        .filter(|b| {
+            b.trim_start()
+                .strip_prefix("chain ")
+                .is_some_and(|n| followed.iter().any(|f| n.starts_with(f)))
+        })
+        .collect()
+}
+
+/// The map elements of netshoot's `nft list table ip kube-proxy`, by map name.
+fn our_elements(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut map = None;
+    let mut inside = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("map ") {
+            map = rest.split(' ').next().map(str::to_string);
+            continue;
+        }
+        if l.starts_with("set ") || l.starts_with("chain ") {
+            map = None;
+        }
+        let Some(m) = &map else { continue };
+        let l = match l.strip_prefix("elements = { ") {
+            Some(rest) => {
+                inside = true;
+                rest
+            }
+            None if inside => l,
+            None => continue,
+        };
+        let (l, last) = match l.strip_suffix(" }") {
+            Some(x) => (x, true),
+            None => (l, false),
+        };
+        let l = l.trim_end_matches(',');
+        if !l.is_empty() {
+            out.push((m.clone(), l.to_string()));
+        }
+        if last {
+            inside = false;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// kube-proxy's nftables mode: its `kube-proxy` table loaded with the real `nft -f` in the
+/// node, read over netlink, compared with nft's own reading, and followed by the doctor.
+#[test]
+fn nftables_mode_a_cluster_ip_is_followed_to_its_endpoints_and_a_dead_one_is_named() {
+    require_root!();
+    let mut c = Cluster::build_loaded(Load::Nft);
+    let spec = format!("netns:{}", c.node.name);
+    let ep2 = format!("{}.12:8080", c.net);
+
+    // The maps' elements netshoot decodes are the ones nft reads.
+    let ours = NETSHOOT.ok_text(&["-t", &spec, "nft", "list", "table", "ip", "kube-proxy"]);
+    let peer: Value =
+        serde_json::from_str(
+            &c.node
+                .exec(&["nft", "-j", "list", "table", "ip", "kube-proxy"]),
+        )
+        .unwrap();
+    // The chains the doctor follows, rule by rule as nft prints them (verdict maps on
+    // concatenations, numgen, fib, dnat); comments and kube-proxy's mark statements elsewhere
+    // in the table are not rendered by netshoot's nft.
+    let real = c.node.exec(&["nft", "list", "table", "ip", "kube-proxy"]);
+    let (ours_chains, real_chains) = (followed_chains(&ours), followed_chains(&real));
+    assert_eq!(ours_chains.len(), 11, "{ours}");
+    assert_eq!(ours_chains, real_chains);
+    let (ours, peer) = (our_elements(&ours), nft_json_elements(&peer));
+    assert_eq!(peer.len(), 6, "{peer:?}");
+    assert!(
+        peer.iter().any(|(m, e)| m == "no-endpoint-services"
+            && e.contains("comment \"kpx/empty:http\" : goto reject-chain")),
+        "{peer:?}"
+    );
+    assert_eq!(ours, peer);
+
+    cluster_ip_is_followed(
+        &c,
+        "nftables",
+        &[
+            "ip daddr . meta l4proto . th dport vmap @service-ips".into(),
+            format!(
+                "{}.10 . tcp . 80 : goto service-WEBHTTP1-kpx/web/tcp/http",
+                c.svc
+            ),
+            "numgen random mod 2 vmap { 0 : goto endpoint-EPONE001".into(),
+            format!("meta l4proto tcp dnat to {ep2}"),
+        ],
+    );
+    a_dead_endpoint_is_named(&mut c);
+}
+
+#[test]
+fn nftables_mode_a_service_without_endpoints_and_a_node_port_are_named() {
+    require_root!();
+    let c = Cluster::build_loaded(Load::Nft);
+    // No endpoints: the element of no-endpoint-services sends it to reject-chain.
+    let v = no_endpoints_are_named(
+        &c,
+        &format!(
+            "@no-endpoint-services: {}.20 . tcp . 80 comment \"kpx/empty:http\" : goto reject-chain",
+            c.svc
+        ),
+    );
+    // The firewall check evaluates the same verdict map: a REJECT by reject-chain (not the
+    // DROP of unallocated ClusterIPs after it), a consequence of the missing endpoints.
+    let fw = finding(&v, &format!("firewall.output:{}.20:80", c.svc));
+    let s = fw["summary"].as_str().unwrap();
+    assert!(
+        s.contains("REJECTs") && s.contains("reject-chain"),
+        "{fw:#}"
+    );
+    assert_eq!(
+        fw["because"],
+        format!("kube.endpoints:{}.20:80", c.svc),
+        "{fw:#}"
+    );
+    // `fib daddr type local` → @service-nodeports → external-… → the service chain; the one
+    // without endpoints through @no-endpoint-nodeports, from the input hook.
+    node_ports_are_named(
+        &c,
+        &[
+            "fib daddr type local",
+            "tcp . 30080 : goto external-WEBHTTP1",
+            "jump mark-for-masquerade",
+        ],
+    );
+
+    // Node ports on the addresses of the nodeport-ips set (`--nodeport-addresses`): the same.
+    let cip = format!("{}.20:80", c.svc);
+    nft_load(
+        &c.node,
+        &kube_proxy_nft(&c.net, &c.svc, true, Some(&format!("{}.1", c.net))),
+    );
+    let np = format!("{}.1:30080", c.net);
+    let (code, v) = c.doctor(&np);
+    let svc = finding(&v, &format!("kube.service:{np}"));
+    assert!(
+        svc["evidence"]
+            .to_string()
+            .contains("ip daddr @nodeport-ips"),
+        "{svc:#}"
+    );
+    assert!(
+        svc["summary"].as_str().unwrap().contains("(node port)"),
+        "{svc:#}"
+    );
+    assert_eq!(code, 0, "{v:#}");
+    // The cluster DNS Service without endpoints, in nftables mode.
+    nft_load(&c.node, &kube_proxy_nft(&c.net, &c.svc, false, None));
+    let (_, v) = c.doctor(&cip);
+    let dns = format!("{}.3", c.svc);
+    let kd = finding(&v, &format!("kube.dns:{dns}"));
+    assert_eq!(kd["status"], "fail", "{v:#}");
+    assert!(
+        kd["summary"]
+            .as_str()
+            .unwrap()
+            .contains("kube-system/kube-dns:dns, which has no endpoints"),
+        "{kd:#}"
     );
 }

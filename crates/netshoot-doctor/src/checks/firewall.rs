@@ -1,8 +1,10 @@
 //! The firewall on the way: this namespace's OUTPUT, the destination namespace's INPUT (when it
 //! lives on this host), and the host's FORWARD for bridged paths (br_netfilter), each evaluated
-//! with `netshoot_inspect::firewall::decide` on the packet a new connection would send.
+//! with `netshoot_inspect::firewall::decide_with_sets` on the packet a new connection would
+//! send (to a kube-proxy Service, translated to its first endpoint for the chains after the
+//! DNAT).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use netshoot_inspect::firewall::Packet;
 
@@ -12,10 +14,15 @@ use crate::{Context, Finding};
 /// `firewall.output:<dest>`, `firewall.input:<dest>`, `firewall.forward:<dest>`, or `firewall`
 /// (ok).
 pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
-    let wanted: Vec<(IpAddr, u16, String)> = ctx
+    // A kube-proxy Service is translated to an endpoint before the chains that run after the
+    // destination NAT: those see its first endpoint.
+    let wanted: Vec<(IpAddr, u16, String, Option<SocketAddr>)> = ctx
         .dests
         .iter()
-        .filter_map(|d| Some((*d.addresses.first()?, d.port?, d.label())))
+        .filter_map(|d| {
+            let to = super::kube::translated(facts, d);
+            Some((*d.addresses.first()?, d.port?, d.label(), to))
+        })
         .collect();
     if wanted.is_empty() {
         return vec![Finding::skipped(
@@ -39,7 +46,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         }
     }
     let mut out = Vec::new();
-    for (ip, port, label) in wanted {
+    for (ip, port, label, to) in wanted {
         let Ok(route) = facts.route_get(ip) else {
             continue;
         };
@@ -56,6 +63,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             dport: port,
             iif: None,
             oif: route.dev.clone(),
+            dnat: to,
         };
         let mut bad = Vec::new();
         // 1. Leaving this namespace.
@@ -79,6 +87,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
             let inbound = Packet {
                 iif: Some(ns.dev.clone()),
                 oif: None,
+                dnat: None,
                 ..pkt.clone()
             };
             if let Some(d) = blocking(facts.decide(&Place::Namespace(ns.inode), 1, &inbound)) {
@@ -155,6 +164,7 @@ fn forward(facts: &dyn Facts, dev: &Option<String>, pkt: &Packet, label: &str) -
     let fwd = Packet {
         iif: Some(bridge.clone()),
         oif: Some(bridge.clone()),
+        dnat: None,
         ..pkt.clone()
     };
     let d = blocking(facts.decide(&Place::Host, 2, &fwd))?;

@@ -1,13 +1,14 @@
 //! Kubernetes Services: a destination that is a ClusterIP, a NodePort on a node address or an
 //! external IP, followed through kube-proxy's rules to the endpoints it balances to
 //! (`netshoot_inspect::kubeproxy::follow` on the `iptables -S` lines of the nat and filter
-//! tables, in the target's namespace or else the host's), or found as an IPVS virtual service
-//! (kube-proxy's ipvs mode); each endpoint is then connected to as `reach` connects, and one that
+//! tables, or on kube-proxy's own nftables table, in the target's namespace or else the
+//! host's: one path for both modes), or found as an IPVS virtual service (kube-proxy's ipvs
+//! mode); each endpoint is then connected to as `reach` connects, and one that
 //! refuses is explained by what listens in its namespace, when that lives on this host.
 
 use std::net::{IpAddr, SocketAddr};
 
-use netshoot_inspect::kubeproxy::{self, Conn, Service};
+use netshoot_inspect::kubeproxy::{self, Conn, Mode, Service};
 use netshoot_probe::ConnectOutcome;
 
 use crate::facts::{Facts, IpvsService, Place};
@@ -15,8 +16,8 @@ use crate::{Context, Dest, Finding, Status};
 
 /// How a destination is a Service here.
 pub(crate) enum Found {
-    /// kube-proxy's iptables chains take it (read in that place).
-    Iptables(Place, Service),
+    /// kube-proxy's iptables chains or nftables table take it (read in that place).
+    Rules(Place, Service),
     /// An IPVS virtual service (in that place) takes it.
     Ipvs(Place, IpvsService),
 }
@@ -29,7 +30,7 @@ fn places(facts: &dyn Facts) -> Vec<Place> {
     v
 }
 
-/// The Service a destination is, and whether kube-proxy's iptables chains exist anywhere looked.
+/// The Service a destination is, and whether kube-proxy's rules exist anywhere looked.
 pub(crate) fn find(facts: &dyn Facts, d: &Dest) -> (Option<Found>, bool) {
     let (Some(ip), Some(port)) = (d.addresses.first().copied(), d.port) else {
         return (None, false);
@@ -37,8 +38,8 @@ pub(crate) fn find(facts: &dyn Facts, d: &Dest) -> (Option<Found>, bool) {
     find_addr(facts, ip, port, "tcp")
 }
 
-/// The Service `ip`:`port` (`proto` `tcp` or `udp`) is, and whether kube-proxy's iptables chains
-/// exist anywhere looked.
+/// The Service `ip`:`port` (`proto` `tcp` or `udp`) is, and whether kube-proxy's rules exist
+/// anywhere looked.
 fn find_addr(facts: &dyn Facts, ip: IpAddr, port: u16, proto: &str) -> (Option<Found>, bool) {
     let mut kube = false;
     let places = places(facts);
@@ -66,7 +67,7 @@ fn find_addr(facts: &dyn Facts, ip: IpAddr, port: u16, proto: &str) -> (Option<F
             dport: port,
         };
         if let Some(svc) = kubeproxy::follow(&t, &conn) {
-            return (Some(Found::Iptables(place.clone(), svc)), true);
+            return (Some(Found::Rules(place.clone(), svc)), true);
         }
     }
     for place in &places {
@@ -82,13 +83,25 @@ fn find_addr(facts: &dyn Facts, ip: IpAddr, port: u16, proto: &str) -> (Option<F
     (None, kube)
 }
 
-/// Why `reach` sends no echo to a destination: it is a ClusterIP of kube-proxy's iptables mode,
-/// which nothing answers ping on.
+/// Where kube-proxy's DNAT sends a new connection to a destination (its first endpoint), when
+/// the destination is a Service with endpoints in its iptables or nftables mode.
+pub(crate) fn translated(facts: &dyn Facts, d: &Dest) -> Option<SocketAddr> {
+    match find(facts, d).0? {
+        Found::Rules(_, svc) => svc
+            .endpoints
+            .first()
+            .map(|e| SocketAddr::new(e.addr, e.port)),
+        Found::Ipvs(..) => None,
+    }
+}
+
+/// Why `reach` sends no echo to a destination: it is a ClusterIP of kube-proxy's iptables or
+/// nftables mode, which nothing answers ping on.
 pub(crate) fn no_echo(facts: &dyn Facts, d: &Dest) -> Option<String> {
     match find(facts, d).0? {
-        Found::Iptables(_, svc) if svc.via == "cluster IP" => Some(format!(
-            "{} is the ClusterIP of Kubernetes service {}: in kube-proxy's iptables mode it is only a DNAT of the service's ports, and nothing answers ping on it (the kube findings say whether its endpoints answer)",
-            d.host, svc.name
+        Found::Rules(_, svc) if svc.via == "cluster IP" => Some(format!(
+            "{} is the ClusterIP of Kubernetes service {}: in kube-proxy's {} mode it is only a DNAT of the service's ports, and nothing answers ping on it (the kube findings say whether its endpoints answer)",
+            d.host, svc.name, svc.mode.as_str()
         )),
         _ => None,
     }
@@ -97,7 +110,7 @@ pub(crate) fn no_echo(facts: &dyn Facts, d: &Dest) -> Option<String> {
 /// Why `listen` looks at no socket for a destination: kube-proxy takes it first.
 pub(crate) fn not_a_socket(facts: &dyn Facts, d: &Dest) -> Option<String> {
     let name = match find(facts, d).0? {
-        Found::Iptables(_, svc) => format!("Kubernetes service {} ({})", svc.name, svc.via),
+        Found::Rules(_, svc) => format!("Kubernetes service {} ({})", svc.name, svc.via),
         Found::Ipvs(_, s) => format!("an IPVS virtual service ({})", s.scheduler),
     };
     Some(format!(
@@ -124,7 +137,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         };
         let label = d.label();
         let found = match found {
-            Found::Iptables(place, svc) => iptables(ctx, facts, ip, port, &place, &svc),
+            Found::Rules(place, svc) => rules(ctx, facts, ip, port, &place, &svc),
             Found::Ipvs(place, svc) => ipvs(ctx, facts, ip, port, &place, &svc),
         };
         out.extend(found.into_iter().map(|f| f.about(label.clone())));
@@ -164,7 +177,16 @@ fn kubectl_fix(name: &str) -> String {
     )
 }
 
-fn iptables(
+/// Where a mode's rules were read: `nat table` / `filter table` (iptables), `table ip
+/// kube-proxy` (nftables).
+fn table_name(svc: &Service, iptables_table: &str) -> String {
+    match svc.mode {
+        Mode::Iptables => format!("{iptables_table} table"),
+        Mode::Nftables => "nftables table kube-proxy".into(),
+    }
+}
+
+fn rules(
     ctx: &Context,
     facts: &dyn Facts,
     ip: IpAddr,
@@ -175,7 +197,7 @@ fn iptables(
     let dest = SocketAddr::new(ip, port);
     if let Some(rule) = &svc.no_endpoints {
         let verdict = svc.no_endpoints_verdict.as_deref().unwrap_or("REJECT");
-        let local_only = rule.contains("has no local endpoints");
+        let local_only = svc.local_only;
         let f = Finding::fail(
             format!("kube.endpoints:{dest}"),
             if local_only {
@@ -184,7 +206,7 @@ fn iptables(
                 format!("Kubernetes service {} has no endpoints: kube-proxy {verdict}s connections to {dest} ({}).", svc.name, svc.via)
             },
         )
-        .evidence(format!("{rule} (filter table, {})", where_read(place)))
+        .evidence(format!("{rule} ({}, {})", table_name(svc, "filter"), where_read(place)))
         .why(if local_only {
             "With externalTrafficPolicy: Local a node only forwards external traffic to pods on itself; with none here, kube-proxy drops it: clients time out."
         } else {
@@ -220,15 +242,20 @@ fn iptables(
     let mut ok = Finding::ok(
         format!("kube.service:{dest}"),
         format!(
-            "{dest} is Kubernetes service {} ({}); kube-proxy (iptables) balances new connections to {} endpoint{}: {}.",
+            "{dest} is Kubernetes service {} ({}); kube-proxy ({}) balances new connections to {} endpoint{}: {}.",
             svc.name,
             svc.via,
+            svc.mode.as_str(),
             svc.endpoints.len(),
             if svc.endpoints.len() == 1 { "" } else { "s" },
             list.join(", ")
         ),
     );
-    ok = ok.evidence(format!("nat table, {}:", where_read(place)));
+    ok = ok.evidence(format!(
+        "{}, {}:",
+        table_name(svc, "nat"),
+        where_read(place)
+    ));
     for r in &svc.path {
         ok = ok.evidence(r.clone());
     }
@@ -267,19 +294,7 @@ fn ipvs(
         .why("In kube-proxy's ipvs mode a Service's endpoints are the virtual service's real servers; with none, nothing takes the connection.")
         .fix("kubectl get endpointslices -A | grep <the service>; check that its pods are Running and Ready and that its selector matches their labels")];
     }
-    let total: u64 = svc.dests.iter().map(|d| u64::from(d.weight)).sum();
-    let eps: Vec<(SocketAddr, f64)> = svc
-        .dests
-        .iter()
-        .filter_map(|d| {
-            let share = if total == 0 {
-                0.0
-            } else {
-                f64::from(d.weight) / total as f64
-            };
-            Some((SocketAddr::new(d.addr?, d.port), share))
-        })
-        .collect();
+    let eps = ipvs_shares(svc);
     let list: Vec<String> = eps
         .iter()
         .map(|(a, s)| format!("{a} ({})", pct(*s)))
@@ -309,6 +324,23 @@ fn ipvs(
     let mut out = vec![ok];
     out.extend(endpoints(ctx, facts, &name, &eps));
     out
+}
+
+/// An IPVS virtual service's real servers with their shares of new connections (weight over
+/// the sum of weights).
+fn ipvs_shares(svc: &IpvsService) -> Vec<(SocketAddr, f64)> {
+    let total: u64 = svc.dests.iter().map(|d| u64::from(d.weight)).sum();
+    svc.dests
+        .iter()
+        .filter_map(|d| {
+            let share = if total == 0 {
+                0.0
+            } else {
+                f64::from(d.weight) / total as f64
+            };
+            Some((SocketAddr::new(d.addr?, d.port), share))
+        })
+        .collect()
 }
 
 /// `kube.endpoint:<endpoint>` for each endpoint: a TCP connect from the target, judged as
@@ -405,32 +437,17 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
         let id = format!("kube.dns:{ns}");
         let (name, rule, eps): (String, Option<String>, Vec<(SocketAddr, f64)>) = match found {
             None => continue,
-            Some(Found::Iptables(_, svc)) => (
+            Some(Found::Rules(_, svc)) => (
                 svc.name.clone(),
-                svc.no_endpoints.clone(),
+                svc.no_endpoints
+                    .as_ref()
+                    .map(|r| format!("{r} ({})", table_name(&svc, "filter"))),
                 svc.endpoints
                     .iter()
                     .map(|e| (SocketAddr::new(e.addr, e.port), e.share))
                     .collect(),
             ),
-            Some(Found::Ipvs(_, s)) => {
-                let total: u64 = s.dests.iter().map(|d| u64::from(d.weight)).sum();
-                (
-                    format!("UDP {ns}:53 (IPVS)"),
-                    None,
-                    s.dests
-                        .iter()
-                        .filter_map(|d| {
-                            let share = if total == 0 {
-                                0.0
-                            } else {
-                                f64::from(d.weight) / total as f64
-                            };
-                            Some((SocketAddr::new(d.addr?, d.port), share))
-                        })
-                        .collect(),
-                )
-            }
+            Some(Found::Ipvs(_, s)) => (format!("UDP {ns}:53 (IPVS)"), None, ipvs_shares(&s)),
         };
         if eps.is_empty() {
             let mut f = Finding::fail(
@@ -438,7 +455,7 @@ fn cluster_dns(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                 format!("Nameserver {ns} is Kubernetes service {name}, which has no endpoints: every query to it is refused, so no name resolves here."),
             );
             if let Some(r) = rule {
-                f = f.evidence(format!("{r} (filter table)"));
+                f = f.evidence(r);
             }
             out.push(
                 f.why("The cluster DNS Service is only an address; with no ready DNS pod behind it (CoreDNS scaled to 0, crashing, or not Ready) kube-proxy rejects every lookup.")

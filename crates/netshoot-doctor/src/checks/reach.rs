@@ -68,8 +68,8 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                 ctx.opts.probe_timeout,
             ));
         }
-        // A ClusterIP in kube-proxy's iptables mode is only a DNAT of its ports: nothing answers
-        // echoes sent to it.
+        // A ClusterIP in kube-proxy's iptables or nftables mode is only a DNAT of its ports:
+        // nothing answers echoes sent to it.
         if let Some(why) = super::kube::no_echo(facts, d) {
             out.push(Finding::skipped(format!("reach.icmp:{label}"), why));
             continue;

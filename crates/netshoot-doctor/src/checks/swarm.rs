@@ -88,6 +88,7 @@ pub fn check(ctx: &Context, facts: &dyn Facts) -> Vec<Finding> {
                 dport: *port,
                 iif: dev.clone(),
                 oif: None,
+                dnat: None,
             };
             let d = facts.decide(&Place::Host, 1, &pkt);
             if let Some(d) = d.ok().filter(|d| d.verdict != Verdict::Accept) {

@@ -24,7 +24,7 @@ use super::{
     TargetFacts,
 };
 
-type Rules = Result<Arc<Vec<Chain>>, OsError>;
+type Rules = Result<Arc<(Vec<Chain>, Vec<netshoot_inspect::firewall::Set>)>, OsError>;
 
 /// Facts read from the kernel, the Docker engine and the network, for a target the calling
 /// threads have entered.
@@ -100,8 +100,15 @@ impl KernelFacts {
         if let Some(r) = cache.get(place) {
             return r.clone();
         }
-        let r = match self.at(place, netshoot_inspect::firewall::ruleset) {
-            Ok(Ok(chains)) => Ok(Arc::new(chains)),
+        // The named sets too, for lookups (none when they cannot be read).
+        let read = || {
+            netshoot_inspect::firewall::ruleset().map(|chains| {
+                let sets = netshoot_inspect::firewall::sets().unwrap_or_default();
+                (chains, sets)
+            })
+        };
+        let r = match self.at(place, read) {
+            Ok(Ok(rules)) => Ok(Arc::new(rules)),
             Ok(Err(e)) => Err(OsError::from(&e)),
             Err(why) => Err(OsError {
                 errno: None,
@@ -249,9 +256,9 @@ impl Facts for KernelFacts {
     }
 
     fn decide(&self, place: &Place, hook: u32, pkt: &Packet) -> Result<FwDecision, OsError> {
-        let chains = self.ruleset(place)?;
-        Ok(decision(netshoot_inspect::firewall::decide(
-            &chains, hook, pkt,
+        let rules = self.ruleset(place)?;
+        Ok(decision(netshoot_inspect::firewall::decide_with_sets(
+            &rules.0, &rules.1, hook, pkt,
         )))
     }
 

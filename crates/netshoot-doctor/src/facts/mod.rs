@@ -400,10 +400,16 @@ fn key(method: &str, args: &impl Serialize) -> String {
     }
 }
 
-/// Wraps a fact source and notes every answer it gives.
+/// The answers to one question: those written down, and how many repeats of the last one are
+/// not (yet).
+type Answers = (Vec<serde_json::Value>, usize);
+
+/// Wraps a fact source and notes every answer it gives. Repeats of the last answer at the end
+/// are left out ([`Replay`] repeats the last answer), so a large fact asked by several checks
+/// (kube-proxy's rules) is written once.
 pub struct Recorder<F> {
     inner: F,
-    log: Mutex<BTreeMap<String, Vec<serde_json::Value>>>,
+    log: Mutex<BTreeMap<String, Answers>>,
 }
 
 impl<F: Facts> Recorder<F> {
@@ -418,13 +424,30 @@ impl<F: Facts> Recorder<F> {
     fn note(&self, method: &str, args: &impl Serialize, out: &impl Serialize) {
         let v = serde_json::to_value(out).unwrap_or(serde_json::Value::Null);
         if let Ok(mut log) = self.log.lock() {
-            log.entry(key(method, args)).or_default().push(v);
+            let (answers, repeats) = log.entry(key(method, args)).or_default();
+            match answers.last() {
+                Some(last) if *last == v => *repeats += 1,
+                last => {
+                    // A different answer: the repeats before it are written down after all.
+                    let last = last.cloned();
+                    answers.extend(last.into_iter().cycle().take(*repeats));
+                    *repeats = 0;
+                    answers.push(v);
+                }
+            }
         }
     }
 
     /// What was answered so far.
     pub fn facts(&self) -> BTreeMap<String, Vec<serde_json::Value>> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.log
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .map(|(k, (answers, _))| (k.clone(), answers.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -465,5 +488,29 @@ impl Replay {
         let v = v.unwrap_or_else(|| panic!("the recording holds no answer to '{k}'"));
         serde_json::from_value(v)
             .unwrap_or_else(|e| panic!("the recorded answer to '{k}' does not fit: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Repeats of the last answer are left out of a recording, and its replay gives every
+    /// answer in order still.
+    #[test]
+    fn a_recording_leaves_out_trailing_repeats_and_replays_the_same() {
+        let r = Recorder::new(Replay::new(BTreeMap::new()));
+        for v in ["a", "a", "b", "b", "b"] {
+            r.note("docker", &(), &v);
+        }
+        r.note("ipvs", &(), &true);
+        r.note("ipvs", &(), &true);
+        let facts = r.facts();
+        assert_eq!(facts["docker"], ["a", "a", "b"]);
+        assert_eq!(facts["ipvs"], [true]);
+        let replay = Replay::new(facts);
+        let got: Vec<String> = (0..5).map(|_| replay.take("docker", &())).collect();
+        assert_eq!(got, ["a", "a", "b", "b", "b"]);
+        assert!(replay.take::<bool>("ipvs", &()));
     }
 }
