@@ -307,8 +307,9 @@ fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
     use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
     use std::io::IoSliceMut;
     const BATCH: usize = 64;
-    // Empty non-blocking polls before the receiver blocks again (~50-100 µs).
-    const SPIN: u32 = 256;
+    // Empty non-blocking polls before the receiver blocks again: at most ~50-100 µs of them.
+    const SPIN_MAX: u32 = 256;
+    const SPIN_MIN: u32 = 4;
     let _ = u.set_read_timeout(Some(Duration::from_millis(200)));
     // Up to 64 datagrams per system call (recvmmsg, returning as soon as one is there).
     let dlen = shared.len.clamp(2048, 65_536);
@@ -326,9 +327,13 @@ fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
     // Polls without sleeping for a while after each batch before blocking again: a receiver
     // asleep in recvmmsg must be woken for each datagram, and on a veth or loopback path that
     // wake-up is paid by the sender's CPU (it runs the receive softirq), which slows the flow.
+    // The polling budget adapts: it doubles when polling found the next datagram and halves
+    // when it ran out, so a receiver that shares its CPU with the sender (where polling only
+    // takes time from it) soon stops polling.
+    let mut budget = SPIN_MAX;
     let mut idle = 0u32;
     while !shared.stop.load(Ordering::Relaxed) {
-        let flags = if idle < SPIN {
+        let flags = if idle < budget {
             MsgFlags::MSG_DONTWAIT
         } else {
             MsgFlags::MSG_WAITFORONE
@@ -343,6 +348,9 @@ fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
         };
         match got {
             Ok(lens) => {
+                if idle > 0 && idle < budget {
+                    budget = (budget * 2).min(SPIN_MAX);
+                }
                 idle = 0;
                 let (arrival, _, _) = proto::now_parts();
                 let mut total = 0u64;
@@ -356,7 +364,13 @@ fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
                 st.bytes.fetch_add(total, Ordering::Relaxed);
                 publish(&rx);
             }
-            Err(nix::Error::EAGAIN) if idle < SPIN => idle += 1,
+            Err(nix::Error::EAGAIN) if idle < budget => {
+                idle += 1;
+                if idle == budget {
+                    budget = (budget / 2).max(SPIN_MIN);
+                    idle = u32::MAX;
+                }
+            }
             Err(nix::Error::EAGAIN) | Err(nix::Error::EINTR) => publish(&rx),
             // ECONNREFUSED from an ICMP error of an earlier send: keep receiving.
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
