@@ -533,13 +533,7 @@ impl Cri {
     }
 
     fn timed_out(&self, what: &str) -> std::io::Error {
-        std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!(
-                "no answer within {:.1} s while {what} ({TIMEOUT_ENV}=SECS changes the bound)",
-                self.timeout.as_secs_f64()
-            ),
-        )
+        crate::docker::timed_out_error(TIMEOUT_ENV, self.timeout, what)
     }
 
     fn timed_out_if(&self, e: std::io::Error, what: &str) -> std::io::Error {

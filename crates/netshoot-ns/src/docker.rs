@@ -42,6 +42,18 @@ pub fn timeout_from(var: &str, default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
+/// The error of a call that ran past its bound `timeout` while `what`, naming the variable
+/// `var` that changes the bound (the Docker and CRI clients alike).
+pub(crate) fn timed_out_error(var: &str, timeout: Duration, what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "no answer within {:.1} s while {what} ({var}=SECS changes the bound)",
+            timeout.as_secs_f64()
+        ),
+    )
+}
+
 /// Connects to the unix socket at `path` within `deadline`: a listener whose backlog is full
 /// makes a blocking connect wait for as long as it does not accept, so the connect is
 /// non-blocking and retried until the deadline (then `TimedOut`).
@@ -154,13 +166,7 @@ impl Docker {
     }
 
     fn timed_out(&self, what: &str) -> std::io::Error {
-        std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!(
-                "no answer within {:.1} s while {what} ({TIMEOUT_ENV}=SECS changes the bound)",
-                self.timeout.as_secs_f64()
-            ),
-        )
+        timed_out_error(TIMEOUT_ENV, self.timeout, what)
     }
 
     /// GET `path` and decode its JSON body. The whole request (connect, send, every byte of the
