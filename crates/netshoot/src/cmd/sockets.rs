@@ -121,6 +121,24 @@ struct TextOpts {
 
 /// The host part of an address as ss prints it, with its delimiter (`127.0.0.1:`, `*:`,
 /// `[::1]:`, `10.0.0.1%eth0:`).
+/// ss's first four cells of a row: Netid, State, Recv-Q, Send-Q.
+fn lead_cells(
+    t: &mut Table,
+    netid: &str,
+    state: &str,
+    recv_q: impl std::fmt::Display,
+    send_q: impl std::fmt::Display,
+) {
+    let _ = t.write_str(netid);
+    t.next();
+    let _ = t.write_str(state);
+    t.next();
+    let _ = write!(t, "{recv_q:<6}");
+    t.next();
+    let _ = write!(t, "{send_q:<6}");
+    t.next();
+}
+
 fn host_cell(w: &mut Table, a: IpAddr, ifname: Option<&str>, v6_only: Option<bool>) {
     let _ = match a {
         IpAddr::V4(v) => write!(w, "{v}"),
@@ -494,14 +512,7 @@ impl<'a> Rows<'a> {
 
     fn unix(&mut self, s: &UnixSocket) {
         let t = &mut self.table;
-        let _ = t.write_str(&s.kind);
-        t.next();
-        let _ = t.write_str(s.state.as_str());
-        t.next();
-        let _ = write!(t, "{:<6}", s.recv_q);
-        t.next();
-        let _ = write!(t, "{:<6}", s.send_q);
-        t.next();
+        lead_cells(t, &s.kind, s.state.as_str(), s.recv_q, s.send_q);
         let _ = write!(t, "{} ", s.path.as_deref().unwrap_or("*"));
         t.next();
         let _ = write!(t, "{}", s.inode);
@@ -526,18 +537,12 @@ impl<'a> Rows<'a> {
                 .unwrap_or_else(|| i.to_string())
         });
         let t = &mut self.table;
-        let _ = t.write_str(match s.proto {
+        let netid = match s.proto {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
             Proto::Raw => "raw",
-        });
-        t.next();
-        let _ = t.write_str(s.state.as_str());
-        t.next();
-        let _ = write!(t, "{:<6}", s.recv_q);
-        t.next();
-        let _ = write!(t, "{:<6}", s.send_q);
-        t.next();
+        };
+        lead_cells(t, netid, s.state.as_str(), s.recv_q, s.send_q);
         host_cell(t, s.local, ifname.as_deref(), s.v6_only);
         t.next();
         self.ports.port(t, s.local_port, s.proto);
