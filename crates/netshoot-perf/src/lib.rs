@@ -409,6 +409,8 @@ pub(crate) fn run_streams(
         rate: spec.rate,
         udp64: spec.udp64,
         zerocopy: spec.zerocopy,
+        tcp_block: Default::default(),
+        tcp_sink: Default::default(),
     });
     let cpu0 = cpu_now();
     let wall0 = Instant::now();

@@ -2,7 +2,7 @@
 //! its namespace) writing or reading as fast as the socket allows, or paced for UDP, with
 //! counters the control thread samples for intervals and results.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,6 +68,10 @@ pub struct Shared {
     pub udp64: bool,
     /// TCP senders use sendfile(2) from an in-memory file holding the block (iperf3's `-Z`).
     pub zerocopy: bool,
+    /// The block every TCP sender of the test writes (made by the first), one copy for all.
+    pub tcp_block: std::sync::OnceLock<Vec<u8>>,
+    /// Where every TCP receiver of the test reads into (made by the first), one for all.
+    pub tcp_sink: std::sync::OnceLock<sys::Sink>,
 }
 
 impl Stream {
@@ -185,7 +189,9 @@ fn payload(len: usize) -> Vec<u8> {
 fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     // A write timeout lets a sender blocked on a full window notice the stop.
     let _ = t.set_write_timeout(Some(Duration::from_millis(200)));
-    let buf = payload(shared.len);
+    // One block for all the streams: with -P N the senders' copies come from the same
+    // cache-resident bytes, and N-1 blocks less memory.
+    let buf = shared.tcp_block.get_or_init(|| payload(shared.len));
     // -Z: the block lives in an in-memory file and goes out with sendfile(2), the kernel
     // taking its pages by reference instead of copying from this process (iperf3 does the
     // same with a temporary file).
@@ -245,15 +251,19 @@ fn block_file(block: &[u8]) -> std::io::Result<std::fs::File> {
     Ok(f)
 }
 
-fn tcp_recv(st: &Stream, mut t: TcpStream, shared: &Shared) {
+fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
     let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
     // Wake for 32 KiB at a time, not for every segment: fewer context switches (measured:
     // 0.91 → 1.03 of iperf3's server on loopback). The read timeout still returns a smaller
     // tail, and EOF returns at once.
     let _ = crate::sys::set_rcvlowat(t.as_raw_fd(), shared.len.clamp(1, 32 * 1024) as i32);
-    let mut buf = vec![0u8; shared.len.max(128 * 1024)];
+    // Only the byte count matters: all the streams of a test read into one buffer, which
+    // stays in the cache however many streams there are (iperf3 gives each its own).
+    let sink = shared
+        .tcp_sink
+        .get_or_init(|| sys::Sink::new(shared.len.max(128 * 1024)));
     while !shared.stop.load(Ordering::Relaxed) {
-        match t.read(&mut buf) {
+        match sink.recv(t.as_raw_fd()) {
             Ok(0) => break,
             Ok(n) => {
                 st.bytes.fetch_add(n as u64, Ordering::Relaxed);

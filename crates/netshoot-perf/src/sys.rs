@@ -1,4 +1,5 @@
-//! The platform module: the only `unsafe` in this crate (TCP_INFO and getrusage through libc).
+//! The platform module: the only `unsafe` in this crate (TCP_INFO, getrusage, SO_RCVLOWAT and
+//! the receive sink through libc).
 
 use nix::libc;
 
@@ -72,5 +73,43 @@ pub fn set_rcvlowat(fd: i32, n: i32) -> bool {
             (&n as *const i32).cast(),
             std::mem::size_of::<i32>() as libc::socklen_t,
         ) == 0
+    }
+}
+
+/// A receive buffer the kernel writes and nothing reads: TCP receivers of a test share one,
+/// since only the number of bytes read matters.
+#[derive(Debug)]
+pub struct Sink {
+    buf: Box<[std::cell::UnsafeCell<u8>]>,
+}
+
+// SAFETY: the bytes are only ever written, by the kernel in recv(2) through a raw pointer;
+// no reference to them is made and no Rust code reads them, so sharing can race on nothing
+// this program observes.
+#[allow(unsafe_code)]
+unsafe impl Sync for Sink {}
+
+impl Sink {
+    /// A sink of `len` bytes.
+    pub fn new(len: usize) -> Sink {
+        Sink {
+            buf: (0..len.max(1))
+                .map(|_| std::cell::UnsafeCell::new(0))
+                .collect(),
+        }
+    }
+
+    /// One recv(2) on `fd` into the sink: the bytes read (0 at end of stream).
+    #[allow(unsafe_code)]
+    pub fn recv(&self, fd: i32) -> std::io::Result<usize> {
+        let ptr = std::cell::UnsafeCell::raw_get(self.buf.as_ptr()).cast::<libc::c_void>();
+        // SAFETY: `ptr` is valid for writes of `self.buf.len()` bytes for as long as `self`
+        // lives, and nothing reads or references those bytes (see `Sync` above).
+        let n = unsafe { libc::recv(fd, ptr, self.buf.len(), 0) };
+        if n < 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
     }
 }
