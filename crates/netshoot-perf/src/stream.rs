@@ -196,7 +196,7 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     // taking its pages by reference instead of copying from this process (iperf3 does the
     // same with a temporary file).
     let file = if shared.zerocopy {
-        match block_file(&buf) {
+        match block_file(buf) {
             Ok(f) => Some(f),
             Err(e) => {
                 st.fail(format!("stream {}: -Z: {e}", st.id));
