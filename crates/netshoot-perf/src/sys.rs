@@ -76,36 +76,95 @@ pub fn set_rcvlowat(fd: i32, n: i32) -> bool {
     }
 }
 
-/// A receive buffer the kernel writes and nothing reads: TCP receivers of a test share one,
-/// since only the number of bytes read matters.
+/// A zeroed heap block that starts on a page boundary (4 KiB), as iperf3's mmap'd buffers do.
+/// The kernel copies between it and socket buffers page by page; where the block starts
+/// within a page decides how those copies line up.
 #[derive(Debug)]
-pub struct Sink {
-    buf: Box<[std::cell::UnsafeCell<u8>]>,
+pub struct PageBuf {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
 }
 
-// SAFETY: the bytes are only ever written, by the kernel in recv(2) through a raw pointer;
-// no reference to them is made and no Rust code reads them, so sharing can race on nothing
-// this program observes.
+const PAGE: usize = 4096;
+
+// SAFETY: a `PageBuf` owns its block; Rust code only reads it through `Deref` (shared) and
+// `Sink` only hands its pointer to the kernel (see `Sink`).
 #[allow(unsafe_code)]
-unsafe impl Sync for Sink {}
+unsafe impl Send for PageBuf {}
+#[allow(unsafe_code)]
+unsafe impl Sync for PageBuf {}
+
+impl PageBuf {
+    fn layout(len: usize) -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(len.max(1), PAGE)
+            .unwrap_or_else(|_| std::alloc::Layout::new::<[u8; PAGE]>())
+    }
+
+    /// `len` zero bytes (at least one).
+    #[allow(unsafe_code)]
+    pub fn zeroed(len: usize) -> PageBuf {
+        let layout = Self::layout(len);
+        // SAFETY: `layout` has a non-zero size.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr =
+            std::ptr::NonNull::new(p).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        PageBuf {
+            ptr,
+            len: layout.size(),
+        }
+    }
+
+    /// A page-aligned copy of `bytes`.
+    #[allow(unsafe_code)]
+    pub fn copy_of(bytes: &[u8]) -> PageBuf {
+        let b = PageBuf::zeroed(bytes.len());
+        // SAFETY: `b` holds at least `bytes.len()` bytes and no reference to them exists yet;
+        // the regions cannot overlap (`b` is a fresh allocation).
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), b.ptr.as_ptr(), bytes.len()) };
+        b
+    }
+}
+
+impl std::ops::Deref for PageBuf {
+    type Target = [u8];
+    #[allow(unsafe_code)]
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr` points at `len` initialized (zeroed or copied) bytes owned by `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for PageBuf {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: allocated in `zeroed` with this layout (`len` is at most the layout's size
+        // and gives the same layout).
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len)) }
+    }
+}
+
+/// A receive buffer the kernel writes and nothing reads: TCP receivers of a test share one,
+/// since only the number of bytes read matters. Page-aligned (`PageBuf`).
+#[derive(Debug)]
+pub struct Sink {
+    buf: PageBuf,
+}
 
 impl Sink {
     /// A sink of `len` bytes.
     pub fn new(len: usize) -> Sink {
         Sink {
-            buf: (0..len.max(1))
-                .map(|_| std::cell::UnsafeCell::new(0))
-                .collect(),
+            buf: PageBuf::zeroed(len),
         }
     }
 
     /// One recv(2) on `fd` into the sink: the bytes read (0 at end of stream).
     #[allow(unsafe_code)]
     pub fn recv(&self, fd: i32) -> std::io::Result<usize> {
-        let ptr = std::cell::UnsafeCell::raw_get(self.buf.as_ptr()).cast::<libc::c_void>();
-        // SAFETY: `ptr` is valid for writes of `self.buf.len()` bytes for as long as `self`
-        // lives, and nothing reads or references those bytes (see `Sync` above).
-        let n = unsafe { libc::recv(fd, ptr, self.buf.len(), 0) };
+        // SAFETY: the block is valid for writes of `len` bytes for as long as `self` lives;
+        // `Sink` never derefs its `PageBuf`, so no Rust reference to these bytes exists while
+        // the kernel writes them (concurrent writers only race on bytes nobody reads).
+        let n = unsafe { libc::recv(fd, self.buf.ptr.as_ptr().cast(), self.buf.len, 0) };
         if n < 0 {
             Err(std::io::Error::last_os_error())
         } else {
