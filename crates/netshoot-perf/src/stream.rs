@@ -253,30 +253,84 @@ fn block_file(block: &[u8]) -> std::io::Result<std::fs::File> {
     Ok(f)
 }
 
-/// The most a TCP receiver waits to have queued before it wakes (`SO_RCVLOWAT`).
-const RCVLOWAT: usize = 128 * 1024;
+/// How much a TCP receiver lets queue before it wakes (`SO_RCVLOWAT`): about `WAKE_EVERY`
+/// of data at the rate it measures, at most `MAX` (the receive buffer's size).
+///
+/// On loopback and over veth the kernel's receive path runs on the *sender's* CPU, which also
+/// pays for waking this thread: fewer wake-ups leave it more time to send. Measured (4 rounds
+/// of 3 s, ours both sides, Gbit/s; iperf3 20.1 loopback, 15.5 bridge, 29.5 bridge `-P 4`):
+/// a fixed mark of 32 KiB 19.9 / 15.1 / —, 128 KiB 26.3 / 19.7 / 28.6, 512 KiB 23.5 / 26.6 /
+/// 32.2. Following the rate keeps a slow flow's bytes counted within `WAKE_EVERY` of their
+/// arrival (interval figures stay exact), where a fixed 512 KiB would hold a 10 Mbit/s flow's
+/// bytes until the 200 ms read timeout.
+struct Lowat {
+    fd: i32,
+    set: usize,
+    since: Instant,
+    bytes: u64,
+}
+
+impl Lowat {
+    const MAX: usize = 512 * 1024;
+    const WAKE_EVERY: Duration = Duration::from_millis(5);
+    const MEASURE: Duration = Duration::from_millis(100);
+
+    /// Starts at `first` bytes (the block size, at most 32 KiB) until a rate is measured.
+    fn new(fd: i32, first: usize) -> Lowat {
+        let set = first.clamp(1, 32 * 1024);
+        let _ = crate::sys::set_rcvlowat(fd, set as i32);
+        Lowat {
+            fd,
+            set,
+            since: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    /// `n` bytes were read: every `MEASURE`, the mark follows the rate (a power of two, so a
+    /// steady flow does not change it again).
+    fn read(&mut self, n: usize) {
+        self.bytes += n as u64;
+        let el = self.since.elapsed();
+        if el < Self::MEASURE {
+            return;
+        }
+        let per_wake = self.bytes as f64 * Self::WAKE_EVERY.as_secs_f64() / el.as_secs_f64();
+        let want = if per_wake >= Self::MAX as f64 {
+            Self::MAX
+        } else if per_wake < 2.0 {
+            1
+        } else {
+            1usize << (per_wake as usize).ilog2()
+        };
+        if want != self.set && crate::sys::set_rcvlowat(self.fd, want as i32) {
+            self.set = want;
+        }
+        self.since = Instant::now();
+        self.bytes = 0;
+    }
+}
 
 fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
     let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
-    // Wake for a whole block (128 KiB by default), not for every segment. On loopback and over
-    // veth the kernel's receive path runs on the *sender's* CPU, which also pays for waking
-    // this thread: fewer wake-ups leave it more time to send (measured, 3 s runs, ours both
-    // sides, Gbit/s loopback / bridge: 32 KiB 19.9 / 15.1, 64 KiB 16.4 / 17.1, 128 KiB
-    // 26.9 / 19.7, 256 KiB 22.0 / 24.1; iperf3 20.0 / 15.5). The read timeout still returns
-    // a smaller tail, and EOF returns at once.
-    let _ = crate::sys::set_rcvlowat(t.as_raw_fd(), shared.len.clamp(1, RCVLOWAT) as i32);
+    // The read timeout returns a smaller tail than the mark, and EOF returns at once.
+    let mut lowat = Lowat::new(t.as_raw_fd(), shared.len);
     // Only the byte count matters: all the streams of a test read into one buffer, which
-    // stays in the cache however many streams there are (iperf3 gives each its own).
+    // stays in the cache however many streams there are (iperf3 gives each its own). It
+    // holds a whole mark: a read's size caps the kernel's wake-up target.
     let sink = shared
         .tcp_sink
-        .get_or_init(|| sys::Sink::new(shared.len.max(RCVLOWAT)));
+        .get_or_init(|| sys::Sink::new(shared.len.max(Lowat::MAX)));
     while !shared.stop.load(Ordering::Relaxed) {
         match sink.recv(t.as_raw_fd()) {
             Ok(0) => break,
             Ok(n) => {
                 st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                lowat.read(n);
             }
-            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {
+                lowat.read(0)
+            }
             Err(e) => {
                 if !shared.stop.load(Ordering::Relaxed) {
                     st.fail(format!("stream {}: {e}", st.id));
@@ -395,4 +449,49 @@ fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
         }
     }
     publish(&rx);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mark starts at the block size (at most 32 KiB) and follows the measured rate, as
+    /// the kernel reports it back on a real loopback socket.
+    #[test]
+    fn receive_mark_follows_the_rate() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (t, _) = l.accept().unwrap();
+        let fd = t.as_raw_fd();
+        let mut m = Lowat::new(fd, 128 * 1024);
+        assert_eq!(sys::rcvlowat(fd), Some(32 * 1024));
+        // Within the first 100 ms nothing changes.
+        m.read(1 << 30);
+        assert_eq!(sys::rcvlowat(fd), Some(32 * 1024));
+        // 1 GiB more in ~100 ms: far above 512 KiB per 5 ms, so the cap.
+        std::thread::sleep(Lowat::MEASURE);
+        m.read(1 << 30);
+        assert_eq!(sys::rcvlowat(fd), Some(Lowat::MAX as i32));
+        // 1 MB/s for a while: ~5 KB per 5 ms, rounded down to a power of two.
+        std::thread::sleep(Lowat::MEASURE);
+        m.read(0);
+        m.bytes = 0;
+        m.since = Instant::now() - Duration::from_secs(1);
+        m.read(1_000_000);
+        assert_eq!(sys::rcvlowat(fd), Some(4096));
+        // Nothing arrives: wake for any byte.
+        m.since = Instant::now() - Duration::from_secs(1);
+        m.read(0);
+        assert_eq!(sys::rcvlowat(fd), Some(1));
+    }
+
+    /// The shared buffers start on a page boundary and hold what they were given.
+    #[test]
+    fn page_buffers_are_aligned() {
+        let b = sys::PageBuf::copy_of(&[7u8; 5000]);
+        assert_eq!(b.as_ptr() as usize % 4096, 0);
+        assert_eq!((b.len(), b[0], b[4999]), (5000, 7, 7));
+        let z = sys::PageBuf::zeroed(0);
+        assert_eq!((z.as_ptr() as usize % 4096, z.len()), (0, 1));
+    }
 }

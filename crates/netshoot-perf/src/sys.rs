@@ -76,6 +76,25 @@ pub fn set_rcvlowat(fd: i32, n: i32) -> bool {
     }
 }
 
+/// SO_RCVLOWAT of `fd` as the kernel holds it.
+#[cfg(test)]
+#[allow(unsafe_code)]
+pub fn rcvlowat(fd: i32) -> Option<i32> {
+    let mut v: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: a c_int option value and its size.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&mut v as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then_some(v)
+}
+
 /// A zeroed heap block that starts on a page boundary (4 KiB), as iperf3's mmap'd buffers do.
 /// The kernel copies between it and socket buffers page by page; where the block starts
 /// within a page decides how those copies line up.
