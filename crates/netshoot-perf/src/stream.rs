@@ -199,11 +199,19 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     let buf = shared
         .tcp_block
         .get_or_init(|| sys::PageBuf::copy_of(&payload(shared.len)));
-    // -Z: the block lives in an in-memory file and goes out with sendfile(2), the kernel
-    // taking its pages by reference instead of copying from this process (iperf3 does the
-    // same with a temporary file).
+    // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
+    // blocks (the block repeated in one writev): fewer system calls, and fewer sleeps on a
+    // full send buffer, per byte. A paced or counted test writes block by block.
+    let batch = if shared.rate == 0 && shared.bytes_limit == 0 && shared.blocks_limit == 0 {
+        (WRITE_BATCH / buf.len()).clamp(1, MAX_IOV)
+    } else {
+        1
+    };
+    // -Z: the block (`batch` times over) lives in an in-memory file and goes out with
+    // sendfile(2), the kernel taking its pages by reference instead of copying from this
+    // process (iperf3 does the same with a temporary file).
     let file = if shared.zerocopy {
-        match block_file(buf) {
+        match block_file(buf, batch) {
             Ok(f) => Some(f),
             Err(e) => {
                 st.fail(format!("stream {}: -Z: {e}", st.id));
@@ -213,15 +221,9 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     } else {
         None
     };
-    // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
-    // blocks (the block repeated in one writev): fewer system calls, and fewer sleeps on a
-    // full send buffer, per byte. A paced or counted test writes block by block.
-    let batch = if shared.rate == 0 && shared.bytes_limit == 0 && shared.blocks_limit == 0 {
-        (WRITE_BATCH / buf.len()).clamp(1, MAX_IOV)
-    } else {
-        1
-    };
     let mut iov = [std::io::IoSlice::new(buf); MAX_IOV];
+    // Where the next write starts: within the block, or within the file's run of blocks.
+    let span = buf.len() * if file.is_some() { batch } else { 1 };
     let began = Instant::now();
     let mut sent = 0u64;
     let mut off = 0usize;
@@ -235,7 +237,7 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
         let wrote = match &file {
             Some(f) => {
                 let mut at = off as nix::libc::off_t;
-                nix::sys::sendfile::sendfile(&t, f, Some(&mut at), buf.len() - off)
+                nix::sys::sendfile::sendfile(&t, f, Some(&mut at), span - off)
                     .map_err(std::io::Error::from)
             }
             None if batch > 1 => {
@@ -249,7 +251,7 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
             Ok(n) => {
                 sent += n as u64;
                 st.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                off = (off + n) % buf.len();
+                off = (off + n) % span;
             }
             Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -262,12 +264,14 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     }
 }
 
-/// An in-memory file (memfd) holding `block`, for sendfile(2).
-fn block_file(block: &[u8]) -> std::io::Result<std::fs::File> {
+/// An in-memory file (memfd) holding `block` `times` times over, for sendfile(2).
+fn block_file(block: &[u8], times: usize) -> std::io::Result<std::fs::File> {
     use nix::sys::memfd::{memfd_create, MFdFlags};
     let fd = memfd_create(c"netshoot-perf-block", MFdFlags::MFD_CLOEXEC)?;
     let mut f = std::fs::File::from(fd);
-    f.write_all(block)?;
+    for _ in 0..times {
+        f.write_all(block)?;
+    }
     Ok(f)
 }
 
