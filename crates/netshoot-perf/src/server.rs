@@ -104,15 +104,17 @@ fn refuse(ierrno: i32, errno: i32, why: String) -> Result<(), Refusal> {
     Err(Refusal { ierrno, errno, why })
 }
 
-/// Bytes of buffers the server's workers allocate for `spec` (see `stream`): a TCP sender's
-/// block, a TCP receiver's max(block, 128 KiB), a UDP receiver's 64 datagrams of up to 64 KiB.
+/// Bytes of buffers the server's workers may allocate for `spec` (see `stream`), counted per
+/// stream though a test's TCP streams share theirs (an upper bound): a TCP sender's block, a
+/// TCP receiver's max(block, `stream::TCP_RECV_BUFFER`), a UDP receiver's 64 datagrams of up
+/// to 64 KiB.
 pub fn buffers_for(spec: &Spec) -> u64 {
     let p = u64::from(spec.parallel);
     let len = spec.len as u64;
     let recv = if spec.udp {
         64 * len.clamp(2048, 65_536)
     } else {
-        len.max(128 * 1024)
+        len.max(crate::stream::TCP_RECV_BUFFER as u64)
     };
     let send = len.max(16);
     let (receivers, senders) = if spec.bidir {

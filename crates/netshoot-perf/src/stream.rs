@@ -172,18 +172,17 @@ fn pace(shared: &Shared, began: Instant, sent: u64) {
     }
 }
 
-fn payload(len: usize) -> Vec<u8> {
+/// Fills `buf` with the bytes every sender sends.
+fn fill_payload(buf: &mut [u8]) {
     // iperf3 sends random bytes by default; a fixed pseudo-random pattern serves the same end
     // (nothing on the path can compress it) without a random source.
     let mut seed = 0x9E37_79B9u32;
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as u8
-        })
-        .collect()
+    for b in buf {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        *b = seed as u8;
+    }
 }
 
 /// The most an unpaced TCP sender hands the kernel per write(2) (see `tcp_send`).
@@ -196,9 +195,11 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
     let _ = t.set_write_timeout(Some(Duration::from_millis(200)));
     // One block for all the streams: with -P N the senders' copies come from the same
     // cache-resident bytes, and N-1 blocks less memory.
-    let buf = shared
-        .tcp_block
-        .get_or_init(|| sys::PageBuf::copy_of(&payload(shared.len)));
+    let buf = shared.tcp_block.get_or_init(|| {
+        let mut b = sys::PageBuf::zeroed(shared.len);
+        fill_payload(&mut b);
+        b
+    });
     // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
     // blocks (the block repeated in one writev): fewer system calls, and fewer sleeps on a
     // full send buffer, per byte. A paced or counted test writes block by block.
@@ -292,6 +293,10 @@ struct Lowat {
     bytes: u64,
 }
 
+/// The TCP receive buffer's least size (one per test, shared by its receivers): a whole
+/// `Lowat::MAX`, since a read's size caps the kernel's wake-up target.
+pub(crate) const TCP_RECV_BUFFER: usize = Lowat::MAX;
+
 impl Lowat {
     const MAX: usize = 512 * 1024;
     const WAKE_EVERY: Duration = Duration::from_millis(5);
@@ -338,11 +343,10 @@ fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
     // The read timeout returns a smaller tail than the mark, and EOF returns at once.
     let mut lowat = Lowat::new(t.as_raw_fd(), shared.len);
     // Only the byte count matters: all the streams of a test read into one buffer, which
-    // stays in the cache however many streams there are (iperf3 gives each its own). It
-    // holds a whole mark: a read's size caps the kernel's wake-up target.
+    // stays in the cache however many streams there are (iperf3 gives each its own).
     let sink = shared
         .tcp_sink
-        .get_or_init(|| sys::Sink::new(shared.len.max(Lowat::MAX)));
+        .get_or_init(|| sys::Sink::new(shared.len.max(TCP_RECV_BUFFER)));
     while !shared.stop.load(Ordering::Relaxed) {
         match sink.recv(t.as_raw_fd()) {
             Ok(0) => break,
@@ -364,7 +368,8 @@ fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
 }
 
 fn udp_send(st: &Stream, u: UdpSocket, shared: &Shared) {
-    let mut buf = payload(shared.len.max(16));
+    let mut buf = vec![0; shared.len.max(16)];
+    fill_payload(&mut buf);
     let began = Instant::now();
     let mut seq = 0u64;
     let mut sent = 0u64;
@@ -494,10 +499,7 @@ mod tests {
         std::thread::sleep(Lowat::MEASURE);
         m.read(1 << 30);
         assert_eq!(sys::rcvlowat(fd), Some(Lowat::MAX as i32));
-        // 1 MB/s for a while: ~5 KB per 5 ms, rounded down to a power of two.
-        std::thread::sleep(Lowat::MEASURE);
-        m.read(0);
-        m.bytes = 0;
+        // 1 MB/s for a second: ~5 KB per 5 ms, rounded down to a power of two.
         m.since = Instant::now() - Duration::from_secs(1);
         m.read(1_000_000);
         assert_eq!(sys::rcvlowat(fd), Some(4096));
@@ -507,11 +509,13 @@ mod tests {
         assert_eq!(sys::rcvlowat(fd), Some(1));
     }
 
-    /// The shared buffers start on a page boundary and hold what they were given.
+    /// The shared buffers start on a page boundary, zeroed, and hold what is written.
     #[test]
     fn page_buffers_are_aligned() {
-        let b = sys::PageBuf::copy_of(&[7u8; 5000]);
+        let mut b = sys::PageBuf::zeroed(5000);
         assert_eq!(b.as_ptr() as usize % 4096, 0);
+        assert!(b.iter().all(|&x| x == 0));
+        b.fill(7);
         assert_eq!((b.len(), b[0], b[4999]), (5000, 7, 7));
         let z = sys::PageBuf::zeroed(0);
         assert_eq!((z.as_ptr() as usize % 4096, z.len()), (0, 1));

@@ -106,8 +106,8 @@ pub struct PageBuf {
 
 const PAGE: usize = 4096;
 
-// SAFETY: a `PageBuf` owns its block; Rust code only reads it through `Deref` (shared) and
-// `Sink` only hands its pointer to the kernel (see `Sink`).
+// SAFETY: a `PageBuf` owns its block; Rust code reaches it through `Deref` / `DerefMut`
+// (borrow-checked) and `Sink` only hands its pointer to the kernel (see `Sink`).
 #[allow(unsafe_code)]
 unsafe impl Send for PageBuf {}
 #[allow(unsafe_code)]
@@ -115,8 +115,9 @@ unsafe impl Sync for PageBuf {}
 
 impl PageBuf {
     fn layout(len: usize) -> std::alloc::Layout {
-        std::alloc::Layout::from_size_align(len.max(1), PAGE)
-            .unwrap_or_else(|_| std::alloc::Layout::new::<[u8; PAGE]>())
+        // Block lengths are bounded (the client's `-l`, the server's `--max-block`) far below
+        // the isize::MAX that would make this fail.
+        std::alloc::Layout::from_size_align(len.max(1), PAGE).expect("a block under isize::MAX")
     }
 
     /// `len` zero bytes (at least one).
@@ -132,32 +133,29 @@ impl PageBuf {
             len: layout.size(),
         }
     }
-
-    /// A page-aligned copy of `bytes`.
-    #[allow(unsafe_code)]
-    pub fn copy_of(bytes: &[u8]) -> PageBuf {
-        let b = PageBuf::zeroed(bytes.len());
-        // SAFETY: `b` holds at least `bytes.len()` bytes and no reference to them exists yet;
-        // the regions cannot overlap (`b` is a fresh allocation).
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), b.ptr.as_ptr(), bytes.len()) };
-        b
-    }
 }
 
 impl std::ops::Deref for PageBuf {
     type Target = [u8];
     #[allow(unsafe_code)]
     fn deref(&self) -> &[u8] {
-        // SAFETY: `ptr` points at `len` initialized (zeroed or copied) bytes owned by `self`.
+        // SAFETY: `ptr` points at `len` initialized (zeroed, then written) bytes owned by `self`.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for PageBuf {
+    #[allow(unsafe_code)]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
 impl Drop for PageBuf {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
-        // SAFETY: allocated in `zeroed` with this layout (`len` is at most the layout's size
-        // and gives the same layout).
+        // SAFETY: allocated in `zeroed` with `layout(len)`, `len` being that layout's size.
         unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Self::layout(self.len)) }
     }
 }
