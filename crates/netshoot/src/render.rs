@@ -32,6 +32,17 @@ pub fn safe_text(text: &str) -> String {
     netshoot_wire::text::escape_lines(text).into_owned()
 }
 
+/// The power of ten of a finite, non-zero `v`'s leading digit: ⌊log₁₀|v|⌋ (`0.0042` → -3,
+/// `12.5` → 1). Read from Rust's exact scientific formatting rather than libm's `log10`: exact
+/// at powers of ten, and the binary then needs no libm at all (its pages are ~300 KiB of every
+/// run's resident memory; see docs/BENCHMARKS.md, "Memory").
+pub fn decimal_exponent(v: f64) -> i32 {
+    let s = format!("{:e}", v.abs());
+    s.rsplit_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0)
+}
+
 /// What kind of error ended a run, for `--json` readers (`"kind"` of the error object).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -175,5 +186,22 @@ impl Output {
     /// Whether stdout is a terminal (for colour and progress).
     pub fn tty(&self) -> bool {
         !self.json && std::io::stdout().is_terminal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal_exponent;
+
+    #[test]
+    fn decimal_exponent_is_the_floor_of_log10() {
+        for v in [
+            1.0, 9.99, 10.0, 0.1, 0.0042, 0.000058, 12.5, 99.5, 100.0, 1e-9, 123456.0, 1e300, -0.5,
+            -250.0, 5e-324,
+        ] {
+            assert_eq!(decimal_exponent(v), v.abs().log10().floor() as i32, "{v}");
+        }
+        // Exact where log10 of the nearest double rounds up to the next power.
+        assert_eq!(decimal_exponent(999.9999999999999), 2);
     }
 }

@@ -340,7 +340,7 @@ fn latency(secs: f64) -> String {
     if secs <= 0.0 || !secs.is_finite() {
         return "0.000s".into();
     }
-    let decimals = (1 - secs.log10().floor() as i32).max(0) as usize;
+    let decimals = (1 - crate::render::decimal_exponent(secs)).max(0) as usize;
     format!("{secs:.decimals$}s")
 }
 

@@ -332,7 +332,7 @@ pub fn g2(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return "0".into();
     }
-    let exp = v.abs().log10().floor() as i32;
+    let exp = crate::render::decimal_exponent(v);
     if !(-5..2).contains(&exp) {
         let m = v / 10f64.powi(exp);
         let m = format!("{m:.1}");

@@ -137,7 +137,7 @@ fn sig(v: f64, sig: usize) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    let digits = v.abs().log10().floor() as i64 + 1;
+    let digits = crate::render::decimal_exponent(v) as i64 + 1;
     let decimals = (sig as i64 - digits).max(0) as usize;
     let s = format!("{v:.decimals$}");
     if s.contains('.') {
