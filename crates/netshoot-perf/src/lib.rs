@@ -110,9 +110,14 @@ pub struct Spec {
     /// 64-bit UDP sequence numbers.
     pub udp64: bool,
     /// `-Z`: TCP senders on this side use sendfile(2) from an in-memory file instead of
-    /// write(2) (iperf3's zero-copy; not part of the parameters the client sends, as in iperf3).
+    /// write(2) (iperf3's zero-copy; the server's senders never do, as in iperf3).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub zerocopy: bool,
+    /// The peer's TCP senders use sendfile(2): our client says so to our server in the
+    /// parameters (`netshoot_sendfile`, a key iperf3 ignores), and this side's receivers wake
+    /// for less data (`stream::Lowat`), which such a sender needs on loopback.
+    #[serde(skip)]
+    pub peer_zerocopy: bool,
 }
 
 impl Default for Spec {
@@ -134,6 +139,7 @@ impl Default for Spec {
             congestion: None,
             udp64: false,
             zerocopy: false,
+            peer_zerocopy: false,
         }
     }
 }
@@ -174,6 +180,9 @@ impl Spec {
         }
         if self.udp64 {
             m.insert("udp_counters_64bit".into(), json!(1));
+        }
+        if self.zerocopy && !self.udp && !self.reverse {
+            m.insert("netshoot_sendfile".into(), json!(true));
         }
         m.insert("client_version".into(), json!("3.12"));
         p
@@ -222,6 +231,7 @@ impl Spec {
                 .map(str::to_string),
             udp64: flag("udp_counters_64bit"),
             zerocopy: false,
+            peer_zerocopy: flag("netshoot_sendfile"),
         };
         // The bounds (iperf3's fixed ones and the server's limits) are the server's to check:
         // see `server::Limits::check`.
@@ -409,8 +419,9 @@ pub(crate) fn run_streams(
         rate: spec.rate,
         udp64: spec.udp64,
         zerocopy: spec.zerocopy,
+        peer_zerocopy: spec.peer_zerocopy,
         tcp_block: Default::default(),
-        tcp_sink: Default::default(),
+        tcp_sinks: stream::sinks_for(spec.parallel),
     });
     let cpu0 = cpu_now();
     let wall0 = Instant::now();

@@ -106,15 +106,15 @@ fn refuse(ierrno: i32, errno: i32, why: String) -> Result<(), Refusal> {
 
 /// Bytes of buffers the server's workers may allocate for `spec` (see `stream`), counted per
 /// stream though a test's TCP streams share theirs (an upper bound): a TCP sender's block, a
-/// TCP receiver's max(block, `stream::TCP_RECV_BUFFER`), a UDP receiver's 64 datagrams of up
-/// to 64 KiB.
+/// TCP receiver's sink (`sys::Sink::PIECE`, whatever the block), a UDP receiver's 64 datagrams
+/// of up to 64 KiB.
 pub fn buffers_for(spec: &Spec) -> u64 {
     let p = u64::from(spec.parallel);
     let len = spec.len as u64;
     let recv = if spec.udp {
         64 * len.clamp(2048, 65_536)
     } else {
-        len.max(crate::stream::TCP_RECV_BUFFER as u64)
+        crate::sys::Sink::PIECE as u64
     };
     let send = len.max(16);
     let (receivers, senders) = if spec.bidir {
@@ -646,6 +646,29 @@ mod tests {
         let mut s = Spec::default();
         f(&mut s);
         s
+    }
+
+    /// Our client's -Z reaches our server's receivers (a key iperf3 ignores); the server's
+    /// own senders stay plain, and a reverse test's receiver is the client itself.
+    #[test]
+    fn sendfile_is_announced_to_the_receiving_server() {
+        let sent = |f: fn(&mut Spec)| Spec::from_params(&spec(f).to_params()).unwrap();
+        let z = sent(|s| s.zerocopy = true);
+        assert!(z.peer_zerocopy && !z.zerocopy);
+        let zb = sent(|s| {
+            s.zerocopy = true;
+            s.bidir = true;
+        });
+        assert!(zb.peer_zerocopy);
+        for plain in [
+            sent(|_| {}),
+            sent(|s| {
+                s.zerocopy = true;
+                s.reverse = true;
+            }),
+        ] {
+            assert!(!plain.peer_zerocopy);
+        }
     }
 
     /// By default a UDP reverse or bidirectional test is held to 1 Gbit/s in all (shared

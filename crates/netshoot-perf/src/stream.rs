@@ -68,10 +68,13 @@ pub struct Shared {
     pub udp64: bool,
     /// TCP senders use sendfile(2) from an in-memory file holding the block (iperf3's `-Z`).
     pub zerocopy: bool,
+    /// The peer's TCP senders use sendfile(2): receivers cap their mark lower (`Lowat`).
+    pub peer_zerocopy: bool,
     /// The block every TCP sender of the test writes (made by the first), one copy for all.
     pub tcp_block: std::sync::OnceLock<sys::PageBuf>,
-    /// Where every TCP receiver of the test reads into (made by the first), one for all.
-    pub tcp_sink: std::sync::OnceLock<sys::Sink>,
+    /// Where the TCP receivers of the test read into: one sink per CPU they run on (made on
+    /// first use; `sinks_for` says how many), shared by the receivers on that CPU.
+    pub tcp_sinks: Box<[std::sync::OnceLock<sys::Sink>]>,
 }
 
 impl Stream {
@@ -127,6 +130,14 @@ impl Stream {
             slot.get_or_insert(e);
         }
     }
+}
+
+/// The sinks a test's TCP receivers need (`Shared::tcp_sinks`): one per CPU this process may
+/// run on, at most one per receiving stream.
+pub fn sinks_for(receivers: u32) -> Box<[std::sync::OnceLock<sys::Sink>]> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = cpus.min(receivers.max(1) as usize);
+    (0..n).map(|_| std::sync::OnceLock::new()).collect()
 }
 
 /// Starts the worker thread for `stream`.
@@ -187,6 +198,10 @@ fn fill_payload(buf: &mut [u8]) {
 
 /// The most an unpaced TCP sender hands the kernel per write(2) (see `tcp_send`).
 const WRITE_BATCH: usize = 512 * 1024;
+/// The most an unpaced `-Z` sender hands the kernel per sendfile(2): a quarter of
+/// `WRITE_BATCH`, measured best (docs/BENCHMARKS.md, "seventh stop": loopback 44-53 Gbit/s
+/// against 29 with 512 KiB, the receiver's mark at 64 KiB).
+const SENDFILE_BATCH: usize = 128 * 1024;
 /// The most blocks in one writev(2) (small `-l` blocks).
 const MAX_IOV: usize = 64;
 
@@ -201,10 +216,16 @@ fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
         b
     });
     // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
-    // blocks (the block repeated in one writev): fewer system calls, and fewer sleeps on a
-    // full send buffer, per byte. A paced or counted test writes block by block.
+    // blocks (the block repeated in one writev; SENDFILE_BATCH with -Z): fewer system calls,
+    // and fewer sleeps on a full send buffer, per byte. A paced or counted test writes block
+    // by block.
+    let most = if shared.zerocopy {
+        SENDFILE_BATCH
+    } else {
+        WRITE_BATCH
+    };
     let batch = if shared.rate == 0 && shared.bytes_limit == 0 && shared.blocks_limit == 0 {
-        (WRITE_BATCH / buf.len()).clamp(1, MAX_IOV)
+        (most / buf.len()).clamp(1, MAX_IOV)
     } else {
         1
     };
@@ -277,7 +298,8 @@ fn block_file(block: &[u8], times: usize) -> std::io::Result<std::fs::File> {
 }
 
 /// How much a TCP receiver lets queue before it wakes (`SO_RCVLOWAT`): about `WAKE_EVERY`
-/// of data at the rate it measures, at most `MAX` (the receive buffer's size).
+/// of data at the rate it measures, at most `MAX` (what one read takes, `TCP_READ`), or
+/// `SENDFILE_MAX` when the peer sends with sendfile(2).
 ///
 /// On loopback and over veth the kernel's receive path runs on the *sender's* CPU, which also
 /// pays for waking this thread: fewer wake-ups leave it more time to send. Measured (4 rounds
@@ -289,26 +311,37 @@ fn block_file(block: &[u8], times: usize) -> std::io::Result<std::fs::File> {
 struct Lowat {
     fd: i32,
     set: usize,
+    max: usize,
     since: Instant,
     bytes: u64,
 }
 
-/// The TCP receive buffer's least size (one per test, shared by its receivers): a whole
-/// `Lowat::MAX`, since a read's size caps the kernel's wake-up target.
-pub(crate) const TCP_RECV_BUFFER: usize = Lowat::MAX;
+/// The least one TCP read takes (into the test's one sink): a whole `Lowat::MAX`, since a
+/// read's size caps the kernel's wake-up target.
+const TCP_READ: usize = Lowat::MAX;
 
 impl Lowat {
     const MAX: usize = 512 * 1024;
+    /// The cap when the peer sends with sendfile(2) (`-Z`): measured (4 rounds of 2 s,
+    /// loopback / bridge, Gbit/s, the sender at one 128 KiB block per call; iperf3 30 / 17):
+    /// a cap of 512 KiB 21.6 / —, 128 KiB 39.1 / 31.6, 64 KiB 44-53 / 28.3, 32 KiB 35.7 / —.
+    const SENDFILE_MAX: usize = 64 * 1024;
     const WAKE_EVERY: Duration = Duration::from_millis(5);
     const MEASURE: Duration = Duration::from_millis(100);
 
-    /// Starts at `first` bytes (the block size, at most 32 KiB) until a rate is measured.
-    fn new(fd: i32, first: usize) -> Lowat {
+    /// Starts at `first` bytes (the block size, at most 32 KiB) until a rate is measured;
+    /// `sendfile`: the peer sends with sendfile(2), the mark stays at most `SENDFILE_MAX`.
+    fn new(fd: i32, first: usize, sendfile: bool) -> Lowat {
         let set = first.clamp(1, 32 * 1024);
         let _ = crate::sys::set_rcvlowat(fd, set as i32);
         Lowat {
             fd,
             set,
+            max: if sendfile {
+                Self::SENDFILE_MAX
+            } else {
+                Self::MAX
+            },
             since: Instant::now(),
             bytes: 0,
         }
@@ -323,8 +356,8 @@ impl Lowat {
             return;
         }
         let per_wake = self.bytes as f64 * Self::WAKE_EVERY.as_secs_f64() / el.as_secs_f64();
-        let want = if per_wake >= Self::MAX as f64 {
-            Self::MAX
+        let want = if per_wake >= self.max as f64 {
+            self.max
         } else if per_wake < 2.0 {
             1
         } else {
@@ -341,13 +374,14 @@ impl Lowat {
 fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
     let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
     // The read timeout returns a smaller tail than the mark, and EOF returns at once.
-    let mut lowat = Lowat::new(t.as_raw_fd(), shared.len);
-    // Only the byte count matters: all the streams of a test read into one buffer, which
-    // stays in the cache however many streams there are (iperf3 gives each its own).
-    let sink = shared
-        .tcp_sink
-        .get_or_init(|| sys::Sink::new(shared.len.max(TCP_RECV_BUFFER)));
+    let mut lowat = Lowat::new(t.as_raw_fd(), shared.len, shared.peer_zerocopy);
+    // Only the byte count matters: the streams of a test read into one 128 KiB buffer
+    // (`sys::Sink`) per CPU, which stays in that CPU's cache however many streams there are
+    // (iperf3 gives each stream its own); two CPUs never copy into the same lines at once.
+    let sinks = &shared.tcp_sinks;
     while !shared.stop.load(Ordering::Relaxed) {
+        let sink = sinks[sys::current_cpu() % sinks.len()]
+            .get_or_init(|| sys::Sink::new(shared.len.max(TCP_READ)));
         match sink.recv(t.as_raw_fd()) {
             Ok(0) => break,
             Ok(n) => {
@@ -490,7 +524,7 @@ mod tests {
         let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (t, _) = l.accept().unwrap();
         let fd = t.as_raw_fd();
-        let mut m = Lowat::new(fd, 128 * 1024);
+        let mut m = Lowat::new(fd, 128 * 1024, false);
         assert_eq!(sys::rcvlowat(fd), Some(32 * 1024));
         // Within the first 100 ms nothing changes.
         m.read(1 << 30);
@@ -503,6 +537,11 @@ mod tests {
         m.since = Instant::now() - Duration::from_secs(1);
         m.read(1_000_000);
         assert_eq!(sys::rcvlowat(fd), Some(4096));
+        // A sendfile(2) peer: the same flood stops at the lower cap.
+        let mut z = Lowat::new(fd, 128 * 1024, true);
+        z.since = Instant::now() - Duration::from_secs(1);
+        z.read(1 << 30);
+        assert_eq!(sys::rcvlowat(fd), Some(Lowat::SENDFILE_MAX as i32));
         // Nothing arrives: wake for any byte.
         m.since = Instant::now() - Duration::from_secs(1);
         m.read(0);
@@ -519,5 +558,31 @@ mod tests {
         assert_eq!((b.len(), b[0], b[4999]), (5000, 7, 7));
         let z = sys::PageBuf::zeroed(0);
         assert_eq!((z.as_ptr() as usize % 4096, z.len()), (0, 1));
+    }
+
+    /// One read into the sink takes more than the 128 KiB of memory behind it (its iovecs
+    /// repeat the piece), and every byte the peer sent is counted once.
+    #[test]
+    fn sink_reads_more_than_its_memory() {
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let total = 600 * 1024;
+        let w = std::thread::spawn(move || a.write_all(&vec![1u8; total]).unwrap());
+        // Let the writer fill the socket's queue (~200 KiB) before the first read.
+        std::thread::sleep(Duration::from_millis(200));
+        let sink = sys::Sink::new(TCP_READ);
+        let (mut got, mut first) = (0, 0);
+        loop {
+            let n = sink.recv(b.as_raw_fd()).unwrap();
+            if first == 0 {
+                first = n;
+            }
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        w.join().unwrap();
+        assert_eq!(got, total);
+        assert!(first > sys::Sink::PIECE, "first read {first}");
     }
 }

@@ -60,6 +60,14 @@ pub fn cpu_times() -> (f64, f64) {
     }
 }
 
+/// The CPU the calling thread runs on (sched_getcpu(3), through the vDSO; 0 when unknown).
+#[allow(unsafe_code)]
+pub fn current_cpu() -> usize {
+    // SAFETY: no arguments; returns a CPU number or -1.
+    let c = unsafe { libc::sched_getcpu() };
+    usize::try_from(c).unwrap_or(0)
+}
+
 /// SO_RCVLOWAT: wake a blocked reader only when at least `n` bytes are queued (or the read
 /// timeout expires), so a fast receiver reads big chunks instead of waking per segment.
 #[allow(unsafe_code)]
@@ -162,26 +170,44 @@ impl Drop for PageBuf {
 
 /// A receive buffer the kernel writes and nothing reads: TCP receivers of a test share one,
 /// since only the number of bytes read matters. Page-aligned (`PageBuf`).
+///
+/// One read may take up to `span` bytes (what the receive mark needs: the kernel wakes a
+/// reader at min(mark, read size)) while only [`Sink::PIECE`] bytes of memory exist: the read's
+/// iovecs name the same piece again and again, as the sender's writev repeats its block. The
+/// 512 KiB a read takes cost 128 KiB of resident memory, and stay in the cache.
 #[derive(Debug)]
 pub struct Sink {
     buf: PageBuf,
+    pieces: usize,
 }
 
 impl Sink {
-    /// A sink of `len` bytes.
-    pub fn new(len: usize) -> Sink {
+    /// The memory behind a sink: 128 KiB, iperf3's TCP block.
+    pub const PIECE: usize = 128 * 1024;
+    /// The most iovecs one read names (8 MiB of reads).
+    const MAX_PIECES: usize = 64;
+
+    /// A sink taking up to `span` bytes per read (rounded up to whole pieces, at most 8 MiB).
+    pub fn new(span: usize) -> Sink {
         Sink {
-            buf: PageBuf::zeroed(len),
+            buf: PageBuf::zeroed(Self::PIECE),
+            pieces: span.div_ceil(Self::PIECE).clamp(1, Self::MAX_PIECES),
         }
     }
 
-    /// One recv(2) on `fd` into the sink: the bytes read (0 at end of stream).
+    /// One readv(2) on `fd` into the sink: the bytes read (0 at end of stream).
     #[allow(unsafe_code)]
     pub fn recv(&self, fd: i32) -> std::io::Result<usize> {
-        // SAFETY: the block is valid for writes of `len` bytes for as long as `self` lives;
-        // `Sink` never derefs its `PageBuf`, so no Rust reference to these bytes exists while
-        // the kernel writes them (concurrent writers only race on bytes nobody reads).
-        let n = unsafe { libc::recv(fd, self.buf.ptr.as_ptr().cast(), self.buf.len, 0) };
+        let piece = libc::iovec {
+            iov_base: self.buf.ptr.as_ptr().cast(),
+            iov_len: self.buf.len,
+        };
+        let iov = [piece; Self::MAX_PIECES];
+        // SAFETY: every iovec names the one block, valid for writes of `len` bytes for as long
+        // as `self` lives; `Sink` never derefs its `PageBuf`, so no Rust reference to these
+        // bytes exists while the kernel writes them (the kernel's own overlapping writes, and
+        // concurrent readers', only race on bytes nobody reads). `pieces` ≤ MAX_PIECES.
+        let n = unsafe { libc::readv(fd, iov.as_ptr(), self.pieces as i32) };
         if n < 0 {
             Err(std::io::Error::last_os_error())
         } else {

@@ -228,6 +228,14 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
     if a.udp && len > 0 && len < 16 {
         bail!("-l {len}: a UDP datagram needs at least 16 bytes for iperf3's header");
     }
+    // iperf3's own client bounds, checked before connecting (an iperf3 server hangs up on a
+    // larger block without saying why).
+    if a.udp && len > 65_507 {
+        bail!("-l {len}: a UDP datagram holds at most 65507 bytes (iperf3's bound)");
+    }
+    if !a.udp && len > 1 << 20 {
+        bail!("-l {len}: a TCP block is at most 1M (1048576 bytes, iperf3's bound)");
+    }
     let spec = Spec {
         udp: a.udp,
         time: a.time,
@@ -255,6 +263,8 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         congestion: a.congestion.clone(),
         udp64: a.udp64,
         zerocopy: a.zerocopy,
+        // The server's senders never use sendfile(2) (iperf3's do not either).
+        peer_zerocopy: false,
     };
     let ip = crate::args::host(&a.host, target, crate::args::family(a.v4, a.v6))?;
     let opts = ClientOptions {
