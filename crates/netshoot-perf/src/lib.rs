@@ -425,12 +425,7 @@ pub(crate) fn run_streams(
     });
     let cpu0 = cpu_now();
     let wall0 = Instant::now();
-    let handles: Vec<_> = streams
-        .iter()
-        .cloned()
-        .zip(socks)
-        .map(|(st, sock)| stream::spawn(st, sock, shared.clone()))
-        .collect();
+    let handles = stream::spawn_all(streams, socks, &shared);
     let (ending, intervals, duration, omit) = run_phase(
         Running {
             ctrl,

@@ -140,6 +140,51 @@ pub fn sinks_for(receivers: u32) -> Box<[std::sync::OnceLock<sys::Sink>]> {
     (0..n).map(|_| std::sync::OnceLock::new()).collect()
 }
 
+/// Starts the workers of a test's streams: a thread per stream, except that unpaced TCP
+/// senders (no -b, -n, -k), and TCP receivers, of more than one stream share
+/// `group_threads()` threads per direction (`tcp_group`). With client and server on this
+/// 2-core machine, `-P 4` as 4 + 4 threads spent its time preempting itself (~7,500 involuntary
+/// switches in 3 s, CPU per GB 26 % over one stream's; docs/BENCHMARKS.md, "seventh stop").
+pub fn spawn_all(
+    streams: &[Arc<Stream>],
+    socks: Vec<Sock>,
+    shared: &Arc<Shared>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let mut handles = Vec::new();
+    let (mut tx, mut rx) = (Vec::new(), Vec::new());
+    for (st, sock) in streams.iter().cloned().zip(socks) {
+        match sock {
+            Sock::Tcp(t) if st.sender && unpaced(shared) => tx.push((st, t)),
+            Sock::Tcp(t) if !st.sender => rx.push((st, t)),
+            sock => handles.push(spawn(st, sock, shared.clone())),
+        }
+    }
+    for (group, send) in [(tx, true), (rx, false)] {
+        if group.len() == 1 {
+            for (st, t) in group {
+                handles.push(spawn(st, Sock::Tcp(t), shared.clone()));
+            }
+            continue;
+        }
+        let threads = group_threads().min(group.len());
+        let mut parts: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, s) in group.into_iter().enumerate() {
+            parts[i % threads].push(s);
+        }
+        for part in parts.into_iter().filter(|p| !p.is_empty()) {
+            let shared = shared.clone();
+            handles.push(std::thread::spawn(move || tcp_group(part, send, &shared)));
+        }
+    }
+    handles
+}
+
+/// Threads per direction for a group of TCP streams: half the CPUs this process may use (the
+/// other half is the other direction's, or the peer's when it runs here), at least one.
+fn group_threads() -> usize {
+    (std::thread::available_parallelism().map_or(1, |n| n.get()) / 2).max(1)
+}
+
 /// Starts the worker thread for `stream`.
 pub fn spawn(stream: Arc<Stream>, sock: Sock, shared: Arc<Shared>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -205,83 +250,147 @@ const SENDFILE_BATCH: usize = 128 * 1024;
 /// The most blocks in one writev(2) (small `-l` blocks).
 const MAX_IOV: usize = 64;
 
-fn tcp_send(st: &Stream, mut t: TcpStream, shared: &Shared) {
-    // A write timeout lets a sender blocked on a full window notice the stop.
-    let _ = t.set_write_timeout(Some(Duration::from_millis(200)));
-    // One block for all the streams: with -P N the senders' copies come from the same
-    // cache-resident bytes, and N-1 blocks less memory.
-    let buf = shared.tcp_block.get_or_init(|| {
-        let mut b = sys::PageBuf::zeroed(shared.len);
-        fill_payload(&mut b);
-        b
-    });
-    // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
-    // blocks (the block repeated in one writev; SENDFILE_BATCH with -Z): fewer system calls,
-    // and fewer sleeps on a full send buffer, per byte. A paced or counted test writes block
-    // by block.
-    let most = if shared.zerocopy {
-        SENDFILE_BATCH
-    } else {
-        WRITE_BATCH
-    };
-    let batch = if shared.rate == 0 && shared.bytes_limit == 0 && shared.blocks_limit == 0 {
-        (most / buf.len()).clamp(1, MAX_IOV)
-    } else {
-        1
-    };
-    // -Z: the block (`batch` times over) lives in an in-memory file and goes out with
-    // sendfile(2), the kernel taking its pages by reference instead of copying from this
-    // process (iperf3 does the same with a temporary file).
-    let file = if shared.zerocopy {
-        match block_file(buf, batch) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                st.fail(format!("stream {}: -Z: {e}", st.id));
-                return;
-            }
+/// What a test's TCP senders write: the shared block, how many blocks one call carries, and
+/// with -Z the in-memory file sendfile(2) reads them from.
+struct Payload<'a> {
+    buf: &'a [u8],
+    batch: usize,
+    file: Option<std::fs::File>,
+    /// Where the next write starts cycles through this many bytes: the block, or the file's
+    /// run of blocks.
+    span: usize,
+}
+
+impl<'a> Payload<'a> {
+    fn new(shared: &'a Shared) -> std::io::Result<Payload<'a>> {
+        // One block for all the streams: with -P N the senders' copies come from the same
+        // cache-resident bytes, and N-1 blocks less memory.
+        let buf = shared.tcp_block.get_or_init(|| {
+            let mut b = sys::PageBuf::zeroed(shared.len);
+            fill_payload(&mut b);
+            b
+        });
+        // Unpaced and unbounded (no -b, -n, -k), a write(2) carries up to WRITE_BATCH of whole
+        // blocks (the block repeated in one writev; SENDFILE_BATCH with -Z): fewer system
+        // calls, and fewer sleeps on a full send buffer, per byte. A paced or counted test
+        // writes block by block.
+        let most = if shared.zerocopy {
+            SENDFILE_BATCH
+        } else {
+            WRITE_BATCH
+        };
+        let batch = if unpaced(shared) {
+            (most / buf.len()).clamp(1, MAX_IOV)
+        } else {
+            1
+        };
+        // -Z: the block (`batch` times over) lives in an in-memory file and goes out with
+        // sendfile(2), the kernel taking its pages by reference instead of copying from this
+        // process (iperf3 does the same with a temporary file).
+        let file = if shared.zerocopy {
+            Some(block_file(buf, batch)?)
+        } else {
+            None
+        };
+        let span = buf.len() * if file.is_some() { batch } else { 1 };
+        Ok(Payload {
+            buf,
+            batch,
+            file,
+            span,
+        })
+    }
+}
+
+/// No rate, byte or block limit: the senders write as fast as the kernel takes.
+fn unpaced(shared: &Shared) -> bool {
+    shared.rate == 0 && shared.bytes_limit == 0 && shared.blocks_limit == 0
+}
+
+/// What one read or write on a stream came to.
+enum Step {
+    /// Bytes moved.
+    Moved,
+    /// Nothing now (timeout, would block, interrupted).
+    Idle,
+    /// The stream ended (EOF, error, budget spent); the error, if any, is recorded.
+    Ended,
+}
+
+/// One TCP sender: its socket and where its next write starts.
+struct Sender<'a> {
+    st: &'a Stream,
+    t: TcpStream,
+    off: usize,
+    sent: u64,
+    began: Instant,
+}
+
+impl<'a> Sender<'a> {
+    fn new(st: &'a Stream, t: TcpStream) -> Sender<'a> {
+        Sender {
+            st,
+            t,
+            off: 0,
+            sent: 0,
+            began: Instant::now(),
         }
-    } else {
-        None
-    };
-    let mut iov = [std::io::IoSlice::new(buf); MAX_IOV];
-    // Where the next write starts: within the block, or within the file's run of blocks.
-    let span = buf.len() * if file.is_some() { batch } else { 1 };
-    let began = Instant::now();
-    let mut sent = 0u64;
-    let mut off = 0usize;
-    while !shared.stop.load(Ordering::Relaxed) {
-        if off == 0 {
-            if !take_budget(shared, buf.len() as u64) {
-                break;
+    }
+
+    /// One write (or sendfile) of the payload, counted.
+    fn step(&mut self, p: &Payload, shared: &Shared) -> Step {
+        if self.off == 0 {
+            if !take_budget(shared, p.buf.len() as u64) {
+                return Step::Ended;
             }
-            pace(shared, began, sent);
+            pace(shared, self.began, self.sent);
         }
-        let wrote = match &file {
+        let off = self.off;
+        let wrote = match &p.file {
             Some(f) => {
                 let mut at = off as nix::libc::off_t;
-                nix::sys::sendfile::sendfile(&t, f, Some(&mut at), span - off)
+                nix::sys::sendfile::sendfile(&self.t, f, Some(&mut at), p.span - off)
                     .map_err(std::io::Error::from)
             }
-            None if batch > 1 => {
-                iov[0] = std::io::IoSlice::new(&buf[off..]);
-                t.write_vectored(&iov[..batch])
+            None if p.batch > 1 => {
+                let mut iov = [std::io::IoSlice::new(p.buf); MAX_IOV];
+                iov[0] = std::io::IoSlice::new(&p.buf[off..]);
+                self.t.write_vectored(&iov[..p.batch])
             }
-            None => t.write(&buf[off..]),
+            None => self.t.write(&p.buf[off..]),
         };
         match wrote {
-            Ok(0) => break,
+            Ok(0) => Step::Ended,
             Ok(n) => {
-                sent += n as u64;
-                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                off = (off + n) % span;
+                self.sent += n as u64;
+                self.st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                self.off = (off + n) % p.span;
+                Step::Moved
             }
-            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {
+                Step::Idle
+            }
             Err(e) => {
                 if !shared.stop.load(Ordering::Relaxed) {
-                    st.fail(format!("stream {}: {e}", st.id));
+                    self.st.fail(format!("stream {}: {e}", self.st.id));
                 }
-                break;
+                Step::Ended
             }
+        }
+    }
+}
+
+fn tcp_send(st: &Stream, t: TcpStream, shared: &Shared) {
+    // A write timeout lets a sender blocked on a full window notice the stop.
+    let _ = t.set_write_timeout(Some(Duration::from_millis(200)));
+    let p = match Payload::new(shared) {
+        Ok(p) => p,
+        Err(e) => return st.fail(format!("stream {}: -Z: {e}", st.id)),
+    };
+    let mut s = Sender::new(st, t);
+    while !shared.stop.load(Ordering::Relaxed) {
+        if let Step::Ended = s.step(&p, shared) {
+            break;
         }
     }
 }
@@ -316,7 +425,7 @@ struct Lowat {
     bytes: u64,
 }
 
-/// The least one TCP read takes (into the test's one sink): a whole `Lowat::MAX`, since a
+/// The least one TCP read takes (into a `sys::Sink`): a whole `Lowat::MAX`, since a
 /// read's size caps the kernel's wake-up target.
 const TCP_READ: usize = Lowat::MAX;
 
@@ -371,33 +480,142 @@ impl Lowat {
     }
 }
 
-fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
-    let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
-    // The read timeout returns a smaller tail than the mark, and EOF returns at once.
-    let mut lowat = Lowat::new(t.as_raw_fd(), shared.len, shared.peer_zerocopy);
-    // Only the byte count matters: the streams of a test read into one 128 KiB buffer
-    // (`sys::Sink`) per CPU, which stays in that CPU's cache however many streams there are
-    // (iperf3 gives each stream its own); two CPUs never copy into the same lines at once.
-    let sinks = &shared.tcp_sinks;
-    while !shared.stop.load(Ordering::Relaxed) {
+/// One TCP receiver: its socket and its receive mark.
+struct Receiver<'a> {
+    st: &'a Stream,
+    t: TcpStream,
+    lowat: Lowat,
+}
+
+impl<'a> Receiver<'a> {
+    fn new(st: &'a Stream, t: TcpStream, shared: &Shared) -> Receiver<'a> {
+        let lowat = Lowat::new(t.as_raw_fd(), shared.len, shared.peer_zerocopy);
+        Receiver { st, t, lowat }
+    }
+
+    /// One read into this CPU's sink, counted.
+    fn step(&mut self, shared: &Shared) -> Step {
+        // Only the byte count matters: the streams of a test read into one 128 KiB buffer
+        // (`sys::Sink`) per CPU, which stays in that CPU's cache however many streams there
+        // are (iperf3 gives each stream its own); two CPUs seldom copy into the same lines at
+        // once.
+        let sinks = &shared.tcp_sinks;
         let sink = sinks[sys::current_cpu() % sinks.len()]
             .get_or_init(|| sys::Sink::new(shared.len.max(TCP_READ)));
-        match sink.recv(t.as_raw_fd()) {
-            Ok(0) => break,
+        match sink.recv(self.t.as_raw_fd()) {
+            Ok(0) => Step::Ended,
             Ok(n) => {
-                st.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                lowat.read(n);
+                self.st.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                self.lowat.read(n);
+                Step::Moved
             }
             Err(e) if proto::is_timeout(&e) || e.kind() == std::io::ErrorKind::Interrupted => {
-                lowat.read(0)
+                self.lowat.read(0);
+                Step::Idle
             }
             Err(e) => {
                 if !shared.stop.load(Ordering::Relaxed) {
-                    st.fail(format!("stream {}: {e}", st.id));
+                    self.st.fail(format!("stream {}: {e}", self.st.id));
                 }
-                break;
+                Step::Ended
             }
         }
+    }
+}
+
+fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
+    // The read timeout returns a smaller tail than the mark, and EOF returns at once.
+    let _ = t.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut r = Receiver::new(st, t, shared);
+    while !shared.stop.load(Ordering::Relaxed) {
+        if let Step::Ended = r.step(shared) {
+            break;
+        }
+    }
+}
+
+/// Several TCP streams of one direction in one thread (`spawn_all`), on non-blocking sockets.
+/// Senders write in turn, and poll(2) for room only when none could write. Receivers read
+/// only the sockets poll(2) says are readable, which honours each socket's mark (a
+/// non-blocking read would take whatever is queued); when nothing is for 200 ms, each reads
+/// its tail, as the one-stream receiver's read timeout does.
+fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) {
+    let ended = |st: &Stream| st.done.store(true, Ordering::SeqCst);
+    let payload = if send {
+        match Payload::new(shared) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                for (st, _) in &group {
+                    st.fail(format!("stream {}: -Z: {e}", st.id));
+                    ended(st);
+                }
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let mut socks = Vec::new();
+    for (st, t) in &group {
+        match t
+            .try_clone()
+            .and_then(|t| t.set_nonblocking(true).map(|_| t))
+        {
+            Ok(t) => socks.push((&**st, t)),
+            Err(e) => {
+                st.fail(format!("stream {}: {e}", st.id));
+                ended(st);
+            }
+        }
+    }
+    let wait = Duration::from_millis(200);
+    if let Some(p) = &payload {
+        let mut open: Vec<Sender> = socks
+            .into_iter()
+            .map(|(st, t)| Sender::new(st, t))
+            .collect();
+        while !open.is_empty() && !shared.stop.load(Ordering::Relaxed) {
+            let mut moved = false;
+            open.retain_mut(|s| match s.step(p, shared) {
+                Step::Moved => {
+                    moved = true;
+                    true
+                }
+                Step::Idle => true,
+                Step::Ended => {
+                    ended(s.st);
+                    false
+                }
+            });
+            if !moved && !open.is_empty() {
+                let fds: Vec<i32> = open.iter().map(|s| s.t.as_raw_fd()).collect();
+                sys::ready(&fds, sys::Ready::Write, wait);
+            }
+        }
+    } else {
+        let mut open: Vec<Receiver> = socks
+            .into_iter()
+            .map(|(st, t)| Receiver::new(st, t, shared))
+            .collect();
+        while !open.is_empty() && !shared.stop.load(Ordering::Relaxed) {
+            let fds: Vec<i32> = open.iter().map(|r| r.t.as_raw_fd()).collect();
+            let ready = sys::ready(&fds, sys::Ready::Read, wait);
+            let mut i = 0;
+            open.retain_mut(|r| {
+                i += 1;
+                // None ready for the whole wait: every socket gives its tail.
+                if ready.iter().all(|&x| !x) || ready[i - 1] {
+                    if let Step::Ended = r.step(shared) {
+                        ended(r.st);
+                        return false;
+                    }
+                }
+                true
+            });
+        }
+    }
+    for (st, _) in &group {
+        ended(st);
     }
 }
 
