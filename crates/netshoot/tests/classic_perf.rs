@@ -406,12 +406,22 @@ fn iperf3_against_real_iperf3_both_ways() {
             Door::Link,
             &c,
             "iperf3",
-            &["-c", "10.89.0.2", "-p", "5202", "-t", "1"],
+            &["-c", "10.89.0.2", "-p", "5202", "-t", "2", "-P", "2"],
         ),
         30,
     );
     let _ = wait_bounded(srv, 15);
     let out = text(&o.stdout);
+    // Several streams: a dashed line between interval blocks and one before the summary,
+    // never two in a row (iperf3's layout).
+    let dashed = "- - - - - - - - - - - - - - - - - - - - - - - - -";
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.iter().filter(|l| **l == dashed).count() >= 2, "{out}");
+    for w in lines.windows(2) {
+        if w[0] == dashed {
+            assert!(w[1].starts_with('['), "{out}");
+        }
+    }
     for want in [
         "Connecting to host 10.89.0.2, port 5202",
         "connected to 10.89.0.2 port 5202",

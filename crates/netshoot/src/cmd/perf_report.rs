@@ -13,12 +13,15 @@ use serde_json::{json, Value};
 #[derive(Debug)]
 pub struct Lines {
     enabled: bool,
+    /// Interval blocks printed since the test began (iperf3 separates several streams' blocks
+    /// with a dashed line, between blocks: the summary brings its own).
+    blocks: u32,
 }
 
 impl Lines {
     /// A printer; `enabled` false prints nothing on stdout (JSON mode).
     pub fn new(enabled: bool) -> Self {
-        Lines { enabled }
+        Lines { enabled, blocks: 0 }
     }
 
     /// One line.
@@ -62,7 +65,10 @@ impl Lines {
                 "{} mode, remote host {host} is sending",
                 if bidir { "Bidirectional" } else { "Reverse" },
             )),
-            Event::Running { udp, we_send } => self.line(&header(udp, Some(we_send), false)),
+            Event::Running { udp, we_send } => {
+                self.blocks = 0;
+                self.line(&header(udp, Some(we_send), false))
+            }
             Event::Interval { udp, rows } => self.interval(rows, udp),
             Event::Finished { .. } => {}
             Event::TestFailed { test, error } => self.error(&format!("test {test}: {error}")),
@@ -91,6 +97,10 @@ impl Lines {
             return;
         }
         let mut lines = Vec::new();
+        if rows.len() > 1 && self.blocks > 0 {
+            lines.push("- - - - - - - - - - - - - - - - - - - - - - - - -".into());
+        }
+        self.blocks += 1;
         for dir in [true, false] {
             let rs: Vec<_> = rows.iter().filter(|r| r.sender == dir).collect();
             for r in &rs {
@@ -109,9 +119,6 @@ impl Lines {
                 };
                 lines.push(interval_line("SUM", &sum, udp));
             }
-        }
-        if rows.len() > 1 {
-            lines.push("- - - - - - - - - - - - - - - - - - - - - - - - -".into());
         }
         for l in lines {
             self.line(&l);
