@@ -107,12 +107,12 @@ fn refuse(ierrno: i32, errno: i32, why: String) -> Result<(), Refusal> {
 /// Bytes of buffers the server's workers may allocate for `spec` (see `stream`), counted per
 /// stream though a test's TCP streams share theirs (an upper bound): a TCP sender's block, a
 /// TCP receiver's sink (`sys::Sink::PIECE`, whatever the block), a UDP receiver's 64 datagrams
-/// of up to 64 KiB.
+/// of `-l` bytes.
 pub fn buffers_for(spec: &Spec) -> u64 {
     let p = u64::from(spec.parallel);
     let len = spec.len as u64;
     let recv = if spec.udp {
-        64 * len.clamp(2048, 65_536)
+        (crate::stream::UDP_BATCH * crate::stream::udp_read_len(spec.len)) as u64
     } else {
         crate::sys::Sink::PIECE as u64
     };

@@ -654,17 +654,29 @@ fn udp_send(st: &Stream, u: UdpSocket, shared: &Shared) {
     }
 }
 
+/// The bytes a UDP receiver reads a datagram into: the test's `-l`, within UDP's bounds.
+pub(crate) fn udp_read_len(len: usize) -> usize {
+    len.clamp(16, 65_536)
+}
+
+/// Datagrams per recvmmsg(2) call of a UDP receiver.
+pub(crate) const UDP_BATCH: usize = 64;
+
 fn udp_recv(st: &Stream, u: UdpSocket, shared: &Shared) {
     use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
     use std::io::IoSliceMut;
-    const BATCH: usize = 64;
+    const BATCH: usize = UDP_BATCH;
     // Empty non-blocking polls before the receiver blocks again: at most ~50-100 µs of them.
     const SPIN_MAX: u32 = 256;
     const SPIN_MIN: u32 = 4;
     let _ = u.set_read_timeout(Some(Duration::from_millis(200)));
-    // Up to 64 datagrams per system call (recvmmsg, returning as soon as one is there).
-    let dlen = shared.len.clamp(2048, 65_536);
-    let mut bufs = vec![vec![0u8; dlen]; BATCH];
+    // Up to 64 datagrams per system call (recvmmsg, returning as soon as one is there), each
+    // into its `-l` bytes of one zeroed allocation: pages the kernel has not written stay
+    // unmapped (64-byte datagrams touch 4 KiB, not 128), and a longer datagram is cut to `-l`
+    // and counted so, as iperf3 reads it.
+    let dlen = udp_read_len(shared.len);
+    let mut all = vec![0u8; dlen * BATCH];
+    let mut bufs: Vec<&mut [u8]> = all.chunks_mut(dlen).collect();
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
     // The receiver's state lives here and is published every 64 datagrams (and on every
     // timeout and at the end), so the hot path takes no lock.
