@@ -480,21 +480,28 @@ impl Lowat {
     }
 }
 
-/// One TCP receiver: its socket and its receive mark.
+/// One TCP receiver: its socket, its receive mark, and when it last read.
 struct Receiver<'a> {
     st: &'a Stream,
     t: TcpStream,
     lowat: Lowat,
+    last: Instant,
 }
 
 impl<'a> Receiver<'a> {
     fn new(st: &'a Stream, t: TcpStream, shared: &Shared) -> Receiver<'a> {
         let lowat = Lowat::new(t.as_raw_fd(), shared.len, shared.peer_zerocopy);
-        Receiver { st, t, lowat }
+        Receiver {
+            st,
+            t,
+            lowat,
+            last: Instant::now(),
+        }
     }
 
     /// One read into this CPU's sink, counted.
     fn step(&mut self, shared: &Shared) -> Step {
+        self.last = Instant::now();
         // Only the byte count matters: the streams of a test read into one 128 KiB buffer
         // (`sys::Sink`) per CPU, which stays in that CPU's cache however many streams there
         // are (iperf3 gives each stream its own); two CPUs seldom copy into the same lines at
@@ -537,8 +544,8 @@ fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
 /// Several TCP streams of one direction in one thread (`spawn_all`), on non-blocking sockets.
 /// Senders write in turn, and poll(2) for room only when none could write. Receivers read
 /// only the sockets poll(2) says are readable, which honours each socket's mark (a
-/// non-blocking read would take whatever is queued); when nothing is for 200 ms, each reads
-/// its tail, as the one-stream receiver's read timeout does.
+/// non-blocking read would take whatever is queued); a socket not read for 200 ms reads its
+/// tail, as the one-stream receiver's read timeout does.
 fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) {
     let ended = |st: &Stream| st.done.store(true, Ordering::SeqCst);
     let payload = if send {
@@ -600,11 +607,15 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
         while !open.is_empty() && !shared.stop.load(Ordering::Relaxed) {
             let fds: Vec<i32> = open.iter().map(|r| r.t.as_raw_fd()).collect();
             let ready = sys::ready(&fds, sys::Ready::Read, wait);
+            let quiet = ready.iter().all(|&x| !x);
             let mut i = 0;
             open.retain_mut(|r| {
                 i += 1;
-                // None ready for the whole wait: every socket gives its tail.
-                if ready.iter().all(|&x| !x) || ready[i - 1] {
+                // A socket poll says is ready, or one that waited as long as the one-stream
+                // receiver's read timeout (nothing ready for the whole wait, or its mark not
+                // reached while the others kept poll busy): it gives its tail, and its mark
+                // follows its rate down.
+                if ready[i - 1] || quiet || r.last.elapsed() >= wait {
                     if let Step::Ended = r.step(shared) {
                         ended(r.st);
                         return false;
@@ -814,5 +825,75 @@ mod tests {
         w.join().unwrap();
         assert_eq!(got, total);
         assert!(first > sys::Sink::PIECE, "first read {first}");
+    }
+
+    /// Grouped receivers: a slow stream's bytes are counted within ~200 ms although its mark
+    /// is never reached and a fast stream keeps poll busy (real loopback sockets).
+    #[test]
+    fn grouped_receivers_count_a_slow_stream_in_time() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (fast_w, slow_w) = (
+            TcpStream::connect(addr).unwrap(),
+            TcpStream::connect(addr).unwrap(),
+        );
+        let (fast_r, slow_r) = (l.accept().unwrap().0, l.accept().unwrap().0);
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            bytes_limit: 0,
+            blocks_limit: 0,
+            sent_total: Default::default(),
+            blocks_total: Default::default(),
+            len: 128 * 1024,
+            rate: 0,
+            udp64: false,
+            zerocopy: false,
+            peer_zerocopy: false,
+            tcp_block: Default::default(),
+            tcp_sinks: sinks_for(2),
+        });
+        let streams: Vec<Arc<Stream>> = [&fast_r, &slow_r]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Stream::new(i as u32 + 1, false, &Sock::Tcp(t.try_clone().unwrap())).unwrap()
+            })
+            .collect();
+        let group = vec![(streams[0].clone(), fast_r), (streams[1].clone(), slow_r)];
+        let s2 = shared.clone();
+        let worker = std::thread::spawn(move || tcp_group(group, false, &s2));
+        let stop = Arc::new(AtomicBool::new(false));
+        let flood = {
+            let stop = stop.clone();
+            let mut w = fast_w;
+            std::thread::spawn(move || {
+                let block = vec![7u8; 64 * 1024];
+                while !stop.load(Ordering::Relaxed) && w.write_all(&block).is_ok() {}
+            })
+        };
+        // 1,000 bytes every 50 ms: 32 KiB (the first mark) would take 1.6 s.
+        let mut slow = slow_w;
+        let began = Instant::now();
+        let mut sent = 0u64;
+        while began.elapsed() < Duration::from_millis(700) {
+            slow.write_all(&[1u8; 1000]).unwrap();
+            sent += 1000;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let counted = streams[1].bytes.load(Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+        shared.stop.store(true, Ordering::Relaxed);
+        for st in &streams {
+            st.shutdown();
+        }
+        worker.join().unwrap();
+        flood.join().unwrap();
+        assert!(
+            streams[0].bytes.load(Ordering::Relaxed) > 1 << 20,
+            "the fast stream"
+        );
+        // Everything but the last ~250 ms of the slow stream's bytes was counted.
+        assert!(counted + 6000 >= sent, "counted {counted} of {sent}");
+        assert!(streams.iter().all(|s| s.done.load(Ordering::SeqCst)));
     }
 }
