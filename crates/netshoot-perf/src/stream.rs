@@ -2,6 +2,7 @@
 //! its namespace) writing or reading as fast as the socket allows, or paced for UDP, with
 //! counters the control thread samples for intervals and results.
 
+use nix::poll::{PollFd, PollFlags, PollTimeout};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -135,8 +136,7 @@ impl Stream {
 /// The sinks a test's TCP receivers need (`Shared::tcp_sinks`): one per CPU this process may
 /// run on, at most one per receiving stream.
 pub fn sinks_for(receivers: u32) -> Box<[std::sync::OnceLock<sys::Sink>]> {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let n = cpus.min(receivers.max(1) as usize);
+    let n = cpus().min(receivers.max(1) as usize);
     (0..n).map(|_| std::sync::OnceLock::new()).collect()
 }
 
@@ -182,7 +182,12 @@ pub fn spawn_all(
 /// Threads per direction for a group of TCP streams: half the CPUs this process may use (the
 /// other half is the other direction's, or the peer's when it runs here), at least one.
 fn group_threads() -> usize {
-    (std::thread::available_parallelism().map_or(1, |n| n.get()) / 2).max(1)
+    (cpus() / 2).max(1)
+}
+
+/// The CPUs this process may run on (affinity and cgroup quota), at least one.
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Starts the worker thread for `stream`.
@@ -480,7 +485,8 @@ impl Lowat {
     }
 }
 
-/// One TCP receiver: its socket, its receive mark, and when it last read.
+/// One TCP receiver: its socket, its receive mark, and (grouped, `tcp_group`) when it last
+/// read.
 struct Receiver<'a> {
     st: &'a Stream,
     t: TcpStream,
@@ -501,7 +507,6 @@ impl<'a> Receiver<'a> {
 
     /// One read into this CPU's sink, counted.
     fn step(&mut self, shared: &Shared) -> Step {
-        self.last = Instant::now();
         // Only the byte count matters: the streams of a test read into one 128 KiB buffer
         // (`sys::Sink`) per CPU, which stays in that CPU's cache however many streams there
         // are (iperf3 gives each stream its own); two CPUs seldom copy into the same lines at
@@ -541,6 +546,23 @@ fn tcp_recv(st: &Stream, t: TcpStream, shared: &Shared) {
     }
 }
 
+/// poll(2) on `socks` for up to `wait`: which of them are ready for `what` (a hang-up or an
+/// error counts, so that the next call on the socket reports it; all false on a timeout).
+fn ready<'a>(
+    socks: impl Iterator<Item = &'a TcpStream>,
+    what: PollFlags,
+    wait: Duration,
+) -> Vec<bool> {
+    use std::os::fd::AsFd;
+    let mut fds: Vec<PollFd> = socks.map(|t| PollFd::new(t.as_fd(), what)).collect();
+    let ms = wait.as_millis().min(u128::from(u16::MAX)) as u16;
+    let _ = nix::poll::poll(&mut fds, PollTimeout::from(ms));
+    let any = what | PollFlags::POLLHUP | PollFlags::POLLERR;
+    fds.iter()
+        .map(|f| f.revents().is_some_and(|r| r.intersects(any)))
+        .collect()
+}
+
 /// Several TCP streams of one direction in one thread (`spawn_all`), on non-blocking sockets.
 /// Senders write in turn, and poll(2) for room only when none could write. Receivers read
 /// only the sockets poll(2) says are readable, which honours each socket's mark (a
@@ -562,13 +584,13 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
     } else {
         None
     };
+    // The streams stay in `all` (to mark them done at the end); their sockets move to the
+    // senders or receivers below.
+    let all: Vec<Arc<Stream>> = group.iter().map(|(st, _)| st.clone()).collect();
     let mut socks = Vec::new();
-    for (st, t) in &group {
-        match t
-            .try_clone()
-            .and_then(|t| t.set_nonblocking(true).map(|_| t))
-        {
-            Ok(t) => socks.push((&**st, t)),
+    for ((_, t), st) in group.into_iter().zip(&all) {
+        match t.set_nonblocking(true) {
+            Ok(()) => socks.push((&**st, t)),
             Err(e) => {
                 st.fail(format!("stream {}: {e}", st.id));
                 ended(st);
@@ -595,8 +617,7 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
                 }
             });
             if !moved && !open.is_empty() {
-                let fds: Vec<i32> = open.iter().map(|s| s.t.as_raw_fd()).collect();
-                sys::ready(&fds, sys::Ready::Write, wait);
+                ready(open.iter().map(|s| &s.t), PollFlags::POLLOUT, wait);
             }
         }
     } else {
@@ -605,9 +626,10 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
             .map(|(st, t)| Receiver::new(st, t, shared))
             .collect();
         while !open.is_empty() && !shared.stop.load(Ordering::Relaxed) {
-            let fds: Vec<i32> = open.iter().map(|r| r.t.as_raw_fd()).collect();
-            let ready = sys::ready(&fds, sys::Ready::Read, wait);
+            let ready = ready(open.iter().map(|r| &r.t), PollFlags::POLLIN, wait);
             let quiet = ready.iter().all(|&x| !x);
+            // One clock read per round for all the receivers.
+            let now = Instant::now();
             let mut i = 0;
             open.retain_mut(|r| {
                 i += 1;
@@ -615,7 +637,8 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
                 // receiver's read timeout (nothing ready for the whole wait, or its mark not
                 // reached while the others kept poll busy): it gives its tail, and its mark
                 // follows its rate down.
-                if ready[i - 1] || quiet || r.last.elapsed() >= wait {
+                if ready[i - 1] || quiet || now.duration_since(r.last) >= wait {
+                    r.last = now;
                     if let Step::Ended = r.step(shared) {
                         ended(r.st);
                         return false;
@@ -625,7 +648,7 @@ fn tcp_group(group: Vec<(Arc<Stream>, TcpStream)>, send: bool, shared: &Shared) 
             });
         }
     }
-    for (st, _) in &group {
+    for st in &all {
         ended(st);
     }
 }

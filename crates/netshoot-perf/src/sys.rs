@@ -1,5 +1,5 @@
-//! The platform module: the only `unsafe` in this crate (TCP_INFO, getrusage, SO_RCVLOWAT and
-//! the receive sink through libc).
+//! The platform module: the only `unsafe` in this crate (TCP_INFO, getrusage, SO_RCVLOWAT,
+//! sched_getcpu and the receive sink through libc).
 
 use nix::libc;
 
@@ -66,39 +66,6 @@ pub fn current_cpu() -> usize {
     // SAFETY: no arguments; returns a CPU number or -1.
     let c = unsafe { libc::sched_getcpu() };
     usize::try_from(c).unwrap_or(0)
-}
-
-/// What `ready` waits for.
-#[derive(Debug, Clone, Copy)]
-pub enum Ready {
-    /// Data to read (at least the socket's `SO_RCVLOWAT`), end of stream or an error.
-    Read,
-    /// Room to write, or an error.
-    Write,
-}
-
-/// poll(2) on `fds` for up to `wait`: which of them are ready (all false on a timeout or an
-/// error). A hang-up or error counts as ready, so that the next call on it reports it.
-#[allow(unsafe_code)]
-pub fn ready(fds: &[i32], what: Ready, wait: std::time::Duration) -> Vec<bool> {
-    let events = match what {
-        Ready::Read => libc::POLLIN,
-        Ready::Write => libc::POLLOUT,
-    };
-    let mut p: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        })
-        .collect();
-    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: `p` is a valid array of `p.len()` pollfd structures for the call's duration.
-    let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) };
-    p.iter()
-        .map(|x| n > 0 && x.revents & (events | libc::POLLHUP | libc::POLLERR) != 0)
-        .collect()
 }
 
 /// SO_RCVLOWAT: wake a blocked reader only when at least `n` bytes are queued (or the read

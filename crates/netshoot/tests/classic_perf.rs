@@ -443,6 +443,9 @@ fn iperf3_bad_input_is_one_line_exit_2() {
         (&[], "-c"),
         (&["-s", "-R"], "-R"),
         (&["-c", "127.0.0.1", "-R", "--bidir"], "--bidir"),
+        // iperf3's client bounds on -l, refused before connecting.
+        (&["-c", "127.0.0.1", "-l", "2M"], "-l 2097152"),
+        (&["-c", "127.0.0.1", "-u", "-l", "70000"], "65507"),
     ] {
         for o in [
             Command::new(links.path("iperf3"))
