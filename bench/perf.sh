@@ -6,8 +6,9 @@
 #   client against our server and against iperf3's server).
 # Each row prints the median of the rounds for both tools, the ratio of the medians, and the
 # spread (lowest-highest) of the per-round ratios; TCP rows add CPU seconds per GB (client +
-# server) and peak RSS (the larger of the two processes), UDP rows the datagrams received per
-# second (bytes the receiver counted / datagram length / seconds) and the loss.
+# server), UDP rows the datagrams received per second (bytes the receiver counted / datagram
+# length / seconds) and the loss; every row the peak RSS over the rounds (the larger of client
+# and server; in the receive-only rows the server's, the one side that is ours).
 # Namespaces 10.234.0.0/24 made here; nothing leaves the machine.
 #   Usage (root): bench/perf.sh [SECONDS] [ROUNDS] [ROWS]   (BIN=path to measure another build;
 #   ROWS: a regular expression on the row labels, default all)
@@ -41,7 +42,7 @@ ip -n ${p}b addr add 10.234.0.2/24 dev ${p}b
 ip netns exec ${p}a ping -c 1 -W 3 -q 10.234.0.2 >/dev/null
 
 # one SERVER CLIENT CLIENT_NS SERVER_NS ADDR ARGS...: SERVER and CLIENT are "ours" or "iperf3";
-# prints "bits_per_second received_dgram_per_s lost_percent cpu_s bytes rss_kb"
+# prints "bits_per_second received_dgram_per_s lost_percent cpu_s bytes client_rss_kb server_rss_kb"
 one() {
   local stool=$1 ctool=$2 cns=$3 sns=$4 addr=$5; shift 5
   local srv cli
@@ -66,7 +67,7 @@ if "-u" in args:
     lost = r.get("lost_percent", 0.0)
 cu, cs, cm = map(float, open(d + "/cli.time").read().split()[-3:])
 su, ss, sm = map(float, open(d + "/srv.time").read().split()[-3:])
-print(f"{bps:.0f} {dps:.0f} {lost:.3f} {cu+cs+su+ss:.3f} {r['bytes']} {max(cm, sm):.0f}")
+print(f"{bps:.0f} {dps:.0f} {lost:.3f} {cu+cs+su+ss:.3f} {r['bytes']} {cm:.0f} {sm:.0f}")
 PY
 }
 
@@ -91,9 +92,9 @@ bench() {
       i+=("$(one "${b[@]}" "$@")"); o+=("$(one "${a[@]}" "$@")")
     fi
   done
-  python3 - "$label" "${o[@]}" -- "${i[@]}" <<'PY'
+  python3 - "$label" "$mode" "${o[@]}" -- "${i[@]}" <<'PY'
 import statistics, sys
-label = sys.argv[1]; rest = sys.argv[2:]; k = rest.index("--")
+label, mode = sys.argv[1:3]; rest = sys.argv[3:]; k = rest.index("--")
 o = [list(map(float, r.split())) for r in rest[:k]]
 i = [list(map(float, r.split())) for r in rest[k + 1:]]
 udp = o[0][1] > 0
@@ -102,7 +103,12 @@ med = lambda rows, c: statistics.median(r[c] for r in rows)
 ratios = [a[col] / b[col] for a, b in zip(o, i) if b[col] > 0]
 ratio = med(o, col) / med(i, col)
 spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-rss = f"peak RSS ours {max(r[5] for r in o)/1024:.1f} MiB, iperf3 {max(r[5] for r in i)/1024:.1f} MiB"
+# Peak RSS of the processes that are ours in this mode: client and server (the larger), or the
+# one side we run (iperf3's runs: the same side).
+side = {"both": lambda r: max(r[5], r[6]), "receive": lambda r: r[6], "send": lambda r: r[5]}[mode]
+who = {"both": "", "receive": " (server)", "send": " (client)"}[mode]
+rss = (f"peak RSS{who} ours {max(map(side, o))/1024:.1f} MiB, "
+       f"iperf3 {max(map(side, i))/1024:.1f} MiB")
 if udp:
     print(f"{label:<48} ours {med(o,1):>10,.0f} dgram/s  iperf3 {med(i,1):>10,.0f} dgram/s  "
           f"ratio {ratio:.2f} (rounds {spread})  lost ours {med(o,2):.1f} %, iperf3 {med(i,2):.1f} %  {rss}")
