@@ -466,6 +466,37 @@ fn iperf3_bad_input_is_one_line_exit_2() {
     }
 }
 
+/// The verb's refused arguments are usage errors: exit 2, one line on stderr, and with `--json`
+/// an error object of kind "usage" on stdout (they were "other").
+#[test]
+fn perf_argument_errors_are_usage_in_json() {
+    for (args, needle) in [
+        (&["client", "127.0.0.1", "-P", "0"][..], "-P 0"),
+        (&["client", "127.0.0.1", "-l", "2M"], "-l 2097152"),
+        (&["client", "127.0.0.1", "-u", "-l", "8"], "-l 8"),
+        (&["client", "127.0.0.1", "-n", "5X"], "-n '5X'"),
+        (&["server", "--max-streams", "0"], "--max-streams 0"),
+        (&["server", "--setup-timeout", "0"], "--setup-timeout 0"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
+            .arg("perf")
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", text(&o.stdout)));
+        assert_eq!(v["kind"], "usage", "{args:?}: {v}");
+        assert!(
+            v["error"].as_str().unwrap_or("").contains(needle),
+            "{args:?}: {v}"
+        );
+    }
+}
+
 /// Two namespaces, A 10.89.0.1 and B 10.89.0.2, each running `netgen PEER 5000`: A starts
 /// first and retries while B is absent; then B starts, and each sees the other's messages.
 #[test]

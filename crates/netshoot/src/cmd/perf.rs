@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use netshoot_ns::Target;
 use netshoot_perf::client::ClientOptions;
@@ -184,20 +183,29 @@ pub struct ClientArgs {
     pub v6: bool,
 }
 
+/// An argument perf refuses: one line, exit 2, `"kind": "usage"` in `--json`.
+fn usage(line: String) -> anyhow::Error {
+    crate::classic::getopt::Usage(line).into()
+}
+
 fn size(s: &Option<String>, what: &str, base: f64) -> anyhow::Result<u64> {
     match s {
         None => Ok(0),
         Some(v) => proto::parse_suffixed(v, base)
             .map(|f| f as u64)
             .ok_or_else(|| {
-                anyhow!("{what} '{v}': expected a number with an optional K/M/G suffix")
+                usage(format!(
+                    "{what} '{v}': expected a number with an optional K/M/G suffix"
+                ))
             }),
     }
 }
 
 fn seconds(v: f64, what: &str) -> anyhow::Result<()> {
     if !(v.is_finite() && v >= 0.0) {
-        bail!("{what} must be a number of seconds >= 0, not {v}");
+        return Err(usage(format!(
+            "{what} must be a number of seconds >= 0, not {v}"
+        )));
     }
     Ok(())
 }
@@ -222,19 +230,28 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         seconds(v, w)?;
     }
     if a.parallel == 0 || a.parallel > 128 {
-        bail!("-P {}: between 1 and 128 streams", a.parallel);
+        return Err(usage(format!(
+            "-P {}: between 1 and 128 streams",
+            a.parallel
+        )));
     }
     let len = size(&a.length, "-l", 1024.0)? as usize;
     if a.udp && len > 0 && len < 16 {
-        bail!("-l {len}: a UDP datagram needs at least 16 bytes for iperf3's header");
+        return Err(usage(format!(
+            "-l {len}: a UDP datagram needs at least 16 bytes for iperf3's header"
+        )));
     }
     // iperf3's own client bounds, checked before connecting (an iperf3 server hangs up on a
     // larger block without saying why).
     if a.udp && len > 65_507 {
-        bail!("-l {len}: a UDP datagram holds at most 65507 bytes (iperf3's bound)");
+        return Err(usage(format!(
+            "-l {len}: a UDP datagram holds at most 65507 bytes (iperf3's bound)"
+        )));
     }
     if !a.udp && len > 1 << 20 {
-        bail!("-l {len}: a TCP block is at most 1M (1048576 bytes, iperf3's bound)");
+        return Err(usage(format!(
+            "-l {len}: a TCP block is at most 1M (1048576 bytes, iperf3's bound)"
+        )));
     }
     let spec = Spec {
         udp: a.udp,
@@ -304,24 +321,27 @@ fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
     seconds(a.interval, "-i")?;
     seconds(a.max_duration, "--max-duration")?;
     if a.max_duration > netshoot_perf::server::MAX_TIME {
-        bail!(
+        return Err(usage(format!(
             "--max-duration {}: at most {} s (iperf3's longest test)",
             a.max_duration,
             netshoot_perf::server::MAX_TIME
-        );
+        )));
     }
     if !(a.setup_timeout.is_finite() && a.setup_timeout > 0.0 && a.setup_timeout <= 3600.0) {
-        bail!(
+        return Err(usage(format!(
             "--setup-timeout {}: a number of seconds above 0, at most 3600",
             a.setup_timeout
-        );
+        )));
     }
     if a.max_streams == 0 {
-        bail!("--max-streams 0: at least 1");
+        return Err(usage("--max-streams 0: at least 1".into()));
     }
     let max_block = size(&Some(a.max_block.clone()), "--max-block", 1024.0)?;
     if max_block == 0 || max_block > 1 << 30 {
-        bail!("--max-block {}: between 1 and 1G", a.max_block);
+        return Err(usage(format!(
+            "--max-block {}: between 1 and 1G",
+            a.max_block
+        )));
     }
     let max_buffers = size(&Some(a.max_buffers.clone()), "--max-buffers", 1024.0)?;
     let max_bitrate = match &a.max_bitrate {
