@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
 use netshoot_dns::Family;
 use netshoot_ns::Target;
 
@@ -13,15 +12,21 @@ use netshoot_ns::Target;
 /// about 1.8e19 seconds, and no network wait needs more.
 pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
+/// A command-line value refused: one line, exit 2, `"kind": "usage"` under `--json`. Every
+/// refusal here is one; commands refusing their own values call it too.
+pub fn usage(line: impl Into<String>) -> anyhow::Error {
+    crate::classic::getopt::Usage(line.into()).into()
+}
+
 /// SECONDS from the command line as a `Duration`: finite, `> 0` when `positive` (else `>= 0`),
 /// at most [`MAX_SECONDS`]; otherwise one line naming the option (`what`), never a panic.
 pub fn seconds(s: f64, what: &str, positive: bool) -> anyhow::Result<Duration> {
     let low_ok = if positive { s > 0.0 } else { s >= 0.0 };
     if !(s.is_finite() && low_ok && s <= MAX_SECONDS) {
-        anyhow::bail!(
+        return Err(usage(format!(
             "{what} must be a number of seconds {} and at most {MAX_SECONDS} (a year), not {s}",
             if positive { "> 0" } else { ">= 0" }
-        );
+        )));
     }
     Ok(Duration::from_secs_f64(s))
 }
@@ -30,7 +35,7 @@ pub fn seconds(s: f64, what: &str, positive: bool) -> anyhow::Result<Duration> {
 pub fn seconds_text(v: &str, what: &str, positive: bool) -> anyhow::Result<Duration> {
     let s: f64 = v
         .parse()
-        .map_err(|_| anyhow!("{what} '{v}' is not a number of seconds"))?;
+        .map_err(|_| usage(format!("{what} '{v}' is not a number of seconds")))?;
     seconds(s, what, positive)
 }
 
@@ -39,7 +44,7 @@ pub fn port(v: &str) -> anyhow::Result<u16> {
     v.parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| anyhow!("'{v}' is not a port 1-65535"))
+        .ok_or_else(|| usage(format!("'{v}' is not a port 1-65535")))
 }
 
 /// One item of a port list: `N` or `LOW-HIGH`; with `open_ends`, nmap's `-HIGH`, `LOW-` and `-`.
@@ -72,7 +77,11 @@ fn port_item(item: &str, open_ends: bool) -> Option<std::ops::RangeInclusive<u16
 pub fn port_range(spec: &str) -> anyhow::Result<Vec<u16>> {
     port_item(spec, false)
         .map(Iterator::collect)
-        .ok_or_else(|| anyhow!("'{spec}' is not a port or a range LOW-HIGH of ports 1-65535"))
+        .ok_or_else(|| {
+            usage(format!(
+                "'{spec}' is not a port or a range LOW-HIGH of ports 1-65535"
+            ))
+        })
 }
 
 /// nmap's port list: `22,80,8000-8100`, open ranges `-1024` and `60000-`, and `-` for all
@@ -81,7 +90,7 @@ pub fn port_list(spec: &str) -> anyhow::Result<Vec<u16>> {
     let mut v = Vec::new();
     for part in spec.split(',') {
         let range = port_item(part, true).ok_or_else(|| {
-            anyhow!("bad port spec '{spec}' at '{part}': write ports and ranges like 22,80,8000-8100, or - for all")
+            usage(format!("bad port spec '{spec}' at '{part}': write ports and ranges like 22,80,8000-8100, or - for all"))
         })?;
         v.extend(range);
     }
@@ -97,28 +106,32 @@ pub fn cidr(s: &str, force: bool) -> anyhow::Result<Option<Vec<IpAddr>>> {
     let Some((a, p)) = s.split_once('/') else {
         return Ok(None);
     };
-    let addr: IpAddr = a
-        .parse()
-        .map_err(|_| anyhow!("'{s}' is not a CIDR: write ADDRESS/PREFIX, e.g. 10.0.0.0/24"))?;
+    let addr: IpAddr = a.parse().map_err(|_| {
+        usage(format!(
+            "'{s}' is not a CIDR: write ADDRESS/PREFIX, e.g. 10.0.0.0/24"
+        ))
+    })?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix: u32 = p
         .parse()
         .ok()
         .filter(|p| *p <= max)
-        .ok_or_else(|| anyhow!("'{s}': the prefix must be 0-{max}"))?;
+        .ok_or_else(|| usage(format!("'{s}': the prefix must be 0-{max}")))?;
     let host_bits = max - prefix;
     if host_bits > 16 && !force {
-        bail!(
+        return Err(usage(format!(
             "'{s}' holds {} addresses (more than a /16): add --force to really send to all of them",
             if host_bits >= 64 {
                 "2^64+".to_string()
             } else {
                 (1u128 << host_bits).to_string()
             }
-        );
+        )));
     }
     if host_bits > 24 {
-        bail!("'{s}' is too large to enumerate (more than 2^24 addresses)");
+        return Err(usage(format!(
+            "'{s}' is too large to enumerate (more than 2^24 addresses)"
+        )));
     }
     let n = 1u128 << host_bits;
     let base = match addr {
@@ -194,6 +207,28 @@ mod tests {
         );
         for bad in ["x", "", "1e20", "inf", "NaN", "-1"] {
             assert!(seconds_text(bad, "-i", false).is_err(), "{bad}");
+        }
+    }
+
+    /// Every value refused here is a usage error (exit 2, `"kind": "usage"` under `--json`).
+    #[test]
+    fn refusals_are_usage_errors() {
+        let errors = [
+            seconds(f64::NAN, "-i", false).unwrap_err(),
+            seconds(1e300, "-t", false).unwrap_err(),
+            seconds_text("x", "-i", true).unwrap_err(),
+            port("0").unwrap_err(),
+            port_range("81-79").unwrap_err(),
+            port_list("22,x").unwrap_err(),
+            cidr("10.0.0.0/x", false).unwrap_err(),
+            cidr("10.0.0.0/8", false).unwrap_err(),
+            cidr("10.0.0.0/4", true).unwrap_err(),
+        ];
+        for e in errors {
+            assert!(
+                e.downcast_ref::<crate::classic::getopt::Usage>().is_some(),
+                "{e}"
+            );
         }
     }
 

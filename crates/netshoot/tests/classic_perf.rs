@@ -446,6 +446,11 @@ fn iperf3_bad_input_is_one_line_exit_2() {
         // iperf3's client bounds on -l, refused before connecting.
         (&["-c", "127.0.0.1", "-l", "2M"], "-l 2097152"),
         (&["-c", "127.0.0.1", "-u", "-l", "70000"], "65507"),
+        // A wait too long for a Duration (it panicked).
+        (
+            &["-c", "127.0.0.1", "--connect-timeout", "1e300"],
+            "--connect-timeout",
+        ),
     ] {
         for o in [
             Command::new(links.path("iperf3"))
@@ -477,6 +482,12 @@ fn perf_argument_errors_are_usage_in_json() {
         (&["client", "127.0.0.1", "-n", "5X"], "-n '5X'"),
         (&["server", "--max-streams", "0"], "--max-streams 0"),
         (&["server", "--setup-timeout", "0"], "--setup-timeout 0"),
+        (&["client", "127.0.0.1", "-t", "1e300"], "-t must be"),
+        (
+            &["client", "127.0.0.1", "--connect-timeout", "1e300"],
+            "--connect-timeout must be",
+        ),
+        (&["server", "-i", "nan"], "-i must be"),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_netshoot"))
             .arg("perf")

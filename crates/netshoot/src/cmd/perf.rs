@@ -9,6 +9,7 @@ use netshoot_perf::client::ClientOptions;
 use netshoot_perf::server::ServerOptions;
 use netshoot_perf::{proto, Ending, Event, Spec};
 
+use crate::args::usage;
 use crate::cmd::perf_report::{summary_lines, to_json, Lines};
 use crate::render::Output;
 
@@ -183,11 +184,6 @@ pub struct ClientArgs {
     pub v6: bool,
 }
 
-/// An argument perf refuses: one line, exit 2, `"kind": "usage"` in `--json`.
-fn usage(line: String) -> anyhow::Error {
-    crate::classic::getopt::Usage(line).into()
-}
-
 fn size(s: &Option<String>, what: &str, base: f64) -> anyhow::Result<u64> {
     match s {
         None => Ok(0),
@@ -199,15 +195,6 @@ fn size(s: &Option<String>, what: &str, base: f64) -> anyhow::Result<u64> {
                 ))
             }),
     }
-}
-
-fn seconds(v: f64, what: &str) -> anyhow::Result<()> {
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(usage(format!(
-            "{what} must be a number of seconds >= 0, not {v}"
-        )));
-    }
-    Ok(())
 }
 
 /// Runs a perf command in the (already entered) target.
@@ -227,7 +214,7 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         (a.omit, "-O"),
         (a.connect_timeout, "--connect-timeout"),
     ] {
-        seconds(v, w)?;
+        crate::args::seconds(v, w, false)?;
     }
     if a.parallel == 0 || a.parallel > 128 {
         return Err(usage(format!(
@@ -318,8 +305,8 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
 
 fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
     let json = out.json || a.json_short;
-    seconds(a.interval, "-i")?;
-    seconds(a.max_duration, "--max-duration")?;
+    crate::args::seconds(a.interval, "-i", false)?;
+    crate::args::seconds(a.max_duration, "--max-duration", false)?;
     if a.max_duration > netshoot_perf::server::MAX_TIME {
         return Err(usage(format!(
             "--max-duration {}: at most {} s (iperf3's longest test)",
@@ -334,7 +321,7 @@ fn server(a: &ServerArgs, out: &Output) -> anyhow::Result<i32> {
         )));
     }
     if a.max_streams == 0 {
-        return Err(usage("--max-streams 0: at least 1".into()));
+        return Err(usage("--max-streams 0: at least 1"));
     }
     let max_block = size(&Some(a.max_block.clone()), "--max-block", 1024.0)?;
     if max_block == 0 || max_block > 1 << 30 {
