@@ -480,7 +480,7 @@ fn checked<'a>(name: &'a str, what: &str, kind: Kind) -> anyhow::Result<&'a str>
         Kind::Subdomain => name.len() <= 253 && name.split('.').all(part),
     };
     if !ok {
-        return Err(anyhow::Error::new(crate::classic::getopt::Usage(format!(
+        return Err(crate::args::usage(format!(
             "'{}' is not a valid {what} (lower-case letters, digits and '-'{}, at most {})",
             name.escape_debug(),
             if matches!(kind, Kind::Subdomain) {
@@ -493,7 +493,7 @@ fn checked<'a>(name: &'a str, what: &str, kind: Kind) -> anyhow::Result<&'a str>
             } else {
                 63
             }
-        ))));
+        )));
     }
     Ok(name)
 }

@@ -88,10 +88,9 @@ pub struct StatusArgs {
 
 fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
     if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
-        return Err(crate::classic::getopt::Usage(format!(
+        return Err(crate::args::usage(format!(
             "--{flag} {v}: give seconds between 0 and 86400 (e.g. --{flag} 2.5)"
-        ))
-        .into());
+        )));
     }
     Ok(Duration::from_secs_f64(v))
 }
@@ -107,10 +106,9 @@ pub fn run(c: &MeshCommand, target: &netshoot_ns::Target, out: &Output) -> anyho
 
 fn serve(a: &ServeArgs, target: &netshoot_ns::Target) -> anyhow::Result<i32> {
     if a.dns.is_empty() && a.peers.is_empty() {
-        return Err(crate::classic::getopt::Usage(
-            "mesh serve needs peers: --dns NAME (e.g. tasks.SERVICE) or --peers HOST,…".into(),
-        )
-        .into());
+        return Err(crate::args::usage(
+            "mesh serve needs peers: --dns NAME (e.g. tasks.SERVICE) or --peers HOST,…",
+        ));
     }
     let cfg = netshoot_mesh::Config {
         bind: a.bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
@@ -166,10 +164,9 @@ fn instance(url: &str) -> anyhow::Result<SocketAddr> {
         .ok()
         .and_then(|mut a| a.next())
         .ok_or_else(|| {
-            crate::classic::getopt::Usage(format!(
+            crate::args::usage(format!(
                 "mesh status {url}: not an instance address (give HOST, HOST:PORT or http://HOST:PORT)"
             ))
-            .into()
         })
 }
 

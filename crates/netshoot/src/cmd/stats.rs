@@ -65,17 +65,15 @@ impl View {
 /// Samples, then prints a table, JSON lines, or draws the screen.
 pub fn run(args: &StatsArgs, target: Option<&str>, out: &Output) -> anyhow::Result<i32> {
     if target.is_some() {
-        return Err(crate::classic::getopt::Usage(
-            "stats looks at every container of the host's Docker engine; leave out -t".into(),
-        )
-        .into());
+        return Err(crate::args::usage(
+            "stats looks at every container of the host's Docker engine; leave out -t",
+        ));
     }
     let interval = crate::args::seconds_text(&args.interval, "--interval", true)?;
     if args.count == Some(0) {
-        return Err(crate::classic::getopt::Usage(
-            "--count must be at least 1 (leave it out for the screen to run until q)".into(),
-        )
-        .into());
+        return Err(crate::args::usage(
+            "--count must be at least 1 (leave it out for the screen to run until q)",
+        ));
     }
     let docker = Docker::from_env()?;
     let mut view = View {
