@@ -446,6 +446,7 @@ fn iperf3_bad_input_is_one_line_exit_2() {
         // iperf3's client bounds on -l, refused before connecting.
         (&["-c", "127.0.0.1", "-l", "2M"], "-l 2097152"),
         (&["-c", "127.0.0.1", "-u", "-l", "70000"], "65507"),
+        (&["-c", "127.0.0.1", "-t", "100000"], "-t 100000"),
         // A wait too long for a Duration (it panicked).
         (
             &["-c", "127.0.0.1", "--connect-timeout", "1e300"],

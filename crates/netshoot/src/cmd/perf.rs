@@ -229,7 +229,14 @@ fn client(a: &ClientArgs, target: &Target, out: &Output) -> anyhow::Result<i32> 
         )));
     }
     // iperf3's own client bounds, checked before connecting (an iperf3 server hangs up on a
-    // larger block without saying why).
+    // larger block without saying why, and refuses a longer test with only an error number).
+    if a.time > netshoot_perf::server::MAX_TIME {
+        return Err(usage(format!(
+            "-t {}: a test lasts at most {} s (iperf3's bound)",
+            a.time,
+            netshoot_perf::server::MAX_TIME
+        )));
+    }
     if a.udp && len > 65_507 {
         return Err(usage(format!(
             "-l {len}: a UDP datagram holds at most 65507 bytes (iperf3's bound)"
